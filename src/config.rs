@@ -1,0 +1,562 @@
+//! Configuration: `cutover.toml` (found in the scanned path or its parents, or given with
+//! `--config`) merged with command-line flags into one checked `Config`. Unknown keys and bad
+//! values are errors naming the file, line and key. No other stage reads the file or the
+//! command line.
+
+use crate::model::Language;
+use crate::sql::{Dialect, TableName};
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Deserializer};
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE_NAME: &str = "cutover.toml";
+const DEFAULT_MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
+
+/// The migration phase of a legacy table; it decides what `audit` forbids.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    #[default]
+    Prepare,
+    DualWrite,
+    ShadowRead,
+    Cutover,
+    Cleanup,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Prepare => "prepare",
+            Phase::DualWrite => "dual-write",
+            Phase::ShadowRead => "shadow-read",
+            Phase::Cutover => "cutover",
+            Phase::Cleanup => "cleanup",
+        }
+    }
+}
+
+/// `replacement = "orders"` or `replacement = ["orders", "newdb.orders"]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::None => Vec::new(),
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// Severity override for a table's audit findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DualWriteConfig {
+    #[serde(default)]
+    pub helpers: Vec<String>,
+}
+
+/// One `[[tables]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableConfig {
+    pub name: String,
+    #[serde(default)]
+    pub replacement: OneOrMany,
+    #[serde(default)]
+    pub phase: Phase,
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub dual_write: Option<DualWriteConfig>,
+}
+
+/// `[scan]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanConfig {
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default = "default_max_file_size", deserialize_with = "de_size")]
+    pub max_file_size: u64,
+    /// Follow symbolic links while walking (off: a link is reported, not followed).
+    #[serde(default)]
+    pub follow_symlinks: bool,
+    /// Scan hidden files and directories too.
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            exclude: Vec::new(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            follow_symlinks: false,
+            hidden: false,
+        }
+    }
+}
+
+fn default_max_file_size() -> u64 {
+    DEFAULT_MAX_FILE_SIZE
+}
+
+fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Int(u64),
+        Text(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Int(n) => Ok(n),
+        Raw::Text(s) => parse_size(&s).map_err(serde::de::Error::custom),
+    }
+}
+
+/// Parse `4MiB`, `512 KB`, `100000` into bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid size `{text}`: expected a number with a unit like 4MiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "invalid size unit `{other}` in `{text}`: use B, KB, KiB, MB, MiB, GB or GiB"
+            ));
+        }
+    };
+    Ok((value * mult as f64) as u64)
+}
+
+/// A user-declared SQL sink (`[[sinks]]`): a wrapper whose argument is SQL, or names a table.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SinkConfig {
+    pub language: Language,
+    /// `receiver.method` or a bare function name.
+    pub call: String,
+    #[serde(default)]
+    pub sql_arg: Option<usize>,
+    #[serde(default)]
+    pub table_arg: Option<usize>,
+    /// With `table_arg`: what the call does to the table.
+    #[serde(default)]
+    pub access: Option<crate::model::Access>,
+    #[serde(default)]
+    pub operation: Option<crate::model::Operation>,
+}
+
+/// A declared component (`[[components]]`): a service, worker or job and its DB identity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentConfig {
+    pub name: String,
+    #[serde(default)]
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// How the component shows up in query logs: `app=…`, `user=…`, `host=…`, `db=…`.
+    #[serde(default)]
+    pub db_clients: Vec<String>,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    #[serde(default)]
+    pub baseline: Option<String>,
+}
+
+/// `[logs]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsConfig {
+    /// PostgreSQL `log_line_prefix` of the server whose stderr logs are read.
+    #[serde(default)]
+    pub log_line_prefix: Option<String>,
+}
+
+/// The file as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub dialect: Option<Dialect>,
+    #[serde(default)]
+    pub tables: Vec<TableConfig>,
+    #[serde(default)]
+    pub scan: ScanConfig,
+    #[serde(default)]
+    pub sinks: Vec<SinkConfig>,
+    #[serde(default)]
+    pub components: Vec<ComponentConfig>,
+    #[serde(default)]
+    pub audit: AuditConfig,
+    #[serde(default)]
+    pub logs: LogsConfig,
+}
+
+impl FileConfig {
+    /// Parse and check a config file's text. `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<FileConfig> {
+        let cfg: FileConfig = toml::from_str(text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: invalid configuration: {}",
+                path.display(),
+                e.to_string().trim_end()
+            )
+        })?;
+        for (i, t) in cfg.tables.iter().enumerate() {
+            if t.name.trim().is_empty() {
+                bail!("{}: tables[{i}].name is empty", path.display());
+            }
+        }
+        for (i, s) in cfg.sinks.iter().enumerate() {
+            if s.sql_arg.is_none() && s.table_arg.is_none() {
+                bail!(
+                    "{}: sinks[{i}] (`{}`) needs `sql_arg` or `table_arg`",
+                    path.display(),
+                    s.call
+                );
+            }
+        }
+        Ok(cfg)
+    }
+
+    pub fn load(path: &Path) -> Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read configuration {}", path.display()))?;
+        FileConfig::parse(&text, path)
+    }
+}
+
+/// Look for `cutover.toml` in `start` and its parents.
+pub fn find_config(start: &Path) -> Option<PathBuf> {
+    let start = if start.is_file() {
+        start.parent()?
+    } else {
+        start
+    };
+    let abs = std::fs::canonicalize(start).ok()?;
+    abs.ancestors()
+        .map(|dir| dir.join(CONFIG_FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// A legacy table as the rest of the pipeline sees it.
+#[derive(Debug, Clone)]
+pub struct LegacyTable {
+    /// The name as configured (what findings report in `table`).
+    pub display: String,
+    pub name: TableName,
+    pub replacements: Vec<String>,
+    pub phase: Phase,
+    pub severity: Option<Severity>,
+    pub dual_write_helpers: Vec<String>,
+}
+
+/// Decides whether a table name found in SQL is one of the configured legacy tables.
+/// Identifiers match case-insensitively unless quoted; a qualified reference matches a
+/// configured bare name, and a configured `schema.table` matches a bare reference.
+#[derive(Debug, Clone, Default)]
+pub struct TableMatcher {
+    tables: Vec<LegacyTable>,
+}
+
+impl TableMatcher {
+    pub fn new(tables: Vec<LegacyTable>) -> TableMatcher {
+        TableMatcher { tables }
+    }
+
+    pub fn tables(&self) -> &[LegacyTable] {
+        &self.tables
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+
+    /// The configured table that `found` refers to, if any.
+    pub fn resolve(&self, found: &TableName) -> Option<&LegacyTable> {
+        self.tables.iter().find(|t| names_match(&t.name, found))
+    }
+
+    /// Bare table names, for prefilters (lower-case).
+    pub fn bare_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .tables
+            .iter()
+            .map(|t| t.name.name.to_ascii_lowercase())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+fn ident_eq(configured: &str, found: &str, quoted: bool) -> bool {
+    if quoted {
+        configured == found
+            || configured.eq_ignore_ascii_case(found) && found == found.to_ascii_lowercase()
+    } else {
+        configured.eq_ignore_ascii_case(found)
+    }
+}
+
+fn names_match(configured: &TableName, found: &TableName) -> bool {
+    if !ident_eq(&configured.name, &found.name, found.quoted) {
+        return false;
+    }
+    match (&configured.schema, &found.schema) {
+        (Some(a), Some(b)) => ident_eq(a, b, found.quoted),
+        _ => true,
+    }
+}
+
+/// Output format shared by the commands that print findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+    Jsonl,
+}
+
+/// Everything a scan needs, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The scanned directory (absolute).
+    pub root: PathBuf,
+    /// The configuration file used, if any.
+    pub config_path: Option<PathBuf>,
+    pub dialect: Dialect,
+    pub tables: TableMatcher,
+    pub scan: ScanConfig,
+    pub sinks: Vec<SinkConfig>,
+    pub components: Vec<ComponentConfig>,
+    pub audit: AuditConfig,
+    pub logs: LogsConfig,
+    /// Worker threads; 0 = one per core.
+    pub threads: usize,
+}
+
+/// What the command line contributes to a `Config`.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub tables: Vec<String>,
+    pub threads: Option<usize>,
+}
+
+impl Config {
+    /// Build the configuration for scanning `root`.
+    pub fn load(root: &Path, overrides: &Overrides) -> Result<Config> {
+        if !root.exists() {
+            bail!("path {} does not exist", root.display());
+        }
+        let config_path = match &overrides.config {
+            Some(p) => {
+                if !p.is_file() {
+                    bail!("configuration file {} not found", p.display());
+                }
+                Some(p.clone())
+            }
+            None => find_config(root),
+        };
+        let file = match &config_path {
+            Some(p) => FileConfig::load(p)?,
+            None => FileConfig::default(),
+        };
+        let root = std::fs::canonicalize(root)
+            .with_context(|| format!("cannot resolve path {}", root.display()))?;
+        Config::from_file(root, config_path, file, overrides)
+    }
+
+    pub fn from_file(
+        root: PathBuf,
+        config_path: Option<PathBuf>,
+        file: FileConfig,
+        overrides: &Overrides,
+    ) -> Result<Config> {
+        let mut tables: Vec<LegacyTable> = file
+            .tables
+            .iter()
+            .map(|t| LegacyTable {
+                display: t.name.trim().to_string(),
+                name: TableName::parse_config(&t.name),
+                replacements: t.replacement.to_vec(),
+                phase: t.phase,
+                severity: t.severity,
+                dual_write_helpers: t
+                    .dual_write
+                    .as_ref()
+                    .map(|d| d.helpers.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        for extra in &overrides.tables {
+            if extra.trim().is_empty() {
+                bail!("--table needs a table name");
+            }
+            if !tables.iter().any(|t| t.display == extra.trim()) {
+                tables.push(LegacyTable {
+                    display: extra.trim().to_string(),
+                    name: TableName::parse_config(extra),
+                    replacements: Vec::new(),
+                    phase: Phase::default(),
+                    severity: None,
+                    dual_write_helpers: Vec::new(),
+                });
+            }
+        }
+        Ok(Config {
+            root,
+            config_path,
+            dialect: file.dialect.unwrap_or_default(),
+            tables: TableMatcher::new(tables),
+            scan: file.scan,
+            sinks: file.sinks,
+            components: file.components,
+            audit: file.audit,
+            logs: file.logs,
+            threads: overrides.threads.unwrap_or(0),
+        })
+    }
+
+    /// Fail with a usage error when no table is configured.
+    pub fn require_tables(&self) -> Result<()> {
+        if self.tables.is_empty() {
+            bail!(
+                "no legacy tables configured: add [[tables]] to {} or pass --table NAME",
+                CONFIG_FILE_NAME
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<FileConfig> {
+        FileConfig::parse(text, Path::new("cutover.toml"))
+    }
+
+    #[test]
+    fn parses_the_documented_example() {
+        let cfg = parse(
+            r#"
+dialect = "postgres"
+[[tables]]
+name = "billing.orders_legacy"
+replacement = "orders"
+phase = "dual-write"
+[scan]
+exclude = ["vendor/**", "**/*.min.js"]
+max_file_size = "4MiB"
+"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.dialect, Some(Dialect::Postgres));
+        assert_eq!(cfg.tables[0].phase, Phase::DualWrite);
+        assert_eq!(cfg.tables[0].replacement.to_vec(), vec!["orders"]);
+        assert_eq!(cfg.scan.max_file_size, 4 * 1024 * 1024);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = parse("[[tables]]\nname = \"a\"\nphaze = \"prepare\"\n").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("cutover.toml"), "{msg}");
+        assert!(msg.contains("line 3"), "{msg}");
+        assert!(msg.contains("phaze"), "{msg}");
+    }
+
+    #[test]
+    fn bad_value_names_line_and_value() {
+        let err = parse("[[tables]]\nname = \"a\"\nphase = \"later\"\n").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("line 3") && msg.contains("later"), "{msg}");
+        let err = parse("[scan]\nmax_file_size = \"4 parsecs\"\n").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("line 2") && msg.contains("parsecs"), "{msg}");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4MiB").unwrap(), 4 << 20);
+        assert_eq!(parse_size("512 KB").unwrap(), 512_000);
+        assert_eq!(parse_size("100").unwrap(), 100);
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn matching_rules() {
+        let m = TableMatcher::new(vec![
+            LegacyTable {
+                display: "orders_legacy".into(),
+                name: TableName::parse_config("orders_legacy"),
+                replacements: vec![],
+                phase: Phase::Prepare,
+                severity: None,
+                dual_write_helpers: vec![],
+            },
+            LegacyTable {
+                display: "billing.invoices".into(),
+                name: TableName::parse_config("billing.invoices"),
+                replacements: vec![],
+                phase: Phase::Prepare,
+                severity: None,
+                dual_write_helpers: vec![],
+            },
+        ]);
+        let t = |s: &str| TableName::parse_config(s);
+        assert!(m.resolve(&t("ORDERS_LEGACY")).is_some());
+        assert!(m.resolve(&t("public.orders_legacy")).is_some());
+        assert!(m.resolve(&t("\"orders_legacy\"")).is_some());
+        assert!(
+            m.resolve(&t("\"Orders_Legacy\"")).is_none(),
+            "quoted keeps case"
+        );
+        assert!(
+            m.resolve(&t("invoices")).is_some(),
+            "bare matches qualified config"
+        );
+        assert!(m.resolve(&t("other.invoices")).is_none());
+        assert!(m.resolve(&t("orders")).is_none());
+    }
+}

@@ -1,0 +1,398 @@
+//! Extraction: source files in, findings out. Reads each file once into one buffer, decodes
+//! it (BOM, UTF-16, invalid UTF-8 are handled and reported), runs the prefilter, and hands
+//! files that may mention a legacy table to the extractor of their language. Runs in
+//! parallel with rayon; the output is sorted, so it does not depend on the thread count.
+
+pub mod sqlfile;
+
+use crate::config::{Config, TableMatcher};
+use crate::discover::SourceFile;
+use crate::model::{Finding, Language, Problem, SkipReason, sort_findings};
+use crate::sql::Dialect;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rayon::prelude::*;
+use std::io::Read;
+
+/// What every extractor needs besides the file: the tables to look for and how to parse SQL.
+pub struct ScanContext {
+    pub tables: TableMatcher,
+    pub dialect: Dialect,
+    pub max_file_size: u64,
+    pub sinks: Vec<crate::config::SinkConfig>,
+    prefilter: Prefilter,
+}
+
+impl ScanContext {
+    pub fn new(config: &Config) -> ScanContext {
+        ScanContext::with_names(config, Vec::new())
+    }
+
+    /// `extra_names` are more words that make a file worth parsing (e.g. ORM model names).
+    pub fn with_names(config: &Config, extra_names: Vec<String>) -> ScanContext {
+        let mut names = config.tables.bare_names();
+        names.extend(extra_names);
+        ScanContext {
+            tables: config.tables.clone(),
+            dialect: config.dialect,
+            max_file_size: config.scan.max_file_size,
+            sinks: config.sinks.clone(),
+            prefilter: Prefilter::new(names),
+        }
+    }
+
+    /// Whether `text` may reference a configured table at all.
+    pub fn may_match(&self, text: &[u8]) -> bool {
+        self.prefilter.is_match(text)
+    }
+
+    /// The prefilter names that occur in `text` (lower-case, sorted, deduplicated).
+    pub fn names_in(&self, text: &[u8]) -> Vec<String> {
+        self.prefilter.names_in(text)
+    }
+}
+
+/// A case-insensitive multi-name search: most files never mention a legacy table and are
+/// never parsed.
+struct Prefilter {
+    names: Vec<String>,
+    automaton: Option<AhoCorasick>,
+}
+
+impl Prefilter {
+    fn new(mut names: Vec<String>) -> Prefilter {
+        names.retain(|n| !n.is_empty());
+        names.sort();
+        names.dedup();
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&names)
+            .ok();
+        Prefilter { names, automaton }
+    }
+
+    fn is_match(&self, text: &[u8]) -> bool {
+        match &self.automaton {
+            Some(a) => a.is_match(text),
+            None => false,
+        }
+    }
+
+    fn names_in(&self, text: &[u8]) -> Vec<String> {
+        let Some(a) = &self.automaton else {
+            return Vec::new();
+        };
+        let mut found: Vec<String> = a
+            .find_overlapping_iter(text)
+            .map(|m| self.names[m.pattern().as_usize()].clone())
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ScanStats {
+    /// Source files read.
+    pub files_scanned: u64,
+    /// Of those, files that mentioned a legacy table and were parsed.
+    pub files_parsed: u64,
+    /// Bytes read.
+    pub bytes_scanned: u64,
+    /// Files left out (too large, binary, unreadable…), see `problems`.
+    pub files_skipped: u64,
+}
+
+/// The result of scanning a set of files.
+#[derive(Debug, Default)]
+pub struct ScanOutput {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<Problem>,
+    pub stats: ScanStats,
+}
+
+/// The result of scanning one file.
+#[derive(Debug, Default)]
+pub struct FileScan {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<Problem>,
+    /// Whether the file passed the prefilter and was parsed.
+    pub parsed: bool,
+}
+
+/// Scan all files in parallel; the result is sorted.
+pub fn extract_all(files: &[SourceFile], ctx: &ScanContext) -> ScanOutput {
+    let per_file: Vec<(u64, Result<FileScan, Problem>)> = files
+        .par_iter()
+        .map_init(Vec::new, |buf, file| {
+            let read = read_file(file, ctx.max_file_size, buf);
+            let result = read.map(|()| scan_bytes(&file.rel, file.language, buf, ctx));
+            (buf.len() as u64, result)
+        })
+        .collect();
+    let mut out = ScanOutput::default();
+    for (bytes, result) in per_file {
+        match result {
+            Ok(scan) => {
+                out.stats.files_scanned += 1;
+                out.stats.bytes_scanned += bytes;
+                out.stats.files_parsed += u64::from(scan.parsed);
+                out.findings.extend(scan.findings);
+                out.problems.extend(scan.problems);
+            }
+            Err(problem) => {
+                out.stats.files_skipped += 1;
+                out.problems.push(problem);
+            }
+        }
+    }
+    sort_findings(&mut out.findings);
+    out.problems.sort();
+    out
+}
+
+fn read_file(file: &SourceFile, max: u64, buf: &mut Vec<u8>) -> Result<(), Problem> {
+    buf.clear();
+    let problem = |reason, detail: String| Problem {
+        file: file.rel.clone(),
+        line: None,
+        reason,
+        detail,
+    };
+    let mut f = std::fs::File::open(&file.path)
+        .map_err(|e| problem(SkipReason::Unreadable, format!("cannot open: {e}")))?;
+    let meta = f
+        .metadata()
+        .map_err(|e| problem(SkipReason::Unreadable, format!("cannot stat: {e}")))?;
+    if !meta.is_file() {
+        return Err(problem(
+            SkipReason::NotAFile,
+            "not a regular file".to_string(),
+        ));
+    }
+    if meta.len() > max {
+        return Err(problem(
+            SkipReason::TooLarge,
+            format!(
+                "{} bytes, over scan.max_file_size ({} bytes)",
+                meta.len(),
+                max
+            ),
+        ));
+    }
+    // `take` guards against a file that grows while we read it.
+    (&mut f)
+        .take(max + 1)
+        .read_to_end(buf)
+        .map_err(|e| problem(SkipReason::Unreadable, format!("read failed: {e}")))?;
+    if buf.len() as u64 > max {
+        return Err(problem(
+            SkipReason::TooLarge,
+            format!("grew past scan.max_file_size ({max} bytes) while read"),
+        ));
+    }
+    Ok(())
+}
+
+/// Decoded source text and what decoding had to do.
+pub struct Decoded<'a> {
+    pub text: std::borrow::Cow<'a, str>,
+    pub problem: Option<(SkipReason, String)>,
+}
+
+/// Decode file bytes: strip a UTF-8 BOM, decode UTF-16 with a BOM, replace invalid UTF-8
+/// (reported). Returns `Err` for binary content (NUL bytes in the first 8 KiB without a
+/// UTF-16 BOM).
+pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, String> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return Ok(decode_utf8(rest));
+    }
+    let utf16 = |le: bool, rest: &[u8]| {
+        let units: Vec<u16> = rest
+            .chunks(2)
+            .map(|c| {
+                let pair = [c[0], *c.get(1).unwrap_or(&0)];
+                if le {
+                    u16::from_le_bytes(pair)
+                } else {
+                    u16::from_be_bytes(pair)
+                }
+            })
+            .collect();
+        let text = String::from_utf16_lossy(&units);
+        let bad = text.contains('\u{FFFD}');
+        Decoded {
+            text: std::borrow::Cow::Owned(text),
+            problem: bad.then(|| {
+                (
+                    SkipReason::InvalidUtf8,
+                    "invalid UTF-16 sequences replaced".to_string(),
+                )
+            }),
+        }
+    };
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return Ok(utf16(true, rest));
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return Ok(utf16(false, rest));
+    }
+    let head = &bytes[..bytes.len().min(8192)];
+    if memchr::memchr(0, head).is_some() {
+        return Err("binary content (NUL bytes)".to_string());
+    }
+    Ok(decode_utf8(bytes))
+}
+
+fn decode_utf8(bytes: &[u8]) -> Decoded<'_> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Decoded {
+            text: std::borrow::Cow::Borrowed(s),
+            problem: None,
+        },
+        Err(e) => Decoded {
+            text: String::from_utf8_lossy(bytes),
+            problem: Some((
+                SkipReason::InvalidUtf8,
+                format!(
+                    "invalid UTF-8 at byte {}; invalid bytes replaced, rest analysed",
+                    e.valid_up_to()
+                ),
+            )),
+        },
+    }
+}
+
+/// Scan one file's bytes. Shared by `inventory` (files on disk) and `burndown` (git blobs).
+pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext) -> FileScan {
+    let mut out = FileScan::default();
+    if !ctx.may_match(bytes) {
+        return out;
+    }
+    let decoded = match decode(bytes) {
+        Ok(d) => d,
+        Err(reason) => {
+            out.problems.push(Problem {
+                file: rel.to_string(),
+                line: None,
+                reason: SkipReason::Binary,
+                detail: reason,
+            });
+            return out;
+        }
+    };
+    if let Some((reason, detail)) = decoded.problem {
+        out.problems.push(Problem {
+            file: rel.to_string(),
+            line: None,
+            reason,
+            detail,
+        });
+    }
+    out.parsed = true;
+    let file = FileInput {
+        rel,
+        language,
+        text: &decoded.text,
+        ctx,
+    };
+    match language {
+        Language::Sql => sqlfile::extract(&file, &mut out),
+        // Code extractors plug in here.
+        Language::Python | Language::Go | Language::TypeScript | Language::JavaScript => {}
+    }
+    out
+}
+
+/// One decoded file handed to a language extractor.
+pub struct FileInput<'a> {
+    pub rel: &'a str,
+    pub language: Language,
+    pub text: &'a str,
+    pub ctx: &'a ScanContext,
+}
+
+/// Maps byte offsets to 1-based (line, column) positions; columns count characters.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    pub fn position(&self, text: &str, offset: usize) -> (u32, u32) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let col = text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(offset - start);
+        (line as u32 + 1, col as u32 + 1)
+    }
+}
+
+/// Collapse whitespace and cut long statements for the `evidence` field.
+pub fn evidence(text: &str) -> String {
+    const MAX: usize = 200;
+    let mut out = String::with_capacity(text.len().min(MAX + 4));
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+            count += 1;
+        }
+        for ch in word.chars() {
+            if count >= MAX {
+                out.push('…');
+                return out;
+            }
+            out.push(ch);
+            count += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_positions() {
+        let text = "ab\ncdé\nf";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.position(text, 0), (1, 1));
+        assert_eq!(idx.position(text, 3), (2, 1));
+        assert_eq!(idx.position(text, text.find('f').unwrap()), (3, 1));
+        assert_eq!(idx.position(text, text.len()), (3, 2));
+    }
+
+    #[test]
+    fn evidence_collapses_and_truncates() {
+        assert_eq!(evidence("SELECT *\n\t FROM  t"), "SELECT * FROM t");
+        let long = "x ".repeat(500);
+        assert!(evidence(&long).chars().count() <= 202);
+        assert!(evidence(&long).ends_with('…'));
+    }
+
+    #[test]
+    fn decoding() {
+        assert_eq!(decode(b"\xEF\xBB\xBFabc").unwrap().text, "abc");
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("hi".encode_utf16().flat_map(|u| u.to_le_bytes()))
+            .collect();
+        assert_eq!(decode(&utf16).unwrap().text, "hi");
+        assert!(decode(b"ab\0cd").is_err());
+        let bad = decode(b"ok \xFF ok").unwrap();
+        assert!(bad.problem.is_some());
+        assert!(bad.text.contains("ok"));
+    }
+}

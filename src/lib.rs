@@ -1,0 +1,125 @@
+//! cutover: find every reader and writer of a legacy table before migrating it.
+//!
+//! The pipeline, top to bottom: command line → `Config` → `discover` (parallel walk) →
+//! `extract` (tree-sitter + SQL classifier, parallel) → report. Each stage is a module
+//! with plain functions, data in and owned data out; only `main.rs` touches the process.
+
+pub mod cli;
+pub mod config;
+pub mod discover;
+pub mod extract;
+pub mod model;
+pub mod report;
+pub mod sql;
+
+use anyhow::Result;
+use cli::{Cli, Command, FindingsFormat, InventoryArgs, ScanArgs};
+use config::{Config, Overrides};
+use std::io::Write;
+use std::time::Instant;
+
+/// How a run ended; `main` turns it into the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing fails the check.
+    Clean,
+    /// Findings that fail the check (audit).
+    Failed,
+    /// Some inputs could not be analysed and `--strict` was given.
+    Incomplete,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Failed => 1,
+            Outcome::Incomplete => 3,
+        }
+    }
+}
+
+/// Whether an error is a closed stdout (`cutover … | head`), which is not a failure.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Run one command, writing its report to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
+    match cli.command {
+        Command::Inventory(args) => run_inventory(&args, out),
+        Command::Logs(_) => anyhow::bail!("`cutover logs` is not available in this build yet"),
+    }
+}
+
+fn scan_config(args: &ScanArgs) -> Result<Config> {
+    let config = Config::load(
+        &args.path,
+        &Overrides {
+            config: args.config.clone(),
+            tables: args.tables.clone(),
+            threads: args.threads,
+        },
+    )?;
+    config.require_tables()?;
+    Ok(config)
+}
+
+/// Build the rayon pool the scan runs in, sized by `--threads`.
+fn pool(threads: usize) -> Result<rayon::ThreadPool> {
+    Ok(rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?)
+}
+
+/// Everything `inventory` knows after a scan; the input of its renderers.
+#[derive(Debug)]
+pub struct Inventory {
+    /// The scanned path as the user gave it.
+    pub root_display: String,
+    pub config: Config,
+    pub scan: extract::ScanOutput,
+    pub discovered_other_files: u64,
+    pub elapsed: std::time::Duration,
+}
+
+/// Discover and scan the configured root.
+pub fn scan(config: Config, root_display: String) -> Result<Inventory> {
+    let started = Instant::now();
+    let pool = pool(config.threads)?;
+    let (found, mut scan) = pool.install(|| -> Result<_> {
+        let found = discover::discover(&config)?;
+        let ctx = extract::ScanContext::new(&config);
+        let scan = extract::extract_all(&found.files, &ctx);
+        Ok((found, scan))
+    })?;
+    scan.stats.files_skipped += found.problems.iter().filter(|p| p.reason.is_skip()).count() as u64;
+    scan.problems.extend(found.problems);
+    scan.problems.sort();
+    Ok(Inventory {
+        root_display,
+        config,
+        scan,
+        discovered_other_files: found.other_files,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let config = scan_config(&args.scan)?;
+    let inventory = scan(config, args.scan.path.display().to_string())?;
+    match args.format {
+        FindingsFormat::Text => report::text::write_inventory(&inventory, out)?,
+        FindingsFormat::Json => report::json::write_inventory(&inventory, out)?,
+        FindingsFormat::Jsonl => report::json::write_findings_jsonl(&inventory.scan.findings, out)?,
+    }
+    let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}

@@ -1,0 +1,295 @@
+//! Shared types that flow between stages: what a reference to a legacy table looks like
+//! (`Finding`), how it touches the table (`Access`, `Operation`), how sure we are
+//! (`Confidence`), and what could not be read (`Skipped`). Every renderer and every later
+//! stage (audit, plan, burndown, report) consumes these and nothing else.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How a statement or call touches a table. Ordered so that reports list writers first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Write,
+    Read,
+    Ddl,
+}
+
+impl Access {
+    pub const ALL: [Access; 3] = [Access::Write, Access::Read, Access::Ddl];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Write => "write",
+            Access::Read => "read",
+            Access::Ddl => "ddl",
+        }
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the statement or call does to the table. `Upsert` is an insert that may update
+/// (ON CONFLICT / ON DUPLICATE KEY / get_or_create); `Declare` is a model declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    Select,
+    Insert,
+    Upsert,
+    Update,
+    Delete,
+    Merge,
+    Replace,
+    Truncate,
+    Copy,
+    Load,
+    Create,
+    Alter,
+    Drop,
+    Rename,
+    Comment,
+    Grant,
+    Lock,
+    Declare,
+    Call,
+    Unknown,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Select => "select",
+            Operation::Insert => "insert",
+            Operation::Upsert => "upsert",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+            Operation::Merge => "merge",
+            Operation::Replace => "replace",
+            Operation::Truncate => "truncate",
+            Operation::Copy => "copy",
+            Operation::Load => "load",
+            Operation::Create => "create",
+            Operation::Alter => "alter",
+            Operation::Drop => "drop",
+            Operation::Rename => "rename",
+            Operation::Comment => "comment",
+            Operation::Grant => "grant",
+            Operation::Lock => "lock",
+            Operation::Declare => "declare",
+            Operation::Call => "call",
+            Operation::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the table was identified. `Parsed`: a SQL parser saw the table in that role.
+/// `Heuristic`: the parser failed and a token scan found the name after FROM/INTO/UPDATE…
+/// `Dynamic`: the table name is computed at run time (the evidence shows the expression).
+/// `Inferred`: the table comes from resolving a model or query-builder call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    Parsed,
+    Heuristic,
+    Inferred,
+    Dynamic,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Parsed => "parsed",
+            Confidence::Heuristic => "heuristic",
+            Confidence::Inferred => "inferred",
+            Confidence::Dynamic => "dynamic",
+        }
+    }
+}
+
+/// Where the reference was found: SQL text in code, a `.sql` file, a bulk-copy API that
+/// names the table as an argument, or (later) ORM and query-builder calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    RawSql,
+    SqlFile,
+    BulkCopy,
+    Orm,
+    QueryBuilder,
+    ModelDeclaration,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::RawSql => "raw_sql",
+            Kind::SqlFile => "sql_file",
+            Kind::BulkCopy => "bulk_copy",
+            Kind::Orm => "orm",
+            Kind::QueryBuilder => "query_builder",
+            Kind::ModelDeclaration => "model_declaration",
+        }
+    }
+}
+
+/// Source languages the scanner understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    Go,
+    JavaScript,
+    Python,
+    Sql,
+    TypeScript,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Go => "go",
+            Language::JavaScript => "javascript",
+            Language::Python => "python",
+            Language::Sql => "sql",
+            Language::TypeScript => "typescript",
+        }
+    }
+}
+
+/// One reference to a configured legacy table. This is the output contract of
+/// `cutover inventory --format jsonl` (one per line), so field names are part of the
+/// interface: add fields, never rename them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The configured table name this reference resolves to (as written in the config).
+    pub table: String,
+    pub access: Access,
+    pub operation: Operation,
+    /// Path relative to the scanned root, with `/` separators.
+    pub file: String,
+    /// 1-based line where the statement's text (or the call) starts.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+    pub language: Language,
+    pub kind: Kind,
+    /// Enclosing function, qualified by class or receiver (`OrderRepository.create_order`).
+    pub function: Option<String>,
+    pub confidence: Confidence,
+    /// The statement or call on one line, whitespace collapsed, truncated.
+    pub evidence: String,
+    /// The call that ran the SQL (`cursor.execute`, `db.QueryContext`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sink: Option<String>,
+    /// Framework or library that produced an ORM / query-builder finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    /// For implicit writes (cascades, nested writes): the chain that causes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+}
+
+impl Finding {
+    /// The deterministic order of every report: file, line, column, table, access, then
+    /// the rest so that equal positions still sort stably.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (
+            &self.file,
+            self.line,
+            self.column,
+            &self.table,
+            self.access,
+            self.operation,
+            &self.evidence,
+        )
+    }
+}
+
+/// Sort findings into the report order and drop exact duplicates (the same table and access
+/// found twice at one position, e.g. by two overlapping patterns).
+pub fn sort_findings(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup_by(|a, b| {
+        a.file == b.file
+            && a.line == b.line
+            && a.column == b.column
+            && a.table == b.table
+            && a.access == b.access
+            && a.operation == b.operation
+            && a.evidence == b.evidence
+    });
+}
+
+/// Why an input was not (fully) analysed. Reported, counted, never silent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Larger than `scan.max_file_size`.
+    TooLarge,
+    /// Contains NUL bytes in its first block: not source text.
+    Binary,
+    /// Not valid UTF-8 (after BOM handling); analysed lossily, reported.
+    InvalidUtf8,
+    /// The OS refused to read it.
+    Unreadable,
+    /// Not a regular file (FIFO, socket, device).
+    NotAFile,
+    /// A symbolic link that loops or leaves the root.
+    Symlink,
+    /// The parser produced error nodes; what parsed was still analysed.
+    SyntaxError,
+    /// SQL found in code that no parser could classify.
+    UnparsedSql,
+    /// Walking the directory failed here.
+    WalkError,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::TooLarge => "too_large",
+            SkipReason::Binary => "binary",
+            SkipReason::InvalidUtf8 => "invalid_utf8",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::NotAFile => "not_a_file",
+            SkipReason::Symlink => "symlink",
+            SkipReason::SyntaxError => "syntax_error",
+            SkipReason::UnparsedSql => "unparsed_sql",
+            SkipReason::WalkError => "walk_error",
+        }
+    }
+
+    /// Whether the file was left out entirely (as opposed to analysed with a warning).
+    pub fn is_skip(self) -> bool {
+        matches!(
+            self,
+            SkipReason::TooLarge
+                | SkipReason::Binary
+                | SkipReason::Unreadable
+                | SkipReason::NotAFile
+                | SkipReason::Symlink
+                | SkipReason::WalkError
+        )
+    }
+}
+
+/// A file (or a part of one) that was skipped or only partly analysed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Problem {
+    pub file: String,
+    /// 1-based line when the problem is at a place in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub reason: SkipReason,
+    pub detail: String,
+}

@@ -1,0 +1,5 @@
+//! Renderers: a scanned `Inventory` (and later audit, plan and burndown results) in, text or
+//! machine-readable output out. Output schemas are private to each renderer.
+
+pub mod json;
+pub mod text;
