@@ -4,6 +4,7 @@
 //! `extract` (tree-sitter + SQL classifier, parallel) → report. Each stage is a module
 //! with plain functions, data in and owned data out; only `main.rs` touches the process.
 
+pub mod burndown;
 pub mod cli;
 pub mod config;
 pub mod discover;
@@ -12,8 +13,12 @@ pub mod model;
 pub mod report;
 pub mod sql;
 
+use anyhow::Context;
 use anyhow::Result;
-use cli::{Cli, Command, FindingsFormat, InventoryArgs, ScanArgs};
+use cli::{
+    BurndownArgs, BurndownFormat, ByArg, Cli, Command, EveryArg, FindingsFormat, InventoryArgs,
+    ScanArgs,
+};
 use config::{Config, Overrides};
 use std::io::Write;
 use std::time::Instant;
@@ -51,6 +56,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
     match cli.command {
         Command::Inventory(args) => run_inventory(&args, out),
+        Command::Burndown(args) => run_burndown(&args, out),
         Command::Logs(_) => anyhow::bail!("`cutover logs` is not available in this build yet"),
     }
 }
@@ -117,6 +123,76 @@ fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
         FindingsFormat::Jsonl => report::json::write_findings_jsonl(&inventory.scan.findings, out)?,
     }
     let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise (tests, CI, pipes).
+fn progress_bar() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len} (ETA {eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn run_burndown(args: &BurndownArgs, out: &mut dyn Write) -> Result<Outcome> {
+    use burndown::{By, DiskCacheMode, Every};
+    let every = match args.every {
+        EveryArg::Commit => Every::Commit,
+        EveryArg::Day => Every::Day,
+        EveryArg::Week => Every::Week,
+        EveryArg::Month => Every::Month,
+    };
+    let by = match args.by {
+        ByArg::Table => By::Table,
+        ByArg::Access => By::Access,
+        ByArg::Component => By::Component,
+    };
+    let range = burndown::history::Range {
+        since: args.since,
+        last: args.commits,
+    };
+    let chart = match &args.from {
+        Some(path) => burndown::from_record(path, &range, every, by)?,
+        None => {
+            let config = scan_config(&args.scan)?;
+            let opts = burndown::GitOptions {
+                root_display: args.scan.path.display().to_string(),
+                rev: args.rev.clone(),
+                range,
+                every,
+                by,
+                cache: match (&args.cache_dir, args.cache) {
+                    (Some(dir), _) => DiskCacheMode::Dir(dir.clone()),
+                    (None, true) => DiskCacheMode::Default,
+                    (None, false) => DiskCacheMode::Off,
+                },
+                naive: args.no_cache,
+            };
+            pool(config.threads)?.install(|| burndown::from_git(&config, &opts, progress_bar()))?
+        }
+    };
+    if let Some(path) = &args.svg {
+        let svg = burndown::svg::render(&chart, args.title.as_deref())?;
+        std::fs::write(path, svg)
+            .with_context(|| format!("cannot write chart {}", path.display()))?;
+    }
+    match args.format {
+        BurndownFormat::Text => report::burndown::write_text(&chart, out)?,
+        BurndownFormat::Csv => report::burndown::write_csv(&chart, out)?,
+        BurndownFormat::Json => report::burndown::write_json(&chart, out)?,
+    }
+    let incomplete = chart.problems.iter().any(|p| p.reason.is_skip());
     Ok(if args.scan.strict && incomplete {
         Outcome::Incomplete
     } else {
