@@ -23,6 +23,8 @@ pub struct Repo {
     pub git_dir: PathBuf,
     /// The scanned path relative to the work tree, `/`-separated, empty for the whole tree.
     pub prefix: String,
+    /// Where `.cutover/` goes: the work tree, or the git directory when there is none.
+    pub home: PathBuf,
 }
 
 /// Open the repository containing `root` (a work tree, a directory inside one, or a bare
@@ -31,13 +33,17 @@ pub fn open(root: &Path) -> Result<Repo> {
     let repo = Repository::discover(root)
         .with_context(|| format!("{} is not inside a git repository", root.display()))?;
     let git_dir = repo.path().to_path_buf();
+    let root = std::fs::canonicalize(root)
+        .with_context(|| format!("cannot resolve {}", root.display()))?;
+    // A git directory given as PATH is the whole repository, even when libgit2 guesses a
+    // work tree around it (a bare mirror without `core.bare`).
+    let in_git_dir = std::fs::canonicalize(&git_dir).is_ok_and(|g| root.starts_with(g));
     let prefix = match repo.workdir() {
+        _ if in_git_dir => String::new(),
         None => String::new(),
         Some(workdir) => {
             let workdir = std::fs::canonicalize(workdir)
                 .with_context(|| format!("cannot resolve {}", workdir.display()))?;
-            let root = std::fs::canonicalize(root)
-                .with_context(|| format!("cannot resolve {}", root.display()))?;
             let rel = root.strip_prefix(&workdir).unwrap_or(Path::new(""));
             let parts: Vec<String> = rel
                 .components()
@@ -46,10 +52,15 @@ pub fn open(root: &Path) -> Result<Repo> {
             parts.join("/")
         }
     };
+    let home = match repo.workdir() {
+        Some(workdir) if !in_git_dir => workdir.to_path_buf(),
+        _ => git_dir.clone(),
+    };
     Ok(Repo {
         repo,
         git_dir,
         prefix,
+        home,
     })
 }
 

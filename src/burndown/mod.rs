@@ -378,12 +378,7 @@ pub fn from_git(config: &Config, opts: &GitOptions, progress: ProgressBar) -> Re
     let mut problems = Vec::new();
     let cache_dir = match (&opts.cache, opts.naive) {
         (DiskCacheMode::Off, _) | (_, true) => None,
-        (DiskCacheMode::Default, false) => Some(
-            repo.repo
-                .workdir()
-                .unwrap_or(repo.repo.path())
-                .join(cache::DEFAULT_DIR),
-        ),
+        (DiskCacheMode::Default, false) => Some(repo.home.join(cache::DEFAULT_DIR)),
         (DiskCacheMode::Dir(dir), false) => Some(dir.clone()),
     };
     let mut disk = cache_dir.map(|dir| {
