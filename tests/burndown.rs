@@ -606,3 +606,31 @@ fn recorded_history_is_plotted_from_file() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn identical_directories_share_one_scan_but_count_in_each_component() {
+    // Without exclude globs a directory's counts do not depend on its path, so `a/` and
+    // `b/` (the same tree) are listed and summed once, yet both components count.
+    let h = History::new();
+    h.write("cutover.toml", "[[tables]]\nname = \"orders_legacy\"\n");
+    for dir in ["a", "b"] {
+        h.write(
+            &format!("{dir}/q/one.sql"),
+            "SELECT 1 FROM orders_legacy;\n",
+        );
+        h.write(
+            &format!("{dir}/q/two.sql"),
+            "SELECT 2 FROM orders_legacy;\n",
+        );
+    }
+    h.write("top.sql", "DELETE FROM orders_legacy;\n");
+    h.commit("2026-05-04", "copies");
+    let b = walk(h.path(), &options(Every::Commit, By::Component));
+    assert_eq!(b.series, vec!["(root)", "a", "b"]);
+    let counts = &b.samples[0].counts;
+    assert_eq!((counts["(root)"], counts["a"], counts["b"]), (1, 2, 2));
+    let stats = b.stats.unwrap();
+    assert_eq!((stats.files_seen, stats.blobs_scanned), (5, 3));
+    // root, a (= b), a/q (= b/q)
+    assert_eq!(stats.trees_read, 3);
+}

@@ -14,7 +14,7 @@ use crate::model::{Language, Problem, SkipReason};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -112,7 +112,7 @@ impl DiskCache {
 
     /// The stored results keyed for the scanner; entries with a bad key are dropped (the
     /// next write rewrites the file without them).
-    pub fn results(&self) -> HashMap<BlobKey, BlobResult> {
+    pub fn results(&self) -> BTreeMap<BlobKey, BlobResult> {
         self.blobs
             .iter()
             .filter_map(|(k, v)| parse_key(k).map(|key| (key, v.clone())))

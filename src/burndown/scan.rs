@@ -11,7 +11,7 @@
 //! benchmark.
 
 use super::history::{Commit, Repo};
-use super::{Counts, WalkStats, component_of};
+use super::{Counts, WalkStats};
 use crate::discover::language_of;
 use crate::extract::{self, ScanContext};
 use crate::model::{Access, Language, Problem, SkipReason, sort_findings};
@@ -24,6 +24,44 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::rc::Rc;
+
+/// The hasher of the scanner's maps, keyed by object ids: FxHash's multiply-rotate, since
+/// object ids are already uniformly distributed and SipHash showed up in profiles.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+type IdSet<K> = HashSet<K, std::hash::BuildHasherDefault<IdHasher>>;
 
 /// A blob as a given language: the same bytes under another extension scan differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,21 +102,37 @@ impl BlobResult {
     }
 }
 
-/// A directory of one commit: its path under the scanned root ("" for the root) and tree id.
-type TreeKey = (String, Oid);
+/// A directory: a path id (0 unless `scan.exclude` makes results depend on the path) and its
+/// tree id. Without exclude globs, identical trees at different paths share one entry.
+type TreeKey = (u32, Oid);
 
+/// One directory listing, reduced to what the counts need.
 #[derive(Debug, Default)]
 struct Node {
-    files: Vec<(String, BlobKey)>,
-    symlinks: Vec<String>,
-    dirs: Vec<TreeKey>,
+    files: Vec<BlobKey>,
+    /// Subdirectories and their name (interned), for the per-component counts at the root.
+    dirs: Vec<(TreeKey, u32)>,
 }
 
 /// Totals of one directory (recursively).
 #[derive(Debug, Default)]
 struct Summary {
-    counts: Counts,
+    /// Indexed by `table index * 3 + access index`; may be shorter than the table list.
+    by_table: Vec<u64>,
     files: u64,
+}
+
+impl Summary {
+    fn add(&mut self, i: usize, n: u64) {
+        if self.by_table.len() <= i {
+            self.by_table.resize(i + 1, 0);
+        }
+        self.by_table[i] += n;
+    }
+
+    fn total(&self) -> u64 {
+        self.by_table.iter().sum()
+    }
 }
 
 /// How files are selected; the same rules as `discover`.
@@ -88,42 +142,92 @@ pub struct Rules {
     pub max_file_size: u64,
 }
 
+/// What a tree entry is to the scanner.
+enum Entry {
+    Skip,
+    Dir,
+    /// A symbolic link to a source file: reported, not followed.
+    Symlink,
+    File(BlobKey),
+}
+
+/// Small integer ids for repeated strings (directory names and paths).
+#[derive(Default)]
+struct Interner {
+    ids: IdMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+}
+
 /// Scans sampled commits, remembering what it has seen.
 pub struct Scanner<'a> {
     repo: &'a Repo,
     ctx: &'a ScanContext,
     rules: Rules,
     progress: ProgressBar,
-    nodes: HashMap<TreeKey, Node>,
-    results: HashMap<BlobKey, BlobResult>,
+    nodes: IdMap<TreeKey, Node>,
+    results: IdMap<BlobKey, BlobResult>,
     /// Preloaded from the disk cache and not used yet (to count disk hits once).
-    from_disk: HashSet<BlobKey>,
+    from_disk: IdSet<BlobKey>,
     /// Scanned in this run: what the disk cache gains.
-    scanned: HashSet<BlobKey>,
-    summaries: HashMap<TreeKey, Rc<Summary>>,
+    scanned: IdSet<BlobKey>,
+    summaries: IdMap<TreeKey, Rc<Summary>>,
+    /// The blobs with references, as (`Summary::by_table` index, count): most blobs have
+    /// none, and this small map is what summing a directory looks up.
+    counted: IdMap<BlobKey, Vec<(usize, u64)>>,
+    /// Table names as findings report them; `Summary::by_table` indexes into this.
+    tables: Vec<String>,
+    dir_names: Interner,
+    paths: Interner,
     stats: WalkStats,
 }
 
 impl<'a> Scanner<'a> {
     pub fn new(repo: &'a Repo, ctx: &'a ScanContext, rules: Rules, progress: ProgressBar) -> Self {
+        let mut paths = Interner::default();
+        // Id 0 is the scanned root, and every directory when paths do not matter.
+        paths.id("");
         Scanner {
             repo,
             ctx,
             rules,
             progress,
-            nodes: HashMap::new(),
-            results: HashMap::new(),
-            from_disk: HashSet::new(),
-            scanned: HashSet::new(),
-            summaries: HashMap::new(),
+            nodes: IdMap::default(),
+            results: IdMap::default(),
+            from_disk: IdSet::default(),
+            scanned: IdSet::default(),
+            summaries: IdMap::default(),
+            counted: IdMap::default(),
+            tables: ctx
+                .tables
+                .tables()
+                .iter()
+                .map(|t| t.display.clone())
+                .collect(),
+            dir_names: Interner::default(),
+            paths,
             stats: WalkStats::default(),
         }
     }
 
     /// Results from the on-disk cache: blobs found there are not read again.
-    pub fn preload(&mut self, results: HashMap<BlobKey, BlobResult>) {
+    pub fn preload(&mut self, results: BTreeMap<BlobKey, BlobResult>) {
         self.from_disk = results.keys().copied().collect();
-        self.results = results;
+        for (key, result) in &results {
+            self.count(*key, result);
+        }
+        self.results = results.into_iter().collect();
     }
 
     /// The blobs scanned in this run and their results, sorted.
@@ -141,47 +245,52 @@ impl<'a> Scanner<'a> {
     /// Counts per commit, in the order given. `naive` rescans every commit from scratch.
     pub fn run(&mut self, commits: &[Commit], naive: bool) -> Result<Vec<Counts>> {
         self.stats.commits_sampled = commits.len() as u64;
-        let roots: Vec<Option<TreeKey>> = commits
+        let roots: Vec<Option<Oid>> = commits
             .iter()
             .map(|c| self.root_of(c))
             .collect::<Result<_>>()?;
         let mut out = Vec::with_capacity(commits.len());
+        self.progress.set_length(commits.len() as u64);
         if naive {
-            self.progress.set_length(commits.len() as u64);
             self.progress.set_message("scanning commits");
             for root in &roots {
                 self.nodes.clear();
                 self.results.clear();
+                self.counted.clear();
                 self.summaries.clear();
-                let mut pending = BTreeMap::new();
-                if let Some(root) = root {
-                    self.read_trees(root.clone(), &mut pending)?;
-                }
+                let mut pending = IdMap::default();
+                let key = match root {
+                    Some(oid) => Some(self.read_trees(*oid, &mut pending)?),
+                    None => None,
+                };
                 self.scan(pending, false);
-                out.push(self.total(root.as_ref()));
+                out.push(self.total(key));
                 self.progress.inc(1);
             }
             return Ok(out);
         }
-        self.progress.set_length(commits.len() as u64);
         self.progress.set_message("reading trees");
-        let mut pending = BTreeMap::new();
-        for root in roots.iter().flatten() {
-            self.read_trees(root.clone(), &mut pending)?;
+        let mut pending = IdMap::default();
+        let mut keys = Vec::with_capacity(roots.len());
+        for root in &roots {
+            keys.push(match root {
+                Some(oid) => Some(self.read_trees(*oid, &mut pending)?),
+                None => None,
+            });
             self.progress.inc(1);
         }
         self.progress.set_position(0);
         self.progress.set_length(pending.len() as u64);
         self.progress.set_message("scanning blobs");
         self.scan(pending, true);
-        for root in &roots {
-            out.push(self.total(root.as_ref()));
+        for key in keys {
+            out.push(self.total(key));
         }
         Ok(out)
     }
 
     /// The tree of the scanned directory at `commit`, or `None` when it did not exist yet.
-    fn root_of(&self, commit: &Commit) -> Result<Option<TreeKey>> {
+    fn root_of(&self, commit: &Commit) -> Result<Option<Oid>> {
         let repo = &self.repo.repo;
         let c = repo
             .find_commit(commit.id)
@@ -190,21 +299,54 @@ impl<'a> Scanner<'a> {
             .tree()
             .with_context(|| format!("reading the tree of commit {}", commit.id))?;
         if self.repo.prefix.is_empty() {
-            return Ok(Some((String::new(), tree.id())));
+            return Ok(Some(tree.id()));
         }
         Ok(match tree.get_path(Path::new(&self.repo.prefix)) {
-            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
-                Some((String::new(), entry.id()))
-            }
+            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Some(entry.id()),
             _ => None,
         })
     }
 
+    /// The same selection as `discover`: hidden names, known extensions, `scan.exclude` on
+    /// the path relative to the scanned root. `rel` is only needed with exclude globs.
+    fn entry(&self, name: &str, rel: &str, entry: &git2::TreeEntry<'_>) -> Entry {
+        if !self.rules.hidden && name.starts_with('.') {
+            return Entry::Skip;
+        }
+        match entry.kind() {
+            Some(ObjectType::Tree) => Entry::Dir,
+            Some(ObjectType::Blob) => {
+                let Some(language) = language_of(Path::new(name)) else {
+                    return Entry::Skip;
+                };
+                if self.paths_matter() && self.rules.exclude.is_match(rel) {
+                    return Entry::Skip;
+                }
+                // A symbolic link's blob is its target path, not source.
+                if entry.filemode() == 0o120000 {
+                    return Entry::Symlink;
+                }
+                Entry::File(BlobKey {
+                    oid: entry.id(),
+                    language,
+                })
+            }
+            // Submodules: their content is another repository's.
+            _ => Entry::Skip,
+        }
+    }
+
+    fn paths_matter(&self) -> bool {
+        !self.rules.exclude.is_empty()
+    }
+
     /// List every directory under `root` not listed before; blobs never scanned go to
-    /// `pending` (with the first path seen, for the extractor).
-    fn read_trees(&mut self, root: TreeKey, pending: &mut BTreeMap<BlobKey, String>) -> Result<()> {
-        let mut stack = vec![root];
-        while let Some(key) = stack.pop() {
+    /// `pending` (with a file name, for the extractor).
+    fn read_trees(&mut self, root: Oid, pending: &mut IdMap<BlobKey, String>) -> Result<TreeKey> {
+        let root_key = (0, root);
+        let mut stack: Vec<(TreeKey, String)> = vec![(root_key, String::new())];
+        let mut rel = String::new();
+        while let Some((key, path)) = stack.pop() {
             if self.nodes.contains_key(&key) {
                 continue;
             }
@@ -212,94 +354,113 @@ impl<'a> Scanner<'a> {
                 .repo
                 .repo
                 .find_tree(key.1)
-                .with_context(|| format!("reading tree {} ({})", key.1, display_dir(&key.0)))?;
+                .with_context(|| format!("reading tree {} ({})", key.1, display_dir(&path)))?;
             self.stats.trees_read += 1;
             let mut node = Node::default();
-            for entry in tree.iter() {
-                let name = String::from_utf8_lossy(entry.name_bytes());
-                // Same rule as the directory walk: dot files and directories are hidden.
-                if !self.rules.hidden && name.starts_with('.') {
-                    continue;
+            for e in tree.iter() {
+                let name = String::from_utf8_lossy(e.name_bytes());
+                if self.paths_matter() {
+                    rel.clear();
+                    if !path.is_empty() {
+                        rel.push_str(&path);
+                        rel.push('/');
+                    }
+                    rel.push_str(&name);
                 }
-                let rel = if key.0.is_empty() {
-                    name.into_owned()
-                } else {
-                    format!("{}/{name}", key.0)
-                };
-                match entry.kind() {
-                    Some(ObjectType::Tree) => node.dirs.push((rel, entry.id())),
-                    Some(ObjectType::Blob) => {
-                        let Some(language) = language_of(Path::new(&rel)) else {
-                            continue;
+                match self.entry(&name, &rel, &e) {
+                    Entry::Skip | Entry::Symlink => {}
+                    Entry::Dir => {
+                        let (child_path, id) = if self.paths_matter() {
+                            let id = self.paths.id(&rel);
+                            (rel.clone(), id)
+                        } else {
+                            (String::new(), 0)
                         };
-                        if self.rules.exclude.is_match(&rel) {
-                            continue;
-                        }
-                        // A symbolic link's blob is its target path, not source.
-                        if entry.filemode() == 0o120000 {
-                            node.symlinks.push(rel);
-                            continue;
-                        }
-                        let blob = BlobKey {
-                            oid: entry.id(),
-                            language,
-                        };
-                        if self.from_disk.remove(&blob) {
+                        let child = (id, e.id());
+                        node.dirs.push((child, self.dir_names.id(&name)));
+                        stack.push((child, child_path));
+                    }
+                    Entry::File(blob) => {
+                        if !self.from_disk.is_empty() && self.from_disk.remove(&blob) {
                             self.stats.blobs_from_disk_cache += 1;
                         } else if !self.results.contains_key(&blob) {
-                            pending.entry(blob).or_insert_with(|| rel.clone());
+                            pending.entry(blob).or_insert_with(|| name.to_string());
                         }
-                        node.files.push((rel, blob));
+                        node.files.push(blob);
                     }
-                    // Submodules: their content is another repository's.
-                    _ => {}
                 }
             }
-            stack.extend(node.dirs.iter().cloned());
             self.nodes.insert(key, node);
         }
-        Ok(())
+        Ok(root_key)
     }
 
-    /// Scan pending blobs in parallel.
-    fn scan(&mut self, pending: BTreeMap<BlobKey, String>, progress: bool) {
+    /// Scan pending blobs in parallel: a few chunks per worker, each with its own repository
+    /// handle (its object caches stay warm along the chunk).
+    fn scan(&mut self, pending: IdMap<BlobKey, String>, progress: bool) {
         let git_dir = &self.repo.git_dir;
         let ctx = self.ctx;
         let max = self.rules.max_file_size;
         let bar = &self.progress;
-        let items: Vec<(BlobKey, String)> = pending.into_iter().collect();
-        let done: Vec<(BlobKey, BlobResult)> = items
-            .par_iter()
-            .map_init(
-                || Repository::open(git_dir),
-                |repo, (key, rel)| {
-                    let result = match repo {
-                        Ok(repo) => scan_blob(repo, *key, rel, ctx, max),
-                        Err(e) => BlobResult::problem(
-                            SkipReason::Unreadable,
-                            format!(
-                                "cannot open repository {}: {}",
-                                git_dir.display(),
-                                e.message()
+        let mut items: Vec<(BlobKey, String)> = pending.into_iter().collect();
+        items.sort_unstable_by_key(|(key, _)| *key);
+        let chunk = items
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1) * 4)
+            .max(1);
+        let done: Vec<Vec<(BlobKey, BlobResult)>> = items
+            .par_chunks(chunk)
+            .map(|part| {
+                let repo = Repository::open(git_dir);
+                part.iter()
+                    .map(|(key, name)| {
+                        let result = match &repo {
+                            Ok(repo) => scan_blob(repo, *key, name, ctx, max),
+                            Err(e) => BlobResult::problem(
+                                SkipReason::Unreadable,
+                                format!(
+                                    "cannot open repository {}: {}",
+                                    git_dir.display(),
+                                    e.message()
+                                ),
                             ),
-                        ),
-                    };
-                    if progress {
-                        bar.inc(1);
-                    }
-                    (*key, result)
-                },
-            )
+                        };
+                        if progress {
+                            bar.inc(1);
+                        }
+                        (*key, result)
+                    })
+                    .collect()
+            })
             .collect();
-        self.stats.blobs_scanned += done.len() as u64;
-        for (key, result) in done {
+        for (key, result) in done.into_iter().flatten() {
+            self.stats.blobs_scanned += 1;
+            self.count(key, &result);
             self.scanned.insert(key);
             self.results.insert(key, result);
         }
     }
 
+    /// Remember the references of a blob for `summarize`.
+    fn count(&mut self, key: BlobKey, result: &BlobResult) {
+        if result.counts.is_empty() {
+            return;
+        }
+        let counts = result
+            .counts
+            .iter()
+            .map(|(table, access, n)| {
+                (
+                    table_index(&mut self.tables, table) * 3 + access_index(*access),
+                    *n,
+                )
+            })
+            .collect();
+        self.counted.insert(key, counts);
+    }
+
     /// Totals of one commit; updates the file counters.
-    fn total(&mut self, root: Option<&TreeKey>) -> Counts {
+    fn total(&mut self, root: Option<TreeKey>) -> Counts {
         let Some(root) = root else {
             return Counts::default();
         };
@@ -309,89 +470,134 @@ impl<'a> Scanner<'a> {
             .stats
             .files_seen
             .saturating_sub(self.stats.blobs_scanned + self.stats.blobs_from_disk_cache);
-        summary.counts.clone()
+        let mut counts = Counts::default();
+        for (i, &n) in summary.by_table.iter().enumerate() {
+            if n > 0 {
+                counts
+                    .by_table
+                    .insert((self.tables[i / 3].clone(), Access::ALL[i % 3]), n);
+            }
+        }
+        // Components are the top-level directories (files at the top are "(root)").
+        let mut by_component: BTreeMap<String, u64> = BTreeMap::new();
+        let (files, dirs) = match self.nodes.get(&root) {
+            Some(node) => (node.files.clone(), node.dirs.clone()),
+            None => (Vec::new(), Vec::new()),
+        };
+        let at_top: u64 = files
+            .iter()
+            .filter_map(|b| self.counted.get(b))
+            .flat_map(|c| c.iter().map(|(_, n)| n))
+            .sum();
+        if at_top > 0 {
+            *by_component.entry("(root)".to_string()).or_default() += at_top;
+        }
+        for (dir, name) in dirs {
+            let n = self.summarize(dir).total();
+            if n > 0 {
+                *by_component
+                    .entry(self.dir_names.names[name as usize].clone())
+                    .or_default() += n;
+            }
+        }
+        counts.by_component = by_component;
+        counts
     }
 
-    fn summarize(&mut self, key: &TreeKey) -> Rc<Summary> {
-        if let Some(s) = self.summaries.get(key) {
+    fn summarize(&mut self, key: TreeKey) -> Rc<Summary> {
+        if let Some(s) = self.summaries.get(&key) {
             return Rc::clone(s);
         }
         let mut summary = Summary::default();
-        let dirs = match self.nodes.get(key) {
-            None => Vec::new(),
-            Some(node) => {
-                for (rel, blob) in &node.files {
-                    summary.files += 1;
-                    let Some(result) = self.results.get(blob) else {
-                        continue;
-                    };
-                    for (table, access, n) in &result.counts {
-                        *summary
-                            .counts
-                            .by_table
-                            .entry((table.clone(), *access))
-                            .or_default() += n;
-                        *summary
-                            .counts
-                            .by_component
-                            .entry(component_of(rel).to_string())
-                            .or_default() += n;
+        let mut dirs = Vec::new();
+        if let Some(node) = self.nodes.get(&key) {
+            for blob in &node.files {
+                summary.files += 1;
+                if let Some(counts) = self.counted.get(blob) {
+                    for &(i, n) in counts {
+                        summary.add(i, n);
                     }
                 }
-                node.dirs.clone()
             }
-        };
-        for dir in &dirs {
+            dirs.clone_from(&node.dirs);
+        }
+        for (dir, _) in dirs {
             let child = self.summarize(dir);
             summary.files += child.files;
-            for (k, n) in &child.counts.by_table {
-                *summary.counts.by_table.entry(k.clone()).or_default() += n;
-            }
-            for (k, n) in &child.counts.by_component {
-                *summary.counts.by_component.entry(k.clone()).or_default() += n;
+            for (i, &n) in child.by_table.iter().enumerate() {
+                if n > 0 {
+                    summary.add(i, n);
+                }
             }
         }
         let summary = Rc::new(summary);
-        self.summaries.insert(key.clone(), Rc::clone(&summary));
+        self.summaries.insert(key, Rc::clone(&summary));
         summary
     }
 
     /// The problems of every file of one commit (the last sample's are reported), sorted.
+    /// Walks that commit's tree again to name the files.
     pub fn problems(&self, commit: &Commit) -> Result<Vec<Problem>> {
         let mut out = Vec::new();
-        let mut stack: Vec<TreeKey> = self.root_of(commit)?.into_iter().collect();
-        while let Some(key) = stack.pop() {
-            let Some(node) = self.nodes.get(&key) else {
-                continue;
-            };
-            for rel in &node.symlinks {
-                out.push(Problem {
-                    file: rel.clone(),
-                    line: None,
-                    reason: SkipReason::Symlink,
-                    detail: "symbolic link not followed".to_string(),
-                });
-            }
-            for (rel, blob) in &node.files {
-                for p in self
-                    .results
-                    .get(blob)
-                    .map(|r| r.problems.as_slice())
-                    .unwrap_or(&[])
-                {
-                    out.push(Problem {
-                        file: rel.clone(),
-                        line: p.line,
-                        reason: p.reason,
-                        detail: p.detail.clone(),
-                    });
+        let Some(root) = self.root_of(commit)? else {
+            return Ok(out);
+        };
+        let mut stack: Vec<(Oid, String)> = vec![(root, String::new())];
+        while let Some((oid, path)) = stack.pop() {
+            let tree = self
+                .repo
+                .repo
+                .find_tree(oid)
+                .with_context(|| format!("reading tree {oid} ({})", display_dir(&path)))?;
+            for e in tree.iter() {
+                let name = String::from_utf8_lossy(e.name_bytes());
+                let rel = if path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}/{name}")
+                };
+                match self.entry(&name, &rel, &e) {
+                    Entry::Skip => {}
+                    Entry::Dir => stack.push((e.id(), rel)),
+                    Entry::Symlink => out.push(Problem {
+                        file: rel,
+                        line: None,
+                        reason: SkipReason::Symlink,
+                        detail: "symbolic link not followed".to_string(),
+                    }),
+                    Entry::File(blob) => {
+                        let found = self.results.get(&blob);
+                        for p in found.map(|r| r.problems.as_slice()).unwrap_or(&[]) {
+                            out.push(Problem {
+                                file: rel.clone(),
+                                line: p.line,
+                                reason: p.reason,
+                                detail: p.detail.clone(),
+                            });
+                        }
+                    }
                 }
             }
-            stack.extend(node.dirs.iter().cloned());
         }
         out.sort();
         Ok(out)
     }
+}
+
+/// The index of `table` in `tables`, added if new (a finding always names a configured
+/// table, so this is a lookup in practice).
+fn table_index(tables: &mut Vec<String>, table: &str) -> usize {
+    match tables.iter().position(|t| t == table) {
+        Some(i) => i,
+        None => {
+            tables.push(table.to_string());
+            tables.len() - 1
+        }
+    }
+}
+
+fn access_index(access: Access) -> usize {
+    Access::ALL.iter().position(|a| *a == access).unwrap_or(0)
 }
 
 fn display_dir(rel: &str) -> &str {
