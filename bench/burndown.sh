@@ -4,6 +4,7 @@
 #   cached  the normal walk (results kept per blob id and per directory tree)
 #   naive   --no-cache: every sampled commit rescanned from its blobs, nothing reused
 #   inventory  one `cutover inventory` of HEAD, extracted with `git archive` to a temp dir
+#   disk-fill / disk-rerun  the cached walk with --cache-dir, twice (the rerun is incremental)
 # Goals (issue 7): cached <= 15% of naive, and cached <= 3x one inventory.
 #
 # usage: bench/burndown.sh REPO [N] [--table NAME]...
@@ -41,6 +42,9 @@ run() {
 run inventory "$bin" inventory "$work" --config "$cfg" "${tables[@]}" --format json
 run cached    "$bin" burndown "$repo" --config "$cfg" "${tables[@]}" --commits "$n" --format json
 run naive     "$bin" burndown "$repo" --config "$cfg" "${tables[@]}" --commits "$n" --format json --no-cache
+# The on-disk cache: a first run fills it, a rerun only reads it.
+run disk-fill "$bin" burndown "$repo" --config "$cfg" "${tables[@]}" --commits "$n" --format json --cache-dir "$work/cache"
+run disk-rerun "$bin" burndown "$repo" --config "$cfg" "${tables[@]}" --commits "$n" --format json --cache-dir "$work/cache"
 echo
 
 python3 - "$work" <<'PY'
@@ -52,6 +56,8 @@ inv = json.load(open(f"{w}/inventory.out"))
 same = [s["counts"] for s in cached["samples"]] == [s["counts"] for s in naive["samples"]]
 print("cached stats:", json.dumps(cached["stats"]))
 print("naive stats: ", json.dumps(naive["stats"]))
+rerun = json.load(open(f"{w}/disk-rerun.out"))
+print("disk rerun stats:", json.dumps(rerun["stats"]))
 print("same counts in cached and naive:", same)
 last = cached["samples"][-1]["total"] if cached["samples"] else 0
 print("references at HEAD: burndown", last, "/ inventory", len(inv["findings"]))
