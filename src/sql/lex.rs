@@ -85,6 +85,7 @@ pub fn is_word_byte(b: u8) -> bool {
 }
 
 /// Iterator over the tokens of `src`.
+#[derive(Clone)]
 pub struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
@@ -98,6 +99,22 @@ impl<'a> Lexer<'a> {
             pos: 0,
             opts,
         }
+    }
+
+    /// The byte offset of the next token.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Continue at `pos`, which must be a token boundary (or a char boundary outside any
+    /// string or comment).
+    pub fn set_pos(&mut self, pos: usize) {
+        self.pos = pos.min(self.src.len());
+    }
+
+    /// The next significant token, without consuming anything.
+    pub fn peek_significant(&self) -> Option<Token> {
+        self.clone().find(significant)
     }
 
     fn peek(&self, off: usize) -> u8 {
@@ -338,11 +355,12 @@ impl Iterator for Lexer<'_> {
     }
 }
 
+/// Whether the token is the word `kw` (ASCII case-insensitive).
+pub fn is_kw(src: &str, t: &Token, kw: &str) -> bool {
+    t.kind == Tok::Word && src[t.start..t.end].eq_ignore_ascii_case(kw)
+}
+
 /// Whether a token carries meaning (not blank, not a comment).
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "used by the splitter, next commit")
-)]
 pub fn significant(t: &Token) -> bool {
     !matches!(t.kind, Tok::Space | Tok::Comment)
 }
