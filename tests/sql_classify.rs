@@ -442,6 +442,106 @@ const CASES: &[(Dialect, &str, &str)] = &[
         "CREATE PROCEDURE bump_totals() BEGIN\n  DECLARE done INT DEFAULT 0;\n  UPDATE daily_totals SET n = n + 1 WHERE k_bucket = 99;\nEND",
         "- | [bump_totals] daily_totals write update",
     ),
+    // --- more shapes ----------------------------------------------------------------------
+    (
+        GEN,
+        "SELECT * FROM a, b AS x, c y WHERE a.id = x.id",
+        "a read select, b read select, c read select",
+    ),
+    (
+        PG,
+        "DELETE FROM a WHERE id IN (SELECT id FROM a_old)",
+        "a write delete, a_old read select",
+    ),
+    (
+        PG,
+        "UPDATE a SET x = (SELECT max(y) FROM b)",
+        "a write update, b read select",
+    ),
+    (
+        PG,
+        "WITH s AS (SELECT id FROM src) UPDATE t SET x = 1 FROM s WHERE t.id = s.id",
+        "t write update, src read select",
+    ),
+    (
+        PG,
+        "MERGE INTO a t USING (SELECT * FROM b WHERE ok) s ON t.id = s.id WHEN MATCHED THEN DELETE",
+        "a write merge, b read select",
+    ),
+    (MY, "INSERT INTO a SET x = 1", "a write insert"),
+    (
+        LITE,
+        "INSERT OR IGNORE INTO a (id) VALUES (?1)",
+        "a write insert",
+    ),
+    (
+        PG,
+        "CREATE UNIQUE INDEX i ON \"Billing\".\"T\" (c)",
+        "Billing.\"T\" ddl create",
+    ),
+    (PG, "DROP VIEW v", "v ddl drop"),
+    (PG, "TRUNCATE ONLY a", "a write truncate"),
+    (
+        PG,
+        "ALTER TABLE a ADD CONSTRAINT fk FOREIGN KEY (bid) REFERENCES b (id)",
+        "a ddl alter",
+    ),
+    (
+        PG,
+        "CREATE TABLE c (id int, bid int REFERENCES b (id))",
+        "c ddl create",
+    ),
+    (
+        PG,
+        "CREATE VIEW v AS WITH legacy AS (SELECT * FROM n) SELECT * FROM legacy",
+        "n read select, v ddl create",
+    ),
+    (
+        PG,
+        "SELECT * FROM a WHERE s = 'FROM b' -- JOIN c\n AND t = $$ JOIN d $$",
+        "a read select",
+    ),
+    (PG, "SELECT * FROM café", "café read select"),
+    (
+        MY,
+        "SELECT * FROM a WHERE s = 'it\\'s; DELETE FROM b'",
+        "a read select",
+    ),
+    (
+        PG,
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'UPDATE a SET s = ''x''; SELECT 1 FROM b'",
+        "- | [f] a write update | [f] b read select",
+    ),
+    (
+        PG,
+        "CREATE FUNCTION g() RETURNS void AS $$\nDECLARE v int;\nBEGIN\n  INSERT INTO a (x) VALUES (1) RETURNING id INTO v;\n  IF NOT FOUND THEN RAISE EXCEPTION 'no'; END IF;\n  <<lbl>> LOOP EXIT; END LOOP;\n  WHILE (SELECT count(*) FROM q) > 0 LOOP DELETE FROM q WHERE id = v; END LOOP;\nEXCEPTION WHEN others THEN UPDATE log SET n = n + 1;\nEND $$ LANGUAGE plpgsql",
+        "- | [g] a write insert | [g] q read select | [g] q write delete | [g] log write update",
+    ),
+    (
+        PG,
+        "CREATE FUNCTION h() RETURNS int LANGUAGE plpython3u AS $$ return 1 $$",
+        "-",
+    ),
+    (
+        PG,
+        "SELECT * FROM a; SELECT * FROM b",
+        "a read select | b read select",
+    ),
+    (
+        GEN,
+        "SELECT * FROM t1 UNION SELECT * FROM t2 EXCEPT SELECT * FROM t3",
+        "t1 read select, t2 read select, t3 read select",
+    ),
+    (
+        PG,
+        "PREPARE p (int) AS SELECT * FROM a WHERE id = $1",
+        "a read select",
+    ),
+    (
+        PG,
+        "INSERT INTO a (x) SELECT x FROM b ON CONFLICT (x) DO UPDATE SET x = excluded.x RETURNING *",
+        "a write upsert, b read select",
+    ),
     // --- heuristic fallback --------------------------------------------------------------
     (PG, "SELECT * FROM a WHERE x = ${id}", "a read select ~"),
     (
@@ -543,5 +643,71 @@ proptest! {
             prop_assert!(st.start <= st.end && st.end <= s.len());
             prop_assert!(s.is_char_boundary(st.start) && s.is_char_boundary(st.end));
         }
+    }
+}
+
+/// Throughput on the workload scripts and on a mysqldump-style bulk INSERT. Run with
+/// `cargo test --release --test sql_classify speed -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, not a check"]
+#[expect(clippy::print_stderr, reason = "reports a measurement")]
+fn speed() {
+    let scripts = [
+        include_str!("../fixtures/sql/workload_pg.sql"),
+        include_str!("../fixtures/sql/workload_mysql.sql"),
+    ];
+    let t = std::time::Instant::now();
+    let mut n = 0;
+    for _ in 0..200 {
+        for s in scripts {
+            n += classify(s, GEN).len();
+        }
+    }
+    let el = t.elapsed();
+    eprintln!(
+        "{n} statements in {el:?}: {:.1} µs/statement",
+        el.as_secs_f64() * 1e6 / n as f64
+    );
+    let mut dump = String::from("INSERT INTO `orders_legacy` VALUES ");
+    for i in 0..20_000 {
+        dump.push_str(&format!("({i},'name {i}','2024-01-01 00:00:00',{i}.5),"));
+    }
+    dump.pop();
+    dump.push(';');
+    let t = std::time::Instant::now();
+    let got = classify(&dump, MY);
+    eprintln!("{} MB INSERT in {:?}", dump.len() / 1_000_000, t.elapsed());
+    assert_eq!(show(&got), "\"orders_legacy\" write insert");
+}
+
+/// Every statement of each `fixtures/sql/*.sql` file: `line:column [routine] uses`, then the
+/// statement's first line. The dialect comes from the file name.
+#[test]
+fn fixture_files() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sql");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".sql"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    assert!(names.len() >= 4, "fixtures/sql/*.sql missing");
+    for name in names {
+        let text = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
+        let dialect = if name.contains("mysql") { MY } else { PG };
+        let mut out = String::new();
+        for st in classify(&text, dialect) {
+            let before = &text[..st.start];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            let first = text[st.start..st.end].lines().next().unwrap_or_default();
+            out.push_str(&format!(
+                "{line}:{col} {}\n    {first}\n",
+                show(std::slice::from_ref(&st))
+            ));
+        }
+        insta::assert_snapshot!(name.trim_end_matches(".sql"), out);
     }
 }
