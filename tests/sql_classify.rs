@@ -542,6 +542,22 @@ const CASES: &[(Dialect, &str, &str)] = &[
         "INSERT INTO a (x) SELECT x FROM b ON CONFLICT (x) DO UPDATE SET x = excluded.x RETURNING *",
         "a write upsert, b read select",
     ),
+    (
+        PG,
+        "CREATE TABLE orders_2024 PARTITION OF orders_legacy FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+        "orders_2024 ddl create, orders_legacy ddl alter",
+    ),
+    (
+        PG,
+        "CREATE TABLE orders_copy (LIKE orders_legacy INCLUDING ALL)",
+        "orders_legacy read select, orders_copy ddl create ~",
+    ),
+    (
+        PG,
+        "CREATE POLICY p ON orders_legacy USING (tenant = current_user)",
+        "orders_legacy ddl create",
+    ),
+    (PG, "ALTER VIEW v RENAME TO w", "v ddl alter ~"),
     // --- heuristic fallback --------------------------------------------------------------
     (PG, "SELECT * FROM a WHERE x = ${id}", "a read select ~"),
     (
@@ -678,6 +694,17 @@ fn speed() {
     let got = classify(&dump, MY);
     eprintln!("{} MB INSERT in {:?}", dump.len() / 1_000_000, t.elapsed());
     assert_eq!(show(&got), "\"orders_legacy\" write insert");
+    let log = std::fs::read_to_string("/work/shared/sample-logs/postgres/statement/postgresql.log")
+        .unwrap_or_default();
+    let t = std::time::Instant::now();
+    let fp = cutover::sql::fingerprint(&log);
+    let el = t.elapsed();
+    eprintln!(
+        "fingerprint: {} MB in {el:?} ({:.0} MB/s), {} bytes out",
+        log.len() / 1_000_000,
+        log.len() as f64 / 1e6 / el.as_secs_f64(),
+        fp.len()
+    );
 }
 
 /// Every statement of each `fixtures/sql/*.sql` file: `line:column [routine] uses`, then the
@@ -710,4 +737,42 @@ fn fixture_files() {
         }
         insta::assert_snapshot!(name.trim_end_matches(".sql"), out);
     }
+}
+
+#[test]
+fn deep_nesting_falls_back_instead_of_overflowing() {
+    let deep = format!(
+        "SELECT * FROM a WHERE x = {}1{}",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let got = classify(&deep, PG);
+    assert_eq!(show(&got), "a read select ~");
+    let subqueries = format!(
+        "SELECT * FROM a WHERE id IN {}SELECT id FROM b{}",
+        "(SELECT id FROM c WHERE id IN ".repeat(300),
+        ")".repeat(300)
+    );
+    let got = classify(&subqueries, GEN);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].uses.iter().any(|u| u.table.name == "b"));
+}
+
+/// Statements from real query logs grouped by fingerprint: the literal values differ from line
+/// to line, the groups must not.
+#[test]
+fn log_fingerprints() {
+    let text = include_str!("../fixtures/sql/log_statements.txt");
+    let mut groups: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        *groups.entry(cutover::sql::fingerprint(line)).or_default() += 1;
+    }
+    let out: String = groups
+        .iter()
+        .map(|(fp, n)| format!("{n:>3}  {fp}\n"))
+        .collect();
+    insta::assert_snapshot!(out);
 }

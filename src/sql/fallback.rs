@@ -407,6 +407,14 @@ pub fn scan(text: &str, opts: LexOptions) -> Vec<TableUse> {
             call_depth.pop();
         }
         let in_call = call_depth.last().copied().unwrap_or(false);
+        // `CREATE TABLE t (LIKE legacy …)` copies legacy's definition.
+        if i > 0
+            && t.kw(i, "like")
+            && t.punct(i - 1, "(")
+            && let Some((name, _)) = t.name(i + 1)
+        {
+            push(&mut uses, name, Access::Read, Operation::Select);
+        }
         if !in_call && t.any_kw(i, &["from", "join", "using"]) && Some(i + 1) != target {
             let mut j = i + 1;
             while let Some((name, next)) = t.name(j) {

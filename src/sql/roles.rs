@@ -261,7 +261,23 @@ impl Visitor for Roles {
                 let access = if *to { Access::Read } else { Access::Write };
                 self.emit(table_name, access, Operation::Copy);
             }
-            S::CreateTable(c) => self.emit(&c.name, Access::Ddl, Operation::Create),
+            S::CreateTable(c) => {
+                self.emit(&c.name, Access::Ddl, Operation::Create);
+                // A partition changes its parent; `LIKE t` copies t's definition.
+                if let Some(parent) = &c.partition_of {
+                    self.emit(parent, Access::Ddl, Operation::Alter);
+                }
+                if let Some(
+                    ast::CreateTableLikeKind::Parenthesized(l) | ast::CreateTableLikeKind::Plain(l),
+                ) = &c.like
+                {
+                    self.emit(&l.name, Access::Read, Operation::Select);
+                }
+            }
+            S::AlterView { name, .. } => self.emit(name, Access::Ddl, Operation::Alter),
+            S::CreatePolicy(p) => self.emit(&p.table_name, Access::Ddl, Operation::Create),
+            S::AlterPolicy(p) => self.emit(&p.table_name, Access::Ddl, Operation::Alter),
+            S::DropPolicy(p) => self.emit(&p.table_name, Access::Ddl, Operation::Drop),
             S::CreateView(v) => self.emit(&v.name, Access::Ddl, Operation::Create),
             S::CreateIndex(ci) => self.emit(&ci.table_name, Access::Ddl, Operation::Create),
             S::AlterTable(a) => {
