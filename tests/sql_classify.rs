@@ -559,7 +559,32 @@ const CASES: &[(Dialect, &str, &str)] = &[
     ),
     (PG, "ALTER VIEW v RENAME TO w", "v ddl alter ~"),
     // --- heuristic fallback --------------------------------------------------------------
-    (PG, "SELECT * FROM a WHERE x = ${id}", "a read select ~"),
+    (PG, "SELECT * FROM a WHERE x = ${id}", "a read select"),
+    (
+        PG,
+        "SELECT * FROM a WHERE data ? 'key' AND tags ?| array['x']",
+        "a read select",
+    ),
+    (
+        MY,
+        "SELECT * FROM t1 INTO OUTFILE '/tmp/x'",
+        "t1 read select ~",
+    ),
+    (
+        PG,
+        "ALTER TABLE orders_legacy ATTACH PARTITION p FOR VALUES IN (1)",
+        "orders_legacy ddl alter ~",
+    ),
+    (
+        PG,
+        "SELEC * FROM a JOIN b ON true",
+        "a read select, b read select ~",
+    ),
+    (
+        PG,
+        "INSERT INTO a (x) VALUES (1) ON CONFLICT (x) DO UPDATE SET x = 1 WHERE x = = 1",
+        "a write upsert ~",
+    ),
     (
         PG,
         "INSERT INTO a (id) VALUES (1) RETURNING id INTO v",

@@ -21,7 +21,7 @@ pub enum Tok {
     /// Identifier or keyword.
     Word,
     Number,
-    /// `?`, `?1`, `$1`, `%s`, `%(name)s`, `:name`.
+    /// `?`, `?1`, `$1`, `%s`, `%(name)s`, `:name`, `${expr}`.
     Placeholder,
     Semicolon,
     /// Any other byte (operators, parentheses, commas, dots…).
@@ -257,6 +257,11 @@ impl<'a> Lexer<'a> {
                     i += 1;
                 }
                 (Tok::Placeholder, i)
+            }
+            b'$' if n1 == b'{' => {
+                // A template interpolation left in the text (`${id}`).
+                let close = memchr::memchr(b'}', &s[p..]).map_or(s.len(), |k| p + k + 1);
+                (Tok::Placeholder, close)
             }
             b'$' if self.opts.dollar_quotes => match self.dollar_tag_len() {
                 Some(tag) => {

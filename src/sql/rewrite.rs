@@ -1,8 +1,8 @@
 //! Length-preserving rewrite of one statement before it is handed to sqlparser, so that byte
 //! offsets in the rewritten text are offsets in the input. Input: the statement text.
 //! Output: a `String` of the same length in which
-//! - placeholders no dialect accepts (`?`, `%s`, `%(name)s`, `:name`) become a number
-//!   literal padded with spaces (`$1` and `@p` already parse);
+//! - placeholders some dialect rejects (`?`, `%s`, `%(name)s`, `:name`, `${expr}`) become a
+//!   number literal padded with spaces (`$1` and `@p` already parse; `? 'key'` is jsonb);
 //! - words that make sqlparser misread the statement are blanked: `ONLY` in `FROM ONLY t`
 //!   (read as a table named ONLY), MySQL modifiers like `SQL_CALC_FOUND_ROWS`;
 //! - a psql `\copy` loses its backslash;
@@ -39,7 +39,8 @@ pub fn rewrite(text: &str, opts: LexOptions, routine: bool) -> String {
     let mut first = true;
     let mut returning = false;
     let mut blank_rest = false;
-    for t in Lexer::new(text, opts) {
+    let mut lx = Lexer::new(text, opts);
+    while let Some(t) = lx.next() {
         let s = &text[t.start..t.end];
         if blank_rest {
             push_blank(&mut out, s);
@@ -51,7 +52,15 @@ pub fn rewrite(text: &str, opts: LexOptions, routine: bool) -> String {
         }
         let after = |kws: &[&str]| prev.is_some_and(|p| kws.iter().any(|k| is_kw(text, &p, k)));
         match t.kind {
-            Tok::Placeholder if !s.starts_with('$') => {
+            // PostgreSQL's jsonb operators `?`, `?|`, `?&` (`data ? 'key'`) stay.
+            Tok::Placeholder
+                if s == "?"
+                    && (matches!(text.as_bytes().get(t.end), Some(b'|' | b'&'))
+                        || lx.peek_significant().is_some_and(|n| n.kind == Tok::Str)) =>
+            {
+                out.push('?');
+            }
+            Tok::Placeholder if !s.starts_with('$') || s.starts_with("${") => {
                 out.push('1');
                 push_spaces(&mut out, s.len() - 1);
             }

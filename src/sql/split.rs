@@ -1,6 +1,7 @@
 //! Statement splitter: a SQL script or literal in, the byte ranges of its statements out.
 //! Splits at `;` outside strings, comments, dollar quotes and the `BEGIN … END` bodies of
-//! MySQL/SQLite triggers and procedures; honours the MySQL client's `DELIMITER` lines and
+//! MySQL/SQLite triggers and procedures; honours the MySQL client's `DELIMITER` lines (in
+//! every dialect: files are often scanned with the generic one) and
 //! psql meta-commands (`\copy` is kept as a statement, other `\` lines are client commands).
 //!
 //! A range starts at the statement's first significant token and ends after its last one,
@@ -41,7 +42,7 @@ pub fn split_range(src: &str, from: usize, to: usize, opts: LexOptions) -> Vec<(
                 lx.set_pos(line_end);
                 continue;
             }
-            if opts.hash_comments && starts_with_ci(line, "delimiter ") {
+            if starts_with_ci(line, "delimiter ") {
                 let d = line[10..].trim();
                 delimiter = (!d.is_empty() && d != ";").then_some(d);
                 lx.set_pos(line_end);
