@@ -670,6 +670,14 @@ proptest! {
     }
 
     #[test]
+    fn fingerprint_never_panics(s in "\\PC*") {
+        let fp = cutover::sql::fingerprint(&s);
+        prop_assert!(fp.len() <= 2 * s.len());
+        let _ = cutover::sql::fingerprint_dialect(&s, MY);
+        let _ = cutover::sql::comment_tags(&format!("/*{s}*/"));
+    }
+
+    #[test]
     fn sql_like_noise_never_panics(
         parts in prop::collection::vec(prop::sample::select(vec![
             "SELECT", "FROM", "a", "'x", "'", "\"", "`", "$$", "$t$", "BEGIN", "END", ";", "(", ")",
