@@ -75,11 +75,8 @@ pub fn split_range(src: &str, from: usize, to: usize, opts: LexOptions) -> Vec<(
             cur = Some(t.start);
         }
         last_end = t.end;
-        if t.kind != Tok::Word {
-            continue;
-        }
         head.see(text, &t);
-        if !head.compound {
+        if t.kind != Tok::Word || !head.compound {
             continue;
         }
         if is_kw(text, &t, "begin") || is_kw(text, &t, "case") {
@@ -130,17 +127,23 @@ fn at_line_start(bytes: &[u8], pos: usize, from: usize) -> bool {
 }
 
 /// The first words of a statement: whether it defines a routine or trigger whose body may be
-/// a `BEGIN … END` block holding `;`.
+/// a `BEGIN … END` block holding `;`. The routine keyword must come before any `(`, so that
+/// `CREATE TABLE t (trigger text)` is not taken for one.
 #[derive(Default)]
 struct Head {
     words: u8,
     create: bool,
+    paren: bool,
     compound: bool,
 }
 
 impl Head {
     fn see(&mut self, text: &str, t: &super::lex::Token) {
-        if self.words >= 12 {
+        if self.words >= 12 || self.paren {
+            return;
+        }
+        if t.kind != Tok::Word {
+            self.paren = &text[t.start..t.end] == "(";
             return;
         }
         self.words += 1;
@@ -189,6 +192,12 @@ mod tests {
             &got[1..],
             ["SELECT 1", "ANALYZE TABLE t", "DELETE FROM u", "CALL p()"]
         );
+    }
+
+    #[test]
+    fn a_column_named_trigger_is_not_a_routine() {
+        let s = "CREATE TABLE ev (id int, trigger text, begin timestamp); SELECT 1; SELECT 2";
+        assert_eq!(pieces(s, LexOptions::MYSQL).len(), 3);
     }
 
     #[test]
