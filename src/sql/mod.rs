@@ -188,21 +188,7 @@ fn classify_statement(
     let opts = lex_options(dialect);
     let body = &text[start..end];
     let rewritten = rewrite::rewrite(body, opts, routine.is_some());
-    let (uses, confidence, error) = match parse(&rewritten, dialect) {
-        Ok(stmts) => {
-            let mut roles = roles::Roles::new(routine.is_some());
-            roles.statements(&stmts);
-            (roles.uses, Confidence::Parsed, None)
-        }
-        Err(e) => match fallback::known(&rewritten, opts) {
-            Some(uses) => (uses, Confidence::Parsed, None),
-            None => (
-                fallback::scan(&rewritten, opts),
-                Confidence::Heuristic,
-                Some(e),
-            ),
-        },
-    };
+    let (uses, confidence, error) = classify_text(&rewritten, dialect, routine.is_some());
     out.push(statement(start, end, uses, confidence, error, routine));
     if depth >= MAX_ROUTINE_DEPTH {
         return;
@@ -226,7 +212,38 @@ fn classify_statement(
             routine::Piece::Expr(a, b) => {
                 classify_expr(body_text, a, b, dialect, name, out);
             }
+            routine::Piece::Dynamic(a, b, sql) => {
+                // The rebuilt SQL has its own offsets: the statement points at the argument.
+                let opts = lex_options(dialect);
+                let rewritten = rewrite::rewrite(&sql, opts, true);
+                let (uses, confidence, error) = classify_text(&rewritten, dialect, true);
+                out.push(statement(a, b, uses, confidence, error, name));
+            }
         }
+    }
+}
+
+/// Parse (or, failing that, scan) one rewritten statement.
+fn classify_text(
+    rewritten: &str,
+    dialect: Dialect,
+    in_routine: bool,
+) -> (Vec<TableUse>, Confidence, Option<String>) {
+    let opts = lex_options(dialect);
+    match parse(rewritten, dialect) {
+        Ok(stmts) => {
+            let mut roles = roles::Roles::new(in_routine);
+            roles.statements(&stmts);
+            (roles.uses, Confidence::Parsed, None)
+        }
+        Err(e) => match fallback::known(rewritten, opts) {
+            Some(uses) => (uses, Confidence::Parsed, None),
+            None => (
+                fallback::scan(rewritten, opts),
+                Confidence::Heuristic,
+                Some(e),
+            ),
+        },
     }
 }
 
