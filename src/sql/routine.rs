@@ -451,8 +451,11 @@ fn dynamic(src: &str, c: &[Token]) -> Option<Piece> {
             sql.push_str(DYN);
         }
     }
-    (!sql.trim().is_empty() && arg.iter().any(|t| t.kind == Tok::Str))
-        .then(|| Piece::Dynamic(first.start, last.end, sql))
+    (!sql.trim().is_empty() && arg.iter().any(|t| t.kind == Tok::Str)).then_some(Piece::Dynamic(
+        first.start,
+        last.end,
+        sql,
+    ))
 }
 
 /// `name CURSOR [(args)] FOR|IS query`.
