@@ -707,14 +707,16 @@ proptest! {
 #[expect(clippy::print_stderr, reason = "reports a measurement")]
 fn speed() {
     let scripts = [
-        include_str!("../fixtures/sql/workload_pg.sql"),
-        include_str!("../fixtures/sql/workload_mysql.sql"),
+        (PG, include_str!("../fixtures/sql/workload_pg.sql")),
+        (MY, include_str!("../fixtures/sql/workload_mysql.sql")),
+        (PG, include_str!("../fixtures/sql/migration_pg.sql")),
+        (MY, include_str!("../fixtures/sql/procedures_mysql.sql")),
     ];
     let t = std::time::Instant::now();
     let mut n = 0;
-    for _ in 0..200 {
-        for s in scripts {
-            n += classify(s, GEN).len();
+    for _ in 0..100 {
+        for (d, s) in scripts {
+            n += classify(s, d).len();
         }
     }
     let el = t.elapsed();
@@ -775,6 +777,25 @@ fn fixture_files() {
         }
         insta::assert_snapshot!(name.trim_end_matches(".sql"), out);
     }
+}
+
+#[test]
+fn bulk_inserts_keep_their_roles() {
+    let rows = "(1, 'a;b', 2.5),".repeat(2000);
+    let sql = format!(
+        "INSERT INTO `orders_legacy` (id, s, x) VALUES {rows}(0, 'z', 0) ON DUPLICATE KEY UPDATE x = VALUES(x);\nSELECT 1"
+    );
+    let got = classify(&sql, MY);
+    assert_eq!(show(&got), "\"orders_legacy\" write upsert | -");
+    assert!(sql[..got[0].end].ends_with("VALUES(x)"));
+    let with_subquery = format!(
+        "INSERT INTO a (id) VALUES {}((SELECT max(id) FROM b))",
+        "(1),".repeat(5000)
+    );
+    assert_eq!(
+        show(&classify(&with_subquery, PG)),
+        "a write insert, b read select"
+    );
 }
 
 #[test]

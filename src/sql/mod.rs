@@ -188,7 +188,9 @@ fn classify_statement(
     let opts = lex_options(dialect);
     let body = &text[start..end];
     let rewritten = rewrite::rewrite(body, opts, routine.is_some());
-    let (uses, confidence, error) = classify_text(&rewritten, dialect, routine.is_some());
+    let short = shorten_bulk_insert(&rewritten, opts);
+    let parsed = short.as_deref().unwrap_or(&rewritten);
+    let (uses, confidence, error) = classify_text(parsed, dialect, routine.is_some());
     out.push(statement(start, end, uses, confidence, error, routine));
     if depth >= MAX_ROUTINE_DEPTH {
         return;
@@ -221,6 +223,47 @@ fn classify_statement(
             }
         }
     }
+}
+
+/// Statements shorter than this are parsed whole.
+const BULK_INSERT_MIN: usize = 16 * 1024;
+
+/// A dump's `INSERT … VALUES (…), (…), …` can be megabytes of rows that say nothing about
+/// tables: parse `INSERT … VALUES (1)` plus the tail (`ON DUPLICATE KEY …`) instead. Only
+/// when no row holds a subquery.
+fn shorten_bulk_insert(text: &str, opts: LexOptions) -> Option<String> {
+    if text.len() < BULK_INSERT_MIN {
+        return None;
+    }
+    let word = |t: &lex::Token, k: &str| lex::is_kw(text, t, k);
+    let mut toks = lex::Lexer::new(text, opts).filter(lex::significant);
+    let first = toks.next()?;
+    if !(word(&first, "insert") || word(&first, "replace")) {
+        return None;
+    }
+    let mut depth = 0i32;
+    let mut values_end = None;
+    let mut tail = text.len();
+    for t in toks {
+        match &text[t.start..t.end] {
+            "(" => depth += 1,
+            ")" => depth -= 1,
+            _ if word(&t, "select") => return None,
+            _ if depth == 0 && values_end.is_none() && word(&t, "values") => {
+                values_end = Some(t.end);
+            }
+            _ if depth == 0
+                && values_end.is_some()
+                && (word(&t, "on") || word(&t, "returning") || word(&t, "as")) =>
+            {
+                tail = t.start;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let v = values_end?;
+    Some(format!("{} (1) {}", &text[..v], &text[tail..]))
 }
 
 /// Parse (or, failing that, scan) one rewritten statement.
