@@ -563,6 +563,22 @@ const CASES: &[(Dialect, &str, &str)] = &[
         "CREATE FUNCTION purge(part text) RETURNS void AS $$\nBEGIN\n  EXECUTE 'UPDATE orders_legacy SET archived = true WHERE id = $1' USING 1;\n  EXECUTE format('DELETE FROM %I WHERE ts < now()', part);\n  RETURN QUERY EXECUTE 'SELECT * FROM ' || quote_ident(part);\nEND $$ LANGUAGE plpgsql",
         "- | [purge] orders_legacy write update | [purge] __cutover_dyn_0__ write delete | [purge] __cutover_dyn_0__ read select",
     ),
+    (
+        MY,
+        "UPDATE a, b SET a.x = b.y WHERE a.id = b.id",
+        "a write update, b read select ~",
+    ),
+    (
+        MY,
+        "DELETE t1, t2 FROM t1 INNER JOIN t2 ON t1.id = t2.id WHERE t1.id = 1",
+        "t1 write delete, t2 write delete",
+    ),
+    (
+        MY,
+        "INSERT INTO a (x) VALUES (1) AS new ON DUPLICATE KEY UPDATE x = new.x",
+        "a write upsert",
+    ),
+    (GEN, "SELECT 1\nGO\nDELETE FROM a\nGO", "- | a write delete"),
     // --- heuristic fallback --------------------------------------------------------------
     (PG, "SELECT * FROM a WHERE x = ${id}", "a read select"),
     (
