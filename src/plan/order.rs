@@ -36,6 +36,8 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Rank {
     tier: u8,
+    /// Within tier 0, infrastructure first.
+    not_infra: bool,
     entry: bool,
     written_tables: usize,
     write_sites: u64,
@@ -122,6 +124,7 @@ fn rank(members: &[&Member], t: &Totals) -> Rank {
     };
     Rank {
         tier,
+        not_infra: !infra,
         entry,
         written_tables: t.writes.len(),
         write_sites: t.writes.values().sum(),
@@ -167,8 +170,32 @@ fn base_reason(members: &[&Member], t: &Totals, r: &Rank) -> String {
             "{access}; a {} writer, so before the entry points",
             kind_word(&kinds)
         ),
-        _ => format!("entry point (api): {access}; entry points move last"),
+        _ => format!("entry point: {access}; entry points move last"),
     }
+}
+
+/// The groups each group must wait for: those it imports, directly or through groups that
+/// touch no legacy table (such a group has nothing to move, so it constrains nothing, but
+/// what it imports still does).
+fn effective_deps(direct: &[BTreeSet<usize>], touches: &[bool]) -> Vec<BTreeSet<usize>> {
+    (0..direct.len())
+        .map(|g| {
+            let mut out = BTreeSet::new();
+            let mut seen = BTreeSet::from([g]);
+            let mut stack: Vec<usize> = direct[g].iter().copied().collect();
+            while let Some(d) = stack.pop() {
+                if !seen.insert(d) {
+                    continue;
+                }
+                if touches[d] {
+                    out.insert(d);
+                } else {
+                    stack.extend(direct[d].iter().copied());
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 /// Order `members` (indexed like `graph.group_of`) into waves.
@@ -185,10 +212,16 @@ pub fn order(members: &[Member], graph: &Graph) -> Order {
         .map(|(m, t)| rank(m, t))
         .collect();
 
+    let touches: Vec<bool> = group_totals
+        .iter()
+        .map(|t| !(t.reads.is_empty() && t.writes.is_empty() && t.ddl.is_empty()))
+        .collect();
+    let deps = effective_deps(&graph.deps, &touches);
+
     // Kahn's algorithm, always taking the lowest-ranked free group.
-    let mut remaining: Vec<usize> = graph.deps.iter().map(BTreeSet::len).collect();
+    let mut remaining: Vec<usize> = deps.iter().map(BTreeSet::len).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    for (g, deps) in graph.deps.iter().enumerate() {
+    for (g, deps) in deps.iter().enumerate() {
         for &d in deps {
             dependents[d].push(g);
         }
@@ -223,8 +256,8 @@ pub fn order(members: &[Member], graph: &Graph) -> Order {
             let head = wave[0];
             ranks[g].tier <= 1
                 && ranks[head].tier == ranks[g].tier
-                && ranks[head].entry == ranks[g].entry
-                && !wave.iter().any(|w| graph.deps[g].contains(w))
+                && (ranks[g].tier == 0 || ranks[head].entry == ranks[g].entry)
+                && !wave.iter().any(|w| deps[g].contains(w))
         });
         match wave_groups.last_mut() {
             Some(wave) if joins => wave.push(g),
@@ -239,10 +272,6 @@ pub fn order(members: &[Member], graph: &Graph) -> Order {
             wave_of_group[g] = wi + 1;
         }
     }
-    let touches = |g: usize| {
-        let t = &group_totals[g];
-        !(t.reads.is_empty() && t.writes.is_empty() && t.ddl.is_empty())
-    };
     for (wi, wave) in wave_groups.iter().enumerate() {
         let mut comps = Vec::new();
         for &g in wave {
@@ -257,9 +286,8 @@ pub fn order(members: &[Member], graph: &Graph) -> Order {
                     names.join(" <-> ")
                 );
             }
-            let after: Vec<String> = graph.deps[g]
+            let after: Vec<String> = deps[g]
                 .iter()
-                .filter(|&&d| touches(d))
                 .flat_map(|&d| groups[d].iter().map(|&i| members[i].name.to_string()))
                 .collect();
             if !after.is_empty() {
@@ -270,7 +298,7 @@ pub fn order(members: &[Member], graph: &Graph) -> Order {
                 .filter(|&&d| ranks[d] < ranks[g])
                 .flat_map(|&d| groups[d].iter().map(|&i| members[i].name.to_string()))
                 .collect();
-            if !before.is_empty() && touches(g) {
+            if !before.is_empty() && touches[g] {
                 reason.push_str(&format!(
                     "; moves before {}, which import{} it",
                     join_and(&before),

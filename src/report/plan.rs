@@ -106,12 +106,18 @@ pub fn write_text(plan: &Plan, out: &mut dyn Write) -> Result<()> {
             }
         }
         let hidden = chosen.len().saturating_sub(EVIDENCE_SHOWN);
-        let others = c.evidence.len() - chosen.len();
-        if hidden > 0 || others > 0 {
-            writeln!(
-                out,
-                "      (+{hidden} more, {others} for other kinds; see --format json)"
-            )?;
+        if hidden > 0 {
+            writeln!(out, "      (+{hidden} more; see --format json)")?;
+        }
+        let others: std::collections::BTreeSet<&str> = c
+            .evidence
+            .iter()
+            .filter(|e| Some(e.kind) != c.kind)
+            .map(|e| e.kind.as_str())
+            .collect();
+        if !others.is_empty() {
+            let others: Vec<&str> = others.into_iter().collect();
+            writeln!(out, "      also evidence of: {}", others.join(", "))?;
         }
         if !c.owners.is_empty() {
             writeln!(out, "    owners: {}", c.owners.join(" "))?;
