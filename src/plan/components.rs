@@ -259,7 +259,7 @@ pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layo
     for (i, d) in declared_cfg.iter().enumerate() {
         components.push(Component {
             name: d.name.clone(),
-            dir: d.paths.first().cloned().unwrap_or_default(),
+            dir: d.paths.first().map(|p| literal_dir(p)).unwrap_or_default(),
             origin: Origin::Declared,
             files: std::mem::take(&mut declared_files[i]),
             declared_kind: d.kind.clone(),
@@ -334,6 +334,16 @@ fn holds_code_or_config(path: &str) -> bool {
         || name.ends_with(".yml")
         || name == "crontab"
         || name == "Procfile"
+}
+
+/// The directory part of a declared path before any wildcard: `services/billing/**` →
+/// `services/billing`.
+fn literal_dir(pattern: &str) -> String {
+    let p = pattern.trim().trim_start_matches("./");
+    p.split('/')
+        .take_while(|seg| !seg.contains(['*', '?', '[', '{']))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn short_name(dir: &str) -> String {

@@ -182,7 +182,7 @@ const SIGNALS: &[(Scope, ComponentKind, &str, &str)] = &[
     (
         Scope::Go,
         ComponentKind::Api,
-        r#"\.(?:GET|POST|PUT|PATCH|DELETE|Get|Post|Put|Patch|Delete|HandleFunc|Handle)\s*\(\s*"/"#,
+        r#"\.(?:GET|POST|PUT|PATCH|DELETE|Get|Post|Put|Patch|Delete|HandleFunc|Handle)\s*\(\s*"(?:[A-Z]+\s+)?/"#,
         "HTTP route",
     ),
     (
@@ -415,7 +415,7 @@ fn names_component(entry: &str, c: &Component) -> bool {
     if c.origin == Origin::Root {
         return false;
     }
-    if !c.dir.is_empty() && c.origin != Origin::Declared && entry.contains(&format!("{}/", c.dir)) {
+    if !c.dir.is_empty() && entry.contains(&format!("{}/", c.dir)) {
         return true;
     }
     Regex::new(&format!(
