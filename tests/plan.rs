@@ -369,6 +369,29 @@ fn dot_output() {
     let text = render(&plan, cutover::report::dot::write);
     assert!(text.starts_with("digraph plan {") && text.ends_with("}\n"));
     assert_eq!(text.matches("subgraph cluster_wave_").count(), 7);
+    // Graphviz itself, where installed (CI images may lack it; the snapshot still applies).
+    if let Ok(mut child) = std::process::Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
+    }
     insta::assert_snapshot!("plan_shop_dot", text);
 }
 
@@ -379,6 +402,21 @@ fn mermaid_output() {
     assert!(text.starts_with("flowchart LR\n"));
     assert_eq!(text.matches("\n  subgraph ").count(), 7);
     assert_eq!(text.matches("\n  end\n").count(), 7);
+    // Every edge joins declared nodes.
+    let declared: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().split_once('[').map(|(id, _)| id))
+        .filter(|id| !id.contains(' '))
+        .collect();
+    for line in text
+        .lines()
+        .filter(|l| l.contains("-->") || l.contains("==>") || l.contains("-.->"))
+    {
+        let mut words = line.split_whitespace();
+        let from = words.next().unwrap();
+        let to = words.last().unwrap();
+        assert!(declared.contains(&from) && declared.contains(&to), "{line}");
+    }
     insta::assert_snapshot!("plan_shop_mermaid", text);
 }
 

@@ -410,19 +410,16 @@ fn schedule_entries(path: &str, text: &str) -> Vec<(u32, String, &'static str)> 
     out
 }
 
-/// Whether schedule `entry` names component `c` (its directory path, or its name as a word).
-fn names_component(entry: &str, c: &Component) -> bool {
+/// Whether schedule `entry` names component `c`: its directory path, or its name as a word
+/// (`word` is that name's compiled pattern).
+fn names_component(entry: &str, c: &Component, word: Option<&Regex>) -> bool {
     if c.origin == Origin::Root {
         return false;
     }
     if !c.dir.is_empty() && entry.contains(&format!("{}/", c.dir)) {
         return true;
     }
-    Regex::new(&format!(
-        r"(?:^|[^\w-]){}(?:[^\w-]|$)",
-        regex::escape(&c.name)
-    ))
-    .is_ok_and(|r| r.is_match(entry))
+    word.is_some_and(|r| r.is_match(entry))
 }
 
 /// Decide every component's kind. `imported_by[i]` lists the names of components that
@@ -435,6 +432,16 @@ pub fn infer(
     let comps = &layout.components;
     let mut evidence: Vec<Vec<Evidence>> = comps.iter().map(|c| code_evidence(c, texts)).collect();
 
+    let words: Vec<Option<Regex>> = comps
+        .iter()
+        .map(|c| {
+            Regex::new(&format!(
+                r"(?:^|[^\w-]){}(?:[^\w-]|$)",
+                regex::escape(&c.name)
+            ))
+            .ok()
+        })
+        .collect();
     // Schedules: count for their own component, unless that is infrastructure or the root
     // (a deploy directory), in which case they count for the components they name.
     for (ci, c) in comps.iter().enumerate() {
@@ -444,7 +451,9 @@ pub fn infer(
                 let shared = matches!(c.origin, Origin::InfraDir | Origin::Root);
                 let targets: Vec<usize> = if shared {
                     (0..comps.len())
-                        .filter(|&o| o != ci && names_component(&entry, &comps[o]))
+                        .filter(|&o| {
+                            o != ci && names_component(&entry, &comps[o], words[o].as_ref())
+                        })
                         .collect()
                 } else {
                     vec![ci]

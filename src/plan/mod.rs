@@ -256,7 +256,10 @@ pub fn build(input: &PlanInput, root: &str) -> Result<Plan> {
     let mut problems: Vec<String> = input
         .problems
         .iter()
-        .map(|p| format!("{}: {} ({})", p.file, p.reason.as_str(), p.detail))
+        .map(|p| match p.line {
+            Some(line) => format!("{}:{line}: {} ({})", p.file, p.reason.as_str(), p.detail),
+            None => format!("{}: {} ({})", p.file, p.reason.as_str(), p.detail),
+        })
         .collect();
     let mut notes = Vec::new();
 
