@@ -175,12 +175,15 @@ fn base_reason(members: &[&Member], t: &Totals, r: &Rank) -> String {
 }
 
 /// The groups each group must wait for: those it imports, directly or through groups that
-/// touch no legacy table (such a group has nothing to move, so it constrains nothing, but
-/// what it imports still does).
+/// touch no legacy table (such a group has nothing to move, so it neither waits nor makes
+/// anyone wait, but what it imports still constrains its importers).
 fn effective_deps(direct: &[BTreeSet<usize>], touches: &[bool]) -> Vec<BTreeSet<usize>> {
     (0..direct.len())
         .map(|g| {
             let mut out = BTreeSet::new();
+            if !touches[g] {
+                return out;
+            }
             let mut seen = BTreeSet::from([g]);
             let mut stack: Vec<usize> = direct[g].iter().copied().collect();
             while let Some(d) = stack.pop() {
@@ -432,5 +435,99 @@ mod tests {
     fn counts_wording() {
         let m: BTreeMap<String, u64> = [("a".to_string(), 1), ("b".to_string(), 3)].into();
         assert_eq!(list_counts(&m), "a in 1 place and b in 3 places");
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::super::graph;
+    use super::*;
+
+    fn usage(reads: u64, writes: u64, op: Operation) -> BTreeMap<String, Usage> {
+        let mut u = Usage {
+            reads,
+            writes,
+            ..Usage::default()
+        };
+        if writes > 0 {
+            u.write_ops.insert(op);
+        }
+        BTreeMap::from([("t".to_string(), u)])
+    }
+
+    /// Order members named a, b, c… with `imports` as (importer, imported) pairs.
+    fn run(
+        specs: &[(Option<ComponentKind>, BTreeMap<String, Usage>)],
+        imports: &[(usize, usize)],
+    ) -> Vec<Vec<&'static str>> {
+        const NAMES: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
+        let members: Vec<Member> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, (k, u))| Member {
+                name: NAMES[i],
+                kind: *k,
+                usage: u,
+            })
+            .collect();
+        let usages: Vec<BTreeMap<String, Usage>> = specs.iter().map(|(_, u)| u.clone()).collect();
+        let imports: BTreeMap<(usize, usize), u64> = imports.iter().map(|&p| (p, 1)).collect();
+        let g = graph::build(specs.len(), &usages, &imports);
+        order(&members, &g)
+            .waves
+            .iter()
+            .map(|w| w.iter().map(|&i| NAMES[i]).collect())
+            .collect()
+    }
+
+    #[test]
+    fn imports_constrain_through_components_without_legacy_access() {
+        use ComponentKind::*;
+        // a (reader) imports b (no access) imports c (library writer): a waits for c.
+        let waves = run(
+            &[
+                (Some(Cli), usage(1, 0, Operation::Select)),
+                (Some(Library), BTreeMap::new()),
+                (Some(Library), usage(0, 1, Operation::Insert)),
+            ],
+            &[(0, 1), (1, 2)],
+        );
+        assert_eq!(waves, vec![vec!["b"], vec!["c"], vec!["a"]]);
+    }
+
+    #[test]
+    fn ranks_by_statefulness() {
+        use ComponentKind::*;
+        let mut two = usage(0, 1, Operation::Update);
+        two.insert(
+            "u".to_string(),
+            Usage {
+                writes: 1,
+                write_ops: BTreeSet::from([Operation::Delete]),
+                ..Usage::default()
+            },
+        );
+        let waves = run(
+            &[
+                (Some(Api), usage(0, 1, Operation::Insert)), // a: api writer, last
+                (Some(Worker), two),                         // b: writes 2 tables
+                (Some(Cron), usage(0, 3, Operation::Update)), // c: writes 1 table, 3 sites
+                (Some(Worker), usage(0, 2, Operation::Upsert)), // d: replayable
+                (Some(Api), usage(4, 0, Operation::Select)), // e: read-only entry point
+                (Some(Infra), usage(0, 1, Operation::Insert)), // f: infra
+            ],
+            &[],
+        );
+        assert_eq!(
+            waves,
+            vec![
+                vec!["f"],
+                vec!["d"],
+                vec!["e"],
+                vec!["c"],
+                vec!["b"],
+                vec!["a"]
+            ]
+        );
     }
 }
