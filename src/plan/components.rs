@@ -38,6 +38,25 @@ pub const INFRA_DIRS: &[&str] = &[
     "terraform",
 ];
 
+/// Words that make a top-level directory infrastructure wherever they appear in its name
+/// (`kubernetes-manifests`, `helm-chart`), sorted.
+pub const INFRA_WORDS: &[&str] = &[
+    "deploy",
+    "helm",
+    "infra",
+    "k8s",
+    "kubernetes",
+    "kustomize",
+    "manifests",
+    "terraform",
+];
+
+fn is_infra_dir(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    INFRA_DIRS.binary_search(&lower.as_str()).is_ok()
+        || INFRA_WORDS.iter().any(|w| lower.contains(w))
+}
+
 /// The name of the component that collects files outside every other component.
 pub const ROOT_NAME: &str = "(root)";
 
@@ -217,7 +236,7 @@ pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layo
                 .or_insert_with(|| Origin::ConventionalRoot(top.to_string()));
         }
         if let (Some(top), Some(_)) = (f.split('/').next(), f.find('/'))
-            && INFRA_DIRS.binary_search(&top).is_ok()
+            && is_infra_dir(top)
         {
             candidates
                 .entry(top.to_string())
@@ -346,11 +365,20 @@ fn literal_dir(pattern: &str) -> String {
         .join("/")
 }
 
+/// Directory names that say nothing about the component (sorted): `cart/src` is named
+/// `cart/src`, not `src`.
+const GENERIC_DIRS: &[&str] = &["app", "lib", "server", "source", "src"];
+
 fn short_name(dir: &str) -> String {
     if dir.is_empty() {
-        ROOT_NAME.to_string()
+        return ROOT_NAME.to_string();
+    }
+    let last = file_name(dir);
+    let up = parent(dir);
+    if GENERIC_DIRS.binary_search(&last).is_ok() && !up.is_empty() {
+        format!("{}/{last}", file_name(up))
     } else {
-        file_name(dir).to_string()
+        last.to_string()
     }
 }
 
@@ -369,6 +397,12 @@ mod tests {
         assert!(MANIFESTS.windows(2).all(|w| w[0] < w[1]));
         assert!(CONVENTIONAL_ROOTS.windows(2).all(|w| w[0] < w[1]));
         assert!(INFRA_DIRS.windows(2).all(|w| w[0] < w[1]));
+        assert!(GENERIC_DIRS.windows(2).all(|w| w[0] < w[1]));
+        assert!(INFRA_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_infra_dir("kubernetes-manifests") && is_infra_dir("db"));
+        assert!(!is_infra_dir("dbtools") && !is_infra_dir("services"));
+        assert_eq!(short_name("src/cartservice/src"), "cartservice/src");
+        assert_eq!(short_name("services/api"), "api");
     }
 
     #[test]

@@ -109,6 +109,12 @@ const SIGNALS: &[(Scope, ComponentKind, &str, &str)] = &[
     (
         Scope::Python,
         ComponentKind::Api,
+        r"\bgrpc\.(?:aio\.)?server\s*\(",
+        "gRPC server",
+    ),
+    (
+        Scope::Python,
+        ComponentKind::Api,
         r"^\s*urlpatterns\s*[=+]",
         "Django URL patterns",
     ),
@@ -187,6 +193,12 @@ const SIGNALS: &[(Scope, ComponentKind, &str, &str)] = &[
     ),
     (
         Scope::Go,
+        ComponentKind::Api,
+        r"\bgrpc\.NewServer\s*\(",
+        "gRPC server",
+    ),
+    (
+        Scope::Go,
         ComponentKind::Worker,
         r"\b(?:sarama\.NewConsumerGroup|kafka\.NewReader|asynq\.NewServer)\s*\(",
         "queue consumer",
@@ -215,6 +227,12 @@ const SIGNALS: &[(Scope, ComponentKind, &str, &str)] = &[
         ComponentKind::Api,
         r#"\b(?:app|router|server|api)\.(?:get|post|put|patch|delete|all)\s*\(\s*['"`]/"#,
         "HTTP route",
+    ),
+    (
+        Scope::Js,
+        ComponentKind::Api,
+        r"\bnew\s+grpc\.Server\s*\(",
+        "gRPC server",
     ),
     (
         Scope::Js,
@@ -265,6 +283,23 @@ fn scope_of(path: &str) -> Option<Scope> {
         Language::TypeScript | Language::JavaScript => Some(Scope::Js),
         Language::Sql => None,
     }
+}
+
+/// Extensions of application code in any language, analysed or not (sorted): a component
+/// holding one of these is not infrastructure even when cutover cannot read its language.
+pub const CODE_EXTENSIONS: &[&str] = &[
+    "c", "cc", "cjs", "clj", "cpp", "cs", "cts", "dart", "ex", "exs", "fs", "go", "h", "hpp",
+    "java", "js", "jsx", "kt", "lua", "mjs", "mts", "php", "pl", "py", "rb", "rs", "scala",
+    "swift", "ts", "tsx",
+];
+
+fn is_application_code(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.').is_some_and(|(_, ext)| {
+        CODE_EXTENSIONS
+            .binary_search(&ext.to_ascii_lowercase().as_str())
+            .is_ok()
+    })
 }
 
 fn is_crontab(path: &str) -> bool {
@@ -484,7 +519,7 @@ pub fn infer(
             });
             continue;
         }
-        let has_code = c.files.iter().any(|f| scope_of(f).is_some());
+        let has_code = c.files.iter().any(|f| is_application_code(f));
         if !imported_by[i].is_empty() {
             ev.push(Evidence {
                 kind: ComponentKind::Library,
@@ -500,28 +535,44 @@ pub fn infer(
                 ),
             });
         }
-        if !has_code && c.origin != Origin::Root {
-            let sql = c.files.iter().filter(|f| f.ends_with(".sql")).count();
-            let what = if c.origin == Origin::InfraDir {
+        let sql = c.files.iter().filter(|f| f.ends_with(".sql")).count();
+        // A top-level infrastructure directory is infra even with helper scripts in it.
+        let infra = if c.origin == Origin::InfraDir {
+            Some(if has_code {
+                format!(
+                    "infrastructure directory {}/ (its scripts do not make it a service)",
+                    c.dir
+                )
+            } else {
                 format!(
                     "infrastructure directory {}/ with no application code",
                     c.dir
                 )
-            } else if sql > 0 {
+            })
+        } else if !has_code && c.origin != Origin::Root {
+            Some(if sql > 0 {
                 format!("no application code; {sql} .sql file(s)")
             } else {
                 "no application code".to_string()
-            };
+            })
+        } else {
+            None
+        };
+        if let Some(what) = &infra {
             ev.push(Evidence {
                 kind: ComponentKind::Infra,
                 file: String::new(),
                 line: 0,
-                what,
+                what: what.clone(),
             });
         }
         ev.sort();
         // api > worker > cron > cli > library > infra: the enum order.
-        let kind = ev.iter().map(|e| e.kind).min();
+        let kind = if c.origin == Origin::InfraDir {
+            Some(ComponentKind::Infra)
+        } else {
+            ev.iter().map(|e| e.kind).min()
+        };
         verdicts.push(KindVerdict {
             kind,
             source: if kind.is_some() {
@@ -548,6 +599,14 @@ fn out_push(ev: &mut Vec<Evidence>, file: &str, line: u32, what: &str, entry: &s
 mod tests {
     use super::super::components::detect;
     use super::*;
+
+    #[test]
+    fn code_extensions_are_sorted() {
+        assert!(CODE_EXTENSIONS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_application_code("src/cart/Program.cs"));
+        assert!(!is_application_code("db/001.sql"));
+        assert!(!is_application_code("deploy/Dockerfile"));
+    }
 
     #[test]
     fn signals_compile() {
