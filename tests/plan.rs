@@ -459,3 +459,28 @@ fn cli_plan_is_deterministic() {
     names.sort();
     assert_eq!(placed, names, "every component is in exactly one wave");
 }
+
+#[test]
+fn cli_unknown_declared_kind_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cutover.toml"),
+        "[[tables]]\nname = \"orders_legacy\"\n[[components]]\nname = \"api\"\npaths = [\"api\"]\nkind = \"daemon\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("api")).unwrap();
+    std::fs::write(dir.path().join("api/app.py"), "print('hi')\n").unwrap();
+    let out = assert_cmd::Command::cargo_bin("cutover")
+        .unwrap()
+        .env("RUST_BACKTRACE", "0")
+        .args(["plan"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("component `api` has unknown kind `daemon`"),
+        "{stderr}"
+    );
+}
