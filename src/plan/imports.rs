@@ -9,48 +9,19 @@
 
 use super::components::Layout;
 use crate::discover::language_of;
-use crate::model::Language;
+use crate::lang::{self, Grammar};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
-use tree_sitter::{Language as TsLanguage, Parser, Query, QueryCursor, StreamingIterator};
+use tree_sitter::{Query, QueryCursor, StreamingIterator};
 
 const PY_QUERY: &str = include_str!("../../queries/plan-imports-python.scm");
 const GO_QUERY: &str = include_str!("../../queries/plan-imports-go.scm");
 const TS_QUERY: &str = include_str!("../../queries/plan-imports-typescript.scm");
 
-/// Which grammar reads a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Grammar {
-    Python,
-    Go,
-    TypeScript,
-    Tsx,
-}
-
-impl Grammar {
-    fn of(path: &str) -> Option<Grammar> {
-        let lang = language_of(std::path::Path::new(path))?;
-        let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-        match lang {
-            Language::Python => Some(Grammar::Python),
-            Language::Go => Some(Grammar::Go),
-            // JSX may appear in .js/.jsx and .tsx; the TypeScript grammar rejects it, and
-            // the TSX grammar rejects `<T>x` casts, which only .ts/.mts/.cts may hold.
-            Language::TypeScript if ext != "tsx" => Some(Grammar::TypeScript),
-            Language::TypeScript | Language::JavaScript => Some(Grammar::Tsx),
-            Language::Sql => None,
-        }
-    }
-
-    fn language(self) -> TsLanguage {
-        match self {
-            Grammar::Python => tree_sitter_python::LANGUAGE.into(),
-            Grammar::Go => tree_sitter_go::LANGUAGE.into(),
-            Grammar::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
-            Grammar::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
-        }
-    }
+/// The grammar of a file plan reads imports from (the scanner's choice, `lang::Grammar`).
+fn grammar_of(path: &str) -> Option<Grammar> {
+    Grammar::for_file(language_of(std::path::Path::new(path))?, path)
 }
 
 /// The compiled queries, built once; a bad built-in query is a bug a test catches.
@@ -106,17 +77,16 @@ pub struct Imports {
 }
 
 /// Find the import statements of one file.
-fn sites_in(parser: &mut Parser, path: &str, text: &str) -> Vec<ImportSite> {
-    let Some(grammar) = Grammar::of(path) else {
+fn sites_in(path: &str, text: &str) -> Vec<ImportSite> {
+    let Some(grammar) = grammar_of(path) else {
         return Vec::new();
     };
     let Some((_, query)) = QUERIES.iter().find(|(g, _)| *g == grammar) else {
         return Vec::new();
     };
-    if parser.set_language(&grammar.language()).is_err() {
-        return Vec::new();
-    }
-    let Some(tree) = parser.parse(text, None) else {
+    // tree-sitter turns malformed input into ERROR nodes and keeps going; `None` only on a
+    // grammar/ABI mismatch, which the query tests would catch first.
+    let Some(tree) = lang::parse(grammar, text) else {
         return Vec::new();
     };
     let names = query.capture_names();
@@ -388,14 +358,11 @@ pub fn resolve_all(layout: &Layout, files: &[String], texts: &BTreeMap<String, S
     let (resolver, problems) = Resolver::new(layout, files, texts);
     let sources: Vec<(&String, &String)> = texts
         .iter()
-        .filter(|(p, _)| Grammar::of(p).is_some())
+        .filter(|(p, _)| grammar_of(p).is_some())
         .collect();
     let mut sites: Vec<ImportSite> = sources
         .par_iter()
-        .map_init(Parser::new, |parser, (path, text)| {
-            sites_in(parser, path, text)
-        })
-        .flatten()
+        .flat_map_iter(|(path, text)| sites_in(path, text))
         .collect();
     sites.sort();
     let mut out = Imports {
