@@ -138,7 +138,10 @@ fn run_plan(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     input.findings = inventory.scan.findings;
     input.problems.extend(inventory.scan.problems);
     input.problems.sort();
-    input.problems.dedup();
+    // The scan and plan's own reading may both report one file (e.g. too large).
+    input
+        .problems
+        .dedup_by(|a, b| a.file == b.file && a.line == b.line && a.reason == b.reason);
     let plan = plan::build(&input, &root_display)?;
     match args.format {
         PlanFormat::Text => report::plan::write_text(&plan, out)?,

@@ -11,6 +11,9 @@ use std::io::Write;
 /// Version of the plan JSON schema.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// How many problems the text output lists (JSON has them all).
+const PROBLEMS_SHOWN: usize = 20;
+
 /// How much evidence per component the text output shows.
 const EVIDENCE_SHOWN: usize = 3;
 
@@ -164,8 +167,15 @@ pub fn write_text(plan: &Plan, out: &mut dyn Write) -> Result<()> {
     if !plan.problems.is_empty() {
         writeln!(out)?;
         writeln!(out, "Problems ({})", plan.problems.len())?;
-        for p in &plan.problems {
+        for p in plan.problems.iter().take(PROBLEMS_SHOWN) {
             writeln!(out, "  - {p}")?;
+        }
+        if plan.problems.len() > PROBLEMS_SHOWN {
+            writeln!(
+                out,
+                "  ... {} more (see --format json)",
+                plan.problems.len() - PROBLEMS_SHOWN
+            )?;
         }
     }
     Ok(())
