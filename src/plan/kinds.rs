@@ -242,6 +242,12 @@ const SIGNALS: &[(Scope, ComponentKind, &str, &str)] = &[
     ),
     (
         Scope::Js,
+        ComponentKind::Api,
+        r"^export\s+(?:(?:async\s+)?function|const|let)\s+(?:GET|POST|PUT|PATCH|DELETE)\b|^export\s*\{[^}]*\bas\s+(?:GET|POST|PUT|PATCH|DELETE)\b",
+        "route handler (Next.js / SvelteKit / Remix)",
+    ),
+    (
+        Scope::Js,
         ComponentKind::Worker,
         r"\bnew\s+Worker\s*\(|\bconsumer\.run\s*\(|\.consume\s*\(|\bReceiveMessageCommand\b",
         "queue consumer",
@@ -666,6 +672,14 @@ mod tests {
                 "kind: Deployment\nmetadata:\n  name: api\n---\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: report\n",
             ),
             ("migrations/001.sql", "create table t();\n"),
+            (
+                "apps/web/app/api/orders/route.ts",
+                "export { handler as GET, handler as POST };\n",
+            ),
+            (
+                "apps/site/src/routes/+server.ts",
+                "export async function POST({ request }) {}\n",
+            ),
         ]);
         let get = |n: &str| k.iter().find(|x| x.0 == n).unwrap();
         assert_eq!(get("api").1, Some(ComponentKind::Api));
@@ -696,6 +710,8 @@ mod tests {
         );
         assert_eq!(get("migrations").1, Some(ComponentKind::Infra));
         assert_eq!(get("deploy").1, Some(ComponentKind::Infra));
+        assert_eq!(get("web").1, Some(ComponentKind::Api));
+        assert_eq!(get("site").1, Some(ComponentKind::Api));
     }
 
     #[test]
