@@ -10,8 +10,10 @@
 //!
 //! Extension point for query-log evidence (log reconciliation): `PlanInput::runtime`.
 //! Each `RuntimeAccess` is folded into the same per-component, per-table `Usage` as the
-//! code findings (`Usage::add`), so a writer seen only in the logs ranks as a writer.
-//! The CLI does not fill it yet.
+//! code findings (`Usage::add`), so a writer seen only in the logs ranks as a writer. The
+//! intended source is the log reconciliation's rows (table, access, client, operations,
+//! distinct statements) whose client maps to a component through `db_clients`; a `--logs`
+//! flag on `plan` would build them. The CLI does not fill it yet.
 
 pub mod codeowners;
 pub mod components;
@@ -44,7 +46,7 @@ pub struct RuntimeAccess {
     pub table: String,
     pub access: Access,
     pub operation: Operation,
-    /// Statements seen.
+    /// Distinct statements seen (not executions), so that it weighs like places in code.
     pub count: u64,
 }
 
