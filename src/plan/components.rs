@@ -198,7 +198,12 @@ pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layo
         let mut rules = Vec::new();
         for p in &d.paths {
             let p = p.trim().trim_start_matches("./");
-            let rule = if p.contains(['*', '?', '[', '{']) {
+            // `dir/**` is the directory itself and everything under it: a prefix, so that
+            // the directory path (an import target) matches too.
+            let literal = p.strip_suffix("/**").unwrap_or(p);
+            let rule = if !literal.contains(['*', '?', '[', '{']) {
+                PathRule::Prefix(literal.trim_end_matches('/').to_string())
+            } else {
                 PathRule::Glob(
                     Glob::new(p)
                         .with_context(|| {
@@ -206,8 +211,6 @@ pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layo
                         })?
                         .compile_matcher(),
                 )
-            } else {
-                PathRule::Prefix(p.trim_end_matches('/').to_string())
             };
             rules.push((p.len(), rule));
         }
@@ -455,7 +458,7 @@ mod tests {
         let declared = vec![
             ComponentConfig {
                 name: "billing".into(),
-                paths: vec!["services/api/billing".into(), "scripts/bill_*.py".into()],
+                paths: vec!["services/api/billing/**".into(), "scripts/bill_*.py".into()],
                 kind: Some("worker".into()),
                 db_clients: vec!["app=billing".into()],
             },
@@ -479,6 +482,8 @@ mod tests {
         .unwrap();
         let of = |p: &str| l.components[l.component_of(p).unwrap()].name.as_str();
         assert_eq!(of("services/api/billing/charge.py"), "billing");
+        assert_eq!(of("services/api/billing"), "billing");
+        assert_eq!(of("services/api/billing/deeper/dir"), "billing");
         assert_eq!(of("scripts/bill_run.py"), "billing");
         assert_eq!(of("services/api/app.py"), "api");
         assert_eq!(of("scripts/other.py"), "(root)");
