@@ -561,7 +561,7 @@ const CASES: &[(Dialect, &str, &str)] = &[
     (
         PG,
         "CREATE FUNCTION purge(part text) RETURNS void AS $$\nBEGIN\n  EXECUTE 'UPDATE orders_legacy SET archived = true WHERE id = $1' USING 1;\n  EXECUTE format('DELETE FROM %I WHERE ts < now()', part);\n  RETURN QUERY EXECUTE 'SELECT * FROM ' || quote_ident(part);\nEND $$ LANGUAGE plpgsql",
-        "- | [purge] orders_legacy write update | [purge] __cutover_dyn_0__ write delete | [purge] __cutover_dyn_0__ read select",
+        "- | [purge] orders_legacy write update | [purge] __cutover_dyn_exec__ write delete | [purge] __cutover_dyn_exec__ read select",
     ),
     (
         MY,

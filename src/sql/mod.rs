@@ -115,6 +115,12 @@ pub struct Statement {
 /// interpolated *table* shows up as a table whose name starts with this prefix.
 pub const DYNAMIC_MARKER_PREFIX: &str = "__cutover_dyn_";
 
+/// The table name the classifier itself gives to the computed part of dynamic SQL in a
+/// routine body (`EXECUTE format('DELETE FROM %I …', t)`). It starts with
+/// `DYNAMIC_MARKER_PREFIX` but carries no number, so it never names an extractor's
+/// interpolation.
+pub const DYNAMIC_EXECUTE_MARKER: &str = "__cutover_dyn_exec__";
+
 /// Classify every statement in `sql`: one `Statement` per top-level statement, followed by
 /// one per statement found in the body of a function, procedure, trigger or DO block.
 pub fn classify(sql: &str, dialect: Dialect) -> Vec<Statement> {

@@ -9,8 +9,8 @@
 //! as expressions. Dynamic SQL (`EXECUTE format(…)`) is not followed.
 
 use super::lex::{LexOptions, Lexer, Tok, Token, is_kw, significant};
-use super::normalize_ident;
 use super::split::split_range;
+use super::{DYNAMIC_EXECUTE_MARKER as DYN, normalize_ident};
 
 /// How to read a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -396,9 +396,6 @@ fn chunk_pieces(src: &str, c: &[Token], plpgsql: bool, declare: &mut bool, out: 
     }
 }
 
-/// The marker that stands for a computed part of dynamic SQL.
-const DYN: &str = "__cutover_dyn_0__";
-
 /// The text of a `'…'` literal token with `''` unescaped; `None` for other tokens.
 fn literal(src: &str, t: &Token) -> Option<String> {
     let s = &src[t.start..t.end];
@@ -503,8 +500,8 @@ mod tests {
                 "expr (SELECT count(*) FROM e)",
                 "sql SELECT * FROM f",
                 "sql PERFORM 1 FROM g",
-                "dynamic DELETE FROM __cutover_dyn_0__ WHERE id = $1",
-                "dynamic UPDATE __cutover_dyn_0__ SET n = NULL FROM h",
+                "dynamic DELETE FROM __cutover_dyn_exec__ WHERE id = $1",
+                "dynamic UPDATE __cutover_dyn_exec__ SET n = NULL FROM h",
             ]
         );
     }
