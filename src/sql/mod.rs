@@ -10,6 +10,9 @@
 //! grammar for VACUUM / LOAD DATA / …, else a token scan with `Confidence::Heuristic`).
 //! Function, procedure, trigger and DO bodies are cut into statements by `routine` and
 //! classified the same way, attributed to their routine.
+//!
+//! Also here, for the log parsers: `fingerprint` (literal-free, canonical text of a statement,
+//! to group log lines) and `comment_tags` (sqlcommenter key/values).
 
 mod fallback;
 mod fingerprint;

@@ -6,7 +6,9 @@
 //! PL/pgSQL and SQL/PSM bodies are not SQL: control words (DECLARE sections, IF … THEN,
 //! LOOP, WHILE, FOR … IN … LOOP, EXCEPTION WHEN, labels, RAISE, RETURN …) are stripped, the
 //! statement after them is kept, and conditions or assignments that hold a subquery are kept
-//! as expressions. Dynamic SQL (`EXECUTE format(…)`) is not followed.
+//! as expressions. Dynamic SQL whose text is literal (`EXECUTE 'DELETE FROM ' || t`,
+//! `EXECUTE format('… %I …', t)`) is rebuilt with `DYNAMIC_EXECUTE_MARKER` for the computed
+//! parts; SQL held in a variable (`EXECUTE v_sql`) is not followed.
 
 use super::lex::{LexOptions, Lexer, Tok, Token, is_kw, significant};
 use super::split::split_range;
