@@ -22,7 +22,9 @@ impl<'a> Toks<'a> {
     fn new(text: &'a str, opts: LexOptions) -> Toks<'a> {
         Toks {
             text,
-            toks: Lexer::new(text, opts).filter(significant).collect(),
+            toks: Lexer::without_spaces(text, opts)
+                .filter(significant)
+                .collect(),
         }
     }
 

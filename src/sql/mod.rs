@@ -245,7 +245,7 @@ fn shorten_bulk_insert(text: &str, opts: LexOptions) -> Option<String> {
         return None;
     }
     let word = |t: &lex::Token, k: &str| lex::is_kw(text, t, k);
-    let mut toks = lex::Lexer::new(text, opts).filter(lex::significant);
+    let mut toks = lex::Lexer::without_spaces(text, opts).filter(lex::significant);
     let first = toks.next()?;
     if !(word(&first, "insert") || word(&first, "replace")) {
         return None;

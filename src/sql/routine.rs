@@ -50,7 +50,7 @@ pub enum Piece {
 }
 
 fn toks(src: &str, start: usize, end: usize, opts: LexOptions) -> Vec<Token> {
-    let mut lx = Lexer::new(&src[..end], opts);
+    let mut lx = Lexer::without_spaces(&src[..end], opts);
     lx.set_pos(start);
     lx.filter(significant).collect()
 }
@@ -62,7 +62,7 @@ fn word_in(src: &str, t: &Token, ks: &[&str]) -> bool {
 /// The routine defined by the statement `src[start..end]`, if any.
 pub fn find(src: &str, start: usize, end: usize, opts: LexOptions) -> Option<Routine> {
     let first = {
-        let mut lx = Lexer::new(&src[..end], opts);
+        let mut lx = Lexer::without_spaces(&src[..end], opts);
         lx.set_pos(start);
         lx.find(significant)?
     };
