@@ -280,6 +280,11 @@ impl<'a> Lexer<'a> {
             }
             b'-' if n1 == b'-' => (Tok::Comment, line_end(s, p)),
             b'#' if self.opts.hash_comments => (Tok::Comment, line_end(s, p)),
+            // A MySQL script scanned with another dialect: `#` opening a line is a comment
+            // (PostgreSQL's `#` operators never start a line).
+            b'#' if n1 != b'>' && n1 != b'-' && at_line_start(s, p) => {
+                (Tok::Comment, line_end(s, p))
+            }
             b'/' if n1 == b'*' => (Tok::Comment, self.block_comment_end()),
             b'\'' => (
                 Tok::Str,
@@ -382,6 +387,14 @@ impl<'a> Lexer<'a> {
     }
 }
 
+fn at_line_start(s: &[u8], p: usize) -> bool {
+    s[..p]
+        .iter()
+        .rev()
+        .take_while(|&&b| b != b'\n')
+        .all(|&b| b == b' ' || b == b'\t' || b == b'\r')
+}
+
 fn line_end(s: &[u8], from: usize) -> usize {
     memchr::memchr(b'\n', &s[from..]).map_or(s.len(), |k| from + k)
 }
@@ -452,6 +465,14 @@ mod tests {
         assert_eq!(got[3], (Tok::QuotedIdent, "`t;`"));
         assert_eq!(got[4], (Tok::Semicolon, ";"));
         assert_eq!(got.len(), 5);
+    }
+
+    #[test]
+    fn hash_comment_at_line_start_in_every_dialect() {
+        let s = "# dump header; x\nSELECT a # b FROM t";
+        let got = kinds(s, LexOptions::POSTGRES);
+        assert_eq!(got[0], (Tok::Word, "SELECT"));
+        assert!(got.contains(&(Tok::Punct, "#")));
     }
 
     #[test]
