@@ -579,6 +579,39 @@ const CASES: &[(Dialect, &str, &str)] = &[
         "a write upsert",
     ),
     (GEN, "SELECT 1\nGO\nDELETE FROM a\nGO", "- | a write delete"),
+    // SQLite.
+    (
+        LITE,
+        "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT) WITHOUT ROWID",
+        "notes ddl create",
+    ),
+    (
+        LITE,
+        "SELECT * FROM notes WHERE id = ?1 LIMIT ? OFFSET ?",
+        "notes read select",
+    ),
+    (
+        LITE,
+        "DELETE FROM notes WHERE rowid IN (SELECT rowid FROM old_notes)",
+        "notes write delete, old_notes read select",
+    ),
+    (
+        LITE,
+        "REPLACE INTO notes (id, body) VALUES (:id, :body)",
+        "notes write replace",
+    ),
+    (
+        LITE,
+        "ALTER TABLE notes RENAME TO notes_old",
+        "notes ddl rename, notes_old ddl rename",
+    ),
+    (
+        LITE,
+        "UPDATE notes SET body = $body WHERE id = @id",
+        "notes write update",
+    ),
+    (LITE, "ANALYZE notes", "notes ddl maintenance"),
+    (LITE, "PRAGMA table_info(notes)", "- ~"),
     // --- heuristic fallback --------------------------------------------------------------
     (PG, "SELECT * FROM a WHERE x = ${id}", "a read select"),
     (
