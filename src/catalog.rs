@@ -134,17 +134,29 @@ impl Catalog {
     /// (`self.db`, `conn`, `sa`), `method` the called name. A bare function call has no
     /// receiver.
     pub fn lookup(&self, receiver: Option<&str>, method: &str) -> Option<&Sink> {
+        self.lookup_all(receiver, method).into_iter().next()
+    }
+
+    /// Every sink a call matches, in catalog order (user rows first). A method name can
+    /// mean different argument layouts in different libraries (`Exec(query)` in
+    /// database/sql, `Exec(ctx, query)` in pgx): extractors try the rows in order.
+    pub fn lookup_all(&self, receiver: Option<&str>, method: &str) -> Vec<&Sink> {
         let receiver_last = receiver.map(|r| r.rsplit('.').next().unwrap_or(r));
-        self.sinks.iter().find(|s| {
-            let (want_recv, want_method) = s.parts();
-            if want_method != method {
-                return false;
-            }
-            match want_recv {
-                None => true,
-                Some(want) => receiver_last.is_some_and(|r| r == want) || receiver == Some(want),
-            }
-        })
+        self.sinks
+            .iter()
+            .filter(|s| {
+                let (want_recv, want_method) = s.parts();
+                if want_method != method {
+                    return false;
+                }
+                match want_recv {
+                    None => true,
+                    Some(want) => {
+                        receiver_last.is_some_and(|r| r == want) || receiver == Some(want)
+                    }
+                }
+            })
+            .collect()
     }
 
     /// Sinks used as tagged templates (sql`...`).

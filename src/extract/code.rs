@@ -4,7 +4,7 @@
 //! line where its text starts, report interpolated table names as `dynamic`).
 
 use super::{FileInput, FileScan, LineIndex, evidence};
-use crate::model::{Access, Confidence, Finding, Kind, Operation};
+use crate::model::{Access, Confidence, Finding, Kind, Operation, Problem, SkipReason};
 use crate::sql::{self, DYNAMIC_MARKER_PREFIX, TableName};
 
 /// A run of assembled text that came from one place in the source.
@@ -85,6 +85,51 @@ impl Assembled {
 
     pub fn is_empty(&self) -> bool {
         self.text.trim().is_empty()
+    }
+
+    /// The text in `range` with its piece map, for templates whose placeholders are
+    /// filled in (`%`, `.format`, `fmt.Sprintf`). Interpolations are all kept, so markers
+    /// inside the range stay meaningful; `append` renumbers them.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Assembled {
+        let (start, end) = (
+            range.start.min(self.text.len()),
+            range.end.min(self.text.len()),
+        );
+        let mut out = Assembled {
+            text: self
+                .text
+                .get(start..end.max(start))
+                .unwrap_or("")
+                .to_string(),
+            pieces: Vec::new(),
+            interpolations: self.interpolations.clone(),
+        };
+        if out.text.is_empty() {
+            return out;
+        }
+        let first = self
+            .pieces
+            .partition_point(|p| p.text_start <= start)
+            .saturating_sub(1);
+        for (i, p) in self.pieces.iter().enumerate().skip(first) {
+            if p.text_start >= end {
+                break;
+            }
+            let piece_end = self
+                .pieces
+                .get(i + 1)
+                .map_or(self.text.len(), |n| n.text_start);
+            if piece_end <= start {
+                continue;
+            }
+            let skip = start.saturating_sub(p.text_start);
+            out.pieces.push(Piece {
+                text_start: p.text_start.max(start) - start,
+                source_start: p.source_start + skip.min(p.source_len),
+                source_len: p.source_len.saturating_sub(skip),
+            });
+        }
+        out
     }
 
     pub fn has_interpolation(&self) -> bool {
@@ -252,6 +297,64 @@ pub fn table_finding(
         framework: None,
         via: Vec::new(),
     });
+}
+
+/// Whether text in code reads like a SQL statement (a verb and the word that must follow
+/// it), checked at the start of any `;`-separated statement. SQL passed to a known sink
+/// needs no such check; a bare literal does, so that log messages and docs that mention a
+/// table ("update orders_legacy rows") are not reported as statements.
+pub fn looks_like_sql(text: &str) -> bool {
+    static SHAPE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(?is)(?:^|;)(?:\s|--[^\n]*\n|/\*.*?\*/|\(|begin\s*;)*(?:select\s.*\sfrom\s|insert\s+(?:ignore\s+)?into\s|insert\s+or\s+\w+\s+into\s|replace\s+into\s|upsert\s+into\s|update\s+(?:only\s+)?\S+(?:\s+(?:as\s+)?\w+)?\s+set\s|delete\s+from\s|with\s+(?:recursive\s+)?\S+(?:\s*\([^)]*\))?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(|merge\s+into\s|truncate\s|copy\s+\S+.*\s(?:from|to)\s|create\s+(?:or\s+replace\s+)?(?:(?:global\s+|local\s+)?(?:temporary\s+|temp\s+|unlogged\s+)?table|(?:unique\s+)?index|(?:materialized\s+)?view|trigger|function|procedure|rule|policy)\s|alter\s+table\s|drop\s+(?:table|view|index|trigger)\s|comment\s+on\s|grant\s.*\son\s|lock\s+table\s|rename\s+table\s)"#,
+        )
+        .ok()
+    });
+    SHAPE.as_ref().is_some_and(|re| re.is_match(text))
+}
+
+/// A problem for a file whose parse tree has error nodes: where the first one is. What
+/// parsed around it is still analysed.
+pub fn syntax_problem(file: &FileInput<'_>, tree: &tree_sitter::Tree) -> Option<Problem> {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return None;
+    }
+    // Iterative descent towards the first error: a deep tree must not overflow the stack.
+    let mut cursor = root.walk();
+    let mut at = root;
+    'down: loop {
+        if at.is_error() || at.is_missing() {
+            break;
+        }
+        if !cursor.goto_first_child() {
+            break;
+        }
+        loop {
+            let n = cursor.node();
+            if n.has_error() {
+                at = n;
+                continue 'down;
+            }
+            if !cursor.goto_next_sibling() {
+                break 'down;
+            }
+        }
+    }
+    let line = at.start_position().row as u32 + 1;
+    Some(Problem {
+        file: file.rel.to_string(),
+        line: Some(line),
+        reason: SkipReason::SyntaxError,
+        detail: format!(
+            "syntax error near line {line} ({}); the rest of the file was analysed",
+            if at.is_missing() {
+                format!("missing {}", at.kind())
+            } else {
+                "unexpected input".to_string()
+            }
+        ),
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 //! parallel with rayon; the output is sorted, so it does not depend on the thread count.
 
 pub mod code;
+pub mod flow;
+pub mod go;
+pub mod python;
 pub mod sqlfile;
 
 use crate::catalog::Catalog;
@@ -315,8 +318,10 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
     };
     match language {
         Language::Sql => sqlfile::extract(&file, &mut out),
+        Language::Python => python::extract(&file, &mut out),
+        Language::Go => go::extract(&file, &mut out),
         // Code extractors plug in here.
-        Language::Python | Language::Go | Language::TypeScript | Language::JavaScript => {}
+        Language::TypeScript | Language::JavaScript => {}
     }
     out
 }
