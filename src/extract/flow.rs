@@ -478,6 +478,57 @@ pub fn unescape(raw: &str) -> String {
     decoded.map_or_else(|| raw.to_string(), String::from)
 }
 
+/// Helpers of the extractors' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::config::{Config, FileConfig, Overrides};
+    use crate::extract::{FileScan, ScanContext, scan_bytes};
+    use crate::model::{Finding, Language};
+    use std::path::{Path, PathBuf};
+
+    /// Scan `src` as a file of `language`, with `orders_legacy` and
+    /// `billing.invoices_legacy` configured.
+    pub fn scan(language: Language, src: &str) -> FileScan {
+        let file = FileConfig::parse(
+            r#"
+            dialect = "postgres"
+            [[tables]]
+            name = "orders_legacy"
+            [[tables]]
+            name = "billing.invoices_legacy"
+            "#,
+            Path::new("test.toml"),
+        )
+        .unwrap();
+        let config =
+            Config::from_file(PathBuf::from("/"), None, file, &Overrides::default()).unwrap();
+        let ctx = ScanContext::new(&config);
+        let mut out = scan_bytes("t", language, src.as_bytes(), &ctx);
+        crate::model::sort_findings(&mut out.findings);
+        out
+    }
+
+    /// `line:col function sink | evidence`: what the extractor controls, whatever the SQL
+    /// classifier says about access and operation.
+    pub fn brief(f: &Finding) -> String {
+        format!(
+            "{}:{} {} {} | {}",
+            f.line,
+            f.column,
+            f.function.as_deref().unwrap_or("-"),
+            f.sink.as_deref().unwrap_or("-"),
+            f.evidence
+        )
+    }
+
+    /// The brief lines of every finding, deduplicated (one per statement).
+    pub fn briefs(language: Language, src: &str) -> Vec<String> {
+        let mut out: Vec<String> = scan(language, src).findings.iter().map(brief).collect();
+        out.dedup();
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -186,13 +186,9 @@ fn pair_up<'t>(
 
 /// `(r *OrderRepo)`, `(OrderRepo)`, `(r *Repo[T])` → the receiver's type name.
 fn receiver_type(receiver: &str) -> Option<String> {
-    let inner = receiver
-        .trim()
-        .trim_start_matches('(')
-        .trim_end_matches(')');
-    let ty = inner.split_whitespace().last()?;
-    let ty = ty.trim_start_matches('*');
-    let ty = ty.split('[').next().unwrap_or(ty);
+    let inner = receiver.trim().trim_start_matches('(');
+    let inner = inner.split(['[', ')']).next().unwrap_or(inner);
+    let ty = inner.split_whitespace().last()?.trim_start_matches('*');
     (!ty.is_empty()).then(|| ty.to_string())
 }
 
@@ -632,5 +628,163 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
             }
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::receiver_type;
+    use crate::extract::flow::testing::{briefs, scan};
+    use crate::model::{Language, SkipReason};
+
+    fn go(src: &str) -> Vec<String> {
+        briefs(Language::Go, src)
+    }
+
+    #[test]
+    fn receivers_qualify_methods() {
+        assert_eq!(
+            receiver_type("(r *OrderRepo)").as_deref(),
+            Some("OrderRepo")
+        );
+        assert_eq!(receiver_type("(OrderRepo)").as_deref(), Some("OrderRepo"));
+        assert_eq!(receiver_type("(s *Store[K, V])").as_deref(), Some("Store"));
+        assert_eq!(receiver_type("(s Store[T])").as_deref(), Some("Store"));
+        assert_eq!(receiver_type("()"), None);
+        let src = r#"package p
+func (r *Repo[T]) Create(ctx context.Context) error {
+	return run(func() error {
+		_, err := r.db.ExecContext(ctx, `DELETE FROM orders_legacy`)
+		return err
+	})
+}
+func (r Repo) Get() { r.db.QueryRow("SELECT 1 FROM orders_legacy") }
+func Plain(db *sql.DB) { db.Query("SELECT 2 FROM orders_legacy") }
+var hook = func(db *sql.DB) { db.Query("SELECT 3 FROM orders_legacy") }
+"#;
+        assert_eq!(
+            go(src),
+            vec![
+                "4:36 Repo.Create r.db.ExecContext | DELETE FROM orders_legacy",
+                "8:38 Repo.Get r.db.QueryRow | SELECT 1 FROM orders_legacy",
+                "9:36 Plain db.Query | SELECT 2 FROM orders_legacy",
+                "10:41 - db.Query | SELECT 3 FROM orders_legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn sprintf_join_and_appends() {
+        let src = r#"package p
+const table = "orders_legacy"
+func f(db *sql.DB, id int, status string) {
+	db.Exec(fmt.Sprintf("UPDATE %s SET n = %d WHERE s LIKE 'a%%' AND t = %[2]v", table, id))
+	parts := []string{"SELECT id", "FROM orders_legacy"}
+	parts = append(parts, "WHERE id = $1")
+	db.Query(strings.Join(parts, "\n"), id)
+	q := "SELECT * FROM orders_legacy WHERE true"
+	if status != "" {
+		q += " AND status = '" + status + "'"
+	}
+	db.Query(q)
+}
+"#;
+        assert_eq!(
+            go(src),
+            vec![
+                "4:23 f db.Exec | UPDATE orders_legacy SET n = ${id} WHERE s LIKE 'a%' AND t = ${id}",
+                "5:21 f db.Query | SELECT id FROM orders_legacy WHERE id = $1",
+                "8:8 f db.Query | SELECT * FROM orders_legacy WHERE true AND status = '${status}'",
+            ]
+        );
+    }
+
+    #[test]
+    fn raw_strings_keep_lines_and_interpreted_strings_unescape() {
+        let src = "package p\nconst q = `\n\tSELECT *\n\tFROM orders_legacy`\nfunc f(db *sql.DB) {\n\tdb.Exec(\"DELETE\\tFROM orders_legacy\\nWHERE id = $1\", 1)\n}\n";
+        assert_eq!(
+            go(src),
+            vec![
+                "3:2 - - | SELECT * FROM orders_legacy",
+                "6:11 f db.Exec | DELETE FROM orders_legacy WHERE id = $1",
+            ]
+        );
+    }
+
+    #[test]
+    fn context_first_layouts_pick_the_string_argument() {
+        let src = r#"package p
+func f(ctx context.Context, pool *pgxpool.Pool, db *sql.DB) {
+	pool.Exec(ctx, "DELETE FROM orders_legacy WHERE id = $1", 1)
+	db.Exec("DELETE FROM orders_legacy WHERE id = $1", 2)
+	conn.Prepare(ctx, "stmt", "SELECT * FROM orders_legacy")
+	db.QueryRowContext(ctx, "SELECT * FROM billing.invoices_legacy")
+	pool.CopyFrom(ctx, pgx.Identifier{"billing", "invoices_legacy"}, cols, src)
+}
+"#;
+        let out = scan(Language::Go, src);
+        let got: Vec<String> = out
+            .findings
+            .iter()
+            .map(|f| format!("{}:{} {}", f.line, f.column, f.table))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "3:18 orders_legacy",
+                "4:11 orders_legacy",
+                "5:29 orders_legacy",
+                "6:27 billing.invoices_legacy",
+                "7:37 billing.invoices_legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn loose_literals_once_and_prose_never() {
+        let src = r#"package p
+var stmts = map[string]string{
+	"purge": "DELETE FROM orders_legacy WHERE status = 'x'",
+	"note":  "Update orders_legacy rows nightly",
+}
+const used = "SELECT * FROM orders_legacy"
+func f(db *sql.DB) { db.Query(used); log.Printf("orders_legacy done") }
+"#;
+        assert_eq!(
+            go(src),
+            vec![
+                "3:12 - - | DELETE FROM orders_legacy WHERE status = 'x'",
+                "6:15 f db.Query | SELECT * FROM orders_legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_deep_input() {
+        let src = "package p\nfunc broken( {\n}\nfunc ok(db *sql.DB) { db.Exec(\"DELETE FROM orders_legacy\") }\n";
+        let out = scan(Language::Go, src);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].function.as_deref(), Some("ok"));
+        assert!(
+            out.problems
+                .iter()
+                .any(|p| p.reason == SkipReason::SyntaxError)
+        );
+
+        let mut long = String::from(
+            "package p\nfunc f(db *sql.DB) { db.Exec(\"DELETE FROM orders_legacy WHERE id IN (0\"",
+        );
+        for i in 0..20_000 {
+            long.push_str(&format!(" + \",{i}\""));
+        }
+        long.push_str(" + \")\") }\n");
+        assert_eq!(scan(Language::Go, &long).findings.len(), 1);
+
+        let deep = format!(
+            "package p\nvar x = {}\"SELECT * FROM orders_legacy\"{}\n",
+            "(".repeat(3000),
+            ")".repeat(3000)
+        );
+        let _ = scan(Language::Go, &deep);
     }
 }

@@ -752,3 +752,212 @@ fn node_is_plus(node: Node<'_>) -> bool {
     node.kind() == "binary_operator"
         && node.child_by_field_name("operator").map(|o| o.kind()) == Some("+")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::flow::testing::{briefs, scan};
+    use crate::model::{Language, SkipReason};
+
+    fn py(src: &str) -> Vec<String> {
+        briefs(Language::Python, src)
+    }
+
+    #[test]
+    fn implicit_concatenation_and_fstrings() {
+        let src = r#"
+class OrderRepository:
+    def create_order(self, cursor, table):
+        cursor.execute("INSERT INTO orders_legacy (a) "
+                       'VALUES ($1)', (1,))
+        cursor.execute(f"DELETE FROM {table} WHERE id = $1 AND x = {self.x!r:>3}")
+"#;
+        assert_eq!(
+            py(src),
+            vec![
+                "4:25 OrderRepository.create_order cursor.execute | INSERT INTO orders_legacy (a) VALUES ($1)",
+                "6:26 OrderRepository.create_order cursor.execute | DELETE FROM ${table} WHERE id = $1 AND x = ${self.x}",
+            ]
+        );
+    }
+
+    #[test]
+    fn triple_quoted_statement_starts_on_its_own_line() {
+        let src = "def f(cur):\n    cur.execute(\"\"\"\n        SELECT *\n        FROM orders_legacy\n    \"\"\")\n";
+        assert_eq!(
+            py(src),
+            vec!["3:9 f cur.execute | SELECT * FROM orders_legacy"]
+        );
+    }
+
+    #[test]
+    fn nested_decorated_and_async_functions_are_qualified() {
+        let src = r#"
+class Repo:
+    @staticmethod
+    @retry(3)
+    async def fetch(conn):
+        return await conn.fetch("SELECT 1 FROM orders_legacy")
+
+    def outer(self, conn):
+        def inner():
+            conn.execute("SELECT 2 FROM orders_legacy")
+        return inner
+
+def top(conn):
+    conn.execute("SELECT 3 FROM orders_legacy")
+"#;
+        assert_eq!(
+            py(src),
+            vec![
+                "6:34 Repo.fetch conn.fetch | SELECT 1 FROM orders_legacy",
+                "10:27 Repo.outer.inner conn.execute | SELECT 2 FROM orders_legacy",
+                "14:19 top conn.execute | SELECT 3 FROM orders_legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn percent_and_format_templates() {
+        let src = r#"
+TABLE = "orders_legacy"
+def f(cur, t, n, days):
+    cur.execute("SELECT * FROM %s WHERE id = %d AND a LIKE 'x%%'" % (TABLE, n))
+    cur.execute("DELETE FROM %(t)s WHERE age > %(d)s" % {"t": t, "d": days})
+    cur.execute("UPDATE {} SET a = {x} WHERE b = {0}".format(TABLE, x=n))
+    cur.execute("SELECT '{{literal}}' FROM {t}".format(t=TABLE))
+"#;
+        assert_eq!(
+            py(src),
+            vec![
+                "4:18 f cur.execute | SELECT * FROM orders_legacy WHERE id = ${n} AND a LIKE 'x%'",
+                "5:18 f cur.execute | DELETE FROM ${t} WHERE age > ${days}",
+                "6:18 f cur.execute | UPDATE orders_legacy SET a = ${n} WHERE b = orders_legacy",
+                "7:18 f cur.execute | SELECT '{literal}' FROM orders_legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn joins_appends_and_module_constants() {
+        let src = r#"
+def report(cur, status):
+    parts = ["SELECT id", "FROM orders_legacy"]
+    cur.execute(" ".join(parts))
+    q = "SELECT * FROM orders_legacy WHERE true"
+    if status:
+        q += " AND status = " + status
+    q += " ORDER BY id"
+    cur.execute(q)
+    cur.execute(LATER)
+
+LATER = r"DELETE FROM orders_legacy WHERE note = '\n'"
+"#;
+        assert_eq!(
+            py(src),
+            vec![
+                "3:15 report cur.execute | SELECT id FROM orders_legacy",
+                "5:10 report cur.execute | SELECT * FROM orders_legacy WHERE true AND status = ${status} ORDER BY id",
+                "12:11 report cur.execute | DELETE FROM orders_legacy WHERE note = '\\n'",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_literal_that_reaches_a_sink_is_reported_once_with_the_sink() {
+        let src = r#"
+SQL = "UPDATE orders_legacy SET status = 'x'"
+OTHER = "UPDATE orders_legacy SET status = 'y'"
+def a(cur):
+    cur.execute(SQL)
+def b(cur):
+    cur.execute(SQL)
+"#;
+        assert_eq!(
+            py(src),
+            vec![
+                "2:8 a cur.execute | UPDATE orders_legacy SET status = 'x'",
+                "3:10 - - | UPDATE orders_legacy SET status = 'y'",
+            ]
+        );
+    }
+
+    #[test]
+    fn prose_and_docstrings_are_not_sql() {
+        let src = r#"
+"""Select rows from orders_legacy and update orders_legacy set."""
+def f(log):
+    """DELETE FROM orders_legacy is what this does."""
+    log.info("Update orders_legacy rows in batches")
+    log.info("orders_legacy is read-only")
+"#;
+        assert!(py(src).is_empty(), "{:?}", py(src));
+    }
+
+    #[test]
+    fn bulk_copy_table_arguments() {
+        let src = r#"
+async def load(conn, cur, f, rows):
+    await conn.copy_records_to_table("orders_legacy", records=rows)
+    cur.copy_from(f, table="orders_legacy_archive")
+    cur.copy_to(f, "orders_legacy")
+"#;
+        let out = scan(Language::Python, src);
+        let got: Vec<String> = out
+            .findings
+            .iter()
+            .map(|f| format!("{}:{} {} {}", f.line, f.column, f.access, f.operation))
+            .collect();
+        assert_eq!(got, vec!["3:39 write copy", "5:21 read copy"]);
+    }
+
+    #[test]
+    fn syntax_errors_keep_what_parses() {
+        let src = "def broken(:\n    pass\n\ndef ok(cur):\n    cur.execute(\"DELETE FROM orders_legacy\")\n";
+        let out = scan(Language::Python, src);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].line, 5);
+        assert!(
+            out.problems
+                .iter()
+                .any(|p| p.reason == SkipReason::SyntaxError && p.line == Some(1))
+        );
+    }
+
+    #[test]
+    fn deep_and_long_expressions_do_not_overflow() {
+        // 20 000 operands in one `+` chain: flattened, evaluated, found.
+        let mut src = String::from(
+            "def f(cur):\n    cur.execute(\"SELECT * FROM orders_legacy WHERE a IN (0\"",
+        );
+        for i in 0..20_000 {
+            src.push_str(&format!(" + \",{i}\""));
+        }
+        src.push_str(" + \")\")\n");
+        let out = scan(Language::Python, &src);
+        assert_eq!(out.findings.len(), 1);
+        // 3 000 nested parentheses: not evaluated past the depth limit, no crash.
+        let deep = format!(
+            "x = {}\"SELECT * FROM orders_legacy\"{}\n",
+            "(".repeat(3000),
+            ")".repeat(3000)
+        );
+        let _ = scan(Language::Python, &deep);
+    }
+
+    #[test]
+    fn exponential_values_are_cut_off_and_reported() {
+        let mut src = String::from("def f(cur):\n    q = \"SELECT * FROM orders_legacy \"\n");
+        for _ in 0..40 {
+            src.push_str("    q = q + q\n");
+        }
+        src.push_str("    cur.execute(q)\n");
+        let out = scan(Language::Python, &src);
+        assert!(
+            out.problems
+                .iter()
+                .any(|p| p.reason == SkipReason::UnparsedSql),
+            "{:?}",
+            out.problems
+        );
+    }
+}
