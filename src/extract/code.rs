@@ -234,7 +234,9 @@ pub fn sql_findings(
         if !named_configured && !dynamic.is_empty() {
             let mentioned = file.ctx.names_in(file.text.as_bytes());
             for t in file.ctx.tables.tables() {
-                if !mentioned.contains(&t.name.name.to_ascii_lowercase()) {
+                let name = t.name.name.to_ascii_lowercase();
+                // `RECORDING_FEEDBACK_DATAFRAME` does not mention `recording_feedback`.
+                if !mentioned.contains(&name) || !mentions_word(file.text, &name) {
                     continue;
                 }
                 for (access, operation, _expr) in &dynamic {
@@ -299,6 +301,32 @@ pub fn table_finding(
     });
 }
 
+/// Whether `name` (lower-case) occurs in `text` as a whole identifier, case-insensitively:
+/// not as a part of a longer name (`orders_legacy_archive`, `ORDERS_LEGACY_URL`).
+pub fn mentions_word(text: &str, name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let hay = text.as_bytes();
+    let needle = name.as_bytes();
+    let mut from = 0;
+    while let Some(i) = hay.get(from..).and_then(|rest| {
+        rest.windows(needle.len())
+            .position(|w| w.eq_ignore_ascii_case(needle))
+    }) {
+        let start = from + i;
+        let end = start + needle.len();
+        let before_ok = start == 0 || !is_word(hay[start - 1]);
+        let after_ok = end >= hay.len() || !is_word(hay[end]);
+        if before_ok && after_ok {
+            return true;
+        }
+        from = start + 1;
+    }
+    false
+}
+
 /// Whether text in code reads like a SQL statement (a verb and the word that must follow
 /// it), checked at the start of any `;`-separated statement. SQL passed to a known sink
 /// needs no such check; a bare literal does, so that log messages and docs that mention a
@@ -306,7 +334,7 @@ pub fn table_finding(
 pub fn looks_like_sql(text: &str) -> bool {
     static SHAPE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
         regex::Regex::new(
-            r#"(?is)(?:^|;)(?:\s|--[^\n]*\n|/\*.*?\*/|\(|begin\s*;)*(?:select\s.*\sfrom\s|insert\s+(?:ignore\s+)?into\s|insert\s+or\s+\w+\s+into\s|replace\s+into\s|upsert\s+into\s|update\s+(?:only\s+)?\S+(?:\s+(?:as\s+)?\w+)?\s+set\s|delete\s+from\s|with\s+(?:recursive\s+)?\S+(?:\s*\([^)]*\))?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(|merge\s+into\s|truncate\s|copy\s+\S+.*\s(?:from|to)\s|create\s+(?:or\s+replace\s+)?(?:(?:global\s+|local\s+)?(?:temporary\s+|temp\s+|unlogged\s+)?table|(?:unique\s+)?index|(?:materialized\s+)?view|trigger|function|procedure|rule|policy)\s|alter\s+table\s|drop\s+(?:table|view|index|trigger)\s|comment\s+on\s|grant\s.*\son\s|lock\s+table\s|rename\s+table\s)"#,
+            r#"(?is)(?:^|;)(?:\s|--[^\n]*\n|/\*.*?\*/|\(|begin\s*;|__cutover_dyn_\d+__)*(?:select\s.*\sfrom\s|insert\s+(?:ignore\s+)?into\s|insert\s+or\s+\w+\s+into\s|replace\s+into\s|upsert\s+into\s|update\s+(?:only\s+)?\S+(?:\s+(?:as\s+)?\w+)?\s+set\s|delete\s+from\s|with\s+(?:recursive\s+)?\S+(?:\s*\([^)]*\))?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(|merge\s+into\s|truncate\s|copy\s+\S+.*\s(?:from|to)\s|create\s+(?:or\s+replace\s+)?(?:(?:global\s+|local\s+)?(?:temporary\s+|temp\s+|unlogged\s+)?table|(?:unique\s+)?index|(?:materialized\s+)?view|trigger|function|procedure|rule|policy)\s|alter\s+table\s|drop\s+(?:table|view|index|trigger)\s|comment\s+on\s|grant\s.*\son\s|lock\s+table\s|rename\s+table\s)"#,
         )
         .ok()
     });
@@ -360,6 +388,60 @@ pub fn syntax_problem(file: &FileInput<'_>, tree: &tree_sitter::Tree) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sql_shapes_and_prose() {
+        for sql in [
+            "SELECT a FROM t",
+            "\n  insert into t values (1)",
+            "-- note\nUPDATE t SET a = 1",
+            "UPDATE ONLY t AS x SET a = 1",
+            "__cutover_dyn_0__ SELECT * FROM t",
+            "WITH x (a) AS (SELECT 1) DELETE FROM t",
+            "BEGIN; TRUNCATE t",
+            "CREATE UNIQUE INDEX i ON t (a)",
+            "COPY t FROM STDIN",
+            "x = 1; DROP TABLE t",
+        ] {
+            assert!(looks_like_sql(sql), "{sql}");
+        }
+        for prose in [
+            "Update orders_legacy rows in batches",
+            "orders_legacy is read-only",
+            "select an order",
+            "Deleting from orders_legacy",
+            "insert the card",
+        ] {
+            assert!(!looks_like_sql(prose), "{prose}");
+        }
+    }
+
+    #[test]
+    fn whole_word_mentions() {
+        assert!(mentions_word("FROM Orders_Legacy o", "orders_legacy"));
+        assert!(mentions_word("orders_legacy", "orders_legacy"));
+        assert!(!mentions_word(
+            "ORDERS_LEGACY_URL and orders_legacy2",
+            "orders_legacy"
+        ));
+        assert!(mentions_word(
+            "x_orders_legacy orders_legacy.",
+            "orders_legacy"
+        ));
+        assert!(!mentions_word("anything", ""));
+    }
+
+    #[test]
+    fn slices_keep_their_source_map() {
+        let mut a = Assembled::new();
+        a.push_literal("SELECT * ", 10, 9);
+        a.push_literal("FROM t", 40, 6);
+        let s = a.slice(7..13);
+        assert_eq!(s.text, "* FROM");
+        assert_eq!(s.source_offset(0), Some(17));
+        assert_eq!(s.source_offset(2), Some(40));
+        assert!(a.slice(100..200).text.is_empty());
+    }
 
     #[test]
     fn offsets_map_back_through_pieces() {

@@ -242,7 +242,7 @@ impl<'s, 't> Go<'s, 't> {
         for sink in catalog.lookup_all(receiver, method) {
             let site = SqlSite {
                 function: self.scopes.qualified(call.node.start_byte()),
-                sink: Some(super::evidence(self.text(call.callee))),
+                sink: Some(self.text(call.callee).split_whitespace().collect()),
                 fallback_offset: call.node.start_byte(),
             };
             if let Some(i) = sink.sql_arg {

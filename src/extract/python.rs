@@ -143,6 +143,11 @@ fn scope(src: &str, def: Node<'_>, name: Option<Node<'_>>, is_class: bool) -> Sc
     }
 }
 
+/// The callee as written, without the line breaks and indentation of a chained call.
+fn sink_name(callee: &str) -> String {
+    callee.split_whitespace().collect()
+}
+
 fn text<'s>(src: &'s str, node: Node<'_>) -> &'s str {
     src.get(node.byte_range()).unwrap_or("")
 }
@@ -222,7 +227,7 @@ impl<'s, 't> Py<'s, 't> {
         for sink in catalog.lookup_all(receiver, method) {
             let site = SqlSite {
                 function: self.scopes.qualified(call.node.start_byte()),
-                sink: Some(super::evidence(self.text(call.callee))),
+                sink: Some(sink_name(self.text(call.callee))),
                 fallback_offset: call.node.start_byte(),
             };
             if sink.sql_arg.is_some() || sink.sql_kwarg.is_some() {
