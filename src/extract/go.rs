@@ -131,6 +131,13 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
     for call in &calls {
         go.sink_call(file, &index, call, &mut consumed, out);
     }
+    // Sinks first, then string expressions used elsewhere, then the bindings that no
+    // sink or expression used (`fmt.Sprintf(q, table)` says more than `q` alone).
+    for node in go.string_roots(root) {
+        if let Some(value) = go.eval(node, 0) {
+            go.report_loose(file, &index, &value, node.start_byte(), &mut consumed, out);
+        }
+    }
     let versions: Vec<Vec<(Node<'_>, usize)>> = go
         .bindings
         .versions()
@@ -148,11 +155,6 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
             go.append_operand(&mut value, node, 0);
         }
         go.report_loose(file, &index, &value, at, &mut consumed, out);
-    }
-    for node in go.string_roots(root) {
-        if let Some(value) = go.eval(node, 0) {
-            go.report_loose(file, &index, &value, node.start_byte(), &mut consumed, out);
-        }
     }
     if let Some(at) = go.budget.exhausted_at {
         out.problems.push(Problem {
@@ -616,7 +618,10 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
                 .child_by_field_name("arguments")
                 .and_then(|a| a.named_child(0));
             match callee_parts(src, callee) {
-                Some((Some("fmt"), "Sprintf")) => first.is_some_and(is_literal),
+                // `fmt.Sprintf(query, table)` too: the evaluation decides.
+                Some((Some("fmt"), "Sprintf")) => {
+                    first.is_some_and(|f| is_literal(f) || f.kind() == "identifier")
+                }
                 Some((Some("strings"), "Join")) => first.is_some_and(|c| {
                     c.kind() == "composite_literal"
                         && c.child_by_field_name("body")
@@ -736,6 +741,22 @@ func f(ctx context.Context, pool *pgxpool.Pool, db *sql.DB) {
                 "5:29 orders_legacy",
                 "6:27 billing.invoices_legacy",
                 "7:37 billing.invoices_legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn templates_held_in_names_are_filled_where_used() {
+        let src = r#"package p
+func insertVersion(tableName string) string {
+	q := `INSERT INTO %s (version_id) VALUES ($1) -- orders_legacy`
+	return fmt.Sprintf(q, tableName)
+}
+"#;
+        assert_eq!(
+            go(src),
+            vec![
+                "3:8 insertVersion - | INSERT INTO ${tableName} (version_id) VALUES ($1) -- orders_legacy"
             ]
         );
     }

@@ -96,7 +96,15 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
     for call in &calls {
         py.sink_call(file, &index, call, &mut consumed, out);
     }
-    // 2. Values of variables and constants that reached no sink.
+    // 2. String expressions used anywhere else (arguments of unknown calls, returns, dict
+    //    values…). They come before
+    //    the bindings they use: `QUERY % table` says more than `QUERY` alone.
+    for node in py.string_roots(root) {
+        if let Some(value) = py.eval(node, 0) {
+            py.report_loose(file, &index, &value, node.start_byte(), &mut consumed, out);
+        }
+    }
+    // 3. Values of variables and constants that reached no sink and no string expression.
     let versions: Vec<Vec<(bool, Node<'_>, usize)>> = py
         .bindings
         .versions()
@@ -114,13 +122,6 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
             py.append_operand(&mut value, node, 0);
         }
         py.report_loose(file, &index, &value, at, &mut consumed, out);
-    }
-    // 3. String expressions used anywhere else (arguments of unknown calls, returns, dict
-    //    values…).
-    for node in py.string_roots(root) {
-        if let Some(value) = py.eval(node, 0) {
-            py.report_loose(file, &index, &value, node.start_byte(), &mut consumed, out);
-        }
     }
     if let Some(at) = py.budget.exhausted_at {
         out.problems.push(Problem {
@@ -712,7 +713,10 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
         "binary_operator" => {
             let op = node.child_by_field_name("operator").map(|o| o.kind());
             match op {
-                Some("%") => node.child_by_field_name("left").is_some_and(is_literal),
+                // `QUERY % args` too: the evaluation decides whether QUERY is a string.
+                Some("%") => node
+                    .child_by_field_name("left")
+                    .is_some_and(|l| is_literal(l) || l.kind() == "identifier"),
                 Some("+") => {
                     // Walk the left spine (bounded) looking for a literal operand.
                     let mut cur = node;
@@ -739,8 +743,14 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
                 return false;
             };
             match callee_parts(src, callee) {
-                Some((Some(_), "format" | "join")) => {
+                Some((Some(_), "join")) => {
                     callee.child_by_field_name("object").is_some_and(is_literal)
+                }
+                // `"…".format(…)`, `QUERY.format(…)`, `sql.SQL("…").format(…)`.
+                Some((Some(_), "format")) => {
+                    callee.child_by_field_name("object").is_some_and(|o| {
+                        is_literal(o) || o.kind() == "identifier" || is_sql_call(src, o)
+                    })
                 }
                 Some((_, "SQL")) => node
                     .child_by_field_name("arguments")
@@ -751,6 +761,15 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
         }
         _ => false,
     }
+}
+
+/// psycopg's `sql.SQL("…")` (checked without recursion: chains of calls can be long).
+fn is_sql_call(src: &str, node: Node<'_>) -> bool {
+    node.kind() == "call"
+        && node
+            .child_by_field_name("function")
+            .and_then(|f| callee_parts(src, f))
+            .is_some_and(|(_, name)| name == "SQL")
 }
 
 fn node_is_plus(node: Node<'_>) -> bool {
@@ -882,6 +901,23 @@ def b(cur):
             vec![
                 "2:8 a cur.execute | UPDATE orders_legacy SET status = 'x'",
                 "3:10 - - | UPDATE orders_legacy SET status = 'y'",
+            ]
+        );
+    }
+
+    #[test]
+    fn templates_held_in_names_are_filled_where_used() {
+        let src = r#"
+PURGE = "DELETE FROM %s WHERE status = 'x'"
+REPORT = "SELECT * FROM {table} WHERE day = {day}"
+def jobs(table, day):
+    return [PURGE % table, REPORT.format(table="orders_legacy", day=day)]
+"#;
+        assert_eq!(
+            py(src),
+            vec![
+                "2:10 jobs - | DELETE FROM ${table} WHERE status = 'x'",
+                "3:11 jobs - | SELECT * FROM orders_legacy WHERE day = ${day}",
             ]
         );
     }
