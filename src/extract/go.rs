@@ -755,9 +755,7 @@ func insertVersion(tableName string) string {
 "#;
         assert_eq!(
             go(src),
-            vec![
-                "3:8 insertVersion - | INSERT INTO ${tableName} (version_id) VALUES ($1) -- orders_legacy"
-            ]
+            vec!["3:8 insertVersion - | INSERT INTO ${tableName} (version_id) VALUES ($1)"]
         );
     }
 
