@@ -232,11 +232,9 @@ pub fn sql_findings(
         // An interpolated table in a statement that names no legacy table could be any of
         // them: report it against the legacy tables this file mentions.
         if !named_configured && !dynamic.is_empty() {
-            let mentioned = file.ctx.names_in(file.text.as_bytes());
+            let mentioned = mentioned_tables(file);
             for t in file.ctx.tables.tables() {
-                let name = t.name.name.to_ascii_lowercase();
-                // `RECORDING_FEEDBACK_DATAFRAME` does not mention `recording_feedback`.
-                if !mentioned.contains(&name) || !mentions_word(file.text, &name) {
+                if !mentioned.contains(&t.name.name.to_ascii_lowercase()) {
                     continue;
                 }
                 for (access, operation, _expr) in &dynamic {
@@ -299,6 +297,19 @@ pub fn table_finding(
         framework: None,
         via: Vec::new(),
     });
+}
+
+/// The configured table names (lower-case) that `file` mentions as whole words, computed
+/// once per file: a file with many dynamic statements must not be rescanned for each.
+/// `RECORDING_FEEDBACK_DATAFRAME` does not mention `recording_feedback`.
+pub fn mentioned_tables<'f>(file: &'f FileInput<'_>) -> &'f [String] {
+    file.mentioned.get_or_init(|| {
+        file.ctx
+            .names_in(file.text.as_bytes())
+            .into_iter()
+            .filter(|name| mentions_word(file.text, name))
+            .collect()
+    })
 }
 
 /// Whether `name` (lower-case) occurs in `text` as a whole identifier, case-insensitively:

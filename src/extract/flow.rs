@@ -46,16 +46,27 @@ pub struct Scope {
     pub is_class: bool,
 }
 
-/// The scopes of one file, outer ones first.
+/// The scopes of one file, outer ones first, each with the scope it is nested in.
 #[derive(Debug, Default)]
 pub struct Scopes {
     list: Vec<Scope>,
+    parent: Vec<Option<usize>>,
 }
 
 impl Scopes {
     pub fn new(mut list: Vec<Scope>) -> Scopes {
         list.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-        Scopes { list }
+        // Syntax nodes nest, so one pass with a stack finds every scope's parent.
+        let mut parent = Vec::with_capacity(list.len());
+        let mut open: Vec<usize> = Vec::new();
+        for (i, s) in list.iter().enumerate() {
+            while open.last().is_some_and(|&top| list[top].end <= s.start) {
+                open.pop();
+            }
+            parent.push(open.last().copied());
+            open.push(i);
+        }
+        Scopes { list, parent }
     }
 
     pub fn get(&self, i: usize) -> &Scope {
@@ -64,15 +75,16 @@ impl Scopes {
 
     /// Indices of the scopes around `pos`, innermost first.
     pub fn chain(&self, pos: usize) -> Vec<usize> {
-        let mut out: Vec<usize> = self
-            .list
-            .iter()
-            .enumerate()
-            .take_while(|(_, s)| s.start <= pos)
-            .filter(|(_, s)| pos < s.end)
-            .map(|(i, _)| i)
-            .collect();
-        out.reverse();
+        // The scopes around `pos` are the last scope that starts before it and that
+        // scope's ancestors (those that have not ended yet): O(depth), not O(scopes).
+        let mut out = Vec::new();
+        let mut at = self.list.partition_point(|s| s.start <= pos).checked_sub(1);
+        while let Some(i) = at {
+            if pos < self.list[i].end {
+                out.push(i);
+            }
+            at = self.parent[i];
+        }
         out
     }
 
@@ -176,21 +188,21 @@ pub struct Budget {
 
 /// Deeper nesting than this is not evaluated (the stack stays small).
 pub const MAX_DEPTH: usize = 48;
-/// Evaluation steps per file.
+/// Evaluation steps every file gets, whatever its size.
 const MAX_STEPS: usize = 200_000;
 /// Longest computed value.
 pub const MAX_TEXT: usize = 1 << 20;
 
-impl Default for Budget {
-    fn default() -> Budget {
+impl Budget {
+    /// The budget of a file of `len` bytes: a fixed allowance plus a few steps per byte,
+    /// so that large files are evaluated fully and `q = q + q` chains are still cut.
+    pub fn for_file(len: usize) -> Budget {
         Budget {
-            steps: MAX_STEPS,
+            steps: MAX_STEPS.saturating_add(len.saturating_mul(4)),
             exhausted_at: None,
         }
     }
-}
 
-impl Budget {
     /// Take one step at `offset`; `false` when nothing may be evaluated any more.
     pub fn step(&mut self, depth: usize, offset: usize) -> bool {
         if depth > MAX_DEPTH {
@@ -635,6 +647,26 @@ mod tests {
             },
         ]);
         assert_eq!(scopes.qualified(25).as_deref(), Some("Repo.m"));
+        // Many closed siblings before the position: still the right chain.
+        let mut many: Vec<Scope> = (0..1000)
+            .map(|i| Scope {
+                start: 10 + i * 10,
+                end: 15 + i * 10,
+                name: Some(format!("f{i}")),
+                is_class: false,
+            })
+            .collect();
+        many.push(Scope {
+            start: 0,
+            end: 100_000,
+            name: Some("Outer".into()),
+            is_class: true,
+        });
+        let many = Scopes::new(many);
+        assert_eq!(many.qualified(12).as_deref(), Some("Outer.f0"));
+        assert_eq!(many.qualified(17).as_deref(), Some("Outer"));
+        assert_eq!(many.qualified(9_995).as_deref(), Some("Outer.f998"));
+        assert_eq!(many.qualified(200_000), None);
         assert_eq!(scopes.qualified(60).as_deref(), Some("Repo"));
         assert_eq!(scopes.qualified(200), None);
         assert_eq!(scopes.chain(25).len(), 3);

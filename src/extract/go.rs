@@ -123,7 +123,7 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
         src,
         scopes,
         bindings,
-        budget: Budget::default(),
+        budget: Budget::for_file(file.text.len()),
     };
     let index = LineIndex::new(src);
     let mut consumed: HashSet<usize> = HashSet::new();

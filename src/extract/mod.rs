@@ -320,6 +320,7 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         language,
         text: &decoded.text,
         ctx,
+        mentioned: std::cell::OnceCell::new(),
     };
     match language {
         Language::Sql => sqlfile::extract(&file, &mut out),
@@ -337,6 +338,9 @@ pub struct FileInput<'a> {
     pub language: Language,
     pub text: &'a str,
     pub ctx: &'a ScanContext,
+    /// The configured tables this file names as whole words (computed once, on the first
+    /// dynamic statement; see `code::mentioned_tables`).
+    pub mentioned: std::cell::OnceCell<Vec<String>>,
 }
 
 /// Maps byte offsets to 1-based (line, column) positions; columns count characters.

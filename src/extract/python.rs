@@ -87,7 +87,7 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
         src: file.text,
         scopes,
         bindings,
-        budget: Budget::default(),
+        budget: Budget::for_file(file.text.len()),
     };
     let index = LineIndex::new(file.text);
     let mut consumed: HashSet<usize> = HashSet::new();
