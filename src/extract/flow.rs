@@ -665,7 +665,7 @@ mod tests {
         let many = Scopes::new(many);
         assert_eq!(many.qualified(12).as_deref(), Some("Outer.f0"));
         assert_eq!(many.qualified(17).as_deref(), Some("Outer"));
-        assert_eq!(many.qualified(9_995).as_deref(), Some("Outer.f998"));
+        assert_eq!(many.qualified(9_992).as_deref(), Some("Outer.f998"));
         assert_eq!(many.qualified(200_000), None);
         assert_eq!(scopes.qualified(60).as_deref(), Some("Repo"));
         assert_eq!(scopes.qualified(200), None);
