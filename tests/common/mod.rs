@@ -72,3 +72,14 @@ pub fn render(ctx: &ScanContext, path: &Path, language: Language) -> String {
     }
     out
 }
+
+/// Every finding points inside the input: a line that exists and a column from 1.
+pub fn check_positions(scan: &cutover::extract::FileScan, input: &[u8]) {
+    let lines = input.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+    for f in &scan.findings {
+        assert!(
+            f.line >= 1 && f.line <= lines && f.column >= 1,
+            "{f:?} outside {lines} lines"
+        );
+    }
+}
