@@ -18,6 +18,26 @@ use crate::model::{Access, Operation, Problem, SkipReason};
 use std::collections::HashSet;
 use tree_sitter::{Node, QueryCursor, StreamingIterator};
 
+/// The capture names this extractor reads (sorted); `queries/go.scm` must use no others.
+#[cfg(test)]
+const CAPTURES: &[&str] = &[
+    "append",
+    "append_names",
+    "append_values",
+    "args",
+    "assign",
+    "assign_names",
+    "assign_values",
+    "call",
+    "callee",
+    "closure",
+    "function",
+    "function_name",
+    "receiver",
+    "spec",
+    "spec_values",
+];
+
 struct Call<'t> {
     node: Node<'t>,
     callee: Node<'t>,
@@ -805,5 +825,20 @@ func f(db *sql.DB) { db.Query(used); log.Printf("orders_legacy done") }
             ")".repeat(3000)
         );
         let _ = scan(Language::Go, &deep);
+    }
+
+    #[test]
+    fn query_captures_are_the_ones_read() {
+        let mut names: Vec<&str> = crate::lang::Grammar::Go
+            .query()
+            .capture_names()
+            .iter()
+            .copied()
+            .filter(|n| !n.starts_with('_'))
+            .collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names, super::CAPTURES);
+        assert!(super::CAPTURES.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -17,6 +17,24 @@ use crate::model::{Access, Operation, Problem, SkipReason};
 use std::collections::HashSet;
 use tree_sitter::{Node, QueryCursor, StreamingIterator};
 
+/// The capture names this extractor reads (sorted); `queries/python.scm` must use no others.
+#[cfg(test)]
+const CAPTURES: &[&str] = &[
+    "append",
+    "append_name",
+    "append_value",
+    "args",
+    "assign",
+    "assign_name",
+    "assign_value",
+    "call",
+    "callee",
+    "class",
+    "class_name",
+    "function",
+    "function_name",
+];
+
 /// A call the query found.
 struct Call<'t> {
     node: Node<'t>,
@@ -1000,5 +1018,20 @@ async def load(conn, cur, f, rows):
             "{:?}",
             out.problems
         );
+    }
+
+    #[test]
+    fn query_captures_are_the_ones_read() {
+        let mut names: Vec<&str> = crate::lang::Grammar::Python
+            .query()
+            .capture_names()
+            .iter()
+            .copied()
+            .filter(|n| !n.starts_with('_'))
+            .collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names, super::CAPTURES);
+        assert!(super::CAPTURES.windows(2).all(|w| w[0] < w[1]));
     }
 }
