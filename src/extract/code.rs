@@ -299,6 +299,48 @@ pub fn table_finding(
     });
 }
 
+/// A bulk-copy call whose table argument is computed at run time (`copy_from(f, table)`):
+/// like an interpolated table name in SQL, it is reported as `dynamic` against the legacy
+/// tables the file mentions, with the call as evidence.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one flat call site per extractor"
+)]
+pub fn dynamic_table_findings(
+    file: &FileInput<'_>,
+    index: &LineIndex,
+    offset: usize,
+    site: &SqlSite,
+    access: Access,
+    operation: Operation,
+    call_text: &str,
+    out: &mut FileScan,
+) {
+    let mentioned = mentioned_tables(file);
+    let (line, column) = index.position(file.text, offset);
+    for t in file.ctx.tables.tables() {
+        if !mentioned.contains(&t.name.name.to_ascii_lowercase()) {
+            continue;
+        }
+        out.findings.push(Finding {
+            table: t.display.clone(),
+            access,
+            operation,
+            file: file.rel.to_string(),
+            line,
+            column,
+            language: file.language,
+            kind: Kind::BulkCopy,
+            function: site.function.clone(),
+            confidence: Confidence::Dynamic,
+            evidence: evidence(call_text),
+            sink: site.sink.clone(),
+            framework: None,
+            via: Vec::new(),
+        });
+    }
+}
+
 /// The configured table names (lower-case) that `file` mentions as whole words, computed
 /// once per file: a file with many dynamic statements must not be rescanned for each.
 /// `RECORDING_FEEDBACK_DATAFRAME` does not mention `recording_feedback`.

@@ -282,8 +282,20 @@ impl<'s, 't> Go<'s, 't> {
                 let Some(&arg) = args.get(i) else {
                     continue;
                 };
+                let access = sink.access.unwrap_or(Access::Write);
+                let operation = sink.operation.unwrap_or(Operation::Copy);
                 let Some(value) = self.eval(arg, 0).filter(Value::is_constant) else {
-                    continue;
+                    code::dynamic_table_findings(
+                        file,
+                        index,
+                        arg.start_byte(),
+                        &site,
+                        access,
+                        operation,
+                        self.text(call.node),
+                        out,
+                    );
+                    return;
                 };
                 consumed.extend(value.literals.iter().copied());
                 let offset = value.sql.source_offset(0).unwrap_or(arg.start_byte());
@@ -293,8 +305,8 @@ impl<'s, 't> Go<'s, 't> {
                     value.sql.text.trim(),
                     offset,
                     &site,
-                    sink.access.unwrap_or(Access::Write),
-                    sink.operation.unwrap_or(Operation::Copy),
+                    access,
+                    operation,
                     self.text(call.node),
                     out,
                 );
@@ -430,6 +442,8 @@ impl<'s, 't> Go<'s, 't> {
                     }
                 }))
             }
+            // Whitespace around SQL does not matter.
+            (Some("strings"), "TrimSpace") => self.eval(*args.first()?, depth + 1),
             (Some("strings"), "Join") => {
                 let sep = self
                     .eval(*args.get(1)?, depth + 1)
@@ -745,6 +759,7 @@ func f(ctx context.Context, pool *pgxpool.Pool, db *sql.DB) {
 	conn.Prepare(ctx, "stmt", "SELECT * FROM orders_legacy")
 	db.QueryRowContext(ctx, "SELECT * FROM billing.invoices_legacy")
 	pool.CopyFrom(ctx, pgx.Identifier{"billing", "invoices_legacy"}, cols, src)
+	pool.CopyFrom(ctx, pgx.Identifier{schema, "orders_legacy"}, cols, src)
 }
 "#;
         let out = scan(Language::Go, src);
@@ -761,6 +776,8 @@ func f(ctx context.Context, pool *pgxpool.Pool, db *sql.DB) {
                 "5:29 orders_legacy",
                 "6:27 billing.invoices_legacy",
                 "7:37 billing.invoices_legacy",
+                "8:21 billing.invoices_legacy",
+                "8:21 orders_legacy",
             ]
         );
     }

@@ -264,12 +264,21 @@ impl<'s, 't> Py<'s, 't> {
                 let Some(arg) = pick(sink.table_arg, sink.table_kwarg.as_deref()) else {
                     continue;
                 };
-                let Some(mut value) = self.eval(arg, 0) else {
-                    continue;
+                let access = sink.access.unwrap_or(Access::Write);
+                let operation = sink.operation.unwrap_or(Operation::Copy);
+                let Some(mut value) = self.eval(arg, 0).filter(Value::is_constant) else {
+                    code::dynamic_table_findings(
+                        file,
+                        index,
+                        arg.start_byte(),
+                        &site,
+                        access,
+                        operation,
+                        self.text(call.node),
+                        out,
+                    );
+                    return;
                 };
-                if !value.is_constant() {
-                    continue;
-                }
                 // asyncpg names the schema in its own keyword.
                 if let Some(schema) = keywords
                     .iter()
@@ -290,8 +299,8 @@ impl<'s, 't> Py<'s, 't> {
                     value.sql.text.trim(),
                     offset,
                     &site,
-                    sink.access.unwrap_or(Access::Write),
-                    sink.operation.unwrap_or(Operation::Copy),
+                    access,
+                    operation,
                     self.text(call.node),
                     out,
                 );
@@ -565,8 +574,14 @@ impl<'s, 't> Py<'s, 't> {
                 }
                 Some(out)
             }
-            // psycopg's `sql.SQL("…")` composes like a string.
-            ("SQL", _) => self.eval(*positional.first()?, depth + 1),
+            // psycopg's `sql.SQL("…")` composes like a string; `textwrap.dedent` only
+            // changes indentation.
+            ("SQL" | "dedent", _) => self.eval(*positional.first()?, depth + 1),
+            // `"""…""".strip()`: whitespace around SQL does not matter (and keeping it
+            // keeps the source map exact).
+            ("strip" | "lstrip" | "rstrip", Some(object)) if positional.is_empty() => {
+                self.eval(object, depth + 1)
+            }
             // psycopg's `sql.Identifier("schema", "table")`.
             ("Identifier", _) => {
                 let mut out = Value::default();
@@ -770,10 +785,13 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
                         is_literal(o) || o.kind() == "identifier" || is_sql_call(src, o)
                     })
                 }
-                Some((_, "SQL")) => node
+                Some((_, "SQL" | "dedent")) => node
                     .child_by_field_name("arguments")
                     .and_then(|a| a.named_child(0))
                     .is_some_and(is_literal),
+                Some((Some(_), "strip" | "lstrip" | "rstrip")) => {
+                    callee.child_by_field_name("object").is_some_and(is_literal)
+                }
                 _ => false,
             }
         }
@@ -941,6 +959,18 @@ def jobs(table, day):
     }
 
     #[test]
+    fn dedent_and_strip_are_transparent() {
+        let src = "import textwrap\nA = textwrap.dedent(\"\"\"\n    DELETE FROM orders_legacy\n\"\"\")\nB = \"  UPDATE orders_legacy SET a = 1 \".strip()\n";
+        assert_eq!(
+            py(src),
+            vec![
+                "3:5 - - | DELETE FROM orders_legacy",
+                "5:8 - - | UPDATE orders_legacy SET a = 1",
+            ]
+        );
+    }
+
+    #[test]
     fn prose_and_docstrings_are_not_sql() {
         let src = r#"
 """Select rows from orders_legacy and update orders_legacy set."""
@@ -959,6 +989,7 @@ async def load(conn, cur, f, rows):
     await conn.copy_records_to_table("orders_legacy", records=rows)
     cur.copy_from(f, table="orders_legacy_archive")
     cur.copy_to(f, "orders_legacy")
+    cur.copy_from(f, table)
 "#;
         let out = scan(Language::Python, src);
         let got: Vec<String> = out
@@ -966,7 +997,14 @@ async def load(conn, cur, f, rows):
             .iter()
             .map(|f| format!("{}:{} {} {}", f.line, f.column, f.access, f.operation))
             .collect();
-        assert_eq!(got, vec!["3:39 write copy", "5:21 read copy"]);
+        assert_eq!(
+            got,
+            vec!["3:39 write copy", "5:21 read copy", "6:22 write copy"]
+        );
+        assert_eq!(
+            out.findings[2].confidence,
+            crate::model::Confidence::Dynamic
+        );
     }
 
     #[test]
