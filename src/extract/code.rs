@@ -65,21 +65,48 @@ impl Assembled {
     pub fn append(&mut self, other: &Assembled) {
         let base_text = self.text.len();
         let base_marker = self.interpolations.len();
-        let mut text = other.text.clone();
-        // Renumber from the highest marker down so `_1` does not clobber `_10`.
-        for n in (0..other.interpolations.len()).rev() {
-            text = text.replace(&marker(n), &marker(n + base_marker));
+        // One pass over `other.text`: markers are renumbered, and `shifts` records how much
+        // longer the text has become after each marker, so that the piece map stays exact
+        // when a marker gains a digit.
+        let mut text = String::with_capacity(other.text.len() + 8);
+        let mut shifts: Vec<(usize, isize)> = Vec::new();
+        let mut delta: isize = 0;
+        let mut at = 0;
+        while let Some(i) = other.text[at..].find(DYNAMIC_MARKER_PREFIX) {
+            let start = at + i;
+            let digits_at = start + DYNAMIC_MARKER_PREFIX.len();
+            let digits = other.text[digits_at..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let end = digits_at + digits + 2;
+            let number = other.text[digits_at..digits_at + digits].parse::<usize>();
+            match number {
+                Ok(n) if digits > 0 && other.text.get(digits_at + digits..end) == Some("__") => {
+                    text.push_str(&other.text[at..start]);
+                    let renumbered = marker(n + base_marker);
+                    delta += renumbered.len() as isize - (end - start) as isize;
+                    text.push_str(&renumbered);
+                    shifts.push((end, delta));
+                    at = end;
+                }
+                _ => {
+                    text.push_str(&other.text[at..digits_at]);
+                    at = digits_at;
+                }
+            }
         }
+        text.push_str(&other.text[at..]);
         for p in &other.pieces {
+            let k = shifts.partition_point(|&(end, _)| end <= p.text_start);
+            let shift = k.checked_sub(1).map_or(0, |k| shifts[k].1);
             self.pieces.push(Piece {
-                text_start: base_text + p.text_start,
+                text_start: base_text + p.text_start.saturating_add_signed(shift),
                 ..*p
             });
         }
         self.interpolations
             .extend(other.interpolations.iter().cloned());
-        // Renumbering changes lengths only when the marker gets more digits; the piece map
-        // stays close enough to place a statement's first line.
         self.text.push_str(&text);
     }
 
@@ -494,6 +521,25 @@ mod tests {
         assert_eq!(s.source_offset(0), Some(17));
         assert_eq!(s.source_offset(2), Some(40));
         assert!(a.slice(100..200).text.is_empty());
+    }
+
+    #[test]
+    fn appending_many_interpolations_keeps_the_map_exact() {
+        let mut tail = Assembled::new();
+        for i in 0..12 {
+            tail.push_interpolation(&format!("x{i}"), 1000 + i * 10);
+            tail.push_literal(",", 1005 + i * 10, 1);
+        }
+        tail.push_literal("\nSELECT 1", 2000, 9);
+        let mut head = Assembled::new();
+        for i in 0..12 {
+            head.push_interpolation(&format!("h{i}"), i * 10);
+        }
+        head.append(&tail);
+        let select = head.text.find("SELECT").unwrap();
+        assert_eq!(head.source_offset(select), Some(2001));
+        assert!(head.text.contains("__cutover_dyn_23__"));
+        assert_eq!(head.display(&head.text).matches("${").count(), 24);
     }
 
     #[test]
