@@ -51,6 +51,8 @@ pub struct Scope {
 pub struct Scopes {
     list: Vec<Scope>,
     parent: Vec<Option<usize>>,
+    /// Classes by name (the first one of each name), for `ClassName.ATTR`.
+    classes: HashMap<String, usize>,
 }
 
 impl Scopes {
@@ -66,7 +68,22 @@ impl Scopes {
             parent.push(open.last().copied());
             open.push(i);
         }
-        Scopes { list, parent }
+        let mut classes = HashMap::new();
+        for (i, s) in list.iter().enumerate() {
+            if let (true, Some(name)) = (s.is_class, &s.name) {
+                classes.entry(name.clone()).or_insert(i);
+            }
+        }
+        Scopes {
+            list,
+            parent,
+            classes,
+        }
+    }
+
+    /// The class scope named `name`, if the file defines one.
+    pub fn class_named(&self, name: &str) -> Option<usize> {
+        self.classes.get(name).copied()
     }
 
     pub fn get(&self, i: usize) -> &Scope {

@@ -649,18 +649,20 @@ impl<'s, 't> Py<'s, 't> {
         self.eval_chain(&chain, depth)
     }
 
-    /// `self.SQL` / `cls.SQL`: a class attribute of the enclosing class.
+    /// `self.SQL` / `cls.SQL`: a class attribute of the enclosing class; `Queries.SQL`: a
+    /// class attribute of a class of this file.
     fn attribute_value(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
         let object = node.child_by_field_name("object")?;
-        if !matches!(self.text(object), "self" | "cls") {
-            return None;
-        }
         let attr = self.text(node.child_by_field_name("attribute")?);
-        let class = self
-            .scopes
-            .chain(node.start_byte())
-            .into_iter()
-            .find(|&s| self.scopes.get(s).is_class)?;
+        let class = match (object.kind(), self.text(object)) {
+            (_, "self" | "cls") => self
+                .scopes
+                .chain(node.start_byte())
+                .into_iter()
+                .find(|&s| self.scopes.get(s).is_class)?,
+            ("identifier", name) => self.scopes.class_named(name)?,
+            _ => return None,
+        };
         let chain: Vec<(bool, Node<'t>)> = self
             .bindings
             .chain(Some(class), attr, None)?
@@ -966,6 +968,26 @@ def jobs(table, day):
             vec![
                 "3:5 - - | DELETE FROM orders_legacy",
                 "5:8 - - | UPDATE orders_legacy SET a = 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn class_attributes_through_self_and_the_class_name() {
+        let src = r#"
+class Queries:
+    FIND = "SELECT * FROM orders_legacy WHERE id = $1"
+    PURGE = "DELETE FROM orders_legacy"
+
+class Repo:
+    def get(self, cur):
+        cur.execute(Queries.FIND)
+"#;
+        assert_eq!(
+            py(src),
+            vec![
+                "3:13 Repo.get cur.execute | SELECT * FROM orders_legacy WHERE id = $1",
+                "4:14 Queries - | DELETE FROM orders_legacy",
             ]
         );
     }
