@@ -1,7 +1,8 @@
 //! Go extractor on realistic fixture files (`fixtures/go/*.go`, tables and a user sink in
 //! `fixtures/go/cutover.toml`): one snapshot line per finding and per problem.
 
-mod common;
+mod extract_support;
+use extract_support as common;
 
 #[test]
 fn go_fixtures() {

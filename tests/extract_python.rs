@@ -1,7 +1,8 @@
 //! Python extractor on realistic fixture files (`fixtures/python/*.py`, tables and a user
 //! sink in `fixtures/python/cutover.toml`): one snapshot line per finding and per problem.
 
-mod common;
+mod extract_support;
+use extract_support as common;
 
 #[test]
 fn python_fixtures() {
