@@ -175,6 +175,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lookup_all_keeps_catalog_order() {
+        let cat = Catalog::for_language(Language::Go, &[]);
+        let exec: Vec<Option<usize>> = cat
+            .lookup_all(Some("db"), "Exec")
+            .iter()
+            .map(|s| s.sql_arg)
+            .collect();
+        assert_eq!(exec, vec![Some(0), Some(1)]);
+        let get: Vec<Option<usize>> = cat
+            .lookup_all(Some("sqlx"), "Get")
+            .iter()
+            .map(|s| s.sql_arg)
+            .collect();
+        assert_eq!(get, vec![Some(2), Some(1)]);
+        assert!(cat.lookup_all(Some("db"), "Nope").is_empty());
+    }
+
+    #[test]
     fn builtin_catalogs_parse() {
         for lang in [Language::Python, Language::Go, Language::TypeScript] {
             let sinks = parse_catalog(builtin_source(lang), lang.as_str()).unwrap();
@@ -209,23 +227,5 @@ mod tests {
             "cutover.toml"
         );
         assert!(cat.lookup(Some("other"), "run_legacy").is_none());
-    }
-
-    #[test]
-    fn lookup_all_keeps_catalog_order() {
-        let cat = Catalog::for_language(Language::Go, &[]);
-        let exec: Vec<Option<usize>> = cat
-            .lookup_all(Some("db"), "Exec")
-            .iter()
-            .map(|s| s.sql_arg)
-            .collect();
-        assert_eq!(exec, vec![Some(0), Some(1)]);
-        let get: Vec<Option<usize>> = cat
-            .lookup_all(Some("sqlx"), "Get")
-            .iter()
-            .map(|s| s.sql_arg)
-            .collect();
-        assert_eq!(get, vec![Some(2), Some(1)]);
-        assert!(cat.lookup_all(Some("db"), "Nope").is_empty());
     }
 }
