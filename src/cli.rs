@@ -27,6 +27,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Count the references over git history (or recorded CI runs) and plot the burndown.
     Burndown(BurndownArgs),
+    /// Order the migration: components, their dependencies, and waves from least to most stateful.
+    Plan(PlanArgs),
 }
 
 /// Options shared by the commands that scan a repository.
@@ -169,4 +171,21 @@ pub struct BurndownArgs {
     /// Rescan every sampled commit from scratch, without any cache (benchmark baseline).
     #[arg(long, hide = true, conflicts_with_all = ["cache", "cache_dir"])]
     pub no_cache: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Output format (`dot` renders with Graphviz, `mermaid` in GitHub Markdown).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
 }

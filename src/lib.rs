@@ -5,11 +5,14 @@
 //! with plain functions, data in and owned data out; only `main.rs` touches the process.
 
 pub mod burndown;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod extract;
+pub mod lang;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod sql;
 
@@ -17,7 +20,7 @@ use anyhow::Context;
 use anyhow::Result;
 use cli::{
     BurndownArgs, BurndownFormat, ByArg, Cli, Command, EveryArg, FindingsFormat, InventoryArgs,
-    ScanArgs,
+    PlanArgs, PlanFormat, ScanArgs,
 };
 use config::{Config, Overrides};
 use std::io::Write;
@@ -58,6 +61,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Inventory(args) => run_inventory(&args, out),
         Command::Burndown(args) => run_burndown(&args, out),
         Command::Logs(_) => anyhow::bail!("`cutover logs` is not available in this build yet"),
+        Command::Plan(args) => run_plan(&args, out),
     }
 }
 
@@ -193,6 +197,34 @@ fn run_burndown(args: &BurndownArgs, out: &mut dyn Write) -> Result<Outcome> {
         BurndownFormat::Json => report::burndown::write_json(&chart, out)?,
     }
     let incomplete = chart.problems.iter().any(|p| p.reason.is_skip());
+    Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// `cutover plan`: scan, read the repository's layout, order the migration.
+fn run_plan(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let config = scan_config(&args.scan)?;
+    let root_display = args.scan.path.display().to_string();
+    let mut input = plan::load_repo(&config)?;
+    let inventory = scan(config, root_display.clone())?;
+    let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    input.findings = inventory.scan.findings;
+    input.problems.extend(inventory.scan.problems);
+    input.problems.sort();
+    // The scan and plan's own reading may both report one file (e.g. too large).
+    input
+        .problems
+        .dedup_by(|a, b| a.file == b.file && a.line == b.line && a.reason == b.reason);
+    let plan = plan::build(&input, &root_display)?;
+    match args.format {
+        PlanFormat::Text => report::plan::write_text(&plan, out)?,
+        PlanFormat::Json => report::plan::write_json(&plan, out)?,
+        PlanFormat::Dot => report::dot::write(&plan, out)?,
+        PlanFormat::Mermaid => report::mermaid::write(&plan, out)?,
+    }
     Ok(if args.scan.strict && incomplete {
         Outcome::Incomplete
     } else {

@@ -2,5 +2,8 @@
 //! machine-readable output out. Output schemas are private to each renderer.
 
 pub mod burndown;
+pub mod dot;
 pub mod json;
+pub mod mermaid;
+pub mod plan;
 pub mod text;
