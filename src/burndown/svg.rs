@@ -40,8 +40,9 @@ pub fn render(burndown: &Burndown, title: Option<&str>) -> Result<String> {
     );
     let title = title.unwrap_or(&default_title);
     let span = last.date - first.date;
-    // The projection may extend the axis, but not beyond one more span (at least 30 days).
-    let horizon = last.date + span.max(Duration::days(30));
+    // The projection may extend the axis, but not beyond twice the history (at least 30
+    // days): a finish years away would squash the history into a corner.
+    let horizon = last.date + (span * 2).max(Duration::days(30));
     let projection_end: Option<(DateTime<Utc>, f64)> = match &burndown.projection {
         Projection::Finish { date, .. } => {
             let finish = end_of(*date);
