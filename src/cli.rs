@@ -147,7 +147,7 @@ pub struct BurndownArgs {
     /// Keep one sample per period: the last commit (or record) of each.
     #[arg(long, value_enum, default_value_t = EveryArg::Commit)]
     pub every: EveryArg,
-    /// One series per table, per access (write/read/ddl) or per component (top-level directory).
+    /// One series per table, per access (write/read/ddl) or per component (as `plan` finds them).
     #[arg(long, value_enum, default_value_t = ByArg::Table)]
     pub by: ByArg,
     /// Also write the chart as SVG to FILE.

@@ -252,16 +252,27 @@ fn since_and_last_commits_cut_the_range() {
 #[test]
 fn by_component_and_by_access() {
     let h = orders_history();
+    // `plan`'s detection: `db/` is an infrastructure directory; `api/` and `worker/` have
+    // no manifest, so their files belong to the root component.
     let b = walk(h.path(), &options(Every::Commit, By::Component));
-    assert_eq!(b.series, vec!["api", "db", "worker"]);
+    assert_eq!(b.series, vec!["(root)", "db"]);
+    let per_sample: Vec<(u64, u64)> = b
+        .samples
+        .iter()
+        .map(|s| (s.counts["(root)"], s.counts["db"]))
+        .collect();
+    assert_eq!(per_sample, vec![(3, 1), (4, 1), (3, 1), (2, 1), (0, 1)]);
+    // A manifest added in the last commit makes `worker/` a component for all of history.
+    h.write("worker/requirements.txt", "psycopg\n");
+    h.commit("2026-02-04", "worker becomes a Python service");
+    let b = walk(h.path(), &options(Every::Commit, By::Component));
+    assert_eq!(b.series, vec!["(root)", "db", "worker"]);
     let first = &b.samples[0].counts;
-    assert_eq!((first["api"], first["db"], first["worker"]), (2, 1, 1));
-    let last = &b.samples[4].counts;
-    assert_eq!((last["api"], last["db"], last["worker"]), (0, 1, 0));
+    assert_eq!((first["(root)"], first["db"], first["worker"]), (2, 1, 1));
     let by_access = walk(h.path(), &options(Every::Commit, By::Access));
     assert_eq!(by_access.series, vec!["write", "read", "ddl"]);
     let totals: Vec<u64> = by_access.samples.iter().map(|s| s.total()).collect();
-    assert_eq!(totals, vec![4, 5, 4, 3, 1]);
+    assert_eq!(totals, vec![4, 5, 4, 3, 1, 1]);
 }
 
 #[test]
@@ -612,7 +623,12 @@ fn identical_directories_share_one_scan_but_count_in_each_component() {
     // Without exclude globs a directory's counts do not depend on its path, so `a/` and
     // `b/` (the same tree) are listed and summed once, yet both components count.
     let h = History::new();
-    h.write("cutover.toml", "[[tables]]\nname = \"orders_legacy\"\n");
+    h.write(
+        "cutover.toml",
+        "[[tables]]\nname = \"orders_legacy\"\n\
+         [[components]]\nname = \"alpha\"\npaths = [\"a/**\"]\n\
+         [[components]]\nname = \"beta\"\npaths = [\"b/**\"]\n",
+    );
     for dir in ["a", "b"] {
         h.write(
             &format!("{dir}/q/one.sql"),
@@ -626,9 +642,12 @@ fn identical_directories_share_one_scan_but_count_in_each_component() {
     h.write("top.sql", "DELETE FROM orders_legacy;\n");
     h.commit("2026-05-04", "copies");
     let b = walk(h.path(), &options(Every::Commit, By::Component));
-    assert_eq!(b.series, vec!["(root)", "a", "b"]);
+    assert_eq!(b.series, vec!["(root)", "alpha", "beta"]);
     let counts = &b.samples[0].counts;
-    assert_eq!((counts["(root)"], counts["a"], counts["b"]), (1, 2, 2));
+    assert_eq!(
+        (counts["(root)"], counts["alpha"], counts["beta"]),
+        (1, 2, 2)
+    );
     let stats = b.stats.unwrap();
     assert_eq!((stats.files_seen, stats.blobs_scanned), (5, 3));
     // root, a (= b), a/q (= b/q)

@@ -61,8 +61,9 @@ pub enum By {
     Table,
     /// One series per access (write, read, ddl), all tables together.
     Access,
-    /// One series per component. Components are the top-level directory of each file
-    /// (files at the top are `(root)`): the component detection of `plan` is not used yet.
+    /// One series per component: `plan`'s components (declared `[[components]]`, then
+    /// directories with a manifest, `services/*`-style roots, infrastructure directories),
+    /// detected in the last sampled commit; files outside all of them count for `(root)`.
     Component,
 }
 
@@ -108,7 +109,7 @@ impl Sample {
 pub struct Counts {
     /// (table, access) -> references.
     pub by_table: BTreeMap<(String, Access), u64>,
-    /// component -> references (all tables).
+    /// component -> references (all tables); filled for `By::Component` only.
     pub by_component: BTreeMap<String, u64>,
 }
 
@@ -388,7 +389,16 @@ pub fn from_git(config: &Config, opts: &GitOptions, progress: ProgressBar) -> Re
     if let Some(disk) = &disk {
         scanner.preload(disk.results());
     }
-    let counts = scanner.run(&sampled, opts.naive)?;
+    // Components as `plan` detects them in the last sampled commit's files (and as declared
+    // in `[[components]]`), applied to the whole history.
+    let layout = match (opts.by, sampled.last()) {
+        (By::Component, Some(last)) => Some(crate::plan::components::detect(
+            &scanner.file_list(last)?,
+            &config.components,
+        )?),
+        _ => None,
+    };
+    let counts = scanner.run(&sampled, opts.naive, layout.as_ref())?;
     if let Some(disk) = &mut disk {
         disk.store(scanner.new_results())?;
     }

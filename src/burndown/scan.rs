@@ -15,6 +15,7 @@ use super::{Counts, WalkStats};
 use crate::discover::language_of;
 use crate::extract::{self, ScanContext};
 use crate::model::{Access, Language, Problem, SkipReason, sort_findings};
+use crate::plan::components::{Layout, ROOT_NAME};
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository};
 use globset::GlobSet;
@@ -102,6 +103,9 @@ impl BlobResult {
     }
 }
 
+/// References per component index of a `Layout` (`None`: outside every component).
+type PerComponent = BTreeMap<Option<usize>, u64>;
+
 /// A directory: a path id (0 unless `scan.exclude` makes results depend on the path) and its
 /// tree id. Without exclude globs, identical trees at different paths share one entry.
 type TreeKey = (u32, Oid);
@@ -110,8 +114,7 @@ type TreeKey = (u32, Oid);
 #[derive(Debug, Default)]
 struct Node {
     files: Vec<BlobKey>,
-    /// Subdirectories and their name (interned), for the per-component counts at the root.
-    dirs: Vec<(TreeKey, u32)>,
+    dirs: Vec<TreeKey>,
 }
 
 /// Totals of one directory (recursively).
@@ -183,12 +186,13 @@ pub struct Scanner<'a> {
     /// Scanned in this run: what the disk cache gains.
     scanned: IdSet<BlobKey>,
     summaries: IdMap<TreeKey, Rc<Summary>>,
+    /// References per component of a directory, by (path id, tree id).
+    attributed: IdMap<(u32, Oid), Rc<PerComponent>>,
     /// The blobs with references, as (`Summary::by_table` index, count): most blobs have
     /// none, and this small map is what summing a directory looks up.
     counted: IdMap<BlobKey, Vec<(usize, u64)>>,
     /// Table names as findings report them; `Summary::by_table` indexes into this.
     tables: Vec<String>,
-    dir_names: Interner,
     paths: Interner,
     stats: WalkStats,
 }
@@ -208,6 +212,7 @@ impl<'a> Scanner<'a> {
             from_disk: IdSet::default(),
             scanned: IdSet::default(),
             summaries: IdMap::default(),
+            attributed: IdMap::default(),
             counted: IdMap::default(),
             tables: ctx
                 .tables
@@ -215,7 +220,6 @@ impl<'a> Scanner<'a> {
                 .iter()
                 .map(|t| t.display.clone())
                 .collect(),
-            dir_names: Interner::default(),
             paths,
             stats: WalkStats::default(),
         }
@@ -242,8 +246,14 @@ impl<'a> Scanner<'a> {
         &self.stats
     }
 
-    /// Counts per commit, in the order given. `naive` rescans every commit from scratch.
-    pub fn run(&mut self, commits: &[Commit], naive: bool) -> Result<Vec<Counts>> {
+    /// Counts per commit, in the order given, per component of `layout` too when given.
+    /// `naive` rescans every commit from scratch.
+    pub fn run(
+        &mut self,
+        commits: &[Commit],
+        naive: bool,
+        layout: Option<&Layout>,
+    ) -> Result<Vec<Counts>> {
         self.stats.commits_sampled = commits.len() as u64;
         let roots: Vec<Option<Oid>> = commits
             .iter()
@@ -264,7 +274,12 @@ impl<'a> Scanner<'a> {
                     None => None,
                 };
                 self.scan(pending, false);
-                out.push(self.total(key));
+                let mut counts = self.total(key);
+                if let (Some(layout), Some(oid)) = (layout, root) {
+                    self.attributed.clear();
+                    counts.by_component = self.by_component(*oid, layout)?;
+                }
+                out.push(counts);
                 self.progress.inc(1);
             }
             return Ok(out);
@@ -283,8 +298,12 @@ impl<'a> Scanner<'a> {
         self.progress.set_length(pending.len() as u64);
         self.progress.set_message("scanning blobs");
         self.scan(pending, true);
-        for key in keys {
-            out.push(self.total(key));
+        for (key, root) in keys.into_iter().zip(&roots) {
+            let mut counts = self.total(key);
+            if let (Some(layout), Some(oid)) = (layout, root) {
+                counts.by_component = self.by_component(*oid, layout)?;
+            }
+            out.push(counts);
         }
         Ok(out)
     }
@@ -377,7 +396,7 @@ impl<'a> Scanner<'a> {
                             (String::new(), 0)
                         };
                         let child = (id, e.id());
-                        node.dirs.push((child, self.dir_names.id(&name)));
+                        node.dirs.push(child);
                         stack.push((child, child_path));
                     }
                     Entry::File(blob) => {
@@ -478,29 +497,6 @@ impl<'a> Scanner<'a> {
                     .insert((self.tables[i / 3].clone(), Access::ALL[i % 3]), n);
             }
         }
-        // Components are the top-level directories (files at the top are "(root)").
-        let mut by_component: BTreeMap<String, u64> = BTreeMap::new();
-        let (files, dirs) = match self.nodes.get(&root) {
-            Some(node) => (node.files.clone(), node.dirs.clone()),
-            None => (Vec::new(), Vec::new()),
-        };
-        let at_top: u64 = files
-            .iter()
-            .filter_map(|b| self.counted.get(b))
-            .flat_map(|c| c.iter().map(|(_, n)| n))
-            .sum();
-        if at_top > 0 {
-            *by_component.entry("(root)".to_string()).or_default() += at_top;
-        }
-        for (dir, name) in dirs {
-            let n = self.summarize(dir).total();
-            if n > 0 {
-                *by_component
-                    .entry(self.dir_names.names[name as usize].clone())
-                    .or_default() += n;
-            }
-        }
-        counts.by_component = by_component;
         counts
     }
 
@@ -521,7 +517,7 @@ impl<'a> Scanner<'a> {
             }
             dirs.clone_from(&node.dirs);
         }
-        for (dir, _) in dirs {
+        for dir in dirs {
             let child = self.summarize(dir);
             summary.files += child.files;
             for (i, &n) in child.by_table.iter().enumerate() {
@@ -533,6 +529,111 @@ impl<'a> Scanner<'a> {
         let summary = Rc::new(summary);
         self.summaries.insert(key, Rc::clone(&summary));
         summary
+    }
+
+    /// The tree key a directory at `rel` with id `oid` was listed under.
+    fn key_of(&mut self, rel: &str, oid: Oid) -> TreeKey {
+        if self.paths_matter() {
+            (self.paths.id(rel), oid)
+        } else {
+            (0, oid)
+        }
+    }
+
+    /// Every file of one commit that the scan rules keep, whatever its language (sorted):
+    /// what component detection needs (manifests such as `go.mod` or `package.json`).
+    pub fn file_list(&self, commit: &Commit) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let Some(root) = self.root_of(commit)? else {
+            return Ok(out);
+        };
+        let mut stack: Vec<(Oid, String)> = vec![(root, String::new())];
+        while let Some((oid, path)) = stack.pop() {
+            let tree = self
+                .repo
+                .repo
+                .find_tree(oid)
+                .with_context(|| format!("reading tree {oid} ({})", display_dir(&path)))?;
+            for e in tree.iter() {
+                let name = String::from_utf8_lossy(e.name_bytes());
+                if !self.rules.hidden && name.starts_with('.') {
+                    continue;
+                }
+                let rel = if path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}/{name}")
+                };
+                match e.kind() {
+                    Some(ObjectType::Tree) => stack.push((e.id(), rel)),
+                    Some(ObjectType::Blob) if !self.rules.exclude.is_match(&rel) => out.push(rel),
+                    _ => {}
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// References of one commit per component of `layout` (files outside every component
+    /// count for `(root)`). Descends only into directories with references, remembering
+    /// each (path, tree) it has attributed, so an unchanged directory is not read again.
+    fn by_component(&mut self, root: Oid, layout: &Layout) -> Result<BTreeMap<String, u64>> {
+        let mut out = BTreeMap::new();
+        let per_index = self.attribute(String::new(), root, layout)?;
+        for (i, n) in per_index.iter() {
+            let name = match i {
+                Some(i) => layout.components[*i].name.clone(),
+                None => ROOT_NAME.to_string(),
+            };
+            *out.entry(name).or_default() += n;
+        }
+        Ok(out)
+    }
+
+    fn attribute(&mut self, path: String, oid: Oid, layout: &Layout) -> Result<Rc<PerComponent>> {
+        let memo_key = (self.paths.id(&path), oid);
+        if let Some(done) = self.attributed.get(&memo_key) {
+            return Ok(Rc::clone(done));
+        }
+        let key = self.key_of(&path, oid);
+        let mut out: BTreeMap<Option<usize>, u64> = BTreeMap::new();
+        if self.summarize(key).total() > 0 {
+            let tree = self
+                .repo
+                .repo
+                .find_tree(oid)
+                .with_context(|| format!("reading tree {oid} ({})", display_dir(&path)))?;
+            for e in tree.iter() {
+                let name = String::from_utf8_lossy(e.name_bytes());
+                let rel = if path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}/{name}")
+                };
+                match self.entry(&name, &rel, &e) {
+                    Entry::Skip | Entry::Symlink => {}
+                    Entry::Dir => {
+                        let child = self.attribute(rel, e.id(), layout)?;
+                        for (c, n) in child.iter() {
+                            *out.entry(*c).or_default() += n;
+                        }
+                    }
+                    Entry::File(blob) => {
+                        let n: u64 = self
+                            .counted
+                            .get(&blob)
+                            .map_or(0, |c| c.iter().map(|(_, n)| n).sum());
+                        if n > 0 {
+                            *out.entry(layout.component_of(&rel)).or_default() += n;
+                        }
+                    }
+                }
+            }
+        }
+        let out = Rc::new(out);
+        self.attributed.insert(memo_key, Rc::clone(&out));
+        Ok(out)
     }
 
     /// The problems of every file of one commit (the last sample's are reported), sorted.
