@@ -273,6 +273,9 @@ fn by_component_and_by_access() {
     assert_eq!(by_access.series, vec!["write", "read", "ddl"]);
     let totals: Vec<u64> = by_access.samples.iter().map(|s| s.total()).collect();
     assert_eq!(totals, vec![4, 5, 4, 3, 1, 1]);
+    // c1: CREATE TABLE (ddl), INSERT and UPDATE (writes), SELECT (read).
+    let first = &by_access.samples[0].counts;
+    assert_eq!((first["write"], first["read"], first["ddl"]), (2, 1, 1));
 }
 
 #[test]
@@ -652,4 +655,41 @@ fn identical_directories_share_one_scan_but_count_in_each_component() {
     assert_eq!((stats.files_seen, stats.blobs_scanned), (5, 3));
     // root, a (= b), a/q (= b/q)
     assert_eq!(stats.trees_read, 3);
+}
+
+#[test]
+fn python_code_counts_by_access_over_history() {
+    let h = History::new();
+    h.write("cutover.toml", "[[tables]]\nname = \"orders_legacy\"\n");
+    h.write(
+        "app/repo.py",
+        "def create_order(cur, order_id):\n    cur.execute(\"INSERT INTO orders_legacy (id) VALUES (%s)\", (order_id,))\n\n\ndef list_orders(cur):\n    cur.execute(\"SELECT id FROM orders_legacy\")\n    return cur.fetchall()\n",
+    );
+    h.write(
+        "db/seed.sql",
+        "INSERT INTO orders_legacy (id) VALUES (1);\n",
+    );
+    h.commit("2026-06-01", "python writer and reader");
+    // The writer moves to the new table; the reader stays.
+    h.write(
+        "app/repo.py",
+        "def create_order(cur, order_id):\n    cur.execute(\"INSERT INTO orders (id) VALUES (%s)\", (order_id,))\n\n\ndef list_orders(cur):\n    cur.execute(\"SELECT id FROM orders_legacy\")\n    return cur.fetchall()\n",
+    );
+    h.commit("2026-06-08", "writer migrated");
+    let b = walk(h.path(), &options(Every::Commit, By::Access));
+    let per_sample: Vec<(u64, u64, u64)> = b
+        .samples
+        .iter()
+        .map(|s| (s.counts["write"], s.counts["read"], s.counts["ddl"]))
+        .collect();
+    assert_eq!(per_sample, vec![(2, 1, 0), (1, 1, 0)]);
+    // The same engine as `inventory` on a checkout of HEAD.
+    let inventory = Command::cargo_bin("cutover")
+        .unwrap()
+        .current_dir(h.path())
+        .args(["inventory", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(inventory.stdout).unwrap().lines().count() as u64;
+    assert_eq!(lines, b.samples[1].total());
 }
