@@ -8,12 +8,13 @@ pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod extract;
+pub mod logs;
 pub mod model;
 pub mod report;
 pub mod sql;
 
 use anyhow::Result;
-use cli::{Cli, Command, FindingsFormat, InventoryArgs, ScanArgs};
+use cli::{Cli, Command, FindingsFormat, InventoryArgs, LogsArgs, ScanArgs};
 use config::{Config, Overrides};
 use std::io::Write;
 use std::time::Instant;
@@ -51,7 +52,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
     match cli.command {
         Command::Inventory(args) => run_inventory(&args, out),
-        Command::Logs(_) => anyhow::bail!("`cutover logs` is not available in this build yet"),
+        Command::Logs(args) => run_logs(&args, out),
     }
 }
 
@@ -122,4 +123,54 @@ fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The options `cutover logs` and `inventory --logs` read logs with.
+fn log_options(
+    config: &Config,
+    args_prefix: Option<&str>,
+    format: Option<logs::LogFormat>,
+) -> logs::ReadOptions {
+    logs::ReadOptions {
+        format,
+        log_line_prefix: args_prefix
+            .map(str::to_string)
+            .or_else(|| config.logs.log_line_prefix.clone()),
+        tables: config.tables.clone(),
+        chunk_size: None,
+    }
+}
+
+fn run_logs(args: &LogsArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let config = Config::load(
+        std::path::Path::new("."),
+        &Overrides {
+            config: args.config.clone(),
+            tables: args.tables.clone(),
+            threads: args.threads,
+        },
+    )?;
+    logs::check_paths(&args.files)?;
+    let opts = log_options(
+        &config,
+        args.log_line_prefix.as_deref(),
+        logs::LogFormat::from_arg(args.log_format),
+    );
+    let report = pool(config.threads)?.install(|| logs::read_logs(&args.files, &opts))?;
+    if args.doctor {
+        let diagnosis = logs::doctor::diagnose(&report);
+        match args.format {
+            FindingsFormat::Text => logs::doctor::write_text(&report, &diagnosis, out)?,
+            FindingsFormat::Json | FindingsFormat::Jsonl => {
+                logs::doctor::write_json(&diagnosis, out)?
+            }
+        }
+        return Ok(Outcome::Clean);
+    }
+    match args.format {
+        FindingsFormat::Text => report::logs::write_text(&report, out)?,
+        FindingsFormat::Json => report::logs::write_json(&report, out)?,
+        FindingsFormat::Jsonl => report::logs::write_jsonl(&report, out)?,
+    }
+    Ok(Outcome::Clean)
 }

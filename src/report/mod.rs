@@ -2,4 +2,5 @@
 //! machine-readable output out. Output schemas are private to each renderer.
 
 pub mod json;
+pub mod logs;
 pub mod text;
