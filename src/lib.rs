@@ -4,10 +4,12 @@
 //! `extract` (tree-sitter + SQL classifier, parallel) → report. Each stage is a module
 //! with plain functions, data in and owned data out; only `main.rs` touches the process.
 
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod extract;
+pub mod lang;
 pub mod logs;
 pub mod model;
 pub mod report;
