@@ -26,8 +26,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
-// Until branch `sql` lands these are local; then this becomes `use crate::sql::{...}`.
-use interim_sql::{classify, comment_tags, fingerprint_into};
+use crate::sql::{comment_tags, fingerprint_dialect};
+// Until the full classifier of branch `sql` is on main this one is local; then this line
+// becomes `use crate::sql::classify;`.
+use interim_sql::classify;
 
 /// Examples kept per kind of problem.
 const MAX_EXAMPLES: usize = 5;
@@ -320,14 +322,17 @@ pub(crate) struct Agg {
     pub connects: Vec<(u64, Client)>,
     key_buf: String,
     fp_buf: String,
+    /// Lexical rules for fingerprints (MySQL quotes and comments differ).
+    dialect: Dialect,
     /// Application names seen on statements, with their executions (doctor input).
     app_names: BTreeMap<String, u64>,
 }
 
 impl Agg {
-    fn new(file: u32) -> Agg {
+    fn new(file: u32, dialect: Dialect) -> Agg {
         Agg {
             file,
+            dialect,
             ..Agg::default()
         }
     }
@@ -367,7 +372,7 @@ impl Agg {
     }
 
     fn fp_id(&mut self, sql: &str, line: u64) -> u32 {
-        fingerprint_into(sql, &mut self.fp_buf);
+        self.fp_buf = fingerprint_dialect(sql, self.dialect);
         if let Some(&id) = self.fp_ids.get(self.fp_buf.as_str()) {
             return id;
         }
@@ -744,7 +749,7 @@ pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
             .as_deref()
             .unwrap_or(postgres_stderr::DEFAULT_PREFIX),
     )?;
-    let mut global = Agg::new(0);
+    let mut global = Agg::new(0, Dialect::Postgres);
     let mut files = Vec::new();
     let mut dialects: Vec<Dialect> = Vec::new();
     let mut threads: HashMap<u64, Client> = HashMap::new();
@@ -960,7 +965,7 @@ struct ChunkCtx<'a> {
 
 /// Parse one chunk; returns its aggregate and its line count.
 fn parse_chunk(file: u32, bytes: &[u8], time: Option<&str>, ctx: &ChunkCtx<'_>) -> (Agg, u64) {
-    let mut agg = Agg::new(file);
+    let mut agg = Agg::new(file, ctx.format.dialect());
     let text = String::from_utf8_lossy(bytes);
     if let std::borrow::Cow::Owned(_) = text {
         agg.note(format!(
