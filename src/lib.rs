@@ -114,10 +114,41 @@ pub fn scan(config: Config, root_display: String) -> Result<Inventory> {
 fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
     let config = scan_config(&args.scan)?;
     let inventory = scan(config, args.scan.path.display().to_string())?;
-    match args.format {
-        FindingsFormat::Text => report::text::write_inventory(&inventory, out)?,
-        FindingsFormat::Json => report::json::write_inventory(&inventory, out)?,
-        FindingsFormat::Jsonl => report::json::write_findings_jsonl(&inventory.scan.findings, out)?,
+    let runtime = if args.logs.is_empty() {
+        None
+    } else {
+        logs::check_paths(&args.logs)?;
+        let opts = log_options(&inventory.config, None, None);
+        let report =
+            pool(inventory.config.threads)?.install(|| logs::read_logs(&args.logs, &opts))?;
+        Some(logs::reconcile::reconcile(
+            &report,
+            &inventory.scan.findings,
+            &inventory.config,
+        )?)
+    };
+    match (args.format, &runtime) {
+        (FindingsFormat::Text, _) => {
+            report::text::write_inventory(&inventory, out)?;
+            if let Some(r) = &runtime {
+                report::logs::write_reconciliation_text(r, out)?;
+            }
+        }
+        (FindingsFormat::Json, None) => report::json::write_inventory(&inventory, out)?,
+        (FindingsFormat::Json, Some(r)) => {
+            // The inventory document plus a `runtime` object.
+            let mut buf = Vec::new();
+            report::json::write_inventory(&inventory, &mut buf)?;
+            let mut doc: serde_json::Value = serde_json::from_slice(&buf)?;
+            if let Some(obj) = doc.as_object_mut() {
+                obj.insert("runtime".to_string(), serde_json::to_value(r)?);
+            }
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+        }
+        (FindingsFormat::Jsonl, _) => {
+            report::json::write_findings_jsonl(&inventory.scan.findings, out)?
+        }
     }
     let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
     Ok(if args.scan.strict && incomplete {

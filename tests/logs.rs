@@ -322,3 +322,174 @@ fn several_files_are_one_window() {
     assert_eq!(two.rows.len(), one.rows.len());
     assert_eq!(two.files.len(), 2);
 }
+
+#[test]
+fn pg_stat_statements_export_counts_calls() {
+    // Exported from a real server by fixtures/demo/logs/make-demo-log.sh.
+    let r = read(&["pg-stat-statements.csv"], None, None);
+    assert_eq!(r.files[0].format, LogFormat::PgStatStatements);
+    assert_eq!(
+        ex(&r, "orders_legacy", Access::Write, "user=billing db=shop"),
+        18
+    );
+    assert_eq!(
+        ex(&r, "orders_legacy", Access::Read, "user=billing db=shop"),
+        12
+    );
+    assert_eq!(
+        ex(
+            &r,
+            "orders_legacy",
+            Access::Write,
+            "user=fulfillment db=shop"
+        ),
+        4
+    );
+    assert_eq!(
+        ex(
+            &r,
+            "order_items_legacy",
+            Access::Read,
+            "user=fulfillment db=shop"
+        ),
+        4
+    );
+    assert_eq!(
+        ex(
+            &r,
+            "orders_legacy",
+            Access::Write,
+            "user=legacy_etl db=shop"
+        ),
+        3
+    );
+    assert_eq!(
+        ex(&r, "orders_legacy", Access::Read, "user=reporter db=shop"),
+        2
+    );
+    // 8 rows, weighted by calls.
+    assert_eq!(r.accounting.statements, 8);
+    assert_eq!(r.accounting.executions, 12 + 12 + 6 + 4 + 4 + 3 + 1 + 1);
+    assert_eq!(r.classify.failed_to_parse, 0);
+}
+
+fn write_tmp(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn read_path(p: &std::path::Path, format: Option<LogFormat>, prefix: Option<&str>) -> LogReport {
+    read_logs(
+        &[p.to_path_buf()],
+        &ReadOptions {
+            format,
+            log_line_prefix: prefix.map(str::to_string),
+            tables: Default::default(),
+            chunk_size: Some(64),
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn truncated_and_garbled_input_is_counted_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "2026-01-01 00:00:00.000 UTC [7] app@db app=a host=h LOG:  statement: UPDATE t SET x = 1\n\
+                garbage line that is no log record\n\
+                \tcontinuation of nothing?\n\
+                2026-01-01 00:00:01.000 UTC [7] app@db app=a host=h LOG:  statement: SELECT 'unterminated\n\
+                2026-01-01 00:00:02.000 UTC [7] app@db app=a host=h LOG:  statement: INSERT INTO t VALUES (1";
+    let p = write_tmp(&dir, "cut.log", text.as_bytes());
+    let r = read_path(&p, None, Some("%m [%p] %u@%d app=%a host=%h "));
+    // The garbage line matches no record; the TAB line after it continues no record.
+    assert_eq!(
+        r.accounting.unmatched_lines, 2,
+        "{:?}",
+        r.unmatched_examples
+    );
+    assert_eq!(r.unmatched_examples[0].line, 2);
+    assert_eq!(r.accounting.statements, 3);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("does not end with a newline")),
+        "{:?}",
+        r.notes
+    );
+    assert_eq!(r.classify.failed_to_parse, 1);
+    let (reason, u) = r.unparsed.iter().next().unwrap();
+    assert!(!reason.is_empty());
+    assert_eq!(u.examples[0].line, 4);
+    assert_eq!(ex(&r, "t", Access::Write, "app=a "), 2);
+
+    // A wrong format forced on a file: everything is counted as unmatched, nothing panics.
+    let r = read_path(&p, Some(LogFormat::MysqlSlow), None);
+    assert_eq!(r.accounting.statements, 0);
+    assert_eq!(r.accounting.unmatched_lines, 5);
+    let r = read_path(&p, Some(LogFormat::PostgresJson), None);
+    assert_eq!(r.accounting.unmatched_lines, 5);
+
+    // An unterminated CSV quote at the end of a csvlog.
+    let csv = "2026-01-01 00:00:00 UTC,\"u\",\"d\",1,\"h:1\",s,1,\"\",2026-01-01 00:00:00 UTC,1/1,0,LOG,00000,\"statement: DELETE FROM t";
+    let p = write_tmp(&dir, "cut.csv", csv.as_bytes());
+    let r = read_path(&p, None, None);
+    assert_eq!(r.files[0].format, LogFormat::PostgresCsv);
+    assert_eq!(ex(&r, "t", Access::Write, "user=u"), 1);
+    assert!(!r.notes.is_empty());
+
+    // A .gz that is not gzip inside.
+    let p = write_tmp(&dir, "bad.log.gz", &[0x1f, 0x8b, 0, 1, 2, 3]);
+    let err = read_logs(&[p], &ReadOptions::default()).unwrap_err();
+    assert!(format!("{err:#}").contains("bad.log.gz"), "{err:#}");
+}
+
+#[test]
+fn undetectable_format_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_tmp(&dir, "notes.txt", b"hello\nworld\n");
+    let err = read_logs(&[p], &ReadOptions::default()).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("notes.txt") && msg.contains("--log-format"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn sqlcommenter_tags_are_part_of_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "2026-01-01 00:00:00.000 UTC [7] LOG:  statement: UPDATE orders_legacy SET s = 1 /*application='billing',route='%2Forders'*/\n\
+                2026-01-01 00:00:01.000 UTC [8] LOG:  statement: UPDATE orders_legacy SET s = 2\n";
+    let p = write_tmp(&dir, "tags.log", text.as_bytes());
+    let r = read_path(&p, None, None);
+    let clients: Vec<&str> = r.rows.iter().map(|x| x.client.as_str()).collect();
+    assert_eq!(
+        clients,
+        vec!["unknown", "unknown [application=billing route=/orders]"]
+    );
+    // The comment does not split the normalised statement.
+    assert_eq!(
+        r.rows[0].statements[0].statement,
+        r.rows[1].statements[0].statement
+    );
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn no_format_panics_on_arbitrary_text(s in "(\\PC|\\t|\\n|LOG:  statement: |# User@Host: |\t\t 1 Query\t|,\"){0,400}") {
+            let dir = tempfile::tempdir().unwrap();
+            let p = write_tmp(&dir, "x.log", s.as_bytes());
+            for f in [LogFormat::PostgresStderr, LogFormat::PostgresCsv, LogFormat::PostgresJson,
+                      LogFormat::MysqlGeneral, LogFormat::MysqlSlow, LogFormat::PgStatStatements] {
+                let r = read_path(&p, Some(f), None);
+                prop_assert_eq!(r.accounting.bytes, s.len() as u64);
+            }
+        }
+    }
+}

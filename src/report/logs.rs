@@ -191,3 +191,105 @@ pub fn write_jsonl(report: &LogReport, out: &mut dyn Write) -> Result<()> {
     }
     Ok(())
 }
+
+fn runtime_line(r: &crate::logs::reconcile::RuntimeClient) -> String {
+    let mut s = format!("{}  {} executions", r.client, r.executions);
+    if r.failed > 0 {
+        s.push_str(&format!(", {} failed", r.failed));
+    }
+    if let (Some(a), Some(b)) = (&r.first, &r.last) {
+        s.push_str(&format!("  {a} .. {b}"));
+    }
+    s
+}
+
+/// The runtime section appended to `inventory` text output when `--logs` is given.
+pub fn write_reconciliation_text(
+    r: &crate::logs::reconcile::Reconciliation,
+    out: &mut dyn Write,
+) -> Result<()> {
+    writeln!(out)?;
+    let window = r
+        .window
+        .as_ref()
+        .map(|(a, b)| format!(", window {a} .. {b}"))
+        .unwrap_or_default();
+    writeln!(out, "runtime evidence ({}{window})", r.files.join(", "))?;
+    for t in &r.tables {
+        writeln!(out, "  {}", t.table)?;
+        writeln!(
+            out,
+            "    unexplained writers ({})",
+            t.unexplained_writers.len()
+        )?;
+        for w in &t.unexplained_writers {
+            writeln!(out, "      {}", runtime_line(w))?;
+            writeln!(out, "        why: {}", w.reason)?;
+            for s in &w.statements {
+                writeln!(
+                    out,
+                    "        {:>8}  {}",
+                    s.executions + s.failed,
+                    crate::logs::truncate(&s.statement, 120)
+                )?;
+            }
+        }
+        writeln!(
+            out,
+            "    unexplained readers ({})",
+            t.unexplained_readers.len()
+        )?;
+        for w in &t.unexplained_readers {
+            writeln!(out, "      {}", runtime_line(w))?;
+            writeln!(out, "        why: {}", w.reason)?;
+        }
+        writeln!(
+            out,
+            "    code writers not observed in the logs ({})",
+            t.not_observed_writers.len()
+        )?;
+        for n in &t.not_observed_writers {
+            writeln!(
+                out,
+                "      {}: {}",
+                n.component.as_deref().unwrap_or("(no component)"),
+                n.reason
+            )?;
+            for l in &n.locations {
+                writeln!(
+                    out,
+                    "        {}:{}  {}  {}",
+                    l.file, l.line, l.operation, l.evidence
+                )?;
+            }
+        }
+        let names = |v: &[crate::logs::reconcile::RuntimeClient]| {
+            let mut n: Vec<String> = v
+                .iter()
+                .map(|c| c.component.clone().unwrap_or_else(|| c.client.clone()))
+                .collect();
+            n.sort();
+            n.dedup();
+            n.join(", ")
+        };
+        writeln!(
+            out,
+            "    explained: writers [{}], readers [{}]",
+            names(&t.explained_writers),
+            names(&t.explained_readers)
+        )?;
+    }
+    if !r.unmapped_clients.is_empty() {
+        writeln!(out, "  clients that match no component's db_clients")?;
+        for c in &r.unmapped_clients {
+            writeln!(out, "    {c}")?;
+        }
+    }
+    let a = &r.accounting;
+    writeln!(
+        out,
+        "  logs: {} lines, {} records, {} statements ({} failed), {} unmatched lines",
+        a.lines, a.records, a.statements, a.failed, a.unmatched_lines
+    )?;
+    Ok(())
+}
