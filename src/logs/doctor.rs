@@ -240,7 +240,18 @@ pub fn diagnose(r: &LogReport) -> Diagnosis {
         }
     }
 
-    if pg && a.executions > 0 {
+    if pg && a.executions > 0 && r.app_names.is_empty() {
+        add(
+            "application_name",
+            Level::Warn,
+            "no statement carries an application name: clients can only be told apart by \
+             user, database and host"
+                .into(),
+            Some(format!(
+                "log_line_prefix with %a (e.g. '{RECOMMENDED_PREFIX}'), or csvlog/jsonlog"
+            )),
+        );
+    } else if pg && a.executions > 0 {
         let total: u64 = r.app_names.values().sum();
         let defaults: Vec<(&String, &u64)> = r
             .app_names

@@ -206,7 +206,18 @@ fn field_end(e: char, line: &str, pos: usize, next_lit: Option<&str>) -> Option<
             (end > pos).then_some(end)
         }
         _ => match next_lit {
-            Some(l) => line[pos..].find(l).map(|p| pos + p),
+            // memchr on the literal's first byte, then a check: literals are short.
+            Some(l) => {
+                let lb = l.as_bytes();
+                let mut from = pos;
+                loop {
+                    let p = from + memchr::memchr(lb[0], &b[from..])?;
+                    if b[p..].starts_with(lb) {
+                        break Some(p);
+                    }
+                    from = p + 1;
+                }
+            }
             None => Some(
                 line[pos..]
                     .find(char::is_whitespace)
@@ -225,6 +236,21 @@ fn severity_at(s: &str) -> Option<(&str, &str)> {
     }
     let rest = s[colon + 1..].strip_prefix("  ")?;
     Some((word, rest))
+}
+
+/// Position of the two-byte sequence `a b` in `s` (memchr on `a`; the hot path avoids
+/// building a substring searcher per line).
+fn find_pair(s: &str, a: u8, b: u8) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(a, &bytes[from..]) {
+        let at = from + p;
+        if bytes.get(at + 1) == Some(&b) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Where the severity starts in a line whose prefix is unknown.
@@ -266,7 +292,7 @@ pub(crate) fn handle_message(m: Message<'_>, agg: &mut Agg) {
     match m.severity {
         "LOG" => {
             let (text, via_duration) = match m.text.strip_prefix("duration: ") {
-                Some(rest) => match rest.find("  ") {
+                Some(rest) => match find_pair(rest, b' ', b' ') {
                     Some(p) => (&rest[p + 2..], true),
                     None => {
                         agg.acc.other_records += 1;
@@ -278,7 +304,7 @@ pub(crate) fn handle_message(m: Message<'_>, agg: &mut Agg) {
             let sql = if let Some(sql) = text.strip_prefix("statement: ") {
                 Some(sql)
             } else if let Some(rest) = text.strip_prefix("execute ") {
-                rest.find(": ").map(|p| &rest[p + 2..])
+                find_pair(rest, b':', b' ').map(|p| &rest[p + 2..])
             } else {
                 if text.starts_with("parse ") || text.starts_with("bind ") {
                     agg.acc.protocol_records += 1;
