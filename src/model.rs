@@ -57,6 +57,10 @@ pub enum Operation {
     Lock,
     Declare,
     Call,
+    /// VACUUM, ANALYZE, REINDEX, CLUSTER, OPTIMIZE, REFRESH MATERIALIZED VIEW.
+    Maintenance,
+    /// A foreign key of another table that points at this one (`REFERENCES t`).
+    References,
     Unknown,
 }
 
@@ -82,6 +86,8 @@ impl Operation {
             Operation::Lock => "lock",
             Operation::Declare => "declare",
             Operation::Call => "call",
+            Operation::Maintenance => "maintenance",
+            Operation::References => "references",
             Operation::Unknown => "unknown",
         }
     }

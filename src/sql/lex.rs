@@ -21,7 +21,7 @@ pub enum Tok {
     /// Identifier or keyword.
     Word,
     Number,
-    /// `?`, `?1`, `$1`, `%s`, `%(name)s`, `:name`.
+    /// `?`, `?1`, `$1`, `%s`, `%(name)s`, `:name`, `${expr}`.
     Placeholder,
     Semicolon,
     /// Any other byte (operators, parentheses, commas, dots…).
@@ -76,19 +76,51 @@ impl LexOptions {
     };
 }
 
+/// Byte classes, looked up once per byte in the hot loops.
+const WORD_START: u8 = 1;
+const WORD: u8 = 2;
+const SPACE: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 {
+            t[i] |= WORD_START | WORD;
+        }
+        if b.is_ascii_digit() || b == b'$' {
+            t[i] |= WORD;
+        }
+        if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            t[i] |= SPACE;
+        }
+        i += 1;
+    }
+    t
+};
+
 pub fn is_word_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+    CLASS[b as usize] & WORD_START != 0
 }
 
 pub fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+    CLASS[b as usize] & WORD != 0
+}
+
+fn is_space(b: u8) -> bool {
+    CLASS[b as usize] & SPACE != 0
 }
 
 /// Iterator over the tokens of `src`.
+#[derive(Clone)]
 pub struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
     opts: LexOptions,
+    /// Do not return whitespace tokens (callers that only want the words save a step per
+    /// token).
+    skip_space: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -97,7 +129,32 @@ impl<'a> Lexer<'a> {
             src: src.as_bytes(),
             pos: 0,
             opts,
+            skip_space: false,
         }
+    }
+
+    /// Like `new`, without whitespace tokens.
+    pub fn without_spaces(src: &'a str, opts: LexOptions) -> Lexer<'a> {
+        Lexer {
+            skip_space: true,
+            ..Lexer::new(src, opts)
+        }
+    }
+
+    /// The byte offset of the next token.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Continue at `pos`, which must be a token boundary (or a char boundary outside any
+    /// string or comment).
+    pub fn set_pos(&mut self, pos: usize) {
+        self.pos = pos.min(self.src.len());
+    }
+
+    /// The next significant token, without consuming anything.
+    pub fn peek_significant(&self) -> Option<Token> {
+        self.clone().find(significant)
     }
 
     fn peek(&self, off: usize) -> u8 {
@@ -216,13 +273,18 @@ impl<'a> Lexer<'a> {
         match b {
             b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
                 let mut i = p + 1;
-                while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+                while i < s.len() && is_space(s[i]) {
                     i += 1;
                 }
                 (Tok::Space, i)
             }
             b'-' if n1 == b'-' => (Tok::Comment, line_end(s, p)),
             b'#' if self.opts.hash_comments => (Tok::Comment, line_end(s, p)),
+            // A MySQL script scanned with another dialect: `#` opening a line is a comment
+            // (PostgreSQL's `#` operators never start a line).
+            b'#' if n1 != b'>' && n1 != b'-' && at_line_start(s, p) => {
+                (Tok::Comment, line_end(s, p))
+            }
             b'/' if n1 == b'*' => (Tok::Comment, self.block_comment_end()),
             b'\'' => (
                 Tok::Str,
@@ -240,6 +302,11 @@ impl<'a> Lexer<'a> {
                     i += 1;
                 }
                 (Tok::Placeholder, i)
+            }
+            b'$' if n1 == b'{' => {
+                // A template interpolation left in the text (`${id}`).
+                let close = memchr::memchr(b'}', &s[p..]).map_or(s.len(), |k| p + k + 1);
+                (Tok::Placeholder, close)
             }
             b'$' if self.opts.dollar_quotes => match self.dollar_tag_len() {
                 Some(tag) => {
@@ -293,6 +360,7 @@ impl<'a> Lexer<'a> {
                         src: s,
                         pos: end,
                         opts: self.opts,
+                        skip_space: false,
                     };
                     return (Tok::Str, lx.quoted_end(b'\'', escapes));
                 }
@@ -319,6 +387,14 @@ impl<'a> Lexer<'a> {
     }
 }
 
+fn at_line_start(s: &[u8], p: usize) -> bool {
+    s[..p]
+        .iter()
+        .rev()
+        .take_while(|&&b| b != b'\n')
+        .all(|&b| b == b' ' || b == b'\t' || b == b'\r')
+}
+
 fn line_end(s: &[u8], from: usize) -> usize {
     memchr::memchr(b'\n', &s[from..]).map_or(s.len(), |k| from + k)
 }
@@ -327,6 +403,11 @@ impl Iterator for Lexer<'_> {
     type Item = Token;
 
     fn next(&mut self) -> Option<Token> {
+        if self.skip_space {
+            while self.pos < self.src.len() && is_space(self.src[self.pos]) {
+                self.pos += 1;
+            }
+        }
         if self.pos >= self.src.len() {
             return None;
         }
@@ -338,11 +419,12 @@ impl Iterator for Lexer<'_> {
     }
 }
 
+/// Whether the token is the word `kw` (ASCII case-insensitive).
+pub fn is_kw(src: &str, t: &Token, kw: &str) -> bool {
+    t.kind == Tok::Word && src[t.start..t.end].eq_ignore_ascii_case(kw)
+}
+
 /// Whether a token carries meaning (not blank, not a comment).
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "used by the splitter, next commit")
-)]
 pub fn significant(t: &Token) -> bool {
     !matches!(t.kind, Tok::Space | Tok::Comment)
 }
@@ -383,6 +465,14 @@ mod tests {
         assert_eq!(got[3], (Tok::QuotedIdent, "`t;`"));
         assert_eq!(got[4], (Tok::Semicolon, ";"));
         assert_eq!(got.len(), 5);
+    }
+
+    #[test]
+    fn hash_comment_at_line_start_in_every_dialect() {
+        let s = "# dump header; x\nSELECT a # b FROM t";
+        let got = kinds(s, LexOptions::POSTGRES);
+        assert_eq!(got[0], (Tok::Word, "SELECT"));
+        assert!(got.contains(&(Tok::Punct, "#")));
     }
 
     #[test]
