@@ -17,9 +17,7 @@ pub mod report;
 pub mod sql;
 
 use anyhow::Result;
-use cli::{
-    Cli, Command, FindingsFormat, InventoryArgs, LogsArgs, PlanArgs, PlanFormat, ScanArgs,
-};
+use cli::{Cli, Command, FindingsFormat, InventoryArgs, LogsArgs, PlanArgs, PlanFormat, ScanArgs};
 use config::{Config, Overrides};
 use std::io::Write;
 use std::time::Instant;

@@ -69,6 +69,22 @@ fn ex(r: &LogReport, table: &str, access: Access, who: &str) -> u64 {
     count(r, table, access, who).0
 }
 
+/// The only statements of the workloads the classifier cannot parse are setup statements
+/// that name no table (`CREATE DATABASE … OWNER`, MySQL's `CREATE USER 'u'@'h'`); they are
+/// reported with their reason and location.
+fn assert_only_tableless_statements_unparsed(r: &LogReport) {
+    assert!(r.classify.failed_to_parse <= 1, "{:?}", r.unparsed);
+    for u in r.unparsed.values() {
+        for e in &u.examples {
+            assert!(
+                e.text.starts_with("CREATE DATABASE") || e.text.starts_with("CREATE USER"),
+                "{e:?}"
+            );
+            assert!(e.line > 0 && (e.file.ends_with(".gz") || e.file.ends_with(".zst")));
+        }
+    }
+}
+
 /// The PostgreSQL ground truth, whatever the destination (stderr, csvlog, jsonlog).
 fn assert_pg_truth(r: &LogReport, run: &BTreeMap<String, BTreeMap<String, u64>>) {
     let tx = |app: &str| {
@@ -156,7 +172,7 @@ fn assert_pg_truth(r: &LogReport, run: &BTreeMap<String, BTreeMap<String, u64>>)
     assert!(ex(r, "pgbench_accounts", Write, "app=pgbench-init ") >= 2); // COPY + TRUNCATE
     assert_eq!(r.accounting.failed, 2 * cron);
     assert_eq!(r.accounting.unmatched_lines, 0);
-    assert_eq!(r.classify.failed_to_parse, 0);
+    assert_only_tableless_statements_unparsed(r);
 }
 
 #[test]
@@ -272,7 +288,7 @@ fn assert_mysql_truth(r: &LogReport, general: bool) {
     assert_eq!(ex(r, "sbtest1", Ddl, &who("maint")), maint);
     assert_eq!(ex(r, "daily_totals", Write, &who("maint")), 0); // inside CALL bump_totals()
     assert_eq!(r.accounting.unmatched_lines, 0);
-    assert_eq!(r.classify.failed_to_parse, 0);
+    assert_only_tableless_statements_unparsed(r);
     let _ = general;
 }
 
@@ -417,10 +433,16 @@ fn truncated_and_garbled_input_is_counted_not_dropped() {
         "{:?}",
         r.notes
     );
-    assert_eq!(r.classify.failed_to_parse, 1);
-    let (reason, u) = r.unparsed.iter().next().unwrap();
-    assert!(!reason.is_empty());
-    assert_eq!(u.examples[0].line, 4);
+    // The unterminated string and the cut INSERT: reported with their lines, and the
+    // classifier's fallback still finds the INSERT's table.
+    assert_eq!(r.classify.failed_to_parse, 2, "{:?}", r.unparsed);
+    let mut lines: Vec<u64> = r
+        .unparsed
+        .values()
+        .flat_map(|u| u.examples.iter().map(|e| e.line))
+        .collect();
+    lines.sort();
+    assert_eq!(lines, vec![4, 5]);
     assert_eq!(ex(&r, "t", Access::Write, "app=a "), 2);
 
     // A wrong format forced on a file: everything is counted as unmatched, nothing panics.

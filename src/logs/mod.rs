@@ -7,7 +7,6 @@
 //! once. Matching against components and code findings is `reconcile`'s job.
 
 pub mod doctor;
-mod interim_sql;
 pub mod mysql_general;
 pub mod mysql_slow;
 pub mod pg_stat_statements;
@@ -26,10 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
-use crate::sql::{comment_tags, fingerprint_dialect};
-// Until the full classifier of branch `sql` is on main this one is local; then this line
-// becomes `use crate::sql::classify;`.
-use interim_sql::classify;
+use crate::sql::{classify, comment_tags, fingerprint_dialect};
 
 /// A fast non-cryptographic hasher for the in-memory aggregation maps (FxHash's
 /// multiply-rotate; never used for anything that is output or persisted). SipHash was
