@@ -233,14 +233,67 @@ fn inventory_with_logs_prints_the_runtime_section() {
         .iter()
         .find(|t| t["table"] == "orders_legacy")
         .unwrap();
-    assert!(
-        orders["unexplained_writers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|w| w["client"] == JDBC)
-    );
+    // With the real code scan, the JDBC job is the only unexplained writer: billing's and
+    // fulfillment-worker's writes are explained by their code.
+    let unexplained: Vec<&str> = orders["unexplained_writers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["client"].as_str().unwrap())
+        .collect();
+    assert_eq!(unexplained, vec![JDBC]);
+    let explained: Vec<&str> = orders["explained_writers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["component"].as_str().unwrap())
+        .collect();
+    assert_eq!(explained, vec!["billing", "fulfillment-worker"]);
     assert!(doc["findings"].is_array());
+    insta::assert_snapshot!("demo_runtime_section", format!("runtime evidence{section}"));
+}
+
+#[test]
+fn logs_command_text_and_json_on_the_demo_log() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    let text = cutover()
+        .current_dir(&root)
+        .args(["logs", "logs/postgresql.log"])
+        .output()
+        .unwrap();
+    assert!(text.status.success());
+    insta::assert_snapshot!("demo_logs_text", String::from_utf8(text.stdout).unwrap());
+    let json = cutover()
+        .current_dir(&root)
+        .args([
+            "logs",
+            "logs/postgresql.log",
+            "--format",
+            "json",
+            "--threads",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let json4 = cutover()
+        .current_dir(&root)
+        .args([
+            "logs",
+            "logs/postgresql.log",
+            "--format",
+            "json",
+            "--threads",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        json.stdout, json4.stdout,
+        "output depends on the thread count"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+    insta::assert_json_snapshot!("demo_logs_json", doc);
 }
 
 #[test]
@@ -265,4 +318,5 @@ fn logs_command_on_the_demo_and_its_doctor() {
         text.contains("change: set application_name per service"),
         "{text}"
     );
+    insta::assert_snapshot!("demo_logs_doctor", text);
 }
