@@ -467,6 +467,29 @@ fn truncated_and_garbled_input_is_counted_not_dropped() {
 }
 
 #[test]
+fn a_record_longer_than_the_memory_bound_is_split_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("2026-01-01 00:00:00.000 UTC [7] LOG:  statement: SELECT a\n");
+    for i in 0..12_000 {
+        text.push_str(&format!("\t, column_{i:05} -- {}\n", "x".repeat(80)));
+    }
+    text.push_str("\tFROM t\n2026-01-01 00:00:01.000 UTC [7] LOG:  statement: DELETE FROM t\n");
+    let p = write_tmp(&dir, "long.log", text.as_bytes());
+    // A record of 1.1 MB: no boundary within the 1 MiB that small chunks allow.
+    let r = read_path(&p, None, None);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("were split at a line end")),
+        "{:?}",
+        r.notes
+    );
+    assert!(r.accounting.unmatched_lines > 0);
+    assert_eq!(r.accounting.lines, 12_003);
+    assert_eq!(ex(&r, "t", Access::Write, "unknown"), 1);
+}
+
+#[test]
 fn undetectable_format_is_an_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let p = write_tmp(&dir, "notes.txt", b"hello\nworld\n");

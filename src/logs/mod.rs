@@ -68,6 +68,8 @@ type FxSet<K> = std::collections::HashSet<K, FxBuild>;
 const MAX_EXAMPLES: usize = 5;
 /// Bytes per parallel chunk; fixed so that output does not depend on the thread count.
 pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
+/// A record longer than this is split (and reported) rather than held in memory whole.
+const MAX_RECORD_BYTES: usize = 64 << 20;
 /// Entries of the raw-text cache in front of the fingerprint (cleared when full).
 const RAW_CACHE_ENTRIES: usize = 4096;
 /// Longer statements are not cached.
@@ -934,6 +936,7 @@ fn read_one(
         eof: false,
         format,
         target: chunk_size,
+        forced_cuts: 0,
     };
     // Two batches are in memory at once (one parsed while the next is read): at most
     // 2 × 12 × 4 MiB of text whatever the file size.
@@ -993,6 +996,15 @@ fn read_one(
             global.merge(agg, line_base, threads);
             line_base += lines;
         }
+    }
+    if chunker.forced_cuts > 0 {
+        global.note(format!(
+            "{}: {} record(s) longer than {} bytes were split at a line end; the lines \
+             after each cut may be counted as unmatched",
+            path.display(),
+            chunker.forced_cuts,
+            record_limit(chunk_size)
+        ));
     }
     if bytes > 0 && last_byte != Some(b'\n') {
         global.note(format!(
@@ -1068,6 +1080,8 @@ struct Chunker<R: Read> {
     eof: bool,
     format: LogFormat,
     target: usize,
+    /// Chunks cut inside a record because no boundary came within `MAX_RECORD_BYTES`.
+    forced_cuts: u64,
 }
 
 impl<R: Read> Chunker<R> {
@@ -1098,10 +1112,24 @@ impl<R: Read> Chunker<R> {
                 buf.truncate(cut);
                 return Ok(Some(buf));
             }
+            if buf.len() >= record_limit(self.target) {
+                // No record boundary in 16 chunks (64 MiB by default): cut at a line end
+                // anyway so that memory stays bounded, and say so.
+                let cut = memchr::memrchr(b'\n', &buf).map_or(buf.len(), |p| p + 1);
+                self.carry = buf[cut..].to_vec();
+                buf.truncate(cut);
+                self.forced_cuts += 1;
+                return Ok(Some(buf));
+            }
             // One record longer than the chunk: keep reading.
             want = want.saturating_mul(2);
         }
     }
+}
+
+/// The longest record held whole: 16 chunks, at least 1 MiB, at most `MAX_RECORD_BYTES`.
+fn record_limit(target: usize) -> usize {
+    target.saturating_mul(16).clamp(1 << 20, MAX_RECORD_BYTES)
 }
 
 /// The start of the last complete-enough line in `buf` at which a record starts.
@@ -1134,6 +1162,10 @@ fn table_display(t: &TableName, db: Option<&str>) -> String {
 }
 
 fn is_system(t: &TableName) -> bool {
+    // `GRANT … ON db.*` names every table, not one.
+    if t.name == "*" {
+        return true;
+    }
     match &t.schema {
         Some(s) => SYSTEM_SCHEMAS.contains(&s.to_ascii_lowercase().as_str()),
         None => t.name.starts_with("pg_"),
