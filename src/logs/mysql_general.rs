@@ -3,7 +3,9 @@
 //! time (MariaDB `YYMMDD H:MM:SS`, MySQL 5.7+ ISO 8601). Continuation lines of multi-line
 //! SQL have no prefix. `Connect user@host on db` maps the connection id to its client;
 //! `Query` and `Execute` are executions, `Prepare` / `Close stmt` are protocol records.
-//! A connection whose `Connect` is in an earlier chunk is resolved when chunks merge.
+//! A connection whose `Connect` is in an earlier chunk is resolved when chunks merge; one
+//! whose `Connect` is before the log window is reported as `thread=N`. Connection ids restart
+//! with the server, so a window that spans a restart may mix two connections with one id.
 
 use super::{Agg, Client, ClientRef, Exec};
 use std::collections::HashMap;

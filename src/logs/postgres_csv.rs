@@ -2,7 +2,9 @@
 //! message (multi-line statements stay inside one quoted field). Columns as documented for
 //! PostgreSQL 13+: 0 time, 1 user, 2 database, 3 pid, 4 host:port, 11 severity, 13 message,
 //! 19 the failed statement of an ERROR, 22 application name. Older servers have fewer
-//! trailing columns; what is missing is left unknown.
+//! trailing columns; what is missing is left unknown. Chunks are cut before lines that start
+//! with a timestamp; a quoted field whose continuation line starts with one would be cut
+//! there and show up as unmatched lines, never as a wrong attribution.
 
 use super::postgres_stderr::{Message, handle_message};
 use super::{Agg, ClientRef, Exec};
