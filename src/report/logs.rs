@@ -146,6 +146,13 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
         "  lines not matching the format: {}",
         a.unmatched_lines
     )?;
+    if a.unmatched_lines * 20 > a.lines {
+        writeln!(
+            out,
+            "    more than 5% of the lines match no record: is the format right? \
+             (--log-format, --doctor)"
+        )?;
+    }
     for e in &report.unmatched_examples {
         writeln!(out, "    {}:{}: {}", e.file, e.line, e.text)?;
     }
