@@ -1,5 +1,10 @@
 //! Renderers: a scanned `Inventory` (and later audit, plan and burndown results) in, text or
 //! machine-readable output out. Output schemas are private to each renderer.
 
+pub mod audit_json;
+pub mod diagnostic;
+pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod sarif;
 pub mod text;

@@ -1,0 +1,211 @@
+//! Git facts for the audit, read from the object database and the working tree with git2:
+//! which lines changed since a revision (`--changed-since`), and where files the baseline
+//! knows have moved (`git mv`, followed with git's rename detection). Nothing here checks
+//! out, writes the index or touches the working tree.
+
+use anyhow::{Context, Result, bail};
+use git2::{Delta, DiffFindOptions, DiffOptions, Repository};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// A repository and where the scanned root sits inside its working tree.
+pub struct Git {
+    repo: Repository,
+    /// The root relative to the working tree, `/`-separated with a trailing `/`, or empty.
+    prefix: String,
+}
+
+/// Lines added or changed since a revision, per file relative to the scanned root.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangedLines {
+    pub files: BTreeMap<String, BTreeSet<u32>>,
+}
+
+impl ChangedLines {
+    pub fn contains(&self, file: &str, line: u32) -> bool {
+        self.files.get(file).is_some_and(|l| l.contains(&line))
+    }
+}
+
+impl Git {
+    /// Open the repository that contains `root`, if there is one.
+    pub fn open(root: &Path) -> Result<Option<Git>> {
+        let repo = match Repository::discover(root) {
+            Ok(r) => r,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("cannot open the git repository of {}", root.display())
+                });
+            }
+        };
+        let Some(workdir) = repo.workdir() else {
+            return Ok(None);
+        };
+        let workdir = std::fs::canonicalize(workdir)
+            .with_context(|| format!("cannot resolve {}", workdir.display()))?;
+        let root = std::fs::canonicalize(root)
+            .with_context(|| format!("cannot resolve {}", root.display()))?;
+        let dir = if root.is_file() {
+            root.parent().map(Path::to_path_buf).unwrap_or(root)
+        } else {
+            root
+        };
+        let prefix = match dir.strip_prefix(&workdir) {
+            Ok(rel) if rel.as_os_str().is_empty() => String::new(),
+            Ok(rel) => format!("{}/", crate::discover::relative(Path::new(""), rel)),
+            Err(_) => return Ok(None),
+        };
+        Ok(Some(Git { repo, prefix }))
+    }
+
+    /// A path of the working tree as a path relative to the scanned root, if inside it.
+    fn to_root(&self, path: &Path) -> Option<String> {
+        let p = crate::discover::relative(Path::new(""), path);
+        p.strip_prefix(&self.prefix).map(str::to_string)
+    }
+
+    fn tree_of(&self, rev: &str) -> Result<git2::Tree<'_>> {
+        let object = match self.repo.revparse_single(rev) {
+            Ok(o) => o,
+            Err(e) => {
+                if self.repo.is_shallow() {
+                    bail!(
+                        "revision `{rev}` is not in this shallow clone ({}): fetch more history with \
+                         `git fetch --deepen=100` (or `git fetch --unshallow`), or fetch the revision itself \
+                         with `git fetch origin {rev}`; in GitHub Actions set `fetch-depth: 0` on \
+                         actions/checkout",
+                        e.message()
+                    );
+                }
+                bail!("unknown git revision `{rev}`: {}", e.message());
+            }
+        };
+        object
+            .peel_to_tree()
+            .with_context(|| format!("git revision `{rev}` does not name a commit or tree"))
+    }
+
+    /// Diff a tree against the working tree (staged and unstaged changes, untracked files
+    /// included), with renames detected.
+    fn diff_to_workdir(&self, tree: &git2::Tree<'_>, lines: bool) -> Result<git2::Diff<'_>> {
+        let mut opts = DiffOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .show_untracked_content(lines)
+            .ignore_submodules(true)
+            .context_lines(0);
+        if !self.prefix.is_empty() {
+            opts.pathspec(&self.prefix);
+        }
+        let mut diff = self
+            .repo
+            .diff_tree_to_workdir_with_index(Some(tree), Some(&mut opts))
+            .context("cannot diff against the working tree")?;
+        let mut find = DiffFindOptions::new();
+        find.renames(true).for_untracked(true);
+        diff.find_similar(Some(&mut find))
+            .context("git rename detection failed")?;
+        Ok(diff)
+    }
+
+    /// The lines added or changed in the working tree since `rev`. A renamed file keeps its
+    /// unchanged lines; an untracked file is all new.
+    pub fn changed_lines(&self, rev: &str) -> Result<ChangedLines> {
+        let tree = self.tree_of(rev)?;
+        let diff = self.diff_to_workdir(&tree, true)?;
+        let mut out = ChangedLines::default();
+        diff.foreach(
+            &mut |_, _| true,
+            None,
+            None,
+            Some(&mut |delta, _hunk, line| {
+                if line.origin() == '+'
+                    && let (Some(path), Some(n)) = (delta.new_file().path(), line.new_lineno())
+                    && let Some(rel) = self.to_root(path)
+                {
+                    out.files.entry(rel).or_default().insert(n);
+                }
+                true
+            }),
+        )
+        .context("cannot read the git diff")?;
+        Ok(out)
+    }
+
+    /// Renames since the commit that last changed `baseline` (and since HEAD), limited to
+    /// the old paths in `missing` (root-relative paths the baseline has that are gone).
+    pub fn renames(
+        &self,
+        missing: &BTreeSet<String>,
+        baseline: &Path,
+    ) -> Result<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let mut bases = Vec::new();
+        if let Some(commit) = self.last_commit_touching(baseline)? {
+            bases.push(commit);
+        }
+        if let Ok(head) = self.repo.head().and_then(|h| h.peel_to_commit())
+            && !bases.contains(&head.id())
+        {
+            bases.push(head.id());
+        }
+        for base in bases {
+            let tree = self.repo.find_commit(base)?.tree()?;
+            let diff = self.diff_to_workdir(&tree, false)?;
+            for delta in diff.deltas() {
+                if delta.status() != Delta::Renamed {
+                    continue;
+                }
+                let (Some(old), Some(new)) = (delta.old_file().path(), delta.new_file().path())
+                else {
+                    continue;
+                };
+                if let (Some(old), Some(new)) = (self.to_root(old), self.to_root(new))
+                    && missing.contains(&old)
+                {
+                    out.entry(old).or_insert(new);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest commit on HEAD's first-parent chain whose version of `path` differs from
+    /// its parent's: the commit the baseline was last written in. Bounded, so a huge history
+    /// costs at most a few thousand tree lookups.
+    fn last_commit_touching(&self, path: &Path) -> Result<Option<git2::Oid>> {
+        const MAX_COMMITS: usize = 5000;
+        let Some(workdir) = self.repo.workdir() else {
+            return Ok(None);
+        };
+        let workdir = std::fs::canonicalize(workdir)?;
+        let Ok(abs) = std::fs::canonicalize(path) else {
+            return Ok(None);
+        };
+        let Ok(rel) = abs.strip_prefix(&workdir) else {
+            return Ok(None);
+        };
+        let Ok(head) = self.repo.head().and_then(|h| h.peel_to_commit()) else {
+            return Ok(None);
+        };
+        let blob_at = |c: &git2::Commit<'_>| -> Option<git2::Oid> {
+            c.tree().ok()?.get_path(rel).ok().map(|e| e.id())
+        };
+        let mut commit = head;
+        for _ in 0..MAX_COMMITS {
+            let here = blob_at(&commit);
+            let Ok(parent) = commit.parent(0) else {
+                return Ok(here.map(|_| commit.id()));
+            };
+            if here != blob_at(&parent) {
+                return Ok(here.map(|_| commit.id()));
+            }
+            commit = parent;
+        }
+        Ok(None)
+    }
+}
