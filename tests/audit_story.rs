@@ -205,7 +205,7 @@ fn issue_5_story() {
     let before = repo.read("cutover-baseline.json");
     let (code, out, _) = repo.audit(&["--update-baseline"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("1 new references were not added"), "{out}");
+    assert!(out.contains("1 new reference not added"), "{out}");
     assert_eq!(repo.read("cutover-baseline.json"), before);
 
     // A suppression with a reason passes; without a reason it is an error.
@@ -276,7 +276,7 @@ fn issue_5_story() {
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains(
-            "1 references removed: run `cutover audit --update-baseline` to lock in the progress"
+            "1 reference removed: run `cutover audit --update-baseline` to lock in the progress"
         ),
         "{out}"
     );

@@ -9,6 +9,15 @@ use annotate_snippets::{AnnotationKind, Renderer, Snippet};
 use anyhow::Result;
 use std::io::Write;
 
+/// `1 reference`, `2 references`.
+fn count(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// Whether a result gets a diagnostic of its own. Known references and suppressed ones are
 /// only counted: a codebase mid-migration has hundreds, and the totals say how many.
 fn shown(item: &Item) -> bool {
@@ -98,8 +107,13 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
             .unwrap_or_default();
         writeln!(
             out,
-            "  {} (phase {}): {} references: {} new, {} known, {} suppressed{baseline}",
-            t.table, t.phase, t.references, t.new, t.known, t.suppressed
+            "  {} (phase {}): {}: {} new, {} known, {} suppressed{baseline}",
+            t.table,
+            t.phase,
+            count(t.references, "reference"),
+            t.new,
+            t.known,
+            t.suppressed
         )?;
     }
     writeln!(out)?;
@@ -124,24 +138,25 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
                 let verb = if b.created { "created" } else { "updated" };
                 writeln!(
                     out,
-                    "baseline {} {verb}: {} references recorded ({} removed, {} added)",
+                    "baseline {} {verb}: {} recorded ({} removed, {} added)",
                     b.path,
-                    u.baseline.total(),
+                    count(u.baseline.total(), "reference"),
                     u.removed,
                     u.added
                 )?;
                 if u.refused > 0 {
                     writeln!(
                         out,
-                        "{} new references were not added: fix them, suppress them, or pass --allow-new to accept them",
-                        u.refused
+                        "{} not added: fix, suppress, or pass --allow-new to accept",
+                        count(u.refused, "new reference")
                     )?;
                 }
             }
             None if removed > 0 => {
                 writeln!(
                     out,
-                    "{removed} references removed: run `cutover audit --update-baseline` to lock in the progress"
+                    "{} removed: run `cutover audit --update-baseline` to lock in the progress",
+                    count(removed, "reference")
                 )?;
                 for r in &b.removals {
                     writeln!(out, "  {}: {} → {}", r.key.describe(), r.was, r.now)?;
@@ -167,10 +182,10 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
     let verdict = if audit.failed() { "failed" } else { "passed" };
     writeln!(
         out,
-        "audit {verdict}: {} errors, {} warnings; {} references: {} new, {} known, {} suppressed; {} files scanned, {} skipped",
-        c.errors,
-        c.warnings,
-        c.references,
+        "audit {verdict}: {}, {}; {}: {} new, {} known, {} suppressed; {} files scanned, {} skipped",
+        count(c.errors, "error"),
+        count(c.warnings, "warning"),
+        count(c.references, "reference"),
         c.new,
         c.known,
         c.suppressed,

@@ -97,7 +97,7 @@ fn cell(s: &str) -> String {
 pub fn summary_markdown(audit: &Audit, budget: usize) -> String {
     let c = audit.counts();
     let mut head = format!(
-        "## cutover audit {}\n\n{} errors, {} warnings; {} references: {} new, {} known, {} suppressed\n\n",
+        "\n## cutover audit {}\n\n{} errors, {} warnings; {} references: {} new, {} known, {} suppressed\n\n",
         if audit.failed() { "failed" } else { "passed" },
         c.errors,
         c.warnings,
