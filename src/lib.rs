@@ -5,10 +5,12 @@
 //! with plain functions, data in and owned data out; only `main.rs` touches the process.
 
 pub mod audit;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod extract;
+pub mod lang;
 pub mod model;
 pub mod report;
 pub mod sql;

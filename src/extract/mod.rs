@@ -3,8 +3,10 @@
 //! files that may mention a legacy table to the extractor of their language. Runs in
 //! parallel with rayon; the output is sorted, so it does not depend on the thread count.
 
+pub mod code;
 pub mod sqlfile;
 
+use crate::catalog::Catalog;
 use crate::config::{Config, TableMatcher};
 use crate::discover::SourceFile;
 use crate::model::{Finding, Language, Problem, SkipReason, sort_findings};
@@ -18,7 +20,7 @@ pub struct ScanContext {
     pub tables: TableMatcher,
     pub dialect: Dialect,
     pub max_file_size: u64,
-    pub sinks: Vec<crate::config::SinkConfig>,
+    catalogs: [Catalog; 3],
     prefilter: Prefilter,
 }
 
@@ -35,8 +37,21 @@ impl ScanContext {
             tables: config.tables.clone(),
             dialect: config.dialect,
             max_file_size: config.scan.max_file_size,
-            sinks: config.sinks.clone(),
+            catalogs: [
+                Catalog::for_language(Language::Python, &config.sinks),
+                Catalog::for_language(Language::Go, &config.sinks),
+                Catalog::for_language(Language::TypeScript, &config.sinks),
+            ],
             prefilter: Prefilter::new(names),
+        }
+    }
+
+    /// The sink catalog (built-in rows plus the user's `[[sinks]]`) of a language.
+    pub fn catalog(&self, language: Language) -> &Catalog {
+        match language {
+            Language::Python => &self.catalogs[0],
+            Language::Go => &self.catalogs[1],
+            Language::TypeScript | Language::JavaScript | Language::Sql => &self.catalogs[2],
         }
     }
 
@@ -135,6 +150,10 @@ pub fn extract_all(files: &[SourceFile], ctx: &ScanContext) -> ScanOutput {
     let mut out = ScanOutput::default();
     for (bytes, result) in per_file {
         match result {
+            Ok(scan) if scan.problems.iter().any(|p| p.reason.is_skip()) => {
+                out.stats.files_skipped += 1;
+                out.problems.extend(scan.problems);
+            }
             Ok(scan) => {
                 out.stats.files_scanned += 1;
                 out.stats.bytes_scanned += bytes;
@@ -268,9 +287,6 @@ fn decode_utf8(bytes: &[u8]) -> Decoded<'_> {
 /// Scan one file's bytes. Shared by `inventory` (files on disk) and `burndown` (git blobs).
 pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext) -> FileScan {
     let mut out = FileScan::default();
-    if !ctx.may_match(bytes) {
-        return out;
-    }
     let decoded = match decode(bytes) {
         Ok(d) => d,
         Err(reason) => {
@@ -283,6 +299,10 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
             return out;
         }
     };
+    // Most files never mention a legacy table: they are read once and never parsed.
+    if !ctx.may_match(decoded.text.as_bytes()) {
+        return out;
+    }
     if let Some((reason, detail)) = decoded.problem {
         out.problems.push(Problem {
             file: rel.to_string(),
