@@ -373,9 +373,18 @@ pub fn audit(inv: Inventory, opts: &Options) -> Result<Audit> {
     let mut used = vec![false; sources.suppressions.len()];
     let mut allowance: Vec<Option<Allowance>> = vec![None; findings.len()];
     let mut expired = vec![false; findings.len()];
+    let mut by_file: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (si, s) in sources.suppressions.iter().enumerate() {
+        if s.invalid.is_none() {
+            by_file.entry(s.file.as_str()).or_default().push(si);
+        }
+    }
     for (i, f) in findings.iter().enumerate() {
-        let hit = sources.suppressions.iter().position(|s| {
-            s.invalid.is_none() && s.file == f.file && s.reaches(f.line) && s.covers(&f.table)
+        let hit = by_file.get(f.file.as_str()).and_then(|candidates| {
+            candidates.iter().copied().find(|&si| {
+                let s = &sources.suppressions[si];
+                s.reaches(f.line) && s.covers(&f.table)
+            })
         });
         if let Some(si) = hit {
             used[si] = true;

@@ -4,7 +4,7 @@
 //! `GITHUB_STEP_SUMMARY` file, the full results as a Markdown table appended to it, capped
 //! below GitHub's 1 MiB limit. Suppressed findings are not annotated.
 
-use crate::audit::rules::Level;
+use crate::audit::rules::{Level, Rule};
 use crate::audit::{Audit, Item};
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -41,7 +41,8 @@ fn ordered(audit: &Audit) -> Vec<&Item> {
         .iter()
         .filter(|i| i.allowance.is_none())
         .collect();
-    items.sort_by_key(|i| i.level);
+    // Within a level, the backlog (known references) goes last.
+    items.sort_by_key(|i| (i.level, i.rule == Rule::KnownReference));
     items
 }
 
