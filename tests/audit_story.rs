@@ -463,3 +463,65 @@ fn output_file_is_written_instead_of_stdout() {
         .collect();
     assert!(names.is_empty(), "{names:?}");
 }
+
+#[test]
+fn subdirectory_of_a_repository_and_configured_baseline_path() {
+    let repo = Repo::new();
+    repo.write(
+        "services/api/cutover.toml",
+        &format!("{CONFIG}\n[audit]\nbaseline = \"ci/legacy-baseline.json\"\n"),
+    );
+    repo.write("services/api/db/old.sql", "SELECT id FROM orders_legacy;\n");
+    repo.write("other/db/elsewhere.sql", "SELECT id FROM orders_legacy;\n");
+    std::fs::create_dir_all(repo.root.join("services/api/ci")).unwrap();
+    repo.commit("seed");
+    let api = repo.root.join("services/api");
+    let (code, out, err) = run_audit(&api, &["--update-baseline", "--allow-new"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // `[audit] baseline` is relative to the configuration file.
+    let text = std::fs::read_to_string(api.join("ci/legacy-baseline.json")).unwrap();
+    assert!(text.contains("\"file\": \"db/old.sql\""), "{text}");
+    assert!(!text.contains("elsewhere"), "{text}");
+
+    // Paths from git are mapped to the scanned directory; files outside it are ignored.
+    repo.write(
+        "services/api/db/new.sql",
+        "DELETE FROM orders_legacy WHERE id = 1;\n",
+    );
+    repo.write(
+        "other/db/also_new.sql",
+        "DELETE FROM orders_legacy WHERE id = 2;\n",
+    );
+    let out = Command::cargo_bin("cutover")
+        .unwrap()
+        .args([
+            "audit",
+            "services/api",
+            "--changed-since",
+            "HEAD",
+            "--format",
+            "jsonl",
+        ])
+        .current_dir(&repo.root)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(statuses(&rows, "db/new.sql"), ["new"]);
+    assert_eq!(statuses(&rows, "db/old.sql"), ["known"]);
+    assert!(in_file(&rows, "other/db/also_new.sql").is_empty());
+}
+
+#[test]
+fn changed_since_outside_a_repository_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cutover.toml"), CONFIG).unwrap();
+    std::fs::write(dir.path().join("a.sql"), "SELECT 1 FROM orders_legacy;\n").unwrap();
+    let (code, _, err) = run_audit(dir.path(), &["--changed-since", "HEAD"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("needs a git repository"), "{err}");
+}
