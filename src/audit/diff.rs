@@ -30,12 +30,19 @@ impl ChangedLines {
 impl Git {
     /// Open the repository that contains `root`, if there is one.
     pub fn open(root: &Path) -> Result<Option<Git>> {
-        let repo = match Repository::discover(root) {
+        let root = std::fs::canonicalize(root)
+            .with_context(|| format!("cannot resolve {}", root.display()))?;
+        let dir = if root.is_file() {
+            root.parent().map(Path::to_path_buf).unwrap_or(root)
+        } else {
+            root
+        };
+        let repo = match Repository::discover(&dir) {
             Ok(r) => r,
             Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
             Err(e) => {
                 return Err(e).with_context(|| {
-                    format!("cannot open the git repository of {}", root.display())
+                    format!("cannot open the git repository of {}", dir.display())
                 });
             }
         };
@@ -44,13 +51,6 @@ impl Git {
         };
         let workdir = std::fs::canonicalize(workdir)
             .with_context(|| format!("cannot resolve {}", workdir.display()))?;
-        let root = std::fs::canonicalize(root)
-            .with_context(|| format!("cannot resolve {}", root.display()))?;
-        let dir = if root.is_file() {
-            root.parent().map(Path::to_path_buf).unwrap_or(root)
-        } else {
-            root
-        };
         let prefix = match dir.strip_prefix(&workdir) {
             Ok(rel) if rel.as_os_str().is_empty() => String::new(),
             Ok(rel) => format!("{}/", crate::discover::relative(Path::new(""), rel)),
@@ -103,7 +103,9 @@ impl Git {
             .diff_tree_to_workdir_with_index(Some(tree), Some(&mut opts))
             .context("cannot diff against the working tree")?;
         let mut find = DiffFindOptions::new();
-        find.renames(true).for_untracked(true);
+        // Above git's default limit of 1000 candidates, so that moving a whole directory
+        // of migrations is still seen as a move.
+        find.renames(true).for_untracked(true).rename_limit(10_000);
         diff.find_similar(Some(&mut find))
             .context("git rename detection failed")?;
         Ok(diff)
