@@ -211,3 +211,77 @@ impl Git {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+            .args(["-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn lines(n: usize, tag: &str) -> String {
+        (1..=n).map(|i| format!("{tag} line {i}\n")).collect()
+    }
+
+    #[test]
+    fn changed_lines_per_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        std::fs::write(root.join("a.py"), lines(5, "a")).unwrap();
+        std::fs::write(root.join("c.py"), lines(20, "c")).unwrap();
+        std::fs::write(root.join("same.py"), lines(3, "s")).unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "one"]);
+
+        // a.py: line 3 changed, a line appended; b.py: untracked; c.py moved, line 10 changed.
+        let mut a: Vec<String> = lines(5, "a").lines().map(str::to_string).collect();
+        a[2] = "a line 3 changed".into();
+        a.push("a line 6 new".into());
+        std::fs::write(root.join("a.py"), a.join("\n") + "\n").unwrap();
+        std::fs::write(root.join("b.py"), lines(2, "b")).unwrap();
+        std::fs::create_dir(root.join("moved")).unwrap();
+        git(root, &["mv", "c.py", "moved/d.py"]);
+        let mut d: Vec<String> = lines(20, "c").lines().map(str::to_string).collect();
+        d[9] = "c line 10 changed".into();
+        std::fs::write(root.join("moved/d.py"), d.join("\n") + "\n").unwrap();
+
+        let git = Git::open(root).unwrap().unwrap();
+        let changed = git.changed_lines("HEAD").unwrap();
+        let of = |f: &str| changed.files.get(f).cloned().unwrap_or_default();
+        assert_eq!(of("a.py"), BTreeSet::from([3, 6]));
+        assert_eq!(of("b.py"), BTreeSet::from([1, 2]));
+        assert_eq!(of("moved/d.py"), BTreeSet::from([10]));
+        assert!(of("same.py").is_empty());
+        assert!(changed.contains("a.py", 6) && !changed.contains("a.py", 5));
+
+        let missing = BTreeSet::from(["c.py".to_string(), "gone.py".to_string()]);
+        let renames = git
+            .renames(&missing, &root.join("no-baseline.json"))
+            .unwrap();
+        assert_eq!(
+            renames,
+            BTreeMap::from([("c.py".into(), "moved/d.py".into())])
+        );
+    }
+
+    #[test]
+    fn not_a_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Git::open(dir.path()).unwrap().is_none());
+    }
+}
