@@ -169,8 +169,9 @@ fn run_audit(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
         changed_since: args.changed_since.clone(),
         today,
     };
+    let threads = config.threads;
     let inventory = scan(config, args.scan.path.display().to_string())?;
-    let result = audit::audit(inventory, &opts)?;
+    let result = pool(threads)?.install(|| audit::audit(inventory, &opts))?;
 
     let color = args.output.is_none()
         && args.format == AuditFormat::Text

@@ -525,3 +525,23 @@ fn changed_since_outside_a_repository_is_a_usage_error() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("needs a git repository"), "{err}");
 }
+
+#[test]
+fn output_does_not_depend_on_the_thread_count() {
+    let repo = seeded();
+    repo.write(
+        "db/a.sql",
+        "-- cutover: allow orders_legacy -- r\nSELECT 1 FROM orders_legacy;\n",
+    );
+    repo.write(
+        "db/b.sql",
+        "# cutover: allow orders_legacy\nSELECT 2 FROM orders_legacy;\n",
+    );
+    let (code, _, _) = repo.audit(&["--update-baseline", "--allow-new"]);
+    assert_eq!(code, 1, "the invalid suppression still fails");
+    for format in ["json", "sarif", "text"] {
+        let (_, one, _) = repo.audit(&["--threads", "1", "--format", format]);
+        let (_, three, _) = repo.audit(&["--threads", "3", "--format", format]);
+        assert_eq!(one, three, "{format}");
+    }
+}
