@@ -294,7 +294,7 @@ fn issue_5_story() {
     let old = in_file(&before, "db/report.sql")[0].clone();
     repo.write(
         "db/report.sql",
-        "\n\n\nSELECT id, total FROM orders_legacy WHERE total > 100;\n",
+        "-- weekly report\nSET search_path = public;\n\nSELECT id, total FROM orders_legacy WHERE total > 100;\n",
     );
     let (code, after) = repo.findings(&[]);
     assert_eq!(code, 0);
@@ -338,20 +338,33 @@ fn issue_5_story() {
         "services/new_job.sql",
         "UPDATE orders_legacy SET archived = true WHERE id < 10;\n",
     );
+    // A statement appended to a file: only its line is new.
+    let fix = repo.read("db/archive/fix_status_2024.sql");
+    repo.write(
+        "db/archive/fix_status_2024.sql",
+        &format!("{fix}DELETE FROM orders_legacy WHERE id = 5;\n"),
+    );
     let status_before = repo.git(&["status", "--porcelain"]);
     let index_before = std::fs::read(repo.root.join(".git/index")).unwrap();
     let (code, rows) = repo.findings(&["--changed-since", "HEAD"]);
     assert_eq!(code, 1);
     assert_eq!(statuses(&rows, "services/new_job.sql"), ["new"]);
     assert_eq!(statuses(&rows, "db/reports/weekly.sql"), ["known"]);
-    assert_eq!(statuses(&rows, "db/archive/fix_status_2024.sql"), ["known"]);
+    assert_eq!(
+        statuses(&rows, "db/archive/fix_status_2024.sql"),
+        ["known", "new"]
+    );
     // Reading the diff touched neither the working tree nor the index.
     assert_eq!(repo.git(&["status", "--porcelain"]), status_before);
     assert_eq!(
         std::fs::read(repo.root.join(".git/index")).unwrap(),
         index_before
     );
-    // Once the new reference is suppressed, the pull request passes.
+    // Once the new references are suppressed, the pull request passes.
+    repo.write(
+        "db/archive/fix_status_2024.sql",
+        &format!("{fix}DELETE FROM orders_legacy WHERE id = 5; -- cutover: allow orders_legacy -- cleanup of test rows\n"),
+    );
     repo.write(
         "services/new_job.sql",
         "-- cutover: allow orders_legacy -- archived rows stay until cleanup\n\
