@@ -558,3 +558,25 @@ fn output_does_not_depend_on_the_thread_count() {
         assert_eq!(one, three, "{format}");
     }
 }
+
+#[test]
+fn strict_reports_incomplete_analysis_with_exit_3() {
+    let repo = seeded();
+    repo.write(
+        "cutover.toml",
+        &format!("{CONFIG}\n[scan]\nmax_file_size = \"200B\"\n"),
+    );
+    repo.write(
+        "db/huge.sql",
+        &"SELECT id FROM orders_legacy WHERE id = 1;\n".repeat(20),
+    );
+    let (code, _, _) = repo.audit(&["--update-baseline", "--allow-new"]);
+    assert_eq!(code, 0);
+    let (code, out, _) = repo.audit(&["--strict"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("db/huge.sql: too_large"), "{out}");
+    // A failure outranks incompleteness.
+    repo.write("db/new.sql", "SELECT 9 FROM orders_legacy;\n");
+    let (code, _, _) = repo.audit(&["--strict"]);
+    assert_eq!(code, 1);
+}
