@@ -169,6 +169,7 @@ fn run_audit(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
         changed_since: args.changed_since.clone(),
         today,
     };
+    audit::preflight(&opts)?;
     let threads = config.threads;
     let inventory = scan(config, args.scan.path.display().to_string())?;
     let result = pool(threads)?.install(|| audit::audit(inventory, &opts))?;

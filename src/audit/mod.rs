@@ -237,6 +237,12 @@ fn load_baseline(opts: &Options) -> Result<Option<(Baseline, bool)>> {
     }
 }
 
+/// Check, before the scan, that the baseline the options ask for can be used, so that a
+/// missing or corrupt baseline fails at once rather than after a long scan.
+pub fn preflight(opts: &Options) -> Result<()> {
+    load_baseline(opts).map(|_| ())
+}
+
 /// Follow renames: baseline keys whose file is gone move to the file git says it became.
 fn follow_renames(
     config: &Config,
