@@ -28,6 +28,8 @@ pub enum Command {
     /// Gate CI: fail on new or forbidden legacy references (ratchet baseline, phase rules,
     /// suppressions), with reports for terminals, SARIF, GitHub and GitLab.
     Audit(AuditArgs),
+    /// Order the migration: components, their dependencies, and waves from least to most stateful.
+    Plan(PlanArgs),
 }
 
 /// Options shared by the commands that scan a repository.
@@ -145,4 +147,21 @@ pub struct AuditArgs {
     /// The date `until=` allowances are compared with (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Output format (`dot` renders with Graphviz, `mermaid` in GitHub Markdown).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
 }

@@ -12,11 +12,15 @@ pub mod discover;
 pub mod extract;
 pub mod lang;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod sql;
 
 use anyhow::Result;
-use cli::{AuditArgs, AuditFormat, Cli, Command, FindingsFormat, InventoryArgs, ScanArgs};
+use cli::{
+    AuditArgs, AuditFormat, Cli, Command, FindingsFormat, InventoryArgs, PlanArgs, PlanFormat,
+    ScanArgs,
+};
 use config::{Config, Overrides};
 use std::io::Write;
 use std::time::Instant;
@@ -56,6 +60,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Inventory(args) => run_inventory(&args, out),
         Command::Logs(_) => anyhow::bail!("`cutover logs` is not available in this build yet"),
         Command::Audit(args) => run_audit(&args, out),
+        Command::Plan(args) => run_plan(&args, out),
     }
 }
 
@@ -203,6 +208,34 @@ fn run_audit(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
     Ok(if result.failed() {
         Outcome::Failed
     } else if args.scan.strict && result.incomplete() {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// `cutover plan`: scan, read the repository's layout, order the migration.
+fn run_plan(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let config = scan_config(&args.scan)?;
+    let root_display = args.scan.path.display().to_string();
+    let mut input = plan::load_repo(&config)?;
+    let inventory = scan(config, root_display.clone())?;
+    let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    input.findings = inventory.scan.findings;
+    input.problems.extend(inventory.scan.problems);
+    input.problems.sort();
+    // The scan and plan's own reading may both report one file (e.g. too large).
+    input
+        .problems
+        .dedup_by(|a, b| a.file == b.file && a.line == b.line && a.reason == b.reason);
+    let plan = plan::build(&input, &root_display)?;
+    match args.format {
+        PlanFormat::Text => report::plan::write_text(&plan, out)?,
+        PlanFormat::Json => report::plan::write_json(&plan, out)?,
+        PlanFormat::Dot => report::dot::write(&plan, out)?,
+        PlanFormat::Mermaid => report::mermaid::write(&plan, out)?,
+    }
+    Ok(if args.scan.strict && incomplete {
         Outcome::Incomplete
     } else {
         Outcome::Clean

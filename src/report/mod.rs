@@ -3,8 +3,11 @@
 
 pub mod audit_json;
 pub mod diagnostic;
+pub mod dot;
 pub mod github;
 pub mod gitlab;
 pub mod json;
+pub mod mermaid;
+pub mod plan;
 pub mod sarif;
 pub mod text;
