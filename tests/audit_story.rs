@@ -580,3 +580,108 @@ fn strict_reports_incomplete_analysis_with_exit_3() {
     let (code, _, _) = repo.audit(&["--strict"]);
     assert_eq!(code, 1);
 }
+
+const REPOSITORY_PY: &str = r#"class OrderRepository:
+    def mark_paid(self, cursor, order_id):
+        cursor.execute("UPDATE orders_legacy SET status = 'paid' WHERE id = %s", (order_id,))
+
+    def totals(self, cursor):
+        cursor.execute("SELECT sum(total_cents) FROM orders_legacy")
+        return cursor.fetchone()
+"#;
+
+/// The same story on Python code: references in functions, a count that grows inside one
+/// function, a trailing suppression, code inserted above a known reference, and `git mv`.
+#[test]
+fn issue_5_story_python() {
+    let repo = Repo::new();
+    repo.write("cutover.toml", CONFIG);
+    repo.write("app/orders.py", REPOSITORY_PY);
+    repo.commit("seed");
+    let (code, _, err) = repo.audit(&["--update-baseline", "--allow-new"]);
+    assert_eq!(code, 0, "{err}");
+    let baseline = repo.read("cutover-baseline.json");
+    assert!(
+        baseline.contains("\"function\": \"OrderRepository.mark_paid\""),
+        "{baseline}"
+    );
+    repo.commit("baseline");
+    let (_, before) = repo.findings(&[]);
+    assert_eq!(statuses(&before, "app/orders.py"), ["known", "known"]);
+
+    // Code inserted above the known references: still known, same fingerprints.
+    let moved = format!("import logging\n\nlog = logging.getLogger(__name__)\n\n\n{REPOSITORY_PY}");
+    repo.write("app/orders.py", &moved);
+    let (code, after) = repo.findings(&[]);
+    assert_eq!(code, 0);
+    let fps = |rows: &[Value]| -> Vec<String> {
+        in_file(rows, "app/orders.py")
+            .iter()
+            .map(|r| r["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(fps(&after), fps(&before));
+    assert_eq!(
+        in_file(&after, "app/orders.py")[0]["line"]
+            .as_u64()
+            .unwrap(),
+        in_file(&before, "app/orders.py")[0]["line"]
+            .as_u64()
+            .unwrap()
+            + 5
+    );
+
+    // A second UPDATE in `mark_paid`: the key's count grows, the run fails on the new line.
+    let grown = moved.replace(
+        "        cursor.execute(\"UPDATE orders_legacy SET status = 'paid' WHERE id = %s\", (order_id,))\n",
+        "        cursor.execute(\"UPDATE orders_legacy SET status = 'paid' WHERE id = %s\", (order_id,))\n        cursor.execute(\"UPDATE orders_legacy SET paid_at = now() WHERE id = %s\", (order_id,))\n",
+    );
+    repo.write("app/orders.py", &grown);
+    let (code, out, _) = repo.audit(&[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("new update of legacy table `orders_legacy` in `OrderRepository.mark_paid`"),
+        "{out}"
+    );
+    // With --changed-since, the changed line is the one reported as new.
+    let (code, rows) = repo.findings(&[
+        "--changed-since",
+        "HEAD",
+        "--baseline",
+        "cutover-baseline.json",
+    ]);
+    assert_eq!(code, 1);
+    let new: Vec<&Value> = rows.iter().filter(|r| r["status"] == "new").collect();
+    assert_eq!(new.len(), 1);
+    assert!(
+        new[0]["evidence"].as_str().unwrap().contains("paid_at"),
+        "{new:?}"
+    );
+
+    // A trailing suppression on that line makes it pass.
+    let suppressed = grown.replace(
+        "SET paid_at = now() WHERE id = %s\", (order_id,))\n",
+        "SET paid_at = now() WHERE id = %s\", (order_id,))  # cutover: allow orders_legacy -- dual write until cutover\n",
+    );
+    repo.write("app/orders.py", &suppressed);
+    let (code, rows) = repo.findings(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        statuses(&rows, "app/orders.py"),
+        ["known", "suppressed", "known"]
+    );
+    repo.commit("paid_at, suppressed");
+
+    // `git mv`: the file's references stay known.
+    std::fs::create_dir_all(repo.root.join("app/billing")).unwrap();
+    repo.git(&["mv", "app/orders.py", "app/billing/orders.py"]);
+    let (code, rows) = repo.findings(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        statuses(&rows, "app/billing/orders.py"),
+        ["known", "suppressed", "known"]
+    );
+    let (code, rows) = repo.findings(&["--changed-since", "HEAD"]);
+    assert_eq!(code, 0);
+    assert!(rows.iter().all(|r| r["status"] != "new"));
+}
