@@ -81,6 +81,22 @@ impl Git {
                 bail!("unknown git revision `{rev}`: {}", e.message());
             }
         };
+        // Like `git diff REF...`: compare with the point where HEAD left REF, so that what
+        // REF gained since (e.g. a newer main) does not count as this branch's change.
+        if let Ok(commit) = object.peel_to_commit()
+            && let Ok(head) = self.repo.head().and_then(|h| h.peel_to_commit())
+        {
+            match self.repo.merge_base(commit.id(), head.id()) {
+                Ok(base) => return Ok(self.repo.find_commit(base)?.tree()?),
+                Err(_) if self.repo.is_shallow() => bail!(
+                    "the history between `{rev}` and HEAD is cut off in this shallow clone: fetch \
+                     more with `git fetch --deepen=100` (or `git fetch --unshallow`); in GitHub \
+                     Actions set `fetch-depth: 0` on actions/checkout"
+                ),
+                // Unrelated histories: compare with REF itself.
+                Err(_) => {}
+            }
+        }
         object
             .peel_to_tree()
             .with_context(|| format!("git revision `{rev}` does not name a commit or tree"))
@@ -276,6 +292,34 @@ mod tests {
         assert_eq!(
             renames,
             BTreeMap::from([("c.py".into(), "moved/d.py".into())])
+        );
+    }
+
+    #[test]
+    fn changes_are_counted_from_where_the_branch_left_the_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        std::fs::write(root.join("a.py"), lines(4, "a")).unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "one"]);
+        git(root, &["checkout", "-q", "-b", "feature"]);
+        std::fs::write(root.join("b.py"), lines(1, "b")).unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "feature"]);
+        // main moves on and rewrites a.py's line 2; the feature branch never touched it.
+        git(root, &["checkout", "-q", "main"]);
+        let mut a: Vec<String> = lines(4, "a").lines().map(str::to_string).collect();
+        a[1] = "a line 2 fixed on main".into();
+        std::fs::write(root.join("a.py"), a.join("\n") + "\n").unwrap();
+        git(root, &["commit", "-q", "-am", "main moves on"]);
+        git(root, &["checkout", "-q", "feature"]);
+
+        let git = Git::open(root).unwrap().unwrap();
+        let changed = git.changed_lines("main").unwrap();
+        assert_eq!(
+            changed.files,
+            BTreeMap::from([("b.py".to_string(), BTreeSet::from([1]))])
         );
     }
 
