@@ -86,15 +86,11 @@ impl Git {
         if let Ok(commit) = object.peel_to_commit()
             && let Ok(head) = self.repo.head().and_then(|h| h.peel_to_commit())
         {
-            match self.repo.merge_base(commit.id(), head.id()) {
-                Ok(base) => return Ok(self.repo.find_commit(base)?.tree()?),
-                Err(_) if self.repo.is_shallow() => bail!(
-                    "the history between `{rev}` and HEAD is cut off in this shallow clone: fetch \
-                     more with `git fetch --deepen=100` (or `git fetch --unshallow`); in GitHub \
-                     Actions set `fetch-depth: 0` on actions/checkout"
-                ),
-                // Unrelated histories: compare with REF itself.
-                Err(_) => {}
+            // No merge base (unrelated histories, or a shallow clone that holds REF but not
+            // the history in between, as CI checkouts of a pull request's merge commit do):
+            // compare with REF itself.
+            if let Ok(base) = self.repo.merge_base(commit.id(), head.id()) {
+                return Ok(self.repo.find_commit(base)?.tree()?);
             }
         }
         object
