@@ -685,3 +685,34 @@ fn issue_5_story_python() {
     assert_eq!(code, 0);
     assert!(rows.iter().all(|r| r["status"] != "new"));
 }
+
+/// Colour only on a terminal, and never with NO_COLOR: `script` (util-linux, in every Debian)
+/// gives the binary a pseudo-terminal.
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let repo = seeded();
+    repo.write(
+        "cutover-baseline.json",
+        "{\"version\": 1, \"references\": []}\n",
+    );
+    let bin = assert_cmd::cargo::cargo_bin("cutover");
+    let command = format!("{} audit", bin.display());
+    let on_tty = |no_color: Option<&str>| -> String {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &command, "/dev/null"])
+            .current_dir(&repo.root)
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        let out = cmd.output().expect("script runs");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(on_tty(None).contains("\u{1b}["), "coloured on a terminal");
+    let plain = on_tty(Some("1"));
+    assert!(!plain.contains("\u{1b}["), "{plain}");
+    assert!(plain.contains("error[cutover/new-reference]"), "{plain}");
+    let (_, piped, _) = repo.audit(&[]);
+    assert!(!piped.contains("\u{1b}["));
+}
