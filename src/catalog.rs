@@ -134,16 +134,16 @@ impl Catalog {
     /// (`self.db`, `conn`, `sa`), `method` the called name. A bare function call has no
     /// receiver.
     pub fn lookup(&self, receiver: Option<&str>, method: &str) -> Option<&Sink> {
-        let receiver_last = receiver.map(|r| r.rsplit('.').next().unwrap_or(r));
+        self.sinks
+            .iter()
+            .find(|s| call_matches(s, receiver, method))
+    }
+
+    /// Like `lookup`, among the rows that say which argument holds SQL or a table: a row
+    /// that is only a template tag (`sql`) does not make `sql(x)` a sink.
+    pub fn lookup_call(&self, receiver: Option<&str>, method: &str) -> Option<&Sink> {
         self.sinks.iter().find(|s| {
-            let (want_recv, want_method) = s.parts();
-            if want_method != method {
-                return false;
-            }
-            match want_recv {
-                None => true,
-                Some(want) => receiver_last.is_some_and(|r| r == want) || receiver == Some(want),
-            }
+            (s.sql_arg.is_some() || s.table_arg.is_some()) && call_matches(s, receiver, method)
         })
     }
 
@@ -153,6 +153,18 @@ impl Catalog {
             .iter()
             .filter(|s| s.tagged_template)
             .find(|s| s.call == tag || s.parts().1 == tag)
+    }
+}
+
+fn call_matches(sink: &Sink, receiver: Option<&str>, method: &str) -> bool {
+    let receiver_last = receiver.map(|r| r.rsplit('.').next().unwrap_or(r));
+    let (want_recv, want_method) = sink.parts();
+    if want_method != method {
+        return false;
+    }
+    match want_recv {
+        None => true,
+        Some(want) => receiver_last.is_some_and(|r| r == want) || receiver == Some(want),
     }
 }
 
@@ -195,5 +207,22 @@ mod tests {
             "cutover.toml"
         );
         assert!(cat.lookup(Some("other"), "run_legacy").is_none());
+    }
+
+    #[test]
+    fn lookup_call_skips_tag_only_rows() {
+        let cat = Catalog::for_language(Language::TypeScript, &[]);
+        assert!(cat.lookup(None, "sql").is_some());
+        assert!(cat.lookup_call(None, "sql").is_none());
+        assert!(cat.tagged("sql").is_some());
+        assert_eq!(
+            cat.lookup_call(Some("sql"), "unsafe").unwrap().call,
+            "sql.unsafe"
+        );
+        assert!(cat.lookup_call(Some("other"), "unsafe").is_none());
+        assert_eq!(
+            cat.lookup_call(Some("this.pool"), "query").unwrap().call,
+            "query"
+        );
     }
 }

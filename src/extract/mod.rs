@@ -5,6 +5,7 @@
 
 pub mod code;
 pub mod sqlfile;
+pub mod typescript;
 
 use crate::catalog::Catalog;
 use crate::config::{Config, TableMatcher};
@@ -315,8 +316,9 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
     };
     match language {
         Language::Sql => sqlfile::extract(&file, &mut out),
+        Language::TypeScript | Language::JavaScript => typescript::extract(&file, &mut out),
         // Code extractors plug in here.
-        Language::Python | Language::Go | Language::TypeScript | Language::JavaScript => {}
+        Language::Python | Language::Go => {}
     }
     out
 }

@@ -1,0 +1,1186 @@
+//! TypeScript and JavaScript extraction: one decoded `.ts/.tsx/.mts/.cts/.js/.jsx/.mjs/.cjs`
+//! file in, raw-SQL findings out. `queries/typescript.scm` finds the shapes (calls, tagged
+//! templates, SQL-looking literals, variable bindings, function definitions);
+//! `catalog/typescript.toml` says which calls and tags run SQL. This file puts the SQL
+//! text back together (string and template literals, `+`, `+=`, `[...].join(" ")`,
+//! constants, nested sql`` fragments and identifier helpers) and hands it to
+//! `code::sql_findings`, which classifies it and keeps the configured tables.
+//!
+//! Every walk here is either a tree-sitter query, a loop, or a recursion with a depth and
+//! a work budget, so a pathological file (10,000 nested parentheses) cannot overflow the
+//! stack or run for long.
+
+use super::code::{Assembled, SqlSite, sql_findings, table_finding};
+use super::{FileInput, FileScan, LineIndex};
+use crate::catalog::{Catalog, Sink};
+use crate::lang::{self, Grammar};
+use crate::model::{Access, Operation, Problem, SkipReason};
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use tree_sitter::{Node, QueryCursor, StreamingIterator};
+
+/// Capture names read from `queries/typescript.scm`. Names starting with `_` are helpers.
+pub const CAPTURES: &[&str] = &[
+    "append",
+    "append.name",
+    "append.value",
+    "args",
+    "call",
+    "callee",
+    "def.class",
+    "def.default",
+    "def.function",
+    "def.name",
+    "literal",
+    "scope",
+    "tag",
+    "tagged",
+    "template",
+    "var",
+    "var.name",
+    "var.value",
+];
+
+/// Deepest expression nesting followed when evaluating SQL text.
+const MAX_DEPTH: usize = 48;
+/// Most evaluation steps spent on one root expression (guards against exponential
+/// re-evaluation of variables that refer to themselves).
+const BUDGET: u32 = 20_000;
+/// Most parents climbed from a literal to the expression that holds the whole statement.
+const MAX_CLIMB: usize = 64;
+/// Most operands of one `+` chain.
+const MAX_CONCAT: usize = 4_096;
+
+/// Words a SQL statement may start with. Built-in sinks with generic names (`get`, `run`)
+/// and bare literals are only reported when their text starts with one of these.
+const SQL_START: &[&str] = &[
+    "alter", "analyze", "call", "comment", "copy", "create", "delete", "drop", "explain", "grant",
+    "insert", "load", "lock", "merge", "refresh", "rename", "replace", "revoke", "select", "table",
+    "truncate", "update", "upsert", "values", "with",
+];
+
+/// Methods of a SQL tag that splice raw text (`sql.raw('orders')`, `sql.unsafe('…')`).
+const RAW_HELPERS: &[&str] = &["raw", "unsafe"];
+/// Methods of a SQL tag that splice an identifier (`sql.identifier(['public', 'orders'])`,
+/// Kysely `sql.table('orders')` / `sql.ref('public.orders')` / `sql.id('orders')`).
+const IDENT_HELPERS: &[&str] = &["id", "ident", "identifier", "ref", "table"];
+
+/// Extract findings from one TypeScript or JavaScript file.
+pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
+    let Some(grammar) = Grammar::for_file(file.language, file.rel) else {
+        return;
+    };
+    let Some(tree) = lang::parse(grammar, file.text) else {
+        out.problems.push(Problem {
+            file: file.rel.to_string(),
+            line: None,
+            reason: SkipReason::SyntaxError,
+            detail: "tree-sitter could not parse the file".to_string(),
+        });
+        return;
+    };
+    let root = tree.root_node();
+    let index = LineIndex::new(file.text);
+    if root.has_error()
+        && let Some(offset) = first_error(root)
+    {
+        let (line, _) = index.position(file.text, offset);
+        out.problems.push(Problem {
+            file: file.rel.to_string(),
+            line: Some(line),
+            reason: SkipReason::SyntaxError,
+            detail: "syntax error; the parts that parsed were analysed".to_string(),
+        });
+    }
+    let shapes = Shapes::collect(grammar, root, file.text);
+    let scanner = Scanner {
+        src: file.text,
+        shapes: &shapes,
+        catalog: file.ctx.catalog(file.language),
+        budget: Cell::new(BUDGET),
+    };
+    scanner.report(file, &index, out);
+}
+
+/// Byte offset of the first syntax error (an ERROR or MISSING node), walking only into
+/// subtrees that contain one. Iterative: deep trees do not grow the stack.
+fn first_error(root: Node<'_>) -> Option<usize> {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            return Some(node.start_byte());
+        }
+        if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return None;
+            }
+        }
+    }
+}
+
+/// A call that may be a sink.
+struct Call<'t> {
+    node: Node<'t>,
+    callee: Node<'t>,
+    args: Node<'t>,
+}
+
+/// A tagged template: `tag` applied to `template`.
+struct Tagged<'t> {
+    node: Node<'t>,
+    tag: Node<'t>,
+    template: Node<'t>,
+}
+
+/// A binding of a variable: `const q = v` / `q = v` (replace) or `q += v` (append).
+#[derive(Clone, Copy)]
+struct Event<'t> {
+    /// Where the binding statement starts (its name), to order bindings and uses.
+    offset: usize,
+    /// Innermost function scope holding the binding (`MODULE` at top level).
+    scope: usize,
+    append: bool,
+    value: Node<'t>,
+}
+
+/// Scope id of the module (top level).
+const MODULE: usize = usize::MAX;
+
+/// A named function, for the `function` of findings.
+struct Function {
+    start: usize,
+    end: usize,
+    name: String,
+}
+
+/// What the query found in one file, sorted by position.
+struct Shapes<'t> {
+    calls: Vec<Call<'t>>,
+    tagged: Vec<Tagged<'t>>,
+    literals: Vec<Node<'t>>,
+    /// Bindings per variable name, in source order.
+    events: HashMap<&'t str, Vec<Event<'t>>>,
+    /// Function-like ranges (named or not), sorted by start.
+    scopes: Vec<(usize, usize)>,
+    functions: Vec<Function>,
+}
+
+impl<'t> Shapes<'t> {
+    fn collect(grammar: Grammar, root: Node<'t>, src: &'t str) -> Shapes<'t> {
+        let query = grammar.query();
+        let names = query.capture_names();
+        let mut calls = Vec::new();
+        let mut tagged = Vec::new();
+        let mut literals = Vec::new();
+        let mut bindings: Vec<(&'t str, usize, bool, Node<'t>)> = Vec::new();
+        let mut scopes = Vec::new();
+        // (start, end) -> (name, qualified): a method is found by a qualified and a plain
+        // pattern; the qualified name wins.
+        let mut defs: BTreeMap<(usize, usize), (String, bool)> = BTreeMap::new();
+        let text = |n: Node<'_>| src.get(n.byte_range()).unwrap_or("");
+
+        let mut cursor = QueryCursor::new();
+        let mut matches = cursor.matches(query, root, src.as_bytes());
+        while let Some(m) = matches.next() {
+            let get = |name: &str| {
+                m.captures()
+                    .iter()
+                    .find(|c| names[c.index as usize] == name)
+                    .map(|c| c.node)
+            };
+            if let (Some(node), Some(callee), Some(args)) =
+                (get("call"), get("callee"), get("args"))
+            {
+                calls.push(Call { node, callee, args });
+            } else if let (Some(node), Some(tag), Some(template)) =
+                (get("tagged"), get("tag"), get("template"))
+            {
+                tagged.push(Tagged {
+                    node,
+                    tag,
+                    template,
+                });
+            } else if let Some(lit) = get("literal") {
+                literals.push(lit);
+            } else if let (Some(stmt), Some(name), Some(value)) =
+                (get("var"), get("var.name"), get("var.value"))
+            {
+                bindings.push((text(name), stmt.start_byte(), false, value));
+            } else if let (Some(stmt), Some(name), Some(value)) =
+                (get("append"), get("append.name"), get("append.value"))
+            {
+                bindings.push((text(name), stmt.start_byte(), true, value));
+            } else if let Some(scope) = get("scope") {
+                scopes.push((scope.start_byte(), scope.end_byte()));
+            } else if let Some(function) = get("def.function") {
+                let Some(name) = get("def.name") else {
+                    continue;
+                };
+                let name = property_name(text(name));
+                let (full, qualified) = match get("def.class") {
+                    Some(class) => (format!("{}.{name}", text(class)), true),
+                    None => (name, false),
+                };
+                let key = (function.start_byte(), function.end_byte());
+                let slot = defs.entry(key).or_insert((full.clone(), qualified));
+                if qualified && !slot.1 {
+                    *slot = (full, true);
+                }
+            } else if let Some(function) = get("def.default") {
+                defs.entry((function.start_byte(), function.end_byte()))
+                    .or_insert(("default".to_string(), false));
+            }
+        }
+        calls.sort_by_key(|c| (c.node.start_byte(), c.node.end_byte()));
+        tagged.sort_by_key(|t| (t.node.start_byte(), t.node.end_byte()));
+        literals.sort_by_key(|l| l.start_byte());
+        literals.dedup_by_key(|l| l.start_byte());
+        scopes.sort_by_key(|&(s, e)| (s, std::cmp::Reverse(e)));
+        scopes.dedup();
+        let mut shapes = Shapes {
+            calls,
+            tagged,
+            literals,
+            events: HashMap::new(),
+            scopes,
+            functions: defs
+                .into_iter()
+                .map(|((start, end), (name, _))| Function { start, end, name })
+                .collect(),
+        };
+        bindings.sort_by_key(|b| b.1);
+        for (name, offset, append, value) in bindings {
+            let scope = shapes.innermost_scope(offset);
+            shapes.events.entry(name).or_default().push(Event {
+                offset,
+                scope,
+                append,
+                value,
+            });
+        }
+        shapes
+    }
+
+    /// The innermost function scope containing `offset`.
+    fn innermost_scope(&self, offset: usize) -> usize {
+        let mut best = MODULE;
+        for (i, &(s, e)) in self.scopes.iter().enumerate() {
+            if s > offset {
+                break;
+            }
+            // Sorted by start, so a later containing range is nested in an earlier one.
+            if offset < e {
+                best = i;
+            }
+        }
+        best
+    }
+
+    /// Scopes containing `offset`, innermost first, ending with `MODULE`.
+    fn scope_chain(&self, offset: usize) -> Vec<usize> {
+        let mut chain: Vec<usize> = self
+            .scopes
+            .iter()
+            .enumerate()
+            .take_while(|(_, (s, _))| *s <= offset)
+            .filter(|(_, (_, e))| offset < *e)
+            .map(|(i, _)| i)
+            .collect();
+        chain.reverse();
+        chain.push(MODULE);
+        chain
+    }
+
+    /// The bindings of `name` visible at `at`: those of the innermost scope around `at`
+    /// that binds the name, and of the scopes between it and `at`.
+    fn visible(&self, name: &str, at: usize) -> Vec<Event<'t>> {
+        let Some(events) = self.events.get(name) else {
+            return Vec::new();
+        };
+        let chain = self.scope_chain(at);
+        let Some(decl) = chain
+            .iter()
+            .position(|s| events.iter().any(|e| e.scope == *s))
+        else {
+            return Vec::new();
+        };
+        let allowed = &chain[..=decl];
+        events
+            .iter()
+            .filter(|e| allowed.contains(&e.scope))
+            .copied()
+            .collect()
+    }
+
+    /// The innermost named function around `offset`.
+    fn function_at(&self, offset: usize) -> Option<String> {
+        self.functions
+            .iter()
+            .filter(|f| f.start <= offset && offset < f.end)
+            .max_by_key(|f| (f.start, std::cmp::Reverse(f.end)))
+            .map(|f| f.name.clone())
+    }
+}
+
+/// A property or method name as written, without quotes (`'create'` -> `create`).
+fn property_name(raw: &str) -> String {
+    raw.trim_matches(|c| c == '"' || c == '\'' || c == '`')
+        .to_string()
+}
+
+/// An evaluated expression.
+struct Val {
+    sql: Assembled,
+    /// Built by a SQL tag or helper (sql`…`, `sql.identifier(…)`): spliced as SQL text
+    /// into an enclosing tagged template, where other interpolations are bound values.
+    fragment: bool,
+    /// Holds literal text (not only interpolation markers).
+    text: bool,
+}
+
+/// One SQL text found at a sink, before reporting.
+struct Pending {
+    sql: Assembled,
+    site: SqlSite,
+    /// The template of a tagged template, which another sink may contain.
+    own: Option<usize>,
+    /// Literals and templates read to build the text.
+    touched: Vec<usize>,
+    /// Whether the text must start like a statement (built-in sinks).
+    gated: bool,
+}
+
+struct Scanner<'a, 't> {
+    src: &'t str,
+    shapes: &'a Shapes<'t>,
+    catalog: &'a Catalog,
+    budget: Cell<u32>,
+}
+
+impl<'t> Scanner<'_, 't> {
+    fn text(&self, node: Node<'_>) -> &'t str {
+        self.src.get(node.byte_range()).unwrap_or("")
+    }
+
+    /// Source text with whitespace and optional-chaining marks removed, for call names.
+    fn compact(&self, node: Node<'_>) -> String {
+        self.text(node)
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '?' && *c != '!')
+            .collect()
+    }
+
+    fn report(&self, file: &FileInput<'_>, index: &LineIndex, out: &mut FileScan) {
+        let mut pending = Vec::new();
+        for call in &self.shapes.calls {
+            self.sink_call(call, file, index, &mut pending, out);
+        }
+        for tagged in &self.shapes.tagged {
+            self.sink_tagged(tagged, &mut pending);
+        }
+        // A tagged template that another sink spliced in (a fragment, or the argument of
+        // `db.execute(sql`…`)`) is reported once, by that sink.
+        let mut inside_other = HashSet::new();
+        for p in &pending {
+            inside_other.extend(p.touched.iter().copied().filter(|t| Some(*t) != p.own));
+        }
+        let mut touched: HashSet<usize> = HashSet::new();
+        for p in &pending {
+            touched.extend(p.touched.iter().copied());
+        }
+        for p in pending {
+            if p.own.is_some_and(|own| inside_other.contains(&own)) {
+                continue;
+            }
+            if p.gated && !looks_like_sql(&p.sql.text) {
+                continue;
+            }
+            sql_findings(file, index, &p.sql, &p.site, out);
+        }
+        self.bare_literals(file, index, &mut touched, out);
+    }
+
+    /// A call whose callee is in the catalog: evaluate its SQL (or table) argument.
+    fn sink_call(
+        &self,
+        call: &Call<'t>,
+        file: &FileInput<'_>,
+        index: &LineIndex,
+        pending: &mut Vec<Pending>,
+        out: &mut FileScan,
+    ) {
+        let (receiver, method) = match call.callee.kind() {
+            "member_expression" => {
+                let Some(prop) = call.callee.child_by_field_name("property") else {
+                    return;
+                };
+                let object = call
+                    .callee
+                    .child_by_field_name("object")
+                    .map(|o| self.compact(o));
+                (object, self.text(prop).to_string())
+            }
+            _ => (None, self.text(call.callee).to_string()),
+        };
+        let Some(sink) = self.catalog.lookup_call(receiver.as_deref(), &method) else {
+            return;
+        };
+        let site = SqlSite {
+            function: self.shapes.function_at(call.node.start_byte()),
+            sink: Some(self.compact(call.callee)),
+            fallback_offset: call.node.start_byte(),
+        };
+        if let Some(n) = sink.sql_arg {
+            let Some(arg) = argument(call.args, n) else {
+                return;
+            };
+            // pg / mysql config objects: `query({ text: '…', values })`, `{ sql: '…' }`.
+            let arg = if arg.kind() == "object" {
+                match object_property(self.src, arg, &["text", "sql", "query"]) {
+                    Some(v) => v,
+                    None => return,
+                }
+            } else {
+                arg
+            };
+            let mut touched = Vec::new();
+            self.budget.set(BUDGET);
+            if let Some(v) = self.eval(arg, 0, &mut touched)
+                && v.text
+            {
+                pending.push(Pending {
+                    sql: v.sql,
+                    site,
+                    own: None,
+                    touched,
+                    gated: !is_user_sink(sink),
+                });
+            }
+        } else if let Some(n) = sink.table_arg {
+            let Some(arg) = argument(call.args, n) else {
+                return;
+            };
+            let mut touched = Vec::new();
+            self.budget.set(BUDGET);
+            if let Some(v) = self.eval(arg, 0, &mut touched)
+                && v.text
+                && !v.sql.has_interpolation()
+            {
+                table_finding(
+                    file,
+                    index,
+                    v.sql.text.trim(),
+                    arg.start_byte(),
+                    &site,
+                    sink.access.unwrap_or(Access::Write),
+                    sink.operation.unwrap_or(Operation::Copy),
+                    self.text(call.node),
+                    out,
+                );
+            }
+        }
+    }
+
+    /// A template with a SQL tag (sql`…`, prisma.$queryRaw`…`).
+    fn sink_tagged(&self, tagged: &Tagged<'t>, pending: &mut Vec<Pending>) {
+        if self.sql_tag(tagged.tag).is_none() {
+            return;
+        }
+        let mut touched = Vec::new();
+        self.budget.set(BUDGET);
+        let Some(v) = self.template(tagged.template, true, 0, &mut touched) else {
+            return;
+        };
+        pending.push(Pending {
+            sql: v.sql,
+            site: SqlSite {
+                function: self.shapes.function_at(tagged.node.start_byte()),
+                sink: Some(self.compact(tagged.tag)),
+                fallback_offset: tagged.template.start_byte(),
+            },
+            own: Some(tagged.template.start_byte()),
+            touched,
+            gated: true,
+        });
+    }
+
+    /// The catalog row of a template tag: tried as written, then its last and its first
+    /// segment (`Prisma.sql` -> `sql`, `sql.type(Row)` -> `sql`).
+    fn sql_tag(&self, tag: Node<'_>) -> Option<&Sink> {
+        let tag = if tag.kind() == "call_expression" {
+            tag.child_by_field_name("function")?
+        } else {
+            tag
+        };
+        let written = self.compact(tag);
+        let last = written.rsplit('.').next().unwrap_or(&written);
+        let first = written.split('.').next().unwrap_or(&written);
+        self.catalog
+            .tagged(&written)
+            .or_else(|| self.catalog.tagged(last))
+            .or_else(|| self.catalog.tagged(first))
+    }
+
+    /// SQL-looking literals that no sink consumed: reported without a sink when they touch
+    /// a configured table (a constant passed to a wrapper we do not know, a query built in
+    /// one module and run in another).
+    fn bare_literals(
+        &self,
+        file: &FileInput<'_>,
+        index: &LineIndex,
+        touched: &mut HashSet<usize>,
+        out: &mut FileScan,
+    ) {
+        for &lit in &self.shapes.literals {
+            if touched.contains(&lit.start_byte()) {
+                continue;
+            }
+            let root = climb(lit, self.src);
+            let mut seen = vec![lit.start_byte()];
+            self.budget.set(BUDGET);
+            let value = match self.binding_of(root) {
+                Some(name) => self.binding_value(name, root, &mut seen),
+                None => self.eval(root, 0, &mut seen),
+            };
+            touched.extend(seen);
+            let Some(v) = value else {
+                continue;
+            };
+            if !v.text || !looks_like_sql(&v.sql.text) {
+                continue;
+            }
+            let site = SqlSite {
+                function: self.shapes.function_at(root.start_byte()),
+                sink: None,
+                fallback_offset: lit.start_byte(),
+            };
+            sql_findings(file, index, &v.sql, &site, out);
+        }
+    }
+
+    /// The variable `root` is bound to, when it is the whole value of a binding.
+    fn binding_of(&self, root: Node<'t>) -> Option<&'t str> {
+        let parent = root.parent()?;
+        let (name_field, value_field) = match parent.kind() {
+            "variable_declarator" => ("name", "value"),
+            "assignment_expression" | "augmented_assignment_expression" => ("left", "right"),
+            _ => return None,
+        };
+        let value = parent.child_by_field_name(value_field)?;
+        if value.id() != root.id() {
+            return None;
+        }
+        let name = parent.child_by_field_name(name_field)?;
+        (name.kind() == "identifier").then(|| self.text(name))
+    }
+
+    /// A variable's value from the binding holding `root` through the appends that follow
+    /// it, up to the next replacement: `let q = "…"; q += "…";` is one statement.
+    fn binding_value(&self, name: &str, root: Node<'t>, touched: &mut Vec<usize>) -> Option<Val> {
+        let events = self.shapes.visible(name, root.start_byte());
+        let at = events.iter().position(|e| e.value.id() == root.id())?;
+        let start = events[..=at].iter().rposition(|e| !e.append).unwrap_or(0);
+        let end = events[at + 1..]
+            .iter()
+            .position(|e| !e.append)
+            .map_or(events.len(), |p| at + 1 + p);
+        self.fold(&events[start..end], 0, touched)
+    }
+
+    /// Fold bindings into one value: a replacement starts over, an append adds.
+    fn fold(&self, events: &[Event<'t>], depth: usize, touched: &mut Vec<usize>) -> Option<Val> {
+        let start = events.iter().rposition(|e| !e.append).unwrap_or(0);
+        let mut out = Val {
+            sql: Assembled::new(),
+            fragment: false,
+            text: false,
+        };
+        for e in &events[start..] {
+            match self.eval(e.value, depth + 1, touched) {
+                Some(v) => {
+                    out.sql.append(&v.sql);
+                    out.text |= v.text;
+                    out.fragment |= v.fragment;
+                }
+                None => out
+                    .sql
+                    .push_interpolation(self.text(e.value), e.value.start_byte()),
+            }
+        }
+        out.text.then_some(out)
+    }
+
+    /// The value of variable `name` where it is used at `at`.
+    fn variable(
+        &self,
+        name: &str,
+        at: usize,
+        depth: usize,
+        touched: &mut Vec<usize>,
+    ) -> Option<Val> {
+        let events = self.shapes.visible(name, at);
+        let before: Vec<Event<'t>> = events.iter().filter(|e| e.offset < at).copied().collect();
+        // A module-level constant used in a function written above it.
+        let events = if before.is_empty()
+            && events.iter().all(|e| e.scope == MODULE)
+            && self.shapes.innermost_scope(at) != MODULE
+        {
+            events
+        } else {
+            before
+        };
+        if events.is_empty() {
+            return None;
+        }
+        self.fold(&events, depth, touched)
+    }
+
+    /// The expression last bound to `name` before `at` (for `CONST.member` lookups).
+    fn bound_expression(&self, name: &str, at: usize) -> Option<Node<'t>> {
+        let events = self.shapes.visible(name, at);
+        events
+            .iter()
+            .filter(|e| !e.append)
+            .rfind(|e| e.offset < at)
+            .or_else(|| events.iter().rfind(|e| !e.append && e.scope == MODULE))
+            .map(|e| e.value)
+    }
+
+    /// Evaluate an expression to SQL text, when it is built from literals. `None` when the
+    /// expression is not text we can follow (a call result, a parameter…).
+    fn eval(&self, node: Node<'t>, depth: usize, touched: &mut Vec<usize>) -> Option<Val> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let left = self.budget.get();
+        if left == 0 {
+            return None;
+        }
+        self.budget.set(left - 1);
+        match node.kind() {
+            "string" => {
+                touched.push(node.start_byte());
+                let mut sql = Assembled::new();
+                self.literal_pieces(node, &mut sql, &mut |_, _| {});
+                Some(Val {
+                    sql,
+                    fragment: false,
+                    text: true,
+                })
+            }
+            "template_string" => self.template(node, false, depth, touched),
+            "binary_expression" => self.concat(node, depth, touched),
+            "parenthesized_expression"
+            | "as_expression"
+            | "satisfies_expression"
+            | "non_null_expression"
+            | "type_assertion"
+            | "await_expression" => {
+                let inner = named_children(node).find(|c| !is_type(c.kind()))?;
+                self.eval(inner, depth + 1, touched)
+            }
+            "identifier" => self.variable(self.text(node), node.start_byte(), depth + 1, touched),
+            "member_expression" => {
+                // QUERIES.insertOrder, where `const QUERIES = { insertOrder: "…" }`.
+                let object = node.child_by_field_name("object")?;
+                let prop = node.child_by_field_name("property")?;
+                if object.kind() != "identifier" {
+                    return None;
+                }
+                let bound = self.bound_expression(self.text(object), node.start_byte())?;
+                let bound = unwrap_expression(bound);
+                if bound.kind() != "object" {
+                    return None;
+                }
+                let value = object_property(self.src, bound, &[self.text(prop)])?;
+                self.eval(value, depth + 1, touched)
+            }
+            "subscript_expression" => None,
+            "call_expression" => self.eval_call(node, depth, touched),
+            _ => None,
+        }
+    }
+
+    /// Calls that build SQL text: tagged templates, `[…].join(sep)`, `.trim()`,
+    /// `.concat(…)`, and the raw / identifier helpers of SQL tags.
+    fn eval_call(&self, node: Node<'t>, depth: usize, touched: &mut Vec<usize>) -> Option<Val> {
+        let function = node.child_by_field_name("function")?;
+        let args = node.child_by_field_name("arguments")?;
+        if args.kind() == "template_string" {
+            if self.sql_tag(function).is_some() {
+                let mut v = self.template(args, true, depth, touched)?;
+                v.fragment = true;
+                return Some(v);
+            }
+            return None;
+        }
+        match function.kind() {
+            "member_expression" => {
+                let object = function.child_by_field_name("object")?;
+                let method = self.text(function.child_by_field_name("property")?);
+                match method {
+                    "join" => self.join(object, args, depth, touched),
+                    "trim" | "trimStart" | "trimEnd" | "toString" => {
+                        self.eval(object, depth + 1, touched)
+                    }
+                    "concat" => {
+                        let mut v = self.eval(object, depth + 1, touched)?;
+                        for a in named_children(args).filter(|c| c.kind() != "comment") {
+                            self.push_part(&mut v, a, depth, touched);
+                        }
+                        Some(v)
+                    }
+                    _ if object.kind() == "identifier" && RAW_HELPERS.contains(&method) => {
+                        Some(self.helper(node, args, false, depth, touched))
+                    }
+                    _ if object.kind() == "identifier" && IDENT_HELPERS.contains(&method) => {
+                        Some(self.helper(node, args, true, depth, touched))
+                    }
+                    _ => None,
+                }
+            }
+            // postgres.js: sql(table) inside sql`…` names an identifier.
+            "identifier" if self.sql_tag(function).is_some() => {
+                Some(self.helper(node, args, true, depth, touched))
+            }
+            _ => None,
+        }
+    }
+
+    /// `sql.raw(text)` (raw = true) or `sql.identifier(['schema', 'name'])`: a fragment with
+    /// the text or the quoted identifier, or an interpolation marker when the argument is
+    /// not a literal.
+    fn helper(
+        &self,
+        call: Node<'t>,
+        args: Node<'t>,
+        ident: bool,
+        depth: usize,
+        touched: &mut Vec<usize>,
+    ) -> Val {
+        let mut out = Val {
+            sql: Assembled::new(),
+            fragment: true,
+            text: false,
+        };
+        let arg = argument(args, 0);
+        let parts: Option<Vec<(String, usize, usize)>> = arg.and_then(|arg| {
+            let items: Vec<Node<'t>> = if arg.kind() == "array" {
+                named_children(arg)
+                    .filter(|c| c.kind() != "comment")
+                    .collect()
+            } else {
+                vec![arg]
+            };
+            items
+                .into_iter()
+                .map(|item| {
+                    let v = self.eval(item, depth + 1, touched)?;
+                    (v.text && !v.sql.has_interpolation()).then(|| {
+                        (
+                            v.sql.text,
+                            item.start_byte(),
+                            item.end_byte() - item.start_byte(),
+                        )
+                    })
+                })
+                .collect()
+        });
+        match parts {
+            Some(parts) if !parts.is_empty() => {
+                let mut first = true;
+                for (text, start, len) in parts {
+                    if ident {
+                        for seg in text.split('.') {
+                            if !first {
+                                out.sql.push_synthetic(".");
+                            }
+                            first = false;
+                            out.sql.push_literal(
+                                &format!("\"{}\"", seg.replace('"', "\"\"")),
+                                start,
+                                len,
+                            );
+                        }
+                    } else {
+                        out.sql.push_literal(&text, start, len);
+                    }
+                }
+                out.text = true;
+            }
+            _ => out
+                .sql
+                .push_interpolation(self.text(call), call.start_byte()),
+        }
+        out
+    }
+
+    /// `[a, b, c].join(sep)`: the elements joined with the separator (`,` by default).
+    fn join(
+        &self,
+        array: Node<'t>,
+        args: Node<'t>,
+        depth: usize,
+        touched: &mut Vec<usize>,
+    ) -> Option<Val> {
+        let array = unwrap_expression(array);
+        let items: Vec<Node<'t>> = match array.kind() {
+            "array" => named_children(array)
+                .filter(|c| c.kind() != "comment")
+                .collect(),
+            "identifier" => {
+                let bound = self.bound_expression(self.text(array), array.start_byte())?;
+                let bound = unwrap_expression(bound);
+                if bound.kind() != "array" {
+                    return None;
+                }
+                named_children(bound)
+                    .filter(|c| c.kind() != "comment")
+                    .collect()
+            }
+            _ => return None,
+        };
+        let sep = match argument(args, 0) {
+            Some(a) => {
+                let v = self.eval(a, depth + 1, touched)?;
+                if v.sql.has_interpolation() {
+                    return None;
+                }
+                v.sql.text
+            }
+            None => ",".to_string(),
+        };
+        let mut out = Val {
+            sql: Assembled::new(),
+            fragment: false,
+            text: false,
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                out.sql.push_synthetic(&sep);
+            }
+            self.push_part(&mut out, item, depth, touched);
+        }
+        out.text.then_some(out)
+    }
+
+    /// Append one operand: its text when it evaluates, else a marker for the expression.
+    fn push_part(&self, out: &mut Val, part: Node<'t>, depth: usize, touched: &mut Vec<usize>) {
+        match self.eval(part, depth + 1, touched) {
+            Some(v) if v.text => {
+                out.sql.append(&v.sql);
+                out.text = true;
+            }
+            _ => out
+                .sql
+                .push_interpolation(self.text(part), part.start_byte()),
+        }
+    }
+
+    /// A `+` chain, flattened with a loop (a 10,000-operand concatenation is a deep
+    /// left-nested tree). `None` when no operand is text (numeric addition).
+    fn concat(&self, node: Node<'t>, depth: usize, touched: &mut Vec<usize>) -> Option<Val> {
+        let mut operands = Vec::new();
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            let is_plus = n.kind() == "binary_expression"
+                && n.child_by_field_name("operator")
+                    .is_some_and(|op| op.kind() == "+");
+            if is_plus {
+                let (Some(l), Some(r)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                ) else {
+                    return None;
+                };
+                stack.push(r);
+                stack.push(l);
+            } else {
+                operands.push(n);
+            }
+            if operands.len() + stack.len() > MAX_CONCAT {
+                return None;
+            }
+        }
+        if operands.len() < 2 {
+            return None;
+        }
+        let mut out = Val {
+            sql: Assembled::new(),
+            fragment: false,
+            text: false,
+        };
+        for part in operands {
+            self.push_part(&mut out, part, depth, touched);
+        }
+        out.text.then_some(out)
+    }
+
+    /// A template literal. Untagged: an interpolation that evaluates to text is inlined
+    /// (`${TABLE}` with `const TABLE = "orders"`), anything else becomes a marker. Tagged
+    /// with a SQL tag: interpolations are bound parameters (markers) unless they are SQL
+    /// fragments (nested sql`…`, `sql.identifier(…)`, `sql.raw(…)`).
+    fn template(
+        &self,
+        node: Node<'t>,
+        tagged: bool,
+        depth: usize,
+        touched: &mut Vec<usize>,
+    ) -> Option<Val> {
+        touched.push(node.start_byte());
+        let mut sql = Assembled::new();
+        let mut spliced_text = false;
+        let literal_text = self.literal_pieces(node, &mut sql, &mut |sql, sub| {
+            let Some(expr) = named_children(sub).find(|c| c.kind() != "comment") else {
+                return;
+            };
+            match self.eval(expr, depth + 1, touched) {
+                Some(v) if v.fragment || (!tagged && v.text) => {
+                    spliced_text |= v.text;
+                    sql.append(&v.sql);
+                }
+                _ => sql.push_interpolation(self.text(expr), expr.start_byte()),
+            }
+        });
+        Some(Val {
+            sql,
+            fragment: false,
+            text: literal_text || spliced_text,
+        })
+    }
+
+    /// Walk a string or template literal's content: raw text and decoded escapes go to
+    /// `sql` with their source positions; each `${…}` substitution is passed to `on_sub`.
+    /// Returns whether the literal has any non-blank text of its own.
+    fn literal_pieces(
+        &self,
+        node: Node<'t>,
+        sql: &mut Assembled,
+        on_sub: &mut dyn FnMut(&mut Assembled, Node<'t>),
+    ) -> bool {
+        let (start, end) = content_range(self.src, node);
+        let mut pos = start;
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            let (cs, ce) = (child.start_byte(), child.end_byte());
+            if cs < start || ce > end || cs < pos {
+                continue;
+            }
+            match child.kind() {
+                "escape_sequence" => {
+                    self.raw_text(pos, cs, sql);
+                    sql.push_literal(&unescape(self.text(child)), cs, ce - cs);
+                    pos = ce;
+                }
+                "template_substitution" => {
+                    self.raw_text(pos, cs, sql);
+                    on_sub(sql, child);
+                    pos = ce;
+                }
+                _ => {}
+            }
+        }
+        self.raw_text(pos, end, sql);
+        let mut cursor = node.walk();
+        let subs: Vec<(usize, usize)> = node
+            .children(&mut cursor)
+            .filter(|c| c.kind() == "template_substitution")
+            .map(|c| (c.start_byte(), c.end_byte()))
+            .collect();
+        // Non-blank text outside the substitutions.
+        let mut from = start;
+        for (s, e) in subs.into_iter().chain([(end, end)]) {
+            if self
+                .src
+                .get(from..s.max(from))
+                .is_some_and(|t| !t.trim().is_empty())
+            {
+                return true;
+            }
+            from = e;
+        }
+        false
+    }
+
+    fn raw_text(&self, from: usize, to: usize, sql: &mut Assembled) {
+        if from < to
+            && let Some(t) = self.src.get(from..to)
+        {
+            sql.push_literal(t, from, to - from);
+        }
+    }
+}
+
+/// Whether a sink row came from the user's `[[sinks]]` (reported without the SQL gate).
+fn is_user_sink(sink: &Sink) -> bool {
+    sink.library == "cutover.toml"
+}
+
+/// The content of a string or template literal, without its delimiters (an unterminated
+/// literal in broken code keeps its end).
+fn content_range(src: &str, node: Node<'_>) -> (usize, usize) {
+    let (s, e) = (node.start_byte(), node.end_byte());
+    let bytes = src.as_bytes();
+    let open = bytes.get(s).copied();
+    let start = if matches!(open, Some(b'"' | b'\'' | b'`')) {
+        s + 1
+    } else {
+        s
+    };
+    let end = if e > start && e >= 1 && bytes.get(e - 1).copied() == open {
+        e - 1
+    } else {
+        e
+    };
+    (start, end.max(start))
+}
+
+/// Decode one JS escape sequence (`\n`, `\'`, `\x41`, `\u0041`, `\u{1F600}`, a line
+/// continuation).
+fn unescape(esc: &str) -> String {
+    let Some(body) = esc.strip_prefix('\\') else {
+        return esc.to_string();
+    };
+    let hex = |h: &str| u32::from_str_radix(h, 16).ok().and_then(char::from_u32);
+    let decoded = match body.chars().next() {
+        Some('n') => Some('\n'),
+        Some('r') => Some('\r'),
+        Some('t') => Some('\t'),
+        Some('b') => Some('\u{8}'),
+        Some('f') => Some('\u{c}'),
+        Some('v') => Some('\u{b}'),
+        Some('0') if body.len() == 1 => Some('\0'),
+        Some('x') => hex(&body[1..]),
+        Some('u') => hex(body[1..].trim_start_matches('{').trim_end_matches('}')),
+        Some('\n' | '\r' | '\u{2028}' | '\u{2029}') => return String::new(),
+        Some(c) => Some(c),
+        None => None,
+    };
+    decoded.map(String::from).unwrap_or_default()
+}
+
+/// Whether `text` starts like a SQL statement (after blanks, parentheses and comments).
+fn looks_like_sql(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+        if let Some(r) = rest.strip_prefix("--") {
+            rest = r.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            break;
+        }
+    }
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    SQL_START.binary_search(&word.as_str()).is_ok()
+}
+
+/// Climb from a literal to the expression that holds the whole statement: through `+`,
+/// parentheses, type assertions, untagged template substitutions and `[…].join()`.
+fn climb<'t>(lit: Node<'t>, src: &str) -> Node<'t> {
+    let mut node = lit;
+    for _ in 0..MAX_CLIMB {
+        let Some(parent) = node.parent() else {
+            break;
+        };
+        let next = match parent.kind() {
+            "binary_expression"
+                if parent
+                    .child_by_field_name("operator")
+                    .is_some_and(|op| op.kind() == "+") =>
+            {
+                Some(parent)
+            }
+            "parenthesized_expression"
+            | "as_expression"
+            | "satisfies_expression"
+            | "non_null_expression"
+            | "template_substitution" => Some(parent),
+            // A substitution's template, unless it is tagged (then the tag decides).
+            "template_string"
+                if node.kind() == "template_substitution"
+                    && parent
+                        .parent()
+                        .is_none_or(|p| p.kind() != "call_expression") =>
+            {
+                Some(parent)
+            }
+            // [ … ].join(sep): array -> member_expression -> call_expression
+            "array" => parent
+                .parent()
+                .filter(|m| {
+                    m.kind() == "member_expression"
+                        && m.child_by_field_name("property")
+                            .and_then(|p| src.get(p.byte_range()))
+                            == Some("join")
+                })
+                .and_then(|m| m.parent())
+                .filter(|c| c.kind() == "call_expression"),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    node
+}
+
+/// Strip parentheses and type assertions around an expression (bounded).
+fn unwrap_expression(mut node: Node<'_>) -> Node<'_> {
+    for _ in 0..MAX_CLIMB {
+        match node.kind() {
+            "parenthesized_expression"
+            | "as_expression"
+            | "satisfies_expression"
+            | "non_null_expression" => match named_children(node).find(|c| !is_type(c.kind())) {
+                Some(inner) => node = inner,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    node
+}
+
+fn is_type(kind: &str) -> bool {
+    kind == "comment"
+        || kind.ends_with("_type")
+        || kind == "type_identifier"
+        || kind == "type_annotation"
+}
+
+fn named_children<'t>(node: Node<'t>) -> impl Iterator<Item = Node<'t>> {
+    (0..node.named_child_count()).filter_map(move |i| node.named_child(i as u32))
+}
+
+/// The `n`th argument of a call (comments skipped).
+fn argument(args: Node<'_>, n: usize) -> Option<Node<'_>> {
+    named_children(args)
+        .filter(|c| c.kind() != "comment")
+        .nth(n)
+}
+
+/// The value of the first property named one of `keys` in an object literal.
+fn object_property<'t>(src: &str, object: Node<'t>, keys: &[&str]) -> Option<Node<'t>> {
+    named_children(object)
+        .filter(|c| c.kind() == "pair")
+        .find(|pair| {
+            pair.child_by_field_name("key")
+                .and_then(|k| src.get(k.byte_range()))
+                .is_some_and(|k| keys.contains(&property_name(k).as_str()))
+        })
+        .and_then(|pair| pair.child_by_field_name("value"))
+}
