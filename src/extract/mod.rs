@@ -151,6 +151,10 @@ pub fn extract_all(files: &[SourceFile], ctx: &ScanContext) -> ScanOutput {
     let mut out = ScanOutput::default();
     for (bytes, result) in per_file {
         match result {
+            Ok(scan) if scan.problems.iter().any(|p| p.reason.is_skip()) => {
+                out.stats.files_skipped += 1;
+                out.problems.extend(scan.problems);
+            }
             Ok(scan) => {
                 out.stats.files_scanned += 1;
                 out.stats.bytes_scanned += bytes;
@@ -284,9 +288,6 @@ fn decode_utf8(bytes: &[u8]) -> Decoded<'_> {
 /// Scan one file's bytes. Shared by `inventory` (files on disk) and `burndown` (git blobs).
 pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext) -> FileScan {
     let mut out = FileScan::default();
-    if !ctx.may_match(bytes) {
-        return out;
-    }
     let decoded = match decode(bytes) {
         Ok(d) => d,
         Err(reason) => {
@@ -299,6 +300,10 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
             return out;
         }
     };
+    // Most files never mention a legacy table: they are read once and never parsed.
+    if !ctx.may_match(decoded.text.as_bytes()) {
+        return out;
+    }
     if let Some((reason, detail)) = decoded.problem {
         out.problems.push(Problem {
             file: rel.to_string(),
