@@ -6,8 +6,9 @@
 ;; `@_x` captures are helpers Rust ignores.
 
 ;; --- calls: obj.method(...), fn(...), new Ctor(...) ---------------------------------
+;; (`await pool.query<Row>(...)` parses with the await inside the callee.)
 (call_expression
-  function: [(member_expression) (identifier)] @callee
+  function: [(member_expression) (identifier) (await_expression)] @callee
   arguments: (arguments) @args) @call
 
 (new_expression
@@ -18,6 +19,22 @@
 (call_expression
   function: (_) @tag
   arguments: (template_string) @template) @tagged
+
+;; sql<Row>`...`: the grammars read type arguments on a tagged template as `a < b > c`.
+(binary_expression
+  left: (binary_expression left: (_) @tag operator: "<")
+  operator: ">"
+  right: (template_string) @template) @tagged
+
+;; --- other names for a SQL tag or sink: import { sql as ksql } from "kysely";
+;; import { from as copyFrom } from "pg-copy-streams"; const pg = postgres(url) ---------
+(import_specifier
+  name: (identifier) @alias.of
+  alias: (identifier) @alias.name)
+
+(variable_declarator
+  name: (identifier) @factory.name
+  value: (call_expression function: (identifier) @factory.of))
 
 ;; --- literals that may hold SQL, wherever they are (a cheap keyword test; Rust checks
 ;; that the assembled text starts like a statement) ---------------------------------

@@ -215,11 +215,18 @@ mod tests {
         assert!(cat.lookup(None, "sql").is_some());
         assert!(cat.lookup_call(None, "sql").is_none());
         assert!(cat.tagged("sql").is_some());
-        assert_eq!(
-            cat.lookup_call(Some("sql"), "unsafe").unwrap().call,
-            "sql.unsafe"
-        );
-        assert!(cat.lookup_call(Some("other"), "unsafe").is_none());
+        // A receiver-restricted row only matches that receiver's last segment.
+        let user = vec![SinkConfig {
+            language: Language::TypeScript,
+            call: "db.runLegacy".into(),
+            sql_arg: Some(0),
+            table_arg: None,
+            access: None,
+            operation: None,
+        }];
+        let cat = Catalog::for_language(Language::JavaScript, &user);
+        assert!(cat.lookup_call(Some("this.db"), "runLegacy").is_some());
+        assert!(cat.lookup_call(Some("other"), "runLegacy").is_none());
         assert_eq!(
             cat.lookup_call(Some("this.pool"), "query").unwrap().call,
             "query"

@@ -21,6 +21,8 @@ use tree_sitter::{Node, QueryCursor, StreamingIterator};
 
 /// Capture names read from `queries/typescript.scm`. Names starting with `_` are helpers.
 pub const CAPTURES: &[&str] = &[
+    "alias.name",
+    "alias.of",
     "append",
     "append.name",
     "append.value",
@@ -31,6 +33,8 @@ pub const CAPTURES: &[&str] = &[
     "def.default",
     "def.function",
     "def.name",
+    "factory.name",
+    "factory.of",
     "literal",
     "scope",
     "tag",
@@ -49,7 +53,7 @@ const BUDGET: u32 = 20_000;
 /// Most parents climbed from a literal to the expression that holds the whole statement.
 const MAX_CLIMB: usize = 64;
 /// Most operands of one `+` chain.
-const MAX_CONCAT: usize = 4_096;
+const MAX_CONCAT: usize = 20_000;
 
 /// Words a SQL statement may start with. Built-in sinks with generic names (`get`, `run`)
 /// and bare literals are only reported when their text starts with one of these.
@@ -108,7 +112,7 @@ fn first_error(root: Node<'_>) -> Option<usize> {
     let mut cursor = root.walk();
     loop {
         let node = cursor.node();
-        if node.is_error() || node.is_missing() {
+        if node.is_error() || (node.is_missing() && !is_tagged_type_arguments_quirk(node)) {
             return Some(node.start_byte());
         }
         if node.has_error() && cursor.goto_first_child() {
@@ -123,6 +127,17 @@ fn first_error(root: Node<'_>) -> Option<usize> {
             }
         }
     }
+}
+
+/// tree-sitter-typescript 0.23 cannot read type arguments on a tagged template
+/// (`prisma.$queryRaw<Row[]>`…``, valid TypeScript): it recovers by inventing a zero-width
+/// `!` after the instantiation expression. That is not the user's syntax error.
+fn is_tagged_type_arguments_quirk(missing: Node<'_>) -> bool {
+    missing.kind() == "!"
+        && missing.parent().is_some_and(|p| {
+            p.kind() == "non_null_expression"
+                && named_children(p).any(|c| c.kind() == "instantiation_expression")
+        })
 }
 
 /// A call that may be a sink.
@@ -170,6 +185,65 @@ struct Shapes<'t> {
     /// Function-like ranges (named or not), sorted by start.
     scopes: Vec<(usize, usize)>,
     functions: Vec<Function>,
+    /// `import { a as b }`: b -> a (a call or a tag under another name).
+    imports: HashMap<&'t str, &'t str>,
+    /// `const b = a(…)`: b -> a (the tag returned by a factory such as `postgres(url)`).
+    factories: HashMap<&'t str, &'t str>,
+    parents: Parents<'t>,
+}
+
+/// Parents of the nodes the bare-literal pass climbs through. `Node::parent` searches down
+/// from the root (its cost grows with the depth), so one walk records them instead.
+struct Parents<'t> {
+    map: HashMap<usize, Node<'t>>,
+}
+
+impl<'t> Parents<'t> {
+    /// Node kinds whose parent is recorded.
+    const KINDS: &'static [&'static str] = &[
+        "array",
+        "as_expression",
+        "binary_expression",
+        "call_expression",
+        "member_expression",
+        "non_null_expression",
+        "parenthesized_expression",
+        "satisfies_expression",
+        "string",
+        "template_string",
+        "template_substitution",
+    ];
+
+    fn new(root: Node<'t>) -> Parents<'t> {
+        let mut map = HashMap::new();
+        let mut ancestors: Vec<Node<'t>> = Vec::new();
+        let mut cursor = root.walk();
+        loop {
+            let node = cursor.node();
+            if let Some(&parent) = ancestors.last()
+                && Self::KINDS.contains(&node.kind())
+            {
+                map.insert(node.id(), parent);
+            }
+            if cursor.goto_first_child() {
+                ancestors.push(node);
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return Parents { map };
+                }
+                ancestors.pop();
+            }
+        }
+    }
+
+    fn of(&self, node: Node<'t>) -> Option<Node<'t>> {
+        self.map.get(&node.id()).copied()
+    }
 }
 
 impl<'t> Shapes<'t> {
@@ -181,6 +255,8 @@ impl<'t> Shapes<'t> {
         let mut literals = Vec::new();
         let mut bindings: Vec<(&'t str, usize, bool, Node<'t>)> = Vec::new();
         let mut scopes = Vec::new();
+        let mut imports = HashMap::new();
+        let mut factories = HashMap::new();
         // (start, end) -> (name, qualified): a method is found by a qualified and a plain
         // pattern; the qualified name wins.
         let mut defs: BTreeMap<(usize, usize), (String, bool)> = BTreeMap::new();
@@ -217,6 +293,10 @@ impl<'t> Shapes<'t> {
                 (get("append"), get("append.name"), get("append.value"))
             {
                 bindings.push((text(name), stmt.start_byte(), true, value));
+            } else if let (Some(name), Some(of)) = (get("alias.name"), get("alias.of")) {
+                imports.insert(text(name), text(of));
+            } else if let (Some(name), Some(of)) = (get("factory.name"), get("factory.of")) {
+                factories.insert(text(name), text(of));
             } else if let Some(scope) = get("scope") {
                 scopes.push((scope.start_byte(), scope.end_byte()));
             } else if let Some(function) = get("def.function") {
@@ -254,6 +334,9 @@ impl<'t> Shapes<'t> {
                 .into_iter()
                 .map(|((start, end), (name, _))| Function { start, end, name })
                 .collect(),
+            imports,
+            factories,
+            parents: Parents::new(root),
         };
         bindings.sort_by_key(|b| b.1);
         for (name, offset, append, value) in bindings {
@@ -416,25 +499,33 @@ impl<'t> Scanner<'_, 't> {
         pending: &mut Vec<Pending>,
         out: &mut FileScan,
     ) {
-        let (receiver, method) = match call.callee.kind() {
+        let callee = unwrap_expression(call.callee);
+        let (receiver, method) = match callee.kind() {
             "member_expression" => {
-                let Some(prop) = call.callee.child_by_field_name("property") else {
+                let Some(prop) = callee.child_by_field_name("property") else {
                     return;
                 };
-                let object = call
-                    .callee
+                let object = callee
                     .child_by_field_name("object")
                     .map(|o| self.compact(o));
-                (object, self.text(prop).to_string())
+                (object, self.text(prop))
             }
-            _ => (None, self.text(call.callee).to_string()),
+            "identifier" => (None, self.text(callee)),
+            _ => return,
         };
-        let Some(sink) = self.catalog.lookup_call(receiver.as_deref(), &method) else {
+        let sink = self
+            .catalog
+            .lookup_call(receiver.as_deref(), method)
+            .or_else(|| match (&receiver, self.shapes.imports.get(method)) {
+                (None, Some(original)) => self.catalog.lookup_call(None, original),
+                _ => None,
+            });
+        let Some(sink) = sink else {
             return;
         };
         let site = SqlSite {
             function: self.shapes.function_at(call.node.start_byte()),
-            sink: Some(self.compact(call.callee)),
+            sink: Some(self.compact(callee)),
             fallback_offset: call.node.start_byte(),
         };
         if let Some(n) = sink.sql_arg {
@@ -502,7 +593,7 @@ impl<'t> Scanner<'_, 't> {
             sql: v.sql,
             site: SqlSite {
                 function: self.shapes.function_at(tagged.node.start_byte()),
-                sink: Some(self.compact(tagged.tag)),
+                sink: Some(self.compact(tag_name_node(tagged.tag))),
                 fallback_offset: tagged.template.start_byte(),
             },
             own: Some(tagged.template.start_byte()),
@@ -514,18 +605,25 @@ impl<'t> Scanner<'_, 't> {
     /// The catalog row of a template tag: tried as written, then its last and its first
     /// segment (`Prisma.sql` -> `sql`, `sql.type(Row)` -> `sql`).
     fn sql_tag(&self, tag: Node<'_>) -> Option<&Sink> {
-        let tag = if tag.kind() == "call_expression" {
-            tag.child_by_field_name("function")?
-        } else {
-            tag
-        };
+        let mut tag = tag_name_node(tag);
+        if tag.kind() == "call_expression" {
+            tag = unwrap_expression(tag.child_by_field_name("function")?);
+        }
         let written = self.compact(tag);
         let last = written.rsplit('.').next().unwrap_or(&written);
         let first = written.split('.').next().unwrap_or(&written);
+        let renamed = |name: &str| {
+            self.shapes
+                .imports
+                .get(name)
+                .or_else(|| self.shapes.factories.get(name))
+                .and_then(|original| self.catalog.tagged(original))
+        };
         self.catalog
             .tagged(&written)
             .or_else(|| self.catalog.tagged(last))
             .or_else(|| self.catalog.tagged(first))
+            .or_else(|| renamed(first))
     }
 
     /// SQL-looking literals that no sink consumed: reported without a sink when they touch
@@ -542,7 +640,7 @@ impl<'t> Scanner<'_, 't> {
             if touched.contains(&lit.start_byte()) {
                 continue;
             }
-            let root = climb(lit, self.src);
+            let root = climb(lit, self.src, &self.shapes.parents);
             let mut seen = vec![lit.start_byte()];
             self.budget.set(BUDGET);
             let value = match self.binding_of(root) {
@@ -567,7 +665,7 @@ impl<'t> Scanner<'_, 't> {
 
     /// The variable `root` is bound to, when it is the whole value of a binding.
     fn binding_of(&self, root: Node<'t>) -> Option<&'t str> {
-        let parent = root.parent()?;
+        let parent = self.shapes.parents.of(root)?;
         let (name_field, value_field) = match parent.kind() {
             "variable_declarator" => ("name", "value"),
             "assignment_expression" | "augmented_assignment_expression" => ("left", "right"),
@@ -676,7 +774,14 @@ impl<'t> Scanner<'_, 't> {
                 })
             }
             "template_string" => self.template(node, false, depth, touched),
-            "binary_expression" => self.concat(node, depth, touched),
+            "binary_expression" => match tagged_parts(node) {
+                Some((tag, template)) if self.sql_tag(tag).is_some() => {
+                    let mut v = self.template(template, true, depth, touched)?;
+                    v.fragment = true;
+                    Some(v)
+                }
+                _ => self.concat(node, depth, touched),
+            },
             "parenthesized_expression"
             | "as_expression"
             | "satisfies_expression"
@@ -702,7 +807,21 @@ impl<'t> Scanner<'_, 't> {
                 let value = object_property(self.src, bound, &[self.text(prop)])?;
                 self.eval(value, depth + 1, touched)
             }
-            "subscript_expression" => None,
+            // cond ? sql`WHERE …` : sql`` — the first branch that is text; the other
+            // branch's literals stay unread, so the bare-literal pass still sees them.
+            "ternary_expression" => {
+                for field in ["consequence", "alternative"] {
+                    let branch = node.child_by_field_name(field)?;
+                    let mut seen = Vec::new();
+                    if let Some(v) = self.eval(branch, depth + 1, &mut seen)
+                        && v.text
+                    {
+                        touched.extend(seen);
+                        return Some(v);
+                    }
+                }
+                None
+            }
             "call_expression" => self.eval_call(node, depth, touched),
             _ => None,
         }
@@ -1089,10 +1208,10 @@ fn looks_like_sql(text: &str) -> bool {
 
 /// Climb from a literal to the expression that holds the whole statement: through `+`,
 /// parentheses, type assertions, untagged template substitutions and `[…].join()`.
-fn climb<'t>(lit: Node<'t>, src: &str) -> Node<'t> {
+fn climb<'t>(lit: Node<'t>, src: &str, parents: &Parents<'t>) -> Node<'t> {
     let mut node = lit;
     for _ in 0..MAX_CLIMB {
-        let Some(parent) = node.parent() else {
+        let Some(parent) = parents.of(node) else {
             break;
         };
         let next = match parent.kind() {
@@ -1111,22 +1230,22 @@ fn climb<'t>(lit: Node<'t>, src: &str) -> Node<'t> {
             // A substitution's template, unless it is tagged (then the tag decides).
             "template_string"
                 if node.kind() == "template_substitution"
-                    && parent
-                        .parent()
+                    && parents
+                        .of(parent)
                         .is_none_or(|p| p.kind() != "call_expression") =>
             {
                 Some(parent)
             }
             // [ … ].join(sep): array -> member_expression -> call_expression
-            "array" => parent
-                .parent()
+            "array" => parents
+                .of(parent)
                 .filter(|m| {
                     m.kind() == "member_expression"
                         && m.child_by_field_name("property")
                             .and_then(|p| src.get(p.byte_range()))
                             == Some("join")
                 })
-                .and_then(|m| m.parent())
+                .and_then(|m| parents.of(m))
                 .filter(|c| c.kind() == "call_expression"),
             _ => None,
         };
@@ -1138,13 +1257,50 @@ fn climb<'t>(lit: Node<'t>, src: &str) -> Node<'t> {
     node
 }
 
-/// Strip parentheses and type assertions around an expression (bounded).
+/// The expression naming a template's tag. Type arguments confuse the grammars:
+/// `r = await db.$queryRaw<{ n: number }[]>`…`` parses as a call whose callee is the whole
+/// `r = await db.$queryRaw<…>` (an assignment around an instantiation expression).
+fn tag_name_node(tag: Node<'_>) -> Node<'_> {
+    let mut node = tag;
+    for _ in 0..MAX_CLIMB {
+        let next = match node.kind() {
+            "assignment_expression" => node.child_by_field_name("right"),
+            "instantiation_expression" => named_children(node).next(),
+            "parenthesized_expression"
+            | "as_expression"
+            | "satisfies_expression"
+            | "await_expression"
+            | "non_null_expression" => named_children(node).find(|c| !is_type(c.kind())),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    node
+}
+
+/// `sql<Row>`…``, which the grammars read as `(sql < Row) > `…``: (tag, template).
+fn tagged_parts(node: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
+    let op = node.child_by_field_name("operator")?;
+    let right = node.child_by_field_name("right")?;
+    let left = node.child_by_field_name("left")?;
+    if op.kind() != ">" || right.kind() != "template_string" || left.kind() != "binary_expression" {
+        return None;
+    }
+    let inner_op = left.child_by_field_name("operator")?;
+    (inner_op.kind() == "<").then_some((left.child_by_field_name("left")?, right))
+}
+
+/// Strip parentheses, `await` and type assertions around an expression (bounded).
 fn unwrap_expression(mut node: Node<'_>) -> Node<'_> {
     for _ in 0..MAX_CLIMB {
         match node.kind() {
             "parenthesized_expression"
             | "as_expression"
             | "satisfies_expression"
+            | "await_expression"
             | "non_null_expression" => match named_children(node).find(|c| !is_type(c.kind())) {
                 Some(inner) => node = inner,
                 None => break,
