@@ -20,11 +20,9 @@
   function: (_) @tag
   arguments: (template_string) @template) @tagged
 
-;; sql<Row>`...`: the grammars read type arguments on a tagged template as `a < b > c`.
-(binary_expression
-  left: (binary_expression left: (_) @tag operator: "<")
-  operator: ">"
-  right: (template_string) @template) @tagged
+;; (sql<Row>`...` reads as `(sql < Row) > `...``; Rust recognises it from the template
+;; literal, since a pattern rooted at binary_expression costs quadratic time on a deep
+;; `a - b - c …` chain.)
 
 ;; --- other names for a SQL tag or sink: import { sql as ksql } from "kysely";
 ;; import { from as copyFrom } from "pg-copy-streams"; const pg = postgres(url) ---------
@@ -85,9 +83,9 @@
 (variable_declarator
   name: (identifier) @def.class
   value: (object [
-    (method_definition name: (_) @def.name)
-    (pair key: (_) @def.name value: [(arrow_function) (function_expression)])
-  ] @def.function))
+    (method_definition name: (_) @def.name) @def.function
+    (pair key: (_) @def.name value: [(arrow_function) (function_expression)] @def.function)
+  ]))
 
 ;; Any other method or object-literal function: its own name.
 (method_definition name: (_) @def.name) @def.function

@@ -318,6 +318,20 @@ impl<'t> Shapes<'t> {
                     .or_insert(("default".to_string(), false));
             }
         }
+        let parents = Parents::new(root);
+        // sql<Row>`…` (see `tagged_parts`): found from its template literal.
+        for &lit in &literals {
+            if let Some(parent) = parents.of(lit)
+                && let Some((tag, template)) = tagged_parts(parent)
+                && template.id() == lit.id()
+            {
+                tagged.push(Tagged {
+                    node: parent,
+                    tag,
+                    template,
+                });
+            }
+        }
         calls.sort_by_key(|c| (c.node.start_byte(), c.node.end_byte()));
         tagged.sort_by_key(|t| (t.node.start_byte(), t.node.end_byte()));
         literals.sort_by_key(|l| l.start_byte());
@@ -336,7 +350,7 @@ impl<'t> Shapes<'t> {
                 .collect(),
             imports,
             factories,
-            parents: Parents::new(root),
+            parents,
         };
         bindings.sort_by_key(|b| b.1);
         for (name, offset, append, value) in bindings {
@@ -786,9 +800,11 @@ impl<'t> Scanner<'_, 't> {
             | "as_expression"
             | "satisfies_expression"
             | "non_null_expression"
-            | "type_assertion"
             | "await_expression" => {
-                let inner = named_children(node).find(|c| !is_type(c.kind()))?;
+                let inner = unwrap_expression(node);
+                if inner.id() == node.id() {
+                    return None;
+                }
                 self.eval(inner, depth + 1, touched)
             }
             "identifier" => self.variable(self.text(node), node.start_byte(), depth + 1, touched),
@@ -1293,20 +1309,23 @@ fn tagged_parts(node: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
     (inner_op.kind() == "<").then_some((left.child_by_field_name("left")?, right))
 }
 
-/// Strip parentheses, `await` and type assertions around an expression (bounded).
+/// Strip parentheses, `await` and type assertions around an expression (a loop, so
+/// `((((…))))` of any depth costs no stack).
 fn unwrap_expression(mut node: Node<'_>) -> Node<'_> {
-    for _ in 0..MAX_CLIMB {
-        match node.kind() {
+    let wrapper = |n: Node<'_>| {
+        matches!(
+            n.kind(),
             "parenthesized_expression"
-            | "as_expression"
-            | "satisfies_expression"
-            | "await_expression"
-            | "non_null_expression" => match named_children(node).find(|c| !is_type(c.kind())) {
-                Some(inner) => node = inner,
-                None => break,
-            },
-            _ => break,
-        }
+                | "as_expression"
+                | "satisfies_expression"
+                | "await_expression"
+                | "non_null_expression"
+        )
+    };
+    while wrapper(node)
+        && let Some(inner) = named_children(node).find(|c| !is_type(c.kind()))
+    {
+        node = inner;
     }
     node
 }
@@ -1339,4 +1358,325 @@ fn object_property<'t>(src: &str, object: Node<'t>, keys: &[&str]) -> Option<Nod
                 .is_some_and(|k| keys.contains(&property_name(k).as_str()))
         })
         .and_then(|pair| pair.child_by_field_name("value"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, FileConfig, Overrides};
+    use crate::extract::{ScanContext, scan_bytes};
+    use crate::model::{Language, sort_findings};
+    use std::path::{Path, PathBuf};
+
+    fn context() -> ScanContext {
+        let text = r#"
+            [[tables]]
+            name = "orders_legacy"
+            [[sinks]]
+            language = "javascript"
+            call = "runLegacy"
+            sql_arg = 1
+        "#;
+        let file = FileConfig::parse(text, Path::new("cutover.toml")).unwrap();
+        let config =
+            Config::from_file(PathBuf::from("."), None, file, &Overrides::default()).unwrap();
+        ScanContext::new(&config)
+    }
+
+    /// `line:col function sink confidence | evidence` per finding, sorted.
+    fn scan(rel: &str, src: &str) -> Vec<String> {
+        let language = if rel.ends_with(".js") {
+            Language::JavaScript
+        } else {
+            Language::TypeScript
+        };
+        let mut out = scan_bytes(rel, language, src.as_bytes(), &context());
+        sort_findings(&mut out.findings);
+        out.findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}:{} {} {} {} | {}",
+                    f.line,
+                    f.column,
+                    f.function.as_deref().unwrap_or("-"),
+                    f.sink.as_deref().unwrap_or("-"),
+                    f.confidence.as_str(),
+                    f.evidence
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_capture_name_is_known_and_used() {
+        for grammar in [Grammar::TypeScript, Grammar::Tsx] {
+            let names = grammar.query().capture_names();
+            for name in names {
+                assert!(
+                    name.starts_with('_') || CAPTURES.contains(name),
+                    "{grammar:?}: capture @{name} is not read by typescript.rs"
+                );
+            }
+            for name in CAPTURES {
+                assert!(
+                    names.contains(name),
+                    "{grammar:?}: @{name} is not in the query"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn constant_tables_are_sorted() {
+        for table in [
+            CAPTURES,
+            SQL_START,
+            RAW_HELPERS,
+            IDENT_HELPERS,
+            Parents::KINDS,
+        ] {
+            assert!(table.windows(2).all(|w| w[0] < w[1]), "{table:?}");
+        }
+    }
+
+    #[test]
+    fn interpolated_table_is_dynamic_with_the_expression_as_evidence() {
+        let src = "async function purge(table) {\n  await pool.query(`DELETE FROM ${table} WHERE id = $1`, [1]);\n}\nconst other = 'orders_legacy';\n";
+        assert_eq!(
+            scan("a.ts", src),
+            ["2:21 purge pool.query dynamic | DELETE FROM ${table} WHERE id = $1"]
+        );
+    }
+
+    #[test]
+    fn constants_are_inlined_and_hoisted_into_functions() {
+        // The function is written above the constants it uses.
+        let src = r#"
+export async function find(id: number) {
+  return db.query(`SELECT * FROM ${TABLE} WHERE id = $1`, [id]);
+}
+const TABLE = "orders_legacy";
+"#;
+        assert_eq!(
+            scan("a.ts", src),
+            ["3:20 find db.query parsed | SELECT * FROM orders_legacy WHERE id = $1"]
+        );
+    }
+
+    #[test]
+    fn appends_and_reassignments() {
+        let src = r#"
+function build(status) {
+  let q = "SELECT id FROM orders_legacy";
+  if (status) {
+    q += " WHERE status = $1";
+  }
+  q += ' ORDER BY id';
+  conn.query(q, [status]);
+  q = "DELETE FROM orders_legacy WHERE id = $1";
+  conn.query(q);
+}
+"#;
+        assert_eq!(
+            scan("a.js", src),
+            [
+                "3:12 build conn.query parsed | SELECT id FROM orders_legacy WHERE status = $1 ORDER BY id",
+                "9:8 build conn.query parsed | DELETE FROM orders_legacy WHERE id = $1",
+            ]
+        );
+    }
+
+    #[test]
+    fn concatenation_starts_at_its_first_literal_and_marks_expressions() {
+        let src = "const q =\n  'UPDATE orders_legacy ' +\n  \"SET status = '\" + status + \"' \" +\n  `WHERE id = ${id}`;\nsend(q);\n";
+        assert_eq!(
+            scan("a.js", src),
+            ["2:4 - - parsed | UPDATE orders_legacy SET status = '${status}' WHERE id = ${id}"]
+        );
+    }
+
+    #[test]
+    fn join_of_literal_arrays() {
+        let src = r#"
+const parts = ["SELECT id", "FROM orders_legacy", "WHERE id = ?"];
+export const byId = (id) => db.get(parts.join("\n"), [id]);
+export function list() {
+  return db.all(["SELECT *", "FROM orders_legacy"].join(" "));
+}
+"#;
+        assert_eq!(
+            scan("a.js", src),
+            [
+                "2:17 byId db.get parsed | SELECT id FROM orders_legacy WHERE id = ?",
+                "5:19 list db.all parsed | SELECT * FROM orders_legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn config_objects_streams_and_escapes() {
+        let src = r#"
+class Repo {
+  a() { return this.pool.query({ text: 'SELECT * FROM orders_legacy WHERE note = \'it\'\'s\'', values: [] }); }
+  b() { return conn.execute({ sql: "SELECT 1 FROM orders_legacy", timeout: 10 }); }
+  c = (client) => client.query(new QueryStream("SELECT * FROM orders_legacy"));
+}
+"#;
+        assert_eq!(
+            scan("a.ts", src),
+            [
+                "3:41 Repo.a this.pool.query parsed | SELECT * FROM orders_legacy WHERE note = 'it''s'",
+                "4:37 Repo.b conn.execute parsed | SELECT 1 FROM orders_legacy",
+                "5:49 Repo.c QueryStream parsed | SELECT * FROM orders_legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn function_names() {
+        let src = r#"
+const repo = {
+  async create() { await db.query("INSERT INTO orders_legacy (id) VALUES (1)"); },
+  remove: async () => db.query("DELETE FROM orders_legacy"),
+};
+exports.expire = function () { return db.query("UPDATE orders_legacy SET x = 1"); };
+export default async () => db.query("SELECT * FROM orders_legacy");
+app.get("/x", async (req, res) => { await db.query("TRUNCATE orders_legacy"); });
+"#;
+        assert_eq!(
+            scan("a.js", src),
+            [
+                "3:36 repo.create db.query parsed | INSERT INTO orders_legacy (id) VALUES (1)",
+                "4:33 repo.remove db.query parsed | DELETE FROM orders_legacy",
+                "6:49 expire db.query parsed | UPDATE orders_legacy SET x = 1",
+                "7:38 default db.query parsed | SELECT * FROM orders_legacy",
+                "8:53 - db.query parsed | TRUNCATE orders_legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_literal_that_reaches_a_sink_is_reported_once_with_its_sink() {
+        let src = "const Q = 'SELECT * FROM orders_legacy';\nexport const a = () => pool.query(Q);\nexport const b = () => pool.query(Q);\nexport const LOOSE = 'DELETE FROM orders_legacy';\n";
+        assert_eq!(
+            scan("a.ts", src),
+            [
+                "1:12 a pool.query parsed | SELECT * FROM orders_legacy",
+                "4:23 - - parsed | DELETE FROM orders_legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn generic_sink_names_need_sql_text_but_user_sinks_do_not() {
+        let src = r#"
+cache.get("orders_legacy");
+app.all("/orders_legacy/*", handler);
+Array.from("orders_legacy");
+runLegacy(ctx, "orders_legacy");
+runLegacy(ctx, "select * from orders_legacy");
+"#;
+        assert_eq!(
+            scan("a.js", src),
+            ["6:17 - runLegacy parsed | select * from orders_legacy"]
+        );
+    }
+
+    #[test]
+    fn tagged_templates_fragments_and_identifiers() {
+        let src = r#"
+import { sql as q } from "kysely";
+const where = sql`WHERE status = ${status}`;
+const t = sql.identifier(["billing", "orders_legacy"]);
+export async function run() {
+  await pool.query(sql`SELECT * FROM ${t} ${where}`);
+  await q`DELETE FROM ${q.table("orders_legacy")}`.execute(db);
+  await sql`SELECT * FROM ${sql.identifier([name])}`;
+}
+"#;
+        assert_eq!(
+            scan("a.ts", src),
+            [
+                "6:24 run pool.query parsed | SELECT * FROM \"billing\".\"orders_legacy\" WHERE status = ${status}",
+                "7:11 run q parsed | DELETE FROM \"orders_legacy\"",
+                "8:13 run sql dynamic | SELECT * FROM ${sql.identifier([name])}",
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_keep_what_parses_and_are_reported() {
+        let src =
+            "function ok() { db.query('SELECT * FROM orders_legacy'); }\nfunction bad( { = ;\n";
+        let out = scan_bytes("a.ts", Language::TypeScript, src.as_bytes(), &context());
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.problems.len(), 1);
+        assert_eq!(out.problems[0].reason, SkipReason::SyntaxError);
+        assert_eq!(out.problems[0].line, Some(2));
+    }
+
+    #[test]
+    fn type_arguments_on_tagged_templates_are_not_syntax_errors() {
+        let src = "async function f() {\n  const r = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*) AS n FROM orders_legacy`;\n}\n";
+        let out = scan_bytes("a.ts", Language::TypeScript, src.as_bytes(), &context());
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].sink.as_deref(), Some("prisma.$queryRaw"));
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        const N: usize = 10_000;
+        let sql = "'SELECT * FROM orders_legacy'";
+        let cases = [
+            // Parentheses around a sink argument.
+            format!("db.query({}{sql}{});", "(".repeat(N), ")".repeat(N)),
+            // A long `+` chain (left-nested).
+            format!("db.query({sql}{});", " + ' '".repeat(N)),
+            // Nested calls and nested arrow functions.
+            format!("{}db.query({sql}){};", "f(".repeat(N), ")".repeat(N)),
+            format!("const g = {}db.query({sql});", "() => ".repeat(N)),
+            // Nested template substitutions, arrays, a `-` chain.
+            format!(
+                "db.query(`SELECT * FROM orders_legacy {}x{}`);",
+                "${`".repeat(N),
+                "`}".repeat(N)
+            ),
+            format!("const a = {}{sql}{};", "[".repeat(N), "]".repeat(N)),
+            format!("db.query({sql}{});", " - 1".repeat(N)),
+        ];
+        for (i, src) in cases.iter().enumerate() {
+            // Must return (not blow the 2 MiB test-thread stack) and still find the SQL
+            // (the `-` chain is not text: found as a bare literal).
+            let started = std::time::Instant::now();
+            let out = scan_bytes("deep.ts", Language::TypeScript, src.as_bytes(), &context());
+            assert_eq!(out.findings.len(), 1, "case {i}: {:?}", out.findings);
+            // Generous for a debug build on a busy machine; quadratic behaviour takes minutes.
+            assert!(
+                started.elapsed().as_secs() < 20,
+                "case {i} took {:?}",
+                started.elapsed()
+            );
+        }
+    }
+
+    #[test]
+    fn looks_like_sql_skips_blanks_parens_and_comments() {
+        assert!(looks_like_sql("  (SELECT 1)"));
+        assert!(looks_like_sql("-- why\n/* c */ insert into t values (1)"));
+        assert!(!looks_like_sql("Select an order"[..0].as_ref()));
+        assert!(!looks_like_sql("/orders_legacy"));
+        assert!(!looks_like_sql("selection"));
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(unescape("\\n"), "\n");
+        assert_eq!(unescape("\\'"), "'");
+        assert_eq!(unescape("\\x41"), "A");
+        assert_eq!(unescape("\\u0041"), "A");
+        assert_eq!(unescape("\\u{1F600}"), "\u{1F600}");
+        assert_eq!(unescape("\\\n"), "");
+    }
 }
