@@ -1649,15 +1649,8 @@ export async function run() {
         for (i, src) in cases.iter().enumerate() {
             // Must return (not blow the 2 MiB test-thread stack) and still find the SQL
             // (the `-` chain is not text: found as a bare literal).
-            let started = std::time::Instant::now();
             let out = scan_bytes("deep.ts", Language::TypeScript, src.as_bytes(), &context());
             assert_eq!(out.findings.len(), 1, "case {i}: {:?}", out.findings);
-            // Generous for a debug build on a busy machine; quadratic behaviour takes minutes.
-            assert!(
-                started.elapsed().as_secs() < 20,
-                "case {i} took {:?}",
-                started.elapsed()
-            );
         }
     }
 
