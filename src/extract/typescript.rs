@@ -58,9 +58,10 @@ const MAX_CONCAT: usize = 20_000;
 /// Words a SQL statement may start with. Built-in sinks with generic names (`get`, `run`)
 /// and bare literals are only reported when their text starts with one of these.
 const SQL_START: &[&str] = &[
-    "alter", "analyze", "call", "comment", "copy", "create", "delete", "drop", "explain", "grant",
-    "insert", "load", "lock", "merge", "refresh", "rename", "replace", "revoke", "select", "table",
-    "truncate", "update", "upsert", "values", "with",
+    "alter", "analyze", "begin", "call", "cluster", "comment", "copy", "create", "delete", "do",
+    "drop", "explain", "grant", "insert", "load", "lock", "merge", "prepare", "refresh", "reindex",
+    "rename", "replace", "revoke", "select", "table", "truncate", "update", "upsert", "vacuum",
+    "values", "with",
 ];
 
 /// Methods of a SQL tag that splice raw text (`sql.raw('orders')`, `sql.unsafe('…')`).
@@ -807,7 +808,9 @@ impl<'t> Scanner<'_, 't> {
                 }
                 self.eval(inner, depth + 1, touched)
             }
-            "identifier" => self.variable(self.text(node), node.start_byte(), depth + 1, touched),
+            "identifier" | "shorthand_property_identifier" => {
+                self.variable(self.text(node), node.start_byte(), depth + 1, touched)
+            }
             "member_expression" => {
                 // QUERIES.insertOrder, where `const QUERIES = { insertOrder: "…" }`.
                 let object = node.child_by_field_name("object")?;
@@ -831,6 +834,7 @@ impl<'t> Scanner<'_, 't> {
                     let mut seen = Vec::new();
                     if let Some(v) = self.eval(branch, depth + 1, &mut seen)
                         && v.text
+                        && !v.sql.is_empty()
                     {
                         touched.extend(seen);
                         return Some(v);
@@ -1076,6 +1080,11 @@ impl<'t> Scanner<'_, 't> {
             let Some(expr) = named_children(sub).find(|c| c.kind() != "comment") else {
                 return;
             };
+            // `$${n}` builds a numbered placeholder: keep it one (`$1`), not `$marker`.
+            if sql.text.ends_with('$') {
+                sql.push_synthetic("1");
+                return;
+            }
             match self.eval(expr, depth + 1, touched) {
                 Some(v) if v.fragment || (!tagged && v.text) => {
                     spliced_text |= v.text;
@@ -1348,16 +1357,21 @@ fn argument(args: Node<'_>, n: usize) -> Option<Node<'_>> {
         .nth(n)
 }
 
-/// The value of the first property named one of `keys` in an object literal.
+/// The value of the first property named one of `keys` in an object literal: the value
+/// of a pair, or the identifier of a shorthand property (`{ text, values }`).
 fn object_property<'t>(src: &str, object: Node<'t>, keys: &[&str]) -> Option<Node<'t>> {
-    named_children(object)
-        .filter(|c| c.kind() == "pair")
-        .find(|pair| {
-            pair.child_by_field_name("key")
-                .and_then(|k| src.get(k.byte_range()))
-                .is_some_and(|k| keys.contains(&property_name(k).as_str()))
-        })
-        .and_then(|pair| pair.child_by_field_name("value"))
+    named_children(object).find_map(|c| {
+        let (key, value) = match c.kind() {
+            "pair" => (
+                c.child_by_field_name("key")?,
+                c.child_by_field_name("value")?,
+            ),
+            "shorthand_property_identifier" => (c, c),
+            _ => return None,
+        };
+        let key = property_name(src.get(key.byte_range())?);
+        keys.contains(&key.as_str()).then_some(value)
+    })
 }
 
 #[cfg(test)]
@@ -1446,6 +1460,24 @@ mod tests {
         assert_eq!(
             scan("a.ts", src),
             ["2:21 purge pool.query dynamic | DELETE FROM ${table} WHERE id = $1"]
+        );
+    }
+
+    #[test]
+    fn numbered_placeholders_built_in_templates_stay_placeholders() {
+        let src = "function f(n) {\n  return pool.query({ text: `UPDATE orders_legacy SET a = $${n + 1}` });\n}\n";
+        assert_eq!(
+            scan("a.ts", src),
+            ["2:30 f pool.query parsed | UPDATE orders_legacy SET a = $1"]
+        );
+    }
+
+    #[test]
+    fn shorthand_text_property() {
+        let src = "async function g(client) {\n  const text = `DELETE FROM orders_legacy`;\n  await client.query<Row>({ text, values: [] });\n}\n";
+        assert_eq!(
+            scan("a.ts", src),
+            ["2:17 g client.query parsed | DELETE FROM orders_legacy"]
         );
     }
 
