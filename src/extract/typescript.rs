@@ -601,7 +601,7 @@ impl<'t> Scanner<'_, 't> {
         }
         let mut touched = Vec::new();
         self.budget.set(BUDGET);
-        let Some(v) = self.template(tagged.template, true, 0, &mut touched) else {
+        let Some(v) = self.template(tagged.template, true, false, 0, &mut touched) else {
             return;
         };
         pending.push(Pending {
@@ -781,17 +781,17 @@ impl<'t> Scanner<'_, 't> {
             "string" => {
                 touched.push(node.start_byte());
                 let mut sql = Assembled::new();
-                self.literal_pieces(node, &mut sql, &mut |_, _| {});
+                self.literal_pieces(node, false, &mut sql, &mut |_, _| {});
                 Some(Val {
                     sql,
                     fragment: false,
                     text: true,
                 })
             }
-            "template_string" => self.template(node, false, depth, touched),
+            "template_string" => self.template(node, false, false, depth, touched),
             "binary_expression" => match tagged_parts(node) {
                 Some((tag, template)) if self.sql_tag(tag).is_some() => {
-                    let mut v = self.template(template, true, depth, touched)?;
+                    let mut v = self.template(template, true, false, depth, touched)?;
                     v.fragment = true;
                     Some(v)
                 }
@@ -854,9 +854,13 @@ impl<'t> Scanner<'_, 't> {
         let args = node.child_by_field_name("arguments")?;
         if args.kind() == "template_string" {
             if self.sql_tag(function).is_some() {
-                let mut v = self.template(args, true, depth, touched)?;
+                let mut v = self.template(args, true, false, depth, touched)?;
                 v.fragment = true;
                 return Some(v);
+            }
+            // String.raw`…` (migrations kept in code): the text with escapes left as written.
+            if self.compact(function) == "String.raw" {
+                return self.template(args, false, true, depth, touched);
             }
             return None;
         }
@@ -1070,13 +1074,14 @@ impl<'t> Scanner<'_, 't> {
         &self,
         node: Node<'t>,
         tagged: bool,
+        raw: bool,
         depth: usize,
         touched: &mut Vec<usize>,
     ) -> Option<Val> {
         touched.push(node.start_byte());
         let mut sql = Assembled::new();
         let mut spliced_text = false;
-        let literal_text = self.literal_pieces(node, &mut sql, &mut |sql, sub| {
+        let literal_text = self.literal_pieces(node, raw, &mut sql, &mut |sql, sub| {
             let Some(expr) = named_children(sub).find(|c| c.kind() != "comment") else {
                 return;
             };
@@ -1106,6 +1111,7 @@ impl<'t> Scanner<'_, 't> {
     fn literal_pieces(
         &self,
         node: Node<'t>,
+        raw: bool,
         sql: &mut Assembled,
         on_sub: &mut dyn FnMut(&mut Assembled, Node<'t>),
     ) -> bool {
@@ -1118,7 +1124,7 @@ impl<'t> Scanner<'_, 't> {
                 continue;
             }
             match child.kind() {
-                "escape_sequence" => {
+                "escape_sequence" if !raw => {
                     self.raw_text(pos, cs, sql);
                     sql.push_literal(&unescape(self.text(child)), cs, ce - cs);
                     pos = ce;
@@ -1252,6 +1258,16 @@ fn climb<'t>(lit: Node<'t>, src: &str, parents: &Parents<'t>) -> Node<'t> {
             | "satisfies_expression"
             | "non_null_expression"
             | "template_substitution" => Some(parent),
+            // String.raw`…` is plain text.
+            "call_expression"
+                if node.kind() == "template_string"
+                    && parent
+                        .child_by_field_name("function")
+                        .and_then(|f| src.get(f.byte_range()))
+                        == Some("String.raw") =>
+            {
+                Some(parent)
+            }
             // A substitution's template, unless it is tagged (then the tag decides).
             "template_string"
                 if node.kind() == "template_substitution"
@@ -1469,6 +1485,15 @@ mod tests {
         assert_eq!(
             scan("a.ts", src),
             ["2:30 f pool.query parsed | UPDATE orders_legacy SET a = $1"]
+        );
+    }
+
+    #[test]
+    fn string_raw_keeps_backslashes() {
+        let src = "export const migrations = {\n  \"001.sql\": String.raw`UPDATE orders_legacy SET re = '\\d+'`,\n};\n";
+        assert_eq!(
+            scan("a.ts", src),
+            ["2:25 - - parsed | UPDATE orders_legacy SET re = '\\d+'"]
         );
     }
 
