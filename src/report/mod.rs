@@ -1,5 +1,8 @@
 //! Renderers: a scanned `Inventory` (and later audit, plan and burndown results) in, text or
 //! machine-readable output out. Output schemas are private to each renderer.
 
+pub mod dot;
 pub mod json;
+pub mod mermaid;
+pub mod plan;
 pub mod text;
