@@ -1507,6 +1507,12 @@ mod tests {
     }
 
     #[test]
+    fn dynamic_tables_need_a_whole_word_mention_of_a_legacy_table() {
+        let src = "pool.query(`DELETE FROM ${t}`);\nconst other = 'orders_legacy_archive';\n";
+        assert_eq!(scan("a.ts", src), Vec::<String>::new());
+    }
+
+    #[test]
     fn constants_are_inlined_and_hoisted_into_functions() {
         // The function is written above the constants it uses.
         let src = r#"
