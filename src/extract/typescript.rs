@@ -64,6 +64,23 @@ const SQL_START: &[&str] = &[
     "values", "with",
 ];
 
+/// Calls whose string arguments are messages, not SQL (`new Error("Insert into … failed")`,
+/// `logger.warn("Delete from … skipped")`): a bare literal passed to them is not reported.
+const MESSAGE_CALLS: &[&str] = &[
+    "AggregateError",
+    "Error",
+    "RangeError",
+    "TypeError",
+    "assert",
+    "debug",
+    "error",
+    "fatal",
+    "info",
+    "log",
+    "trace",
+    "warn",
+];
+
 /// Methods of a SQL tag that splice raw text (`sql.raw('orders')`, `sql.unsafe('…')`).
 const RAW_HELPERS: &[&str] = &["raw", "unsafe"];
 /// Methods of a SQL tag that splice an identifier (`sql.identifier(['public', 'orders'])`,
@@ -202,6 +219,7 @@ struct Parents<'t> {
 impl<'t> Parents<'t> {
     /// Node kinds whose parent is recorded.
     const KINDS: &'static [&'static str] = &[
+        "arguments",
         "array",
         "as_expression",
         "binary_expression",
@@ -656,6 +674,10 @@ impl<'t> Scanner<'_, 't> {
                 continue;
             }
             let root = climb(lit, self.src, &self.shapes.parents);
+            if self.is_message(root) {
+                touched.insert(lit.start_byte());
+                continue;
+            }
             let mut seen = vec![lit.start_byte()];
             self.budget.set(BUDGET);
             let value = match self.binding_of(root) {
@@ -676,6 +698,30 @@ impl<'t> Scanner<'_, 't> {
             };
             sql_findings(file, index, &v.sql, &site, out);
         }
+    }
+
+    /// Whether `root` is thrown or is an argument of an error constructor or a logging call.
+    fn is_message(&self, root: Node<'t>) -> bool {
+        let parents = &self.shapes.parents;
+        let Some(parent) = parents.of(root) else {
+            return false;
+        };
+        if parent.kind() == "throw_statement" {
+            return true;
+        }
+        if parent.kind() != "arguments" {
+            return false;
+        }
+        let callee = parents.of(parent).and_then(|call| match call.kind() {
+            "call_expression" => call.child_by_field_name("function"),
+            "new_expression" => call.child_by_field_name("constructor"),
+            _ => None,
+        });
+        callee.is_some_and(|c| {
+            let name = self.text(c);
+            let last = name.rsplit('.').next().unwrap_or(name).trim();
+            MESSAGE_CALLS.binary_search(&last).is_ok()
+        })
     }
 
     /// The variable `root` is bound to, when it is the whole value of a binding.
@@ -1503,6 +1549,21 @@ mod tests {
         assert_eq!(
             scan("a.ts", src),
             ["2:17 g client.query parsed | DELETE FROM orders_legacy"]
+        );
+    }
+
+    #[test]
+    fn messages_are_not_sql() {
+        let src = r#"
+throw new Error(`Insert into orders_legacy failed: ${e}`);
+logger.warn("Delete from orders_legacy skipped");
+console.log("update orders_legacy done");
+throw "Delete from orders_legacy failed";
+const q = "DELETE FROM orders_legacy WHERE id = 1";
+"#;
+        assert_eq!(
+            scan("a.js", src),
+            ["6:12 - - parsed | DELETE FROM orders_legacy WHERE id = 1"]
         );
     }
 
