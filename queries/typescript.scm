@@ -30,6 +30,13 @@
   name: (identifier) @alias.of
   alias: (identifier) @alias.name)
 
+;; CommonJS: const { from: copyIn } = require("pg-copy-streams")
+(variable_declarator
+  name: (object_pattern
+    (pair_pattern
+      key: (property_identifier) @alias.of
+      value: (identifier) @alias.name)))
+
 (variable_declarator
   name: (identifier) @factory.name
   value: (call_expression function: (identifier) @factory.of))

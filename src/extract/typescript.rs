@@ -1553,6 +1553,23 @@ mod tests {
     }
 
     #[test]
+    fn renamed_imports_and_requires() {
+        let src = r#"
+const { from: copyIn } = require("pg-copy-streams");
+import { to as copyOut } from "pg-copy-streams";
+client.query(copyIn("COPY orders_legacy FROM STDIN"));
+client.query(copyOut("COPY orders_legacy TO STDOUT"));
+"#;
+        assert_eq!(
+            scan("a.js", src),
+            [
+                "4:22 - copyIn parsed | COPY orders_legacy FROM STDIN",
+                "5:23 - copyOut parsed | COPY orders_legacy TO STDOUT",
+            ]
+        );
+    }
+
+    #[test]
     fn messages_are_not_sql() {
         let src = r#"
 throw new Error(`Insert into orders_legacy failed: ${e}`);
