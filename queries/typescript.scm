@@ -86,6 +86,24 @@
     (public_field_definition name: (_) @def.name value: [(arrow_function) (function_expression)])
   ] @def.function))])
 
+;; const OrderRepo = class { find() {} }
+(variable_declarator
+  name: (identifier) @def.class
+  value: (class body: (class_body [
+    (method_definition name: (_) @def.name)
+    (public_field_definition name: (_) @def.name value: [(arrow_function) (function_expression)])
+  ] @def.function)))
+
+;; OrderService.prototype.create = function () {...}
+((assignment_expression
+  left: (member_expression
+    object: (member_expression
+      object: (identifier) @def.class
+      property: (property_identifier) @_prototype)
+    property: (property_identifier) @def.name)
+  right: [(arrow_function) (function_expression)] @def.function)
+ (#eq? @_prototype "prototype"))
+
 ;; Methods of an object literal bound to a name: `const repo = { create() {} }` -> `repo.create`.
 (variable_declarator
   name: (identifier) @def.class
@@ -119,3 +137,13 @@
 (export_statement
   "default"
   value: [(arrow_function) (function_expression)] @def.default)
+
+;; --- class fields holding SQL: `private readonly findSql = "…"` read as `this.findSql`,
+;; `static SQL = "…"` read as `OrderRepo.SQL` -------------------------------------------
+([(class_declaration name: (_) @field.class body: (class_body
+    (public_field_definition name: (property_identifier) @field.name value: (_) @field.value)))
+  (abstract_class_declaration name: (_) @field.class body: (class_body
+    (public_field_definition name: (property_identifier) @field.name value: (_) @field.value)))
+  (class name: (_) @field.class body: (class_body
+    (public_field_definition name: (property_identifier) @field.name value: (_) @field.value)))]
+ @field.owner)

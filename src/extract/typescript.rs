@@ -35,6 +35,10 @@ pub const CAPTURES: &[&str] = &[
     "def.name",
     "factory.name",
     "factory.of",
+    "field.class",
+    "field.name",
+    "field.owner",
+    "field.value",
     "literal",
     "scope",
     "tag",
@@ -208,6 +212,17 @@ struct Shapes<'t> {
     /// `const b = a(…)`: b -> a (the tag returned by a factory such as `postgres(url)`).
     factories: HashMap<&'t str, &'t str>,
     parents: Parents<'t>,
+    /// Class fields with an initializer, for `this.field` and `Class.field`.
+    fields: Vec<Field<'t>>,
+}
+
+/// `class C { f = value }`.
+struct Field<'t> {
+    class: &'t str,
+    /// The class's byte range (`this.f` resolves inside it).
+    range: (usize, usize),
+    name: &'t str,
+    value: Node<'t>,
 }
 
 /// Parents of the nodes the bare-literal pass climbs through. `Node::parent` searches down
@@ -276,6 +291,7 @@ impl<'t> Shapes<'t> {
         let mut scopes = Vec::new();
         let mut imports = HashMap::new();
         let mut factories = HashMap::new();
+        let mut fields = Vec::new();
         // (start, end) -> (name, qualified): a method is found by a qualified and a plain
         // pattern; the qualified name wins.
         let mut defs: BTreeMap<(usize, usize), (String, bool)> = BTreeMap::new();
@@ -316,6 +332,18 @@ impl<'t> Shapes<'t> {
                 imports.insert(text(name), text(of));
             } else if let (Some(name), Some(of)) = (get("factory.name"), get("factory.of")) {
                 factories.insert(text(name), text(of));
+            } else if let (Some(owner), Some(class), Some(name), Some(value)) = (
+                get("field.owner"),
+                get("field.class"),
+                get("field.name"),
+                get("field.value"),
+            ) {
+                fields.push(Field {
+                    class: text(class),
+                    range: (owner.start_byte(), owner.end_byte()),
+                    name: text(name),
+                    value,
+                });
             } else if let Some(scope) = get("scope") {
                 scopes.push((scope.start_byte(), scope.end_byte()));
             } else if let Some(function) = get("def.function") {
@@ -370,6 +398,7 @@ impl<'t> Shapes<'t> {
             imports,
             factories,
             parents,
+            fields,
         };
         bindings.sort_by_key(|b| b.1);
         for (name, offset, append, value) in bindings {
@@ -812,6 +841,23 @@ impl<'t> Scanner<'_, 't> {
             .map(|e| e.value)
     }
 
+    /// The initializer of a class field read as `this.name` (inside the class) or
+    /// `Class.name`.
+    fn field(&self, object: Node<'t>, name: &str, at: usize) -> Option<Node<'t>> {
+        let fields = self.shapes.fields.iter().filter(|f| f.name == name);
+        match object.kind() {
+            "this" => fields
+                .filter(|f| f.range.0 <= at && at < f.range.1)
+                .max_by_key(|f| f.range.0)
+                .map(|f| f.value),
+            "identifier" => {
+                let class = self.text(object);
+                fields.filter(|f| f.class == class).map(|f| f.value).next()
+            }
+            _ => None,
+        }
+    }
+
     /// Evaluate an expression to SQL text, when it is built from literals. `None` when the
     /// expression is not text we can follow (a call result, a parameter…).
     fn eval(&self, node: Node<'t>, depth: usize, touched: &mut Vec<usize>) -> Option<Val> {
@@ -858,9 +904,13 @@ impl<'t> Scanner<'_, 't> {
                 self.variable(self.text(node), node.start_byte(), depth + 1, touched)
             }
             "member_expression" => {
-                // QUERIES.insertOrder, where `const QUERIES = { insertOrder: "…" }`.
+                // QUERIES.insertOrder, where `const QUERIES = { insertOrder: "…" }`;
+                // this.findSql / OrderRepo.SQL, class fields.
                 let object = node.child_by_field_name("object")?;
                 let prop = node.child_by_field_name("property")?;
+                if let Some(value) = self.field(object, self.text(prop), node.start_byte()) {
+                    return self.eval(value, depth + 1, touched);
+                }
                 if object.kind() != "identifier" {
                     return None;
                 }
@@ -1565,6 +1615,30 @@ client.query(copyOut("COPY orders_legacy TO STDOUT"));
             [
                 "4:22 - copyIn parsed | COPY orders_legacy FROM STDIN",
                 "5:23 - copyOut parsed | COPY orders_legacy TO STDOUT",
+            ]
+        );
+    }
+
+    #[test]
+    fn class_fields_prototypes_and_class_expressions() {
+        let src = r#"
+export class OrderRepo {
+  private readonly findSql = "SELECT * FROM orders_legacy WHERE id = $1";
+  static readonly PURGE = `DELETE FROM orders_legacy`;
+  find(id: number) { return this.pool.query(this.findSql, [id]); }
+}
+export function purge() { return pool.query(OrderRepo.PURGE); }
+function Legacy() {}
+Legacy.prototype.touch = function () { return db.query("UPDATE orders_legacy SET a = 1"); };
+const Archive = class { run() { return db.query("TRUNCATE orders_legacy"); } };
+"#;
+        assert_eq!(
+            scan("a.ts", src),
+            [
+                "3:31 OrderRepo.find this.pool.query parsed | SELECT * FROM orders_legacy WHERE id = $1",
+                "4:28 purge pool.query parsed | DELETE FROM orders_legacy",
+                "9:57 Legacy.touch db.query parsed | UPDATE orders_legacy SET a = 1",
+                "10:50 Archive.run db.query parsed | TRUNCATE orders_legacy",
             ]
         );
     }
