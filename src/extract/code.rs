@@ -4,7 +4,7 @@
 //! line where its text starts, report interpolated table names as `dynamic`).
 
 use super::{FileInput, FileScan, LineIndex, evidence};
-use crate::model::{Access, Confidence, Finding, Kind, Operation};
+use crate::model::{Access, Confidence, Finding, Kind, Operation, Problem, SkipReason};
 use crate::sql::{self, DYNAMIC_MARKER_PREFIX, TableName};
 
 /// A run of assembled text that came from one place in the source.
@@ -184,6 +184,24 @@ pub fn sql_findings(
                 via: Vec::new(),
             });
         }
+        // SQL run by a sink that no parser understood and in which the fallback found no
+        // table, yet it names a legacy table: say so rather than drop it. (A bare literal
+        // that does not parse is more likely prose than SQL, so it stays quiet.)
+        if !named_configured && dynamic.is_empty() && stmt.error.is_some() && site.sink.is_some() {
+            let mentioned = file.ctx.names_in(body.as_bytes());
+            if !mentioned.is_empty() {
+                out.problems.push(Problem {
+                    file: file.rel.to_string(),
+                    line: Some(line),
+                    reason: SkipReason::UnparsedSql,
+                    detail: format!(
+                        "SQL mentions {} but could not be classified: {}",
+                        mentioned.join(", "),
+                        stmt.error.as_deref().unwrap_or("parse error")
+                    ),
+                });
+            }
+        }
         // An interpolated table in a statement that names no legacy table could be any of
         // them: report it against the legacy tables this file mentions.
         if !named_configured && !dynamic.is_empty() {
@@ -257,6 +275,47 @@ pub fn table_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unclassifiable_sink_sql_naming_a_legacy_table_is_a_problem() {
+        use crate::config::{Config, FileConfig, Overrides};
+        use crate::extract::ScanContext;
+        use crate::model::Language;
+        let file_cfg = FileConfig::parse(
+            "[[tables]]\nname = \"_private_jobs\"\n",
+            std::path::Path::new("cutover.toml"),
+        )
+        .unwrap();
+        let config = Config::from_file(".".into(), None, file_cfg, &Overrides::default()).unwrap();
+        let ctx = ScanContext::new(&config);
+        let text = "x";
+        let input = FileInput {
+            rel: "a.ts",
+            language: Language::TypeScript,
+            text,
+            ctx: &ctx,
+        };
+        let index = LineIndex::new(text);
+        let mut sql = Assembled::new();
+        // psql variables as schema: no parser and no fallback reads this.
+        sql.push_literal(
+            "delete from :WORKER_SCHEMA._private_jobs where id = 1",
+            0,
+            1,
+        );
+        let mut out = FileScan::default();
+        let sink = SqlSite {
+            sink: Some("db.query".into()),
+            ..SqlSite::default()
+        };
+        sql_findings(&input, &index, &sql, &sink, &mut out);
+        let bare = SqlSite::default();
+        sql_findings(&input, &index, &sql, &bare, &mut out);
+        assert!(out.findings.is_empty(), "{:?}", out.findings);
+        assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+        assert_eq!(out.problems[0].reason, SkipReason::UnparsedSql);
+        assert!(out.problems[0].detail.contains("_private_jobs"));
+    }
 
     #[test]
     fn offsets_map_back_through_pieces() {
