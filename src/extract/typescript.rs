@@ -115,7 +115,9 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
             file: file.rel.to_string(),
             line: Some(line),
             reason: SkipReason::SyntaxError,
-            detail: "syntax error; the parts that parsed were analysed".to_string(),
+            detail: "the parser could not read part of the file (a syntax error, or syntax \
+                     tree-sitter-typescript does not support); the rest was analysed"
+                .to_string(),
         });
     }
     let shapes = Shapes::collect(grammar, root, file.text);
