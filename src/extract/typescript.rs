@@ -367,7 +367,14 @@ impl<'t> Shapes<'t> {
                     .or_insert(("default".to_string(), false));
             }
         }
-        let parents = Parents::new(root);
+        // Only the literal passes climb; most parsed files have no SQL-looking literal.
+        let parents = if literals.is_empty() {
+            Parents {
+                map: HashMap::new(),
+            }
+        } else {
+            Parents::new(root)
+        };
         // sql<Row>`…` (see `tagged_parts`): found from its template literal.
         for &lit in &literals {
             if let Some(parent) = parents.of(lit)
