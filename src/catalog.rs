@@ -130,6 +130,16 @@ impl Catalog {
         &self.sinks
     }
 
+    /// Every sink a call matches, in catalog order (user rows first). A method name can
+    /// mean different argument layouts in different libraries (`Exec(query)` in
+    /// database/sql, `Exec(ctx, query)` in pgx): extractors try the rows in order.
+    pub fn lookup_all(&self, receiver: Option<&str>, method: &str) -> Vec<&Sink> {
+        self.sinks
+            .iter()
+            .filter(|s| call_matches(s, receiver, method))
+            .collect()
+    }
+
     /// The sink a call matches. `receiver` is the callee's object expression as written
     /// (`self.db`, `conn`, `sa`), `method` the called name. A bare function call has no
     /// receiver.
@@ -171,6 +181,24 @@ fn call_matches(sink: &Sink, receiver: Option<&str>, method: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_all_keeps_catalog_order() {
+        let cat = Catalog::for_language(Language::Go, &[]);
+        let exec: Vec<Option<usize>> = cat
+            .lookup_all(Some("db"), "Exec")
+            .iter()
+            .map(|s| s.sql_arg)
+            .collect();
+        assert_eq!(exec, vec![Some(0), Some(1)]);
+        let get: Vec<Option<usize>> = cat
+            .lookup_all(Some("sqlx"), "Get")
+            .iter()
+            .map(|s| s.sql_arg)
+            .collect();
+        assert_eq!(get, vec![Some(2), Some(1)]);
+        assert!(cat.lookup_all(Some("db"), "Nope").is_empty());
+    }
 
     #[test]
     fn builtin_catalogs_parse() {

@@ -10,7 +10,7 @@
 //! a work budget, so a pathological file (10,000 nested parentheses) cannot overflow the
 //! stack or run for long.
 
-use super::code::{Assembled, SqlSite, sql_findings, table_finding};
+use super::code::{self, Assembled, SqlSite, sql_findings, table_finding};
 use super::{FileInput, FileScan, LineIndex};
 use crate::catalog::{Catalog, Sink};
 use crate::lang::{self, Grammar};
@@ -60,7 +60,8 @@ const MAX_CLIMB: usize = 64;
 const MAX_CONCAT: usize = 20_000;
 
 /// Words a SQL statement may start with. Built-in sinks with generic names (`get`, `run`)
-/// and bare literals are only reported when their text starts with one of these.
+/// are only reported when their text starts with one of these (bare literals need the
+/// stricter `code::looks_like_sql`).
 const SQL_START: &[&str] = &[
     "alter", "analyze", "begin", "call", "cluster", "comment", "copy", "create", "delete", "do",
     "drop", "explain", "grant", "insert", "load", "lock", "merge", "prepare", "refresh", "reindex",
@@ -553,7 +554,7 @@ impl<'t> Scanner<'_, 't> {
             if p.own.is_some_and(|own| inside_other.contains(&own)) {
                 continue;
             }
-            if p.gated && !looks_like_sql(&p.sql.text) {
+            if p.gated && !starts_like_statement(&p.sql.text) {
                 continue;
             }
             sql_findings(file, index, &p.sql, &p.site, out);
@@ -726,7 +727,9 @@ impl<'t> Scanner<'_, 't> {
             let Some(v) = value else {
                 continue;
             };
-            if !v.text || !looks_like_sql(&v.sql.text) {
+            // A bare literal must read like a statement (verb and its object), not like a
+            // message that names a table.
+            if !v.text || !code::looks_like_sql(&v.sql.text) {
                 continue;
             }
             let site = SqlSite {
@@ -1322,7 +1325,7 @@ fn unescape(esc: &str) -> String {
 }
 
 /// Whether `text` starts like a SQL statement (after blanks, parentheses and comments).
-fn looks_like_sql(text: &str) -> bool {
+fn starts_like_statement(text: &str) -> bool {
     let mut rest = text;
     loop {
         rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
@@ -1879,12 +1882,14 @@ export async function run() {
     }
 
     #[test]
-    fn looks_like_sql_skips_blanks_parens_and_comments() {
-        assert!(looks_like_sql("  (SELECT 1)"));
-        assert!(looks_like_sql("-- why\n/* c */ insert into t values (1)"));
-        assert!(!looks_like_sql("Select an order"[..0].as_ref()));
-        assert!(!looks_like_sql("/orders_legacy"));
-        assert!(!looks_like_sql("selection"));
+    fn statement_starts_skip_blanks_parens_and_comments() {
+        assert!(starts_like_statement("  (SELECT 1)"));
+        assert!(starts_like_statement(
+            "-- why\n/* c */ insert into t values (1)"
+        ));
+        assert!(!starts_like_statement(""));
+        assert!(!starts_like_statement("/orders_legacy"));
+        assert!(!starts_like_statement("selection"));
     }
 
     #[test]

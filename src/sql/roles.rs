@@ -60,8 +60,14 @@ impl Roles {
         let _ = e.visit(self);
     }
 
+    /// Report `name` (a node of the AST) and keep `pre_visit_relation` from reporting it again.
     fn emit(&mut self, name: &ObjectName, access: Access, operation: Operation) {
         self.claimed.insert(std::ptr::from_ref(name));
+        self.push(name, access, operation);
+    }
+
+    /// Report a name built here rather than found in the AST.
+    fn push(&mut self, name: &ObjectName, access: Access, operation: Operation) {
         if let Some(table) = table_name(name) {
             self.uses.push(TableUse {
                 table,
@@ -332,7 +338,7 @@ impl Visitor for Roles {
                     parts.pop();
                     if !parts.is_empty() {
                         let table = ObjectName(parts);
-                        self.emit(&table, Access::Ddl, Operation::Comment);
+                        self.push(&table, Access::Ddl, Operation::Comment);
                     }
                 }
                 _ => {}
@@ -347,7 +353,7 @@ impl Visitor for Roles {
             S::LockTables { tables } => {
                 for t in tables {
                     let name = ObjectName::from(vec![t.table.clone()]);
-                    self.emit(&name, Access::Ddl, Operation::Lock);
+                    self.push(&name, Access::Ddl, Operation::Lock);
                 }
             }
             S::Analyze(a) => {
