@@ -57,6 +57,22 @@ fn show(stmts: &[Statement]) -> String {
 const CASES: &[(Dialect, &str, &str)] = &[
     // --- reads ---------------------------------------------------------------------------
     (GEN, "SELECT * FROM a", "a read select"),
+    // --- foreign keys: a schema dependency on the referenced table ---------------------------
+    (
+        PG,
+        "CREATE TABLE items (id int, order_id bigint REFERENCES orders_legacy (id))",
+        "items ddl create, orders_legacy ddl references",
+    ),
+    (
+        PG,
+        "ALTER TABLE items ADD CONSTRAINT items_order_fk FOREIGN KEY (order_id) REFERENCES billing.orders_legacy (id)",
+        "billing.orders_legacy ddl references, items ddl alter",
+    ),
+    (
+        MY,
+        "CREATE TABLE items (id int, order_id int, FOREIGN KEY (order_id) REFERENCES `orders_legacy` (id))",
+        "\"orders_legacy\" ddl references, items ddl create",
+    ),
     (
         GEN,
         "SELECT a.x FROM a JOIN b ON a.id = b.id LEFT JOIN c USING (id)",
@@ -484,12 +500,12 @@ const CASES: &[(Dialect, &str, &str)] = &[
     (
         PG,
         "ALTER TABLE a ADD CONSTRAINT fk FOREIGN KEY (bid) REFERENCES b (id)",
-        "a ddl alter",
+        "a ddl alter, b ddl references",
     ),
     (
         PG,
         "CREATE TABLE c (id int, bid int REFERENCES b (id))",
-        "c ddl create",
+        "b ddl references, c ddl create",
     ),
     (
         PG,

@@ -279,6 +279,22 @@ impl Visitor for Roles {
                 {
                     self.emit(&l.name, Access::Read, Operation::Select);
                 }
+                // A foreign key to a legacy table blocks dropping it: a schema dependency.
+                let column_fks = c
+                    .columns
+                    .iter()
+                    .flat_map(|col| &col.options)
+                    .filter_map(|o| match &o.option {
+                        ast::ColumnOption::ForeignKey(fk) => Some(fk),
+                        _ => None,
+                    });
+                let table_fks = c.constraints.iter().filter_map(|t| match t {
+                    ast::TableConstraint::ForeignKey(fk) => Some(fk),
+                    _ => None,
+                });
+                for fk in column_fks.chain(table_fks) {
+                    self.emit(&fk.foreign_table, Access::Ddl, Operation::References);
+                }
             }
             S::AlterView { name, .. } => self.emit(name, Access::Ddl, Operation::Alter),
             S::CreatePolicy(p) => self.emit(&p.table_name, Access::Ddl, Operation::Create),
@@ -289,6 +305,13 @@ impl Visitor for Roles {
             S::AlterTable(a) => {
                 let mut renamed = false;
                 for op in &a.operations {
+                    if let AlterTableOperation::AddConstraint {
+                        constraint: ast::TableConstraint::ForeignKey(fk),
+                        ..
+                    } = op
+                    {
+                        self.emit(&fk.foreign_table, Access::Ddl, Operation::References);
+                    }
                     if let AlterTableOperation::RenameTable { table_name } = op {
                         let (RenameTableNameKind::As(n) | RenameTableNameKind::To(n)) = table_name;
                         self.emit(n, Access::Ddl, Operation::Rename);
