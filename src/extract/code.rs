@@ -260,7 +260,12 @@ pub fn sql_findings(
         // table, yet it names a legacy table: say so rather than drop it. (A bare literal
         // that does not parse is more likely prose than SQL, so it stays quiet.)
         if !named_configured && dynamic.is_empty() && stmt.error.is_some() && site.sink.is_some() {
-            let mentioned = file.ctx.names_in(body.as_bytes());
+            let mentioned: Vec<String> = file
+                .ctx
+                .names_in(body.as_bytes())
+                .into_iter()
+                .filter(|name| mentions_word(body, name))
+                .collect();
             if !mentioned.is_empty() {
                 out.problems.push(Problem {
                     file: file.rel.to_string(),

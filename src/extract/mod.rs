@@ -64,8 +64,7 @@ impl ScanContext {
         self.prefilter.is_match(text)
     }
 
-    /// The prefilter names that occur in `text` as whole identifiers (lower-case, sorted,
-    /// deduplicated): `orders_legacy_archive` does not mention `orders_legacy`.
+    /// The prefilter names that occur in `text` (lower-case, sorted, deduplicated).
     pub fn names_in(&self, text: &[u8]) -> Vec<String> {
         self.prefilter.names_in(text)
     }
@@ -102,13 +101,8 @@ impl Prefilter {
         let Some(a) = &self.automaton else {
             return Vec::new();
         };
-        let ident = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
         let mut found: Vec<String> = a
             .find_overlapping_iter(text)
-            .filter(|m| {
-                let before = m.start().checked_sub(1).and_then(|i| text.get(i));
-                !ident(before) && !ident(text.get(m.end()))
-            })
             .map(|m| self.names[m.pattern().as_usize()].clone())
             .collect();
         found.sort();
@@ -415,19 +409,6 @@ mod tests {
         let long = "x ".repeat(500);
         assert!(evidence(&long).chars().count() <= 202);
         assert!(evidence(&long).ends_with('…'));
-    }
-
-    #[test]
-    fn names_in_matches_whole_identifiers() {
-        let p = Prefilter::new(vec!["orders_legacy".into(), "queue".into()]);
-        assert!(p.names_in(b"FROM orders_legacy_archive").is_empty());
-        assert!(p.names_in(b"queue_name, my_queue").is_empty());
-        assert_eq!(
-            p.names_in(b"x.ORDERS_LEGACY, \"queue\""),
-            vec!["orders_legacy".to_string(), "queue".to_string()]
-        );
-        // The prefilter itself stays a substring test (cheap, never misses).
-        assert!(p.is_match(b"orders_legacy_archive"));
     }
 
     #[test]
