@@ -235,6 +235,12 @@ pub fn sql_findings(
                 dynamic.push((u.access, u.operation, expr));
                 continue;
             }
+            // `EXECUTE format('… %I …', t)` in a routine body held in a string: computed by
+            // the routine at run time, not by our interpolations.
+            if u.table.name == sql::DYNAMIC_EXECUTE_MARKER {
+                dynamic.push((u.access, u.operation, "EXECUTE"));
+                continue;
+            }
             let Some(table) = file.ctx.tables.resolve(&u.table) else {
                 continue;
             };
@@ -563,6 +569,45 @@ mod tests {
         assert_eq!(head.source_offset(select), Some(2001));
         assert!(head.text.contains("__cutover_dyn_23__"));
         assert_eq!(head.display(&head.text).matches("${").count(), 24);
+    }
+
+    #[test]
+    fn dynamic_execute_in_a_routine_held_in_code_is_dynamic() {
+        use crate::config::{Config, FileConfig, Overrides};
+        use crate::extract::ScanContext;
+        use crate::model::Language;
+        let file_cfg = FileConfig::parse(
+            "dialect = \"postgres\"\n[[tables]]\nname = \"orders_legacy\"\n",
+            std::path::Path::new("cutover.toml"),
+        )
+        .unwrap();
+        let config = Config::from_file(".".into(), None, file_cfg, &Overrides::default()).unwrap();
+        let ctx = ScanContext::new(&config);
+        let text = "const t = 'orders_legacy';";
+        let input = FileInput {
+            rel: "a.ts",
+            language: Language::TypeScript,
+            text,
+            ctx: &ctx,
+            mentioned: std::cell::OnceCell::new(),
+        };
+        let index = LineIndex::new(text);
+        let mut sql = Assembled::new();
+        sql.push_literal(
+            "CREATE FUNCTION purge(t text) RETURNS void AS $$ BEGIN \
+             EXECUTE format('DELETE FROM %I WHERE id = $1', t); END $$ LANGUAGE plpgsql",
+            0,
+            1,
+        );
+        let mut out = FileScan::default();
+        sql_findings(&input, &index, &sql, &SqlSite::default(), &mut out);
+        assert!(
+            out.findings
+                .iter()
+                .any(|f| f.confidence == Confidence::Dynamic && f.access == Access::Write),
+            "{:?}",
+            out.findings
+        );
     }
 
     #[test]
