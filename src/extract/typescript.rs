@@ -15,7 +15,7 @@ use super::{FileInput, FileScan, LineIndex};
 use crate::catalog::{Catalog, Sink};
 use crate::lang::{self, Grammar};
 use crate::model::{Access, Operation, Problem, SkipReason};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tree_sitter::{Node, QueryCursor, StreamingIterator};
 
@@ -56,6 +56,9 @@ const MAX_DEPTH: usize = 48;
 const BUDGET: u32 = 20_000;
 /// Most parents climbed from a literal to the expression that holds the whole statement.
 const MAX_CLIMB: usize = 64;
+/// Most extra evaluations of one root with a ternary flipped (`cond ? a : b` spliced
+/// into a statement: the first non-empty branch is followed, then each other one).
+const MAX_VARIANTS: usize = 4;
 /// Most operands of one `+` chain.
 const MAX_CONCAT: usize = 20_000;
 
@@ -127,6 +130,8 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
         shapes: &shapes,
         catalog: file.ctx.catalog(file.language),
         budget: Cell::new(BUDGET),
+        flipped: RefCell::new(HashSet::new()),
+        ternaries: RefCell::new(Vec::new()),
     };
     scanner.report(file, &index, out);
 }
@@ -510,6 +515,9 @@ struct Pending {
     touched: Vec<usize>,
     /// Whether the text must start like a statement (built-in sinks).
     gated: bool,
+    /// Another reading of the same site (a ternary flipped): adds only the table uses the
+    /// first reading did not give.
+    variant: bool,
 }
 
 struct Scanner<'a, 't> {
@@ -517,6 +525,10 @@ struct Scanner<'a, 't> {
     shapes: &'a Shapes<'t>,
     catalog: &'a Catalog,
     budget: Cell<u32>,
+    /// Ternaries (node ids) that take their other branch in this evaluation.
+    flipped: RefCell<HashSet<usize>>,
+    /// Ternaries met in this evaluation with a branch to flip.
+    ternaries: RefCell<Vec<usize>>,
 }
 
 impl<'t> Scanner<'_, 't> {
@@ -557,9 +569,45 @@ impl<'t> Scanner<'_, 't> {
             if p.gated && !starts_like_statement(&p.sql.text) {
                 continue;
             }
-            sql_findings(file, index, &p.sql, &p.site, out);
+            if p.variant {
+                add_new_uses(file, index, &p.sql, &p.site, out);
+            } else {
+                sql_findings(file, index, &p.sql, &p.site, out);
+            }
         }
         self.bare_literals(file, index, &mut touched, out);
+    }
+
+    /// Evaluate a root, then again with each ternary it met flipped (bounded): every
+    /// reading with text, with the literals it read.
+    fn variants(&self, eval: &dyn Fn(&mut Vec<usize>) -> Option<Val>) -> Vec<(Val, Vec<usize>)> {
+        self.flipped.borrow_mut().clear();
+        self.ternaries.borrow_mut().clear();
+        self.budget.set(BUDGET);
+        let mut out = Vec::new();
+        let mut touched = Vec::new();
+        if let Some(v) = eval(&mut touched) {
+            out.push((v, touched));
+        }
+        // In the order met (node ids are addresses: sorting them would not be stable).
+        let mut seen = HashSet::new();
+        let met: Vec<usize> = self
+            .ternaries
+            .take()
+            .into_iter()
+            .filter(|id| seen.insert(*id))
+            .collect();
+        for id in met.into_iter().take(MAX_VARIANTS) {
+            *self.flipped.borrow_mut() = HashSet::from([id]);
+            self.ternaries.borrow_mut().clear();
+            self.budget.set(BUDGET);
+            let mut touched = Vec::new();
+            if let Some(v) = eval(&mut touched) {
+                out.push((v, touched));
+            }
+        }
+        self.flipped.borrow_mut().clear();
+        out
     }
 
     /// A call whose callee is in the catalog: evaluate its SQL (or table) argument.
@@ -613,18 +661,18 @@ impl<'t> Scanner<'_, 't> {
             } else {
                 arg
             };
-            let mut touched = Vec::new();
-            self.budget.set(BUDGET);
-            if let Some(v) = self.eval(arg, 0, &mut touched)
-                && v.text
-            {
-                pending.push(Pending {
-                    sql: v.sql,
-                    site,
-                    own: None,
-                    touched,
-                    gated: !is_user_sink(sink),
-                });
+            let readings = self.variants(&|touched| self.eval(arg, 0, touched));
+            for (i, (v, touched)) in readings.into_iter().enumerate() {
+                if v.text {
+                    pending.push(Pending {
+                        sql: v.sql,
+                        site: site.clone(),
+                        own: None,
+                        touched,
+                        gated: !is_user_sink(sink),
+                        variant: i > 0,
+                    });
+                }
             }
         } else if let Some(n) = sink.table_arg {
             let Some(arg) = argument(call.args, n) else {
@@ -656,22 +704,23 @@ impl<'t> Scanner<'_, 't> {
         if self.sql_tag(tagged.tag).is_none() {
             return;
         }
-        let mut touched = Vec::new();
-        self.budget.set(BUDGET);
-        let Some(v) = self.template(tagged.template, true, false, 0, &mut touched) else {
-            return;
+        let site = SqlSite {
+            function: self.shapes.function_at(tagged.node.start_byte()),
+            sink: Some(self.compact(tag_name_node(tagged.tag))),
+            fallback_offset: tagged.template.start_byte(),
         };
-        pending.push(Pending {
-            sql: v.sql,
-            site: SqlSite {
-                function: self.shapes.function_at(tagged.node.start_byte()),
-                sink: Some(self.compact(tag_name_node(tagged.tag))),
-                fallback_offset: tagged.template.start_byte(),
-            },
-            own: Some(tagged.template.start_byte()),
-            touched,
-            gated: true,
-        });
+        let readings =
+            self.variants(&|touched| self.template(tagged.template, true, false, 0, touched));
+        for (i, (v, touched)) in readings.into_iter().enumerate() {
+            pending.push(Pending {
+                sql: v.sql,
+                site: site.clone(),
+                own: Some(tagged.template.start_byte()),
+                touched,
+                gated: true,
+                variant: i > 0,
+            });
+        }
     }
 
     /// The catalog row of a template tag: tried as written, then its last and its first
@@ -717,27 +766,30 @@ impl<'t> Scanner<'_, 't> {
                 touched.insert(lit.start_byte());
                 continue;
             }
-            let mut seen = vec![lit.start_byte()];
-            self.budget.set(BUDGET);
-            let value = match self.binding_of(root) {
-                Some(name) => self.binding_value(name, root, &mut seen),
-                None => self.eval(root, 0, &mut seen),
-            };
-            touched.extend(seen);
-            let Some(v) = value else {
-                continue;
-            };
-            // A bare literal must read like a statement (verb and its object), not like a
-            // message that names a table.
-            if !v.text || !code::looks_like_sql(&v.sql.text) {
-                continue;
-            }
+            touched.insert(lit.start_byte());
+            let binding = self.binding_of(root);
+            let readings = self.variants(&|seen| match binding {
+                Some(name) => self.binding_value(name, root, seen),
+                None => self.eval(root, 0, seen),
+            });
             let site = SqlSite {
                 function: self.shapes.function_at(root.start_byte()),
                 sink: None,
                 fallback_offset: lit.start_byte(),
             };
-            sql_findings(file, index, &v.sql, &site, out);
+            for (i, (v, seen)) in readings.into_iter().enumerate() {
+                touched.extend(seen);
+                // A bare literal must read like a statement (verb and its object), not
+                // like a message that names a table.
+                if !v.text || !code::looks_like_sql(&v.sql.text) {
+                    continue;
+                }
+                if i == 0 {
+                    sql_findings(file, index, &v.sql, &site, out);
+                } else {
+                    add_new_uses(file, index, &v.sql, &site, out);
+                }
+            }
         }
     }
 
@@ -937,7 +989,16 @@ impl<'t> Scanner<'_, 't> {
             // cond ? sql`WHERE …` : sql`` — the first branch that is text; the other
             // branch's literals stay unread, so the bare-literal pass still sees them.
             "ternary_expression" => {
-                for field in ["consequence", "alternative"] {
+                let flip = self.flipped.borrow().contains(&node.id());
+                if !flip {
+                    self.ternaries.borrow_mut().push(node.id());
+                }
+                let order = if flip {
+                    ["alternative", "consequence"]
+                } else {
+                    ["consequence", "alternative"]
+                };
+                for field in order {
                     let branch = node.child_by_field_name(field)?;
                     let mut seen = Vec::new();
                     if let Some(v) = self.eval(branch, depth + 1, &mut seen)
@@ -1272,6 +1333,28 @@ impl<'t> Scanner<'_, 't> {
             && let Some(t) = self.src.get(from..to)
         {
             sql.push_literal(t, from, to - from);
+        }
+    }
+}
+
+/// Findings of another reading of a site (a ternary flipped), keeping only the (table,
+/// access, operation) at a position that the first reading did not already give.
+fn add_new_uses(
+    file: &FileInput<'_>,
+    index: &LineIndex,
+    sql: &Assembled,
+    site: &SqlSite,
+    out: &mut FileScan,
+) {
+    let mut extra = FileScan::default();
+    sql_findings(file, index, sql, site, &mut extra);
+    for f in extra.findings {
+        let known = out.findings.iter().any(|g| {
+            (g.line, g.column, &g.table, g.access, g.operation)
+                == (f.line, f.column, &f.table, f.access, f.operation)
+        });
+        if !known {
+            out.findings.push(f);
         }
     }
 }
@@ -1651,6 +1734,27 @@ const Archive = class { run() { return db.query("TRUNCATE orders_legacy"); } };
                 "4:28 purge pool.query parsed | DELETE FROM orders_legacy",
                 "9:57 Legacy.touch db.query parsed | UPDATE orders_legacy SET a = 1",
                 "10:50 Archive.run db.query parsed | TRUNCATE orders_legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn each_branch_of_a_spliced_ternary_is_read() {
+        let src = r#"
+async function next(strict: boolean) {
+  const guard = strict
+    ? `AND NOT EXISTS (SELECT 1 FROM orders_legacy o WHERE o.id = jobs.order_id)`
+    : "";
+  const join = strict ? "JOIN orders o ON o.id = j.order_id" : "JOIN orders_legacy o ON o.id = j.order_id";
+  await client.query({ text: `SELECT * FROM jobs WHERE true ${guard}` });
+  await client.query(`SELECT * FROM jobs j ${join}`);
+}
+"#;
+        assert_eq!(
+            scan("a.ts", src),
+            [
+                "7:31 next client.query parsed | SELECT * FROM jobs WHERE true AND NOT EXISTS (SELECT 1 FROM orders_legacy o WHERE o.id = jobs.order_id)",
+                "8:23 next client.query parsed | SELECT * FROM jobs j JOIN orders_legacy o ON o.id = j.order_id",
             ]
         );
     }
