@@ -149,6 +149,9 @@ pub struct AuditArgs {
     /// The date `until=` allowances are compared with (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<String>,
+    /// Append this run's reference counts to FILE (JSON Lines) for `burndown --from FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -332,6 +332,15 @@ fn run_audit(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
     audit::preflight(&opts)?;
     let threads = config.threads;
     let inventory = scan(config, args.scan.path.display().to_string())?;
+    // Every reference counts for the burndown, whatever the audit's verdict on it.
+    let record = args.record.as_ref().map(|path| {
+        let counts = burndown::record::Record::for_scan(
+            &inventory.config.root,
+            &inventory.config.tables,
+            &inventory.scan.findings,
+        );
+        (path, counts)
+    });
     let result = pool(threads)?.install(|| audit::audit(inventory, &opts))?;
 
     let color = args.output.is_none()
@@ -359,6 +368,9 @@ fn run_audit(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     if let Some(path) = &args.output {
         audit::baseline::write_atomic(path, &buffer)?;
+    }
+    if let Some((path, counts)) = &record {
+        burndown::record::append(path, counts)?;
     }
     Ok(if result.failed() {
         Outcome::Failed

@@ -693,3 +693,55 @@ fn python_code_counts_by_access_over_history() {
     let lines = String::from_utf8(inventory.stdout).unwrap().lines().count() as u64;
     assert_eq!(lines, b.samples[1].total());
 }
+
+#[test]
+fn audit_record_appends_what_burndown_from_plots() {
+    let h = orders_history();
+    let history = h.path().join(".cutover/history.jsonl");
+    cutover()
+        .current_dir(h.path())
+        .args(["audit", "--update-baseline", "--allow-new", "--record"])
+        .arg(&history)
+        .assert()
+        .success();
+    h.write("worker/settle.sql", "UPDATE orders_legacy SET id = 3;\n");
+    h.commit("2026-02-10", "c6: a writer comes back");
+    for _ in 0..2 {
+        // Twice on one commit: the history keeps one point for it.
+        cutover()
+            .current_dir(h.path())
+            .args(["audit", "--allow-new", "--update-baseline", "--record"])
+            .arg(&history)
+            .assert()
+            .success();
+    }
+    let text = std::fs::read_to_string(&history).unwrap();
+    assert_eq!(text.lines().count(), 3);
+    let from = cutover()
+        .current_dir(h.path())
+        .args([
+            "burndown",
+            "--from",
+            ".cutover/history.jsonl",
+            "--format",
+            "csv",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let git = cutover()
+        .current_dir(h.path())
+        .args(["burndown", "--commits", "2", "--format", "csv"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    // Same dates, commits and counts whether read from git or from the recorded runs.
+    assert_eq!(
+        String::from_utf8(from).unwrap(),
+        String::from_utf8(git).unwrap()
+    );
+}
