@@ -196,6 +196,9 @@ fn run_burndown(args: &BurndownArgs, out: &mut dyn Write) -> Result<Outcome> {
         ByArg::Access => By::Access,
         ByArg::Component => By::Component,
     };
+    if args.commits == Some(0) {
+        anyhow::bail!("--commits needs at least 1");
+    }
     let range = burndown::history::Range {
         since: args.since,
         last: args.commits,

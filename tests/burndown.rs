@@ -539,6 +539,21 @@ fn cli_outside_a_repository_is_a_usage_error() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("not inside a git repository"));
+    let h = orders_history();
+    cutover()
+        .current_dir(h.path())
+        .args(["burndown", "--commits", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--commits needs at least 1"));
+    cutover()
+        .current_dir(h.path())
+        .args(["burndown", "--rev", "no-such-branch"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "cannot resolve revision `no-such-branch`",
+        ));
 }
 
 #[test]
