@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod discover;
+pub mod dualwrite;
 pub mod extract;
 pub mod lang;
 pub mod model;
@@ -18,8 +19,8 @@ pub mod sql;
 
 use anyhow::Result;
 use cli::{
-    AuditArgs, AuditFormat, Cli, Command, FindingsFormat, InventoryArgs, PlanArgs, PlanFormat,
-    ScanArgs,
+    AuditArgs, AuditFormat, Cli, Command, DualWriteArgs, DualWriteFormat, FindingsFormat,
+    InventoryArgs, PlanArgs, PlanFormat, ScanArgs,
 };
 use config::{Config, Overrides};
 use std::io::Write;
@@ -61,6 +62,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Logs(_) => anyhow::bail!("`cutover logs` is not available in this build yet"),
         Command::Audit(args) => run_audit(&args, out),
         Command::Plan(args) => run_plan(&args, out),
+        Command::DualWrite(args) => run_dual_write(&args, out),
     }
 }
 
@@ -236,6 +238,28 @@ fn run_plan(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         PlanFormat::Mermaid => report::mermaid::write(&plan, out)?,
     }
     Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// `cutover dual-write`: scan, then judge every writer of a dual-write-phase legacy table.
+/// Exit 1 when a writer is uncovered or partial (the audit's failing verdicts).
+fn run_dual_write(args: &DualWriteArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let config = scan_config(&args.scan)?;
+    let threads = config.threads;
+    let inventory = scan(config, args.scan.path.display().to_string())?;
+    let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    let analysis =
+        pool(threads)?.install(|| dualwrite::run(&inventory.config, &inventory.scan.findings))?;
+    match args.format {
+        DualWriteFormat::Text => report::dualwrite::write_text(&analysis, out)?,
+        DualWriteFormat::Json => report::dualwrite::write_json(&analysis, out)?,
+    }
+    Ok(if analysis.count(dualwrite::Verdict::Uncovered) > 0 {
+        Outcome::Failed
+    } else if args.scan.strict && incomplete {
         Outcome::Incomplete
     } else {
         Outcome::Clean
