@@ -71,6 +71,50 @@ pub struct Check {
     pub via: Vec<String>,
 }
 
+impl Check {
+    /// One sentence for diagnostics: who, what, and what is missing.
+    pub fn message(&self) -> String {
+        let ops = |v: &[Operation]| v.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ");
+        let who = match &self.function {
+            Some(f) => format!("`{f}`"),
+            None => "module-level code".to_string(),
+        };
+        let repl = format!("`{}`", self.replacements.join("` or `"));
+        let via = if self.via.is_empty() {
+            String::new()
+        } else {
+            format!(" via {}", self.via.join("; "))
+        };
+        match self.verdict {
+            Verdict::Uncovered => format!(
+                "{who} writes legacy table `{}` ({}) but no write of {repl} is reachable: the replacement diverges",
+                self.table,
+                ops(&self.operations)
+            ),
+            Verdict::Partial => format!(
+                "{who} writes legacy table `{}` ({}) and {repl}{via}, but not for: {}",
+                self.table,
+                ops(&self.operations),
+                ops(&self.missing)
+            ),
+            Verdict::ReplacementOnly => format!(
+                "{who} writes {repl} ({}) but not `{}`, which is still the source of truth",
+                ops(&self.operations),
+                self.table
+            ),
+            Verdict::NoShadowRead => format!(
+                "{who} reads legacy table `{}` but never {repl} (shadow-read phase)",
+                self.table
+            ),
+            Verdict::Covered => format!(
+                "{who} dual-writes `{}` and {repl} ({}){via}",
+                self.table,
+                ops(&self.operations)
+            ),
+        }
+    }
+}
+
 /// Everything the analysis found.
 #[derive(Debug, Default)]
 pub struct Analysis {
