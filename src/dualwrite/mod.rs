@@ -226,6 +226,12 @@ pub fn analyze(
             .or_insert(pos);
         e.language.get_or_insert(f.language);
     }
+    let mut callers: BTreeMap<&FnId, BTreeSet<&FnId>> = BTreeMap::new();
+    for (caller, calls) in &graph.calls {
+        for target in calls.iter().flat_map(|c| &c.targets) {
+            callers.entry(target).or_default().insert(caller);
+        }
+    }
     let mut checks = Vec::new();
     for t in config.tables.tables() {
         if t.replacements.is_empty() || t.phase >= Phase::Cutover {
@@ -294,13 +300,22 @@ pub fn analyze(
                         .cloned()
                         .unwrap_or_default()
                 });
-                let missing: Vec<Operation> = if reach.helper.is_some() {
+                // A function that only writes the replacement is often the second half of a
+                // dual write: its callers (DEPTH levels up) may write the legacy table.
+                let up = callers_reach(id, &callers, &effects, helpers, &t.display);
+                let missing: Vec<Operation> = if reach.helper.is_some() || up.helper.is_some() {
                     Vec::new()
                 } else {
                     repl_writes
                         .iter()
                         .copied()
-                        .filter(|op| !mirrors(*op).iter().any(|m| reach.ops.contains(m)))
+                        .filter(|op| {
+                            !reach
+                                .ops
+                                .iter()
+                                .chain(&up.ops)
+                                .any(|legacy| same_change(*legacy, *op))
+                        })
                         .collect()
                 };
                 if !missing.is_empty() {
@@ -361,6 +376,53 @@ pub fn analyze(
         checks,
         problems: graph.problems.clone(),
     }
+}
+
+/// Whether a legacy and a replacement operation keep each other in step, in either
+/// direction (an upsert of the replacement mirrors an update of the legacy table).
+fn same_change(legacy: Operation, replacement: Operation) -> bool {
+    mirrors(legacy).contains(&replacement) || mirrors(replacement).contains(&legacy)
+}
+
+/// The legacy writes of the functions that call `start`, `DEPTH` levels up, and whether one
+/// of them is a declared helper.
+fn callers_reach(
+    start: &FnId,
+    callers: &BTreeMap<&FnId, BTreeSet<&FnId>>,
+    effects: &BTreeMap<FnId, Effects>,
+    helpers: &[String],
+    legacy: &str,
+) -> Reach {
+    let mut reach = Reach {
+        ops: BTreeSet::new(),
+        via: Vec::new(),
+        helper: None,
+    };
+    let mut seen: BTreeSet<&FnId> = BTreeSet::from([start]);
+    let mut queue: VecDeque<(&FnId, usize)> = VecDeque::from([(start, 0)]);
+    while let Some((id, depth)) = queue.pop_front() {
+        if depth >= DEPTH {
+            continue;
+        }
+        for &caller in callers.get(id).into_iter().flatten() {
+            if !seen.insert(caller) {
+                continue;
+            }
+            if let Some(name) = &caller.1
+                && let Some(h) = helpers.iter().find(|h| helper_matches(h, name))
+            {
+                reach.helper.get_or_insert_with(|| h.clone());
+            }
+            if let Some(ops) = effects
+                .get(caller)
+                .and_then(|e| e.ops.get(&(legacy.to_string(), Access::Write)))
+            {
+                reach.ops.extend(ops.iter().copied());
+            }
+            queue.push_back((caller, depth + 1));
+        }
+    }
+    reach
 }
 
 /// What a function reaches: the wanted operations and how.
