@@ -1,8 +1,8 @@
 //! Dual-write coverage (issue 11): every verdict on fixtures in Python, Go and TypeScript,
 //! the `cutover dual-write` command (text and JSON, exit codes), and the verdicts in the
-//! audit's text, JSON and SARIF outputs. Python and Go run the real scan; TypeScript runs the
-//! real call graph on real files with findings made by hand at the lines of its SQL, because
-//! the TS/JS extractor lands on its own branch (the analysis works on any `Finding`).
+//! audit's text, JSON and SARIF outputs. Every language runs the real scan; one test also
+//! feeds hand-made findings to the TS call graph, as the analysis works on any `Finding`
+//! (ORM findings included), not only on what the raw-SQL extractors produce.
 
 use assert_cmd::Command;
 use cutover::audit::{self, Options};
@@ -81,6 +81,25 @@ fn go_verdicts() {
             // `s.outbox.Mirror` is an interface call: covered by the declared helper only.
             row(o, "Store.Recompute", "covered"),
             row(o, "Store.OnlyNew", "replacement-only"),
+        ]
+    );
+}
+
+#[test]
+fn typescript_verdicts() {
+    let o = "ts/src/orders.ts";
+    assert_eq!(
+        verdicts(fixture(), &[".ts"]),
+        vec![
+            // Through `import { insertNew as writeNew } from "./new-orders"`.
+            row(o, "Orders.create", "covered"),
+            // Through `this.updateNew`.
+            row(o, "Orders.save", "covered"),
+            // `this.create` mirrors an insert; the delete stays unmirrored.
+            row(o, "Orders.replace", "partial"),
+            row(o, "Orders.purge", "uncovered"),
+            // `mirror.dualWrite(...)`: the declared helper.
+            row(o, "Orders.recompute", "covered"),
         ]
     );
 }
@@ -167,7 +186,7 @@ fn ts_finding(table: &str, access: Access, op: Operation, line: u32, function: &
 }
 
 #[test]
-fn typescript_verdicts_on_the_real_call_graph() {
+fn typescript_call_graph_on_hand_made_findings() {
     use Access::Write;
     use Operation::*;
     let cfg = config(fixture());
@@ -275,7 +294,7 @@ fn dual_write_command_text_and_json() {
 
 #[test]
 fn demo_has_every_verdict() {
-    let got = verdicts(demo(), &[".py", ".go"]);
+    let got = verdicts(demo(), &[".py", ".go", ".ts"]);
     let find = |f: &str| got.iter().find(|(_, func, _)| func == f).map(|r| r.2);
     assert_eq!(find("OrderRepository.create_order"), Some("covered"));
     assert_eq!(find("OrderRepository.mark_paid"), Some("uncovered"));
@@ -287,6 +306,10 @@ fn demo_has_every_verdict() {
     assert_eq!(find("OrderStore.Cancel"), Some("partial"));
     assert_eq!(find("OrderStore.Reopen"), Some("uncovered"));
     assert_eq!(find("OrderStore.Refund"), Some("covered"));
+    assert_eq!(find("OrderService.place"), Some("covered"));
+    assert_eq!(find("OrderService.cancel"), Some("partial"));
+    assert_eq!(find("OrderService.expire"), Some("uncovered"));
+    assert_eq!(find("OrderService.refund"), Some("covered"));
     // The backfill migration writes `orders` while reading the legacy table: not divergence.
     assert!(
         got.iter().all(|(_, _, v)| *v != "replacement-only"),

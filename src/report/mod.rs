@@ -8,6 +8,7 @@ pub mod dualwrite;
 pub mod github;
 pub mod gitlab;
 pub mod json;
+pub mod logs;
 pub mod mermaid;
 pub mod plan;
 pub mod sarif;
