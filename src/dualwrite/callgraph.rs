@@ -12,7 +12,7 @@ use crate::discover::SourceFile;
 use crate::lang::{self, Grammar};
 use crate::model::Language;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
 use tree_sitter::{Node, Query, QueryCursor, StreamingIterator};
 
@@ -379,23 +379,44 @@ fn read_facts(file: &SourceFile, max: u64) -> Result<FileFacts, (String, String)
     defs.sort_by_key(|(n, _)| (n.start_byte(), std::cmp::Reverse(n.end_byte())));
     defs.dedup_by_key(|(n, _)| (n.start_byte(), n.end_byte()));
     // Qualify by the enclosing classes and functions (Python, TS) the way the extractors do.
-    let qualified: Vec<String> = defs
+    // Qualify by the enclosing classes and functions (Python, TS) the way the extractors do.
+    // Defs are sorted outer first, so an enclosing def is qualified before what it holds.
+    let index: HashMap<usize, usize> = defs
         .iter()
-        .map(|(node, name)| qualify(*node, name, &defs, src, file.language))
+        .enumerate()
+        .map(|(i, (n, _))| (n.id(), i))
         .collect();
+    let mut qualified: Vec<String> = Vec::with_capacity(defs.len());
+    for (node, name) in &defs {
+        let q = qualify(*node, name, &index, &qualified, src, file.language);
+        qualified.push(q);
+    }
     for ((node, _), q) in defs.iter().zip(&qualified) {
         facts
             .defs
             .push((q.clone(), node.start_position().row as u32 + 1));
     }
+    // The innermost definition around each call: one sweep over both, in source order, with
+    // the stack of open definitions.
+    calls.sort_by_key(|(n, _, _)| n.start_byte());
+    let mut open: Vec<usize> = Vec::new();
+    let mut next = 0;
     for (call, object, name) in calls {
         let at = call.start_byte();
-        // The innermost definition around the call (defs are sorted outer first).
-        let caller = defs
-            .iter()
-            .zip(&qualified)
-            .rfind(|((n, _), _)| n.start_byte() <= at && at < n.end_byte())
-            .map(|(_, q)| q.clone());
+        while next < defs.len() && defs[next].0.start_byte() <= at {
+            while open
+                .last()
+                .is_some_and(|&top| defs[top].0.end_byte() <= defs[next].0.start_byte())
+            {
+                open.pop();
+            }
+            open.push(next);
+            next += 1;
+        }
+        while open.last().is_some_and(|&top| defs[top].0.end_byte() <= at) {
+            open.pop();
+        }
+        let caller = open.last().map(|&i| qualified[i].clone());
         facts
             .calls
             .push((caller, object, name, call.start_position().row as u32 + 1));
@@ -406,11 +427,13 @@ fn read_facts(file: &SourceFile, max: u64) -> Result<FileFacts, (String, String)
     Ok(facts)
 }
 
-/// `Class.method`, `outer.inner`: the names of the classes and functions around `node`.
+/// `Class.method`, `outer.inner`: the names of the classes and functions around `node`,
+/// up to the nearest enclosing definition (already qualified in `done`).
 fn qualify(
     node: Node<'_>,
     name: &str,
-    defs: &[(Node<'_>, String)],
+    index: &HashMap<usize, usize>,
+    done: &[String],
     src: &[u8],
     language: Language,
 ) -> String {
@@ -430,8 +453,9 @@ fn qualify(
                 }
             }
             _ if language == Language::Python => {
-                if let Some((_, q)) = defs.iter().find(|(d, _)| d.id() == n.id()) {
+                if let Some(q) = index.get(&n.id()).and_then(|&i| done.get(i)) {
                     parts.push(q.clone());
+                    break;
                 }
             }
             _ => {}
