@@ -62,6 +62,7 @@ fn python_verdicts() {
             row(r, "Orders.recompute", "covered"),
             row(r, "only_new", "replacement-only"),
             row(r, "customer_name", "no-shadow-read"),
+            row(r, "archive", "covered"),
         ]
     );
 }
@@ -122,7 +123,7 @@ fn details_of_partial_and_helper_verdicts() {
     assert_eq!(replace.missing, vec![Operation::Delete]);
     assert_eq!(replace.via, vec!["insertNew (go/store/orders.go:42)"]);
     let recompute = find("Orders.recompute");
-    assert_eq!(recompute.via, vec!["helper replicate (py/shop/repo.py:35)"]);
+    assert_eq!(recompute.via, vec!["helper replicate (py/shop/repo.py:36)"]);
     // `newdb.orders` (another database's table) counts as the replacement too.
     assert_eq!(find("Orders.save").verdict, Verdict::Covered);
     // Functions that only write the replacement but are called by legacy writers are the

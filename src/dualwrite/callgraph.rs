@@ -199,6 +199,16 @@ fn resolve(
                 None => Vec::new(),
             }
         }
+        // `from billing import repository` then `repository.create()`: a function of the
+        // imported module.
+        (Language::Python, Some(object)) => match f.imports.get(object) {
+            Some((module, imported)) => {
+                let sep = if module.ends_with('.') { "" } else { "." };
+                let wanted = module_files(&f.file, lang, &format!("{module}{sep}{imported}"));
+                defined_in(name, &|file: &str| file_matches(&wanted, file))
+            }
+            None => Vec::new(),
+        },
         // Go: a function of the same package is any file of the same directory.
         (Language::Go, None) => {
             let dir = dir_of(&f.file);
@@ -486,6 +496,12 @@ mod tests {
     #[test]
     fn module_paths() {
         let py = module_files("svc/billing/app.py", Language::Python, ".repository");
+        assert!(file_matches(&py, "svc/billing/repository.py"));
+        let py = module_files(
+            "svc/billing/app.py",
+            Language::Python,
+            "..billing.repository",
+        );
         assert!(file_matches(&py, "svc/billing/repository.py"));
         let py = module_files("svc/billing/app.py", Language::Python, "billing.repository");
         assert!(file_matches(&py, "svc/billing/repository.py"));
