@@ -380,6 +380,15 @@ fn verdicts_in_audit_text_json_and_sarif() {
         Some(("cutover/dual-write-covered".into(), "note".into()))
     );
 
+    // Covered writers are listed in text, JSON and SARIF, but are not pull-request
+    // annotations nor GitLab code-quality issues.
+    let github = render(&|o| cutover::report::github::write_audit(&a, None, o));
+    assert!(github.contains("cutover/dual-write-uncovered"), "{github}");
+    assert!(!github.contains("cutover/dual-write-covered"), "{github}");
+    let gitlab = render(&|o| cutover::report::gitlab::write_audit(&a, o));
+    assert!(gitlab.contains("cutover/dual-write-partial"), "{gitlab}");
+    assert!(!gitlab.contains("cutover/dual-write-covered"), "{gitlab}");
+
     let sarif: serde_json::Value =
         serde_json::from_str(&render(&|o| cutover::report::sarif::write_audit(&a, o))).unwrap();
     let run = &sarif["runs"][0];
