@@ -32,6 +32,9 @@ pub enum Command {
     Audit(AuditArgs),
     /// Order the migration: components, their dependencies, and waves from least to most stateful.
     Plan(PlanArgs),
+    /// Check that every writer of a legacy table in the dual-write phase also writes its
+    /// replacement (following calls), and report reverse divergence and missing shadow reads.
+    DualWrite(DualWriteArgs),
 }
 
 /// Options shared by the commands that scan a repository.
@@ -233,4 +236,19 @@ pub struct PlanArgs {
     /// Output format (`dot` renders with Graphviz, `mermaid` in GitHub Markdown).
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DualWriteFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DualWriteArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DualWriteFormat::Text)]
+    pub format: DualWriteFormat,
 }

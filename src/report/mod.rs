@@ -5,6 +5,7 @@ pub mod audit_json;
 pub mod burndown;
 pub mod diagnostic;
 pub mod dot;
+pub mod dualwrite;
 pub mod github;
 pub mod gitlab;
 pub mod json;
