@@ -9,21 +9,26 @@ pub mod go;
 pub mod python;
 pub mod sqlfile;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, OrmCatalog};
 use crate::config::{Config, TableMatcher};
 use crate::discover::SourceFile;
 use crate::model::{Finding, Language, Problem, SkipReason, sort_findings};
+use crate::orm::ModelIndex;
 use crate::sql::Dialect;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rayon::prelude::*;
 use std::io::Read;
 
-/// What every extractor needs besides the file: the tables to look for and how to parse SQL.
+/// What every extractor needs besides the file: the tables to look for, how to parse SQL,
+/// and the models of pass 1.
 pub struct ScanContext {
     pub tables: TableMatcher,
     pub dialect: Dialect,
     pub max_file_size: u64,
+    /// The repository's ORM models (pass 1); empty when built with `new`.
+    pub models: ModelIndex,
     catalogs: [Catalog; 3],
+    orm_catalogs: [OrmCatalog; 3],
     prefilter: Prefilter,
 }
 
@@ -34,18 +39,44 @@ impl ScanContext {
 
     /// `extra_names` are more words that make a file worth parsing (e.g. ORM model names).
     pub fn with_names(config: &Config, extra_names: Vec<String>) -> ScanContext {
+        ScanContext::with_models(config, ModelIndex::default(), extra_names)
+    }
+
+    /// A context for pass 2: the names of legacy models (and of what cascades into them)
+    /// join the prefilter, so a file that only says `LegacyOrder` is parsed.
+    pub fn with_models(
+        config: &Config,
+        models: ModelIndex,
+        extra_names: Vec<String>,
+    ) -> ScanContext {
         let mut names = config.tables.bare_names();
         names.extend(extra_names);
+        names.extend(models.prefilter_names());
         ScanContext {
             tables: config.tables.clone(),
             dialect: config.dialect,
             max_file_size: config.scan.max_file_size,
+            models,
             catalogs: [
                 Catalog::for_language(Language::Python, &config.sinks),
                 Catalog::for_language(Language::Go, &config.sinks),
                 Catalog::for_language(Language::TypeScript, &config.sinks),
             ],
+            orm_catalogs: [
+                OrmCatalog::for_language(Language::Python, &config.orm),
+                OrmCatalog::for_language(Language::Go, &config.orm),
+                OrmCatalog::for_language(Language::TypeScript, &config.orm),
+            ],
             prefilter: Prefilter::new(names),
+        }
+    }
+
+    /// The ORM rows (built-in plus the user's `[[orm]]`) of a language.
+    pub fn orm_catalog(&self, language: Language) -> &OrmCatalog {
+        match language {
+            Language::Python => &self.orm_catalogs[0],
+            Language::Go => &self.orm_catalogs[1],
+            Language::TypeScript | Language::JavaScript | Language::Sql => &self.orm_catalogs[2],
         }
     }
 
@@ -175,7 +206,7 @@ pub fn extract_all(files: &[SourceFile], ctx: &ScanContext) -> ScanOutput {
     out
 }
 
-fn read_file(file: &SourceFile, max: u64, buf: &mut Vec<u8>) -> Result<(), Problem> {
+pub(crate) fn read_file(file: &SourceFile, max: u64, buf: &mut Vec<u8>) -> Result<(), Problem> {
     buf.clear();
     let problem = |reason, detail: String| Problem {
         file: file.rel.clone(),
@@ -328,6 +359,15 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         Language::Go => go::extract(&file, &mut out),
         // Code extractors plug in here.
         Language::TypeScript | Language::JavaScript => {}
+    }
+    // ORM usages need pass 1's models; without any, there is nothing to resolve.
+    if !ctx.models.is_empty() {
+        match language {
+            Language::Python => crate::orm::python::usages(&file, &mut out),
+            Language::Go => crate::orm::go::usages(&file, &mut out),
+            // TypeScript/JavaScript ORM usages plug in here.
+            Language::TypeScript | Language::JavaScript | Language::Sql => {}
+        }
     }
     out
 }
