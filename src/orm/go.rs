@@ -243,6 +243,9 @@ struct Usages<'a, 's> {
     index: LineIndex,
     scopes: Scopes,
     bindings: Vec<Binding>,
+    /// The file mentions GORM; otherwise only chains on a `db`/`tx`-like name count, since
+    /// `Create(&X{})` may be some other API.
+    gorm_file: bool,
 }
 
 /// GORM findings of one Go file.
@@ -251,10 +254,6 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         return;
     };
     let src = file.text;
-    // Without GORM in the file, a `Create(&X{})` is some other API.
-    if !src.contains("gorm") && !src.contains(".Model(") && !src.contains(".Table(") {
-        return;
-    }
     let nodes = all_nodes(tree.root_node());
     let mut scopes = Vec::new();
     for &n in &nodes {
@@ -292,6 +291,7 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         index: LineIndex::new(src),
         scopes: Scopes::new(scopes),
         bindings: Vec::new(),
+        gorm_file: src.contains("gorm"),
     };
     u.collect_bindings(&nodes);
     for &n in &nodes {
@@ -425,7 +425,13 @@ impl<'a, 's> Usages<'a, 's> {
             links.push((text(src, field), cur.child_by_field_name("arguments")));
             cur = operand;
         }
-        if root.is_none() || links.is_empty() {
+        let Some(root) = root else {
+            return;
+        };
+        let root_name = text(src, root).rsplit('.').next().unwrap_or("");
+        if links.is_empty()
+            || !(self.gorm_file || matches!(root_name, "db" | "tx" | "DB" | "gdb" | "orm" | "conn"))
+        {
             return;
         }
         links.reverse();
@@ -483,35 +489,32 @@ impl<'a, 's> Usages<'a, 's> {
         let Some(subject) = subject else {
             return;
         };
-        let method = links[at].0;
-        // `Preload("Orders")` reads the association's table, not the subject's.
-        if method == "Preload" {
-            if let (Subject::Model(m), Some(field)) =
-                (&subject, arg(at, 0).and_then(|a| string_value(src, a)))
-            {
+        // `Preload("Orders")` reads the association's table, whatever the chain does.
+        if let Subject::Model(m) = &subject {
+            for &(i, preload) in rules.iter().filter(|(_, r)| r.method == "Preload") {
+                let Some(field) = arg(i, 0).and_then(|a| string_value(src, a)) else {
+                    continue;
+                };
                 let first = field.split('.').next().unwrap_or(&field);
-                if let Some((_, target)) = m.associations.iter().find(|(f, _)| f == first)
-                    && let Some(t) = self.models().legacy(Language::Go, target, None)
+                let target = m.associations.iter().find(|(f, _)| f == first);
+                if let Some(t) =
+                    target.and_then(|(_, t)| self.models().legacy(Language::Go, t, None))
                 {
+                    let via = vec![format!("{}.{first}", m.name)];
                     self.push(
                         call,
                         t.legacy.clone(),
-                        rule,
-                        method,
-                        vec![format!("{}.{first}", m.name)],
+                        preload,
+                        "Preload",
+                        via,
                         Confidence::Inferred,
                         out,
                     );
                 }
             }
-            // The rest of the chain reads the subject too.
-            if let Some(&(i, r)) = rules
-                .iter()
-                .rev()
-                .find(|(i, r)| *i != at && r.access.is_some())
-            {
-                self.report_subject(call, &subject, r, links[i].0, out);
-            }
+        }
+        let method = links[at].0;
+        if method == "Preload" {
             return;
         }
         self.report_subject(call, &subject, rule, method, out);
@@ -613,5 +616,59 @@ fn expr_type(src: &str, node: Node<'_>) -> Option<String> {
             }
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names() {
+        assert_eq!(
+            type_name("*models.LegacyOrder"),
+            (Some("models"), "LegacyOrder")
+        );
+        assert_eq!(type_name("[]*LegacyOrder"), (None, "LegacyOrder"));
+        assert_eq!(type_name("&[]pkg.X"), (Some("pkg"), "X"));
+    }
+
+    #[test]
+    fn table_names_strategies_and_defaults() {
+        let src = "package m\nimport \"gorm.io/gorm\"\n\
+                   type A struct { gorm.Model; Bs []B }\ntype B struct { ID uint }\n\
+                   func (*A) TableName() string { return `a_legacy` }\n\
+                   var cfg = gorm.Config{NamingStrategy: schema.NamingStrategy{TablePrefix: \"p_\", SingularTable: true}}\n";
+        let d = declarations("internal/m/m.go", src);
+        assert_eq!(
+            d.table_names,
+            vec![(
+                "internal/m".to_string(),
+                "A".to_string(),
+                "a_legacy".to_string()
+            )]
+        );
+        let naming = d.gorm_naming.clone().unwrap();
+        assert_eq!(naming.table_prefix, "p_");
+        assert!(naming.singular_table);
+        let mut models = d.models;
+        resolve(&mut models, &d.table_names, &naming);
+        let a = models.iter().find(|m| m.name == "A").unwrap();
+        assert_eq!(a.table.as_deref(), Some("a_legacy"));
+        assert_eq!(a.associations, vec![("Bs".to_string(), "B".to_string())]);
+        assert_eq!(a.bases, vec!["Model"]);
+        let b = models.iter().find(|m| m.name == "B").unwrap();
+        assert_eq!(b.table.as_deref(), Some("p_b"));
+    }
+
+    #[test]
+    fn broken_input_does_not_panic() {
+        for src in [
+            "package x\ntype A struct {",
+            "func (A) TableName() string { return }",
+            "",
+        ] {
+            let _ = declarations("x.go", src);
+        }
     }
 }

@@ -190,15 +190,31 @@ impl ModelIndex {
         python::resolve(&mut index.models, sqlalchemy_schema);
         go::resolve(&mut index.models, &table_names, &index.gorm_naming);
         for m in &config.models {
-            let mut decl = ModelDecl::new(
-                m.language,
-                m.framework.as_deref().unwrap_or(""),
-                m.name.trim(),
-                "",
-            );
-            decl.table = Some(m.table.trim().to_string());
-            decl.source = TableSource::Config;
-            index.models.push(decl);
+            let table = m.table.trim().to_string();
+            // A declared model overrides what the resolver found for a class of that name
+            // (a computed `db_table` it could not read), so the declaration still points at
+            // the class; a name no code declares is added on its own.
+            let mut matched = false;
+            for decl in index
+                .models
+                .iter_mut()
+                .filter(|d| d.language == m.language && d.name == m.name.trim())
+            {
+                decl.table = Some(table.clone());
+                decl.source = TableSource::Config;
+                matched = true;
+            }
+            if !matched {
+                let mut decl = ModelDecl::new(
+                    m.language,
+                    m.framework.as_deref().unwrap_or(""),
+                    m.name.trim(),
+                    "",
+                );
+                decl.table = Some(table);
+                decl.source = TableSource::Config;
+                index.models.push(decl);
+            }
         }
         for m in &mut index.models {
             m.legacy = m.table.as_deref().and_then(|t| {

@@ -1331,6 +1331,12 @@ impl<'a, 's> Usages<'a, 's> {
         bindings: &[(usize, Option<usize>, String, VarType)],
         pos: usize,
     ) -> Option<&'a ModelDecl> {
+        if matches!(
+            node.kind(),
+            "list_comprehension" | "set_comprehension" | "generator_expression"
+        ) {
+            return self.instance_model(node.child_by_field_name("body")?, bindings, pos);
+        }
         if matches!(node.kind(), "list" | "tuple" | "set") {
             return named_children(node)
                 .into_iter()
@@ -1388,6 +1394,89 @@ impl<'a, 's> Usages<'a, 's> {
                     push(table.clone(), Access::Write, c.operation, chain);
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_and_app_labels() {
+        assert_eq!(module_of("billing/models.py"), "billing.models");
+        assert_eq!(module_of("billing/models/__init__.py"), "billing.models");
+        assert_eq!(
+            app_label_of("src/billing/models.py").as_deref(),
+            Some("billing")
+        );
+        assert_eq!(
+            app_label_of("billing/models/order.py").as_deref(),
+            Some("billing")
+        );
+        assert_eq!(app_label_of("models.py"), None);
+    }
+
+    #[test]
+    fn declarations_of_one_file() {
+        let catalog = OrmCatalog::for_language(Language::Python, &[]);
+        let src = "from django.db import models\n\
+                   class QS(models.QuerySet):\n    def gone(self):\n        return self.filter(x=1).delete()\n\
+                   class P(models.Model):\n    pass\n\
+                   class C(models.Model):\n    p = models.ForeignKey('app.P', on_delete=models.SET_NULL)\n    objects = QS.as_manager()\n    class Meta:\n        db_table = 't'\n        managed = False\n";
+        let d = declarations("app/models.py", src, &catalog);
+        let c = d.models.iter().find(|m| m.name == "C").unwrap();
+        assert_eq!(c.explicit_table.as_deref(), Some("t"));
+        assert_eq!(c.managed, Some(false));
+        assert_eq!(c.managers, vec![("objects".to_string(), "QS".to_string())]);
+        assert_eq!(d.cascades[0].parent, "P");
+        assert_eq!(d.cascades[0].operation, Operation::Update);
+        assert_eq!(d.manager_methods[0].method, "gone");
+        assert_eq!(d.manager_methods[0].operation, Operation::Delete);
+        let mut models = d.models;
+        resolve(&mut models, false);
+        let p = models.iter().find(|m| m.name == "P").unwrap();
+        assert_eq!(p.table.as_deref(), Some("app_p"));
+        assert!(p.defines_schema);
+        let c = models.iter().find(|m| m.name == "C").unwrap();
+        assert!(!c.defines_schema, "managed = False");
+        // QS is a manager class, not a model.
+        assert!(models.iter().all(|m| m.name != "QS"));
+    }
+
+    #[test]
+    fn sqlalchemy_inheritance_and_table_refs() {
+        let catalog = OrmCatalog::for_language(Language::Python, &[]);
+        let src = "t = Table('orders_legacy', metadata, Column('id'))\n\
+                   class Base(DeclarativeBase):\n    pass\n\
+                   class O(Base):\n    __table__ = t\n\
+                   class Special(O):\n    pass\n\
+                   class Mixin(Base):\n    __abstract__ = True\n";
+        let mut models = declarations("shop/models.py", src, &catalog).models;
+        resolve(&mut models, true);
+        let table = |n: &str| {
+            models
+                .iter()
+                .find(|m| m.name == n)
+                .and_then(|m| m.table.clone())
+        };
+        assert_eq!(table("t").as_deref(), Some("orders_legacy"));
+        assert_eq!(table("O").as_deref(), Some("orders_legacy"));
+        assert_eq!(table("Special").as_deref(), Some("orders_legacy"));
+        assert_eq!(table("Mixin"), None);
+        assert!(models.iter().all(|m| m.name != "Base"), "a plain class");
+    }
+
+    #[test]
+    fn broken_input_does_not_panic() {
+        let catalog = OrmCatalog::for_language(Language::Python, &[]);
+        for src in [
+            "class (models.Model:\n  class Meta: db_table =",
+            "\u{0}\u{1}",
+            "x = Table(",
+            "",
+        ] {
+            let _ = declarations("a/models.py", src, &catalog);
         }
     }
 }
