@@ -243,6 +243,9 @@ struct Usages<'a, 's> {
     index: LineIndex,
     scopes: Scopes,
     bindings: Vec<Binding>,
+    /// Result types of the file's functions (`func GetUser(…) UserModel`), so that
+    /// `u := GetUser(…)` has a type.
+    returns: std::collections::HashMap<String, String>,
     /// The file mentions GORM; otherwise only chains on a `db`/`tx`-like name count, since
     /// `Create(&X{})` may be some other API.
     gorm_file: bool,
@@ -291,6 +294,7 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         index: LineIndex::new(src),
         scopes: Scopes::new(scopes),
         bindings: Vec::new(),
+        returns: std::collections::HashMap::new(),
         gorm_file: src.contains("gorm"),
     };
     u.collect_bindings(&nodes);
@@ -323,6 +327,27 @@ impl<'a, 's> Usages<'a, 's> {
     fn collect_bindings(&mut self, nodes: &[Node<'_>]) {
         let src = self.src;
         for &n in nodes {
+            if let ("function_declaration", Some(name), Some(result)) = (
+                n.kind(),
+                n.child_by_field_name("name"),
+                n.child_by_field_name("result"),
+            ) {
+                // One result, or the first of `(T, error)`.
+                let ty = if result.kind() == "parameter_list" {
+                    named_children(result)
+                        .first()
+                        .and_then(|p| p.child_by_field_name("type"))
+                        .map(|t| text(src, t))
+                } else {
+                    Some(text(src, result))
+                };
+                if let Some(ty) = ty {
+                    self.returns
+                        .insert(text(src, name).to_string(), ty.to_string());
+                }
+            }
+        }
+        for &n in nodes {
             match n.kind() {
                 "var_spec" | "parameter_declaration" => {
                     let Some(ty) = n.child_by_field_name("type") else {
@@ -350,7 +375,7 @@ impl<'a, 's> Usages<'a, 's> {
                         continue;
                     };
                     for (l, r) in named_children(left).into_iter().zip(named_children(right)) {
-                        if let Some(ty) = expr_type(src, r) {
+                        if let Some(ty) = expr_type(src, r).or_else(|| self.call_result(r)) {
                             self.bindings.push((
                                 self.function_at(n.start_byte()),
                                 n.start_byte(),
@@ -363,6 +388,18 @@ impl<'a, 's> Usages<'a, 's> {
                 _ => {}
             }
         }
+    }
+
+    /// The result type of a call to a function of this file (`GetUser(…)`, `pkg.GetUser(…)`
+    /// is not followed: another file).
+    fn call_result(&self, node: Node<'_>) -> Option<String> {
+        if node.kind() != "call_expression" {
+            return None;
+        }
+        let f = node.child_by_field_name("function")?;
+        (f.kind() == "identifier")
+            .then(|| self.returns.get(text(self.src, f)).cloned())
+            .flatten()
     }
 
     /// The model an argument is or points to.
@@ -516,6 +553,33 @@ impl<'a, 's> Usages<'a, 's> {
         let method = links[at].0;
         if method == "Preload" {
             return;
+        }
+        // `db.Model(&u).Association("Orders").Count()`: the methods after `Association`
+        // act on the associated model's table.
+        let association = links
+            .iter()
+            .enumerate()
+            .find(|(_, (m, _))| *m == "Association")
+            .and_then(|(j, _)| Some((j, arg(j, 0).and_then(|a| string_value(src, a))?)));
+        if let (Some((j, field)), Subject::Model(m)) = (association, &subject) {
+            if at > j {
+                let target = m.associations.iter().find(|(f, _)| *f == field);
+                if let Some(t) =
+                    target.and_then(|(_, t)| self.models().legacy(Language::Go, t, None))
+                {
+                    let via = vec![format!("{}.{field}", m.name)];
+                    self.push(
+                        call,
+                        t.legacy.clone(),
+                        rule,
+                        method,
+                        via,
+                        Confidence::Inferred,
+                        out,
+                    );
+                }
+                return;
+            }
         }
         self.report_subject(call, &subject, rule, method, out);
     }

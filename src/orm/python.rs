@@ -702,6 +702,19 @@ impl<'t> Chain<'t> {
     }
 }
 
+/// The binding scope of a class body's attributes, apart from function scopes.
+fn class_key(class: usize) -> Option<usize> {
+    Some(usize::MAX - class)
+}
+
+/// `self.queryset`: one attribute of `self`.
+fn is_self_attribute(src: &str, node: Node<'_>) -> bool {
+    node.kind() == "attribute"
+        && node
+            .child_by_field_name("object")
+            .is_some_and(|o| text(src, o) == "self")
+}
+
 /// What a name holds in a function, as far as the function shows.
 #[derive(Debug, Clone)]
 enum VarType {
@@ -786,12 +799,13 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
                         }
                         (_, VarType::QuerySet { .. }) => continue,
                     };
-                    bindings.push((
-                        n.end_byte(),
-                        u.function_at(n.start_byte()),
-                        text(src, t).to_string(),
-                        ty,
-                    ));
+                    // A class attribute (`queryset = LO.objects.all()` in a DRF view) is
+                    // reached as `self.queryset` in the class's methods.
+                    let (scope, name) = match u.class_body_at(n.start_byte()) {
+                        Some(class) => (class_key(class), format!("self.{}", text(src, t))),
+                        None => (u.function_at(n.start_byte()), text(src, t).to_string()),
+                    };
+                    bindings.push((n.end_byte(), scope, name, ty));
                 }
             }
             "for_statement" => {
@@ -945,12 +959,30 @@ impl<'a, 's> Usages<'a, 's> {
         Some(pick)
     }
 
+    /// The class whose body (not a method of it) holds `pos`.
+    fn class_body_at(&self, pos: usize) -> Option<usize> {
+        self.scopes
+            .innermost(pos)
+            .filter(|&i| self.scopes.get(i).is_class)
+    }
+
     fn var_type(
         &self,
         name: &str,
         pos: usize,
         bindings: &[(usize, Option<usize>, String, VarType)],
     ) -> Option<VarType> {
+        if name.starts_with("self.") {
+            let class = self
+                .scopes
+                .chain(pos)
+                .into_iter()
+                .find(|&i| self.scopes.get(i).is_class)?;
+            return bindings
+                .iter()
+                .rfind(|(_, f, n, _)| *f == class_key(class) && n == name)
+                .map(|(_, _, _, t)| t.clone());
+        }
         let function = self.function_at(pos);
         bindings
             .iter()
@@ -969,6 +1001,9 @@ impl<'a, 's> Usages<'a, 's> {
         let src = self.src;
         match node.kind() {
             "identifier" => self.var_type(text(src, node), pos, bindings),
+            "attribute" if is_self_attribute(src, node) => {
+                self.var_type(text(src, node), pos, bindings)
+            }
             "await" => node
                 .named_child(0)
                 .and_then(|n| self.type_of(n, bindings, pos)),
@@ -1108,7 +1143,10 @@ impl<'a, 's> Usages<'a, 's> {
             return;
         }
         // 3. A variable of a known type: `o.save()`, `qs.update(…)`.
-        if let Some(root) = chain.root.filter(|r| r.kind() == "identifier") {
+        if let Some(root) = chain
+            .root
+            .filter(|r| r.kind() == "identifier" || is_self_attribute(src, *r))
+        {
             match self.var_type(text(src, root), pos, bindings) {
                 Some(VarType::Instance { model, module, new }) => {
                     if let (Some(m), Some(first)) =
