@@ -561,25 +561,23 @@ impl<'a, 's> Usages<'a, 's> {
             .enumerate()
             .find(|(_, (m, _))| *m == "Association")
             .and_then(|(j, _)| Some((j, arg(j, 0).and_then(|a| string_value(src, a))?)));
-        if let (Some((j, field)), Subject::Model(m)) = (association, &subject) {
-            if at > j {
-                let target = m.associations.iter().find(|(f, _)| *f == field);
-                if let Some(t) =
-                    target.and_then(|(_, t)| self.models().legacy(Language::Go, t, None))
-                {
-                    let via = vec![format!("{}.{field}", m.name)];
-                    self.push(
-                        call,
-                        t.legacy.clone(),
-                        rule,
-                        method,
-                        via,
-                        Confidence::Inferred,
-                        out,
-                    );
-                }
-                return;
+        if let (Some((j, field)), Subject::Model(m)) = (association, &subject)
+            && at > j
+        {
+            let target = m.associations.iter().find(|(f, _)| *f == field);
+            if let Some(t) = target.and_then(|(_, t)| self.models().legacy(Language::Go, t, None)) {
+                let via = vec![format!("{}.{field}", m.name)];
+                self.push(
+                    call,
+                    t.legacy.clone(),
+                    rule,
+                    method,
+                    via,
+                    Confidence::Inferred,
+                    out,
+                );
             }
+            return;
         }
         self.report_subject(call, &subject, rule, method, out);
     }
