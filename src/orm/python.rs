@@ -1327,14 +1327,14 @@ impl<'a, 's> Usages<'a, 's> {
             return;
         };
         let model = if let Some(i) = rule.model_arg {
+            // `select(LegacyOrder.id, …)`, `select(func.count(LegacyOrder.id))`: the first
+            // model named inside the argument (a small subtree; a statement is short).
             arg(i).and_then(|a| {
-                // `select(LegacyOrder.id, …)`: a column of the model.
-                self.model(a).or_else(|| {
-                    (a.kind() == "attribute")
-                        .then(|| a.child_by_field_name("object"))
-                        .flatten()
-                        .and_then(|o| self.model(o))
-                })
+                all_nodes(a)
+                    .into_iter()
+                    .take(256)
+                    .filter(|n| matches!(n.kind(), "identifier" | "attribute"))
+                    .find_map(|n| self.model(n).filter(|m| m.framework == "sqlalchemy"))
             })
         } else if let Some(i) = rule.instance_arg {
             arg(i).and_then(|a| self.instance_model(a, bindings, pos))
