@@ -22,7 +22,7 @@ use crate::discover::SourceFile;
 use crate::extract::{decode, read_file};
 use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
 use crate::sql::TableName;
-use naming::GormNaming;
+use naming::{Convention, GormNaming};
 use rayon::prelude::*;
 
 /// Where a model's table name comes from.
@@ -149,6 +149,10 @@ pub struct FileDecls {
     pub manager_classes: Vec<(String, Vec<String>)>,
     /// A GORM `schema.NamingStrategy{…}` configured here.
     pub gorm_naming: Option<GormNaming>,
+    /// Naming conventions the file turns on for its language (Kysely `CamelCasePlugin`,
+    /// `knexSnakeCaseMappers`, TypeORM `SnakeNamingStrategy` → `Convention::SnakeCase`):
+    /// identifiers code writes map to tables through them.
+    pub conventions: Vec<(Language, Convention)>,
     /// The file calls SQLAlchemy's `metadata.create_all`.
     pub sqlalchemy_creates_schema: bool,
     /// GORM `func (T) TableName() string { return "t" }`: `(package dir, type, table)`.
@@ -164,6 +168,7 @@ pub struct ModelIndex {
     /// Manager classes and their bases (custom managers subclassing custom managers).
     manager_classes: Vec<(String, Vec<String>)>,
     gorm_naming: GormNaming,
+    conventions: Vec<(Language, Convention)>,
 }
 
 impl ModelIndex {
@@ -178,6 +183,7 @@ impl ModelIndex {
             index.cascades.extend(f.cascades);
             index.manager_methods.extend(f.manager_methods);
             index.manager_classes.extend(f.manager_classes);
+            index.conventions.extend(f.conventions);
             sqlalchemy_schema |= f.sqlalchemy_creates_schema;
             if let Some(n) = f.gorm_naming {
                 // Several strategies in one repository: the first (in path order) wins,
@@ -231,7 +237,38 @@ impl ModelIndex {
         index.cascades.dedup();
         index.manager_methods.sort();
         index.manager_methods.dedup();
+        index.conventions.sort();
+        index.conventions.dedup();
         index
+    }
+
+    /// The naming conventions turned on for `language` (Identity first, always).
+    pub fn conventions(&self, language: Language) -> Vec<Convention> {
+        let mut out = vec![Convention::Identity];
+        out.extend(
+            self.conventions
+                .iter()
+                .filter(|(l, _)| *l == language)
+                .map(|(_, c)| *c),
+        );
+        out.dedup();
+        out
+    }
+
+    /// The configured legacy table an identifier written in code names (`'orders_legacy'`,
+    /// or `'ordersLegacy'` when the project maps camelCase to snake_case), trying the
+    /// conventions of `language` in order. For query builders that name tables as strings.
+    pub fn table_for_identifier(
+        &self,
+        tables: &crate::config::TableMatcher,
+        language: Language,
+        identifier: &str,
+    ) -> Option<String> {
+        self.conventions(language).into_iter().find_map(|c| {
+            tables
+                .resolve(&TableName::parse_config(&c.apply(identifier)))
+                .map(|t| t.display.clone())
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -454,4 +491,65 @@ pub fn collect(files: &[SourceFile], config: &Config) -> ModelIndex {
 /// The first line of a declaration, for evidence.
 pub(crate) fn first_line(text: &str) -> String {
     crate::extract::evidence(text.lines().next().unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{LegacyTable, Phase, TableMatcher};
+
+    fn tables(names: &[&str]) -> TableMatcher {
+        TableMatcher::new(
+            names
+                .iter()
+                .map(|n| LegacyTable {
+                    display: n.to_string(),
+                    name: TableName::parse_config(n),
+                    replacements: Vec::new(),
+                    phase: Phase::default(),
+                    severity: None,
+                    dual_write_helpers: Vec::new(),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn identifiers_map_through_the_languages_conventions() {
+        let t = tables(&["order_items"]);
+        let mut index = ModelIndex::default();
+        assert_eq!(
+            index.table_for_identifier(&t, Language::TypeScript, "orderItems"),
+            None
+        );
+        index
+            .conventions
+            .push((Language::TypeScript, Convention::SnakeCase));
+        assert_eq!(
+            index
+                .table_for_identifier(&t, Language::TypeScript, "orderItems")
+                .as_deref(),
+            Some("order_items")
+        );
+        assert_eq!(
+            index
+                .table_for_identifier(&t, Language::TypeScript, "order_items")
+                .as_deref(),
+            Some("order_items")
+        );
+        assert_eq!(
+            index.table_for_identifier(&t, Language::Python, "orderItems"),
+            None,
+            "conventions are per language"
+        );
+    }
+
+    #[test]
+    fn byte_checks_pick_model_files() {
+        assert!(may_declare(Language::Python, b"class A(models.Model):"));
+        assert!(may_declare(Language::Python, b"__tablename__ = 't'"));
+        assert!(!may_declare(Language::Python, b"def f():\n    return 1\n"));
+        assert!(may_declare(Language::Go, b"import \"gorm.io/gorm\""));
+        assert!(!may_declare(Language::Go, b"package main\nfunc main() {}"));
+    }
 }
