@@ -128,6 +128,16 @@ pub struct Cascade {
     pub via: String,
 }
 
+/// A reverse relation: `parent_instance.accessor` is a manager of `child` (Django's
+/// related managers: `customer.orders.all()`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Related {
+    pub language: Language,
+    pub parent: String,
+    pub accessor: String,
+    pub child: String,
+}
+
 /// What a method of a custom manager or QuerySet class does (`def open_orders(self):
 /// return self.filter(...)`), so `LegacyOrder.objects.open_orders()` can be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -144,6 +154,7 @@ pub struct ManagerMethod {
 pub struct FileDecls {
     pub models: Vec<ModelDecl>,
     pub cascades: Vec<Cascade>,
+    pub related: Vec<Related>,
     pub manager_methods: Vec<ManagerMethod>,
     /// Manager / QuerySet classes declared here: `(class, bases)`.
     pub manager_classes: Vec<(String, Vec<String>)>,
@@ -164,6 +175,7 @@ pub struct FileDecls {
 pub struct ModelIndex {
     models: Vec<ModelDecl>,
     cascades: Vec<Cascade>,
+    related: Vec<Related>,
     manager_methods: Vec<ManagerMethod>,
     /// Manager classes and their bases (custom managers subclassing custom managers).
     manager_classes: Vec<(String, Vec<String>)>,
@@ -181,6 +193,7 @@ impl ModelIndex {
             table_names.extend(f.table_names);
             index.models.extend(f.models);
             index.cascades.extend(f.cascades);
+            index.related.extend(f.related);
             index.manager_methods.extend(f.manager_methods);
             index.manager_classes.extend(f.manager_classes);
             index.conventions.extend(f.conventions);
@@ -233,6 +246,8 @@ impl ModelIndex {
         index.models.sort_by(|a, b| {
             (a.language, &a.name, &a.file, a.line).cmp(&(b.language, &b.name, &b.file, b.line))
         });
+        index.related.sort();
+        index.related.dedup();
         index.cascades.sort();
         index.cascades.dedup();
         index.manager_methods.sort();
@@ -325,6 +340,15 @@ impl ModelIndex {
             .filter(|c| c.language == language && c.parent == parent)
             .filter_map(|c| self.legacy(language, &c.child, None).map(|m| (c, m)))
             .collect()
+    }
+
+    /// The model `parent_instance.accessor` is a related manager of, if any.
+    pub fn related(&self, language: Language, parent: &str, accessor: &str) -> Option<&ModelDecl> {
+        let r = self
+            .related
+            .iter()
+            .find(|r| r.language == language && r.parent == parent && r.accessor == accessor)?;
+        self.find(language, &r.child).into_iter().next()
     }
 
     /// Whether `class` is a manager / QuerySet class declared in the repository.

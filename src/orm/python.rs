@@ -352,6 +352,20 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                     t if t.starts_with("SET(") => Some(Operation::Update),
                     _ => None,
                 });
+                // The reverse accessor: `customer.orders` (related_name) or
+                // `customer.legacyorder_set` is a manager of this model.
+                let accessor = match kw("related_name").and_then(|r| string_value(src, r)) {
+                    Some(r) => r,
+                    None => format!("{}_set", class.to_lowercase()),
+                };
+                if let (Some(parent), false) = (&target, accessor.ends_with('+')) {
+                    out.related.push(super::Related {
+                        language: Language::Python,
+                        parent: parent.clone(),
+                        accessor,
+                        child: class.to_string(),
+                    });
+                }
                 if let (Some(parent), Some(operation), Some(d)) = (target, operation, on_delete) {
                     out.cascades.push(Cascade {
                         language: Language::Python,
@@ -808,6 +822,38 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
                     bindings.push((n.end_byte(), scope, name, ty));
                 }
             }
+            // `def cancel(order: LegacyOrder)`: the annotation types the parameter.
+            "typed_parameter" | "typed_default_parameter" => {
+                let name = n.child_by_field_name("name").or_else(|| {
+                    named_children(n)
+                        .into_iter()
+                        .find(|c| c.kind() == "identifier")
+                });
+                let ty = n
+                    .child_by_field_name("type")
+                    .and_then(|t| named_children(t).into_iter().next());
+                let (Some(name), Some(ty)) = (name, ty) else {
+                    continue;
+                };
+                let model = match ty.kind() {
+                    "string" => string_value(src, ty)
+                        .and_then(|t| u.lookup(last_segment(&t), None).map(|m| m.name.clone())),
+                    _ => u.model(ty).map(|m| m.name.clone()),
+                };
+                if let Some(model) = model {
+                    let ty = VarType::Instance {
+                        model,
+                        module: None,
+                        new: false,
+                    };
+                    bindings.push((
+                        name.end_byte(),
+                        u.function_at(n.start_byte()),
+                        text(src, name).to_string(),
+                        ty,
+                    ));
+                }
+            }
             "for_statement" => {
                 let (Some(left), Some(right)) = (
                     n.child_by_field_name("left"),
@@ -1030,7 +1076,7 @@ impl<'a, 's> Usages<'a, 's> {
                 }
                 let chain = Chain::of(src, node);
                 let methods = chain.methods(src);
-                if let Some((model, skip)) = self.manager_root(&chain) {
+                if let Some((model, skip)) = self.manager_root(&chain, bindings, pos) {
                     let last = methods.last().copied().unwrap_or("");
                     let one = matches!(
                         last,
@@ -1087,13 +1133,31 @@ impl<'a, 's> Usages<'a, 's> {
 
     /// `Model.objects` (or another manager attribute) at the root of a chain: the model,
     /// and how many links to skip.
-    fn manager_root(&self, chain: &Chain<'_>) -> Option<(&'a ModelDecl, usize)> {
+    fn manager_root(
+        &self,
+        chain: &Chain<'_>,
+        bindings: &[(usize, Option<usize>, String, VarType)],
+        pos: usize,
+    ) -> Option<(&'a ModelDecl, usize)> {
         let root = chain.root?;
         if root.kind() != "attribute" {
             return None;
         }
         let object = root.child_by_field_name("object")?;
         let attr = text(self.src, root.child_by_field_name("attribute")?);
+        // A related manager: `customer.orders` where `customer` is a model instance.
+        if object.kind() == "identifier" || is_self_attribute(self.src, object) {
+            if let Some(VarType::Instance { model, module, .. }) =
+                self.var_type(text(self.src, object), pos, bindings)
+            {
+                if let Some(child) = self
+                    .lookup(&model, module.as_deref())
+                    .and_then(|parent| self.models().related(Language::Python, &parent.name, attr))
+                {
+                    return Some((child, 0));
+                }
+            }
+        }
         let m = self.model(object)?;
         if m.framework != "django" {
             return None;
@@ -1117,7 +1181,7 @@ impl<'a, 's> Usages<'a, 's> {
         let methods = chain.methods(src);
         let pos = call.start_byte();
         // 1. Django: `Model.objects.…`.
-        if let Some((model, _)) = self.manager_root(&chain) {
+        if let Some((model, _)) = self.manager_root(&chain, bindings, pos) {
             let attr = chain
                 .root
                 .and_then(|r| r.child_by_field_name("attribute"))
