@@ -1146,17 +1146,14 @@ impl<'a, 's> Usages<'a, 's> {
         let object = root.child_by_field_name("object")?;
         let attr = text(self.src, root.child_by_field_name("attribute")?);
         // A related manager: `customer.orders` where `customer` is a model instance.
-        if object.kind() == "identifier" || is_self_attribute(self.src, object) {
-            if let Some(VarType::Instance { model, module, .. }) =
+        if (object.kind() == "identifier" || is_self_attribute(self.src, object))
+            && let Some(VarType::Instance { model, module, .. }) =
                 self.var_type(text(self.src, object), pos, bindings)
-            {
-                if let Some(child) = self
-                    .lookup(&model, module.as_deref())
-                    .and_then(|parent| self.models().related(Language::Python, &parent.name, attr))
-                {
-                    return Some((child, 0));
-                }
-            }
+            && let Some(child) = self
+                .lookup(&model, module.as_deref())
+                .and_then(|parent| self.models().related(Language::Python, &parent.name, attr))
+        {
+            return Some((child, 0));
         }
         let m = self.model(object)?;
         if m.framework != "django" {
