@@ -453,31 +453,40 @@ impl ModelIndex {
     }
 }
 
-/// Whether a file can declare a model at all: a byte check before any parsing.
-pub fn may_declare(language: Language, text: &[u8]) -> bool {
-    const PYTHON: &[&[u8]] = &[
-        b"models.Model",
-        b"Model)",
-        b"Model,",
-        b"__tablename__",
-        b"__table__",
-        b"Table(",
-        b"Manager",
-        b"QuerySet",
-        b"create_all",
-        b"ForeignKey",
-        b"relationship(",
-    ];
-    const GO: &[&[u8]] = &[b"gorm", b"TableName()"];
-    let needles: &[&[u8]] = match language {
-        Language::Python => PYTHON,
-        Language::Go => GO,
+/// Whether a file can declare a model at all: a path and byte check before any parsing.
+/// Pass 1 reads every code file, so this must reject most of them: Django requires models
+/// to be importable from the app's `models` module, so apart from a direct
+/// `models.Model` subclass only `models.py`, `models/…`, `managers.py` and `querysets.py`
+/// are looked at; SQLAlchemy and GORM have markers of their own.
+pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
+    let has = |n: &[u8]| memchr::memmem::find(text, n).is_some();
+    match language {
+        Language::Python => {
+            const STRONG: &[&[u8]] = &[
+                b"models.Model",
+                b"__tablename__",
+                b"__table__",
+                b"create_all(",
+                b"db.Model",
+                b"DeclarativeBase",
+                b"declarative_base",
+            ];
+            if STRONG.iter().any(|n| has(n)) {
+                return true;
+            }
+            if has(b"Table(") && (has(b"MetaData") || has(b"metadata")) {
+                return true;
+            }
+            let file = rel.rsplit('/').next().unwrap_or(rel);
+            let model_module = matches!(file, "models.py" | "managers.py" | "querysets.py")
+                || rel.starts_with("models/")
+                || rel.contains("/models/");
+            model_module && (has(b"Model") || has(b"Manager") || has(b"QuerySet"))
+        }
+        Language::Go => has(b"gorm") || has(b"TableName()"),
         // TypeScript/JavaScript frameworks plug in here.
-        Language::TypeScript | Language::JavaScript | Language::Sql => return false,
-    };
-    needles
-        .iter()
-        .any(|n| memchr::memmem::find(text, n).is_some())
+        Language::TypeScript | Language::JavaScript | Language::Sql => false,
+    }
 }
 
 /// The declarations of one decoded file. `catalog` says what custom manager methods do.
@@ -499,7 +508,7 @@ pub fn collect(files: &[SourceFile], config: &Config) -> ModelIndex {
         .filter(|f| matches!(f.language, Language::Python | Language::Go))
         .map_init(Vec::new, |buf, file| {
             if read_file(file, config.scan.max_file_size, buf).is_err()
-                || !may_declare(file.language, buf)
+                || !may_declare(file.language, &file.rel, buf)
             {
                 return FileDecls::default();
             }
@@ -570,10 +579,25 @@ mod tests {
 
     #[test]
     fn byte_checks_pick_model_files() {
-        assert!(may_declare(Language::Python, b"class A(models.Model):"));
-        assert!(may_declare(Language::Python, b"__tablename__ = 't'"));
-        assert!(!may_declare(Language::Python, b"def f():\n    return 1\n"));
-        assert!(may_declare(Language::Go, b"import \"gorm.io/gorm\""));
-        assert!(!may_declare(Language::Go, b"package main\nfunc main() {}"));
+        let py = |rel: &str, text: &[u8]| may_declare(Language::Python, rel, text);
+        assert!(py("a/views.py", b"class A(models.Model):"));
+        assert!(py("a/db.py", b"__tablename__ = 't'"));
+        assert!(py("a/db.py", b"t = Table('t', metadata)"));
+        assert!(!py("a/views.py", b"Table('x')  # a UI table"));
+        assert!(!py("a/views.py", b"def f():\n    return 1\n"));
+        // A subclass of a project base class: only in a models module.
+        assert!(py("shop/models.py", b"class Order(BaseModel):"));
+        assert!(py("shop/models/order.py", b"class Order(BaseModel):"));
+        assert!(!py("shop/schema.py", b"class OrderType(ModelObjectType):"));
+        assert!(may_declare(
+            Language::Go,
+            "m.go",
+            b"import \"gorm.io/gorm\""
+        ));
+        assert!(!may_declare(
+            Language::Go,
+            "m.go",
+            b"package main\nfunc main() {}"
+        ));
     }
 }
