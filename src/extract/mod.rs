@@ -30,6 +30,8 @@ pub struct ScanContext {
     catalogs: [Catalog; 3],
     orm_catalogs: [OrmCatalog; 3],
     prefilter: Prefilter,
+    /// Model names (case-sensitive: `Order` must not match every `order` in a codebase).
+    model_names: Option<AhoCorasick>,
 }
 
 impl ScanContext {
@@ -51,7 +53,10 @@ impl ScanContext {
     ) -> ScanContext {
         let mut names = config.tables.bare_names();
         names.extend(extra_names);
-        names.extend(models.prefilter_names());
+        let model_names = models.prefilter_names();
+        let model_names = (!model_names.is_empty())
+            .then(|| AhoCorasick::new(&model_names).ok())
+            .flatten();
         ScanContext {
             tables: config.tables.clone(),
             dialect: config.dialect,
@@ -68,6 +73,7 @@ impl ScanContext {
                 OrmCatalog::for_language(Language::TypeScript, &config.orm),
             ],
             prefilter: Prefilter::new(names),
+            model_names,
         }
     }
 
@@ -89,9 +95,20 @@ impl ScanContext {
         }
     }
 
-    /// Whether `text` may reference a configured table at all.
+    /// Whether `text` may reference a configured table at all (by name, or through a model).
     pub fn may_match(&self, text: &[u8]) -> bool {
+        self.may_name_table(text) || self.may_name_model(text)
+    }
+
+    /// Whether `text` may name a configured table (or an extra name).
+    pub fn may_name_table(&self, text: &[u8]) -> bool {
         self.prefilter.is_match(text)
+    }
+
+    /// Whether `text` names a model of a legacy table (or its manager, or a parent whose
+    /// deletion cascades into it).
+    pub fn may_name_model(&self, text: &[u8]) -> bool {
+        self.model_names.as_ref().is_some_and(|a| a.is_match(text))
     }
 
     /// The prefilter names that occur in `text` (lower-case, sorted, deduplicated).
@@ -333,8 +350,11 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
             return out;
         }
     };
-    // Most files never mention a legacy table: they are read once and never parsed.
-    if !ctx.may_match(decoded.text.as_bytes()) {
+    // Most files never mention a legacy table: they are read once and never parsed. A
+    // file that only names a model is left to the ORM pass.
+    let names_table = ctx.may_name_table(decoded.text.as_bytes());
+    let names_model = ctx.may_name_model(decoded.text.as_bytes());
+    if !names_table && !names_model {
         return out;
     }
     if let Some((reason, detail)) = decoded.problem {
@@ -353,12 +373,14 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         ctx,
         mentioned: std::cell::OnceCell::new(),
     };
-    match language {
-        Language::Sql => sqlfile::extract(&file, &mut out),
-        Language::Python => python::extract(&file, &mut out),
-        Language::Go => go::extract(&file, &mut out),
-        // Code extractors plug in here.
-        Language::TypeScript | Language::JavaScript => {}
+    if names_table {
+        match language {
+            Language::Sql => sqlfile::extract(&file, &mut out),
+            Language::Python => python::extract(&file, &mut out),
+            Language::Go => go::extract(&file, &mut out),
+            // Code extractors plug in here.
+            Language::TypeScript | Language::JavaScript => {}
+        }
     }
     // ORM usages need pass 1's models; without any, there is nothing to resolve.
     if !ctx.models.is_empty() {

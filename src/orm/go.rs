@@ -256,6 +256,16 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
     let Some(tree) = lang::parse(Grammar::Go, file.text) else {
         return;
     };
+    // The raw-SQL extractor reports syntax errors when it ran on this file; a file that
+    // only names a model is reported here.
+    if !out
+        .problems
+        .iter()
+        .any(|p| p.reason == crate::model::SkipReason::SyntaxError)
+        && let Some(problem) = crate::extract::code::syntax_problem(file, &tree)
+    {
+        out.problems.push(problem);
+    }
     let src = file.text;
     let nodes = all_nodes(tree.root_node());
     let mut scopes = Vec::new();
