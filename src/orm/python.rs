@@ -1086,8 +1086,24 @@ impl<'a, 's> Usages<'a, 's> {
                 }
                 let chain = Chain::of(src, node);
                 let methods = chain.methods(src);
-                if let Some((model, skip)) = self.manager_root(&chain, bindings, pos) {
+                if let Some(model) = self.manager_root(&chain, bindings, pos) {
                     let last = methods.last().copied().unwrap_or("");
+                    // These return plain values (a dict, a number, a bool, rows of a
+                    // write): what is done with them later is not a query.
+                    if matches!(
+                        last,
+                        "in_bulk"
+                            | "count"
+                            | "exists"
+                            | "aggregate"
+                            | "update"
+                            | "delete"
+                            | "bulk_create"
+                            | "bulk_update"
+                            | "contains"
+                    ) {
+                        return None;
+                    }
                     let one = matches!(
                         last,
                         "get"
@@ -1099,7 +1115,6 @@ impl<'a, 's> Usages<'a, 's> {
                             | "get_or_create"
                             | "update_or_create"
                     );
-                    let _ = skip;
                     return Some(if one {
                         VarType::Instance {
                             model: model.name.clone(),
@@ -1141,14 +1156,14 @@ impl<'a, 's> Usages<'a, 's> {
         }
     }
 
-    /// `Model.objects` (or another manager attribute) at the root of a chain: the model,
-    /// and how many links to skip.
+    /// `Model.objects` (or another manager attribute, or a related manager of an instance)
+    /// at the root of a chain: the model.
     fn manager_root(
         &self,
         chain: &Chain<'_>,
         bindings: &[(usize, Option<usize>, String, VarType)],
         pos: usize,
-    ) -> Option<(&'a ModelDecl, usize)> {
+    ) -> Option<&'a ModelDecl> {
         let root = chain.root?;
         if root.kind() != "attribute" {
             return None;
@@ -1163,7 +1178,7 @@ impl<'a, 's> Usages<'a, 's> {
                 .lookup(&model, module.as_deref())
                 .and_then(|parent| self.models().related(Language::Python, &parent.name, attr))
         {
-            return Some((child, 0));
+            return Some(child);
         }
         let m = self.model(object)?;
         if m.framework != "django" {
@@ -1171,7 +1186,7 @@ impl<'a, 's> Usages<'a, 's> {
         }
         let known = matches!(attr, "objects" | "_default_manager" | "_base_manager")
             || m.managers.iter().any(|(a, _)| a == attr);
-        known.then_some((m, 0))
+        known.then_some(m)
     }
 
     fn call(
@@ -1188,7 +1203,7 @@ impl<'a, 's> Usages<'a, 's> {
         let methods = chain.methods(src);
         let pos = call.start_byte();
         // 1. Django: `Model.objects.…`.
-        if let Some((model, _)) = self.manager_root(&chain, bindings, pos) {
+        if let Some(model) = self.manager_root(&chain, bindings, pos) {
             let attr = chain
                 .root
                 .and_then(|r| r.child_by_field_name("attribute"))
