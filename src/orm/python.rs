@@ -1039,10 +1039,19 @@ impl<'a, 's> Usages<'a, 's> {
                 .rfind(|(_, f, n, _)| *f == class_key(class) && n == name)
                 .map(|(_, _, _, t)| t.clone());
         }
-        let function = self.function_at(pos);
-        bindings
-            .iter()
-            .rfind(|(at, f, n, _)| *at <= pos && *f == function && n == name)
+        // The innermost function first, then the functions around it (a closure sees
+        // its enclosing function's names); module bindings only at module level.
+        self.scopes
+            .chain(pos)
+            .into_iter()
+            .filter(|&i| !self.scopes.get(i).is_class)
+            .map(Some)
+            .chain(std::iter::once(None).filter(|_| self.function_at(pos).is_none()))
+            .find_map(|function| {
+                bindings
+                    .iter()
+                    .rfind(|(at, f, n, _)| *at <= pos && *f == function && n == name)
+            })
             .map(|(_, _, _, t)| t.clone())
     }
 
