@@ -363,18 +363,7 @@ impl ModelIndex {
         class: &str,
         method: &str,
     ) -> Vec<&ManagerMethod> {
-        let mut classes = vec![class.to_string()];
-        let mut i = 0;
-        while i < classes.len() && i < 16 {
-            if let Some((_, bases)) = self.manager_classes.iter().find(|(n, _)| *n == classes[i]) {
-                for b in bases {
-                    if !classes.contains(b) {
-                        classes.push(b.clone());
-                    }
-                }
-            }
-            i += 1;
-        }
+        let classes = self.manager_lineage(class);
         for c in &classes {
             let found: Vec<&ManagerMethod> = self
                 .manager_methods
@@ -388,13 +377,35 @@ impl ModelIndex {
         Vec::new()
     }
 
-    /// The legacy models whose manager is `class` (findings inside a manager's methods).
+    /// The legacy models whose manager is `class` or a subclass / `from_queryset` of it
+    /// (findings inside a manager's or QuerySet's methods).
     pub fn models_managed_by(&self, language: Language, class: &str) -> Vec<&ModelDecl> {
         self.models
             .iter()
             .filter(|m| m.language == language && m.legacy.is_some())
-            .filter(|m| m.managers.iter().any(|(_, c)| c == class))
+            .filter(|m| {
+                m.managers
+                    .iter()
+                    .any(|(_, c)| self.manager_lineage(c).iter().any(|x| x == class))
+            })
             .collect()
+    }
+
+    /// A manager class and its bases, transitively (bounded).
+    fn manager_lineage(&self, class: &str) -> Vec<String> {
+        let mut classes = vec![class.to_string()];
+        let mut i = 0;
+        while i < classes.len() && i < 16 {
+            if let Some((_, bases)) = self.manager_classes.iter().find(|(n, _)| *n == classes[i]) {
+                for b in bases {
+                    if !classes.contains(b) {
+                        classes.push(b.clone());
+                    }
+                }
+            }
+            i += 1;
+        }
+        classes
     }
 
     /// Words that make a file worth parsing in pass 2: legacy model names, their manager

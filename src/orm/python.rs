@@ -147,11 +147,34 @@ pub fn declarations(rel: &str, src: &str, catalog: &OrmCatalog) -> FileDecls {
                 if let Some(decl) = table_object(rel, src, &module, &index, node) {
                     out.models.push(decl);
                 }
+                if let Some(alias) = queryset_manager(src, node) {
+                    out.manager_classes.push(alias);
+                }
             }
             _ => {}
         }
     }
     out
+}
+
+/// `OrderManager = models.Manager.from_queryset(OrderQuerySet)`: a manager class whose
+/// methods are the QuerySet's, as `(name, [QuerySet])`.
+fn queryset_manager(src: &str, node: Node<'_>) -> Option<(String, Vec<String>)> {
+    let left = node.child_by_field_name("left")?;
+    let right = node.child_by_field_name("right")?;
+    if left.kind() != "identifier" || right.kind() != "call" {
+        return None;
+    }
+    let function = right.child_by_field_name("function")?;
+    if last_segment(text(src, function)) != "from_queryset" {
+        return None;
+    }
+    let args = named_children(right.child_by_field_name("arguments")?);
+    let qs = args.first()?;
+    Some((
+        text(src, left).to_string(),
+        vec![last_segment(text(src, *qs)).to_string()],
+    ))
 }
 
 /// `orders = Table("orders_legacy", metadata, …)`: a SQLAlchemy Core table object.
@@ -216,6 +239,14 @@ fn class_declaration(
     decl.evidence = first_line(text(src, node));
     if let Some(supers) = node.child_by_field_name("superclasses") {
         for base in named_children(supers) {
+            // `models.QuerySet["Order"]`: the generic's value is the base.
+            let base = match base.kind() {
+                "subscript" => match base.child_by_field_name("value") {
+                    Some(v) => v,
+                    None => continue,
+                },
+                _ => base,
+            };
             if matches!(base.kind(), "identifier" | "attribute") {
                 let full = text(src, base).to_string();
                 decl.bases.push(last_segment(&full).to_string());
