@@ -9,11 +9,12 @@
 //!
 //! Pass 2 (`usages`): call chains resolved through imports and aliases
 //! (`from app.models import LegacyOrder as LO`, `import app.models as m`) and through
-//! variables whose type the function shows (`o = LegacyOrder(…)`, `o = LO.objects.get(…)`,
-//! `for o in LO.objects.filter(…)`, `qs = LO.objects.filter(…)`); what each method does
-//! comes from the `[[orm]]` rows of `catalog/python.toml`. Not resolved: parameters and
-//! attributes whose type only an annotation or another function shows, `getattr`, models
-//! passed around as values, related managers (`customer.orders.all()`).
+//! names whose type the function (or an enclosing one) shows (`o = LegacyOrder(…)`,
+//! `o = LO.objects.get(…)`, `for o in LO.objects.filter(…)`, `qs = LO.objects.filter(…)`,
+//! `def f(o: LO)`), class attributes through `self`, and reverse foreign-key managers
+//! (`customer.orders.filter(…)`); what each method does comes from the `[[orm]]` rows of
+//! `catalog/python.toml`. Not resolved: values returned by other functions, untyped
+//! parameters, `getattr`, models passed around as values, many-to-many managers.
 
 use super::naming;
 use super::{Cascade, FileDecls, ManagerMethod, ModelDecl, ModelIndex, TableSource, first_line};
@@ -501,7 +502,7 @@ fn manager_method(
         if node.kind() != "call" || is_chain_link(node) {
             continue;
         }
-        let chain = Chain::of(src, node);
+        let chain = Chain::of(node);
         if !chain.rooted_in_self(src) {
             continue;
         }
@@ -682,8 +683,7 @@ fn is_chain_link(call: Node<'_>) -> bool {
 }
 
 impl<'t> Chain<'t> {
-    fn of(src: &str, call: Node<'t>) -> Chain<'t> {
-        let _ = src;
+    fn of(call: Node<'t>) -> Chain<'t> {
         let mut links = Vec::new();
         let mut cur = call;
         let mut root = None;
@@ -1124,7 +1124,7 @@ impl<'a, 's> Usages<'a, 's> {
                         new: true,
                     });
                 }
-                let chain = Chain::of(src, node);
+                let chain = Chain::of(node);
                 let methods = chain.methods(src);
                 if let Some(model) = self.manager_root(&chain, bindings, pos) {
                     let last = methods.last().copied().unwrap_or("");
@@ -1236,7 +1236,7 @@ impl<'a, 's> Usages<'a, 's> {
         out: &mut FileScan,
     ) {
         let src = self.src;
-        let chain = Chain::of(src, call);
+        let chain = Chain::of(call);
         if chain.links.is_empty() {
             return;
         }
