@@ -196,3 +196,40 @@ fn orm_findings_need_pass_one() {
     assert!(scan.findings.iter().all(|f| f.kind == Kind::RawSql));
     assert!(!scan.findings.is_empty());
 }
+
+/// Pathological files that name a legacy model go through the ORM pass without a panic
+/// or a stack overflow, and every finding points inside the file.
+#[test]
+fn pathological_input_through_the_orm_pass() {
+    let root = root("django");
+    let config = Config::load(&root, &Overrides::default()).unwrap();
+    let discovered = cutover::discover::discover(&config).unwrap();
+    let models = cutover::orm::collect(&discovered.files, &config);
+    assert!(!models.is_empty());
+    let ctx = cutover::extract::ScanContext::with_models(&config, models, Vec::new());
+    let deep_subscript = format!("o = LO(){}\no.save()\n", "[0]".repeat(5000));
+    let deep_list = format!(
+        "session.add_all({}LegacyOrder(){})\n",
+        "[".repeat(3000),
+        "]".repeat(3000)
+    );
+    let long_chain = format!("LO.objects{}.update(x=1)\n", ".filter()".repeat(3000));
+    let broken = "class LegacyOrder(models.Model:\n    objects = \nLO.objects.create(\n";
+    let go_deep = format!(
+        "package x\nimport \"gorm.io/gorm\"\nfunc f(db *gorm.DB) {{ db.Create({}LegacyOrder{{}}) }}\n",
+        "&".repeat(3000)
+    );
+    for (rel, language, src) in [
+        ("a.py", cutover::model::Language::Python, deep_subscript),
+        ("b.py", cutover::model::Language::Python, deep_list),
+        ("c.py", cutover::model::Language::Python, long_chain),
+        ("d.py", cutover::model::Language::Python, broken.to_string()),
+        ("e.go", cutover::model::Language::Go, go_deep),
+    ] {
+        let scan = cutover::extract::scan_bytes(rel, language, src.as_bytes(), &ctx);
+        let lines = src.lines().count() as u32 + 1;
+        for f in &scan.findings {
+            assert!(f.line >= 1 && f.line <= lines, "{rel}: {f:?}");
+        }
+    }
+}

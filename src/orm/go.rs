@@ -674,8 +674,12 @@ enum Subject<'a> {
 /// The type an expression constructs: `X{}`, `&X{}`, `[]X{}`, `&[]X{}`, `new(X)`,
 /// `make([]X, n)`.
 fn expr_type(src: &str, node: Node<'_>) -> Option<String> {
+    // `&&&…x` nests: unwrap iteratively, never recursively.
+    let mut node = node;
+    while node.kind() == "unary_expression" {
+        node = node.child_by_field_name("operand")?;
+    }
     match node.kind() {
-        "unary_expression" => expr_type(src, node.child_by_field_name("operand")?),
         "composite_literal" => Some(text(src, node.child_by_field_name("type")?).to_string()),
         "call_expression" => {
             let f = text(src, node.child_by_field_name("function")?);

@@ -1094,6 +1094,21 @@ impl<'a, 's> Usages<'a, 's> {
         bindings: &[(usize, Option<usize>, String, VarType)],
         pos: usize,
     ) -> Option<VarType> {
+        self.type_of_at(node, bindings, pos, 0)
+    }
+
+    fn type_of_at(
+        &self,
+        node: Node<'_>,
+        bindings: &[(usize, Option<usize>, String, VarType)],
+        pos: usize,
+        depth: usize,
+    ) -> Option<VarType> {
+        // Nesting (`x[0][0]…`, `await await …`) is bounded: a pathological file must not
+        // overflow the stack.
+        if depth > 32 {
+            return None;
+        }
         let src = self.src;
         match node.kind() {
             "identifier" => self.var_type(text(src, node), pos, bindings),
@@ -1102,11 +1117,11 @@ impl<'a, 's> Usages<'a, 's> {
             }
             "await" => node
                 .named_child(0)
-                .and_then(|n| self.type_of(n, bindings, pos)),
+                .and_then(|n| self.type_of_at(n, bindings, pos, depth + 1)),
             "subscript" => {
                 // `LegacyOrder.objects.get_or_create(…)[0]`
                 let value = node.child_by_field_name("value")?;
-                match self.type_of(value, bindings, pos)? {
+                match self.type_of_at(value, bindings, pos, depth + 1)? {
                     t @ VarType::Instance { .. } => Some(t),
                     VarType::QuerySet { model, module } => Some(VarType::Instance {
                         model,
@@ -1495,16 +1510,34 @@ impl<'a, 's> Usages<'a, 's> {
         bindings: &[(usize, Option<usize>, String, VarType)],
         pos: usize,
     ) -> Option<&'a ModelDecl> {
+        self.instance_model_at(node, bindings, pos, 0)
+    }
+
+    fn instance_model_at(
+        &self,
+        node: Node<'_>,
+        bindings: &[(usize, Option<usize>, String, VarType)],
+        pos: usize,
+        depth: usize,
+    ) -> Option<&'a ModelDecl> {
+        if depth > 32 {
+            return None;
+        }
         if matches!(
             node.kind(),
             "list_comprehension" | "set_comprehension" | "generator_expression"
         ) {
-            return self.instance_model(node.child_by_field_name("body")?, bindings, pos);
+            return self.instance_model_at(
+                node.child_by_field_name("body")?,
+                bindings,
+                pos,
+                depth + 1,
+            );
         }
         if matches!(node.kind(), "list" | "tuple" | "set") {
             return named_children(node)
                 .into_iter()
-                .find_map(|n| self.instance_model(n, bindings, pos));
+                .find_map(|n| self.instance_model_at(n, bindings, pos, depth + 1));
         }
         match self.type_of(node, bindings, pos)? {
             VarType::Instance { model, module, .. } => self.lookup(&model, module.as_deref()),
