@@ -5,12 +5,14 @@
 //! classifier + ORM usages, parallel) → report. Each stage is a module
 //! with plain functions, data in and owned data out; only `main.rs` touches the process.
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod extract;
 pub mod lang;
+pub mod logs;
 pub mod model;
 pub mod orm;
 pub mod plan;
@@ -18,7 +20,10 @@ pub mod report;
 pub mod sql;
 
 use anyhow::Result;
-use cli::{Cli, Command, FindingsFormat, InventoryArgs, PlanArgs, PlanFormat, ScanArgs};
+use cli::{
+    AuditArgs, AuditFormat, Cli, Command, FindingsFormat, InventoryArgs, LogsArgs, PlanArgs,
+    PlanFormat, ScanArgs,
+};
 use config::{Config, Overrides};
 use std::io::Write;
 use std::time::Instant;
@@ -56,7 +61,8 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
     match cli.command {
         Command::Inventory(args) => run_inventory(&args, out),
-        Command::Logs(_) => anyhow::bail!("`cutover logs` is not available in this build yet"),
+        Command::Logs(args) => run_logs(&args, out),
+        Command::Audit(args) => run_audit(&args, out),
         Command::Plan(args) => run_plan(&args, out),
     }
 }
@@ -122,13 +128,175 @@ pub fn scan(config: Config, root_display: String) -> Result<Inventory> {
 fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
     let config = scan_config(&args.scan)?;
     let inventory = scan(config, args.scan.path.display().to_string())?;
-    match args.format {
-        FindingsFormat::Text => report::text::write_inventory(&inventory, out)?,
-        FindingsFormat::Json => report::json::write_inventory(&inventory, out)?,
-        FindingsFormat::Jsonl => report::json::write_findings_jsonl(&inventory.scan.findings, out)?,
+    let runtime = if args.logs.is_empty() {
+        None
+    } else {
+        logs::check_paths(&args.logs)?;
+        let opts = log_options(&inventory.config, None, None);
+        let report =
+            pool(inventory.config.threads)?.install(|| logs::read_logs(&args.logs, &opts))?;
+        Some(logs::reconcile::reconcile(
+            &report,
+            &inventory.scan.findings,
+            &inventory.config,
+        )?)
+    };
+    match (args.format, &runtime) {
+        (FindingsFormat::Text, _) => {
+            report::text::write_inventory(&inventory, out)?;
+            if let Some(r) = &runtime {
+                report::logs::write_reconciliation_text(r, out)?;
+            }
+        }
+        (FindingsFormat::Json, None) => report::json::write_inventory(&inventory, out)?,
+        (FindingsFormat::Json, Some(r)) => {
+            // The inventory document plus a `runtime` object.
+            let mut buf = Vec::new();
+            report::json::write_inventory(&inventory, &mut buf)?;
+            let mut doc: serde_json::Value = serde_json::from_slice(&buf)?;
+            if let Some(obj) = doc.as_object_mut() {
+                obj.insert("runtime".to_string(), serde_json::to_value(r)?);
+            }
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+        }
+        (FindingsFormat::Jsonl, _) => {
+            report::json::write_findings_jsonl(&inventory.scan.findings, out)?
+        }
     }
     let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
     Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// The options `cutover logs` and `inventory --logs` read logs with.
+fn log_options(
+    config: &Config,
+    args_prefix: Option<&str>,
+    format: Option<logs::LogFormat>,
+) -> logs::ReadOptions {
+    logs::ReadOptions {
+        format,
+        log_line_prefix: args_prefix
+            .map(str::to_string)
+            .or_else(|| config.logs.log_line_prefix.clone()),
+        tables: config.tables.clone(),
+        chunk_size: None,
+    }
+}
+
+fn run_logs(args: &LogsArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let config = Config::load(
+        std::path::Path::new("."),
+        &Overrides {
+            config: args.config.clone(),
+            tables: args.tables.clone(),
+            threads: args.threads,
+        },
+    )?;
+    logs::check_paths(&args.files)?;
+    let opts = log_options(
+        &config,
+        args.log_line_prefix.as_deref(),
+        logs::LogFormat::from_arg(args.log_format),
+    );
+    let report = pool(config.threads)?.install(|| logs::read_logs(&args.files, &opts))?;
+    if args.doctor {
+        let diagnosis = logs::doctor::diagnose(&report);
+        match args.format {
+            FindingsFormat::Text => logs::doctor::write_text(&report, &diagnosis, out)?,
+            FindingsFormat::Json | FindingsFormat::Jsonl => {
+                logs::doctor::write_json(&diagnosis, out)?
+            }
+        }
+        return Ok(Outcome::Clean);
+    }
+    match args.format {
+        FindingsFormat::Text => report::logs::write_text(&report, out)?,
+        FindingsFormat::Json => report::logs::write_json(&report, out)?,
+        FindingsFormat::Jsonl => report::logs::write_jsonl(&report, out)?,
+    }
+    Ok(Outcome::Clean)
+}
+
+/// Where the audit's baseline lives: `--baseline` (relative to the working directory), else
+/// `[audit] baseline` (relative to the configuration file), else `cutover-baseline.json`
+/// in the scanned directory.
+fn baseline_path(args: &AuditArgs, config: &Config) -> std::path::PathBuf {
+    if let Some(p) = &args.baseline {
+        return p.clone();
+    }
+    if let Some(b) = &config.audit.baseline {
+        let base = config
+            .config_path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .unwrap_or(&config.root);
+        return base.join(b);
+    }
+    let dir = if config.root.is_file() {
+        config.root.parent().unwrap_or(&config.root)
+    } else {
+        &config.root
+    };
+    dir.join(audit::baseline::DEFAULT_BASELINE_FILE)
+}
+
+fn run_audit(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
+    use std::io::IsTerminal;
+    let config = scan_config(&args.scan)?;
+    let today = match &args.today {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| anyhow::anyhow!("--today `{d}` is not a date: use YYYY-MM-DD"))?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let opts = audit::Options {
+        baseline_path: baseline_path(args, &config),
+        use_baseline: args.changed_since.is_none()
+            || args.baseline.is_some()
+            || args.update_baseline,
+        update_baseline: args.update_baseline,
+        allow_new: args.allow_new,
+        changed_since: args.changed_since.clone(),
+        today,
+    };
+    audit::preflight(&opts)?;
+    let threads = config.threads;
+    let inventory = scan(config, args.scan.path.display().to_string())?;
+    let result = pool(threads)?.install(|| audit::audit(inventory, &opts))?;
+
+    let color = args.output.is_none()
+        && args.format == AuditFormat::Text
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    let mut buffer = Vec::new();
+    let target: &mut dyn Write = if args.output.is_some() {
+        &mut buffer
+    } else {
+        out
+    };
+    match args.format {
+        AuditFormat::Text => report::diagnostic::write_audit(&result, color, target)?,
+        AuditFormat::Json => report::audit_json::write_audit(&result, target)?,
+        AuditFormat::Jsonl => report::audit_json::write_audit_jsonl(&result, target)?,
+        AuditFormat::Sarif => report::sarif::write_audit(&result, target)?,
+        AuditFormat::Github => {
+            report::github::write_audit(&result, step_summary.as_deref(), target)?
+        }
+        AuditFormat::Gitlab => report::gitlab::write_audit(&result, target)?,
+    }
+    if let Some(path) = &args.output {
+        audit::baseline::write_atomic(path, &buffer)?;
+    }
+    Ok(if result.failed() {
+        Outcome::Failed
+    } else if args.scan.strict && result.incomplete() {
         Outcome::Incomplete
     } else {
         Outcome::Clean

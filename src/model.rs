@@ -64,6 +64,8 @@ pub enum Operation {
     Call,
     /// VACUUM, ANALYZE, REINDEX, CLUSTER, OPTIMIZE, REFRESH MATERIALIZED VIEW.
     Maintenance,
+    /// A foreign key of another table that points at this one (`REFERENCES t`).
+    References,
     Unknown,
 }
 
@@ -90,6 +92,7 @@ impl Operation {
             Operation::Declare => "declare",
             Operation::Call => "call",
             Operation::Maintenance => "maintenance",
+            Operation::References => "references",
             Operation::Unknown => "unknown",
         }
     }
@@ -156,9 +159,13 @@ impl Kind {
 #[serde(rename_all = "snake_case")]
 pub enum Language {
     Go,
+    // snake_case would spell these `java_script` / `type_script`; the output contract and
+    // `[[sinks]] language = "typescript"` use the names below (same as `as_str`).
+    #[serde(rename = "javascript")]
     JavaScript,
     Python,
     Sql,
+    #[serde(rename = "typescript")]
     TypeScript,
 }
 
@@ -300,4 +307,25 @@ pub struct Problem {
     pub line: Option<u32>,
     pub reason: SkipReason,
     pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_names_match_as_str() {
+        for lang in [
+            Language::Go,
+            Language::JavaScript,
+            Language::Python,
+            Language::Sql,
+            Language::TypeScript,
+        ] {
+            let json = serde_json::to_string(&lang).unwrap();
+            assert_eq!(json, format!("\"{}\"", lang.as_str()));
+            let back: Language = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, lang);
+        }
+    }
 }
