@@ -464,6 +464,17 @@ impl ModelIndex {
     }
 }
 
+/// Bytes that make any Python file a model file (sorted).
+const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
+    b"DeclarativeBase",
+    b"__table__",
+    b"__tablename__",
+    b"create_all(",
+    b"db.Model",
+    b"declarative_base",
+    b"models.Model",
+];
+
 /// Whether a file can declare a model at all: a path and byte check before any parsing.
 /// Pass 1 reads every code file, so this must reject most of them: Django requires models
 /// to be importable from the app's `models` module, so apart from a direct
@@ -473,16 +484,7 @@ pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
     let has = |n: &[u8]| memchr::memmem::find(text, n).is_some();
     match language {
         Language::Python => {
-            const STRONG: &[&[u8]] = &[
-                b"models.Model",
-                b"__tablename__",
-                b"__table__",
-                b"create_all(",
-                b"db.Model",
-                b"DeclarativeBase",
-                b"declarative_base",
-            ];
-            if STRONG.iter().any(|n| has(n)) {
+            if PYTHON_MODEL_MARKERS.iter().any(|n| has(n)) {
                 return true;
             }
             if has(b"Table(") && (has(b"MetaData") || has(b"metadata")) {
@@ -586,6 +588,14 @@ mod tests {
             None,
             "conventions are per language"
         );
+    }
+
+    #[test]
+    fn data_tables_are_sorted() {
+        assert!(PYTHON_MODEL_MARKERS.is_sorted());
+        assert!(python::TYPING_WORDS.is_sorted());
+        assert!(naming::IRREGULAR.is_sorted());
+        assert!(naming::UNCOUNTABLE.is_sorted());
     }
 
     #[test]

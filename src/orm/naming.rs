@@ -116,27 +116,30 @@ pub fn pascal_case(snake: &str) -> String {
     }
 }
 
+/// Irregular plurals (sorted).
+pub(crate) const IRREGULAR: &[(&str, &str)] = &[
+    ("child", "children"),
+    ("man", "men"),
+    ("person", "people"),
+    ("woman", "women"),
+];
+/// Words without a plural (sorted).
+pub(crate) const UNCOUNTABLE: &[&str] = &[
+    "equipment",
+    "fish",
+    "information",
+    "money",
+    "rice",
+    "series",
+    "sheep",
+    "species",
+];
+
 /// English plural of the last word of a snake_case name, with the rules of the inflection
 /// library GORM uses for the common cases (`order` → `orders`, `category` → `categories`,
 /// `box` → `boxes`, `person` → `people`). Words already plural are left alone only when
 /// irregular; `news` → `news` is not modelled.
 pub fn pluralize(snake: &str) -> String {
-    const IRREGULAR: &[(&str, &str)] = &[
-        ("child", "children"),
-        ("man", "men"),
-        ("person", "people"),
-        ("woman", "women"),
-    ];
-    const UNCOUNTABLE: &[&str] = &[
-        "equipment",
-        "fish",
-        "information",
-        "money",
-        "rice",
-        "series",
-        "sheep",
-        "species",
-    ];
     let (head, last) = match snake.rfind('_') {
         Some(i) => snake.split_at(i + 1),
         None => ("", snake),

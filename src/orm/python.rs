@@ -468,21 +468,24 @@ fn model_ref(src: &str, node: Node<'_>) -> Option<String> {
     }
 }
 
+/// Words of a type annotation that are not the model (sorted).
+pub(crate) const TYPING_WORDS: &[&str] = &[
+    "DynamicMapped",
+    "List",
+    "Mapped",
+    "Optional",
+    "Sequence",
+    "Set",
+    "WriteOnlyMapped",
+    "list",
+    "set",
+];
+
 /// The model in `Mapped[list["LegacyOrder"]]`: the last name that is not a typing word.
 fn annotated_model(src: &str, node: Node<'_>) -> Option<String> {
-    const TYPING: &[&str] = &[
-        "Mapped",
-        "List",
-        "list",
-        "Optional",
-        "Set",
-        "set",
-        "WriteOnlyMapped",
-        "DynamicMapped",
-    ];
     text(src, node)
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .rfind(|w| !w.is_empty() && !TYPING.contains(w))
+        .rfind(|w| !w.is_empty() && !TYPING_WORDS.contains(w))
         .map(str::to_string)
 }
 
