@@ -1,7 +1,8 @@
 //! cutover: find every reader and writer of a legacy table before migrating it.
 //!
 //! The pipeline, top to bottom: command line → `Config` → `discover` (parallel walk) →
-//! `extract` (tree-sitter + SQL classifier, parallel) → report. Each stage is a module
+//! `orm::collect` (pass 1: model → table, parallel) → `extract` (pass 2: tree-sitter + SQL
+//! classifier + ORM usages, parallel) → report. Each stage is a module
 //! with plain functions, data in and owned data out; only `main.rs` touches the process.
 
 pub mod audit;
@@ -15,6 +16,7 @@ pub mod extract;
 pub mod lang;
 pub mod logs;
 pub mod model;
+pub mod orm;
 pub mod plan;
 pub mod report;
 pub mod sql;
@@ -108,8 +110,13 @@ pub fn scan(config: Config, root_display: String) -> Result<Inventory> {
     let pool = pool(config.threads)?;
     let (found, mut scan) = pool.install(|| -> Result<_> {
         let found = discover::discover(&config)?;
-        let ctx = extract::ScanContext::new(&config);
-        let scan = extract::extract_all(&found.files, &ctx);
+        // Pass 1: which models map to which tables; pass 2 resolves ORM calls with it.
+        let models = orm::collect(&found.files, &config);
+        let declarations = models.declaration_findings();
+        let ctx = extract::ScanContext::with_models(&config, models, Vec::new());
+        let mut scan = extract::extract_all(&found.files, &ctx);
+        scan.findings.extend(declarations);
+        model::sort_findings(&mut scan.findings);
         Ok((found, scan))
     })?;
     scan.stats.files_skipped += found.problems.iter().filter(|p| p.reason.is_skip()).count() as u64;

@@ -280,8 +280,18 @@ impl Burndown {
                 }
                 names.into_iter().collect()
             }
-            // Access order is the report order: writers first.
-            By::Access => Access::ALL.iter().map(|a| a.as_str().to_string()).collect(),
+            // Access order is the report order: writers first. The three SQL accesses are
+            // always shown; model declarations only when a sample has some.
+            By::Access => Access::ALL
+                .iter()
+                .filter(|a| {
+                    **a != Access::Declare
+                        || points
+                            .iter()
+                            .any(|p| p.counts.by_table.keys().any(|(_, x)| x == *a))
+                })
+                .map(|a| a.as_str().to_string())
+                .collect(),
             By::Component => {
                 for p in &points {
                     names.extend(p.counts.by_component.keys().cloned());

@@ -120,7 +120,7 @@ struct Node {
 /// Totals of one directory (recursively).
 #[derive(Debug, Default)]
 struct Summary {
-    /// Indexed by `table index * 3 + access index`; may be shorter than the table list.
+    /// Indexed by `table index * ACCESSES + access index`; may be shorter than the table list.
     by_table: Vec<u64>,
     files: u64,
 }
@@ -470,7 +470,7 @@ impl<'a> Scanner<'a> {
             .iter()
             .map(|(table, access, n)| {
                 (
-                    table_index(&mut self.tables, table) * 3 + access_index(*access),
+                    table_index(&mut self.tables, table) * ACCESSES + access_index(*access),
                     *n,
                 )
             })
@@ -492,9 +492,10 @@ impl<'a> Scanner<'a> {
         let mut counts = Counts::default();
         for (i, &n) in summary.by_table.iter().enumerate() {
             if n > 0 {
-                counts
-                    .by_table
-                    .insert((self.tables[i / 3].clone(), Access::ALL[i % 3]), n);
+                counts.by_table.insert(
+                    (self.tables[i / ACCESSES].clone(), Access::ALL[i % ACCESSES]),
+                    n,
+                );
             }
         }
         counts
@@ -696,6 +697,9 @@ fn table_index(tables: &mut Vec<String>, table: &str) -> usize {
         }
     }
 }
+
+/// Number of access kinds: the stride of the flat per-table counters.
+const ACCESSES: usize = Access::ALL.len();
 
 fn access_index(access: Access) -> usize {
     Access::ALL.iter().position(|a| *a == access).unwrap_or(0)
