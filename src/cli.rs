@@ -25,6 +25,8 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Read database query logs and attribute each read and write of a legacy table to a client.
     Logs(LogsArgs),
+    /// Write the sign-off report: every writer and its owner, as one HTML page or Markdown.
+    Report(ReportArgs),
 }
 
 /// Options shared by the commands that scan a repository.
@@ -103,4 +105,27 @@ pub struct LogsArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained page (inline CSS and script; opens offline).
+    Html,
+    /// GitHub-flavoured Markdown, for a wiki or a pull-request comment.
+    Md,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Query logs to reconcile with the code: adds runtime clients and unexplained writers.
+    #[arg(long = "logs", value_name = "FILE", num_args = 1..)]
+    pub logs: Vec<PathBuf>,
+    /// Output format (default: md when --output ends in .md, else html).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

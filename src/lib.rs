@@ -15,7 +15,7 @@ pub mod report;
 pub mod sql;
 
 use anyhow::Result;
-use cli::{Cli, Command, FindingsFormat, InventoryArgs, ScanArgs};
+use cli::{Cli, Command, FindingsFormat, InventoryArgs, ReportArgs, ReportFormat, ScanArgs};
 use config::{Config, Overrides};
 use std::io::Write;
 use std::time::Instant;
@@ -54,6 +54,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
     match cli.command {
         Command::Inventory(args) => run_inventory(&args, out),
         Command::Logs(_) => anyhow::bail!("`cutover logs` is not available in this build yet"),
+        Command::Report(args) => run_report(&args, out),
     }
 }
 
@@ -124,4 +125,77 @@ fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+fn run_report(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let format = args.format.unwrap_or_else(|| {
+        let is_md = args
+            .output
+            .as_ref()
+            .and_then(|p| p.extension())
+            .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+        if is_md {
+            ReportFormat::Md
+        } else {
+            ReportFormat::Html
+        }
+    });
+    if !args.logs.is_empty() {
+        // Waiting for the query-log stage: the report has a runtime section ready for it.
+        anyhow::bail!("`cutover report --logs` is not available in this build yet");
+    }
+    let config = scan_config(&args.scan)?;
+    let inventory = scan(config, args.scan.path.display().to_string())?;
+    let data = report::document::ReportData::from_inventory(&inventory)?;
+    let mut buf = Vec::new();
+    match format {
+        ReportFormat::Html => report::html::write_report(&data, &mut buf)?,
+        ReportFormat::Md => report::markdown::write_report(&data, &mut buf)?,
+    }
+    match &args.output {
+        Some(path) => write_atomic(path, &buf)?,
+        None => out.write_all(&buf)?,
+    }
+    let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Replace `path` with `bytes` in one rename, so a reader never sees half a report. The
+/// temporary file lives next to `path` (a rename cannot cross file systems) and is removed
+/// if anything fails.
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use anyhow::Context;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if path.is_dir() {
+        anyhow::bail!(
+            "cannot write the report to {}: it is a directory",
+            path.display()
+        );
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".cutover-report-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    // tempfile creates files readable by the owner only; a report is meant to be shared.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot set permissions of {}", tmp.path().display()))?;
+    }
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    Ok(())
 }

@@ -1,0 +1,528 @@
+//! The sign-off report's model: a scanned `Inventory` plus optional runtime, plan and burndown
+//! sections in; `ReportData` out, the only input of the HTML and Markdown renderers.
+//!
+//! Each optional section has its own small view type here, filled by an adapter from the stage
+//! that owns the data (query logs, plan, burndown), so a renderer never depends on another
+//! stage's internals and a section missing from a build simply renders as absent.
+//! Which component and owner a finding belongs to comes from `attribution` until the plan
+//! stage provides it.
+
+use crate::Inventory;
+use crate::model::{Access, Finding, Problem};
+use crate::report::attribution::Attributor;
+use anyhow::Result;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One configured legacy table, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    pub name: String,
+    pub phase: String,
+    pub replacements: Vec<String>,
+}
+
+/// A finding with the component that owns the code and that component's owners.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub finding: Finding,
+    pub component: String,
+    /// Code owners of the file (CODEOWNERS handles or emails), empty when unknown.
+    pub owners: Vec<String>,
+}
+
+/// Scan totals shown in the report's footer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanTotals {
+    pub files_scanned: u64,
+    pub files_parsed: u64,
+    pub files_skipped: u64,
+}
+
+/// One client seen in the query logs touching a legacy table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeClient {
+    pub table: String,
+    /// How the client identified itself (`app=billing user=billing host=10.0.0.5`).
+    pub client: String,
+    /// The component the client maps to through `db_clients`, when it does.
+    pub component: Option<String>,
+    pub reads: u64,
+    pub writes: u64,
+    pub ddl: u64,
+    /// Whether a finding in the code accounts for this client's writes.
+    pub explained: bool,
+    /// One statement the client ran (normalized), for context.
+    pub sample: Option<String>,
+}
+
+/// What the query logs say: filled by the logs stage's adapter when `--logs` is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuntimeSection {
+    /// The log files read, as given.
+    pub sources: Vec<String>,
+    /// First and last timestamp seen, when the logs carry them.
+    pub window: Option<(String, String)>,
+    pub clients: Vec<RuntimeClient>,
+}
+
+impl RuntimeSection {
+    /// Clients that write a table and that no code finding accounts for.
+    pub fn unexplained_writers<'a>(
+        &'a self,
+        table: &'a str,
+    ) -> impl Iterator<Item = &'a RuntimeClient> + 'a {
+        self.clients
+            .iter()
+            .filter(move |c| c.table == table && c.writes > 0 && !c.explained)
+    }
+}
+
+/// One component in a migration wave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanItem {
+    pub component: String,
+    pub owners: Vec<String>,
+    /// Why the component is in this wave (e.g. "writes orders_legacy; read by reporting").
+    pub reason: String,
+}
+
+/// One wave of the migration plan: components that can move together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wave {
+    pub number: u32,
+    pub items: Vec<PlanItem>,
+}
+
+/// The migration plan: filled by the plan stage's adapter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanSection {
+    pub waves: Vec<Wave>,
+    /// The plan as a Mermaid flowchart (rendered by the plan stage), for Markdown.
+    pub mermaid: Option<String>,
+}
+
+/// One point of a burndown series: references to a table at one commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BurndownPoint {
+    /// ISO date (`2026-03-01`).
+    pub date: String,
+    pub commit: String,
+    pub writers: u64,
+    pub readers: u64,
+}
+
+/// The burndown over git history: filled by the burndown stage's adapter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BurndownSection {
+    /// Per table, oldest point first.
+    pub series: BTreeMap<String, Vec<BurndownPoint>>,
+}
+
+/// Everything the sign-off report shows. Sections that a build or a run cannot fill are `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportData {
+    /// The scanned path as the user gave it.
+    pub root: String,
+    pub tables: Vec<TableInfo>,
+    /// Sorted like the inventory (file, line, column, table, access).
+    pub rows: Vec<Row>,
+    pub problems: Vec<Problem>,
+    pub totals: ScanTotals,
+    pub runtime: Option<RuntimeSection>,
+    pub plan: Option<PlanSection>,
+    pub burndown: Option<BurndownSection>,
+}
+
+/// The headline numbers: "how many writers, in how many components, how many unexplained".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub writers: usize,
+    pub readers: usize,
+    pub schema_changes: usize,
+    /// Distinct components with at least one writer.
+    pub writer_components: usize,
+    /// Distinct owners of those components.
+    pub writer_owners: usize,
+    /// Runtime writers no code accounts for; `None` without logs.
+    pub unexplained: Option<usize>,
+    pub problems: usize,
+}
+
+impl ReportData {
+    /// Build the report from a scan, attributing each finding to a component and its owners.
+    pub fn from_inventory(inv: &Inventory) -> Result<ReportData> {
+        let attributor = Attributor::new(&inv.config)?;
+        let rows = inv
+            .scan
+            .findings
+            .iter()
+            .map(|f| {
+                let (component, owners) = attributor.attribute(&f.file);
+                Row {
+                    finding: f.clone(),
+                    component,
+                    owners,
+                }
+            })
+            .collect();
+        Ok(ReportData {
+            root: inv.root_display.clone(),
+            tables: inv
+                .config
+                .tables
+                .tables()
+                .iter()
+                .map(|t| TableInfo {
+                    name: t.display.clone(),
+                    phase: t.phase.as_str().to_string(),
+                    replacements: t.replacements.clone(),
+                })
+                .collect(),
+            rows,
+            problems: inv.scan.problems.clone(),
+            totals: ScanTotals {
+                files_scanned: inv.scan.stats.files_scanned,
+                files_parsed: inv.scan.stats.files_parsed,
+                files_skipped: inv.scan.stats.files_skipped,
+            },
+            runtime: None,
+            plan: None,
+            burndown: None,
+        })
+    }
+
+    /// The rows of one table with one access, in report order.
+    pub fn rows_of(&self, table: &str, access: Access) -> Vec<&Row> {
+        self.rows
+            .iter()
+            .filter(|r| r.finding.table == table && r.finding.access == access)
+            .collect()
+    }
+
+    /// Runtime clients of one table (empty without logs).
+    pub fn runtime_of(&self, table: &str) -> Vec<&RuntimeClient> {
+        self.runtime
+            .iter()
+            .flat_map(|r| r.clients.iter())
+            .filter(|c| c.table == table)
+            .collect()
+    }
+
+    /// Headline numbers over all tables, or over one when `table` is given.
+    pub fn summary(&self, table: Option<&str>) -> Summary {
+        let in_scope = |t: &str| table.is_none_or(|want| want == t);
+        let rows: Vec<&Row> = self
+            .rows
+            .iter()
+            .filter(|r| in_scope(&r.finding.table))
+            .collect();
+        let count = |a: Access| rows.iter().filter(|r| r.finding.access == a).count();
+        let writers: Vec<&&Row> = rows
+            .iter()
+            .filter(|r| r.finding.access == Access::Write)
+            .collect();
+        let components: BTreeSet<&str> = writers.iter().map(|r| r.component.as_str()).collect();
+        let owners: BTreeSet<&str> = writers
+            .iter()
+            .flat_map(|r| r.owners.iter().map(String::as_str))
+            .collect();
+        let unexplained = self.runtime.as_ref().map(|rt| {
+            rt.clients
+                .iter()
+                .filter(|c| in_scope(&c.table) && c.writes > 0 && !c.explained)
+                .count()
+        });
+        Summary {
+            writers: writers.len(),
+            readers: count(Access::Read),
+            schema_changes: count(Access::Ddl),
+            writer_components: components.len(),
+            writer_owners: owners.len(),
+            unexplained,
+            problems: if table.is_some() {
+                0
+            } else {
+                self.problems.len()
+            },
+        }
+    }
+
+    /// Per component: (owners, writes, reads, ddl) of one table, sorted by component.
+    pub fn components_of(&self, table: &str) -> BTreeMap<&str, ComponentCounts> {
+        let mut by: BTreeMap<&str, ComponentCounts> = BTreeMap::new();
+        for r in self.rows.iter().filter(|r| r.finding.table == table) {
+            let entry = by.entry(r.component.as_str()).or_default();
+            for o in &r.owners {
+                entry.owners.insert(o.clone());
+            }
+            match r.finding.access {
+                Access::Write => entry.writes += 1,
+                Access::Read => entry.reads += 1,
+                Access::Ddl => entry.ddl += 1,
+            }
+        }
+        by
+    }
+}
+
+/// How one component touches one table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComponentCounts {
+    pub owners: BTreeSet<String>,
+    pub writes: usize,
+    pub reads: usize,
+    pub ddl: usize,
+}
+
+/// A one-sentence answer to "how many writers, in how many components, how many unexplained".
+pub fn headline(s: &Summary, tables: usize) -> String {
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("{n} {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let mut text = format!(
+        "{} in {} across {}",
+        plural(s.writers, "writer", "writers"),
+        plural(s.writer_components, "component", "components"),
+        plural(tables, "legacy table", "legacy tables"),
+    );
+    match s.unexplained {
+        Some(n) => text.push_str(&format!(
+            "; {} in the query logs.",
+            plural(n, "unexplained writer", "unexplained writers")
+        )),
+        None => text.push_str("; no query logs given, so unexplained writers are unknown."),
+    }
+    text
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::{Confidence, Kind, Language, Operation, SkipReason};
+
+    pub(crate) fn finding(table: &str, access: Access, op: Operation, file: &str) -> Finding {
+        Finding {
+            table: table.into(),
+            access,
+            operation: op,
+            file: file.into(),
+            line: 12,
+            column: 9,
+            language: Language::Python,
+            kind: Kind::RawSql,
+            function: Some("OrderRepository.create_order".into()),
+            confidence: Confidence::Parsed,
+            evidence: format!("{} {table} ...", op.as_str().to_uppercase()),
+            sink: Some("cursor.execute".into()),
+            framework: None,
+            via: Vec::new(),
+        }
+    }
+
+    fn row(f: Finding, component: &str, owners: &[&str]) -> Row {
+        Row {
+            finding: f,
+            component: component.into(),
+            owners: owners.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// A report with every section filled, used by the renderer tests.
+    pub(crate) fn sample() -> ReportData {
+        let mut evil = finding(
+            "orders_legacy",
+            Access::Write,
+            Operation::Update,
+            "services/evil/<img src=x onerror=alert(1)>.py",
+        );
+        evil.evidence =
+            "UPDATE orders_legacy SET note = '</script><script>alert(1)</script>' | `x`".into();
+        evil.function = Some("<b>handler</b>".into());
+        let mut go = finding(
+            "orders_legacy",
+            Access::Write,
+            Operation::Insert,
+            "services/api/orders.go",
+        );
+        go.language = Language::Go;
+        go.function = Some("(*Store).CreateOrder".into());
+        go.confidence = Confidence::Heuristic;
+        let rows = vec![
+            row(
+                finding(
+                    "orders_legacy",
+                    Access::Ddl,
+                    Operation::Alter,
+                    "db/migrations/0002.sql",
+                ),
+                "db/migrations",
+                &["@acme/dba"],
+            ),
+            row(go, "services/api", &["@acme/orders-api"]),
+            row(
+                finding(
+                    "orders_legacy",
+                    Access::Read,
+                    Operation::Select,
+                    "services/reporting/daily.py",
+                ),
+                "reporting",
+                &["@acme/data"],
+            ),
+            row(evil, "services/evil", &[]),
+            row(
+                finding(
+                    "order_items_legacy",
+                    Access::Write,
+                    Operation::Delete,
+                    "services/billing/billing/repository.py",
+                ),
+                "billing",
+                &["@acme/billing"],
+            ),
+        ];
+        ReportData {
+            root: "fixtures/demo".into(),
+            tables: vec![
+                TableInfo {
+                    name: "orders_legacy".into(),
+                    phase: "dual-write".into(),
+                    replacements: vec!["orders".into()],
+                },
+                TableInfo {
+                    name: "order_items_legacy".into(),
+                    phase: "prepare".into(),
+                    replacements: vec![],
+                },
+            ],
+            rows,
+            problems: vec![Problem {
+                file: "services/broken.py".into(),
+                line: Some(3),
+                reason: SkipReason::SyntaxError,
+                detail: "error node <here>".into(),
+            }],
+            totals: ScanTotals {
+                files_scanned: 19,
+                files_parsed: 13,
+                files_skipped: 1,
+            },
+            runtime: Some(RuntimeSection {
+                sources: vec!["logs/postgresql.log".into()],
+                window: Some(("2026-11-01 00:00".into(), "2026-11-07 23:59".into())),
+                clients: vec![
+                    RuntimeClient {
+                        table: "orders_legacy".into(),
+                        client: "app=billing".into(),
+                        component: Some("billing".into()),
+                        reads: 10,
+                        writes: 4,
+                        ddl: 0,
+                        explained: true,
+                        sample: Some("INSERT INTO orders_legacy ...".into()),
+                    },
+                    RuntimeClient {
+                        table: "orders_legacy".into(),
+                        client: "user=<script>alert(1)</script>".into(),
+                        component: None,
+                        reads: 0,
+                        writes: 2,
+                        ddl: 0,
+                        explained: false,
+                        sample: Some("DELETE FROM orders_legacy WHERE id = $1".into()),
+                    },
+                ],
+            }),
+            plan: Some(PlanSection {
+                waves: vec![
+                    Wave {
+                        number: 1,
+                        items: vec![PlanItem {
+                            component: "reporting".into(),
+                            owners: vec!["@acme/data".into()],
+                            reason: "reads only".into(),
+                        }],
+                    },
+                    Wave {
+                        number: 2,
+                        items: vec![PlanItem {
+                            component: "services/api".into(),
+                            owners: vec!["@acme/orders-api".into()],
+                            reason: "writes orders_legacy".into(),
+                        }],
+                    },
+                ],
+                mermaid: Some("flowchart LR\n  reporting --> api".into()),
+            }),
+            burndown: Some(BurndownSection {
+                series: BTreeMap::from([(
+                    "orders_legacy".to_string(),
+                    vec![
+                        BurndownPoint {
+                            date: "2026-09-01".into(),
+                            commit: "aaaaaaa".into(),
+                            writers: 6,
+                            readers: 9,
+                        },
+                        BurndownPoint {
+                            date: "2026-10-01".into(),
+                            commit: "bbbbbbb".into(),
+                            writers: 4,
+                            readers: 7,
+                        },
+                        BurndownPoint {
+                            date: "2026-11-01".into(),
+                            commit: "ccccccc".into(),
+                            writers: 2,
+                            readers: 5,
+                        },
+                    ],
+                )]),
+            }),
+        }
+    }
+
+    #[test]
+    fn summary_counts_writers_components_and_unexplained() {
+        let data = sample();
+        let s = data.summary(None);
+        assert_eq!(s.writers, 3);
+        assert_eq!(s.readers, 1);
+        assert_eq!(s.schema_changes, 1);
+        assert_eq!(s.writer_components, 3);
+        assert_eq!(s.writer_owners, 2);
+        assert_eq!(s.unexplained, Some(1));
+        let one = data.summary(Some("order_items_legacy"));
+        assert_eq!((one.writers, one.writer_components), (1, 1));
+        assert_eq!(one.unexplained, Some(0));
+        assert_eq!(
+            headline(&s, 2),
+            "3 writers in 3 components across 2 legacy tables; 1 unexplained writer in the query logs."
+        );
+        let mut no_logs = data.clone();
+        no_logs.runtime = None;
+        assert!(headline(&no_logs.summary(None), 2).contains("no query logs given"));
+    }
+
+    #[test]
+    fn components_of_groups_by_component() {
+        let data = sample();
+        let by = data.components_of("orders_legacy");
+        let names: Vec<&str> = by.keys().copied().collect();
+        assert_eq!(
+            names,
+            [
+                "db/migrations",
+                "reporting",
+                "services/api",
+                "services/evil"
+            ]
+        );
+        assert_eq!(by["services/api"].writes, 1);
+        assert_eq!(by["reporting"].reads, 1);
+    }
+}
