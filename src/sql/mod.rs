@@ -7,6 +7,11 @@
 //! dialect parses a statement, a token-level fallback still finds table names after
 //! FROM/JOIN/INTO/UPDATE/TABLE with `Confidence::Heuristic`.
 
+mod fingerprint;
+mod lex;
+
+pub use fingerprint::{comment_tags, fingerprint, fingerprint_dialect};
+
 use crate::model::{Access, Confidence, Operation};
 use serde::{Deserialize, Serialize};
 
