@@ -231,7 +231,8 @@ impl Page<'_> {
             escape(&headline(&s, data.tables.len()))
         );
         h.push_str("<div class=\"cards\">\n");
-        card(h, "write", s.writers, "writers in code", "writers");
+        let class = if s.writers > 0 { "write" } else { "" };
+        card(h, class, s.writers, "writers in code", "writers");
         card(
             h,
             "",
@@ -518,7 +519,7 @@ impl Page<'_> {
                 format!(
                     "<tr><td class=\"loc\" data-sort=\"{}\">{}{}</td><td><span class=\"op\">{}</span></td><td>{}</td></tr>",
                     escape(&format!("{}\u{0}{:010}", p.file, p.line.unwrap_or(0))),
-                    escape(&p.file),
+                    path_html(&p.file),
                     line,
                     p.reason.as_str(),
                     escape(&p.detail)
@@ -610,6 +611,11 @@ fn card(h: &mut String, class: &str, n: usize, label: &str, metric: &str) {
     );
 }
 
+/// An escaped path that may wrap after each `/` but never inside a file name.
+fn path_html(path: &str) -> String {
+    escape(path).replace('/', "/<wbr>")
+}
+
 fn finding_row(r: &Row) -> String {
     let f = &r.finding;
     let function = f
@@ -634,7 +640,7 @@ fn finding_row(r: &Row) -> String {
         escape(&r.component),
         owners_text(&r.owners),
         escape(&format!("{}\u{0}{:010}", f.file, f.line)),
-        escape(&f.file),
+        path_html(&f.file),
         f.line,
         function,
         f.operation.as_str(),
@@ -785,7 +791,7 @@ mod tests {
         assert_eq!(html.matches("</script>").count(), 3);
         assert!(!html.contains("<img"), "an injected tag survived");
         assert!(!html.contains("<b>handler"));
-        assert!(html.contains("services/evil/&lt;img src=x onerror=alert(1)&gt;.py:12"));
+        assert!(html.contains("services/<wbr>evil/<wbr>&lt;img src=x onerror=alert(1)&gt;.py:12"));
         assert!(html.contains(
             "UPDATE orders_legacy SET note = &#39;&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&#39;"
         ));
