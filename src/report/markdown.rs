@@ -427,6 +427,46 @@ mod tests {
         }
     }
 
+    /// Parse with a CommonMark + GFM-tables parser, as GitHub does, and check what a reader
+    /// sees: every row has the header's cells, scanned text arrives verbatim in code spans,
+    /// and no raw HTML gets through except the footer's `<sub>`.
+    #[test]
+    fn renders_as_intended_by_a_gfm_parser() {
+        use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+        let data = sample();
+        let md = render(&data);
+        let mut code_spans = Vec::new();
+        let mut html = Vec::new();
+        let (mut tables, mut header_cells, mut cells) = (0, 0, 0);
+        for event in Parser::new_ext(&md, Options::ENABLE_TABLES) {
+            match event {
+                Event::Start(Tag::Table(_)) => tables += 1,
+                Event::Start(Tag::TableHead | Tag::TableRow) => cells = 0,
+                Event::Start(Tag::TableCell) => cells += 1,
+                Event::End(TagEnd::TableHead) => header_cells = cells,
+                Event::End(TagEnd::TableRow) => assert_eq!(cells, header_cells),
+                Event::Code(c) => code_spans.push(c.to_string()),
+                Event::Html(h) | Event::InlineHtml(h) => html.push(h.to_string()),
+                _ => {}
+            }
+        }
+        assert_eq!(tables, 11);
+        assert_eq!(html, ["<sub>", "</sub>"]);
+        let evil = data
+            .rows
+            .iter()
+            .find(|r| r.component == "services/evil")
+            .unwrap();
+        for text in [
+            evil.finding.evidence.clone(),
+            format!("{}:12", evil.finding.file),
+            "<b>handler</b>".to_string(),
+            "user=<script>alert(1)</script>".to_string(),
+        ] {
+            assert!(code_spans.contains(&text), "{text} not shown verbatim");
+        }
+    }
+
     #[test]
     fn sample_report_snapshot() {
         insta::assert_snapshot!(render(&sample()));
