@@ -101,21 +101,19 @@ pub struct PlanSection {
     pub mermaid: Option<String>,
 }
 
-/// One point of a burndown series: references to a table at one commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BurndownPoint {
-    /// ISO date (`2026-03-01`).
-    pub date: String,
-    pub commit: String,
-    pub writers: u64,
-    pub readers: u64,
-}
-
-/// The burndown over git history: filled by the burndown stage's adapter.
+/// References over git history: filled by the burndown stage's adapter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BurndownSection {
-    /// Per table, oldest point first.
-    pub series: BTreeMap<String, Vec<BurndownPoint>>,
+    /// What each series counts, for the caption ("references per access").
+    pub what: String,
+    /// Sample dates (ISO), oldest first.
+    pub dates: Vec<String>,
+    /// Commit of each sample, when known.
+    pub commits: Vec<Option<String>>,
+    /// Series name and one value per date, in display order.
+    pub series: Vec<(String, Vec<u64>)>,
+    /// The burndown's projection, in words ("projected finish 2027-03-01").
+    pub projection: Option<String>,
 }
 
 /// Everything the sign-off report shows. Sections that a build or a run cannot fill are `None`.
@@ -299,6 +297,25 @@ pub fn headline(s: &Summary, tables: usize) -> String {
     text
 }
 
+/// `text` with its first letter in upper case.
+pub fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// How a burndown series is named: accesses read as in the rest of the report.
+pub fn series_label(name: &str) -> String {
+    match name {
+        "write" => "writers".to_string(),
+        "read" => "readers".to_string(),
+        "ddl" => "schema changes".to_string(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -459,29 +476,19 @@ pub(crate) mod tests {
                 mermaid: Some("flowchart LR\n  reporting --> api".into()),
             }),
             burndown: Some(BurndownSection {
-                series: BTreeMap::from([(
-                    "orders_legacy".to_string(),
-                    vec![
-                        BurndownPoint {
-                            date: "2026-09-01".into(),
-                            commit: "aaaaaaa".into(),
-                            writers: 6,
-                            readers: 9,
-                        },
-                        BurndownPoint {
-                            date: "2026-10-01".into(),
-                            commit: "bbbbbbb".into(),
-                            writers: 4,
-                            readers: 7,
-                        },
-                        BurndownPoint {
-                            date: "2026-11-01".into(),
-                            commit: "ccccccc".into(),
-                            writers: 2,
-                            readers: 5,
-                        },
-                    ],
-                )]),
+                what: "references per access".into(),
+                dates: vec![
+                    "2026-09-01".into(),
+                    "2026-10-01".into(),
+                    "2026-11-01".into(),
+                ],
+                commits: vec![Some("aaaaaaa".into()), Some("bbbbbbb".into()), None],
+                series: vec![
+                    ("write".into(), vec![6, 4, 2]),
+                    ("read".into(), vec![9, 7, 5]),
+                    ("ddl".into(), vec![1, 1, 1]),
+                ],
+                projection: Some("projected finish 2026-12-01".into()),
             }),
         }
     }

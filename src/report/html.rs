@@ -7,7 +7,8 @@
 
 use crate::model::{Access, Confidence};
 use crate::report::document::{
-    BurndownPoint, ReportData, Row, RuntimeClient, Summary, TableInfo, headline,
+    BurndownSection, ReportData, Row, RuntimeClient, Summary, TableInfo, capitalize, headline,
+    series_label,
 };
 use anyhow::Result;
 use serde::Serialize;
@@ -140,6 +141,7 @@ pub fn render(data: &ReportData) -> Result<String> {
     for table in &data.tables {
         page.table_section(&mut body, table);
     }
+    page.burndown_section(&mut body);
     page.plan_section(&mut body);
     page.problems_section(&mut body);
     body.push_str("</main>\n");
@@ -448,27 +450,45 @@ impl Page<'_> {
             }
         }
 
-        if let Some(points) = data
-            .burndown
-            .as_ref()
-            .and_then(|b| b.series.get(&table.name))
-            .filter(|p| !p.is_empty())
-        {
-            h.push_str("<h3>Burndown</h3>\n<figure class=\"chart\">");
-            h.push_str(&burndown_svg(&table.name, points));
-            let (first, last) = (&points[0], &points[points.len() - 1]);
-            let _ = writeln!(
-                h,
-                "<figcaption>Writers and readers in the code at each sampled commit, {} to {}: \
-                 writers {} &rarr; {}, readers {} &rarr; {}.</figcaption></figure>",
-                escape(&first.date),
-                escape(&last.date),
-                first.writers,
-                last.writers,
-                first.readers,
-                last.readers
-            );
-        }
+        h.push_str("</section>\n");
+    }
+
+    fn burndown_section(&mut self, h: &mut String) {
+        let Some(b) = self.data.burndown.as_ref().filter(|b| !b.dates.is_empty()) else {
+            return;
+        };
+        h.push_str("<section class=\"block\" id=\"burndown\">\n<h2>Burndown</h2>\n");
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">{} at each sampled commit, {} to {}.</p>",
+            escape(&capitalize(&b.what)),
+            escape(&b.dates[0]),
+            escape(&b.dates[b.dates.len() - 1])
+        );
+        h.push_str("<figure class=\"chart\">");
+        h.push_str(&burndown_svg(b));
+        let changes: Vec<String> = b
+            .series
+            .iter()
+            .filter_map(|(name, values)| {
+                Some(format!(
+                    "{} {} &rarr; {}",
+                    escape(&series_label(name)),
+                    values.first()?,
+                    values.last()?
+                ))
+            })
+            .collect();
+        let projection = b
+            .projection
+            .as_deref()
+            .map(|p| format!("; {}", escape(p)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            h,
+            "<figcaption>{}{projection}.</figcaption></figure>",
+            changes.join(", ")
+        );
         h.push_str("</section>\n");
     }
 
@@ -670,20 +690,32 @@ fn client_row(c: &RuntimeClient) -> String {
     )
 }
 
-/// One line of the burndown chart: name, colour, and the value it plots.
-type Series = (&'static str, &'static str, fn(&BurndownPoint) -> u64);
+/// Writers red, readers blue, schema changes purple as in the tables; others from a palette.
+fn series_color(name: &str, index: usize) -> &'static str {
+    const PALETTE: [&str; 6] = [
+        "#2457c5", "#b42318", "#7a4bc2", "#1a7f4b", "#b54708", "#0f6363",
+    ];
+    match name {
+        "write" => "#b42318",
+        "read" => "#2457c5",
+        "ddl" => "#7a4bc2",
+        _ => PALETTE[index % PALETTE.len()],
+    }
+}
 
-/// A small line chart of writers and readers over time, as inline SVG.
-fn burndown_svg(table: &str, points: &[BurndownPoint]) -> String {
-    const W: f64 = 720.0;
-    const H: f64 = 220.0;
+/// A line chart of every series over time, as inline SVG; all text escaped.
+fn burndown_svg(b: &BurndownSection) -> String {
+    const W: f64 = 760.0;
+    const H: f64 = 240.0;
     const LEFT: f64 = 44.0;
-    const RIGHT: f64 = 110.0;
+    const RIGHT: f64 = 140.0;
     const TOP: f64 = 14.0;
     const BOTTOM: f64 = 30.0;
-    let max = points
+    let n = b.dates.len();
+    let max = b
+        .series
         .iter()
-        .map(|p| p.writers.max(p.readers))
+        .flat_map(|(_, v)| v.iter().copied())
         .max()
         .unwrap_or(0)
         .max(1);
@@ -696,10 +728,10 @@ fn burndown_svg(table: &str, points: &[BurndownPoint]) -> String {
     let plot_w = W - LEFT - RIGHT;
     let plot_h = H - TOP - BOTTOM;
     let x = |i: usize| {
-        if points.len() == 1 {
+        if n <= 1 {
             LEFT + plot_w / 2.0
         } else {
-            LEFT + plot_w * i as f64 / (points.len() - 1) as f64
+            LEFT + plot_w * i as f64 / (n - 1) as f64
         }
     };
     let y = |v: u64| TOP + plot_h * (1.0 - v as f64 / top_value as f64);
@@ -707,8 +739,8 @@ fn burndown_svg(table: &str, points: &[BurndownPoint]) -> String {
     let _ = write!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\" \
-         aria-label=\"Burndown of {}\" font-family=\"system-ui, sans-serif\" font-size=\"11\">",
-        escape(table)
+         aria-label=\"{}\" font-family=\"system-ui, sans-serif\" font-size=\"11\">",
+        escape(&capitalize(&b.what))
     );
     let mut tick = 0;
     while tick <= top_value {
@@ -724,51 +756,56 @@ fn burndown_svg(table: &str, points: &[BurndownPoint]) -> String {
         tick += step;
     }
     // Label at most about six dates so they never overlap.
-    let every = points.len().div_ceil(6).max(1);
-    for (i, p) in points.iter().enumerate() {
-        if i % every == 0 || i == points.len() - 1 {
+    let every = n.div_ceil(6).max(1);
+    for (i, date) in b.dates.iter().enumerate() {
+        if i % every == 0 || i + 1 == n {
             let _ = write!(
                 s,
                 "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#5b6472\">{}</text>",
                 x(i),
                 H - 10.0,
-                escape(&p.date)
+                escape(date)
             );
         }
     }
-    let series: [Series; 2] = [
-        ("readers", "#2457c5", |p| p.readers),
-        ("writers", "#b42318", |p| p.writers),
-    ];
-    for (name, color, value) in series {
-        let path: Vec<String> = points
+    for (index, (name, values)) in b.series.iter().enumerate() {
+        let color = series_color(name, index);
+        let label = series_label(name);
+        let values = &values[..values.len().min(n)];
+        let path: Vec<String> = values
             .iter()
             .enumerate()
-            .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(value(p))))
+            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
             .collect();
         let _ = write!(
             s,
             "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2.5\" stroke-linejoin=\"round\" points=\"{}\"/>",
             path.join(" ")
         );
-        for (i, p) in points.iter().enumerate() {
+        for (i, v) in values.iter().enumerate() {
+            let commit = b
+                .commits
+                .get(i)
+                .and_then(|c| c.as_deref())
+                .map(|c| format!(" {}", &c[..c.len().min(10)]))
+                .unwrap_or_default();
             let _ = write!(
                 s,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{color}\"><title>{} {}: {} {name}</title></circle>",
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{color}\"><title>{}{}: {v} {}</title></circle>",
                 x(i),
-                y(value(p)),
-                escape(&p.date),
-                escape(&p.commit),
-                value(p)
+                y(*v),
+                escape(&b.dates[i]),
+                escape(&commit),
+                escape(&label)
             );
         }
-        if let Some(last) = points.last() {
+        if let Some(last) = values.last() {
             let _ = write!(
                 s,
-                "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{color}\" font-weight=\"600\">{} {name}</text>",
-                x(points.len() - 1) + 10.0,
-                y(value(last)) + 4.0,
-                value(last)
+                "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{color}\" font-weight=\"600\">{last} {}</text>",
+                x(values.len() - 1) + 10.0,
+                y(*last) + 4.0,
+                escape(&label)
             );
         }
     }
@@ -872,11 +909,12 @@ mod tests {
 
     #[test]
     fn burndown_scales_to_the_largest_value() {
-        let points = &sample().burndown.unwrap().series["orders_legacy"];
-        let svg = burndown_svg("orders_legacy", points);
+        let b = sample().burndown.unwrap();
+        let svg = burndown_svg(&b);
         // Max 9 rounds up to 10 with a step of 2: ticks 0..=10.
         assert!(svg.contains(">10</text>") && !svg.contains(">12</text>"));
-        assert_eq!(svg.matches("<circle").count(), 6);
+        assert_eq!(svg.matches("<circle").count(), 9);
         assert!(svg.contains(">2 writers</text>"));
+        assert!(svg.contains(">1 schema changes</text>"));
     }
 }

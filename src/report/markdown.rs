@@ -7,7 +7,7 @@
 //! or mentions. Owners are code spans so that a comment does not ping every team.
 
 use crate::model::Access;
-use crate::report::document::{BurndownPoint, ReportData, Row, RuntimeClient, headline};
+use crate::report::document::{ReportData, Row, RuntimeClient, capitalize, headline, series_label};
 use anyhow::Result;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -297,21 +297,50 @@ pub fn render(data: &ReportData) -> String {
                 table(&mut md, &CLIENT_HEADER, &CLIENT_NUMERIC, &rows);
             }
         }
-        if let Some(points) = data
-            .burndown
-            .as_ref()
-            .and_then(|b| b.series.get(&t.name))
-            .filter(|p| !p.is_empty())
-        {
-            md.push_str("### Burndown\n\n");
-            let rows: Vec<Vec<String>> = points.iter().map(burndown_cells).collect();
-            table(
-                &mut md,
-                &["Date", "Commit", "Writers", "Readers"],
-                &[false, false, true, true],
-                &rows,
-            );
-        }
+    }
+
+    if let Some(b) = data.burndown.as_ref().filter(|b| !b.dates.is_empty()) {
+        md.push_str("## Burndown\n\n");
+        let projection = b
+            .projection
+            .as_deref()
+            .map(|p| format!(" ({})", text(p)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "{} at each sampled commit{projection}.\n",
+            text(&capitalize(&b.what))
+        );
+        let mut header = vec!["Date".to_string(), "Commit".to_string()];
+        header.extend(
+            b.series
+                .iter()
+                .map(|(name, _)| text(&capitalize(&series_label(name)))),
+        );
+        let mut numeric = vec![false, false];
+        numeric.extend(b.series.iter().map(|_| true));
+        let rows: Vec<Vec<String>> = b
+            .dates
+            .iter()
+            .enumerate()
+            .map(|(i, date)| {
+                let commit = b
+                    .commits
+                    .get(i)
+                    .and_then(|c| c.as_deref())
+                    .map(|c| code_cell(&c[..c.len().min(10)]))
+                    .unwrap_or_default();
+                let mut row = vec![text(date), commit];
+                row.extend(
+                    b.series
+                        .iter()
+                        .map(|(_, v)| v.get(i).map(u64::to_string).unwrap_or_default()),
+                );
+                row
+            })
+            .collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        table(&mut md, &header, &numeric, &rows);
     }
 
     if let Some(plan) = &data.plan {
@@ -371,15 +400,6 @@ pub fn render(data: &ReportData) -> String {
         t.files_skipped
     );
     md
-}
-
-fn burndown_cells(p: &BurndownPoint) -> Vec<String> {
-    vec![
-        text(&p.date),
-        code_cell(&p.commit),
-        p.writers.to_string(),
-        p.readers.to_string(),
-    ]
 }
 
 #[cfg(test)]
