@@ -245,6 +245,29 @@ impl ReportData {
         }
     }
 
+    /// Who must sign off: each owner of writing code with the number of writers it owns,
+    /// sorted by owner; writers without an owner count under `None` (listed last).
+    pub fn sign_off(&self) -> Vec<(Option<&str>, usize)> {
+        let mut by: BTreeMap<Option<&str>, usize> = BTreeMap::new();
+        for r in self
+            .rows
+            .iter()
+            .filter(|r| r.finding.access == Access::Write)
+        {
+            if r.owners.is_empty() {
+                *by.entry(None).or_default() += 1;
+            }
+            for o in &r.owners {
+                *by.entry(Some(o.as_str())).or_default() += 1;
+            }
+        }
+        let mut list: Vec<(Option<&str>, usize)> = by.into_iter().collect();
+        // `None` sorts first in a BTreeMap; unowned writers read best at the end.
+        let unowned_first = usize::from(list.first().is_some_and(|(o, _)| o.is_none()));
+        list.rotate_left(unowned_first);
+        list
+    }
+
     /// Per component: (owners, writes, reads, ddl) of one table, sorted by component.
     pub fn components_of(&self, table: &str) -> BTreeMap<&str, ComponentCounts> {
         let mut by: BTreeMap<&str, ComponentCounts> = BTreeMap::new();
@@ -513,6 +536,19 @@ pub(crate) mod tests {
         let mut no_logs = data.clone();
         no_logs.runtime = None;
         assert!(headline(&no_logs.summary(None), 2).contains("no query logs given"));
+    }
+
+    #[test]
+    fn sign_off_lists_writer_owners_then_unowned() {
+        let data = sample();
+        assert_eq!(
+            data.sign_off(),
+            [
+                (Some("@acme/billing"), 1),
+                (Some("@acme/orders-api"), 1),
+                (None, 1)
+            ]
+        );
     }
 
     #[test]

@@ -267,7 +267,24 @@ impl Page<'_> {
         }
         card(h, "", s.readers, "readers", "readers");
         card(h, "", s.schema_changes, "schema changes", "schema-changes");
-        h.push_str("</div>\n<nav class=\"toc\" aria-label=\"Legacy tables\">\n");
+        h.push_str("</div>\n");
+        let sign_off = data.sign_off();
+        if !sign_off.is_empty() {
+            h.push_str("<p class=\"signoff\"><span class=\"k\">Sign-off from</span> ");
+            for (owner, n) in sign_off {
+                let (class, who) = match owner {
+                    Some(o) => ("who", escape(o)),
+                    None => ("who unowned", "no owner".to_string()),
+                };
+                let _ = write!(
+                    h,
+                    "<span class=\"{class}\">{who} <span class=\"c\">{}</span></span> ",
+                    plural(n, "writer", "writers")
+                );
+            }
+            h.push_str("</p>\n");
+        }
+        h.push_str("<nav class=\"toc\" aria-label=\"Legacy tables\">\n");
         for t in &data.tables {
             let ts = data.summary(Some(&t.name));
             let _ = writeln!(
@@ -487,7 +504,7 @@ impl Page<'_> {
         let _ = writeln!(
             h,
             "<figcaption>{}{projection}.</figcaption></figure>",
-            changes.join(", ")
+            capitalize(&changes.join(", "))
         );
         h.push_str("</section>\n");
     }

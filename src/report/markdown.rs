@@ -158,6 +158,18 @@ pub fn render(data: &ReportData) -> String {
     let _ = writeln!(md, "# Legacy table writers in {}\n", code(&data.root));
     let _ = writeln!(md, "**{}**\n", text(&headline(&s, data.tables.len())));
 
+    let sign_off: Vec<String> = data
+        .sign_off()
+        .into_iter()
+        .map(|(owner, n)| {
+            let who = owner.map(code).unwrap_or_else(|| "*no owner*".to_string());
+            format!("{who} ({n})")
+        })
+        .collect();
+    if !sign_off.is_empty() {
+        let _ = writeln!(md, "Sign-off from: {}\n", sign_off.join(", "));
+    }
+
     let unexplained = |n: Option<usize>| n.map(|n| n.to_string()).unwrap_or("–".to_string());
     let mut rows = Vec::new();
     for t in &data.tables {
