@@ -57,6 +57,8 @@ pub enum Operation {
     Lock,
     Declare,
     Call,
+    /// VACUUM, ANALYZE, REINDEX, CLUSTER, OPTIMIZE, REFRESH MATERIALIZED VIEW.
+    Maintenance,
     Unknown,
 }
 
@@ -82,6 +84,7 @@ impl Operation {
             Operation::Lock => "lock",
             Operation::Declare => "declare",
             Operation::Call => "call",
+            Operation::Maintenance => "maintenance",
             Operation::Unknown => "unknown",
         }
     }

@@ -23,20 +23,15 @@ pub fn fingerprint_dialect(sql: &str, dialect: Dialect) -> String {
         Dialect::Sqlite | Dialect::Generic => LexOptions::GENERIC,
     };
     let mut out: Vec<u8> = Vec::with_capacity(sql.len());
-    let mut space = false;
     // Output offsets of open parentheses, to collapse literal lists.
     let mut parens: Vec<usize> = Vec::new();
     for t in Lexer::new(sql, opts) {
         let text = &sql.as_bytes()[t.start..t.end];
         match t.kind {
-            Tok::Space | Tok::Comment => {
-                space = true;
-                continue;
-            }
+            Tok::Space | Tok::Comment => continue,
             Tok::Semicolon => {
                 // A trailing `;` is not part of the statement; an inner one separates.
-                space = true;
-                push_sep(&mut out, &mut space, b";");
+                push_sep(&mut out, b";", true);
                 out.push(b';');
                 continue;
             }
@@ -54,29 +49,27 @@ pub fn fingerprint_dialect(sql: &str, dialect: Dialect) -> String {
                     )
                 {
                     out.pop();
-                    space = out.last() == Some(&b' ');
-                    if space {
+                    while out.last() == Some(&b' ') {
                         out.pop();
                     }
                 }
-                push_sep(&mut out, &mut space, b"?");
+                push_sep(&mut out, b"?", false);
                 out.push(b'?');
             }
             Tok::Word => {
-                push_sep(&mut out, &mut space, text);
+                push_sep(&mut out, text, false);
                 out.extend(text.iter().map(u8::to_ascii_lowercase));
             }
             Tok::QuotedIdent => {
-                push_sep(&mut out, &mut space, text);
+                push_sep(&mut out, text, false);
                 out.extend_from_slice(text);
             }
             Tok::Punct if text == b"(" => {
-                push_sep(&mut out, &mut space, text);
+                push_sep(&mut out, text, true);
                 parens.push(out.len());
                 out.push(b'(');
             }
             Tok::Punct if text == b")" => {
-                space = false;
                 while out.last() == Some(&b' ') {
                     out.pop();
                 }
@@ -86,7 +79,7 @@ pub fn fingerprint_dialect(sql: &str, dialect: Dialect) -> String {
                 }
             }
             _ => {
-                push_sep(&mut out, &mut space, text);
+                push_sep(&mut out, text, true);
                 out.extend_from_slice(text);
             }
         }
@@ -101,19 +94,91 @@ fn prev_significant(out: &[u8]) -> Option<u8> {
     out.iter().rev().copied().find(|&b| b != b' ')
 }
 
-/// Write the pending separator before a token: one space where the input had blanks, none
-/// after `(` or before `,` `)`, always one after `,`.
-fn push_sep(out: &mut Vec<u8>, space: &mut bool, next: &[u8]) {
-    let last = out.last().copied();
-    let want = match (last, next.first()) {
-        (None, _) | (Some(b'('), _) | (_, Some(b',' | b')' | b';')) => false,
-        (Some(b','), _) => true,
-        _ => *space,
-    };
-    if want {
-        out.push(b' ');
+/// Words after which `(` opens a list or subquery rather than a call: `in (…)`,
+/// `values (…)`, `as (…)`. After any other word, `(` is a call or a column list and is
+/// written without a space.
+const SPACED_BEFORE_PAREN: &[&[u8]] = &[
+    b"all",
+    b"and",
+    b"any",
+    b"as",
+    b"between",
+    b"by",
+    b"case",
+    b"copy",
+    b"else",
+    b"exists",
+    b"filter",
+    b"from",
+    b"in",
+    b"into",
+    b"is",
+    b"join",
+    b"lateral",
+    b"like",
+    b"not",
+    b"on",
+    b"or",
+    b"over",
+    b"returning",
+    b"select",
+    b"set",
+    b"some",
+    b"table",
+    b"then",
+    b"using",
+    b"values",
+    b"when",
+    b"where",
+    b"with",
+    b"within",
+];
+
+fn is_operator(b: u8) -> bool {
+    matches!(
+        b,
+        b'=' | b'<'
+            | b'>'
+            | b'!'
+            | b'|'
+            | b'&'
+            | b'+'
+            | b'-'
+            | b'*'
+            | b'/'
+            | b'%'
+            | b'^'
+            | b'~'
+            | b'@'
+            | b'#'
+    )
+}
+
+/// Write the separator before a token. Spacing is canonical, whatever the input had:
+/// one space between tokens, none inside `( )`, before `,` `.` `;`, around `::` and `.`,
+/// between a name and its `(`, and between the characters of an operator (`<=`, `->>`).
+fn push_sep(out: &mut Vec<u8>, next: &[u8], punct: bool) {
+    let Some(&last) = out.last() else { return };
+    let first = next.first().copied().unwrap_or(b' ');
+    if last == b' ' || matches!(last, b'(' | b'.' | b'[' | b':') {
+        return;
     }
-    *space = false;
+    if matches!(first, b')' | b',' | b'.' | b';' | b']' | b':' | b'[') {
+        return;
+    }
+    if first == b'(' && (is_word_byte(last) || last == b'"' || last == b'`') {
+        let word_start = out
+            .iter()
+            .rposition(|&b| !is_word_byte(b))
+            .map_or(0, |i| i + 1);
+        if !SPACED_BEFORE_PAREN.contains(&&out[word_start..]) {
+            return;
+        }
+    }
+    if punct && is_operator(last) && is_operator(first) {
+        return;
+    }
+    out.push(b' ');
 }
 
 /// At a `)` whose `(` is at `open`: `in (?, ?, ?)` and `values (?, ?), (?, ?)` become
@@ -243,7 +308,7 @@ mod tests {
         assert_eq!(a, "select abalance from pgbench_accounts where aid = ?");
         assert_eq!(
             fingerprint("select abalance\n  from pgbench_accounts where aid=7"),
-            "select abalance from pgbench_accounts where aid=?"
+            "select abalance from pgbench_accounts where aid = ?"
         );
         assert_eq!(
             fingerprint("SELECT abalance FROM pgbench_accounts WHERE aid = $1"),
@@ -252,6 +317,24 @@ mod tests {
         assert_eq!(
             fingerprint("SELECT  abalance /* x */ FROM pgbench_accounts -- c\n WHERE aid = -3"),
             a
+        );
+    }
+
+    #[test]
+    fn spacing_is_canonical() {
+        assert_eq!(
+            fingerprint("INSERT INTO t(a,b) VALUES(1,2)"),
+            fingerprint("insert into t ( a , b ) values ( 1 , 2 )")
+        );
+        assert_eq!(
+            fingerprint(
+                "SELECT count( * ) FROM t WHERE a<=1 AND b <> 2 AND c IN(1) AND d->>'k' = ?"
+            ),
+            "select count(*) from t where a <= ? and b <> ? and c in (?+) and d ->> ? = ?"
+        );
+        assert_eq!(
+            fingerprint("SELECT x - 1, y-1, z = -1"),
+            "select x - ?, y - ?, z = ?"
         );
     }
 
@@ -265,7 +348,7 @@ mod tests {
         );
         assert_eq!(
             fingerprint("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'),(3,'z')"),
-            "insert into t (a, b) values (?+)"
+            "insert into t(a, b) values (?+)"
         );
         assert_eq!(
             fingerprint("SELECT f(1, 2) FROM \"T\""),

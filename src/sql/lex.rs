@@ -21,7 +21,7 @@ pub enum Tok {
     /// Identifier or keyword.
     Word,
     Number,
-    /// `?`, `?1`, `$1`, `%s`, `%(name)s`, `:name`.
+    /// `?`, `?1`, `$1`, `%s`, `%(name)s`, `:name`, `${expr}`.
     Placeholder,
     Semicolon,
     /// Any other byte (operators, parentheses, commas, dots…).
@@ -85,6 +85,7 @@ pub fn is_word_byte(b: u8) -> bool {
 }
 
 /// Iterator over the tokens of `src`.
+#[derive(Clone)]
 pub struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
@@ -98,6 +99,22 @@ impl<'a> Lexer<'a> {
             pos: 0,
             opts,
         }
+    }
+
+    /// The byte offset of the next token.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Continue at `pos`, which must be a token boundary (or a char boundary outside any
+    /// string or comment).
+    pub fn set_pos(&mut self, pos: usize) {
+        self.pos = pos.min(self.src.len());
+    }
+
+    /// The next significant token, without consuming anything.
+    pub fn peek_significant(&self) -> Option<Token> {
+        self.clone().find(significant)
     }
 
     fn peek(&self, off: usize) -> u8 {
@@ -241,6 +258,11 @@ impl<'a> Lexer<'a> {
                 }
                 (Tok::Placeholder, i)
             }
+            b'$' if n1 == b'{' => {
+                // A template interpolation left in the text (`${id}`).
+                let close = memchr::memchr(b'}', &s[p..]).map_or(s.len(), |k| p + k + 1);
+                (Tok::Placeholder, close)
+            }
             b'$' if self.opts.dollar_quotes => match self.dollar_tag_len() {
                 Some(tag) => {
                     let open = &s[p..p + tag];
@@ -338,11 +360,12 @@ impl Iterator for Lexer<'_> {
     }
 }
 
+/// Whether the token is the word `kw` (ASCII case-insensitive).
+pub fn is_kw(src: &str, t: &Token, kw: &str) -> bool {
+    t.kind == Tok::Word && src[t.start..t.end].eq_ignore_ascii_case(kw)
+}
+
 /// Whether a token carries meaning (not blank, not a comment).
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "used by the splitter, next commit")
-)]
 pub fn significant(t: &Token) -> bool {
     !matches!(t.kind, Tok::Space | Tok::Comment)
 }

@@ -3,17 +3,31 @@
 //! by the log parsers. It knows nothing about which tables are legacy: matching against the
 //! configuration is `TableMatcher`'s job.
 //!
-//! Parsing is sqlparser-rs with the configured dialect first, then the others; when no
-//! dialect parses a statement, a token-level fallback still finds table names after
-//! FROM/JOIN/INTO/UPDATE/TABLE with `Confidence::Heuristic`.
+//! Pipeline per input: `split` cuts it into statements (byte ranges), `rewrite` makes each
+//! parseable without moving offsets (placeholders, `FROM ONLY`…), sqlparser parses it with
+//! the configured dialect first and then the others, and `roles` walks the AST to give each
+//! table its access and operation. Statements no dialect parses go to `fallback` (a fixed
+//! grammar for VACUUM / LOAD DATA / …, else a token scan with `Confidence::Heuristic`).
+//! Function, procedure, trigger and DO bodies are cut into statements by `routine` and
+//! classified the same way, attributed to their routine.
 
+mod fallback;
 mod fingerprint;
 mod lex;
+mod rewrite;
+mod roles;
+mod routine;
+mod split;
 
 pub use fingerprint::{comment_tags, fingerprint, fingerprint_dialect};
 
 use crate::model::{Access, Confidence, Operation};
+use lex::LexOptions;
 use serde::{Deserialize, Serialize};
+use sqlparser::dialect::{
+    Dialect as SqlDialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect,
+};
+use sqlparser::parser::Parser;
 
 /// SQL dialect to try first. The others are tried when it fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -101,51 +115,200 @@ pub struct Statement {
 /// interpolated *table* shows up as a table whose name starts with this prefix.
 pub const DYNAMIC_MARKER_PREFIX: &str = "__cutover_dyn_";
 
-/// Classify every statement in `sql`.
+/// Classify every statement in `sql`: one `Statement` per top-level statement, followed by
+/// one per statement found in the body of a function, procedure, trigger or DO block.
 pub fn classify(sql: &str, dialect: Dialect) -> Vec<Statement> {
-    // Placeholder implementation replaced by the full classifier; keeps the pipeline working.
-    use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
-    let parsed = match dialect {
-        Dialect::Postgres => sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql),
-        Dialect::Mysql => sqlparser::parser::Parser::parse_sql(&MySqlDialect {}, sql),
-        Dialect::Sqlite => sqlparser::parser::Parser::parse_sql(&SQLiteDialect {}, sql),
-        Dialect::Generic => sqlparser::parser::Parser::parse_sql(&GenericDialect {}, sql),
-    };
-    let start = sql.len() - sql.trim_start().len();
-    let mut uses = Vec::new();
-    let confidence = match parsed {
-        Ok(stmts) => {
-            let _ = sqlparser::ast::visit_relations(&stmts, |name| {
-                let parts: Vec<(String, bool)> = name
-                    .0
-                    .iter()
-                    .map(|p| normalize_ident(&p.to_string()))
-                    .collect();
-                if let Some((n, q)) = parts.last() {
-                    uses.push(TableUse {
-                        table: TableName {
-                            schema: parts.len().checked_sub(2).map(|i| parts[i].0.clone()),
-                            name: n.clone(),
-                            quoted: *q,
-                        },
-                        access: Access::Read,
-                        operation: Operation::Select,
-                    });
-                }
-                std::ops::ControlFlow::<()>::Continue(())
-            });
-            Confidence::Parsed
+    let opts = lex_options(dialect);
+    let mut out = Vec::new();
+    for (start, end) in split::split(sql, opts) {
+        classify_statement(sql, start, end, dialect, None, 0, &mut out);
+    }
+    out
+}
+
+fn lex_options(dialect: Dialect) -> LexOptions {
+    match dialect {
+        Dialect::Postgres => LexOptions::POSTGRES,
+        Dialect::Mysql => LexOptions::MYSQL,
+        Dialect::Sqlite | Dialect::Generic => LexOptions::GENERIC,
+    }
+}
+
+/// Deeper nesting (a function defined inside a DO block inside …) is not followed.
+const MAX_ROUTINE_DEPTH: u8 = 4;
+
+/// sqlparser recurses per nesting level; this bounds its stack on hostile input.
+const RECURSION_LIMIT: usize = 48;
+
+static GENERIC: GenericDialect = GenericDialect {};
+static POSTGRES: PostgreSqlDialect = PostgreSqlDialect {};
+static MYSQL: MySqlDialect = MySqlDialect {};
+static SQLITE: SQLiteDialect = SQLiteDialect {};
+
+/// The dialects to try, the configured one first.
+fn attempts(dialect: Dialect) -> [&'static dyn SqlDialect; 4] {
+    match dialect {
+        Dialect::Postgres => [&POSTGRES, &GENERIC, &MYSQL, &SQLITE],
+        Dialect::Mysql => [&MYSQL, &GENERIC, &POSTGRES, &SQLITE],
+        Dialect::Sqlite => [&SQLITE, &GENERIC, &POSTGRES, &MYSQL],
+        Dialect::Generic => [&GENERIC, &POSTGRES, &MYSQL, &SQLITE],
+    }
+}
+
+/// Parse with each dialect in turn: the statements, or the first dialect's error.
+fn parse(text: &str, dialect: Dialect) -> Result<Vec<sqlparser::ast::Statement>, String> {
+    let mut first_error = None;
+    for d in attempts(dialect) {
+        let parsed = Parser::new(d)
+            .with_recursion_limit(RECURSION_LIMIT)
+            .try_with_sql(text)
+            .and_then(|mut p| p.parse_statements());
+        match parsed {
+            Ok(stmts) => return Ok(stmts),
+            Err(e) => {
+                first_error.get_or_insert_with(|| e.to_string());
+            }
         }
-        Err(_) => Confidence::Heuristic,
+    }
+    Err(first_error.unwrap_or_default())
+}
+
+/// Classify `text[start..end]` (one statement), push it and the statements of its body.
+/// `text` is the input, except inside `'…'` routine bodies, where it is a copy with `''`
+/// unescaped in place (same length), so offsets stay offsets into the input.
+fn classify_statement(
+    text: &str,
+    start: usize,
+    end: usize,
+    dialect: Dialect,
+    routine: Option<&str>,
+    depth: u8,
+    out: &mut Vec<Statement>,
+) {
+    let opts = lex_options(dialect);
+    let body = &text[start..end];
+    let rewritten = rewrite::rewrite(body, opts, routine.is_some());
+    let (uses, confidence, error) = match parse(&rewritten, dialect) {
+        Ok(stmts) => {
+            let mut roles = roles::Roles::new(routine.is_some());
+            roles.statements(&stmts);
+            (roles.uses, Confidence::Parsed, None)
+        }
+        Err(e) => match fallback::known(&rewritten, opts) {
+            Some(uses) => (uses, Confidence::Parsed, None),
+            None => (
+                fallback::scan(&rewritten, opts),
+                Confidence::Heuristic,
+                Some(e),
+            ),
+        },
     };
+    out.push(statement(start, end, uses, confidence, error, routine));
+    if depth >= MAX_ROUTINE_DEPTH {
+        return;
+    }
+    let Some(r) = routine::find(text, start, end, opts) else {
+        return;
+    };
+    let name = r.name.as_deref().or(routine);
+    let unescaped;
+    let body_text = if r.quoted && text[r.body.0..r.body.1].contains("''") {
+        unescaped = unescape_quoted_body(text, r.body);
+        unescaped.as_str()
+    } else {
+        text
+    };
+    for p in routine::pieces(body_text, r.body, r.kind, opts) {
+        match p {
+            routine::Piece::Sql(a, b) => {
+                classify_statement(body_text, a, b, dialect, name, depth + 1, out);
+            }
+            routine::Piece::Expr(a, b) => {
+                classify_expr(body_text, a, b, dialect, name, out);
+            }
+        }
+    }
+}
+
+/// `''` → `' ` inside `text[body]`, so the body of `AS '…'` reads as SQL at the same offsets.
+fn unescape_quoted_body(text: &str, body: (usize, usize)) -> String {
+    let mut s = String::with_capacity(text.len());
+    s.push_str(&text[..body.0]);
+    s.push_str(&text[body.0..body.1].replace("''", "' "));
+    s.push_str(&text[body.1..]);
+    s
+}
+
+/// A condition or assignment from a routine body: the tables its subqueries read.
+fn classify_expr(
+    text: &str,
+    start: usize,
+    end: usize,
+    dialect: Dialect,
+    routine: Option<&str>,
+    out: &mut Vec<Statement>,
+) {
+    let opts = lex_options(dialect);
+    let rewritten = rewrite::rewrite(&text[start..end], opts, true);
+    let mut first_error = None;
+    for d in attempts(dialect) {
+        let parsed = Parser::new(d)
+            .with_recursion_limit(RECURSION_LIMIT)
+            .try_with_sql(&rewritten)
+            .and_then(|mut p| p.parse_expr());
+        match parsed {
+            Ok(e) => {
+                let mut roles = roles::Roles::new(true);
+                roles.expr(&e);
+                if !roles.uses.is_empty() {
+                    out.push(statement(
+                        start,
+                        end,
+                        roles.uses,
+                        Confidence::Parsed,
+                        None,
+                        routine,
+                    ));
+                }
+                return;
+            }
+            Err(e) => {
+                first_error.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+    let uses: Vec<TableUse> = fallback::scan(&rewritten, opts)
+        .into_iter()
+        .filter(|u| u.access == Access::Read)
+        .collect();
+    if !uses.is_empty() {
+        out.push(statement(
+            start,
+            end,
+            uses,
+            Confidence::Heuristic,
+            first_error,
+            routine,
+        ));
+    }
+}
+
+fn statement(
+    start: usize,
+    end: usize,
+    mut uses: Vec<TableUse>,
+    confidence: Confidence,
+    error: Option<String>,
+    routine: Option<&str>,
+) -> Statement {
     uses.sort();
     uses.dedup();
-    vec![Statement {
+    Statement {
         start,
-        end: sql.trim_end().len(),
+        end,
         uses,
         confidence,
-        error: None,
-        routine: None,
-    }]
+        error,
+        routine: routine.map(str::to_string),
+    }
 }

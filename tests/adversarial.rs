@@ -1,0 +1,215 @@
+//! The adversarial corpus (issue 10): a repository nobody has cleaned in a decade, generated
+//! at test time. The run must finish, exit with the documented code, find every finding that
+//! is findable, and list each problem with its path and reason, with exact counts.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::Path;
+
+fn cutover() -> Command {
+    let mut cmd = Command::cargo_bin("cutover").unwrap();
+    cmd.env("RUST_BACKTRACE", "0");
+    cmd
+}
+
+fn write(root: &Path, rel: &str, bytes: &[u8]) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Build the corpus; returns the number of legacy references that must be found.
+fn build_corpus(root: &Path) -> usize {
+    write(
+        root,
+        "cutover.toml",
+        b"[[tables]]\nname = \"orders_legacy\"\n[scan]\nmax_file_size = \"2MiB\"\n",
+    );
+    // Findable: plain, BOM, UTF-16, CRLF, invalid UTF-8 around a valid statement.
+    write(
+        root,
+        "db/plain.sql",
+        b"DELETE FROM orders_legacy WHERE id = 1;\n",
+    );
+    write(
+        root,
+        "db/bom.sql",
+        b"\xEF\xBB\xBFUPDATE orders_legacy SET status = 'x';\n",
+    );
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "TRUNCATE orders_legacy;\n"
+                .encode_utf16()
+                .flat_map(|u| u.to_le_bytes()),
+        )
+        .collect();
+    write(root, "db/utf16.sql", &utf16);
+    write(
+        root,
+        "db/crlf.sql",
+        b"-- windows\r\nINSERT INTO orders_legacy (id)\r\nVALUES (1);\r\n",
+    );
+    write(
+        root,
+        "db/latin1.sql",
+        b"-- caf\xE9\nDELETE FROM orders_legacy WHERE note = 'x';\n",
+    );
+    // Not findable, reported: binary, too large.
+    write(root, "db/binary.sql", b"orders_legacy\x00\x00\x01\x02\x03");
+    write(
+        root,
+        "db/huge.sql",
+        "SELECT * FROM orders_legacy;\n".repeat(100_000).as_bytes(),
+    );
+    // Nothing to find, nothing to report.
+    write(root, "db/empty.sql", b"");
+    write(root, "src/empty.py", b"");
+    write(root, "notes.txt", b"orders_legacy is old\n");
+    5
+}
+
+#[test]
+fn adversarial_corpus_completes_and_reports_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let findable = build_corpus(root);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::symlink;
+        // A link loop and a link leaving the root: neither is followed by default.
+        fs::create_dir_all(root.join("loop")).unwrap();
+        symlink(root.join("loop"), root.join("loop/again")).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "secret.sql", b"DROP TABLE orders_legacy;\n");
+        symlink(
+            outside.path().join("secret.sql"),
+            root.join("db/outside.sql"),
+        )
+        .unwrap();
+        // A FIFO with a source extension: opening it would block forever.
+        let fifo = root.join("db/pipe.sql");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    let out = cutover()
+        .args(["inventory", "--format", "json"])
+        .arg(root)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    let files: std::collections::BTreeSet<&str> = findings
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files.into_iter().collect::<Vec<_>>(),
+        [
+            "db/bom.sql",
+            "db/crlf.sql",
+            "db/latin1.sql",
+            "db/plain.sql",
+            "db/utf16.sql"
+        ]
+    );
+    assert!(findings.len() >= findable);
+    // The CRLF statement starts on line 2, the BOM one on line 1 column 1.
+    let at = |file: &str| {
+        findings
+            .iter()
+            .find(|f| f["file"] == file)
+            .map(|f| (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap()))
+            .unwrap()
+    };
+    assert_eq!(at("db/crlf.sql"), (2, 1));
+    assert_eq!(at("db/bom.sql"), (1, 1));
+
+    let problems: Vec<(String, String)> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["file"].as_str().unwrap().to_string(),
+                p["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let has = |file: &str, reason: &str| problems.iter().any(|(f, r)| f == file && r == reason);
+    assert!(has("db/binary.sql", "binary"), "{problems:?}");
+    assert!(has("db/huge.sql", "too_large"), "{problems:?}");
+    assert!(has("db/latin1.sql", "invalid_utf8"), "{problems:?}");
+    #[cfg(unix)]
+    {
+        assert!(has("db/outside.sql", "symlink"), "{problems:?}");
+        assert!(has("db/pipe.sql", "not_a_file"), "{problems:?}");
+    }
+    // Exact counts: binary, huge, symlink, FIFO are skipped; latin1 is read with a warning.
+    let skipped = doc["stats"]["files_skipped"].as_u64().unwrap();
+    assert_eq!(skipped, if cfg!(unix) { 4 } else { 2 }, "{problems:?}");
+    assert_eq!(
+        problems.len() as u64,
+        skipped + 1,
+        "every skip plus the invalid UTF-8 warning: {problems:?}"
+    );
+
+    // With --strict the same run is incomplete.
+    let strict = cutover()
+        .args(["inventory", "--strict", "--format", "jsonl"])
+        .arg(root)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(3));
+}
+
+#[test]
+fn unreadable_file_is_reported() {
+    if is_root() {
+        // root reads files whatever their mode; the check would prove nothing here.
+        #[expect(
+            clippy::print_stderr,
+            reason = "tell the test log why nothing was checked"
+        )]
+        {
+            eprintln!("skipped: running as root");
+        }
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "a.sql", b"DELETE FROM orders_legacy;\n");
+        fs::set_permissions(root.join("a.sql"), fs::Permissions::from_mode(0o000)).unwrap();
+        let out = cutover()
+            .args(["inventory", "--table", "orders_legacy", "--format", "json"])
+            .arg(root)
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["problems"][0]["reason"], "unreadable");
+    }
+}
