@@ -25,6 +25,8 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Read database query logs and attribute each read and write of a legacy table to a client.
     Logs(LogsArgs),
+    /// Order the migration: components, their dependencies, and waves from least to most stateful.
+    Plan(PlanArgs),
     /// Write the sign-off report: every writer and its owner, as one HTML page or Markdown.
     Report(ReportArgs),
 }
@@ -105,6 +107,23 @@ pub struct LogsArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Output format (`dot` renders with Graphviz, `mermaid` in GitHub Markdown).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,11 +11,15 @@ pub mod discover;
 pub mod extract;
 pub mod lang;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod sql;
 
 use anyhow::Result;
-use cli::{Cli, Command, FindingsFormat, InventoryArgs, ReportArgs, ReportFormat, ScanArgs};
+use cli::{
+    Cli, Command, FindingsFormat, InventoryArgs, PlanArgs, PlanFormat, ReportArgs, ReportFormat,
+    ScanArgs,
+};
 use config::{Config, Overrides};
 use std::io::Write;
 use std::time::Instant;
@@ -54,6 +58,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
     match cli.command {
         Command::Inventory(args) => run_inventory(&args, out),
         Command::Logs(_) => anyhow::bail!("`cutover logs` is not available in this build yet"),
+        Command::Plan(args) => run_plan(&args, out),
         Command::Report(args) => run_report(&args, out),
     }
 }
@@ -120,6 +125,34 @@ fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
         FindingsFormat::Jsonl => report::json::write_findings_jsonl(&inventory.scan.findings, out)?,
     }
     let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// `cutover plan`: scan, read the repository's layout, order the migration.
+fn run_plan(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let config = scan_config(&args.scan)?;
+    let root_display = args.scan.path.display().to_string();
+    let mut input = plan::load_repo(&config)?;
+    let inventory = scan(config, root_display.clone())?;
+    let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    input.findings = inventory.scan.findings;
+    input.problems.extend(inventory.scan.problems);
+    input.problems.sort();
+    // The scan and plan's own reading may both report one file (e.g. too large).
+    input
+        .problems
+        .dedup_by(|a, b| a.file == b.file && a.line == b.line && a.reason == b.reason);
+    let plan = plan::build(&input, &root_display)?;
+    match args.format {
+        PlanFormat::Text => report::plan::write_text(&plan, out)?,
+        PlanFormat::Json => report::plan::write_json(&plan, out)?,
+        PlanFormat::Dot => report::dot::write(&plan, out)?,
+        PlanFormat::Mermaid => report::mermaid::write(&plan, out)?,
+    }
     Ok(if args.scan.strict && incomplete {
         Outcome::Incomplete
     } else {

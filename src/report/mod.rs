@@ -3,7 +3,10 @@
 
 pub mod attribution;
 pub mod document;
+pub mod dot;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod mermaid;
+pub mod plan;
 pub mod text;
