@@ -178,8 +178,13 @@ fn run_report(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
         anyhow::bail!("`cutover report --logs` is not available in this build yet");
     }
     let config = scan_config(&args.scan)?;
-    let inventory = scan(config, args.scan.path.display().to_string())?;
-    let data = report::document::ReportData::from_inventory(&inventory)?;
+    let root_display = args.scan.path.display().to_string();
+    // Components, owners and waves come from the plan, built from this very scan.
+    let mut input = plan::load_repo(&config)?;
+    let inventory = scan(config, root_display.clone())?;
+    input.findings = inventory.scan.findings.clone();
+    let plan = plan::build(&input, &root_display)?;
+    let data = report::document::ReportData::new(&inventory, &input, &plan)?;
     let mut buf = Vec::new();
     match format {
         ReportFormat::Html => report::html::write_report(&data, &mut buf)?,

@@ -3,15 +3,20 @@
 //!
 //! Each optional section has its own small view type here, filled by an adapter from the stage
 //! that owns the data (query logs, plan, burndown), so a renderer never depends on another
-//! stage's internals and a section missing from a build simply renders as absent.
-//! Which component and owner a finding belongs to comes from `attribution` until the plan
-//! stage provides it.
+//! stage's internals and a section missing from a run simply renders as absent.
+//! Which component a finding belongs to, and its owners, come from the plan stage: its
+//! component layout and its CODEOWNERS reader.
 
 use crate::Inventory;
 use crate::model::{Access, Finding, Problem};
-use crate::report::attribution::Attributor;
+use crate::plan::codeowners::CodeOwners;
+use crate::plan::components::Layout;
+use crate::plan::{Plan, PlanInput};
 use anyhow::Result;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// A finding outside every component (a top-level file that holds no code).
+pub const UNASSIGNED: &str = "(unassigned)";
 
 /// One configured legacy table, as the report shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,9 +86,14 @@ impl RuntimeSection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanItem {
     pub component: String,
+    /// `api`, `worker`, `job`… when the plan could tell.
+    pub kind: Option<String>,
     pub owners: Vec<String>,
     /// Why the component is in this wave (e.g. "writes orders_legacy; read by reporting").
     pub reason: String,
+    /// Whether it reads, writes or changes a legacy table (else it is in the plan only for
+    /// its imports, and the report lists it briefly).
+    pub touches: bool,
 }
 
 /// One wave of the migration plan: components that can move together.
@@ -97,6 +107,10 @@ pub struct Wave {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanSection {
     pub waves: Vec<Wave>,
+    /// Data that must be in place before a wave can move (backfills), in words.
+    pub preconditions: Vec<String>,
+    /// What the reader should know about the plan (tables nobody writes, root component…).
+    pub notes: Vec<String>,
     /// The plan as a Mermaid flowchart (rendered by the plan stage), for Markdown.
     pub mermaid: Option<String>,
 }
@@ -114,6 +128,42 @@ pub struct BurndownSection {
     pub series: Vec<(String, Vec<u64>)>,
     /// The burndown's projection, in words ("projected finish 2027-03-01").
     pub projection: Option<String>,
+}
+
+impl PlanSection {
+    /// The waves of a plan, each component with its kind, owners and reason, and the plan as
+    /// Mermaid (rendered by the plan's own Mermaid writer).
+    pub fn from_plan(plan: &Plan) -> Result<PlanSection> {
+        let waves = plan
+            .waves
+            .iter()
+            .enumerate()
+            .map(|(i, names)| Wave {
+                number: i as u32 + 1,
+                items: names
+                    .iter()
+                    .map(|name| {
+                        let c = plan.component(name);
+                        PlanItem {
+                            component: name.clone(),
+                            kind: c.and_then(|c| c.kind).map(|k| k.as_str().to_string()),
+                            owners: c.map(|c| c.owners.clone()).unwrap_or_default(),
+                            reason: c.map(|c| c.reason.clone()).unwrap_or_default(),
+                            touches: c.is_some_and(|c| !c.usage.is_empty()),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut mermaid = Vec::new();
+        crate::report::mermaid::write(plan, &mut mermaid)?;
+        Ok(PlanSection {
+            waves,
+            preconditions: plan.preconditions.iter().map(|p| p.text()).collect(),
+            notes: plan.notes.clone(),
+            mermaid: Some(String::from_utf8_lossy(&mermaid).into_owned()),
+        })
+    }
 }
 
 /// Everything the sign-off report shows. Sections that a build or a run cannot fill are `None`.
@@ -147,20 +197,28 @@ pub struct Summary {
 }
 
 impl ReportData {
-    /// Build the report from a scan, attributing each finding to a component and its owners.
-    pub fn from_inventory(inv: &Inventory) -> Result<ReportData> {
-        let attributor = Attributor::new(&inv.config)?;
+    /// Build the report from a scan and the plan built from the same scan (`input` is what
+    /// the plan was built from): each finding goes to the plan's component of its file and
+    /// to the file's CODEOWNERS owners.
+    pub fn new(inv: &Inventory, input: &PlanInput, plan: &Plan) -> Result<ReportData> {
+        let layout: Layout = crate::plan::components::detect(&input.files, &input.components)?;
+        let owners = crate::plan::codeowners::LOCATIONS
+            .iter()
+            .find_map(|loc| input.texts.get(*loc).map(|t| CodeOwners::parse(loc, t)));
         let rows = inv
             .scan
             .findings
             .iter()
-            .map(|f| {
-                let (component, owners) = attributor.attribute(&f.file);
-                Row {
-                    finding: f.clone(),
-                    component,
-                    owners,
-                }
+            .map(|f| Row {
+                finding: f.clone(),
+                component: layout
+                    .component_of(&f.file)
+                    .map_or(UNASSIGNED.to_string(), |i| {
+                        layout.components[i].name.clone()
+                    }),
+                owners: owners
+                    .as_ref()
+                    .map_or_else(Vec::new, |co| co.owners_of(&f.file)),
             })
             .collect();
         Ok(ReportData {
@@ -184,7 +242,7 @@ impl ReportData {
                 files_skipped: inv.scan.stats.files_skipped,
             },
             runtime: None,
-            plan: None,
+            plan: Some(PlanSection::from_plan(plan)?),
             burndown: None,
         })
     }
@@ -483,19 +541,36 @@ pub(crate) mod tests {
                         number: 1,
                         items: vec![PlanItem {
                             component: "reporting".into(),
+                            kind: Some("job".into()),
                             owners: vec!["@acme/data".into()],
                             reason: "reads only".into(),
+                            touches: true,
                         }],
                     },
                     Wave {
                         number: 2,
-                        items: vec![PlanItem {
-                            component: "services/api".into(),
-                            owners: vec!["@acme/orders-api".into()],
-                            reason: "writes orders_legacy".into(),
-                        }],
+                        items: vec![
+                            PlanItem {
+                                component: "services/api".into(),
+                                kind: None,
+                                owners: vec!["@acme/orders-api".into()],
+                                reason: "writes orders_legacy".into(),
+                                touches: true,
+                            },
+                            PlanItem {
+                                component: "docs".into(),
+                                kind: None,
+                                owners: vec![],
+                                reason: "touches no legacy table".into(),
+                                touches: false,
+                            },
+                        ],
                     },
                 ],
+                preconditions: vec![
+                    "backfill orders from orders_legacy before reporting reads it".into(),
+                ],
+                notes: vec!["nothing in the code writes <orders_legacy>".into()],
                 mermaid: Some("flowchart LR\n  reporting --> api".into()),
             }),
             burndown: Some(BurndownSection {

@@ -521,18 +521,49 @@ impl Page<'_> {
             h.push_str("<div class=\"waves\">\n");
             for wave in &plan.waves {
                 let _ = write!(h, "<div class=\"wave\"><h4>Wave {}</h4><ul>", wave.number);
-                for item in &wave.items {
+                for item in wave.items.iter().filter(|i| i.touches) {
+                    let kind = item
+                        .kind
+                        .as_deref()
+                        .map(|k| format!(" <span class=\"kind\">{}</span>", escape(k)))
+                        .unwrap_or_default();
                     let _ = write!(
                         h,
-                        "<li><strong>{}</strong> <span class=\"who\">{}</span><span class=\"why\">{}</span></li>",
+                        "<li><strong>{}</strong>{kind} <span class=\"who\">{}</span><span class=\"why\">{}</span></li>",
                         escape(&item.component),
                         escape(&item.owners.join(" ")),
                         escape(&item.reason)
                     );
                 }
+                let others: Vec<String> = wave
+                    .items
+                    .iter()
+                    .filter(|i| !i.touches)
+                    .map(|i| escape(&i.component))
+                    .collect();
+                if !others.is_empty() {
+                    let _ = write!(
+                        h,
+                        "<li class=\"others\">Also in this wave, touching no legacy table: {}</li>",
+                        others.join(", ")
+                    );
+                }
                 h.push_str("</ul></div>\n");
             }
             h.push_str("</div>\n");
+        }
+        for (title, list) in [
+            ("Before the waves can move", &plan.preconditions),
+            ("Notes", &plan.notes),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(h, "<h3>{title}</h3>\n<ul class=\"notes\">");
+            for item in list {
+                let _ = writeln!(h, "<li>{}</li>", escape(item));
+            }
+            h.push_str("</ul>\n");
         }
         h.push_str("</section>\n");
     }
@@ -882,6 +913,8 @@ mod tests {
     #[test]
     fn sections_appear_only_when_their_data_exists() {
         let full = render(&sample()).unwrap();
+        assert!(full.contains("<li>nothing in the code writes &lt;orders_legacy&gt;</li>"));
+        assert!(full.contains("<span class=\"kind\">job</span>"));
         for needle in [
             "id=\"plan\"",
             "Runtime clients",

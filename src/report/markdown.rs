@@ -366,13 +366,49 @@ pub fn render(data: &ReportData) -> String {
         }
         for wave in &plan.waves {
             let _ = writeln!(md, "**Wave {}**\n", wave.number);
-            for item in &wave.items {
+            for item in wave.items.iter().filter(|i| i.touches) {
+                let kind = item
+                    .kind
+                    .as_deref()
+                    .map(|k| format!(" *{}*", text(k)))
+                    .unwrap_or_default();
                 let o = if item.owners.is_empty() {
                     String::new()
                 } else {
                     format!(" ({})", owners(&item.owners))
                 };
-                let _ = writeln!(md, "- {}{o}: {}", text(&item.component), text(&item.reason));
+                let _ = writeln!(
+                    md,
+                    "- **{}**{kind}{o}: {}",
+                    text(&item.component),
+                    text(&item.reason)
+                );
+            }
+            let others: Vec<String> = wave
+                .items
+                .iter()
+                .filter(|i| !i.touches)
+                .map(|i| text(&i.component))
+                .collect();
+            if !others.is_empty() {
+                let _ = writeln!(
+                    md,
+                    "- also in this wave, touching no legacy table: {}",
+                    others.join(", ")
+                );
+            }
+            md.push('\n');
+        }
+        for (title, list) in [
+            ("Before the waves can move", &plan.preconditions),
+            ("Notes", &plan.notes),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(md, "### {title}\n");
+            for item in list {
+                let _ = writeln!(md, "- {}", text(item));
             }
             md.push('\n');
         }

@@ -1,7 +1,6 @@
 //! Renderers: a scanned `Inventory` (and later audit, plan and burndown results) in, text or
 //! machine-readable output out. Output schemas are private to each renderer.
 
-pub mod attribution;
 pub mod document;
 pub mod dot;
 pub mod html;
