@@ -43,7 +43,7 @@ pub struct ScanTotals {
     pub files_skipped: u64,
 }
 
-/// One client seen in the query logs touching a legacy table.
+/// One client seen in the query logs reading or writing a legacy table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeClient {
     pub table: String,
@@ -51,13 +51,25 @@ pub struct RuntimeClient {
     pub client: String,
     /// The component the client maps to through `db_clients`, when it does.
     pub component: Option<String>,
-    pub reads: u64,
-    pub writes: u64,
-    pub ddl: u64,
-    /// Whether a finding in the code accounts for this client's writes.
+    /// `Write` or `Read`: a client that does both appears once for each.
+    pub access: Access,
+    pub executions: u64,
+    /// Whether code of the client's component accounts for this access.
     pub explained: bool,
-    /// One statement the client ran (normalized), for context.
+    /// Why it is (un)explained, in words.
+    pub reason: String,
+    /// The client's most frequent statement (normalized), for context.
     pub sample: Option<String>,
+}
+
+/// Writers in the code of a table that the log window never saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotObserved {
+    pub table: String,
+    pub component: Option<String>,
+    pub reason: String,
+    /// `file:line` of each code writer.
+    pub locations: Vec<String>,
 }
 
 /// What the query logs say: filled by the logs stage's adapter when `--logs` is given.
@@ -68,6 +80,9 @@ pub struct RuntimeSection {
     /// First and last timestamp seen, when the logs carry them.
     pub window: Option<(String, String)>,
     pub clients: Vec<RuntimeClient>,
+    pub not_observed: Vec<NotObserved>,
+    /// Clients that touched a legacy table and map to no component.
+    pub unmapped_clients: Vec<String>,
 }
 
 impl RuntimeSection {
@@ -78,7 +93,7 @@ impl RuntimeSection {
     ) -> impl Iterator<Item = &'a RuntimeClient> + 'a {
         self.clients
             .iter()
-            .filter(move |c| c.table == table && c.writes > 0 && !c.explained)
+            .filter(move |c| c.table == table && c.access == Access::Write && !c.explained)
     }
 }
 
@@ -285,7 +300,7 @@ impl ReportData {
         let unexplained = self.runtime.as_ref().map(|rt| {
             rt.clients
                 .iter()
-                .filter(|c| in_scope(&c.table) && c.writes > 0 && !c.explained)
+                .filter(|c| in_scope(&c.table) && c.access == Access::Write && !c.explained)
                 .count()
         });
         Summary {
@@ -517,23 +532,30 @@ pub(crate) mod tests {
                         table: "orders_legacy".into(),
                         client: "app=billing".into(),
                         component: Some("billing".into()),
-                        reads: 10,
-                        writes: 4,
-                        ddl: 0,
+                        access: Access::Write,
+                        executions: 4,
                         explained: true,
+                        reason: "billing writes orders_legacy in its code".into(),
                         sample: Some("INSERT INTO orders_legacy ...".into()),
                     },
                     RuntimeClient {
                         table: "orders_legacy".into(),
                         client: "user=<script>alert(1)</script>".into(),
                         component: None,
-                        reads: 0,
-                        writes: 2,
-                        ddl: 0,
+                        access: Access::Write,
+                        executions: 2,
                         explained: false,
+                        reason: "maps to no component".into(),
                         sample: Some("DELETE FROM orders_legacy WHERE id = $1".into()),
                     },
                 ],
+                not_observed: vec![NotObserved {
+                    table: "orders_legacy".into(),
+                    component: Some("services/api".into()),
+                    reason: "no client of services/api wrote orders_legacy".into(),
+                    locations: vec!["services/api/orders.go:12".into()],
+                }],
+                unmapped_clients: vec!["user=<script>alert(1)</script>".into()],
             }),
             plan: Some(PlanSection {
                 waves: vec![

@@ -7,8 +7,8 @@
 
 use crate::model::{Access, Confidence};
 use crate::report::document::{
-    BurndownSection, ReportData, Row, RuntimeClient, Summary, TableInfo, capitalize, headline,
-    series_label,
+    BurndownSection, NotObserved, ReportData, Row, RuntimeClient, Summary, TableInfo, capitalize,
+    headline, series_label,
 };
 use anyhow::Result;
 use serde::Serialize;
@@ -122,6 +122,16 @@ const fn col(title: &'static str) -> Col {
 const fn num(title: &'static str) -> Col {
     Col { title, num: true }
 }
+
+const CLIENT_COLS: [Col; 7] = [
+    col("Client"),
+    col("Component"),
+    col("Access"),
+    num("Executions"),
+    col("In code"),
+    col("Why"),
+    col("Most frequent statement"),
+];
 
 pub fn write_report(data: &ReportData, out: &mut dyn Write) -> Result<()> {
     out.write_all(render(data)?.as_bytes())?;
@@ -284,6 +294,22 @@ impl Page<'_> {
             }
             h.push_str("</p>\n");
         }
+        if let Some(rt) = &data.runtime {
+            let window = rt
+                .window
+                .as_ref()
+                .map(|(a, b)| format!(", {} to {}", escape(a), escape(b)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                h,
+                "<p class=\"logs\"><span class=\"k\">Query logs</span> {}{window}</p>",
+                rt.sources
+                    .iter()
+                    .map(|f| format!("<code>{}</code>", escape(f)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         h.push_str("<nav class=\"toc\" aria-label=\"Legacy tables\">\n");
         for t in &data.tables {
             let ts = data.summary(Some(&t.name));
@@ -426,17 +452,9 @@ impl Page<'_> {
             self.data_table(
                 h,
                 &format!("runtime clients of {}", table.name),
-                &[
-                    col("Client"),
-                    col("Component"),
-                    num("Writes"),
-                    num("Reads"),
-                    num("Schema"),
-                    col("In code"),
-                    col("Sample statement"),
-                ],
+                &CLIENT_COLS,
                 &rows,
-                "No client touched this table in the logs.",
+                "No client read or wrote this table in the logs.",
             );
             let unexplained: Vec<&RuntimeClient> = rt.unexplained_writers(&table.name).collect();
             let _ = writeln!(
@@ -452,21 +470,50 @@ impl Page<'_> {
                 self.data_table(
                     h,
                     &format!("unexplained writers of {}", table.name),
-                    &[
-                        col("Client"),
-                        col("Component"),
-                        num("Writes"),
-                        num("Reads"),
-                        num("Schema"),
-                        col("In code"),
-                        col("Sample statement"),
-                    ],
+                    &CLIENT_COLS,
+                    &rows,
+                    "",
+                );
+            }
+            let unseen: Vec<&NotObserved> = rt
+                .not_observed
+                .iter()
+                .filter(|n| n.table == table.name)
+                .collect();
+            if !unseen.is_empty() {
+                let _ = writeln!(
+                    h,
+                    "<h3>Writers in the code not seen in the logs <span class=\"count\">({})</span></h3>",
+                    unseen.len()
+                );
+                h.push_str("<p class=\"note\">Dead code, a rare path, or a client the logs do not name: confirm before relying on the log window.</p>\n");
+                let rows: Vec<String> = unseen
+                    .iter()
+                    .map(|n| {
+                        format!(
+                            "<tr><td class=\"comp\">{}</td><td class=\"loc\">{}</td><td>{}</td></tr>",
+                            n.component
+                                .as_deref()
+                                .map(escape)
+                                .unwrap_or_else(|| "<span class=\"muted\">none</span>".into()),
+                            n.locations
+                                .iter()
+                                .map(|l| path_html(l))
+                                .collect::<Vec<_>>()
+                                .join("<br>"),
+                            escape(&n.reason)
+                        )
+                    })
+                    .collect();
+                self.data_table(
+                    h,
+                    &format!("code writers of {} not seen in the logs", table.name),
+                    &[col("Component"), col("Locations"), col("Why")],
                     &rows,
                     "",
                 );
             }
         }
-
         h.push_str("</section>\n");
     }
 
@@ -717,23 +764,23 @@ fn finding_row(r: &Row) -> String {
 }
 
 fn client_row(c: &RuntimeClient) -> String {
-    let in_code = match (c.writes > 0, c.explained) {
-        (_, true) => "<span class=\"badge conf-parsed\">yes</span>",
-        (true, false) => "<span class=\"badge conf-dynamic\">no</span>",
-        (false, false) => "<span class=\"badge conf-heuristic\">reads only</span>",
+    let in_code = if c.explained {
+        "<span class=\"badge conf-parsed\">yes</span>"
+    } else {
+        "<span class=\"badge conf-dynamic\">no</span>"
     };
+    let access = c.access.as_str();
     format!(
-        "<tr><td class=\"loc\">{}</td><td class=\"comp\">{}</td><td class=\"num\">{}</td>\
-         <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{in_code}</td>\
+        "<tr><td class=\"loc\">{}</td><td class=\"comp\">{}</td><td><span class=\"op {access}\">{access}</span></td>\
+         <td class=\"num\">{}</td><td>{in_code}</td><td>{}</td>\
          <td class=\"stmt\"><code>{}</code></td></tr>",
         escape(&c.client),
         c.component
             .as_deref()
             .map(escape)
             .unwrap_or_else(|| "<span class=\"muted\">unknown</span>".to_string()),
-        c.writes,
-        c.reads,
-        c.ddl,
+        c.executions,
+        escape(&c.reason),
         escape(c.sample.as_deref().unwrap_or("")),
     )
 }
@@ -906,8 +953,9 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
         let rows_in_html = html.matches("<tr><td").count();
         assert_eq!(json["rows"].as_u64().unwrap() as usize, rows_in_html);
-        // Components (4 + 1), findings (5), runtime clients (2), unexplained (1), problems (1).
-        assert_eq!(rows_in_html, 14);
+        // Components (4 + 1), findings (5), runtime clients (2), unexplained (1), not seen in
+        // the logs (1), problems (1).
+        assert_eq!(rows_in_html, 15);
     }
 
     #[test]

@@ -119,18 +119,13 @@ fn finding_cells(r: &Row) -> Vec<String> {
 }
 
 fn client_cells(c: &RuntimeClient) -> Vec<String> {
-    let in_code = match (c.writes > 0, c.explained) {
-        (_, true) => "yes",
-        (true, false) => "**no**",
-        (false, false) => "reads only",
-    };
     vec![
         code_cell(&c.client),
         c.component.as_deref().map(text).unwrap_or_default(),
-        c.writes.to_string(),
-        c.reads.to_string(),
-        c.ddl.to_string(),
-        in_code.to_string(),
+        c.access.as_str().to_string(),
+        c.executions.to_string(),
+        if c.explained { "yes" } else { "**no**" }.to_string(),
+        text(&c.reason),
         c.sample.as_deref().map(code_cell).unwrap_or_default(),
     ]
 }
@@ -138,13 +133,13 @@ fn client_cells(c: &RuntimeClient) -> Vec<String> {
 const CLIENT_HEADER: [&str; 7] = [
     "Client",
     "Component",
-    "Writes",
-    "Reads",
-    "Schema",
+    "Access",
+    "Executions",
     "In code",
-    "Sample statement",
+    "Why",
+    "Most frequent statement",
 ];
-const CLIENT_NUMERIC: [bool; 7] = [false, false, true, true, true, false, false];
+const CLIENT_NUMERIC: [bool; 7] = [false, false, false, true, false, false, false];
 
 pub fn write_report(data: &ReportData, out: &mut dyn Write) -> Result<()> {
     out.write_all(render(data).as_bytes())?;
@@ -168,6 +163,16 @@ pub fn render(data: &ReportData) -> String {
         .collect();
     if !sign_off.is_empty() {
         let _ = writeln!(md, "Sign-off from: {}\n", sign_off.join(", "));
+    }
+
+    if let Some(rt) = &data.runtime {
+        let window = rt
+            .window
+            .as_ref()
+            .map(|(a, b)| format!(", {} to {}", text(a), text(b)))
+            .unwrap_or_default();
+        let files: Vec<String> = rt.sources.iter().map(|f| code(f)).collect();
+        let _ = writeln!(md, "Query logs: {}{window}\n", files.join(", "));
     }
 
     let unexplained = |n: Option<usize>| n.map(|n| n.to_string()).unwrap_or("–".to_string());
@@ -294,7 +299,7 @@ pub fn render(data: &ReportData) -> String {
             let clients = data.runtime_of(&t.name);
             let _ = writeln!(md, "### Runtime clients ({})\n", clients.len());
             if clients.is_empty() {
-                md.push_str("No client touched this table in the logs.\n\n");
+                md.push_str("No client read or wrote this table in the logs.\n\n");
             } else {
                 let rows: Vec<Vec<String>> = clients.iter().map(|c| client_cells(c)).collect();
                 table(&mut md, &CLIENT_HEADER, &CLIENT_NUMERIC, &rows);
@@ -307,6 +312,35 @@ pub fn render(data: &ReportData) -> String {
                 md.push_str("These clients wrote the table according to the query logs, but no writer in the code accounts for them.\n\n");
                 let rows: Vec<Vec<String>> = unexplained.iter().map(|c| client_cells(c)).collect();
                 table(&mut md, &CLIENT_HEADER, &CLIENT_NUMERIC, &rows);
+            }
+            let unseen: Vec<Vec<String>> = rt
+                .not_observed
+                .iter()
+                .filter(|n| n.table == t.name)
+                .map(|n| {
+                    vec![
+                        n.component.as_deref().map(text).unwrap_or_default(),
+                        n.locations
+                            .iter()
+                            .map(|l| code_cell(l))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        text(&n.reason),
+                    ]
+                })
+                .collect();
+            if !unseen.is_empty() {
+                let _ = writeln!(
+                    md,
+                    "### Writers in the code not seen in the logs ({})\n",
+                    unseen.len()
+                );
+                table(
+                    &mut md,
+                    &["Component", "Locations", "Why"],
+                    &[false; 3],
+                    &unseen,
+                );
             }
         }
     }
@@ -518,7 +552,7 @@ mod tests {
                 _ => {}
             }
         }
-        assert_eq!(tables, 11);
+        assert_eq!(tables, 12);
         assert_eq!(html, ["<sub>", "</sub>"]);
         let evil = data
             .rows
