@@ -9,6 +9,7 @@ pub mod github;
 pub mod gitlab;
 pub mod html;
 pub mod json;
+pub mod logs;
 pub mod markdown;
 pub mod mermaid;
 pub mod plan;
