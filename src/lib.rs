@@ -338,10 +338,6 @@ fn run_report(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
             ReportFormat::Html
         }
     });
-    if !args.logs.is_empty() {
-        // Waiting for the query-log stage: the report has a runtime section ready for it.
-        anyhow::bail!("`cutover report --logs` is not available in this build yet");
-    }
     let config = scan_config(&args.scan)?;
     let root_display = args.scan.path.display().to_string();
     // Components, owners and waves come from the plan, built from this very scan.
@@ -349,7 +345,18 @@ fn run_report(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     let inventory = scan(config, root_display.clone())?;
     input.findings = inventory.scan.findings.clone();
     let plan = plan::build(&input, &root_display)?;
-    let data = report::document::ReportData::new(&inventory, &input, &plan)?;
+    let mut data = report::document::ReportData::new(&inventory, &input, &plan)?;
+    if !args.logs.is_empty() {
+        logs::check_paths(&args.logs)?;
+        let opts = log_options(&inventory.config, None, None);
+        let logged =
+            pool(inventory.config.threads)?.install(|| logs::read_logs(&args.logs, &opts))?;
+        let reconciled =
+            logs::reconcile::reconcile(&logged, &inventory.scan.findings, &inventory.config)?;
+        data.runtime = Some(report::document::RuntimeSection::from_reconciliation(
+            &reconciled,
+        ));
+    }
     let mut buf = Vec::new();
     match format {
         ReportFormat::Html => report::html::write_report(&data, &mut buf)?,

@@ -26,13 +26,43 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
+fn demo_log() -> &'static str {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/demo/logs/postgresql.log"
+    )
+}
+
 #[test]
 fn demo_report_markdown() {
-    let (code, stdout, stderr) = run(cutover().args(["report", demo(), "--format", "md"]));
+    let (code, stdout, stderr) =
+        run(cutover().args(["report", demo(), "--format", "md", "--logs", demo_log()]));
     assert_eq!(code, 0, "{stderr}");
     // The root is the path as given; make it stable across checkouts.
     let stdout = stdout.replace(demo(), "fixtures/demo");
     insta::assert_snapshot!("demo_report_markdown", stdout);
+}
+
+#[test]
+fn demo_logs_show_the_unexplained_writer() {
+    let (code, html, stderr) = run(cutover().args(["report", demo(), "--logs", demo_log()]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(html.contains(
+        "<div class=\"card alert\" data-metric=\"unexplained\"><div class=\"n\">1</div>"
+    ));
+    assert!(html.contains("app=PostgreSQL JDBC Driver user=legacy_etl"));
+    assert!(html.contains("Writers in the code not seen in the logs"));
+    // Without logs the unexplained count is unknown, not zero.
+    let (_, html, _) = run(cutover().args(["report", demo()]));
+    assert!(html.contains("<div class=\"card unknown\" data-metric=\"unexplained\">"));
+    assert!(!html.contains("Runtime clients"));
+}
+
+#[test]
+fn missing_log_file_is_a_usage_error() {
+    let (code, _, stderr) = run(cutover().args(["report", demo(), "--logs", "/nonexistent/x.log"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/nonexistent/x.log"), "{stderr}");
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //! component layout and its CODEOWNERS reader.
 
 use crate::Inventory;
+use crate::logs::reconcile::Reconciliation;
 use crate::model::{Access, Finding, Problem};
 use crate::plan::codeowners::CodeOwners;
 use crate::plan::components::Layout;
@@ -86,6 +87,63 @@ pub struct RuntimeSection {
 }
 
 impl RuntimeSection {
+    /// The reconciliation of the query logs with the code, as the report shows it.
+    pub fn from_reconciliation(r: &Reconciliation) -> RuntimeSection {
+        let mut clients = Vec::new();
+        let mut not_observed = Vec::new();
+        for t in &r.tables {
+            let lists = [
+                (&t.explained_writers, Access::Write, true),
+                (&t.unexplained_writers, Access::Write, false),
+                (&t.explained_readers, Access::Read, true),
+                (&t.unexplained_readers, Access::Read, false),
+            ];
+            for (list, access, explained) in lists {
+                for c in list {
+                    // The statement run most often says best what the client does.
+                    let sample = c
+                        .statements
+                        .iter()
+                        .max_by(|a, b| {
+                            a.executions
+                                .cmp(&b.executions)
+                                .then_with(|| b.statement.cmp(&a.statement))
+                        })
+                        .map(|st| st.statement.clone());
+                    clients.push(RuntimeClient {
+                        table: t.table.clone(),
+                        client: c.client.clone(),
+                        component: c.component.clone(),
+                        access,
+                        executions: c.executions,
+                        explained,
+                        reason: c.reason.clone(),
+                        sample,
+                    });
+                }
+            }
+            for n in &t.not_observed_writers {
+                not_observed.push(NotObserved {
+                    table: t.table.clone(),
+                    component: n.component.clone(),
+                    reason: n.reason.clone(),
+                    locations: n
+                        .locations
+                        .iter()
+                        .map(|l| format!("{}:{}", l.file, l.line))
+                        .collect(),
+                });
+            }
+        }
+        RuntimeSection {
+            sources: r.files.clone(),
+            window: r.window.clone(),
+            clients,
+            not_observed,
+            unmapped_clients: r.unmapped_clients.clone(),
+        }
+    }
+
     /// Clients that write a table and that no code finding accounts for.
     pub fn unexplained_writers<'a>(
         &'a self,
