@@ -111,13 +111,14 @@ fn dump_dom(browser: &Path, page: &Path, fragment: &str) -> String {
     )
 }
 
-fn write_report(repo: &Path, out: &Path) {
+fn write_report(repo: &Path, out: &Path, extra: &[&str]) {
     let status = assert_cmd::Command::cargo_bin("cutover")
         .unwrap()
         .arg("report")
         .arg(repo)
         .arg("--output")
         .arg(out)
+        .args(extra)
         .output()
         .unwrap();
     assert!(status.status.success(), "{status:?}");
@@ -165,9 +166,17 @@ fn demo_report_renders_in_chromium() {
     let Some(browser) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");
+    // With the demo's query log, so the runtime tables render too.
     write_report(
         Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo")),
         &page,
+        &[
+            "--logs",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/fixtures/demo/logs/postgresql.log"
+            ),
+        ],
     );
     let dom = dump_dom(&browser, &page, "");
     assert_ran_cleanly(&dom);
@@ -179,7 +188,11 @@ fn demo_report_renders_in_chromium() {
     }
     let total: usize = tables.iter().map(|t| t.0).sum();
     assert_eq!(total, expected_rows(&dom));
-    assert!(total >= 5, "the demo has at least five findings");
+    assert!(
+        total >= 30,
+        "the demo has dozens of findings and runtime clients"
+    );
+    assert!(dom.contains("Unexplained writers"));
 
     let shot = dir.path().join("report.png");
     run_chromium(
@@ -202,7 +215,7 @@ fn hostile_report_runs_no_injected_script_and_filters() {
     write_hostile_repo(repo.path());
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");
-    write_report(repo.path(), &page);
+    write_report(repo.path(), &page, &[]);
 
     let dom = dump_dom(&browser, &page, "");
     assert_ran_cleanly(&dom);
