@@ -127,7 +127,7 @@ const CLIENT_COLS: [Col; 7] = [
     col("Client"),
     col("Component"),
     col("Access"),
-    num("Executions"),
+    num("Runs"),
     col("In code"),
     col("Why"),
     col("Most frequent statement"),
@@ -771,8 +771,8 @@ fn client_row(c: &RuntimeClient) -> String {
     };
     let access = c.access.as_str();
     format!(
-        "<tr><td class=\"loc\">{}</td><td class=\"comp\">{}</td><td><span class=\"op {access}\">{access}</span></td>\
-         <td class=\"num\">{}</td><td>{in_code}</td><td>{}</td>\
+        "<tr><td class=\"client\">{}</td><td class=\"comp\">{}</td><td><span class=\"op {access}\">{access}</span></td>\
+         <td class=\"num\">{}</td><td>{in_code}</td><td class=\"why\">{}</td>\
          <td class=\"stmt\"><code>{}</code></td></tr>",
         escape(&c.client),
         c.component
