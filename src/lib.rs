@@ -5,6 +5,7 @@
 //! with plain functions, data in and owned data out; only `main.rs` touches the process.
 
 pub mod audit;
+pub mod burndown;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -17,10 +18,12 @@ pub mod plan;
 pub mod report;
 pub mod sql;
 
+use anyhow::Context;
 use anyhow::Result;
 use cli::{
-    AuditArgs, AuditFormat, Cli, Command, FindingsFormat, InventoryArgs, LogsArgs, PlanArgs,
-    PlanFormat, ReportArgs, ReportFormat, ScanArgs,
+    AuditArgs, AuditFormat, BurndownArgs, BurndownFormat, ByArg, Cli, Command, EveryArg,
+    FindingsFormat, InventoryArgs, LogsArgs, PlanArgs, PlanFormat, ReportArgs, ReportFormat,
+    ScanArgs,
 };
 use config::{Config, Overrides};
 use std::io::Write;
@@ -59,6 +62,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
     match cli.command {
         Command::Inventory(args) => run_inventory(&args, out),
+        Command::Burndown(args) => run_burndown(&args, out),
         Command::Logs(args) => run_logs(&args, out),
         Command::Audit(args) => run_audit(&args, out),
         Command::Plan(args) => run_plan(&args, out),
@@ -166,6 +170,79 @@ fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
     })
 }
 
+/// A progress bar on stderr when it is a terminal; hidden otherwise (tests, CI, pipes).
+fn progress_bar() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len} (ETA {eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn run_burndown(args: &BurndownArgs, out: &mut dyn Write) -> Result<Outcome> {
+    use burndown::{By, DiskCacheMode, Every};
+    let every = match args.every {
+        EveryArg::Commit => Every::Commit,
+        EveryArg::Day => Every::Day,
+        EveryArg::Week => Every::Week,
+        EveryArg::Month => Every::Month,
+    };
+    let by = match args.by {
+        ByArg::Table => By::Table,
+        ByArg::Access => By::Access,
+        ByArg::Component => By::Component,
+    };
+    if args.commits == Some(0) {
+        anyhow::bail!("--commits needs at least 1");
+    }
+    let range = burndown::history::Range {
+        since: args.since,
+        last: args.commits,
+    };
+    let chart = match &args.from {
+        Some(path) => burndown::from_record(path, &range, every, by)?,
+        None => {
+            let config = scan_config(&args.scan)?;
+            let opts = burndown::GitOptions {
+                root_display: args.scan.path.display().to_string(),
+                rev: args.rev.clone(),
+                range,
+                every,
+                by,
+                cache: match (&args.cache_dir, args.cache) {
+                    (Some(dir), _) => DiskCacheMode::Dir(dir.clone()),
+                    (None, true) => DiskCacheMode::Default,
+                    (None, false) => DiskCacheMode::Off,
+                },
+                naive: args.no_cache,
+            };
+            pool(config.threads)?.install(|| burndown::from_git(&config, &opts, progress_bar()))?
+        }
+    };
+    if let Some(path) = &args.svg {
+        let svg = burndown::svg::render(&chart, args.title.as_deref())?;
+        std::fs::write(path, svg)
+            .with_context(|| format!("cannot write chart {}", path.display()))?;
+    }
+    match args.format {
+        BurndownFormat::Text => report::burndown::write_text(&chart, out)?,
+        BurndownFormat::Csv => report::burndown::write_csv(&chart, out)?,
+        BurndownFormat::Json => report::burndown::write_json(&chart, out)?,
+    }
+    let incomplete = chart.problems.iter().any(|p| p.reason.is_skip());
+    Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
 /// The options `cutover logs` and `inventory --logs` read logs with.
 fn log_options(
     config: &Config,
@@ -260,6 +337,15 @@ fn run_audit(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
     audit::preflight(&opts)?;
     let threads = config.threads;
     let inventory = scan(config, args.scan.path.display().to_string())?;
+    // Every reference counts for the burndown, whatever the audit's verdict on it.
+    let record = args.record.as_ref().map(|path| {
+        let counts = burndown::record::Record::for_scan(
+            &inventory.config.root,
+            &inventory.config.tables,
+            &inventory.scan.findings,
+        );
+        (path, counts)
+    });
     let result = pool(threads)?.install(|| audit::audit(inventory, &opts))?;
 
     let color = args.output.is_none()
@@ -287,6 +373,9 @@ fn run_audit(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     if let Some(path) = &args.output {
         audit::baseline::write_atomic(path, &buffer)?;
+    }
+    if let Some((path, counts)) = &record {
+        burndown::record::append(path, counts)?;
     }
     Ok(if result.failed() {
         Outcome::Failed

@@ -2,6 +2,7 @@
 //! machine-readable output out. Output schemas are private to each renderer.
 
 pub mod audit_json;
+pub mod burndown;
 pub mod diagnostic;
 pub mod document;
 pub mod dot;
