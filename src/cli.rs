@@ -258,4 +258,7 @@ pub struct ReportArgs {
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Leave out the burndown over git history (drawn by default when PATH is in a git work tree).
+    #[arg(long)]
+    pub no_history: bool,
 }

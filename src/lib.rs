@@ -446,6 +446,28 @@ fn run_report(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
             &reconciled,
         ));
     }
+    // A path outside any git repository simply has no history to draw.
+    if !args.no_history && burndown::history::open(&inventory.config.root).is_ok() {
+        let opts = burndown::GitOptions {
+            root_display: root_display.clone(),
+            rev: "HEAD".to_string(),
+            range: burndown::history::Range {
+                since: None,
+                last: None,
+            },
+            every: burndown::Every::Week,
+            by: burndown::By::Access,
+            cache: burndown::DiskCacheMode::Off,
+            naive: false,
+        };
+        let chart = pool(inventory.config.threads)?.install(|| {
+            burndown::from_git(&inventory.config, &opts, indicatif::ProgressBar::hidden())
+        })?;
+        // One sample is a point, not a trend.
+        if chart.samples.len() >= 2 {
+            data.burndown = Some(report::document::BurndownSection::from_burndown(&chart));
+        }
+    }
     let mut buf = Vec::new();
     match format {
         ReportFormat::Html => report::html::write_report(&data, &mut buf)?,

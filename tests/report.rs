@@ -35,8 +35,16 @@ fn demo_log() -> &'static str {
 
 #[test]
 fn demo_report_markdown() {
-    let (code, stdout, stderr) =
-        run(cutover().args(["report", demo(), "--format", "md", "--logs", demo_log()]));
+    // The demo's history is this repository's, which changes with every commit.
+    let (code, stdout, stderr) = run(cutover().args([
+        "report",
+        demo(),
+        "--format",
+        "md",
+        "--logs",
+        demo_log(),
+        "--no-history",
+    ]));
     assert_eq!(code, 0, "{stderr}");
     // The root is the path as given; make it stable across checkouts.
     let stdout = stdout.replace(demo(), "fixtures/demo");
@@ -173,4 +181,62 @@ fn report_is_identical_whatever_the_thread_count() {
         assert_eq!(one.0, 0, "{}", one.2);
         assert_eq!(one.1, four.1, "{format} differs");
     }
+}
+
+/// Run git in `dir` with fixed identity and dates.
+fn git(dir: &std::path::Path, args: &[&str], date: &str) {
+    let status = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn burndown_over_git_history_shows_writers_going_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("cutover.toml"),
+        "[[tables]]\nname = \"orders_legacy\"\n",
+    )
+    .unwrap();
+    git(root, &["init", "-q"], "2026-01-05T10:00:00Z");
+    let versions = [
+        "UPDATE orders_legacy SET a = 1;\nDELETE FROM orders_legacy;\nSELECT * FROM orders_legacy;\n",
+        "DELETE FROM orders_legacy;\nSELECT * FROM orders_legacy;\n",
+        "SELECT * FROM orders_legacy;\n",
+    ];
+    for (week, sql) in versions.iter().enumerate() {
+        std::fs::write(root.join("jobs.sql"), sql).unwrap();
+        let date = format!("2026-01-{:02}T10:00:00Z", 5 + 7 * week);
+        git(root, &["add", "-A"], &date);
+        git(root, &["commit", "-qm", "step"], &date);
+    }
+    let (code, md, stderr) = run(cutover().arg("report").arg(root).args(["--format", "md"]));
+    assert_eq!(code, 0, "{stderr}");
+    let section = &md[md.find("## Burndown").expect("no burndown section")..];
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("| 2026-"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{section}");
+    // Date, commit, then writers and readers.
+    let counts: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.split(" | ").skip(2).take(2).collect())
+        .collect();
+    assert_eq!(counts, [["2", "1"], ["1", "1"], ["0", "1"]], "{section}");
+    assert!(rows[0].starts_with("| 2026-01-05 |"));
+
+    let (_, html, _) = run(cutover().arg("report").arg(root));
+    assert!(html.contains("id=\"burndown\""));
+    assert!(html.contains("Writers 2 &rarr; 0"), "{html}");
+    let (_, html, _) = run(cutover().arg("report").arg(root).arg("--no-history"));
+    assert!(!html.contains("id=\"burndown\""));
 }

@@ -8,6 +8,7 @@
 //! component layout and its CODEOWNERS reader.
 
 use crate::Inventory;
+use crate::burndown::Burndown;
 use crate::logs::reconcile::Reconciliation;
 use crate::model::{Access, Finding, Problem};
 use crate::plan::codeowners::CodeOwners;
@@ -236,6 +237,34 @@ impl PlanSection {
             notes: plan.notes.clone(),
             mermaid: Some(String::from_utf8_lossy(&mermaid).into_owned()),
         })
+    }
+}
+
+impl BurndownSection {
+    /// The burndown's samples as dated series, with its projection in words.
+    pub fn from_burndown(b: &Burndown) -> BurndownSection {
+        BurndownSection {
+            what: format!("references per {}", b.by.as_str()),
+            dates: b
+                .samples
+                .iter()
+                .map(|s| s.date.format("%Y-%m-%d").to_string())
+                .collect(),
+            commits: b.samples.iter().map(|s| s.commit.clone()).collect(),
+            series: b
+                .series
+                .iter()
+                .map(|name| {
+                    let values = b
+                        .samples
+                        .iter()
+                        .map(|s| s.counts.get(name).copied().unwrap_or(0))
+                        .collect();
+                    (name.clone(), values)
+                })
+                .collect(),
+            projection: Some(b.projection.describe()),
+        }
     }
 }
 
