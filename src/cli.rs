@@ -32,6 +32,9 @@ pub enum Command {
     Audit(AuditArgs),
     /// Order the migration: components, their dependencies, and waves from least to most stateful.
     Plan(PlanArgs),
+    /// Check that every writer of a legacy table in the dual-write phase also writes its
+    /// replacement (following calls), and report reverse divergence and missing shadow reads.
+    DualWrite(DualWriteArgs),
     /// Write the sign-off report: every writer and its owner, as one HTML page or Markdown.
     Report(ReportArgs),
 }
@@ -261,4 +264,19 @@ pub struct ReportArgs {
     /// Leave out the burndown over git history (drawn by default when PATH is in a git work tree).
     #[arg(long)]
     pub no_history: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DualWriteFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DualWriteArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DualWriteFormat::Text)]
+    pub format: DualWriteFormat,
 }

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod discover;
+pub mod dualwrite;
 pub mod extract;
 pub mod lang;
 pub mod logs;
@@ -21,9 +22,9 @@ pub mod sql;
 use anyhow::Context;
 use anyhow::Result;
 use cli::{
-    AuditArgs, AuditFormat, BurndownArgs, BurndownFormat, ByArg, Cli, Command, EveryArg,
-    FindingsFormat, InventoryArgs, LogsArgs, PlanArgs, PlanFormat, ReportArgs, ReportFormat,
-    ScanArgs,
+    AuditArgs, AuditFormat, BurndownArgs, BurndownFormat, ByArg, Cli, Command, DualWriteArgs,
+    DualWriteFormat, EveryArg, FindingsFormat, InventoryArgs, LogsArgs, PlanArgs, PlanFormat,
+    ReportArgs, ReportFormat, ScanArgs,
 };
 use config::{Config, Overrides};
 use std::io::Write;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Logs(args) => run_logs(&args, out),
         Command::Audit(args) => run_audit(&args, out),
         Command::Plan(args) => run_plan(&args, out),
+        Command::DualWrite(args) => run_dual_write(&args, out),
         Command::Report(args) => run_report(&args, out),
     }
 }
@@ -479,6 +481,28 @@ fn run_report(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
     Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// `cutover dual-write`: scan, then judge every writer of a dual-write-phase legacy table.
+/// Exit 1 when a writer is uncovered or partial (the audit's failing verdicts).
+fn run_dual_write(args: &DualWriteArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let config = scan_config(&args.scan)?;
+    let threads = config.threads;
+    let inventory = scan(config, args.scan.path.display().to_string())?;
+    let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    let analysis =
+        pool(threads)?.install(|| dualwrite::run(&inventory.config, &inventory.scan.findings))?;
+    match args.format {
+        DualWriteFormat::Text => report::dualwrite::write_text(&analysis, out)?,
+        DualWriteFormat::Json => report::dualwrite::write_json(&analysis, out)?,
+    }
+    Ok(if analysis.count(dualwrite::Verdict::Uncovered) > 0 {
+        Outcome::Failed
+    } else if args.scan.strict && incomplete {
         Outcome::Incomplete
     } else {
         Outcome::Clean

@@ -6,6 +6,7 @@ pub mod burndown;
 pub mod diagnostic;
 pub mod document;
 pub mod dot;
+pub mod dualwrite;
 pub mod github;
 pub mod gitlab;
 pub mod html;
