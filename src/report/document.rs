@@ -440,6 +440,7 @@ impl ReportData {
                 Access::Write => entry.writes += 1,
                 Access::Read => entry.reads += 1,
                 Access::Ddl => entry.ddl += 1,
+                Access::Declare => entry.declarations += 1,
             }
         }
         by
@@ -453,6 +454,8 @@ pub struct ComponentCounts {
     pub writes: usize,
     pub reads: usize,
     pub ddl: usize,
+    /// ORM models mapped to the table (`kind: model_declaration`).
+    pub declarations: usize,
 }
 
 /// A one-sentence answer to "how many writers, in how many components, how many unexplained".

@@ -417,6 +417,11 @@ impl Page<'_> {
                 "Schema changes",
                 "No statement changes this table's schema.",
             ),
+            (
+                Access::Declare,
+                "Model declarations",
+                "No ORM model maps to this table.",
+            ),
         ] {
             let found = data.rows_of(&table.name, access);
             let _ = writeln!(

@@ -272,6 +272,11 @@ pub fn render(data: &ReportData) -> String {
                 "Schema changes",
                 "No statement changes this table's schema.",
             ),
+            (
+                Access::Declare,
+                "Model declarations",
+                "No ORM model maps to this table.",
+            ),
         ] {
             let found = data.rows_of(&t.name, access);
             let _ = writeln!(md, "### {title} ({})\n", found.len());
