@@ -444,6 +444,11 @@ fn run_report(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     input.findings = inventory.scan.findings.clone();
     let plan = plan::build(&input, &root_display)?;
     let mut data = report::document::ReportData::new(&inventory, &input, &plan)?;
+    let analysis = pool(inventory.config.threads)?
+        .install(|| dualwrite::run(&inventory.config, &inventory.scan.findings))?;
+    if !analysis.checks.is_empty() {
+        data.dual_write = Some(analysis);
+    }
     if !args.logs.is_empty() {
         logs::check_paths(&args.logs)?;
         let opts = log_options(&inventory.config, None, None);

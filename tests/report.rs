@@ -52,6 +52,24 @@ fn demo_report_markdown() {
 }
 
 #[test]
+fn demo_report_shows_dual_write_verdicts() {
+    // Issue 11: the verdicts appear in the report, worst first.
+    let (code, html, stderr) = run(cutover().args(["report", demo(), "--no-history"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(html.contains("Dual-write coverage"));
+    let uncovered = html
+        .find("<span class=\"badge verdict-uncovered\">uncovered</span></td><td class=\"fn\">OrderRepository.mark_paid")
+        .expect("mark_paid is uncovered");
+    let covered = html
+        .find("verdict-covered\">covered</span></td><td class=\"fn\">OrderStore.Ship")
+        .expect("Ship is covered");
+    assert!(uncovered < covered);
+    assert!(
+        html.contains("verdict-partial\">partial</span></td><td class=\"fn\">OrderService.cancel")
+    );
+}
+
+#[test]
 fn demo_logs_show_the_unexplained_writer() {
     let (code, html, stderr) = run(cutover().args(["report", demo(), "--logs", demo_log()]));
     assert_eq!(code, 0, "{stderr}");

@@ -116,7 +116,7 @@ impl Check {
 }
 
 /// Everything the analysis found.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Analysis {
     pub checks: Vec<Check>,
     /// Files the call graph could not read: (file, reason).

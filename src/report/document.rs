@@ -281,6 +281,8 @@ pub struct ReportData {
     pub runtime: Option<RuntimeSection>,
     pub plan: Option<PlanSection>,
     pub burndown: Option<BurndownSection>,
+    /// Dual-write and shadow-read verdicts, when a table has a replacement to check.
+    pub dual_write: Option<crate::dualwrite::Analysis>,
 }
 
 /// The headline numbers: "how many writers, in how many components, how many unexplained".
@@ -299,6 +301,18 @@ pub struct Summary {
 }
 
 impl ReportData {
+    /// The dual-write verdicts about `table`, worst first (the analysis's order within).
+    pub fn dual_write_of(&self, table: &str) -> Vec<&crate::dualwrite::Check> {
+        let mut checks: Vec<&crate::dualwrite::Check> = self
+            .dual_write
+            .iter()
+            .flat_map(|a| &a.checks)
+            .filter(|c| c.table == table)
+            .collect();
+        checks.sort_by_key(|c| c.verdict);
+        checks
+    }
+
     /// Build the report from a scan and the plan built from the same scan (`input` is what
     /// the plan was built from): each finding goes to the plan's component of its file and
     /// to the file's CODEOWNERS owners.
@@ -346,6 +360,7 @@ impl ReportData {
             runtime: None,
             plan: Some(PlanSection::from_plan(plan)?),
             burndown: None,
+            dual_write: None,
         })
     }
 
@@ -685,6 +700,7 @@ pub(crate) mod tests {
                 notes: vec!["nothing in the code writes <orders_legacy>".into()],
                 mermaid: Some("flowchart LR\n  reporting --> api".into()),
             }),
+            dual_write: None,
             burndown: Some(BurndownSection {
                 what: "references per access".into(),
                 dates: vec![

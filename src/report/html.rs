@@ -446,6 +446,47 @@ impl Page<'_> {
             );
         }
 
+        if data.dual_write.is_some() {
+            let checks = data.dual_write_of(&table.name);
+            let _ = writeln!(
+                h,
+                "<h3>Dual-write coverage <span class=\"count\">({})</span></h3>",
+                checks.len()
+            );
+            let rows: Vec<String> = checks
+                .iter()
+                .map(|c| {
+                    let ops = |v: &[crate::model::Operation]| {
+                        v.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+                    };
+                    format!(
+                        "<tr><td><span class=\"badge verdict-{v}\">{v}</span></td><td class=\"fn\">{}</td>\
+                         <td class=\"loc\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        escape(c.function.as_deref().unwrap_or("(top level)")),
+                        path_html(&format!("{}:{}", c.file, c.line)),
+                        escape(&ops(&c.operations)),
+                        escape(&ops(&c.missing)),
+                        escape(&c.via.join("; ")),
+                        v = c.verdict.as_str(),
+                    )
+                })
+                .collect();
+            self.data_table(
+                h,
+                &format!("dual-write coverage of {}", table.name),
+                &[
+                    col("Verdict"),
+                    col("Function"),
+                    col("Location"),
+                    col("Operations"),
+                    col("Missing"),
+                    col("Via"),
+                ],
+                &rows,
+                "No function writes this table or its replacement in a phase that is checked.",
+            );
+        }
+
         if let Some(rt) = &data.runtime {
             let clients = data.runtime_of(&table.name);
             let _ = writeln!(

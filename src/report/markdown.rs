@@ -300,6 +300,43 @@ pub fn render(data: &ReportData) -> String {
                 &rows,
             );
         }
+        if data.dual_write.is_some() {
+            let checks = data.dual_write_of(&t.name);
+            let _ = writeln!(md, "### Dual-write coverage ({})\n", checks.len());
+            if checks.is_empty() {
+                md.push_str("No function writes this table or its replacement in a phase that is checked.\n\n");
+            } else {
+                let ops = |v: &[crate::model::Operation]| {
+                    v.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+                };
+                let rows: Vec<Vec<String>> = checks
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            format!("**{}**", c.verdict.as_str()),
+                            code_cell(c.function.as_deref().unwrap_or("(top level)")),
+                            code_cell(&format!("{}:{}", c.file, c.line)),
+                            text(&ops(&c.operations)),
+                            text(&ops(&c.missing)),
+                            text(&c.via.join("; ")),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &mut md,
+                    &[
+                        "Verdict",
+                        "Function",
+                        "Location",
+                        "Operations",
+                        "Missing",
+                        "Via",
+                    ],
+                    &[false; 6],
+                    &rows,
+                );
+            }
+        }
         if let Some(rt) = &data.runtime {
             let clients = data.runtime_of(&t.name);
             let _ = writeln!(md, "### Runtime clients ({})\n", clients.len());
