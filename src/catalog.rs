@@ -130,21 +130,23 @@ impl Catalog {
         &self.sinks
     }
 
+    /// Every sink a call matches, in catalog order (user rows first). A method name can
+    /// mean different argument layouts in different libraries (`Exec(query)` in
+    /// database/sql, `Exec(ctx, query)` in pgx): extractors try the rows in order.
+    pub fn lookup_all(&self, receiver: Option<&str>, method: &str) -> Vec<&Sink> {
+        self.sinks
+            .iter()
+            .filter(|s| call_matches(s, receiver, method))
+            .collect()
+    }
+
     /// The sink a call matches. `receiver` is the callee's object expression as written
     /// (`self.db`, `conn`, `sa`), `method` the called name. A bare function call has no
     /// receiver.
     pub fn lookup(&self, receiver: Option<&str>, method: &str) -> Option<&Sink> {
-        let receiver_last = receiver.map(|r| r.rsplit('.').next().unwrap_or(r));
-        self.sinks.iter().find(|s| {
-            let (want_recv, want_method) = s.parts();
-            if want_method != method {
-                return false;
-            }
-            match want_recv {
-                None => true,
-                Some(want) => receiver_last.is_some_and(|r| r == want) || receiver == Some(want),
-            }
-        })
+        self.sinks
+            .iter()
+            .find(|s| call_matches(s, receiver, method))
     }
 
     /// Sinks used as tagged templates (sql`...`).
@@ -156,9 +158,39 @@ impl Catalog {
     }
 }
 
+fn call_matches(sink: &Sink, receiver: Option<&str>, method: &str) -> bool {
+    let receiver_last = receiver.map(|r| r.rsplit('.').next().unwrap_or(r));
+    let (want_recv, want_method) = sink.parts();
+    if want_method != method {
+        return false;
+    }
+    match want_recv {
+        None => true,
+        Some(want) => receiver_last.is_some_and(|r| r == want) || receiver == Some(want),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_all_keeps_catalog_order() {
+        let cat = Catalog::for_language(Language::Go, &[]);
+        let exec: Vec<Option<usize>> = cat
+            .lookup_all(Some("db"), "Exec")
+            .iter()
+            .map(|s| s.sql_arg)
+            .collect();
+        assert_eq!(exec, vec![Some(0), Some(1)]);
+        let get: Vec<Option<usize>> = cat
+            .lookup_all(Some("sqlx"), "Get")
+            .iter()
+            .map(|s| s.sql_arg)
+            .collect();
+        assert_eq!(get, vec![Some(2), Some(1)]);
+        assert!(cat.lookup_all(Some("db"), "Nope").is_empty());
+    }
 
     #[test]
     fn builtin_catalogs_parse() {

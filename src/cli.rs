@@ -25,6 +25,9 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Read database query logs and attribute each read and write of a legacy table to a client.
     Logs(LogsArgs),
+    /// Gate CI: fail on new or forbidden legacy references (ratchet baseline, phase rules,
+    /// suppressions), with reports for terminals, SARIF, GitHub and GitLab.
+    Audit(AuditArgs),
     /// Order the migration: components, their dependencies, and waves from least to most stateful.
     Plan(PlanArgs),
 }
@@ -105,6 +108,45 @@ pub struct LogsArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// Output formats of `cutover audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
+    Jsonl,
+    Sarif,
+    Github,
+    Gitlab,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Baseline file (default: `[audit] baseline` of the configuration, else
+    /// cutover-baseline.json in PATH).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Rewrite the baseline with the current counts; counts only go down unless --allow-new.
+    #[arg(long)]
+    pub update_baseline: bool,
+    /// With --update-baseline: also add new references (and create a missing baseline).
+    #[arg(long, requires = "update_baseline")]
+    pub allow_new: bool,
+    /// Only references on lines added or changed since this git revision count as new.
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The date `until=` allowances are compared with (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE", hide = true)]
+    pub today: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

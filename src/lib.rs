@@ -4,6 +4,7 @@
 //! `extract` (tree-sitter + SQL classifier, parallel) → report. Each stage is a module
 //! with plain functions, data in and owned data out; only `main.rs` touches the process.
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -16,7 +17,10 @@ pub mod report;
 pub mod sql;
 
 use anyhow::Result;
-use cli::{Cli, Command, FindingsFormat, InventoryArgs, PlanArgs, PlanFormat, ScanArgs};
+use cli::{
+    AuditArgs, AuditFormat, Cli, Command, FindingsFormat, InventoryArgs, PlanArgs, PlanFormat,
+    ScanArgs,
+};
 use config::{Config, Overrides};
 use std::io::Write;
 use std::time::Instant;
@@ -55,6 +59,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
     match cli.command {
         Command::Inventory(args) => run_inventory(&args, out),
         Command::Logs(_) => anyhow::bail!("`cutover logs` is not available in this build yet"),
+        Command::Audit(args) => run_audit(&args, out),
         Command::Plan(args) => run_plan(&args, out),
     }
 }
@@ -122,6 +127,87 @@ fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
     Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Where the audit's baseline lives: `--baseline` (relative to the working directory), else
+/// `[audit] baseline` (relative to the configuration file), else `cutover-baseline.json`
+/// in the scanned directory.
+fn baseline_path(args: &AuditArgs, config: &Config) -> std::path::PathBuf {
+    if let Some(p) = &args.baseline {
+        return p.clone();
+    }
+    if let Some(b) = &config.audit.baseline {
+        let base = config
+            .config_path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .unwrap_or(&config.root);
+        return base.join(b);
+    }
+    let dir = if config.root.is_file() {
+        config.root.parent().unwrap_or(&config.root)
+    } else {
+        &config.root
+    };
+    dir.join(audit::baseline::DEFAULT_BASELINE_FILE)
+}
+
+fn run_audit(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
+    use std::io::IsTerminal;
+    let config = scan_config(&args.scan)?;
+    let today = match &args.today {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| anyhow::anyhow!("--today `{d}` is not a date: use YYYY-MM-DD"))?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let opts = audit::Options {
+        baseline_path: baseline_path(args, &config),
+        use_baseline: args.changed_since.is_none()
+            || args.baseline.is_some()
+            || args.update_baseline,
+        update_baseline: args.update_baseline,
+        allow_new: args.allow_new,
+        changed_since: args.changed_since.clone(),
+        today,
+    };
+    audit::preflight(&opts)?;
+    let threads = config.threads;
+    let inventory = scan(config, args.scan.path.display().to_string())?;
+    let result = pool(threads)?.install(|| audit::audit(inventory, &opts))?;
+
+    let color = args.output.is_none()
+        && args.format == AuditFormat::Text
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    let mut buffer = Vec::new();
+    let target: &mut dyn Write = if args.output.is_some() {
+        &mut buffer
+    } else {
+        out
+    };
+    match args.format {
+        AuditFormat::Text => report::diagnostic::write_audit(&result, color, target)?,
+        AuditFormat::Json => report::audit_json::write_audit(&result, target)?,
+        AuditFormat::Jsonl => report::audit_json::write_audit_jsonl(&result, target)?,
+        AuditFormat::Sarif => report::sarif::write_audit(&result, target)?,
+        AuditFormat::Github => {
+            report::github::write_audit(&result, step_summary.as_deref(), target)?
+        }
+        AuditFormat::Gitlab => report::gitlab::write_audit(&result, target)?,
+    }
+    if let Some(path) = &args.output {
+        audit::baseline::write_atomic(path, &buffer)?;
+    }
+    Ok(if result.failed() {
+        Outcome::Failed
+    } else if args.scan.strict && result.incomplete() {
         Outcome::Incomplete
     } else {
         Outcome::Clean

@@ -59,6 +59,8 @@ pub enum Operation {
     Call,
     /// VACUUM, ANALYZE, REINDEX, CLUSTER, OPTIMIZE, REFRESH MATERIALIZED VIEW.
     Maintenance,
+    /// A foreign key of another table that points at this one (`REFERENCES t`).
+    References,
     Unknown,
 }
 
@@ -85,6 +87,7 @@ impl Operation {
             Operation::Declare => "declare",
             Operation::Call => "call",
             Operation::Maintenance => "maintenance",
+            Operation::References => "references",
             Operation::Unknown => "unknown",
         }
     }

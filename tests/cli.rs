@@ -198,6 +198,28 @@ fn broken_pipe_is_not_an_error() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
 }
 
+#[test]
+fn dynamic_sql_in_a_routine_is_reported_as_dynamic() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("purge.sql"),
+        "CREATE FUNCTION purge(tbl text) RETURNS void LANGUAGE plpgsql AS $$\n\
+         BEGIN\n  EXECUTE format('DELETE FROM %I WHERE id < 10', tbl);\nEND;\n$$;\n\
+         SELECT purge('orders_legacy');\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(cutover()
+        .args(["inventory", "--table", "orders_legacy", "--format", "jsonl"])
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{stderr}");
+    let f: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(f["confidence"], "dynamic");
+    assert_eq!(f["access"], "write");
+    assert_eq!(f["operation"], "delete");
+    assert_eq!(f["function"], "purge");
+    assert_eq!(f["line"], 3);
+}
+
 fn regex_replace(text: &str, pattern: &str, with: &str) -> String {
     regex::Regex::new(pattern)
         .unwrap()

@@ -4,7 +4,7 @@
 //! line where its text starts, report interpolated table names as `dynamic`).
 
 use super::{FileInput, FileScan, LineIndex, evidence};
-use crate::model::{Access, Confidence, Finding, Kind, Operation};
+use crate::model::{Access, Confidence, Finding, Kind, Operation, Problem, SkipReason};
 use crate::sql::{self, DYNAMIC_MARKER_PREFIX, TableName};
 
 /// A run of assembled text that came from one place in the source.
@@ -65,26 +65,98 @@ impl Assembled {
     pub fn append(&mut self, other: &Assembled) {
         let base_text = self.text.len();
         let base_marker = self.interpolations.len();
-        let mut text = other.text.clone();
-        // Renumber from the highest marker down so `_1` does not clobber `_10`.
-        for n in (0..other.interpolations.len()).rev() {
-            text = text.replace(&marker(n), &marker(n + base_marker));
+        // One pass over `other.text`: markers are renumbered, and `shifts` records how much
+        // longer the text has become after each marker, so that the piece map stays exact
+        // when a marker gains a digit.
+        let mut text = String::with_capacity(other.text.len() + 8);
+        let mut shifts: Vec<(usize, isize)> = Vec::new();
+        let mut delta: isize = 0;
+        let mut at = 0;
+        while let Some(i) = other.text[at..].find(DYNAMIC_MARKER_PREFIX) {
+            let start = at + i;
+            let digits_at = start + DYNAMIC_MARKER_PREFIX.len();
+            let digits = other.text[digits_at..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let end = digits_at + digits + 2;
+            let number = other.text[digits_at..digits_at + digits].parse::<usize>();
+            match number {
+                Ok(n) if digits > 0 && other.text.get(digits_at + digits..end) == Some("__") => {
+                    text.push_str(&other.text[at..start]);
+                    let renumbered = marker(n + base_marker);
+                    delta += renumbered.len() as isize - (end - start) as isize;
+                    text.push_str(&renumbered);
+                    shifts.push((end, delta));
+                    at = end;
+                }
+                _ => {
+                    text.push_str(&other.text[at..digits_at]);
+                    at = digits_at;
+                }
+            }
         }
+        text.push_str(&other.text[at..]);
         for p in &other.pieces {
+            let k = shifts.partition_point(|&(end, _)| end <= p.text_start);
+            let shift = k.checked_sub(1).map_or(0, |k| shifts[k].1);
             self.pieces.push(Piece {
-                text_start: base_text + p.text_start,
+                text_start: base_text + p.text_start.saturating_add_signed(shift),
                 ..*p
             });
         }
         self.interpolations
             .extend(other.interpolations.iter().cloned());
-        // Renumbering changes lengths only when the marker gets more digits; the piece map
-        // stays close enough to place a statement's first line.
         self.text.push_str(&text);
     }
 
     pub fn is_empty(&self) -> bool {
         self.text.trim().is_empty()
+    }
+
+    /// The text in `range` with its piece map, for templates whose placeholders are
+    /// filled in (`%`, `.format`, `fmt.Sprintf`). Interpolations are all kept, so markers
+    /// inside the range stay meaningful; `append` renumbers them.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Assembled {
+        let (start, end) = (
+            range.start.min(self.text.len()),
+            range.end.min(self.text.len()),
+        );
+        let mut out = Assembled {
+            text: self
+                .text
+                .get(start..end.max(start))
+                .unwrap_or("")
+                .to_string(),
+            pieces: Vec::new(),
+            interpolations: self.interpolations.clone(),
+        };
+        if out.text.is_empty() {
+            return out;
+        }
+        let first = self
+            .pieces
+            .partition_point(|p| p.text_start <= start)
+            .saturating_sub(1);
+        for (i, p) in self.pieces.iter().enumerate().skip(first) {
+            if p.text_start >= end {
+                break;
+            }
+            let piece_end = self
+                .pieces
+                .get(i + 1)
+                .map_or(self.text.len(), |n| n.text_start);
+            if piece_end <= start {
+                continue;
+            }
+            let skip = start.saturating_sub(p.text_start);
+            out.pieces.push(Piece {
+                text_start: p.text_start.max(start) - start,
+                source_start: p.source_start + skip.min(p.source_len),
+                source_len: p.source_len.saturating_sub(skip),
+            });
+        }
+        out
     }
 
     pub fn has_interpolation(&self) -> bool {
@@ -187,7 +259,7 @@ pub fn sql_findings(
         // An interpolated table in a statement that names no legacy table could be any of
         // them: report it against the legacy tables this file mentions.
         if !named_configured && !dynamic.is_empty() {
-            let mentioned = file.ctx.names_in(file.text.as_bytes());
+            let mentioned = mentioned_tables(file);
             for t in file.ctx.tables.tables() {
                 if !mentioned.contains(&t.name.name.to_ascii_lowercase()) {
                     continue;
@@ -254,9 +326,221 @@ pub fn table_finding(
     });
 }
 
+/// A bulk-copy call whose table argument is computed at run time (`copy_from(f, table)`):
+/// like an interpolated table name in SQL, it is reported as `dynamic` against the legacy
+/// tables the file mentions, with the call as evidence.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one flat call site per extractor"
+)]
+pub fn dynamic_table_findings(
+    file: &FileInput<'_>,
+    index: &LineIndex,
+    offset: usize,
+    site: &SqlSite,
+    access: Access,
+    operation: Operation,
+    call_text: &str,
+    out: &mut FileScan,
+) {
+    let mentioned = mentioned_tables(file);
+    let (line, column) = index.position(file.text, offset);
+    for t in file.ctx.tables.tables() {
+        if !mentioned.contains(&t.name.name.to_ascii_lowercase()) {
+            continue;
+        }
+        out.findings.push(Finding {
+            table: t.display.clone(),
+            access,
+            operation,
+            file: file.rel.to_string(),
+            line,
+            column,
+            language: file.language,
+            kind: Kind::BulkCopy,
+            function: site.function.clone(),
+            confidence: Confidence::Dynamic,
+            evidence: evidence(call_text),
+            sink: site.sink.clone(),
+            framework: None,
+            via: Vec::new(),
+        });
+    }
+}
+
+/// The configured table names (lower-case) that `file` mentions as whole words, computed
+/// once per file: a file with many dynamic statements must not be rescanned for each.
+/// `RECORDING_FEEDBACK_DATAFRAME` does not mention `recording_feedback`.
+pub fn mentioned_tables<'f>(file: &'f FileInput<'_>) -> &'f [String] {
+    file.mentioned.get_or_init(|| {
+        file.ctx
+            .names_in(file.text.as_bytes())
+            .into_iter()
+            .filter(|name| mentions_word(file.text, name))
+            .collect()
+    })
+}
+
+/// Whether `name` (lower-case) occurs in `text` as a whole identifier, case-insensitively:
+/// not as a part of a longer name (`orders_legacy_archive`, `ORDERS_LEGACY_URL`).
+pub fn mentions_word(text: &str, name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let hay = text.as_bytes();
+    let needle = name.as_bytes();
+    let mut from = 0;
+    while let Some(i) = hay.get(from..).and_then(|rest| {
+        rest.windows(needle.len())
+            .position(|w| w.eq_ignore_ascii_case(needle))
+    }) {
+        let start = from + i;
+        let end = start + needle.len();
+        let before_ok = start == 0 || !is_word(hay[start - 1]);
+        let after_ok = end >= hay.len() || !is_word(hay[end]);
+        if before_ok && after_ok {
+            return true;
+        }
+        from = start + 1;
+    }
+    false
+}
+
+/// Whether text in code reads like a SQL statement (a verb and the word that must follow
+/// it), checked at the start of any `;`-separated statement. SQL passed to a known sink
+/// needs no such check; a bare literal does, so that log messages and docs that mention a
+/// table ("update orders_legacy rows") are not reported as statements.
+pub fn looks_like_sql(text: &str) -> bool {
+    static SHAPE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(?is)(?:^|;)(?:\s|--[^\n]*\n|/\*.*?\*/|\(|begin\s*;|__cutover_dyn_\d+__)*(?:select\s.*\sfrom\s|insert\s+(?:ignore\s+)?into\s|insert\s+or\s+\w+\s+into\s|replace\s+into\s|upsert\s+into\s|update\s+(?:only\s+)?\S+(?:\s+(?:as\s+)?\w+)?\s+set\s|delete\s+from\s|with\s+(?:recursive\s+)?\S+(?:\s*\([^)]*\))?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(|merge\s+into\s|truncate\s|copy\s+\S+.*\s(?:from|to)\s|create\s+(?:or\s+replace\s+)?(?:(?:global\s+|local\s+)?(?:temporary\s+|temp\s+|unlogged\s+)?table|(?:unique\s+)?index|(?:materialized\s+)?view|trigger|function|procedure|rule|policy)\s|alter\s+table\s|drop\s+(?:table|view|index|trigger)\s|comment\s+on\s|grant\s.*\son\s|lock\s+table\s|rename\s+table\s)"#,
+        )
+        .ok()
+    });
+    SHAPE.as_ref().is_some_and(|re| re.is_match(text))
+}
+
+/// A problem for a file whose parse tree has error nodes: where the first one is. What
+/// parsed around it is still analysed.
+pub fn syntax_problem(file: &FileInput<'_>, tree: &tree_sitter::Tree) -> Option<Problem> {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return None;
+    }
+    // Iterative descent towards the first error: a deep tree must not overflow the stack.
+    let mut cursor = root.walk();
+    let mut at = root;
+    'down: loop {
+        if at.is_error() || at.is_missing() {
+            break;
+        }
+        if !cursor.goto_first_child() {
+            break;
+        }
+        loop {
+            let n = cursor.node();
+            if n.has_error() {
+                at = n;
+                continue 'down;
+            }
+            if !cursor.goto_next_sibling() {
+                break 'down;
+            }
+        }
+    }
+    let line = at.start_position().row as u32 + 1;
+    Some(Problem {
+        file: file.rel.to_string(),
+        line: Some(line),
+        reason: SkipReason::SyntaxError,
+        detail: format!(
+            "syntax error near line {line} ({}); the rest of the file was analysed",
+            if at.is_missing() {
+                format!("missing {}", at.kind())
+            } else {
+                "unexpected input".to_string()
+            }
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sql_shapes_and_prose() {
+        for sql in [
+            "SELECT a FROM t",
+            "\n  insert into t values (1)",
+            "-- note\nUPDATE t SET a = 1",
+            "UPDATE ONLY t AS x SET a = 1",
+            "__cutover_dyn_0__ SELECT * FROM t",
+            "WITH x (a) AS (SELECT 1) DELETE FROM t",
+            "BEGIN; TRUNCATE t",
+            "CREATE UNIQUE INDEX i ON t (a)",
+            "COPY t FROM STDIN",
+            "x = 1; DROP TABLE t",
+        ] {
+            assert!(looks_like_sql(sql), "{sql}");
+        }
+        for prose in [
+            "Update orders_legacy rows in batches",
+            "orders_legacy is read-only",
+            "select an order",
+            "Deleting from orders_legacy",
+            "insert the card",
+        ] {
+            assert!(!looks_like_sql(prose), "{prose}");
+        }
+    }
+
+    #[test]
+    fn whole_word_mentions() {
+        assert!(mentions_word("FROM Orders_Legacy o", "orders_legacy"));
+        assert!(mentions_word("orders_legacy", "orders_legacy"));
+        assert!(!mentions_word(
+            "ORDERS_LEGACY_URL and orders_legacy2",
+            "orders_legacy"
+        ));
+        assert!(mentions_word(
+            "x_orders_legacy orders_legacy.",
+            "orders_legacy"
+        ));
+        assert!(!mentions_word("anything", ""));
+    }
+
+    #[test]
+    fn slices_keep_their_source_map() {
+        let mut a = Assembled::new();
+        a.push_literal("SELECT * ", 10, 9);
+        a.push_literal("FROM t", 40, 6);
+        let s = a.slice(7..13);
+        assert_eq!(s.text, "* FROM");
+        assert_eq!(s.source_offset(0), Some(17));
+        assert_eq!(s.source_offset(2), Some(40));
+        assert!(a.slice(100..200).text.is_empty());
+    }
+
+    #[test]
+    fn appending_many_interpolations_keeps_the_map_exact() {
+        let mut tail = Assembled::new();
+        for i in 0..12 {
+            tail.push_interpolation(&format!("x{i}"), 1000 + i * 10);
+            tail.push_literal(",", 1005 + i * 10, 1);
+        }
+        tail.push_literal("\nSELECT 1", 2000, 9);
+        let mut head = Assembled::new();
+        for i in 0..12 {
+            head.push_interpolation(&format!("h{i}"), i * 10);
+        }
+        head.append(&tail);
+        let select = head.text.find("SELECT").unwrap();
+        assert_eq!(head.source_offset(select), Some(2001));
+        assert!(head.text.contains("__cutover_dyn_23__"));
+        assert_eq!(head.display(&head.text).matches("${").count(), 24);
+    }
 
     #[test]
     fn offsets_map_back_through_pieces() {

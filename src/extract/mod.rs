@@ -4,6 +4,9 @@
 //! parallel with rayon; the output is sorted, so it does not depend on the thread count.
 
 pub mod code;
+pub mod flow;
+pub mod go;
+pub mod python;
 pub mod sqlfile;
 
 use crate::catalog::Catalog;
@@ -317,11 +320,14 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         language,
         text: &decoded.text,
         ctx,
+        mentioned: std::cell::OnceCell::new(),
     };
     match language {
         Language::Sql => sqlfile::extract(&file, &mut out),
+        Language::Python => python::extract(&file, &mut out),
+        Language::Go => go::extract(&file, &mut out),
         // Code extractors plug in here.
-        Language::Python | Language::Go | Language::TypeScript | Language::JavaScript => {}
+        Language::TypeScript | Language::JavaScript => {}
     }
     out
 }
@@ -332,6 +338,9 @@ pub struct FileInput<'a> {
     pub language: Language,
     pub text: &'a str,
     pub ctx: &'a ScanContext,
+    /// The configured tables this file names as whole words (computed once, on the first
+    /// dynamic statement; see `code::mentioned_tables`).
+    pub mentioned: std::cell::OnceCell<Vec<String>>,
 }
 
 /// Maps byte offsets to 1-based (line, column) positions; columns count characters.

@@ -1,8 +1,8 @@
 //! `.sql` files (migrations, views, functions, triggers): every statement is classified, and
 //! statements inside function and trigger bodies are attributed to their routine.
 
-use super::{FileInput, FileScan, LineIndex, evidence};
-use crate::model::{Finding, Kind, Problem, SkipReason};
+use super::{FileInput, FileScan, LineIndex, code, evidence};
+use crate::model::{Confidence, Finding, Kind, Problem, SkipReason};
 use crate::sql;
 
 pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
@@ -12,7 +12,12 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
         let (line, column) = index.position(text, stmt.start);
         let body = &text[stmt.start..stmt.end.max(stmt.start)];
         let mut matched = false;
+        let mut dynamic = Vec::new();
         for u in &stmt.uses {
+            if u.table.name.starts_with(sql::DYNAMIC_MARKER_PREFIX) {
+                dynamic.push((u.access, u.operation));
+                continue;
+            }
             let Some(table) = file.ctx.tables.resolve(&u.table) else {
                 continue;
             };
@@ -33,6 +38,34 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
                 framework: None,
                 via: Vec::new(),
             });
+        }
+        // `EXECUTE format('DELETE FROM %I …', t)` in a routine: the table is computed at run
+        // time, so it may be any legacy table this file mentions (as in code, see code.rs).
+        if !matched && !dynamic.is_empty() {
+            for table in file.ctx.tables.tables() {
+                let name = table.name.name.to_ascii_lowercase();
+                if !code::mentioned_tables(file).contains(&name) {
+                    continue;
+                }
+                for &(access, operation) in &dynamic {
+                    out.findings.push(Finding {
+                        table: table.display.clone(),
+                        access,
+                        operation,
+                        file: file.rel.to_string(),
+                        line,
+                        column,
+                        language: file.language,
+                        kind: Kind::SqlFile,
+                        function: stmt.routine.clone(),
+                        confidence: Confidence::Dynamic,
+                        evidence: evidence(body),
+                        sink: None,
+                        framework: None,
+                        via: Vec::new(),
+                    });
+                }
+            }
         }
         if !matched && stmt.uses.is_empty() && stmt.error.is_some() {
             // A statement no parser understood and in which the fallback found no table:

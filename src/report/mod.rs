@@ -1,8 +1,13 @@
 //! Renderers: a scanned `Inventory` (and later audit, plan and burndown results) in, text or
 //! machine-readable output out. Output schemas are private to each renderer.
 
+pub mod audit_json;
+pub mod diagnostic;
 pub mod dot;
+pub mod github;
+pub mod gitlab;
 pub mod json;
 pub mod mermaid;
 pub mod plan;
+pub mod sarif;
 pub mod text;

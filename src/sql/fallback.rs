@@ -22,7 +22,9 @@ impl<'a> Toks<'a> {
     fn new(text: &'a str, opts: LexOptions) -> Toks<'a> {
         Toks {
             text,
-            toks: Lexer::new(text, opts).filter(significant).collect(),
+            toks: Lexer::without_spaces(text, opts)
+                .filter(significant)
+                .collect(),
         }
     }
 
@@ -415,7 +417,9 @@ pub fn scan(text: &str, opts: LexOptions) -> Vec<TableUse> {
         {
             push(&mut uses, name, Access::Read, Operation::Select);
         }
-        if !in_call && t.any_kw(i, &["from", "join", "using"]) && Some(i + 1) != target {
+        // `UPDATE a, b SET …` (MySQL): names after the target's comma are read.
+        let lead_list = i == l && t.kw(i, "update");
+        if !in_call && (lead_list || t.any_kw(i, &["from", "join", "using"])) {
             let mut j = i + 1;
             while let Some((name, next)) = t.name(j) {
                 if t.punct(next, "(") {

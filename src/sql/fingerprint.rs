@@ -25,7 +25,7 @@ pub fn fingerprint_dialect(sql: &str, dialect: Dialect) -> String {
     let mut out: Vec<u8> = Vec::with_capacity(sql.len());
     // Output offsets of open parentheses, to collapse literal lists.
     let mut parens: Vec<usize> = Vec::new();
-    for t in Lexer::new(sql, opts) {
+    for t in Lexer::without_spaces(sql, opts) {
         let text = &sql.as_bytes()[t.start..t.end];
         match t.kind {
             Tok::Space | Tok::Comment => continue,

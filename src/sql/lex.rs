@@ -76,12 +76,40 @@ impl LexOptions {
     };
 }
 
+/// Byte classes, looked up once per byte in the hot loops.
+const WORD_START: u8 = 1;
+const WORD: u8 = 2;
+const SPACE: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 {
+            t[i] |= WORD_START | WORD;
+        }
+        if b.is_ascii_digit() || b == b'$' {
+            t[i] |= WORD;
+        }
+        if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            t[i] |= SPACE;
+        }
+        i += 1;
+    }
+    t
+};
+
 pub fn is_word_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+    CLASS[b as usize] & WORD_START != 0
 }
 
 pub fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+    CLASS[b as usize] & WORD != 0
+}
+
+fn is_space(b: u8) -> bool {
+    CLASS[b as usize] & SPACE != 0
 }
 
 /// Iterator over the tokens of `src`.
@@ -90,6 +118,9 @@ pub struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
     opts: LexOptions,
+    /// Do not return whitespace tokens (callers that only want the words save a step per
+    /// token).
+    skip_space: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -98,6 +129,15 @@ impl<'a> Lexer<'a> {
             src: src.as_bytes(),
             pos: 0,
             opts,
+            skip_space: false,
+        }
+    }
+
+    /// Like `new`, without whitespace tokens.
+    pub fn without_spaces(src: &'a str, opts: LexOptions) -> Lexer<'a> {
+        Lexer {
+            skip_space: true,
+            ..Lexer::new(src, opts)
         }
     }
 
@@ -233,13 +273,18 @@ impl<'a> Lexer<'a> {
         match b {
             b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
                 let mut i = p + 1;
-                while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+                while i < s.len() && is_space(s[i]) {
                     i += 1;
                 }
                 (Tok::Space, i)
             }
             b'-' if n1 == b'-' => (Tok::Comment, line_end(s, p)),
             b'#' if self.opts.hash_comments => (Tok::Comment, line_end(s, p)),
+            // A MySQL script scanned with another dialect: `#` opening a line is a comment
+            // (PostgreSQL's `#` operators never start a line).
+            b'#' if n1 != b'>' && n1 != b'-' && at_line_start(s, p) => {
+                (Tok::Comment, line_end(s, p))
+            }
             b'/' if n1 == b'*' => (Tok::Comment, self.block_comment_end()),
             b'\'' => (
                 Tok::Str,
@@ -315,6 +360,7 @@ impl<'a> Lexer<'a> {
                         src: s,
                         pos: end,
                         opts: self.opts,
+                        skip_space: false,
                     };
                     return (Tok::Str, lx.quoted_end(b'\'', escapes));
                 }
@@ -341,6 +387,14 @@ impl<'a> Lexer<'a> {
     }
 }
 
+fn at_line_start(s: &[u8], p: usize) -> bool {
+    s[..p]
+        .iter()
+        .rev()
+        .take_while(|&&b| b != b'\n')
+        .all(|&b| b == b' ' || b == b'\t' || b == b'\r')
+}
+
 fn line_end(s: &[u8], from: usize) -> usize {
     memchr::memchr(b'\n', &s[from..]).map_or(s.len(), |k| from + k)
 }
@@ -349,6 +403,11 @@ impl Iterator for Lexer<'_> {
     type Item = Token;
 
     fn next(&mut self) -> Option<Token> {
+        if self.skip_space {
+            while self.pos < self.src.len() && is_space(self.src[self.pos]) {
+                self.pos += 1;
+            }
+        }
         if self.pos >= self.src.len() {
             return None;
         }
@@ -406,6 +465,14 @@ mod tests {
         assert_eq!(got[3], (Tok::QuotedIdent, "`t;`"));
         assert_eq!(got[4], (Tok::Semicolon, ";"));
         assert_eq!(got.len(), 5);
+    }
+
+    #[test]
+    fn hash_comment_at_line_start_in_every_dialect() {
+        let s = "# dump header; x\nSELECT a # b FROM t";
+        let got = kinds(s, LexOptions::POSTGRES);
+        assert_eq!(got[0], (Tok::Word, "SELECT"));
+        assert!(got.contains(&(Tok::Punct, "#")));
     }
 
     #[test]

@@ -10,6 +10,9 @@
 //! grammar for VACUUM / LOAD DATA / …, else a token scan with `Confidence::Heuristic`).
 //! Function, procedure, trigger and DO bodies are cut into statements by `routine` and
 //! classified the same way, attributed to their routine.
+//!
+//! Also here, for the log parsers: `fingerprint` (literal-free, canonical text of a statement,
+//! to group log lines) and `comment_tags` (sqlcommenter key/values).
 
 mod fallback;
 mod fingerprint;
@@ -115,6 +118,12 @@ pub struct Statement {
 /// interpolated *table* shows up as a table whose name starts with this prefix.
 pub const DYNAMIC_MARKER_PREFIX: &str = "__cutover_dyn_";
 
+/// The table name the classifier itself gives to the computed part of dynamic SQL in a
+/// routine body (`EXECUTE format('DELETE FROM %I …', t)`). It starts with
+/// `DYNAMIC_MARKER_PREFIX` but carries no number, so it never names an extractor's
+/// interpolation.
+pub const DYNAMIC_EXECUTE_MARKER: &str = "__cutover_dyn_exec__";
+
 /// Classify every statement in `sql`: one `Statement` per top-level statement, followed by
 /// one per statement found in the body of a function, procedure, trigger or DO block.
 pub fn classify(sql: &str, dialect: Dialect) -> Vec<Statement> {
@@ -188,21 +197,9 @@ fn classify_statement(
     let opts = lex_options(dialect);
     let body = &text[start..end];
     let rewritten = rewrite::rewrite(body, opts, routine.is_some());
-    let (uses, confidence, error) = match parse(&rewritten, dialect) {
-        Ok(stmts) => {
-            let mut roles = roles::Roles::new(routine.is_some());
-            roles.statements(&stmts);
-            (roles.uses, Confidence::Parsed, None)
-        }
-        Err(e) => match fallback::known(&rewritten, opts) {
-            Some(uses) => (uses, Confidence::Parsed, None),
-            None => (
-                fallback::scan(&rewritten, opts),
-                Confidence::Heuristic,
-                Some(e),
-            ),
-        },
-    };
+    let short = shorten_bulk_insert(&rewritten, opts);
+    let parsed = short.as_deref().unwrap_or(&rewritten);
+    let (uses, confidence, error) = classify_text(parsed, dialect, routine.is_some());
     out.push(statement(start, end, uses, confidence, error, routine));
     if depth >= MAX_ROUTINE_DEPTH {
         return;
@@ -226,7 +223,79 @@ fn classify_statement(
             routine::Piece::Expr(a, b) => {
                 classify_expr(body_text, a, b, dialect, name, out);
             }
+            routine::Piece::Dynamic(a, b, sql) => {
+                // The rebuilt SQL has its own offsets: the statement points at the argument.
+                let opts = lex_options(dialect);
+                let rewritten = rewrite::rewrite(&sql, opts, true);
+                let (uses, confidence, error) = classify_text(&rewritten, dialect, true);
+                out.push(statement(a, b, uses, confidence, error, name));
+            }
         }
+    }
+}
+
+/// Statements shorter than this are parsed whole.
+const BULK_INSERT_MIN: usize = 16 * 1024;
+
+/// A dump's `INSERT … VALUES (…), (…), …` can be megabytes of rows that say nothing about
+/// tables: parse `INSERT … VALUES (1)` plus the tail (`ON DUPLICATE KEY …`) instead. Only
+/// when no row holds a subquery.
+fn shorten_bulk_insert(text: &str, opts: LexOptions) -> Option<String> {
+    if text.len() < BULK_INSERT_MIN {
+        return None;
+    }
+    let word = |t: &lex::Token, k: &str| lex::is_kw(text, t, k);
+    let mut toks = lex::Lexer::without_spaces(text, opts).filter(lex::significant);
+    let first = toks.next()?;
+    if !(word(&first, "insert") || word(&first, "replace")) {
+        return None;
+    }
+    let mut depth = 0i32;
+    let mut values_end = None;
+    let mut tail = text.len();
+    for t in toks {
+        match &text[t.start..t.end] {
+            "(" => depth += 1,
+            ")" => depth -= 1,
+            _ if word(&t, "select") => return None,
+            _ if depth == 0 && values_end.is_none() && word(&t, "values") => {
+                values_end = Some(t.end);
+            }
+            _ if depth == 0
+                && values_end.is_some()
+                && (word(&t, "on") || word(&t, "returning") || word(&t, "as")) =>
+            {
+                tail = t.start;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let v = values_end?;
+    Some(format!("{} (1) {}", &text[..v], &text[tail..]))
+}
+
+/// Parse (or, failing that, scan) one rewritten statement.
+fn classify_text(
+    rewritten: &str,
+    dialect: Dialect,
+    in_routine: bool,
+) -> (Vec<TableUse>, Confidence, Option<String>) {
+    let opts = lex_options(dialect);
+    match parse(rewritten, dialect) {
+        Ok(stmts) => {
+            let mut roles = roles::Roles::new(in_routine);
+            roles.statements(&stmts);
+            (roles.uses, Confidence::Parsed, None)
+        }
+        Err(e) => match fallback::known(rewritten, opts) {
+            Some(uses) => (uses, Confidence::Parsed, None),
+            None => (
+                fallback::scan(rewritten, opts),
+                Confidence::Heuristic,
+                Some(e),
+            ),
+        },
     }
 }
 

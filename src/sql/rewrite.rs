@@ -99,12 +99,10 @@ fn push_spaces(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-/// Replace `s` by as many spaces as it has bytes, keeping line breaks so that line numbers
-/// in parser errors stay right.
+/// Replace `s` by one space per byte (a multi-byte char becomes several spaces, so the
+/// length is kept), keeping line breaks so that line numbers in parser errors stay right.
 fn push_blank(out: &mut String, s: &str) {
     for b in s.bytes() {
-        // Continuation bytes are skipped; each char's first byte gives one space, and the
-        // remaining bytes of a multi-byte char give spaces too, to keep the length.
         out.push(if b == b'\n' { '\n' } else { ' ' });
     }
 }

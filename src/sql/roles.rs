@@ -60,8 +60,14 @@ impl Roles {
         let _ = e.visit(self);
     }
 
+    /// Report `name` (a node of the AST) and keep `pre_visit_relation` from reporting it again.
     fn emit(&mut self, name: &ObjectName, access: Access, operation: Operation) {
         self.claimed.insert(std::ptr::from_ref(name));
+        self.push(name, access, operation);
+    }
+
+    /// Report a name built here rather than found in the AST.
+    fn push(&mut self, name: &ObjectName, access: Access, operation: Operation) {
         if let Some(table) = table_name(name) {
             self.uses.push(TableUse {
                 table,
@@ -273,6 +279,22 @@ impl Visitor for Roles {
                 {
                     self.emit(&l.name, Access::Read, Operation::Select);
                 }
+                // A foreign key to a legacy table blocks dropping it: a schema dependency.
+                let column_fks = c
+                    .columns
+                    .iter()
+                    .flat_map(|col| &col.options)
+                    .filter_map(|o| match &o.option {
+                        ast::ColumnOption::ForeignKey(fk) => Some(fk),
+                        _ => None,
+                    });
+                let table_fks = c.constraints.iter().filter_map(|t| match t {
+                    ast::TableConstraint::ForeignKey(fk) => Some(fk),
+                    _ => None,
+                });
+                for fk in column_fks.chain(table_fks) {
+                    self.emit(&fk.foreign_table, Access::Ddl, Operation::References);
+                }
             }
             S::AlterView { name, .. } => self.emit(name, Access::Ddl, Operation::Alter),
             S::CreatePolicy(p) => self.emit(&p.table_name, Access::Ddl, Operation::Create),
@@ -283,6 +305,13 @@ impl Visitor for Roles {
             S::AlterTable(a) => {
                 let mut renamed = false;
                 for op in &a.operations {
+                    if let AlterTableOperation::AddConstraint {
+                        constraint: ast::TableConstraint::ForeignKey(fk),
+                        ..
+                    } = op
+                    {
+                        self.emit(&fk.foreign_table, Access::Ddl, Operation::References);
+                    }
                     if let AlterTableOperation::RenameTable { table_name } = op {
                         let (RenameTableNameKind::As(n) | RenameTableNameKind::To(n)) = table_name;
                         self.emit(n, Access::Ddl, Operation::Rename);
@@ -332,7 +361,7 @@ impl Visitor for Roles {
                     parts.pop();
                     if !parts.is_empty() {
                         let table = ObjectName(parts);
-                        self.emit(&table, Access::Ddl, Operation::Comment);
+                        self.push(&table, Access::Ddl, Operation::Comment);
                     }
                 }
                 _ => {}
@@ -347,7 +376,7 @@ impl Visitor for Roles {
             S::LockTables { tables } => {
                 for t in tables {
                     let name = ObjectName::from(vec![t.table.clone()]);
-                    self.emit(&name, Access::Ddl, Operation::Lock);
+                    self.push(&name, Access::Ddl, Operation::Lock);
                 }
             }
             S::Analyze(a) => {

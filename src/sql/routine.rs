@@ -6,11 +6,13 @@
 //! PL/pgSQL and SQL/PSM bodies are not SQL: control words (DECLARE sections, IF … THEN,
 //! LOOP, WHILE, FOR … IN … LOOP, EXCEPTION WHEN, labels, RAISE, RETURN …) are stripped, the
 //! statement after them is kept, and conditions or assignments that hold a subquery are kept
-//! as expressions. Dynamic SQL (`EXECUTE format(…)`) is not followed.
+//! as expressions. Dynamic SQL whose text is literal (`EXECUTE 'DELETE FROM ' || t`,
+//! `EXECUTE format('… %I …', t)`) is rebuilt with `DYNAMIC_EXECUTE_MARKER` for the computed
+//! parts; SQL held in a variable (`EXECUTE v_sql`) is not followed.
 
 use super::lex::{LexOptions, Lexer, Tok, Token, is_kw, significant};
-use super::normalize_ident;
 use super::split::split_range;
+use super::{DYNAMIC_EXECUTE_MARKER as DYN, normalize_ident};
 
 /// How to read a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,16 +37,20 @@ pub struct Routine {
 }
 
 /// One thing to classify from a body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {
-    /// A SQL statement; `perform` when it starts with PL/pgSQL's `PERFORM`.
+    /// A SQL statement.
     Sql(usize, usize),
     /// An expression holding a subquery (condition, assignment, RETURN).
     Expr(usize, usize),
+    /// Dynamic SQL (`EXECUTE 'DELETE FROM ' || quote_ident(t)`, `EXECUTE format('… %I …')`):
+    /// the range of the EXECUTE argument and the SQL rebuilt from its literal parts, with a
+    /// dynamic marker where a value is computed.
+    Dynamic(usize, usize, String),
 }
 
 fn toks(src: &str, start: usize, end: usize, opts: LexOptions) -> Vec<Token> {
-    let mut lx = Lexer::new(&src[..end], opts);
+    let mut lx = Lexer::without_spaces(&src[..end], opts);
     lx.set_pos(start);
     lx.filter(significant).collect()
 }
@@ -56,7 +62,7 @@ fn word_in(src: &str, t: &Token, ks: &[&str]) -> bool {
 /// The routine defined by the statement `src[start..end]`, if any.
 pub fn find(src: &str, start: usize, end: usize, opts: LexOptions) -> Option<Routine> {
     let first = {
-        let mut lx = Lexer::new(&src[..end], opts);
+        let mut lx = Lexer::without_spaces(&src[..end], opts);
         lx.set_pos(start);
         lx.find(significant)?
     };
@@ -334,9 +340,7 @@ fn chunk_pieces(src: &str, c: &[Token], plpgsql: bool, declare: &mut bool, out: 
                 i = lp + 1;
             }
             "return" => {
-                if c.get(i + 1).is_some_and(|x| is_kw(src, x, "query"))
-                    && !c.get(i + 2).is_some_and(|x| is_kw(src, x, "execute"))
-                {
+                if c.get(i + 1).is_some_and(|x| is_kw(src, x, "query")) {
                     i += 2;
                     continue;
                 }
@@ -352,8 +356,14 @@ fn chunk_pieces(src: &str, c: &[Token], plpgsql: bool, declare: &mut bool, out: 
                 }
                 return;
             }
+            "execute" => {
+                if let Some(p) = dynamic(src, &c[i + 1..]) {
+                    out.push(p);
+                }
+                return;
+            }
             "raise" | "null" | "exit" | "continue" | "leave" | "iterate" | "signal"
-            | "resignal" | "get" | "close" | "fetch" | "move" | "assert" | "execute" => return,
+            | "resignal" | "get" | "close" | "fetch" | "move" | "assert" => return,
             _ => {
                 // `target := expr` / `target = expr` (PL/pgSQL assignment).
                 let mut j = i;
@@ -388,6 +398,65 @@ fn chunk_pieces(src: &str, c: &[Token], plpgsql: bool, declare: &mut bool, out: 
     }
 }
 
+/// The text of a `'…'` literal token with `''` unescaped; `None` for other tokens.
+fn literal(src: &str, t: &Token) -> Option<String> {
+    let s = &src[t.start..t.end];
+    if t.kind != Tok::Str || !s.starts_with('\'') || s.len() < 2 || !s.ends_with('\'') {
+        return None;
+    }
+    Some(s[1..s.len() - 1].replace("''", "'"))
+}
+
+/// `EXECUTE <expr> [USING …] [INTO …]`: rebuild the SQL when `<expr>` is made of literals.
+fn dynamic(src: &str, c: &[Token]) -> Option<Piece> {
+    let text = |t: &Token| &src[t.start..t.end];
+    let end = find_top(src, c, 0, &["using", "into"]).unwrap_or(c.len());
+    let arg = &c[..end];
+    let (first, last) = (arg.first()?, arg.last()?);
+    let mut sql = String::new();
+    if is_kw(src, first, "format") && arg.get(1).is_some_and(|t| text(t) == "(") {
+        // format('UPDATE %I SET x = %L', t, v): %I and %s name things, %L is a value.
+        let template = literal(src, arg.get(2)?)?;
+        sql = template
+            .replace("%I", DYN)
+            .replace("%s", DYN)
+            .replace("%L", "NULL")
+            .replace("%%", "%");
+    } else {
+        // 'DELETE FROM ' || quote_ident(t) || ' WHERE …'
+        let mut computed = false;
+        let mut depth = 0i32;
+        for t in arg {
+            match text(t) {
+                "(" => depth += 1,
+                ")" => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 && text(t) == "|" {
+                continue;
+            }
+            match literal(src, t) {
+                Some(l) if depth == 0 => {
+                    if computed {
+                        sql.push_str(DYN);
+                        computed = false;
+                    }
+                    sql.push_str(&l);
+                }
+                _ => computed = true,
+            }
+        }
+        if computed {
+            sql.push_str(DYN);
+        }
+    }
+    (!sql.trim().is_empty() && arg.iter().any(|t| t.kind == Tok::Str)).then_some(Piece::Dynamic(
+        first.start,
+        last.end,
+        sql,
+    ))
+}
+
 /// `name CURSOR [(args)] FOR|IS query`.
 fn cursor(src: &str, c: &[Token], out: &mut Vec<Piece>) {
     let Some(k) = c.iter().position(|t| is_kw(src, t, "cursor")) else {
@@ -412,6 +481,7 @@ mod tests {
             .map(|p| match p {
                 Piece::Sql(a, b) => format!("sql {}", &src[a..b]),
                 Piece::Expr(a, b) => format!("expr {}", &src[a..b]),
+                Piece::Dynamic(_, _, sql) => format!("dynamic {sql}"),
             })
             .collect();
         (r.name, ps)
@@ -419,7 +489,7 @@ mod tests {
 
     #[test]
     fn plpgsql_body() {
-        let src = "CREATE OR REPLACE FUNCTION billing.sync() RETURNS trigger AS $fn$\nDECLARE\n  n int := 0;\n  c CURSOR FOR SELECT id FROM a;\nBEGIN\n  IF EXISTS (SELECT 1 FROM b WHERE id = NEW.id) THEN\n    UPDATE c SET x = 1;\n  ELSIF TG_OP = 'DELETE' THEN\n    DELETE FROM d;\n  END IF;\n  n := (SELECT count(*) FROM e);\n  FOR r IN SELECT * FROM f LOOP\n    PERFORM 1 FROM g;\n  END LOOP;\n  RAISE NOTICE 'x';\n  RETURN NEW;\nEND;\n$fn$ LANGUAGE plpgsql";
+        let src = "CREATE OR REPLACE FUNCTION billing.sync() RETURNS trigger AS $fn$\nDECLARE\n  n int := 0;\n  c CURSOR FOR SELECT id FROM a;\nBEGIN\n  IF EXISTS (SELECT 1 FROM b WHERE id = NEW.id) THEN\n    UPDATE c SET x = 1;\n  ELSIF TG_OP = 'DELETE' THEN\n    DELETE FROM d;\n  END IF;\n  n := (SELECT count(*) FROM e);\n  FOR r IN SELECT * FROM f LOOP\n    PERFORM 1 FROM g;\n  END LOOP;\n  RAISE NOTICE 'x';\n  EXECUTE 'DELETE FROM ' || quote_ident(TG_TABLE_NAME) || ' WHERE id = $1' USING NEW.id;\n  EXECUTE format('UPDATE %I SET n = %L FROM h', 'x', 1);\n  RETURN NEW;\nEND;\n$fn$ LANGUAGE plpgsql";
         let (name, ps) = show(src, LexOptions::POSTGRES);
         assert_eq!(name.as_deref(), Some("billing.sync"));
         assert_eq!(
@@ -432,6 +502,8 @@ mod tests {
                 "expr (SELECT count(*) FROM e)",
                 "sql SELECT * FROM f",
                 "sql PERFORM 1 FROM g",
+                "dynamic DELETE FROM __cutover_dyn_exec__ WHERE id = $1",
+                "dynamic UPDATE __cutover_dyn_exec__ SET n = NULL FROM h",
             ]
         );
     }

@@ -2,7 +2,8 @@
 //! Splits at `;` outside strings, comments, dollar quotes and the `BEGIN … END` bodies of
 //! MySQL/SQLite triggers and procedures; honours the MySQL client's `DELIMITER` lines (in
 //! every dialect: files are often scanned with the generic one) and
-//! psql meta-commands (`\copy` is kept as a statement, other `\` lines are client commands).
+//! psql meta-commands (`\copy` is kept as a statement, other `\` lines are client commands)
+//! and SQL Server's `GO` lines.
 //!
 //! A range starts at the statement's first significant token and ends after its last one,
 //! so the terminating `;` and surrounding comments are outside it.
@@ -45,6 +46,18 @@ pub fn split_range(src: &str, from: usize, to: usize, opts: LexOptions) -> Vec<(
             if starts_with_ci(line, "delimiter ") {
                 let d = line[10..].trim();
                 delimiter = (!d.is_empty() && d != ";").then_some(d);
+                lx.set_pos(line_end);
+                continue;
+            }
+        }
+        // SQL Server's `GO` batch separator: a line of its own.
+        if bytes[pos] | 0x20 == b'g' && depth == 0 && at_line_start(bytes, pos, from) {
+            let line_end = memchr::memchr(b'\n', &bytes[pos..]).map_or(text.len(), |k| pos + k);
+            if text[pos..line_end].trim_end().eq_ignore_ascii_case("go") {
+                if let Some(s) = cur.take() {
+                    out.push((s, last_end));
+                }
+                head = Head::default();
                 lx.set_pos(line_end);
                 continue;
             }
@@ -198,6 +211,15 @@ mod tests {
     fn a_column_named_trigger_is_not_a_routine() {
         let s = "CREATE TABLE ev (id int, trigger text, begin timestamp); SELECT 1; SELECT 2";
         assert_eq!(pieces(s, LexOptions::MYSQL).len(), 3);
+    }
+
+    #[test]
+    fn go_batch_separator() {
+        let s = "SELECT 1\nGO\nUPDATE t SET go = 1\ngo\n";
+        assert_eq!(
+            pieces(s, LexOptions::GENERIC),
+            ["SELECT 1", "UPDATE t SET go = 1"]
+        );
     }
 
     #[test]
