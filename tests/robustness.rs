@@ -50,6 +50,10 @@ const FRAGMENTS: &[&str] = &[
     "[scan]\nmax_file_size = \"",
     "[[sinks]]\n",
     "= ",
+    "{\"version\": 1, \"references\": [",
+    "{\"file\": \"a.py\", \"table\": \"orders_legacy\", \"operation\": \"update\", \"count\": 2}",
+    "\"function\": null, ",
+    ", ",
 ];
 
 fn hostile() -> impl Strategy<Value = Vec<u8>> {
@@ -80,6 +84,11 @@ proptest! {
     #[test]
     fn config_holds(data in hostile()) {
         checks::config(&data);
+    }
+
+    #[test]
+    fn baseline_holds(data in hostile()) {
+        checks::baseline(&data);
     }
 
     #[test]

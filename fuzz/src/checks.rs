@@ -5,6 +5,7 @@
 //! the proptest harness (`tests/robustness.rs`, compiled in with `#[path]`), so `cargo test`
 //! exercises every entry point cheaply and a fuzzer crash replays as a plain test.
 
+use cutover::audit::baseline::Baseline;
 use cutover::config::{Config, FileConfig, Overrides};
 use cutover::extract::{ScanContext, decode, scan_bytes};
 use cutover::model::Language;
@@ -203,4 +204,27 @@ pub fn scan_typescript(data: &[u8]) {
 
 pub fn scan_javascript(data: &[u8]) {
     scan(Language::JavaScript, data);
+}
+
+/// `audit::baseline::Baseline::parse`: errors name the file; what parses writes back to text
+/// that parses to the same baseline (the ratchet never loses or invents a count).
+pub fn baseline(data: &[u8]) {
+    // `Baseline::load` reads with `read_to_string`: invalid UTF-8 never reaches `parse`.
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let path = Path::new("fuzz/cutover-baseline.json");
+    match Baseline::parse(text, path) {
+        Err(e) => {
+            let message = format!("{e:#}");
+            assert!(message.contains("fuzz/cutover-baseline.json"), "{message}");
+        }
+        Ok(parsed) => {
+            let written = parsed.to_json();
+            let again = Baseline::parse(&written, path)
+                .unwrap_or_else(|e| panic!("a written baseline does not parse: {e:#}\n{written}"));
+            assert_eq!(again, parsed, "round trip changed the baseline");
+            assert_eq!(again.to_json(), written, "writing is not deterministic");
+        }
+    }
 }
