@@ -213,3 +213,110 @@ fn unreadable_file_is_reported() {
         assert_eq!(doc["problems"][0]["reason"], "unreadable");
     }
 }
+
+/// 10,000-deep nesting (parentheses, calls, lists, a 10,000-term concatenation) in Python, Go
+/// and SQL: no stack overflow in a debug build on rayon's 2 MiB worker stacks, and the legacy
+/// write after (or inside) the deep expression is still found. A file with a syntax error
+/// still yields its legacy write, plus a `syntax_error` problem naming the line.
+#[test]
+fn deep_nesting_and_syntax_errors_do_not_stop_the_scan() {
+    const N: usize = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "cutover.toml",
+        b"[[tables]]\nname = \"orders_legacy\"\n",
+    );
+    let open = |s: &str| s.repeat(N);
+    let py_write =
+        "\n\ndef g(cursor):\n    cursor.execute(\"DELETE FROM orders_legacy WHERE id = 1\")\n";
+    let go_write =
+        "\n\nfunc g(db *sql.DB) {\n\tdb.Exec(\"DELETE FROM orders_legacy WHERE id = 1\")\n}\n";
+    let files: Vec<(&str, String)> = vec![
+        (
+            "parens.py",
+            format!("x = {}1{}{py_write}", open("("), open(")")),
+        ),
+        (
+            "calls.py",
+            format!("y = {}{}{py_write}", open("f("), open(")")),
+        ),
+        (
+            "lists.py",
+            format!("z = {}{}{py_write}", open("["), open("]")),
+        ),
+        (
+            "concat.py",
+            format!(
+                "def f(cursor):\n    cursor.execute(\"UPDATE orders_legacy SET a = 1 \"{})\n",
+                open(" + \"x\"")
+            ),
+        ),
+        (
+            "parens.go",
+            format!(
+                "package main\n\nvar x = {}1{}{go_write}",
+                open("("),
+                open(")")
+            ),
+        ),
+        (
+            "concat.go",
+            format!(
+                "package main\n\nfunc f(db *sql.DB) {{\n\tdb.Exec(\"UPDATE orders_legacy SET a = 1 \"{})\n}}\n",
+                open(" + \"x\"")
+            ),
+        ),
+        (
+            "deep.sql",
+            format!(
+                "SELECT {}1{} FROM orders_legacy;\nDELETE FROM orders_legacy;\n",
+                open("("),
+                open(")")
+            ),
+        ),
+        ("broken.py", format!("def broken(:\n    pass\n{py_write}")),
+    ];
+    for (rel, text) in &files {
+        write(root, rel, text.as_bytes());
+    }
+
+    let out = cutover()
+        .args(["inventory", "--format", "json"])
+        .arg(root)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    let writes = |file: &str| {
+        findings
+            .iter()
+            .filter(|f| f["file"] == file && f["access"] == "write")
+            .count()
+    };
+    for (rel, _) in &files {
+        assert_eq!(writes(rel), 1, "{rel}: {findings:#?}");
+    }
+    // The SELECT around the deep expression is still seen as a read of the table.
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["file"] == "deep.sql" && f["access"] == "read"),
+        "{findings:#?}"
+    );
+    let problems = doc["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0]["file"], "broken.py");
+    assert_eq!(problems[0]["reason"], "syntax_error");
+    assert_eq!(problems[0]["line"], 1);
+    assert_eq!(doc["stats"]["files_skipped"], 0);
+    assert_eq!(doc["stats"]["files_parsed"], files.len() as u64);
+}
