@@ -149,6 +149,14 @@ impl Catalog {
             .find(|s| call_matches(s, receiver, method))
     }
 
+    /// Like `lookup`, among the rows that say which argument holds SQL or a table: a row
+    /// that is only a template tag (`sql`) does not make `sql(x)` a sink.
+    pub fn lookup_call(&self, receiver: Option<&str>, method: &str) -> Option<&Sink> {
+        self.sinks.iter().find(|s| {
+            (s.sql_arg.is_some() || s.table_arg.is_some()) && call_matches(s, receiver, method)
+        })
+    }
+
     /// Sinks used as tagged templates (sql`...`).
     pub fn tagged(&self, tag: &str) -> Option<&Sink> {
         self.sinks
@@ -227,5 +235,29 @@ mod tests {
             "cutover.toml"
         );
         assert!(cat.lookup(Some("other"), "run_legacy").is_none());
+    }
+
+    #[test]
+    fn lookup_call_skips_tag_only_rows() {
+        let cat = Catalog::for_language(Language::TypeScript, &[]);
+        assert!(cat.lookup(None, "sql").is_some());
+        assert!(cat.lookup_call(None, "sql").is_none());
+        assert!(cat.tagged("sql").is_some());
+        // A receiver-restricted row only matches that receiver's last segment.
+        let user = vec![SinkConfig {
+            language: Language::TypeScript,
+            call: "db.runLegacy".into(),
+            sql_arg: Some(0),
+            table_arg: None,
+            access: None,
+            operation: None,
+        }];
+        let cat = Catalog::for_language(Language::JavaScript, &user);
+        assert!(cat.lookup_call(Some("this.db"), "runLegacy").is_some());
+        assert!(cat.lookup_call(Some("other"), "runLegacy").is_none());
+        assert_eq!(
+            cat.lookup_call(Some("this.pool"), "query").unwrap().call,
+            "query"
+        );
     }
 }

@@ -154,9 +154,13 @@ impl Kind {
 #[serde(rename_all = "snake_case")]
 pub enum Language {
     Go,
+    // snake_case would spell these `java_script` / `type_script`; the output contract and
+    // `[[sinks]] language = "typescript"` use the names below (same as `as_str`).
+    #[serde(rename = "javascript")]
     JavaScript,
     Python,
     Sql,
+    #[serde(rename = "typescript")]
     TypeScript,
 }
 
@@ -298,4 +302,25 @@ pub struct Problem {
     pub line: Option<u32>,
     pub reason: SkipReason,
     pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_names_match_as_str() {
+        for lang in [
+            Language::Go,
+            Language::JavaScript,
+            Language::Python,
+            Language::Sql,
+            Language::TypeScript,
+        ] {
+            let json = serde_json::to_string(&lang).unwrap();
+            assert_eq!(json, format!("\"{}\"", lang.as_str()));
+            let back: Language = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, lang);
+        }
+    }
 }

@@ -235,6 +235,12 @@ pub fn sql_findings(
                 dynamic.push((u.access, u.operation, expr));
                 continue;
             }
+            // `EXECUTE format('… %I …', t)` in a routine body held in a string: computed by
+            // the routine at run time, not by our interpolations.
+            if u.table.name == sql::DYNAMIC_EXECUTE_MARKER {
+                dynamic.push((u.access, u.operation, "EXECUTE"));
+                continue;
+            }
             let Some(table) = file.ctx.tables.resolve(&u.table) else {
                 continue;
             };
@@ -255,6 +261,29 @@ pub fn sql_findings(
                 framework: None,
                 via: Vec::new(),
             });
+        }
+        // SQL run by a sink that no parser understood and in which the fallback found no
+        // table, yet it names a legacy table: say so rather than drop it. (A bare literal
+        // that does not parse is more likely prose than SQL, so it stays quiet.)
+        if !named_configured && dynamic.is_empty() && stmt.error.is_some() && site.sink.is_some() {
+            let mentioned: Vec<String> = file
+                .ctx
+                .names_in(body.as_bytes())
+                .into_iter()
+                .filter(|name| mentions_word(body, name))
+                .collect();
+            if !mentioned.is_empty() {
+                out.problems.push(Problem {
+                    file: file.rel.to_string(),
+                    line: Some(line),
+                    reason: SkipReason::UnparsedSql,
+                    detail: format!(
+                        "SQL mentions {} but could not be classified: {}",
+                        mentioned.join(", "),
+                        stmt.error.as_deref().unwrap_or("parse error")
+                    ),
+                });
+            }
         }
         // An interpolated table in a statement that names no legacy table could be any of
         // them: report it against the legacy tables this file mentions.
@@ -540,6 +569,87 @@ mod tests {
         assert_eq!(head.source_offset(select), Some(2001));
         assert!(head.text.contains("__cutover_dyn_23__"));
         assert_eq!(head.display(&head.text).matches("${").count(), 24);
+    }
+
+    #[test]
+    fn dynamic_execute_in_a_routine_held_in_code_is_dynamic() {
+        use crate::config::{Config, FileConfig, Overrides};
+        use crate::extract::ScanContext;
+        use crate::model::Language;
+        let file_cfg = FileConfig::parse(
+            "dialect = \"postgres\"\n[[tables]]\nname = \"orders_legacy\"\n",
+            std::path::Path::new("cutover.toml"),
+        )
+        .unwrap();
+        let config = Config::from_file(".".into(), None, file_cfg, &Overrides::default()).unwrap();
+        let ctx = ScanContext::new(&config);
+        let text = "const t = 'orders_legacy';";
+        let input = FileInput {
+            rel: "a.ts",
+            language: Language::TypeScript,
+            text,
+            ctx: &ctx,
+            mentioned: std::cell::OnceCell::new(),
+        };
+        let index = LineIndex::new(text);
+        let mut sql = Assembled::new();
+        sql.push_literal(
+            "CREATE FUNCTION purge(t text) RETURNS void AS $$ BEGIN \
+             EXECUTE format('DELETE FROM %I WHERE id = $1', t); END $$ LANGUAGE plpgsql",
+            0,
+            1,
+        );
+        let mut out = FileScan::default();
+        sql_findings(&input, &index, &sql, &SqlSite::default(), &mut out);
+        assert!(
+            out.findings
+                .iter()
+                .any(|f| f.confidence == Confidence::Dynamic && f.access == Access::Write),
+            "{:?}",
+            out.findings
+        );
+    }
+
+    #[test]
+    fn unclassifiable_sink_sql_naming_a_legacy_table_is_a_problem() {
+        use crate::config::{Config, FileConfig, Overrides};
+        use crate::extract::ScanContext;
+        use crate::model::Language;
+        let file_cfg = FileConfig::parse(
+            "[[tables]]\nname = \"_private_jobs\"\n",
+            std::path::Path::new("cutover.toml"),
+        )
+        .unwrap();
+        let config = Config::from_file(".".into(), None, file_cfg, &Overrides::default()).unwrap();
+        let ctx = ScanContext::new(&config);
+        let text = "x";
+        let input = FileInput {
+            rel: "a.ts",
+            language: Language::TypeScript,
+            text,
+            ctx: &ctx,
+            mentioned: std::cell::OnceCell::new(),
+        };
+        let index = LineIndex::new(text);
+        let mut sql = Assembled::new();
+        // psql variables as schema: no parser and no fallback reads this.
+        sql.push_literal(
+            "delete from :WORKER_SCHEMA._private_jobs where id = 1",
+            0,
+            1,
+        );
+        let mut out = FileScan::default();
+        let sink = SqlSite {
+            sink: Some("db.query".into()),
+            ..SqlSite::default()
+        };
+        sql_findings(&input, &index, &sql, &sink, &mut out);
+        let bare = SqlSite::default();
+        sql_findings(&input, &index, &sql, &bare, &mut out);
+        assert!(out.findings.is_empty(), "{:?}", out.findings);
+        assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+        assert_eq!(out.problems[0].reason, SkipReason::UnparsedSql);
+        assert!(out.problems[0].detail.contains("_private_jobs"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod flow;
 pub mod go;
 pub mod python;
 pub mod sqlfile;
+pub mod typescript;
 
 use crate::catalog::Catalog;
 use crate::config::{Config, TableMatcher};
@@ -326,8 +327,7 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         Language::Sql => sqlfile::extract(&file, &mut out),
         Language::Python => python::extract(&file, &mut out),
         Language::Go => go::extract(&file, &mut out),
-        // Code extractors plug in here.
-        Language::TypeScript | Language::JavaScript => {}
+        Language::TypeScript | Language::JavaScript => typescript::extract(&file, &mut out),
     }
     out
 }
