@@ -320,3 +320,71 @@ fn deep_nesting_and_syntax_errors_do_not_stop_the_scan() {
     assert_eq!(doc["stats"]["files_skipped"], 0);
     assert_eq!(doc["stats"]["files_parsed"], files.len() as u64);
 }
+
+/// A 50 MB single-line minified bundle that mentions a legacy table: with `max_file_size`
+/// raised so that the size limit does not hide it, `scan.max_line_length` (1 MiB by default)
+/// reports it as too large with its line instead of parsing it (measured: a debug build spent
+/// 15 minutes and 5.5 GB on it before being stopped). A 200 KB minified file under the limit
+/// is parsed and both its statements are found.
+#[test]
+fn minified_50_mb_line_is_reported_not_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "cutover.toml",
+        b"[[tables]]\nname = \"orders_legacy\"\n[scan]\nmax_file_size = \"64MiB\"\n",
+    );
+    let chunk = "var a=function(b,c){return b+c*2};";
+    let bundle = |bytes: usize| {
+        format!(
+            "function q(db){{db.query(\"DELETE FROM orders_legacy WHERE id = 1\")}};{}function r(db){{return db.query(\"SELECT * FROM orders_legacy\")}}\n",
+            chunk.repeat(bytes / chunk.len())
+        )
+    };
+    let big = bundle(50 * 1024 * 1024);
+    assert!(big.len() > 50 * 1024 * 1024);
+    write(root, "dist/app.min.js", big.as_bytes());
+    write(root, "dist/small.min.js", bundle(200_000).as_bytes());
+
+    let out = cutover()
+        .args(["inventory", "--format", "json"])
+        .arg(root)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["operation"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("dist/small.min.js".to_string(), "delete".to_string()),
+            ("dist/small.min.js".to_string(), "select".to_string())
+        ]
+    );
+    let problems = doc["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0]["file"], "dist/app.min.js");
+    assert_eq!(problems[0]["reason"], "too_large");
+    assert_eq!(problems[0]["line"], 1);
+    let detail = problems[0]["detail"].as_str().unwrap();
+    assert!(detail.contains("scan.max_line_length"), "{detail}");
+    assert_eq!(doc["stats"]["files_skipped"], 1);
+    assert_eq!(doc["stats"]["files_scanned"], 1);
+}
