@@ -11,6 +11,7 @@ pub mod config;
 pub mod discover;
 pub mod extract;
 pub mod lang;
+pub mod logs;
 pub mod model;
 pub mod plan;
 pub mod report;
@@ -18,8 +19,8 @@ pub mod sql;
 
 use anyhow::Result;
 use cli::{
-    AuditArgs, AuditFormat, Cli, Command, FindingsFormat, InventoryArgs, PlanArgs, PlanFormat,
-    ScanArgs,
+    AuditArgs, AuditFormat, Cli, Command, FindingsFormat, InventoryArgs, LogsArgs, PlanArgs,
+    PlanFormat, ScanArgs,
 };
 use config::{Config, Overrides};
 use std::io::Write;
@@ -58,7 +59,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
     match cli.command {
         Command::Inventory(args) => run_inventory(&args, out),
-        Command::Logs(_) => anyhow::bail!("`cutover logs` is not available in this build yet"),
+        Command::Logs(args) => run_logs(&args, out),
         Command::Audit(args) => run_audit(&args, out),
         Command::Plan(args) => run_plan(&args, out),
     }
@@ -120,10 +121,41 @@ pub fn scan(config: Config, root_display: String) -> Result<Inventory> {
 fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
     let config = scan_config(&args.scan)?;
     let inventory = scan(config, args.scan.path.display().to_string())?;
-    match args.format {
-        FindingsFormat::Text => report::text::write_inventory(&inventory, out)?,
-        FindingsFormat::Json => report::json::write_inventory(&inventory, out)?,
-        FindingsFormat::Jsonl => report::json::write_findings_jsonl(&inventory.scan.findings, out)?,
+    let runtime = if args.logs.is_empty() {
+        None
+    } else {
+        logs::check_paths(&args.logs)?;
+        let opts = log_options(&inventory.config, None, None);
+        let report =
+            pool(inventory.config.threads)?.install(|| logs::read_logs(&args.logs, &opts))?;
+        Some(logs::reconcile::reconcile(
+            &report,
+            &inventory.scan.findings,
+            &inventory.config,
+        )?)
+    };
+    match (args.format, &runtime) {
+        (FindingsFormat::Text, _) => {
+            report::text::write_inventory(&inventory, out)?;
+            if let Some(r) = &runtime {
+                report::logs::write_reconciliation_text(r, out)?;
+            }
+        }
+        (FindingsFormat::Json, None) => report::json::write_inventory(&inventory, out)?,
+        (FindingsFormat::Json, Some(r)) => {
+            // The inventory document plus a `runtime` object.
+            let mut buf = Vec::new();
+            report::json::write_inventory(&inventory, &mut buf)?;
+            let mut doc: serde_json::Value = serde_json::from_slice(&buf)?;
+            if let Some(obj) = doc.as_object_mut() {
+                obj.insert("runtime".to_string(), serde_json::to_value(r)?);
+            }
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+        }
+        (FindingsFormat::Jsonl, _) => {
+            report::json::write_findings_jsonl(&inventory.scan.findings, out)?
+        }
     }
     let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
     Ok(if args.scan.strict && incomplete {
@@ -131,6 +163,56 @@ fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The options `cutover logs` and `inventory --logs` read logs with.
+fn log_options(
+    config: &Config,
+    args_prefix: Option<&str>,
+    format: Option<logs::LogFormat>,
+) -> logs::ReadOptions {
+    logs::ReadOptions {
+        format,
+        log_line_prefix: args_prefix
+            .map(str::to_string)
+            .or_else(|| config.logs.log_line_prefix.clone()),
+        tables: config.tables.clone(),
+        chunk_size: None,
+    }
+}
+
+fn run_logs(args: &LogsArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let config = Config::load(
+        std::path::Path::new("."),
+        &Overrides {
+            config: args.config.clone(),
+            tables: args.tables.clone(),
+            threads: args.threads,
+        },
+    )?;
+    logs::check_paths(&args.files)?;
+    let opts = log_options(
+        &config,
+        args.log_line_prefix.as_deref(),
+        logs::LogFormat::from_arg(args.log_format),
+    );
+    let report = pool(config.threads)?.install(|| logs::read_logs(&args.files, &opts))?;
+    if args.doctor {
+        let diagnosis = logs::doctor::diagnose(&report);
+        match args.format {
+            FindingsFormat::Text => logs::doctor::write_text(&report, &diagnosis, out)?,
+            FindingsFormat::Json | FindingsFormat::Jsonl => {
+                logs::doctor::write_json(&diagnosis, out)?
+            }
+        }
+        return Ok(Outcome::Clean);
+    }
+    match args.format {
+        FindingsFormat::Text => report::logs::write_text(&report, out)?,
+        FindingsFormat::Json => report::logs::write_json(&report, out)?,
+        FindingsFormat::Jsonl => report::logs::write_jsonl(&report, out)?,
+    }
+    Ok(Outcome::Clean)
 }
 
 /// Where the audit's baseline lives: `--baseline` (relative to the working directory), else

@@ -7,6 +7,7 @@ pub mod dot;
 pub mod github;
 pub mod gitlab;
 pub mod json;
+pub mod logs;
 pub mod mermaid;
 pub mod plan;
 pub mod sarif;

@@ -1,0 +1,351 @@
+//! `cutover logs --doctor`: a `LogReport` in, a list of checks out, each with what to change
+//! on the server when it fails. It answers "can this log be trusted?" before anyone reads
+//! the tables: does the prefix match (pgBadger's "0 queries found"), are statements logged
+//! at all, can clients be told apart (application names that are only driver defaults).
+
+use super::postgres_stderr::Prefix;
+use super::{LogFormat, LogReport};
+use crate::model::Access;
+use anyhow::Result;
+use serde::Serialize;
+use std::io::Write;
+
+/// Application names that drivers and tools set by themselves: they name no service.
+pub const DRIVER_DEFAULT_APPS: &[&str] = &[
+    "",
+    "DBeaver",
+    "PostgreSQL JDBC Driver",
+    "[unknown]",
+    "pgAdmin",
+    "pgbench",
+    "psql",
+];
+
+/// The recommended prefix: time, pid, then user, database, application and host.
+pub const RECOMMENDED_PREFIX: &str = "%m [%p] %q%u@%d app=%a host=%h ";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Ok,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    fn as_str(self) -> &'static str {
+        match self {
+            Level::Ok => "ok",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub id: &'static str,
+    pub level: Level,
+    pub message: String,
+    /// The setting to change, when something should change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub checks: Vec<Check>,
+}
+
+impl Diagnosis {
+    pub fn worst(&self) -> Level {
+        self.checks
+            .iter()
+            .map(|c| c.level)
+            .max()
+            .unwrap_or(Level::Ok)
+    }
+}
+
+fn pct(n: u64, d: u64) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        n as f64 * 100.0 / d as f64
+    }
+}
+
+fn is_driver_default(app: &str) -> bool {
+    DRIVER_DEFAULT_APPS.iter().any(|d| {
+        if d.is_empty() {
+            app.is_empty()
+        } else {
+            app.starts_with(d)
+        }
+    })
+}
+
+pub fn diagnose(r: &LogReport) -> Diagnosis {
+    let mut checks = Vec::new();
+    let a = &r.accounting;
+    let pg = r.files.iter().any(|f| f.format.is_postgres());
+    let mysql = r.files.iter().any(|f| !f.format.is_postgres());
+    let stderr = r
+        .files
+        .iter()
+        .any(|f| f.format == LogFormat::PostgresStderr);
+    let mut add = |id, level, message: String, fix: Option<String>| {
+        checks.push(Check {
+            id,
+            level,
+            message,
+            fix,
+        })
+    };
+
+    if a.records == 0 {
+        add(
+            "records",
+            Level::Error,
+            format!("no log records were recognised in {} lines", a.lines),
+            Some("check the format (--log-format) and, for stderr logs, the prefix".into()),
+        );
+    } else {
+        let share = pct(a.unmatched_lines, a.lines);
+        add(
+            "format",
+            if share > 5.0 { Level::Warn } else { Level::Ok },
+            format!(
+                "{} records read; {} of {} lines ({share:.1}%) match no record of the format",
+                a.records, a.unmatched_lines, a.lines
+            ),
+            (share > 5.0).then(|| "the format guess may be wrong: pass --log-format".into()),
+        );
+    }
+
+    if stderr {
+        let prefix = r.log_line_prefix.clone().unwrap_or_default();
+        let matched = a.records.saturating_sub(a.prefix_mismatches);
+        let rate = pct(matched, a.records);
+        let level = if a.prefix_mismatches == 0 {
+            Level::Ok
+        } else if rate < 50.0 {
+            Level::Error
+        } else {
+            Level::Warn
+        };
+        let example = r
+            .prefix_mismatch_examples
+            .first()
+            .map(|e| format!(" (e.g. {}:{}: {})", e.file, e.line, e.text))
+            .unwrap_or_default();
+        add(
+            "log_line_prefix",
+            level,
+            format!(
+                "log_line_prefix '{prefix}' matched {matched} of {} records ({rate:.1}%){example}",
+                a.records
+            ),
+            (level != Level::Ok).then(|| {
+                "pass the server's prefix (`SHOW log_line_prefix;`) with --log-line-prefix or \
+                 [logs] log_line_prefix in cutover.toml; without it statements are counted but \
+                 their clients are unknown"
+                    .to_string()
+            }),
+        );
+        if let Ok(p) = Prefix::parse(&prefix) {
+            let missing: Vec<&str> = [('a', "%a"), ('u', "%u"), ('d', "%d"), ('h', "%h")]
+                .iter()
+                .filter(|(c, _)| !(p.has(*c) || *c == 'h' && p.has('r')))
+                .map(|(_, e)| *e)
+                .collect();
+            add(
+                "client_fields",
+                if missing.is_empty() {
+                    Level::Ok
+                } else {
+                    Level::Warn
+                },
+                if missing.is_empty() {
+                    "the prefix records application, user, database and host".to_string()
+                } else {
+                    format!(
+                        "the prefix does not record {}: clients cannot be told apart by them",
+                        missing.join(" ")
+                    )
+                },
+                (!missing.is_empty()).then(|| format!("log_line_prefix = '{RECOMMENDED_PREFIX}'")),
+            );
+        }
+    }
+
+    if a.executions == 0 {
+        let fix = if mysql {
+            "MySQL/MariaDB: general_log = 1 (every statement), or slow_query_log = 1 with \
+             long_query_time = 0; log_output = FILE"
+        } else {
+            "PostgreSQL: log_statement = 'all' (or 'mod' for a cheap writer inventory), or \
+             log_min_duration_statement = 0"
+        };
+        add(
+            "statements",
+            Level::Error,
+            "no statements are logged: this log cannot show who reads or writes".into(),
+            Some(fix.into()),
+        );
+    } else {
+        let settings: Vec<String> = a
+            .by_setting
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        add(
+            "statements",
+            Level::Ok,
+            format!(
+                "{} statements logged ({} executions) via {}",
+                a.statements,
+                a.executions,
+                settings.join(", ")
+            ),
+            None,
+        );
+        let reads = r.rows.iter().any(|row| row.access == Access::Read);
+        let writes = r.rows.iter().any(|row| row.access == Access::Write);
+        if pg && writes && !reads {
+            add(
+                "reads",
+                Level::Info,
+                "only writes and DDL are logged (log_statement = 'mod'?): a cheap writer \
+                 inventory, but readers are invisible"
+                    .into(),
+                Some(
+                    "log_statement = 'all' or log_min_duration_statement = 0 to see readers".into(),
+                ),
+            );
+        }
+        if a.by_setting.contains_key("log_min_duration_statement")
+            && !a.by_setting.contains_key("log_statement")
+        {
+            add(
+                "failures",
+                Level::Info,
+                "statements are logged when they finish: a failed statement shows only as \
+                 ERROR + STATEMENT (counted as attempted)"
+                    .into(),
+                None,
+            );
+        }
+    }
+
+    if pg && a.executions > 0 && r.app_names.is_empty() {
+        add(
+            "application_name",
+            Level::Warn,
+            "no statement carries an application name: clients can only be told apart by \
+             user, database and host"
+                .into(),
+            Some(format!(
+                "log_line_prefix with %a (e.g. '{RECOMMENDED_PREFIX}'), or csvlog/jsonlog"
+            )),
+        );
+    } else if pg && a.executions > 0 {
+        let total: u64 = r.app_names.values().sum();
+        let defaults: Vec<(&String, &u64)> = r
+            .app_names
+            .iter()
+            .filter(|(k, _)| is_driver_default(k))
+            .collect();
+        let default_execs: u64 = defaults.iter().map(|(_, v)| **v).sum();
+        let names: Vec<String> = defaults
+            .iter()
+            .map(|(k, v)| {
+                if k.is_empty() {
+                    format!("(empty) {v}")
+                } else {
+                    format!("{k} {v}")
+                }
+            })
+            .collect();
+        let share = pct(default_execs, total);
+        add(
+            "application_name",
+            if default_execs == 0 {
+                Level::Ok
+            } else if share > 50.0 {
+                Level::Error
+            } else {
+                Level::Warn
+            },
+            if default_execs == 0 {
+                format!(
+                    "{} application names, none a driver default",
+                    r.app_names.len()
+                )
+            } else {
+                format!(
+                    "{share:.1}% of executions carry an empty or driver-default application \
+                     name ({})",
+                    names.join(", ")
+                )
+            },
+            (default_execs > 0).then(|| {
+                "set application_name per service (PGAPPNAME, `application_name=` in the \
+                 connection string) or add sqlcommenter tags; otherwise map clients by \
+                 user=/host= in [[components]] db_clients"
+                    .into()
+            }),
+        );
+    }
+    if mysql && a.executions > 0 {
+        add(
+            "client_identity",
+            Level::Info,
+            "MySQL/MariaDB logs name clients only by user@host: give each application its \
+             own database user"
+                .into(),
+            None,
+        );
+    }
+    if r.classify.failed_to_parse > 0 {
+        let reasons: Vec<String> = r
+            .unparsed
+            .iter()
+            .map(|(k, u)| format!("{k}: {}", u.statements))
+            .collect();
+        add(
+            "parse",
+            Level::Warn,
+            format!(
+                "{} distinct statements could not be classified ({})",
+                r.classify.failed_to_parse,
+                reasons.join("; ")
+            ),
+            None,
+        );
+    }
+    for n in &r.notes {
+        add("input", Level::Warn, n.clone(), None);
+    }
+    Diagnosis { checks }
+}
+
+pub fn write_text(r: &LogReport, d: &Diagnosis, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "doctor")?;
+    for c in &d.checks {
+        writeln!(out, "  {:<5} {}: {}", c.level.as_str(), c.id, c.message)?;
+        if let Some(f) = &c.fix {
+            writeln!(out, "        change: {f}")?;
+        }
+    }
+    writeln!(out)?;
+    crate::report::logs::write_accounting(r, out)
+}
+
+pub fn write_json(d: &Diagnosis, out: &mut dyn Write) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, d)?;
+    writeln!(out)?;
+    Ok(())
+}

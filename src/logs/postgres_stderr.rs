@@ -1,0 +1,479 @@
+//! PostgreSQL stderr logs: a chunk of text in, executed statements out (into the chunk's
+//! `Agg`). Each record is one line that starts with `log_line_prefix`, followed by
+//! continuation lines that begin with a TAB (multi-line statements). The prefix is compiled
+//! from its `%` escapes; a record whose prefix does not match is still read (its statement
+//! counts, its client is unknown) and counted as a prefix mismatch, which is what
+//! `--doctor` reports instead of pgBadger's silent "0 queries found".
+
+use super::{Agg, ClientRef, Exec};
+use anyhow::{Result, bail};
+
+/// PostgreSQL's default `log_line_prefix`.
+pub const DEFAULT_PREFIX: &str = "%m [%p] ";
+
+/// Severity words that start a message after the prefix.
+const SEVERITIES: &[&str] = &[
+    "LOG",
+    "ERROR",
+    "STATEMENT",
+    "DETAIL",
+    "HINT",
+    "CONTEXT",
+    "WARNING",
+    "NOTICE",
+    "INFO",
+    "FATAL",
+    "PANIC",
+    "DEBUG1",
+    "DEBUG2",
+    "DEBUG3",
+    "DEBUG4",
+    "DEBUG5",
+    "DEBUG",
+    "LOCATION",
+    "QUERY",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Lit(String),
+    /// An escape letter: m t s n p u d a h r l c x e v i b q.
+    Field(char),
+    /// `%q`: non-session processes stop the prefix here.
+    Q,
+}
+
+/// A compiled `log_line_prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefix {
+    text: String,
+    parts: Vec<Part>,
+}
+
+/// The values a prefix captured from one line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fields<'a> {
+    pub ts: Option<&'a str>,
+    pub pid: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub db: Option<&'a str>,
+    pub app: Option<&'a str>,
+    pub host: Option<&'a str>,
+    pub session: Option<&'a str>,
+}
+
+impl Prefix {
+    /// Compile a `log_line_prefix` (escapes as in the PostgreSQL documentation; a numeric
+    /// padding such as `%-10u` is accepted and ignored).
+    pub fn parse(text: &str) -> Result<Prefix> {
+        let mut parts = Vec::new();
+        let mut lit = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                lit.push(c);
+                continue;
+            }
+            while chars
+                .peek()
+                .is_some_and(|c| c.is_ascii_digit() || *c == '-')
+            {
+                chars.next();
+            }
+            let Some(e) = chars.next() else {
+                bail!("log_line_prefix `{text}` ends with a lone `%`");
+            };
+            match e {
+                '%' => lit.push('%'),
+                'm' | 't' | 's' | 'n' | 'p' | 'u' | 'd' | 'a' | 'h' | 'r' | 'l' | 'c' | 'x'
+                | 'e' | 'v' | 'i' | 'b' | 'Q' | 'P' | 'L' => {
+                    if !lit.is_empty() {
+                        parts.push(Part::Lit(std::mem::take(&mut lit)));
+                    }
+                    parts.push(Part::Field(e));
+                }
+                'q' => {
+                    if !lit.is_empty() {
+                        parts.push(Part::Lit(std::mem::take(&mut lit)));
+                    }
+                    parts.push(Part::Q);
+                }
+                other => bail!("log_line_prefix `{text}`: unknown escape `%{other}`"),
+            }
+        }
+        if !lit.is_empty() {
+            parts.push(Part::Lit(lit));
+        }
+        Ok(Prefix {
+            text: text.to_string(),
+            parts,
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Which client fields the prefix can capture (doctor input).
+    pub fn has(&self, escape: char) -> bool {
+        self.parts.contains(&Part::Field(escape))
+    }
+
+    /// Match the prefix at the start of `line`: the fields and where the message starts.
+    pub fn matches<'a>(&self, line: &'a str) -> Option<(Fields<'a>, usize)> {
+        let mut f = Fields::default();
+        let mut pos = 0;
+        for (k, part) in self.parts.iter().enumerate() {
+            match part {
+                Part::Lit(l) => {
+                    if !line[pos..].starts_with(l.as_str()) {
+                        return None;
+                    }
+                    pos += l.len();
+                }
+                Part::Q => {
+                    if severity_at(&line[pos..]).is_some() {
+                        return Some((f, pos));
+                    }
+                }
+                Part::Field(e) => {
+                    let next_lit = match self.parts.get(k + 1) {
+                        Some(Part::Lit(l)) => Some(l.as_str()),
+                        _ => None,
+                    };
+                    let end = field_end(*e, line, pos, next_lit)?;
+                    let v = &line[pos..end];
+                    let v = (!v.is_empty()).then_some(v);
+                    match e {
+                        'm' | 't' | 's' | 'n' => f.ts = v,
+                        'p' => f.pid = v,
+                        'u' => f.user = v,
+                        'd' => f.db = v,
+                        'a' => f.app = v,
+                        'h' => f.host = v,
+                        'r' => f.host = v.map(strip_port),
+                        'c' => f.session = v,
+                        _ => {}
+                    }
+                    pos = end;
+                }
+            }
+        }
+        severity_at(&line[pos..]).map(|_| (f, pos))
+    }
+}
+
+/// `host(port)` (`%r`) → host.
+fn strip_port(h: &str) -> &str {
+    match h.find('(') {
+        Some(p) => &h[..p],
+        None => h,
+    }
+}
+
+fn field_end(e: char, line: &str, pos: usize, next_lit: Option<&str>) -> Option<usize> {
+    let b = line.as_bytes();
+    match e {
+        'm' | 't' | 's' => {
+            // YYYY-MM-DD HH:MM:SS[.mmm][ TZ]
+            if !super::starts_with_timestamp(&b[pos..]) {
+                return None;
+            }
+            let mut end = pos + 19;
+            if b.get(end) == Some(&b'.') {
+                end += 1;
+                while b.get(end).is_some_and(u8::is_ascii_digit) {
+                    end += 1;
+                }
+            }
+            let lit_ok = |at: usize| next_lit.is_none_or(|l| line[at..].starts_with(l));
+            if b.get(end) == Some(&b' ') {
+                let tz_start = end + 1;
+                let tz_end = line[tz_start..]
+                    .find([' ', '[', ']', ','])
+                    .map_or(line.len(), |p| tz_start + p);
+                if tz_end > tz_start && lit_ok(tz_end) {
+                    return Some(tz_end);
+                }
+            }
+            lit_ok(end).then_some(end)
+        }
+        'p' | 'l' | 'n' => {
+            let mut end = pos;
+            while b.get(end).is_some_and(|c| c.is_ascii_digit() || *c == b'.') {
+                end += 1;
+            }
+            (end > pos).then_some(end)
+        }
+        _ => match next_lit {
+            // memchr on the literal's first byte, then a check: literals are short.
+            Some(l) => {
+                let lb = l.as_bytes();
+                let mut from = pos;
+                loop {
+                    let p = from + memchr::memchr(lb[0], &b[from..])?;
+                    if b[p..].starts_with(lb) {
+                        break Some(p);
+                    }
+                    from = p + 1;
+                }
+            }
+            None => Some(
+                line[pos..]
+                    .find(char::is_whitespace)
+                    .map_or(line.len(), |p| pos + p),
+            ),
+        },
+    }
+}
+
+/// `SEVERITY:  ` at the start of `s`: the severity and the message after it.
+fn severity_at(s: &str) -> Option<(&str, &str)> {
+    let colon = s.as_bytes().iter().take(12).position(|&c| c == b':')?;
+    let word = &s[..colon];
+    if !SEVERITIES.contains(&word) {
+        return None;
+    }
+    let rest = s[colon + 1..].strip_prefix("  ")?;
+    Some((word, rest))
+}
+
+/// Position of the two-byte sequence `a b` in `s` (memchr on `a`; the hot path avoids
+/// building a substring searcher per line).
+fn find_pair(s: &str, a: u8, b: u8) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(a, &bytes[from..]) {
+        let at = from + p;
+        if bytes.get(at + 1) == Some(&b) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Where the severity starts in a line whose prefix is unknown.
+pub fn find_severity(line: &str) -> Option<usize> {
+    for sev in [
+        "LOG",
+        "ERROR",
+        "STATEMENT",
+        "FATAL",
+        "DETAIL",
+        "WARNING",
+        "HINT",
+    ] {
+        let pat = format!("{sev}:  ");
+        let mut from = 0;
+        while let Some(p) = line[from..].find(&pat) {
+            let at = from + p;
+            if at == 0 || line.as_bytes()[at - 1] == b' ' {
+                return Some(at);
+            }
+            from = at + 1;
+        }
+    }
+    None
+}
+
+/// One PostgreSQL log message, whatever the destination (stderr, csvlog, jsonlog).
+pub(crate) struct Message<'a> {
+    pub severity: &'a str,
+    pub text: &'a str,
+    pub client: ClientRef<'a>,
+    pub ts: Option<&'a str>,
+    pub session: Option<u64>,
+    pub line: u64,
+}
+
+/// Turn a message into an execution, a failure, or a counted non-statement record.
+pub(crate) fn handle_message(m: Message<'_>, agg: &mut Agg) {
+    match m.severity {
+        "LOG" => {
+            let (text, via_duration) = match m.text.strip_prefix("duration: ") {
+                Some(rest) => match find_pair(rest, b' ', b' ') {
+                    Some(p) => (&rest[p + 2..], true),
+                    None => {
+                        agg.acc.other_records += 1;
+                        return;
+                    }
+                },
+                None => (m.text, false),
+            };
+            let sql = if let Some(sql) = text.strip_prefix("statement: ") {
+                Some(sql)
+            } else if let Some(rest) = text.strip_prefix("execute ") {
+                find_pair(rest, b':', b' ').map(|p| &rest[p + 2..])
+            } else {
+                if text.starts_with("parse ") || text.starts_with("bind ") {
+                    agg.acc.protocol_records += 1;
+                } else {
+                    agg.acc.other_records += 1;
+                }
+                return;
+            };
+            match sql {
+                Some(sql) => agg.exec(Exec {
+                    client: m.client,
+                    ts: m.ts,
+                    sql,
+                    calls: 1,
+                    line: m.line,
+                    session: m.session,
+                    logged_before_run: !via_duration,
+                    via: if via_duration {
+                        "log_min_duration_statement"
+                    } else {
+                        "log_statement"
+                    },
+                }),
+                None => agg.acc.other_records += 1,
+            }
+        }
+        // STATEMENT also follows LOG lines (temporary file, lock wait): only after an
+        // error of the same session does it name a failed statement.
+        "STATEMENT" if agg.take_error(m.session) => agg.failed(Exec {
+            client: m.client,
+            ts: m.ts,
+            sql: m.text,
+            calls: 1,
+            line: m.line,
+            session: m.session,
+            logged_before_run: false,
+            via: "error_statement",
+        }),
+        "ERROR" | "FATAL" | "PANIC" => {
+            agg.set_error(m.session);
+            agg.acc.other_records += 1;
+        }
+        _ => agg.acc.other_records += 1,
+    }
+}
+
+/// Parse a chunk of a stderr log; returns the number of lines.
+pub(crate) fn parse(text: &str, prefix: &Prefix, agg: &mut Agg) -> u64 {
+    // The record being assembled: first line number, message start, end (byte offsets).
+    struct Open<'a> {
+        line: u64,
+        severity: &'a str,
+        msg_start: usize,
+        end: usize,
+        fields: Fields<'a>,
+    }
+    let base = text.as_ptr() as usize;
+    let mut open: Option<Open<'_>> = None;
+    let mut count = 0;
+    let flush = |o: Open<'_>, agg: &mut Agg| {
+        let msg = text[o.msg_start..o.end].trim_end_matches(['\r', '\n']);
+        agg.acc.records += 1;
+        handle_message(
+            Message {
+                severity: o.severity,
+                text: msg,
+                client: ClientRef {
+                    app: o.fields.app,
+                    user: o.fields.user,
+                    db: o.fields.db,
+                    host: o.fields.host,
+                    thread: None,
+                },
+                ts: o.fields.ts,
+                session: o.fields.pid.and_then(|p| p.parse().ok()),
+                line: o.line,
+            },
+            agg,
+        );
+    };
+    for (n, line) in super::lines(text) {
+        count = n;
+        let start = line.as_ptr() as usize - base;
+        let end = start + line.len();
+        if line.starts_with('\t') {
+            match &mut open {
+                Some(o) => o.end = end,
+                None => agg.unmatched(n, line),
+            }
+            continue;
+        }
+        if let Some(o) = open.take() {
+            flush(o, agg);
+        }
+        if line.is_empty() {
+            continue;
+        }
+        if let Some((fields, at)) = prefix.matches(line)
+            && let Some((sev, msg)) = severity_at(&line[at..])
+        {
+            open = Some(Open {
+                line: n,
+                severity: sev,
+                msg_start: end - msg.len(),
+                end,
+                fields,
+            });
+            continue;
+        }
+        match find_severity(line).and_then(|p| severity_at(&line[p..]).map(|s| (p, s))) {
+            Some((p, (sev, msg))) => {
+                agg.prefix_mismatch(n, line);
+                // The timestamp still helps if the line starts with one.
+                let ts = super::starts_with_timestamp(line.as_bytes()).then(|| line[..p].trim());
+                open = Some(Open {
+                    line: n,
+                    severity: sev,
+                    msg_start: end - msg.len(),
+                    end,
+                    fields: Fields {
+                        ts,
+                        ..Fields::default()
+                    },
+                });
+            }
+            None => agg.unmatched(n, line),
+        }
+    }
+    if let Some(o) = open.take() {
+        flush(o, agg);
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_captures_sample_fields() {
+        let p = Prefix::parse("%m [%p] %q%u@%d app=%a host=%h ").unwrap();
+        let line = "2026-11-21 11:31:10.335 UTC [24296] api_ro@bankdb app=balance-api host=127.0.0.1 LOG:  execute P_0: SELECT 1";
+        let (f, at) = p.matches(line).unwrap();
+        assert_eq!(f.ts, Some("2026-11-21 11:31:10.335 UTC"));
+        assert_eq!(f.pid, Some("24296"));
+        assert_eq!(f.user, Some("api_ro"));
+        assert_eq!(f.db, Some("bankdb"));
+        assert_eq!(f.app, Some("balance-api"));
+        assert_eq!(f.host, Some("127.0.0.1"));
+        assert!(line[at..].starts_with("LOG:  execute"));
+        // %q: a background process stops after the pid.
+        let bg = "2026-11-21 11:31:09.156 UTC [24195] LOG:  checkpoint starting: time";
+        let (f, at) = p.matches(bg).unwrap();
+        assert_eq!(f.user, None);
+        assert!(bg[at..].starts_with("LOG:"));
+        // The default prefix does not match the sample's lines past the pid, so the
+        // message is not found at the expected position.
+        let d = Prefix::parse(DEFAULT_PREFIX).unwrap();
+        assert!(d.matches(line).is_none());
+        assert!(Prefix::parse("%m %z").is_err());
+    }
+
+    #[test]
+    fn prefix_with_t_and_r() {
+        let p = Prefix::parse("%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%r ").unwrap();
+        let line = "2024-01-02 03:04:05 CET [77]: [3-1] user=bob,db=shop,app=PostgreSQL JDBC Driver,client=10.0.0.5(5432) LOG:  statement: SELECT 1";
+        let (f, _) = p.matches(line).unwrap();
+        assert_eq!(f.ts, Some("2024-01-02 03:04:05 CET"));
+        assert_eq!(f.app, Some("PostgreSQL JDBC Driver"));
+        assert_eq!(f.host, Some("10.0.0.5"));
+    }
+}

@@ -1,0 +1,302 @@
+//! Rendering of `cutover logs`: a `LogReport` in, text, JSON or JSON Lines out. Text groups
+//! by table, then writers / readers / schema changes, one client per line with its counts,
+//! time window and top normalised statements, and always ends with the accounting. JSON is
+//! the whole report (deterministic: sorted, no timings); JSON Lines is one row per line.
+
+use crate::logs::{LogReport, Row};
+use crate::model::Access;
+use anyhow::Result;
+use serde::Serialize;
+use std::io::Write;
+
+/// Version of the JSON document schema of `cutover logs`.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Statements listed per row in text output.
+const TOP_STATEMENTS: usize = 3;
+
+fn heading(access: Access) -> &'static str {
+    match access {
+        Access::Write => "writers",
+        Access::Read => "readers",
+        Access::Ddl => "schema changes and maintenance",
+    }
+}
+
+/// The counts of a row on one line: `394 executions, 4 failed`.
+pub fn row_counts(r: &Row) -> String {
+    let mut s = format!("{} executions", r.executions);
+    if r.failed > 0 {
+        s.push_str(&format!(", {} failed (attempted, not applied)", r.failed));
+    }
+    s
+}
+
+pub fn write_text(report: &LogReport, out: &mut dyn Write) -> Result<()> {
+    let mut tables: Vec<&str> = report.rows.iter().map(|r| r.table.as_str()).collect();
+    for t in &report.tables {
+        tables.push(t);
+    }
+    tables.sort();
+    tables.dedup();
+    for table in tables {
+        writeln!(out, "{table}")?;
+        let rows: Vec<&Row> = report.rows_of(table).collect();
+        if rows.is_empty() {
+            writeln!(out, "  not seen in the logs")?;
+        }
+        for access in Access::ALL {
+            let group: Vec<&&Row> = rows.iter().filter(|r| r.access == access).collect();
+            if group.is_empty() {
+                continue;
+            }
+            writeln!(out, "  {} ({})", heading(access), group.len())?;
+            for r in group {
+                let ops: Vec<&str> = r.operations.iter().map(|o| o.as_str()).collect();
+                let window = match (&r.first, &r.last) {
+                    (Some(a), Some(b)) => format!("  {a} .. {b}"),
+                    _ => String::new(),
+                };
+                writeln!(
+                    out,
+                    "    {}  {}  [{}]{}",
+                    r.client,
+                    row_counts(r),
+                    ops.join(", "),
+                    window
+                )?;
+                for s in r.statements.iter().take(TOP_STATEMENTS) {
+                    let failed = if s.failed > 0 {
+                        format!(" ({} failed)", s.failed)
+                    } else {
+                        String::new()
+                    };
+                    writeln!(
+                        out,
+                        "      {:>8}{}  {}",
+                        s.executions,
+                        failed,
+                        crate::logs::truncate(&s.statement, 140)
+                    )?;
+                }
+                if r.statements.len() > TOP_STATEMENTS {
+                    writeln!(
+                        out,
+                        "      … {} more distinct statements",
+                        r.statements.len() - TOP_STATEMENTS
+                    )?;
+                }
+            }
+        }
+        writeln!(out)?;
+    }
+    write_accounting(report, out)
+}
+
+/// The accounting block, printed by every text view of a log read.
+pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
+    let a = &report.accounting;
+    let c = &report.classify;
+    writeln!(out, "accounting")?;
+    for f in &report.files {
+        let comp = f.compression.map(|c| format!(", {c}")).unwrap_or_default();
+        writeln!(
+            out,
+            "  file {}: {}{}, {} bytes, {} lines",
+            f.path,
+            f.format.as_str(),
+            comp,
+            f.bytes,
+            f.lines
+        )?;
+    }
+    if let Some(p) = &report.log_line_prefix {
+        writeln!(out, "  log_line_prefix: '{p}'")?;
+    }
+    writeln!(
+        out,
+        "  lines read: {}; records: {}; statements found: {} ({} executions, {} failed on the server)",
+        a.lines, a.records, a.statements, a.executions, a.failed
+    )?;
+    writeln!(
+        out,
+        "  not statements: {} protocol records (parse/bind/prepare), {} other records",
+        a.protocol_records, a.other_records
+    )?;
+    writeln!(
+        out,
+        "  distinct statements: {}; classified: {}; failed to parse: {}; without tables: {}; other tables only: {}",
+        c.distinct_statements,
+        c.classified,
+        c.failed_to_parse,
+        c.without_tables,
+        c.other_tables_only
+    )?;
+    for (reason, u) in &report.unparsed {
+        writeln!(
+            out,
+            "    failed to parse ({reason}): {} statements, {} executions",
+            u.statements, u.executions
+        )?;
+        for e in &u.examples {
+            writeln!(out, "      {}:{}: {}", e.file, e.line, e.text)?;
+        }
+    }
+    writeln!(
+        out,
+        "  lines not matching the format: {}",
+        a.unmatched_lines
+    )?;
+    if a.unmatched_lines * 20 > a.lines {
+        writeln!(
+            out,
+            "    more than 5% of the lines match no record: is the format right? \
+             (--log-format, --doctor)"
+        )?;
+    }
+    for e in &report.unmatched_examples {
+        writeln!(out, "    {}:{}: {}", e.file, e.line, e.text)?;
+    }
+    if a.prefix_mismatches > 0 {
+        writeln!(
+            out,
+            "  records whose log_line_prefix did not match (client unknown): {}; run --doctor",
+            a.prefix_mismatches
+        )?;
+        for e in &report.prefix_mismatch_examples {
+            writeln!(out, "    {}:{}: {}", e.file, e.line, e.text)?;
+        }
+    }
+    for n in &report.notes {
+        writeln!(out, "  note: {n}")?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    version: u32,
+    #[serde(flatten)]
+    report: &'a LogReport,
+}
+
+pub fn write_json(report: &LogReport, out: &mut dyn Write) -> Result<()> {
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &Doc {
+            version: SCHEMA_VERSION,
+            report,
+        },
+    )?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn write_jsonl(report: &LogReport, out: &mut dyn Write) -> Result<()> {
+    for r in &report.rows {
+        serde_json::to_writer(&mut *out, r)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn runtime_line(r: &crate::logs::reconcile::RuntimeClient) -> String {
+    let mut s = format!("{}  {} executions", r.client, r.executions);
+    if r.failed > 0 {
+        s.push_str(&format!(", {} failed", r.failed));
+    }
+    if let (Some(a), Some(b)) = (&r.first, &r.last) {
+        s.push_str(&format!("  {a} .. {b}"));
+    }
+    s
+}
+
+/// The runtime section appended to `inventory` text output when `--logs` is given.
+pub fn write_reconciliation_text(
+    r: &crate::logs::reconcile::Reconciliation,
+    out: &mut dyn Write,
+) -> Result<()> {
+    writeln!(out)?;
+    let window = r
+        .window
+        .as_ref()
+        .map(|(a, b)| format!(", window {a} .. {b}"))
+        .unwrap_or_default();
+    writeln!(out, "runtime evidence ({}{window})", r.files.join(", "))?;
+    for t in &r.tables {
+        writeln!(out, "  {}", t.table)?;
+        writeln!(
+            out,
+            "    unexplained writers ({})",
+            t.unexplained_writers.len()
+        )?;
+        for w in &t.unexplained_writers {
+            writeln!(out, "      {}", runtime_line(w))?;
+            writeln!(out, "        why: {}", w.reason)?;
+            for s in &w.statements {
+                writeln!(
+                    out,
+                    "        {:>8}  {}",
+                    s.executions + s.failed,
+                    crate::logs::truncate(&s.statement, 120)
+                )?;
+            }
+        }
+        writeln!(
+            out,
+            "    unexplained readers ({})",
+            t.unexplained_readers.len()
+        )?;
+        for w in &t.unexplained_readers {
+            writeln!(out, "      {}", runtime_line(w))?;
+            writeln!(out, "        why: {}", w.reason)?;
+        }
+        writeln!(
+            out,
+            "    code writers not observed in the logs ({})",
+            t.not_observed_writers.len()
+        )?;
+        for n in &t.not_observed_writers {
+            writeln!(
+                out,
+                "      {}: {}",
+                n.component.as_deref().unwrap_or("(no component)"),
+                n.reason
+            )?;
+            for l in &n.locations {
+                writeln!(
+                    out,
+                    "        {}:{}  {}  {}",
+                    l.file, l.line, l.operation, l.evidence
+                )?;
+            }
+        }
+        let names = |v: &[crate::logs::reconcile::RuntimeClient]| {
+            let mut n: Vec<String> = v
+                .iter()
+                .map(|c| c.component.clone().unwrap_or_else(|| c.client.clone()))
+                .collect();
+            n.sort();
+            n.dedup();
+            n.join(", ")
+        };
+        writeln!(
+            out,
+            "    explained: writers [{}], readers [{}]",
+            names(&t.explained_writers),
+            names(&t.explained_readers)
+        )?;
+    }
+    if !r.unmapped_clients.is_empty() {
+        writeln!(out, "  clients that match no component's db_clients")?;
+        for c in &r.unmapped_clients {
+            writeln!(out, "    {c}")?;
+        }
+    }
+    let a = &r.accounting;
+    writeln!(
+        out,
+        "  logs: {} lines, {} records, {} statements ({} failed), {} unmatched lines",
+        a.lines, a.records, a.statements, a.failed, a.unmatched_lines
+    )?;
+    Ok(())
+}
