@@ -54,6 +54,17 @@ const FRAGMENTS: &[&str] = &[
     "{\"file\": \"a.py\", \"table\": \"orders_legacy\", \"operation\": \"update\", \"count\": 2}",
     "\"function\": null, ",
     ", ",
+    "2024-05-01 10:00:00.123 UTC [4242] ",
+    "LOG:  statement: ",
+    "LOG:  duration: 1.5 ms  statement: ",
+    "ERROR:  ",
+    "STATEMENT:  ",
+    "\t",
+    "2024-05-01T10:00:00.123456Z\t  12 Query\t",
+    "# Time: 2024-05-01T10:00:00.123456Z\n# User@Host: app[app] @ localhost []\n# Query_time: 0.1\n",
+    "{\"timestamp\":\"2024-05-01 10:00:00.123 UTC\",\"user\":\"app\",\"message\":\"statement: ",
+    "2024-05-01 10:00:00.123 UTC,\"app\",\"db\",4242,",
+    "userid,dbid,query,calls\n",
 ];
 
 fn hostile() -> impl Strategy<Value = Vec<u8>> {
@@ -92,6 +103,36 @@ proptest! {
     }
 
     #[test]
+    fn logs_postgres_stderr_holds(data in hostile()) {
+        checks::logs_postgres_stderr(&data);
+    }
+
+    #[test]
+    fn logs_postgres_csv_holds(data in hostile()) {
+        checks::logs_postgres_csv(&data);
+    }
+
+    #[test]
+    fn logs_postgres_json_holds(data in hostile()) {
+        checks::logs_postgres_json(&data);
+    }
+
+    #[test]
+    fn logs_mysql_general_holds(data in hostile()) {
+        checks::logs_mysql_general(&data);
+    }
+
+    #[test]
+    fn logs_mysql_slow_holds(data in hostile()) {
+        checks::logs_mysql_slow(&data);
+    }
+
+    #[test]
+    fn logs_pg_stat_statements_holds(data in hostile()) {
+        checks::logs_pg_stat_statements(&data);
+    }
+
+    #[test]
     fn scan_sql_holds(data in hostile()) {
         checks::scan_sql(&data);
     }
@@ -115,4 +156,12 @@ proptest! {
     fn scan_javascript_holds(data in hostile()) {
         checks::scan_javascript(&data);
     }
+}
+
+/// Issue 10, found by `logs_postgres_csv_holds`: the csv reader ends a record at a lone
+/// `\r`, so `\0\r\x0e` (one line) was counted as two unmatched lines.
+#[test]
+fn issue_10_csvlog_lone_carriage_return_is_one_unmatched_line() {
+    checks::logs_postgres_csv(&[0, 13, 14]);
+    checks::logs_postgres_csv(b"a\rb\rc\nd\n");
 }

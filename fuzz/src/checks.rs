@@ -8,6 +8,7 @@
 use cutover::audit::baseline::Baseline;
 use cutover::config::{Config, FileConfig, Overrides};
 use cutover::extract::{ScanContext, decode, scan_bytes};
+use cutover::logs::{LogFormat, ReadOptions, postgres_stderr};
 use cutover::model::Language;
 use cutover::sql::{self, Dialect};
 use std::path::{Path, PathBuf};
@@ -227,4 +228,75 @@ pub fn baseline(data: &[u8]) {
             assert_eq!(again.to_json(), written, "writing is not deterministic");
         }
     }
+}
+
+/// `logs::read_logs` on arbitrary bytes as a log of `format` (a temporary file: the reader
+/// works on paths, with gzip/zstd sniffing). Every byte is accounted for, no line is
+/// counted as unmatched that was not read, and the report serialises.
+pub fn logs(format: LogFormat, data: &[u8]) {
+    let path = std::env::temp_dir().join(format!(
+        "cutover-fuzz-{}-{}.log",
+        std::process::id(),
+        format.as_str()
+    ));
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    // Small chunks (from the input's length) exercise the cuts between parallel chunks.
+    let opts = ReadOptions {
+        format: Some(format),
+        chunk_size: Some(64 + data.len() % 4096),
+        ..ReadOptions::default()
+    };
+    let result = cutover::logs::read_logs(std::slice::from_ref(&path), &opts);
+    let _ = std::fs::remove_file(&path);
+    let compressed = data.starts_with(&[0x1f, 0x8b]) || data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            let message = format!("{e:#}");
+            assert!(compressed, "an uncompressed log failed to read: {message}");
+            assert!(message.contains("cutover-fuzz-"), "{message}");
+            return;
+        }
+    };
+    let a = &report.accounting;
+    if !compressed {
+        assert_eq!(a.bytes, data.len() as u64, "bytes not all accounted for");
+        let lines = data.split(|&b| b == b'\n').count() as u64
+            - u64::from(data.is_empty() || data.ends_with(b"\n"));
+        assert_eq!(a.lines, lines, "lines");
+    }
+    assert!(a.unmatched_lines <= a.lines, "{a:?}");
+    assert_eq!(report.files.len(), 1);
+    assert!(serde_json::to_string(&report).is_ok());
+    if format == LogFormat::PostgresStderr {
+        // The configured `log_line_prefix` is user text too.
+        let first = data.split(|&b| b == b'\n').next().unwrap_or_default();
+        let _ = postgres_stderr::Prefix::parse(&String::from_utf8_lossy(first));
+    }
+}
+
+pub fn logs_postgres_stderr(data: &[u8]) {
+    logs(LogFormat::PostgresStderr, data);
+}
+
+pub fn logs_postgres_csv(data: &[u8]) {
+    logs(LogFormat::PostgresCsv, data);
+}
+
+pub fn logs_postgres_json(data: &[u8]) {
+    logs(LogFormat::PostgresJson, data);
+}
+
+pub fn logs_mysql_general(data: &[u8]) {
+    logs(LogFormat::MysqlGeneral, data);
+}
+
+pub fn logs_mysql_slow(data: &[u8]) {
+    logs(LogFormat::MysqlSlow, data);
+}
+
+pub fn logs_pg_stat_statements(data: &[u8]) {
+    logs(LogFormat::PgStatStatements, data);
 }
