@@ -55,7 +55,12 @@ seeds_for() {
     scan_typescript) echo "*.ts *.tsx *.mts *.cts" ;;
     scan_javascript) echo "*.js *.jsx *.mjs *.cjs" ;;
     config) echo "cutover.toml *.toml" ;;
-    logs_*) echo "*.log *.csv *.json *.jsonl *.gz" ;;
+    logs_postgres_stderr) echo "pg-*.log pg-*.log.gz" ;;
+    logs_postgres_csv) echo "pg-statement.csv pg-statement.csv.gz" ;;
+    logs_postgres_json) echo "pg-*.json pg-*.json.gz" ;;
+    logs_mysql_general) echo "mysql-general.log mysql-general.log.gz" ;;
+    logs_mysql_slow) echo "mysql-slow.log mysql-slow.log.gz mysql-slow.log.zst" ;;
+    logs_pg_stat_statements) echo "pg-stat-statements.csv" ;;
     baseline) echo "*baseline*.json" ;;
     *) echo "" ;;
     esac
@@ -66,9 +71,17 @@ seed() {
     mkdir -p "$dir"
     for pattern in $(seeds_for "$target"); do
         while IFS= read -r -d '' f; do
-            # Name seeds after their fixture path, so reruns do not duplicate them.
-            cp -n "$f" "$dir/fixture-$(echo "${f#fixtures/}" | tr '/' '_')" 2>/dev/null || true
-        done < <(find fixtures -type f -name "$pattern" -size -1M -print0 2>/dev/null)
+            # Named after their fixture path, so reruns do not duplicate them. Compressed
+            # logs are seeded decompressed (the targets read plain bytes best), and cut to
+            # 64 KiB: libFuzzer's inputs stay small and fast.
+            local name="$dir/fixture-$(echo "${f#fixtures/}" | tr '/' '_')"
+            [ -e "$name" ] && continue
+            case "$f" in
+            *.gz) zcat "$f" 2>/dev/null | head -c 65536 >"$name" ;;
+            *.zst) if command -v zstd >/dev/null; then zstd -dc "$f" 2>/dev/null | head -c 65536 >"$name"; fi ;;
+            *) head -c 65536 "$f" >"$name" ;;
+            esac
+        done < <(find fixtures -type f -name "$pattern" -print0 2>/dev/null)
     done
     # Extra seeds committed next to the targets (e.g. log samples per format).
     if [ -d "fuzz/seeds/$target" ]; then

@@ -388,3 +388,65 @@ fn minified_50_mb_line_is_reported_not_parsed() {
     assert_eq!(doc["stats"]["files_skipped"], 1);
     assert_eq!(doc["stats"]["files_scanned"], 1);
 }
+
+/// Logs: a gzip log cut short is read up to the cut and the cut is reported (not a failed
+/// run), with exact line counts; a 1 MiB line and a record truncated mid-statement are
+/// counted, never dropped.
+#[test]
+fn gzip_log_cut_short_and_long_lines_are_counted() {
+    use cutover::logs::{LogFormat, ReadOptions, read_logs};
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..2000 {
+        text.push_str(&format!(
+            "2026-01-01 00:00:00.000 UTC [7] LOG:  statement: UPDATE orders_legacy SET n = {i}\n"
+        ));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    let whole = gz.finish().unwrap();
+    let cut = dir.path().join("cut.log.gz");
+    fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+    let opts = ReadOptions {
+        format: Some(LogFormat::PostgresStderr),
+        ..ReadOptions::default()
+    };
+    let r = read_logs(std::slice::from_ref(&cut), &opts).unwrap();
+    let note = r
+        .notes
+        .iter()
+        .find(|n| n.contains("compressed data ends early"))
+        .unwrap_or_else(|| panic!("{:?}", r.notes));
+    assert!(note.contains("cut.log.gz"), "{note}");
+    // Every complete line before the cut is a statement; the partial last line is counted
+    // as a line too, and nothing after the cut is invented.
+    let a = &r.accounting;
+    assert!(a.lines > 0 && a.lines < 2000, "{a:?}");
+    assert!(
+        a.statements >= a.lines - 1 && a.statements <= a.lines,
+        "{a:?}"
+    );
+    assert_eq!(a.unmatched_lines, 0, "{a:?}");
+
+    // A 1 MiB statement line between two ordinary ones, and a last record cut mid-statement.
+    let long = format!(
+        "2026-01-01 00:00:00.000 UTC [7] LOG:  statement: SELECT 1\n\
+         2026-01-01 00:00:01.000 UTC [7] LOG:  statement: SELECT '{}' FROM orders_legacy\n\
+         2026-01-01 00:00:02.000 UTC [7] LOG:  statement: DELETE FROM orders_legacy WHERE",
+        "x".repeat(1 << 20)
+    );
+    let p = dir.path().join("long.log");
+    fs::write(&p, &long).unwrap();
+    let r = read_logs(std::slice::from_ref(&p), &opts).unwrap();
+    assert_eq!(r.accounting.lines, 3);
+    assert_eq!(r.accounting.statements, 3, "{:?}", r.accounting);
+    assert_eq!(r.accounting.unmatched_lines, 0);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("does not end with a newline")),
+        "{:?}",
+        r.notes
+    );
+}
