@@ -125,7 +125,7 @@ for target in "${targets[@]}"; do
         failed=1
         grep -E 'panicked|ERROR: libFuzzer|SUMMARY|Test unit written' "$log" | head -n 8
     fi
-    summary+=("$(printf '%-20s %12s execs %5s s  %s' "$target" "$execs" "$took" "$result")")
+    summary+=("$(printf '%-26s %10s execs %4s s  %s' "$target" "$execs" "$took" "$result")")
 done
 
 echo "== fuzz summary (${seconds} s per target)"

@@ -165,3 +165,16 @@ fn issue_10_csvlog_lone_carriage_return_is_one_unmatched_line() {
     checks::logs_postgres_csv(&[0, 13, 14]);
     checks::logs_postgres_csv(b"a\rb\rc\nd\n");
 }
+
+/// Issue 10, found by the `logs_postgres_stderr` fuzz target: a multi-byte character in the
+/// seconds of a timestamp passed the timestamp check, and the line was sliced inside it.
+#[test]
+fn issue_10_stderr_log_multibyte_character_in_timestamp_seconds() {
+    checks::logs_postgres_stderr(
+        "2026-11-21 11:31:1\u{FFFD}.307 UTC [24296] LOG:  statement: SELECT 1\n".as_bytes(),
+    );
+    checks::logs_postgres_stderr(
+        "2026-11-21 11:31:é0 UTC [1] LOG:  statement: SELECT 1\n".as_bytes(),
+    );
+    checks::logs_postgres_csv("2026-11-21 11:31:1é,\"u\",\"d\",1\n".as_bytes());
+}

@@ -155,8 +155,11 @@ impl LogFormat {
 
 /// `YYYY-MM-DD HH:MM:SS` at the start of `b`.
 pub(crate) fn starts_with_timestamp(b: &[u8]) -> bool {
+    // Every digit is checked, not only the separators: callers slice the line at byte 19,
+    // which must then be a character boundary (a multi-byte character in the seconds panicked).
+    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
     b.len() >= 19
-        && b[..4].iter().all(u8::is_ascii_digit)
+        && DIGITS.iter().all(|&i| b[i].is_ascii_digit())
         && b[4] == b'-'
         && b[7] == b'-'
         && b[10] == b' '
