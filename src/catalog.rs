@@ -2,9 +2,13 @@
 //! (bulk copy), per language and library. It is data, embedded from `catalog/<lang>.toml`,
 //! and extended by users with `[[sinks]]` in `cutover.toml`. Extractors find call shapes
 //! with tree-sitter; the catalog says what a call means.
+//!
+//! The same files hold the ORM and query-builder rows (`[[orm]]`): which method of which
+//! receiver reads or writes the model's table. User rows come from `[[orm]]` in
+//! `cutover.toml`.
 
-use crate::config::SinkConfig;
-use crate::model::{Access, Language, Operation};
+use crate::config::{OrmConfig, SinkConfig};
+use crate::model::{Access, Kind, Language, Operation};
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use std::sync::LazyLock;
@@ -55,6 +59,158 @@ impl Sink {
 struct CatalogFile {
     #[serde(default)]
     sinks: Vec<Sink>,
+    #[serde(default)]
+    orm: Vec<OrmRule>,
+}
+
+/// What an ORM method is called on. Each extractor knows how to recognise its receivers;
+/// the catalog only says what the method means there. Add a variant when a framework has a
+/// receiver none of these describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrmReceiver {
+    /// A Django manager or QuerySet reached from a model (`LegacyOrder.objects.filter(…)`,
+    /// and every method chained after it), or `self` in a custom manager's method.
+    Manager,
+    /// A model instance (`o.save()`, `o.delete()`), its type known from a constructor or a
+    /// query in the same function.
+    Instance,
+    /// A SQLAlchemy `Session` (or anything named like one: `session`, `db.session`, `s`).
+    Session,
+    /// The chain after `session.query(Model)`.
+    Query,
+    /// A module-level function taking the model (`select(Model)`, `insert(Model)`).
+    Function,
+    /// A model or `Table` object itself (`orders_table.insert()`).
+    Table,
+    /// A GORM `*gorm.DB` chain (`db.Model(&X{}).Where(…).Updates(…)`).
+    Db,
+}
+
+impl OrmReceiver {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrmReceiver::Manager => "manager",
+            OrmReceiver::Instance => "instance",
+            OrmReceiver::Session => "session",
+            OrmReceiver::Query => "query",
+            OrmReceiver::Function => "function",
+            OrmReceiver::Table => "table",
+            OrmReceiver::Db => "db",
+        }
+    }
+}
+
+/// One ORM catalog row: `method` on a `receiver` of `framework` reads or writes the table
+/// of the model the call resolves to. A row without `access` only tells the chain which
+/// model or table it is about (`db.Model(&X{})`, `db.Table("t")`, `session.query(X)`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrmRule {
+    pub framework: String,
+    pub receiver: OrmReceiver,
+    pub method: String,
+    #[serde(default)]
+    pub access: Option<Access>,
+    #[serde(default)]
+    pub operation: Option<Operation>,
+    /// 0-based argument that is a model class (`session.query(X)`, `select(X)`,
+    /// `db.Model(&X{})`).
+    #[serde(default)]
+    pub model_arg: Option<usize>,
+    /// 0-based argument that is a model instance, a pointer to one, or a list/slice of
+    /// them (`session.add(o)`, `db.Create(&o)`, `db.Find(&rows)`).
+    #[serde(default)]
+    pub instance_arg: Option<usize>,
+    /// 0-based argument that names a table as a string (`db.Table("orders_legacy")`).
+    #[serde(default)]
+    pub table_arg: Option<usize>,
+    /// `orm` (default) or `query_builder`.
+    #[serde(default = "default_orm_kind")]
+    pub kind: Kind,
+}
+
+fn default_orm_kind() -> Kind {
+    Kind::Orm
+}
+
+/// The ORM rows of one language: built-in rows plus the user's `[[orm]]` (user rows first).
+#[derive(Debug, Clone, Default)]
+pub struct OrmCatalog {
+    rules: Vec<OrmRule>,
+}
+
+impl OrmCatalog {
+    pub fn for_language(language: Language, user: &[OrmConfig]) -> OrmCatalog {
+        let mut rules: Vec<OrmRule> = user
+            .iter()
+            .filter(|r| same_family(r.language, language))
+            .map(|r| OrmRule {
+                framework: r.framework.clone(),
+                receiver: r.receiver,
+                method: r.method.clone(),
+                access: r.access,
+                operation: r.operation,
+                model_arg: r.model_arg,
+                instance_arg: r.instance_arg,
+                table_arg: r.table_arg,
+                kind: r.kind.unwrap_or(Kind::Orm),
+            })
+            .collect();
+        rules.extend(builtin_orm(language).iter().cloned());
+        OrmCatalog { rules }
+    }
+
+    pub fn rules(&self) -> &[OrmRule] {
+        &self.rules
+    }
+
+    /// The first row for `method` on `receiver` (user rows win). `frameworks` limits the
+    /// rows to the frameworks the caller is resolving (empty: any).
+    pub fn lookup(
+        &self,
+        frameworks: &[&str],
+        receiver: OrmReceiver,
+        method: &str,
+    ) -> Option<&OrmRule> {
+        self.rules.iter().find(|r| {
+            r.receiver == receiver
+                && r.method == method
+                && (frameworks.is_empty() || frameworks.contains(&r.framework.as_str()))
+        })
+    }
+}
+
+fn same_family(l: Language, language: Language) -> bool {
+    l == language
+        || matches!(
+            (l, language),
+            (Language::TypeScript, Language::JavaScript)
+                | (Language::JavaScript, Language::TypeScript)
+        )
+}
+
+/// Parse the `[[orm]]` rows of a catalog file's text.
+pub fn parse_orm_catalog(text: &str, name: &str) -> Result<Vec<OrmRule>> {
+    let file: CatalogFile =
+        toml::from_str(text).with_context(|| format!("invalid ORM catalog {name}"))?;
+    Ok(file.orm)
+}
+
+fn builtin_orm(language: Language) -> &'static [OrmRule] {
+    fn load(language: Language) -> Vec<OrmRule> {
+        // Tested (`builtin_orm_catalogs_parse`): an error is a bug.
+        parse_orm_catalog(builtin_source(language), language.as_str()).unwrap_or_default()
+    }
+    static PYTHON: LazyLock<Vec<OrmRule>> = LazyLock::new(|| load(Language::Python));
+    static GO: LazyLock<Vec<OrmRule>> = LazyLock::new(|| load(Language::Go));
+    static TS: LazyLock<Vec<OrmRule>> = LazyLock::new(|| load(Language::TypeScript));
+    match language {
+        Language::Python => &PYTHON,
+        Language::Go => &GO,
+        Language::TypeScript | Language::JavaScript => &TS,
+        Language::Sql => &[],
+    }
 }
 
 /// The sinks of one language.
@@ -198,6 +354,58 @@ mod tests {
             .collect();
         assert_eq!(get, vec![Some(2), Some(1)]);
         assert!(cat.lookup_all(Some("db"), "Nope").is_empty());
+    }
+
+    #[test]
+    fn builtin_orm_catalogs_parse() {
+        for lang in [Language::Python, Language::Go] {
+            let rules = parse_orm_catalog(builtin_source(lang), lang.as_str()).unwrap();
+            assert!(!rules.is_empty(), "{lang:?} has no ORM rows");
+            for r in &rules {
+                // A row that neither accesses nor locates a model says nothing.
+                assert!(
+                    r.access.is_some()
+                        || r.model_arg.is_some()
+                        || r.table_arg.is_some()
+                        || r.receiver == OrmReceiver::Session,
+                    "{lang:?} ORM row {}.{} says nothing",
+                    r.framework,
+                    r.method
+                );
+                assert_eq!(r.access.is_some(), r.operation.is_some(), "{}", r.method);
+            }
+        }
+    }
+
+    #[test]
+    fn user_orm_rows_come_first() {
+        let user = vec![OrmConfig {
+            language: Language::Python,
+            framework: "django".into(),
+            receiver: OrmReceiver::Manager,
+            method: "filter".into(),
+            access: Some(Access::Write),
+            operation: Some(Operation::Update),
+            model_arg: None,
+            instance_arg: None,
+            table_arg: None,
+            kind: None,
+        }];
+        let cat = OrmCatalog::for_language(Language::Python, &user);
+        let row = cat
+            .lookup(&["django"], OrmReceiver::Manager, "filter")
+            .unwrap();
+        assert_eq!(row.access, Some(Access::Write));
+        let builtin = OrmCatalog::for_language(Language::Python, &[]);
+        let row = builtin
+            .lookup(&["django"], OrmReceiver::Manager, "filter")
+            .unwrap();
+        assert_eq!(row.access, Some(Access::Read));
+        assert!(
+            builtin
+                .lookup(&["sqlalchemy"], OrmReceiver::Manager, "filter")
+                .is_none()
+        );
     }
 
     #[test]

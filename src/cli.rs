@@ -25,11 +25,16 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Read database query logs and attribute each read and write of a legacy table to a client.
     Logs(LogsArgs),
+    /// Count the references over git history (or recorded CI runs) and plot the burndown.
+    Burndown(BurndownArgs),
     /// Gate CI: fail on new or forbidden legacy references (ratchet baseline, phase rules,
     /// suppressions), with reports for terminals, SARIF, GitHub and GitLab.
     Audit(AuditArgs),
     /// Order the migration: components, their dependencies, and waves from least to most stateful.
     Plan(PlanArgs),
+    /// Check that every writer of a legacy table in the dual-write phase also writes its
+    /// replacement (following calls), and report reverse divergence and missing shadow reads.
+    DualWrite(DualWriteArgs),
 }
 
 /// Options shared by the commands that scan a repository.
@@ -147,6 +152,73 @@ pub struct AuditArgs {
     /// The date `until=` allowances are compared with (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<String>,
+    /// Append this run's reference counts to FILE (JSON Lines) for `burndown --from FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EveryArg {
+    Commit,
+    Day,
+    Week,
+    Month,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ByArg {
+    Table,
+    Access,
+    Component,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BurndownFormat {
+    Text,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct BurndownArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Revision whose first-parent history is walked.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    /// Only commits (or records) on or after this day, YYYY-MM-DD (UTC).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<chrono::NaiveDate>,
+    /// Only the last N first-parent commits (or records).
+    #[arg(long, value_name = "N", conflicts_with = "since")]
+    pub commits: Option<usize>,
+    /// Keep one sample per period: the last commit (or record) of each.
+    #[arg(long, value_enum, default_value_t = EveryArg::Commit)]
+    pub every: EveryArg,
+    /// One series per table, per access (write/read/ddl) or per component (as `plan` finds them).
+    #[arg(long, value_enum, default_value_t = ByArg::Table)]
+    pub by: ByArg,
+    /// Also write the chart as SVG to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Title of the chart.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BurndownFormat::Text)]
+    pub format: BurndownFormat,
+    /// Plot a history recorded by `audit --record FILE` instead of walking git.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cache", "cache_dir", "rev"])]
+    pub from: Option<PathBuf>,
+    /// Keep scan results in .cutover/cache of the repository, so reruns only scan new blobs.
+    #[arg(long)]
+    pub cache: bool,
+    /// Keep scan results in DIR (implies --cache).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Rescan every sampled commit from scratch, without any cache (benchmark baseline).
+    #[arg(long, hide = true, conflicts_with_all = ["cache", "cache_dir"])]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -164,4 +236,19 @@ pub struct PlanArgs {
     /// Output format (`dot` renders with Graphviz, `mermaid` in GitHub Markdown).
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DualWriteFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DualWriteArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DualWriteFormat::Text)]
+    pub format: DualWriteFormat,
 }

@@ -190,6 +190,45 @@ pub struct SinkConfig {
     pub operation: Option<crate::model::Operation>,
 }
 
+/// A user-declared ORM row (`[[orm]]`): a house framework's or a repository wrapper's
+/// method that reads or writes the table of the model it is called on. Same fields as a
+/// row of `catalog/<lang>.toml`, plus the language.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OrmConfig {
+    pub language: Language,
+    pub framework: String,
+    pub receiver: crate::catalog::OrmReceiver,
+    pub method: String,
+    #[serde(default)]
+    pub access: Option<crate::model::Access>,
+    #[serde(default)]
+    pub operation: Option<crate::model::Operation>,
+    #[serde(default)]
+    pub model_arg: Option<usize>,
+    #[serde(default)]
+    pub instance_arg: Option<usize>,
+    #[serde(default)]
+    pub table_arg: Option<usize>,
+    #[serde(default)]
+    pub kind: Option<crate::model::Kind>,
+}
+
+/// A user-declared model (`[[models]]`): a model whose table the resolver cannot see (a
+/// computed `db_table`, a table name from settings).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The class, struct or entity name as code refers to it (`LegacyOrder`).
+    pub name: String,
+    /// The table it maps to (`orders_legacy`, may be schema-qualified).
+    pub table: String,
+    pub language: Language,
+    /// The framework whose calls use it (`django`, `sqlalchemy`, `gorm`…); any when absent.
+    #[serde(default)]
+    pub framework: Option<String>,
+}
+
 /// A declared component (`[[components]]`): a service, worker or job and its DB identity.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -234,6 +273,10 @@ pub struct FileConfig {
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
     #[serde(default)]
+    pub orm: Vec<OrmConfig>,
+    #[serde(default)]
+    pub models: Vec<ModelConfig>,
+    #[serde(default)]
     pub components: Vec<ComponentConfig>,
     #[serde(default)]
     pub audit: AuditConfig,
@@ -262,6 +305,35 @@ impl FileConfig {
                     "{}: sinks[{i}] (`{}`) needs `sql_arg` or `table_arg`",
                     path.display(),
                     s.call
+                );
+            }
+        }
+        for (i, r) in cfg.orm.iter().enumerate() {
+            if r.access.is_some() != r.operation.is_some() {
+                bail!(
+                    "{}: orm[{i}] (`{}`) needs both `access` and `operation`, or neither",
+                    path.display(),
+                    r.method
+                );
+            }
+            if r.access.is_none()
+                && r.model_arg.is_none()
+                && r.instance_arg.is_none()
+                && r.table_arg.is_none()
+            {
+                bail!(
+                    "{}: orm[{i}] (`{}`) needs `access` or an argument that names the model \
+                     (`model_arg`, `instance_arg`, `table_arg`)",
+                    path.display(),
+                    r.method
+                );
+            }
+        }
+        for (i, m) in cfg.models.iter().enumerate() {
+            if m.name.trim().is_empty() || m.table.trim().is_empty() {
+                bail!(
+                    "{}: models[{i}] needs a `name` and a `table`",
+                    path.display()
                 );
             }
         }
@@ -378,6 +450,8 @@ pub struct Config {
     pub tables: TableMatcher,
     pub scan: ScanConfig,
     pub sinks: Vec<SinkConfig>,
+    pub orm: Vec<OrmConfig>,
+    pub models: Vec<ModelConfig>,
     pub components: Vec<ComponentConfig>,
     pub audit: AuditConfig,
     pub logs: LogsConfig,
@@ -461,6 +535,8 @@ impl Config {
             tables: TableMatcher::new(tables),
             scan: file.scan,
             sinks: file.sinks,
+            orm: file.orm,
+            models: file.models,
             components: file.components,
             audit: file.audit,
             logs: file.logs,
@@ -535,6 +611,44 @@ max_file_size = "4MiB"
         let err = parse("[scan]\nmax_file_size = \"4 parsecs\"\n").unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("line 2") && msg.contains("parsecs"), "{msg}");
+    }
+
+    #[test]
+    fn orm_rows_and_models() {
+        let cfg = parse(
+            r#"
+[[orm]]
+language = "python"
+framework = "house"
+receiver = "manager"
+method = "archive"
+access = "write"
+operation = "update"
+
+[[models]]
+name = "LegacyOrder"
+table = "billing.orders_legacy"
+language = "python"
+framework = "django"
+"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.orm[0].receiver, crate::catalog::OrmReceiver::Manager);
+        assert_eq!(cfg.orm[0].access, Some(crate::model::Access::Write));
+        assert_eq!(cfg.models[0].table, "billing.orders_legacy");
+        assert_eq!(cfg.models[0].framework.as_deref(), Some("django"));
+        let err = parse(
+            "[[orm]]\nlanguage = \"go\"\nframework = \"x\"\nreceiver = \"db\"\nmethod = \"M\"\naccess = \"read\"\n",
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("orm[0]"), "{err:#}");
+        let err = parse(
+            "[[orm]]\nlanguage = \"go\"\nframework = \"x\"\nreceiver = \"pool\"\nmethod = \"M\"\n",
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("pool"), "{err:#}");
+        let err = parse("[[models]]\nname = \"X\"\ntable = \"\"\nlanguage = \"go\"\n").unwrap_err();
+        assert!(format!("{err:#}").contains("models[0]"), "{err:#}");
     }
 
     #[test]

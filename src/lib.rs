@@ -1,26 +1,32 @@
 //! cutover: find every reader and writer of a legacy table before migrating it.
 //!
 //! The pipeline, top to bottom: command line → `Config` → `discover` (parallel walk) →
-//! `extract` (tree-sitter + SQL classifier, parallel) → report. Each stage is a module
+//! `orm::collect` (pass 1: model → table, parallel) → `extract` (pass 2: tree-sitter + SQL
+//! classifier + ORM usages, parallel) → report. Each stage is a module
 //! with plain functions, data in and owned data out; only `main.rs` touches the process.
 
 pub mod audit;
+pub mod burndown;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod discover;
+pub mod dualwrite;
 pub mod extract;
 pub mod lang;
 pub mod logs;
 pub mod model;
+pub mod orm;
 pub mod plan;
 pub mod report;
 pub mod sql;
 
+use anyhow::Context;
 use anyhow::Result;
 use cli::{
-    AuditArgs, AuditFormat, Cli, Command, FindingsFormat, InventoryArgs, LogsArgs, PlanArgs,
-    PlanFormat, ScanArgs,
+    AuditArgs, AuditFormat, BurndownArgs, BurndownFormat, ByArg, Cli, Command, DualWriteArgs,
+    DualWriteFormat, EveryArg, FindingsFormat, InventoryArgs, LogsArgs, PlanArgs, PlanFormat,
+    ScanArgs,
 };
 use config::{Config, Overrides};
 use std::io::Write;
@@ -59,9 +65,11 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
     match cli.command {
         Command::Inventory(args) => run_inventory(&args, out),
+        Command::Burndown(args) => run_burndown(&args, out),
         Command::Logs(args) => run_logs(&args, out),
         Command::Audit(args) => run_audit(&args, out),
         Command::Plan(args) => run_plan(&args, out),
+        Command::DualWrite(args) => run_dual_write(&args, out),
     }
 }
 
@@ -102,8 +110,13 @@ pub fn scan(config: Config, root_display: String) -> Result<Inventory> {
     let pool = pool(config.threads)?;
     let (found, mut scan) = pool.install(|| -> Result<_> {
         let found = discover::discover(&config)?;
-        let ctx = extract::ScanContext::new(&config);
-        let scan = extract::extract_all(&found.files, &ctx);
+        // Pass 1: which models map to which tables; pass 2 resolves ORM calls with it.
+        let models = orm::collect(&found.files, &config);
+        let declarations = models.declaration_findings();
+        let ctx = extract::ScanContext::with_models(&config, models, Vec::new());
+        let mut scan = extract::extract_all(&found.files, &ctx);
+        scan.findings.extend(declarations);
+        model::sort_findings(&mut scan.findings);
         Ok((found, scan))
     })?;
     scan.stats.files_skipped += found.problems.iter().filter(|p| p.reason.is_skip()).count() as u64;
@@ -158,6 +171,79 @@ fn run_inventory(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
         }
     }
     let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise (tests, CI, pipes).
+fn progress_bar() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len} (ETA {eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn run_burndown(args: &BurndownArgs, out: &mut dyn Write) -> Result<Outcome> {
+    use burndown::{By, DiskCacheMode, Every};
+    let every = match args.every {
+        EveryArg::Commit => Every::Commit,
+        EveryArg::Day => Every::Day,
+        EveryArg::Week => Every::Week,
+        EveryArg::Month => Every::Month,
+    };
+    let by = match args.by {
+        ByArg::Table => By::Table,
+        ByArg::Access => By::Access,
+        ByArg::Component => By::Component,
+    };
+    if args.commits == Some(0) {
+        anyhow::bail!("--commits needs at least 1");
+    }
+    let range = burndown::history::Range {
+        since: args.since,
+        last: args.commits,
+    };
+    let chart = match &args.from {
+        Some(path) => burndown::from_record(path, &range, every, by)?,
+        None => {
+            let config = scan_config(&args.scan)?;
+            let opts = burndown::GitOptions {
+                root_display: args.scan.path.display().to_string(),
+                rev: args.rev.clone(),
+                range,
+                every,
+                by,
+                cache: match (&args.cache_dir, args.cache) {
+                    (Some(dir), _) => DiskCacheMode::Dir(dir.clone()),
+                    (None, true) => DiskCacheMode::Default,
+                    (None, false) => DiskCacheMode::Off,
+                },
+                naive: args.no_cache,
+            };
+            pool(config.threads)?.install(|| burndown::from_git(&config, &opts, progress_bar()))?
+        }
+    };
+    if let Some(path) = &args.svg {
+        let svg = burndown::svg::render(&chart, args.title.as_deref())?;
+        std::fs::write(path, svg)
+            .with_context(|| format!("cannot write chart {}", path.display()))?;
+    }
+    match args.format {
+        BurndownFormat::Text => report::burndown::write_text(&chart, out)?,
+        BurndownFormat::Csv => report::burndown::write_csv(&chart, out)?,
+        BurndownFormat::Json => report::burndown::write_json(&chart, out)?,
+    }
+    let incomplete = chart.problems.iter().any(|p| p.reason.is_skip());
     Ok(if args.scan.strict && incomplete {
         Outcome::Incomplete
     } else {
@@ -259,6 +345,15 @@ fn run_audit(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
     audit::preflight(&opts)?;
     let threads = config.threads;
     let inventory = scan(config, args.scan.path.display().to_string())?;
+    // Every reference counts for the burndown, whatever the audit's verdict on it.
+    let record = args.record.as_ref().map(|path| {
+        let counts = burndown::record::Record::for_scan(
+            &inventory.config.root,
+            &inventory.config.tables,
+            &inventory.scan.findings,
+        );
+        (path, counts)
+    });
     let result = pool(threads)?.install(|| audit::audit(inventory, &opts))?;
 
     let color = args.output.is_none()
@@ -286,6 +381,9 @@ fn run_audit(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     if let Some(path) = &args.output {
         audit::baseline::write_atomic(path, &buffer)?;
+    }
+    if let Some((path, counts)) = &record {
+        burndown::record::append(path, counts)?;
     }
     Ok(if result.failed() {
         Outcome::Failed
@@ -318,6 +416,28 @@ fn run_plan(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         PlanFormat::Mermaid => report::mermaid::write(&plan, out)?,
     }
     Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// `cutover dual-write`: scan, then judge every writer of a dual-write-phase legacy table.
+/// Exit 1 when a writer is uncovered or partial (the audit's failing verdicts).
+fn run_dual_write(args: &DualWriteArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let config = scan_config(&args.scan)?;
+    let threads = config.threads;
+    let inventory = scan(config, args.scan.path.display().to_string())?;
+    let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    let analysis =
+        pool(threads)?.install(|| dualwrite::run(&inventory.config, &inventory.scan.findings))?;
+    match args.format {
+        DualWriteFormat::Text => report::dualwrite::write_text(&analysis, out)?,
+        DualWriteFormat::Json => report::dualwrite::write_json(&analysis, out)?,
+    }
+    Ok(if analysis.count(dualwrite::Verdict::Uncovered) > 0 {
+        Outcome::Failed
+    } else if args.scan.strict && incomplete {
         Outcome::Incomplete
     } else {
         Outcome::Clean

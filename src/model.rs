@@ -7,22 +7,27 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// How a statement or call touches a table. Ordered so that reports list writers first.
+/// `Declare`: an ORM model mapped to the table that does not define its schema (e.g. a
+/// Django `managed = False` model): it neither reads nor writes, but it must move with the
+/// table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     Write,
     Read,
     Ddl,
+    Declare,
 }
 
 impl Access {
-    pub const ALL: [Access; 3] = [Access::Write, Access::Read, Access::Ddl];
+    pub const ALL: [Access; 4] = [Access::Write, Access::Read, Access::Ddl, Access::Declare];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Access::Write => "write",
             Access::Read => "read",
             Access::Ddl => "ddl",
+            Access::Declare => "declare",
         }
     }
 }

@@ -258,11 +258,27 @@ fn verdict_of_the_hand_made_scan() {
                 Some("known"),
                 "warning"
             ),
+            // Issue 11: the writers of the dual-write table get a coverage verdict (the one
+            // on line 7 is allowed by the suppression on its line, see below).
+            (
+                repo.clone(),
+                3,
+                "cutover/dual-write-uncovered",
+                None,
+                "error"
+            ),
             (
                 repo.clone(),
                 3,
                 "cutover/new-reference",
                 Some("new"),
+                "error"
+            ),
+            (
+                repo.clone(),
+                7,
+                "cutover/dual-write-uncovered",
+                None,
                 "error"
             ),
             (
@@ -296,6 +312,13 @@ fn verdict_of_the_hand_made_scan() {
             ),
         ]
     );
+    let allowed: Vec<(u32, bool)> = a
+        .items
+        .iter()
+        .filter(|i| i.rule.id() == "cutover/dual-write-uncovered")
+        .map(|i| (i.line, i.allowance.is_some()))
+        .collect();
+    assert_eq!(allowed, vec![(3, false), (7, true)]);
     assert!(a.failed());
     let b = a.baseline.as_ref().unwrap();
     assert_eq!(b.removed(), 2, "the purge entries are gone");
@@ -457,7 +480,12 @@ fn gitlab_code_quality() {
     let (_dir, a) = audited(false);
     let out = render(|o| cutover::report::gitlab::write_audit(&a, o));
     let issues: Vec<Value> = serde_json::from_str(&out).unwrap();
-    assert_eq!(issues.len(), 7, "all but the suppressed finding");
+    // Issue 11 adds the unsuppressed dual-write verdict of `create_order`.
+    assert_eq!(
+        issues.len(),
+        8,
+        "all but the suppressed finding and verdict"
+    );
     let fps: std::collections::BTreeSet<&str> = issues
         .iter()
         .map(|i| i["fingerprint"].as_str().unwrap())

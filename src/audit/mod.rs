@@ -13,6 +13,7 @@ pub mod suppress;
 
 use crate::Inventory;
 use crate::config::{Config, LegacyTable};
+use crate::dualwrite::{Analysis, Check, Verdict};
 use crate::extract::ScanStats;
 use crate::model::{Finding, Problem};
 use anyhow::{Result, bail};
@@ -61,6 +62,8 @@ pub struct Item {
     pub status: Option<Status>,
     /// Set when a valid, unexpired suppression covers the finding.
     pub allowance: Option<Allowance>,
+    /// The dual-write verdict, for results of the `dual-write-*` and shadow-read rules.
+    pub check: Option<Check>,
 }
 
 impl Item {
@@ -154,7 +157,11 @@ impl Audit {
         for item in &self.items {
             // Known references are warnings in SARIF and GitHub, but they are the backlog,
             // not news: summaries count them under `known` only.
-            if item.allowance.is_none() && item.rule != Rule::KnownReference {
+            // Covered dual writes are good news, listed but not counted as notes.
+            if item.allowance.is_none()
+                && item.rule != Rule::KnownReference
+                && item.rule != Rule::DualWriteCovered
+            {
                 match item.level {
                     Level::Error => c.errors += 1,
                     Level::Warning => c.warnings += 1,
@@ -182,8 +189,12 @@ struct Sources {
 /// Read the files that have findings or `cutover: allow` comments. Walks the root again
 /// (same rules as the scan) because a suppression in a file without findings is unused and
 /// must be reported too. A file that cannot be read here was already reported by the scan.
-fn read_sources(config: &Config, findings: &[Finding]) -> Result<Sources> {
-    let with_findings: BTreeSet<&str> = findings.iter().map(|f| f.file.as_str()).collect();
+fn read_sources(config: &Config, findings: &[Finding], dual: &Analysis) -> Result<Sources> {
+    let with_findings: BTreeSet<&str> = findings
+        .iter()
+        .map(|f| f.file.as_str())
+        .chain(dual.checks.iter().map(|c| c.file.as_str()))
+        .collect();
     let found = crate::discover::discover(config)?;
     let max = config.scan.max_file_size;
     let per_file: Vec<(String, String, Vec<Suppression>)> = found
@@ -296,7 +307,15 @@ fn message(f: &Finding, rule: Rule, table: Option<&LegacyTable>) -> String {
             f.table
         ),
         Rule::ExpiredAllowance => format!("{what}{place}: its allowance expired{replacement}"),
-        Rule::InvalidSuppression | Rule::UnusedSuppression => what,
+        // Not about one finding: their messages come from `dual_write_item` and the
+        // suppression pass.
+        Rule::InvalidSuppression
+        | Rule::UnusedSuppression
+        | Rule::DualWriteCovered
+        | Rule::DualWritePartial
+        | Rule::DualWriteReplacementOnly
+        | Rule::DualWriteUncovered
+        | Rule::ShadowReadMissing => what,
     }
 }
 
@@ -366,12 +385,51 @@ fn display_path(path: &std::path::Path, root: &std::path::Path) -> String {
     }
 }
 
+/// The audit result of one dual-write verdict. Its fingerprint has no line: rule, file,
+/// table, function and operations, so it survives edits elsewhere in the file.
+fn dual_write_item(c: &Check, table: Option<&LegacyTable>) -> Item {
+    let rule = match c.verdict {
+        Verdict::Covered => Rule::DualWriteCovered,
+        Verdict::Partial => Rule::DualWritePartial,
+        Verdict::Uncovered => Rule::DualWriteUncovered,
+        Verdict::ReplacementOnly => Rule::DualWriteReplacementOnly,
+        Verdict::NoShadowRead => Rule::ShadowReadMissing,
+    };
+    // A table's `severity` overrides the level of what fails the run, as for references.
+    let level = match (rule.default_level(), table.and_then(|t| t.severity)) {
+        (Level::Error, Some(sev)) => rules::level_of(sev),
+        (level, _) => level,
+    };
+    let ops: Vec<&str> = c.operations.iter().map(|o| o.as_str()).collect();
+    Item {
+        rule,
+        level,
+        file: c.file.clone(),
+        line: c.line,
+        column: c.column,
+        message: c.message(),
+        fingerprint: fingerprint::hash_fields(&[
+            fingerprint::RECIPE_VERSION,
+            rule.id(),
+            &c.file,
+            &c.table,
+            c.function.as_deref().unwrap_or(""),
+            &ops.join(","),
+        ]),
+        finding: None,
+        status: None,
+        allowance: None,
+        check: Some(c.clone()),
+    }
+}
+
 /// Audit a scan.
 pub fn audit(inv: Inventory, opts: &Options) -> Result<Audit> {
     let config = &inv.config;
     let findings = inv.scan.findings;
     let fingerprints = fingerprint::fingerprints(&findings);
-    let sources = read_sources(config, &findings)?;
+    let dual = crate::dualwrite::run(config, &findings)?;
+    let sources = read_sources(config, &findings, &dual)?;
     let table_of = |name: &str| config.tables.tables().iter().find(|t| t.display == name);
 
     // Match suppressions: the first valid one on the line or the line above that names the
@@ -501,7 +559,31 @@ pub fn audit(inv: Inventory, opts: &Options) -> Result<Audit> {
             finding: Some(f.clone()),
             status: Some(status),
             allowance: allowance[i].clone(),
+            check: None,
         });
+    }
+    // A `cutover: allow TABLE -- reason` on a writer's line allows its dual-write verdict
+    // too: the comment accepts that line's use of the legacy table, whatever the rule.
+    for c in &dual.checks {
+        let mut item = dual_write_item(c, table_of(&c.table));
+        let hit = by_file.get(c.file.as_str()).and_then(|candidates| {
+            candidates.iter().copied().find(|&si| {
+                let s = &sources.suppressions[si];
+                s.reaches(c.line) && s.covers(&c.table)
+            })
+        });
+        if let Some(si) = hit {
+            used[si] = true;
+            let s = &sources.suppressions[si];
+            if !s.expired(opts.today) {
+                item.allowance = Some(Allowance {
+                    line: s.line,
+                    reason: s.reason.clone().unwrap_or_default(),
+                    until: s.until,
+                });
+            }
+        }
+        items.push(item);
     }
     let mut occurrences: BTreeMap<(String, String), u32> = BTreeMap::new();
     for (si, s) in sources.suppressions.iter().enumerate() {
@@ -541,6 +623,7 @@ pub fn audit(inv: Inventory, opts: &Options) -> Result<Audit> {
             finding: None,
             status: None,
             allowance: None,
+            check: None,
         });
     }
     items.sort_by(|a, b| {

@@ -36,6 +36,15 @@ impl Level {
 /// Every kind of result `audit` reports. Sorted by id (a test checks it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Rule {
+    /// A writer of a dual-write-phase legacy table that also writes the replacement with
+    /// every matching operation (directly, through calls, or through a declared helper).
+    DualWriteCovered,
+    /// A writer that writes the replacement but misses some legacy operations.
+    DualWritePartial,
+    /// A writer of the replacement that does not write the legacy table (before `cutover`).
+    DualWriteReplacementOnly,
+    /// A writer of a dual-write-phase legacy table with no reachable replacement write.
+    DualWriteUncovered,
     /// A suppression whose `until=` date has passed.
     ExpiredAllowance,
     /// A read of a table in the `cutover` phase.
@@ -48,24 +57,36 @@ pub enum Rule {
     KnownReference,
     /// A reference the baseline does not cover.
     NewReference,
+    /// A read of a `shadow-read` legacy table with no read of the replacement.
+    ShadowReadMissing,
     /// A `cutover: allow` comment that matches no reference.
     UnusedSuppression,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 12] = [
+        Rule::DualWriteCovered,
+        Rule::DualWritePartial,
+        Rule::DualWriteReplacementOnly,
+        Rule::DualWriteUncovered,
         Rule::ExpiredAllowance,
         Rule::ForbiddenRead,
         Rule::ForbiddenReference,
         Rule::InvalidSuppression,
         Rule::KnownReference,
         Rule::NewReference,
+        Rule::ShadowReadMissing,
         Rule::UnusedSuppression,
     ];
 
     /// The stable rule id shown in every format.
     pub fn id(self) -> &'static str {
         match self {
+            Rule::DualWriteCovered => "cutover/dual-write-covered",
+            Rule::DualWritePartial => "cutover/dual-write-partial",
+            Rule::DualWriteReplacementOnly => "cutover/dual-write-replacement-only",
+            Rule::DualWriteUncovered => "cutover/dual-write-uncovered",
+            Rule::ShadowReadMissing => "cutover/shadow-read-missing",
             Rule::ExpiredAllowance => "cutover/expired-allowance",
             Rule::ForbiddenReference => "cutover/forbidden-reference",
             Rule::ForbiddenRead => "cutover/forbidden-read",
@@ -79,6 +100,11 @@ impl Rule {
     /// A short title (GitHub annotation titles, SARIF short descriptions).
     pub fn title(self) -> &'static str {
         match self {
+            Rule::DualWriteCovered => "Dual write covered",
+            Rule::DualWritePartial => "Dual write misses some operations",
+            Rule::DualWriteReplacementOnly => "Write of the replacement table only",
+            Rule::DualWriteUncovered => "Write of the legacy table only (no dual write)",
+            Rule::ShadowReadMissing => "Read of the legacy table without a shadow read",
             Rule::ExpiredAllowance => "Expired allowance for a legacy table",
             Rule::ForbiddenReference => "Reference to a legacy table in cleanup",
             Rule::ForbiddenRead => "Read of a legacy table after cutover",
@@ -92,6 +118,33 @@ impl Rule {
     /// What to do about it.
     pub fn help(self) -> &'static str {
         match self {
+            Rule::DualWriteCovered => {
+                "This function writes the legacy table and its replacement with matching \
+                 operations (directly, through calls followed 3 levels deep, or through a \
+                 declared `[tables.dual_write] helpers` wrapper). Nothing to do."
+            }
+            Rule::DualWritePartial => {
+                "This function writes the replacement table, but not for every operation it \
+                 performs on the legacy table (insert needs insert/upsert, update needs \
+                 update/upsert, delete needs delete). Mirror the missing operations, or declare \
+                 the wrapper that does in `[tables.dual_write] helpers`."
+            }
+            Rule::DualWriteReplacementOnly => {
+                "This function writes the replacement table but not the legacy table, which is \
+                 still the source of truth before `cutover`: the two diverge. Write both, or go \
+                 through the dual-write wrapper."
+            }
+            Rule::DualWriteUncovered => {
+                "The table is in the `dual-write` phase and this function writes it, but no write \
+                 of the replacement is reachable from it: the new table silently diverges. Write \
+                 the replacement too (same operation), call a function that does, or declare the \
+                 wrapper that does it (e.g. behind an interface) in `[tables.dual_write] helpers`."
+            }
+            Rule::ShadowReadMissing => {
+                "The table is in the `shadow-read` phase and this function reads it, but never \
+                 reads the replacement to compare: add the shadow read, or declare the wrapper \
+                 that does it in `[tables.dual_write] helpers`."
+            }
             Rule::ExpiredAllowance => {
                 "The `until=` date of this `cutover: allow` comment has passed. Migrate the reference \
                  to the replacement table, or extend the date with a new reason."
@@ -133,6 +186,13 @@ impl Rule {
             | Rule::InvalidSuppression
             | Rule::NewReference => Level::Error,
             Rule::KnownReference | Rule::UnusedSuppression => Level::Warning,
+            // Partial coverage may be deliberate (a soft delete mirrored by an update):
+            // the run still passes, the developer sees it.
+            Rule::DualWriteUncovered => Level::Error,
+            Rule::DualWritePartial | Rule::DualWriteReplacementOnly | Rule::ShadowReadMissing => {
+                Level::Warning
+            }
+            Rule::DualWriteCovered => Level::Note,
         }
     }
 }
@@ -154,6 +214,11 @@ impl Status {
             Status::Suppressed => "suppressed",
         }
     }
+}
+
+/// The level a table's `severity` asks for.
+pub fn level_of(severity: Severity) -> Level {
+    Level::of(severity)
 }
 
 /// The rule and level of a finding that no valid suppression covers. `expired` says an

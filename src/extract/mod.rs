@@ -10,23 +10,30 @@ pub mod python;
 pub mod sqlfile;
 pub mod typescript;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, OrmCatalog};
 use crate::config::{Config, TableMatcher};
 use crate::discover::SourceFile;
 use crate::model::{Finding, Language, Problem, SkipReason, sort_findings};
+use crate::orm::ModelIndex;
 use crate::sql::Dialect;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rayon::prelude::*;
 use std::io::Read;
 
-/// What every extractor needs besides the file: the tables to look for and how to parse SQL.
+/// What every extractor needs besides the file: the tables to look for, how to parse SQL,
+/// and the models of pass 1.
 pub struct ScanContext {
     pub tables: TableMatcher,
     pub dialect: Dialect,
     pub max_file_size: u64,
     pub max_line_length: u64,
+    /// The repository's ORM models (pass 1); empty when built with `new`.
+    pub models: ModelIndex,
     catalogs: [Catalog; 3],
+    orm_catalogs: [OrmCatalog; 3],
     prefilter: Prefilter,
+    /// Model names (case-sensitive: `Order` must not match every `order` in a codebase).
+    model_names: Option<AhoCorasick>,
 }
 
 impl ScanContext {
@@ -36,19 +43,49 @@ impl ScanContext {
 
     /// `extra_names` are more words that make a file worth parsing (e.g. ORM model names).
     pub fn with_names(config: &Config, extra_names: Vec<String>) -> ScanContext {
+        ScanContext::with_models(config, ModelIndex::default(), extra_names)
+    }
+
+    /// A context for pass 2: the names of legacy models (and of what cascades into them)
+    /// join the prefilter, so a file that only says `LegacyOrder` is parsed.
+    pub fn with_models(
+        config: &Config,
+        models: ModelIndex,
+        extra_names: Vec<String>,
+    ) -> ScanContext {
         let mut names = config.tables.bare_names();
         names.extend(extra_names);
+        let model_names = models.prefilter_names();
+        let model_names = (!model_names.is_empty())
+            .then(|| AhoCorasick::new(&model_names).ok())
+            .flatten();
         ScanContext {
             tables: config.tables.clone(),
             dialect: config.dialect,
             max_file_size: config.scan.max_file_size,
             max_line_length: config.scan.max_line_length,
+            models,
             catalogs: [
                 Catalog::for_language(Language::Python, &config.sinks),
                 Catalog::for_language(Language::Go, &config.sinks),
                 Catalog::for_language(Language::TypeScript, &config.sinks),
             ],
+            orm_catalogs: [
+                OrmCatalog::for_language(Language::Python, &config.orm),
+                OrmCatalog::for_language(Language::Go, &config.orm),
+                OrmCatalog::for_language(Language::TypeScript, &config.orm),
+            ],
             prefilter: Prefilter::new(names),
+            model_names,
+        }
+    }
+
+    /// The ORM rows (built-in plus the user's `[[orm]]`) of a language.
+    pub fn orm_catalog(&self, language: Language) -> &OrmCatalog {
+        match language {
+            Language::Python => &self.orm_catalogs[0],
+            Language::Go => &self.orm_catalogs[1],
+            Language::TypeScript | Language::JavaScript | Language::Sql => &self.orm_catalogs[2],
         }
     }
 
@@ -61,9 +98,20 @@ impl ScanContext {
         }
     }
 
-    /// Whether `text` may reference a configured table at all.
+    /// Whether `text` may reference a configured table at all (by name, or through a model).
     pub fn may_match(&self, text: &[u8]) -> bool {
+        self.may_name_table(text) || self.may_name_model(text)
+    }
+
+    /// Whether `text` may name a configured table (or an extra name).
+    pub fn may_name_table(&self, text: &[u8]) -> bool {
         self.prefilter.is_match(text)
+    }
+
+    /// Whether `text` names a model of a legacy table (or its manager, or a parent whose
+    /// deletion cascades into it).
+    pub fn may_name_model(&self, text: &[u8]) -> bool {
+        self.model_names.as_ref().is_some_and(|a| a.is_match(text))
     }
 
     /// The prefilter names that occur in `text` (lower-case, sorted, deduplicated).
@@ -178,7 +226,7 @@ pub fn extract_all(files: &[SourceFile], ctx: &ScanContext) -> ScanOutput {
     out
 }
 
-fn read_file(file: &SourceFile, max: u64, buf: &mut Vec<u8>) -> Result<(), Problem> {
+pub(crate) fn read_file(file: &SourceFile, max: u64, buf: &mut Vec<u8>) -> Result<(), Problem> {
     buf.clear();
     let problem = |reason, detail: String| Problem {
         file: file.rel.clone(),
@@ -305,8 +353,11 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
             return out;
         }
     };
-    // Most files never mention a legacy table: they are read once and never parsed.
-    if !ctx.may_match(decoded.text.as_bytes()) {
+    // Most files never mention a legacy table: they are read once and never parsed. A
+    // file that only names a model is left to the ORM pass.
+    let names_table = ctx.may_name_table(decoded.text.as_bytes());
+    let names_model = ctx.may_name_model(decoded.text.as_bytes());
+    if !names_table && !names_model {
         return out;
     }
     if let Some((line, len)) = line_over(decoded.text.as_bytes(), ctx.max_line_length) {
@@ -337,11 +388,22 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         ctx,
         mentioned: std::cell::OnceCell::new(),
     };
-    match language {
-        Language::Sql => sqlfile::extract(&file, &mut out),
-        Language::Python => python::extract(&file, &mut out),
-        Language::Go => go::extract(&file, &mut out),
-        Language::TypeScript | Language::JavaScript => typescript::extract(&file, &mut out),
+    if names_table {
+        match language {
+            Language::Sql => sqlfile::extract(&file, &mut out),
+            Language::Python => python::extract(&file, &mut out),
+            Language::Go => go::extract(&file, &mut out),
+            Language::TypeScript | Language::JavaScript => typescript::extract(&file, &mut out),
+        }
+    }
+    // ORM usages need pass 1's models; without any, there is nothing to resolve.
+    if !ctx.models.is_empty() {
+        match language {
+            Language::Python => crate::orm::python::usages(&file, &mut out),
+            Language::Go => crate::orm::go::usages(&file, &mut out),
+            // TypeScript/JavaScript ORM usages plug in here.
+            Language::TypeScript | Language::JavaScript | Language::Sql => {}
+        }
     }
     out
 }

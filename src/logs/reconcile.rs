@@ -315,7 +315,8 @@ pub fn reconcile(
                         t.unexplained_readers.push(rc);
                     }
                 }
-                Access::Ddl => {}
+                // Query logs never declare models.
+                Access::Ddl | Access::Declare => {}
             }
         }
         for ((comp, tname, access), fs) in &code {

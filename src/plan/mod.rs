@@ -70,6 +70,8 @@ impl Usage {
                 self.write_ops.insert(operation);
             }
             Access::Ddl => self.ddl += count,
+            // A model declaration moves with the table but neither reads nor writes it.
+            Access::Declare => {}
         }
     }
 }

@@ -46,6 +46,19 @@ struct OtherOut<'a> {
     fingerprint: &'a str,
 }
 
+/// A dual-write verdict (issue 11): the check's fields plus the audit's rule and level.
+#[derive(Serialize)]
+struct DualWriteOut<'a> {
+    #[serde(flatten)]
+    check: &'a crate::dualwrite::Check,
+    rule: &'static str,
+    level: Level,
+    message: &'a str,
+    fingerprint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<SuppressionOut<'a>>,
+}
+
 #[derive(Serialize)]
 struct TableOut<'a> {
     table: &'a str,
@@ -108,6 +121,7 @@ struct AuditOut<'a> {
     tables: Vec<TableOut<'a>>,
     baseline: Option<BaselineOut<'a>>,
     findings: Vec<FindingOut<'a>>,
+    dual_write: Vec<DualWriteOut<'a>>,
     suppression_problems: Vec<OtherOut<'a>>,
     problems: &'a [Problem],
 }
@@ -183,10 +197,28 @@ pub fn write_audit(audit: &Audit, out: &mut dyn Write) -> Result<()> {
             }),
         }),
         findings: audit.items.iter().filter_map(finding_out).collect(),
+        dual_write: audit
+            .items
+            .iter()
+            .filter_map(|i| {
+                Some(DualWriteOut {
+                    check: i.check.as_ref()?,
+                    rule: i.rule.id(),
+                    level: i.level,
+                    message: &i.message,
+                    fingerprint: &i.fingerprint,
+                    suppression: i.allowance.as_ref().map(|a| SuppressionOut {
+                        line: a.line,
+                        reason: &a.reason,
+                        until: a.until.map(|d| d.to_string()),
+                    }),
+                })
+            })
+            .collect(),
         suppression_problems: audit
             .items
             .iter()
-            .filter(|i| i.finding.is_none())
+            .filter(|i| i.finding.is_none() && i.check.is_none())
             .map(|i| OtherOut {
                 rule: i.rule.id(),
                 level: i.level,

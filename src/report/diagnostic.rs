@@ -21,7 +21,9 @@ fn count(n: u64, word: &str) -> String {
 /// Whether a result gets a diagnostic of its own. Known references and suppressed ones are
 /// only counted: a codebase mid-migration has hundreds, and the totals say how many.
 fn shown(item: &Item) -> bool {
-    item.allowance.is_none() && item.rule != Rule::KnownReference
+    item.allowance.is_none()
+        && item.rule != Rule::KnownReference
+        && item.rule != Rule::DualWriteCovered
 }
 
 fn level_of(level: Level) -> annotate_snippets::Level<'static> {
@@ -33,7 +35,11 @@ fn level_of(level: Level) -> annotate_snippets::Level<'static> {
 }
 
 fn label(item: &Item) -> &'static str {
-    match item.rule {
+    label_of_rule(item.rule)
+}
+
+fn label_of_rule(rule: Rule) -> &'static str {
+    match rule {
         Rule::NewReference => "new reference",
         Rule::ForbiddenRead => "forbidden read",
         Rule::ForbiddenReference => "forbidden reference",
@@ -41,6 +47,11 @@ fn label(item: &Item) -> &'static str {
         Rule::InvalidSuppression => "invalid suppression",
         Rule::UnusedSuppression => "matches no reference",
         Rule::KnownReference => "known reference",
+        Rule::DualWriteCovered => "covered",
+        Rule::DualWritePartial => "partial",
+        Rule::DualWriteReplacementOnly => "replacement-only",
+        Rule::DualWriteUncovered => "uncovered",
+        Rule::ShadowReadMissing => "no shadow read",
     }
 }
 
@@ -117,6 +128,33 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
         )?;
     }
     writeln!(out)?;
+    // Dual-write verdicts: counted here; covered writers are listed on one line each (the
+    // others get a diagnostic below).
+    let dual: Vec<(Rule, usize)> = [
+        Rule::DualWriteUncovered,
+        Rule::DualWritePartial,
+        Rule::DualWriteReplacementOnly,
+        Rule::ShadowReadMissing,
+        Rule::DualWriteCovered,
+    ]
+    .into_iter()
+    .map(|r| (r, audit.items.iter().filter(|i| i.rule == r).count()))
+    .collect();
+    if dual.iter().any(|(_, n)| *n > 0) {
+        let parts: Vec<String> = dual
+            .iter()
+            .map(|(r, n)| format!("{n} {}", label_of_rule(*r)))
+            .collect();
+        writeln!(out, "dual-write coverage: {}", parts.join(", "))?;
+        for i in audit
+            .items
+            .iter()
+            .filter(|i| i.rule == Rule::DualWriteCovered)
+        {
+            writeln!(out, "  covered  {}:{}  {}", i.file, i.line, i.message)?;
+        }
+        writeln!(out)?;
+    }
 
     let mut shown_items: Vec<&Item> = audit.items.iter().filter(|i| shown(i)).collect();
     shown_items.sort_by_key(|i| i.level);

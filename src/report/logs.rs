@@ -19,6 +19,7 @@ fn heading(access: Access) -> &'static str {
         Access::Write => "writers",
         Access::Read => "readers",
         Access::Ddl => "schema changes and maintenance",
+        Access::Declare => "model declarations",
     }
 }
 

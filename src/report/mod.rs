@@ -2,8 +2,10 @@
 //! machine-readable output out. Output schemas are private to each renderer.
 
 pub mod audit_json;
+pub mod burndown;
 pub mod diagnostic;
 pub mod dot;
+pub mod dualwrite;
 pub mod github;
 pub mod gitlab;
 pub mod json;

@@ -240,10 +240,14 @@ fn result_out(item: &Item) -> ResultOut {
         suppressions,
         properties: ResultProperties {
             status: item.status,
-            table: f.map(|f| f.table.clone()),
+            table: f
+                .map(|f| f.table.clone())
+                .or_else(|| item.check.as_ref().map(|c| c.table.clone())),
             access: f.map(|f| f.access.as_str()),
             operation: f.map(|f| f.operation.as_str()),
-            function: f.and_then(|f| f.function.clone()),
+            function: f
+                .and_then(|f| f.function.clone())
+                .or_else(|| item.check.as_ref().and_then(|c| c.function.clone())),
         },
     }
 }

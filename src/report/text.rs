@@ -12,6 +12,7 @@ fn heading(access: Access) -> &'static str {
         Access::Write => "writers",
         Access::Read => "readers",
         Access::Ddl => "schema changes",
+        Access::Declare => "model declarations",
     }
 }
 

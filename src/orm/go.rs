@@ -1,0 +1,750 @@
+//! GORM, both passes.
+//!
+//! Pass 1 (`declarations`, `resolve`): structs of files that mention GORM (their embedded
+//! types and the fields that hold other structs, for `Preload`), `func (T) TableName()
+//! string { return "t" }`, and a `schema.NamingStrategy{TablePrefix, SingularTable}`; a
+//! struct without `TableName()` gets GORM's default name (snake_case plural, with the
+//! strategy applied).
+//!
+//! Pass 2 (`usages`): `*gorm.DB` chains (`db.Model(&X{}).Where(…).Updates(…)`,
+//! `db.Table("t").Find(&rows)`, `db.Create(&X{…})`, `db.First(&o)` with `var o X`, slices,
+//! `new(X)`, parameters), package qualifiers (`models.LegacyOrder`), `Preload("Orders")`
+//! through the association field. What each method does comes from the `[[orm]]` rows of
+//! `catalog/go.toml`. Not resolved: models reached through interfaces, generics or
+//! values returned by other functions, and `db.Table(name)` with a computed name.
+
+use super::naming::GormNaming;
+use super::{FileDecls, ModelDecl, ModelIndex, TableSource, first_line};
+use crate::catalog::{OrmReceiver, OrmRule};
+use crate::extract::flow::{Scope, Scopes};
+use crate::extract::{FileInput, FileScan, LineIndex, evidence};
+use crate::lang::{self, Grammar};
+use crate::model::{Access, Confidence, Finding, Language};
+use crate::sql::TableName;
+use tree_sitter::Node;
+
+const MAX_NODES: usize = 2_000_000;
+
+fn text<'s>(src: &'s str, node: Node<'_>) -> &'s str {
+    src.get(node.byte_range()).unwrap_or("")
+}
+
+fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor)
+        .filter(|c| c.kind() != "comment")
+        .collect()
+}
+
+fn all_nodes(root: Node<'_>) -> Vec<Node<'_>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if out.len() >= MAX_NODES {
+            break;
+        }
+        out.push(n);
+        let mut cursor = n.walk();
+        let kids: Vec<Node<'_>> = n.children(&mut cursor).collect();
+        stack.extend(kids.into_iter().rev());
+    }
+    out
+}
+
+/// A Go string literal's value (raw or interpreted; escapes beyond quotes are rare in
+/// table names and kept as written).
+fn string_value(src: &str, node: Node<'_>) -> Option<String> {
+    let t = text(src, node);
+    match node.kind() {
+        "interpreted_string_literal" => t.strip_prefix('"')?.strip_suffix('"').map(str::to_string),
+        "raw_string_literal" => t.strip_prefix('`')?.strip_suffix('`').map(str::to_string),
+        _ => None,
+    }
+}
+
+/// The package directory of a file (`internal/models/order.go` → `internal/models`).
+fn package_of(rel: &str) -> String {
+    rel.rsplit_once('/')
+        .map(|(d, _)| d.to_string())
+        .unwrap_or_default()
+}
+
+/// `*models.LegacyOrder`, `[]LegacyOrder`, `[]*pkg.X` → `(Some("models"), "LegacyOrder")`.
+fn type_name(type_text: &str) -> (Option<&str>, &str) {
+    let t = type_text.trim().trim_start_matches(['*', '&']);
+    let t = t.strip_prefix("[]").unwrap_or(t).trim_start_matches('*');
+    match t.split_once('.') {
+        Some((pkg, name)) => (Some(pkg), name),
+        None => (None, t),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pass 1
+// ---------------------------------------------------------------------------------------
+
+/// The declarations of one Go file.
+pub fn declarations(rel: &str, src: &str) -> FileDecls {
+    let mut out = FileDecls::default();
+    let Some(tree) = lang::parse(Grammar::Go, src) else {
+        return out;
+    };
+    let module = package_of(rel);
+    let index = LineIndex::new(src);
+    for node in all_nodes(tree.root_node()) {
+        match node.kind() {
+            "type_spec" => {
+                let (Some(name), Some(ty)) = (
+                    node.child_by_field_name("name"),
+                    node.child_by_field_name("type"),
+                ) else {
+                    continue;
+                };
+                if ty.kind() != "struct_type" {
+                    continue;
+                }
+                let mut decl = ModelDecl::new(Language::Go, "gorm", text(src, name), rel);
+                decl.module = module.clone();
+                let (line, column) = index.position(src, node.start_byte());
+                decl.line = line;
+                decl.column = column;
+                decl.evidence = first_line(&format!("type {}", text(src, node)));
+                struct_fields(src, ty, &mut decl);
+                out.models.push(decl);
+            }
+            "method_declaration" => {
+                if let Some((ty, table)) = table_name_method(src, node) {
+                    out.table_names.push((module.clone(), ty, table));
+                }
+            }
+            "composite_literal" => {
+                if let Some(n) = naming_strategy(src, node) {
+                    out.gorm_naming.get_or_insert(n);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn struct_fields(src: &str, ty: Node<'_>, decl: &mut ModelDecl) {
+    for list in named_children(ty) {
+        for field in named_children(list) {
+            if field.kind() != "field_declaration" {
+                continue;
+            }
+            let Some(field_type) = field.child_by_field_name("type") else {
+                continue;
+            };
+            let mut cursor = field.walk();
+            let names: Vec<String> = field
+                .children_by_field_name("name", &mut cursor)
+                .map(|n| text(src, n).to_string())
+                .collect();
+            let type_text = text(src, field_type);
+            if names.is_empty() {
+                decl.bases_full.push(type_text.to_string());
+                decl.bases.push(type_name(type_text).1.to_string());
+            } else {
+                let (_, target) = type_name(type_text);
+                if target.chars().next().is_some_and(char::is_uppercase) {
+                    for n in names {
+                        decl.associations.push((n, target.to_string()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `func (LegacyOrder) TableName() string { return "orders_legacy" }`.
+fn table_name_method(src: &str, node: Node<'_>) -> Option<(String, String)> {
+    if text(src, node.child_by_field_name("name")?) != "TableName" {
+        return None;
+    }
+    let receiver = node.child_by_field_name("receiver")?;
+    let param = named_children(receiver).into_iter().next()?;
+    let ty = type_name(text(src, param.child_by_field_name("type")?))
+        .1
+        .to_string();
+    let body = node.child_by_field_name("body")?;
+    let ret = all_nodes(body)
+        .into_iter()
+        .find(|n| n.kind() == "return_statement")?;
+    let value = all_nodes(ret)
+        .into_iter()
+        .find_map(|n| string_value(src, n))?;
+    Some((ty, value))
+}
+
+/// `schema.NamingStrategy{TablePrefix: "t_", SingularTable: true}`.
+fn naming_strategy(src: &str, node: Node<'_>) -> Option<GormNaming> {
+    let ty = node.child_by_field_name("type")?;
+    if !text(src, ty).ends_with("NamingStrategy") {
+        return None;
+    }
+    let body = node.child_by_field_name("body")?;
+    let mut n = GormNaming::default();
+    for el in named_children(body) {
+        if el.kind() != "keyed_element" {
+            continue;
+        }
+        let parts = named_children(el);
+        let (Some(k), Some(v)) = (parts.first(), parts.get(1)) else {
+            continue;
+        };
+        let value = all_nodes(*v).into_iter().find(|x| {
+            matches!(
+                x.kind(),
+                "interpreted_string_literal" | "raw_string_literal" | "true" | "false"
+            )
+        });
+        match (text(src, *k), value) {
+            ("TablePrefix", Some(s)) => n.table_prefix = string_value(src, s).unwrap_or_default(),
+            ("SingularTable", Some(b)) => n.singular_table = b.kind() == "true",
+            _ => {}
+        }
+    }
+    Some(n)
+}
+
+/// Tables of GORM structs: `TableName()` in the same package, else the naming strategy.
+pub fn resolve(
+    models: &mut [ModelDecl],
+    table_names: &[(String, String, String)],
+    naming: &GormNaming,
+) {
+    for m in models.iter_mut().filter(|m| m.language == Language::Go) {
+        if let Some((_, _, t)) = table_names
+            .iter()
+            .find(|(pkg, ty, _)| *ty == m.name && *pkg == m.module)
+        {
+            m.table = Some(t.clone());
+            m.explicit_table = Some(t.clone());
+            m.source = TableSource::Explicit;
+        } else {
+            m.table = Some(naming.table(&m.name));
+            m.source = TableSource::Convention;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pass 2
+// ---------------------------------------------------------------------------------------
+
+/// A name's declared type in a function: `(function start, declared at, name, type text)`.
+type Binding = (Option<usize>, usize, String, String);
+
+struct Usages<'a, 's> {
+    file: &'a FileInput<'s>,
+    src: &'s str,
+    index: LineIndex,
+    scopes: Scopes,
+    bindings: Vec<Binding>,
+    /// Result types of the file's functions (`func GetUser(…) UserModel`), so that
+    /// `u := GetUser(…)` has a type.
+    returns: std::collections::HashMap<String, String>,
+    /// The file mentions GORM; otherwise only chains on a `db`/`tx`-like name count, since
+    /// `Create(&X{})` may be some other API.
+    gorm_file: bool,
+}
+
+/// GORM findings of one Go file.
+pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
+    let Some(tree) = lang::parse(Grammar::Go, file.text) else {
+        return;
+    };
+    // The raw-SQL extractor reports syntax errors when it ran on this file; a file that
+    // only names a model is reported here.
+    if !out
+        .problems
+        .iter()
+        .any(|p| p.reason == crate::model::SkipReason::SyntaxError)
+        && let Some(problem) = crate::extract::code::syntax_problem(file, &tree)
+    {
+        out.problems.push(problem);
+    }
+    let src = file.text;
+    let nodes = all_nodes(tree.root_node());
+    let mut scopes = Vec::new();
+    for &n in &nodes {
+        let name = match n.kind() {
+            "function_declaration" => n
+                .child_by_field_name("name")
+                .map(|x| text(src, x).to_string()),
+            "method_declaration" => {
+                let recv = n
+                    .child_by_field_name("receiver")
+                    .and_then(|r| named_children(r).into_iter().next())
+                    .and_then(|p| p.child_by_field_name("type"))
+                    .map(|t| type_name(text(src, t)).1.to_string());
+                let name = n
+                    .child_by_field_name("name")
+                    .map(|x| text(src, x).to_string());
+                match (recv, name) {
+                    (Some(r), Some(m)) => Some(format!("{r}.{m}")),
+                    (_, m) => m,
+                }
+            }
+            "func_literal" => None,
+            _ => continue,
+        };
+        scopes.push(Scope {
+            start: n.start_byte(),
+            end: n.end_byte(),
+            name,
+            is_class: false,
+        });
+    }
+    let mut u = Usages {
+        file,
+        src,
+        index: LineIndex::new(src),
+        scopes: Scopes::new(scopes),
+        bindings: Vec::new(),
+        returns: std::collections::HashMap::new(),
+        gorm_file: src.contains("gorm"),
+    };
+    u.collect_bindings(&nodes);
+    for &n in &nodes {
+        if n.kind() == "call_expression" && !is_chain_link(n) {
+            u.call(n, out);
+        }
+    }
+}
+
+fn is_chain_link(call: Node<'_>) -> bool {
+    call.parent().is_some_and(|p| {
+        p.kind() == "selector_expression"
+            && p.child_by_field_name("operand")
+                .is_some_and(|o| o.id() == call.id())
+            && p.parent().is_some_and(|pp| pp.kind() == "call_expression")
+    })
+}
+
+impl<'a, 's> Usages<'a, 's> {
+    fn models(&self) -> &'a ModelIndex {
+        &self.file.ctx.models
+    }
+
+    fn function_at(&self, pos: usize) -> Option<usize> {
+        self.scopes.innermost(pos).map(|i| self.scopes.get(i).start)
+    }
+
+    /// `var o T`, `o := T{}` / `&T{}` / `[]T{}` / `new(T)` / `make([]T, n)`, parameters.
+    fn collect_bindings(&mut self, nodes: &[Node<'_>]) {
+        let src = self.src;
+        for &n in nodes {
+            if let ("function_declaration", Some(name), Some(result)) = (
+                n.kind(),
+                n.child_by_field_name("name"),
+                n.child_by_field_name("result"),
+            ) {
+                // One result, or the first of `(T, error)`.
+                let ty = if result.kind() == "parameter_list" {
+                    named_children(result)
+                        .first()
+                        .and_then(|p| p.child_by_field_name("type"))
+                        .map(|t| text(src, t))
+                } else {
+                    Some(text(src, result))
+                };
+                if let Some(ty) = ty {
+                    self.returns
+                        .insert(text(src, name).to_string(), ty.to_string());
+                }
+            }
+        }
+        for &n in nodes {
+            match n.kind() {
+                "var_spec" | "parameter_declaration" => {
+                    let Some(ty) = n.child_by_field_name("type") else {
+                        continue;
+                    };
+                    let mut cursor = n.walk();
+                    let names: Vec<String> = n
+                        .children_by_field_name("name", &mut cursor)
+                        .map(|x| text(src, x).to_string())
+                        .collect();
+                    for name in names {
+                        self.bindings.push((
+                            self.function_at(n.start_byte()),
+                            n.start_byte(),
+                            name,
+                            text(src, ty).to_string(),
+                        ));
+                    }
+                }
+                "short_var_declaration" => {
+                    let (Some(left), Some(right)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) else {
+                        continue;
+                    };
+                    for (l, r) in named_children(left).into_iter().zip(named_children(right)) {
+                        if let Some(ty) = expr_type(src, r).or_else(|| self.call_result(r)) {
+                            self.bindings.push((
+                                self.function_at(n.start_byte()),
+                                n.start_byte(),
+                                text(src, l).to_string(),
+                                ty,
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The result type of a call to a function of this file (`GetUser(…)`, `pkg.GetUser(…)`
+    /// is not followed: another file).
+    fn call_result(&self, node: Node<'_>) -> Option<String> {
+        if node.kind() != "call_expression" {
+            return None;
+        }
+        let f = node.child_by_field_name("function")?;
+        (f.kind() == "identifier")
+            .then(|| self.returns.get(text(self.src, f)).cloned())
+            .flatten()
+    }
+
+    /// The model an argument is or points to.
+    fn arg_model(&self, node: Node<'_>) -> Option<&'a ModelDecl> {
+        let src = self.src;
+        let ty = match expr_type(src, node) {
+            Some(t) => t,
+            None => {
+                let inner = if node.kind() == "unary_expression" {
+                    node.child_by_field_name("operand")?
+                } else {
+                    node
+                };
+                if inner.kind() != "identifier" {
+                    return None;
+                }
+                let name = text(src, inner);
+                let f = self.function_at(node.start_byte());
+                self.bindings
+                    .iter()
+                    .rfind(|(func, at, n, _)| {
+                        *n == name && *at <= node.start_byte() && (*func == f || func.is_none())
+                    })
+                    .map(|(_, _, _, t)| t.clone())?
+            }
+        };
+        let (pkg, name) = type_name(&ty);
+        let found = self.models().find(Language::Go, name);
+        found
+            .iter()
+            .find(|m| pkg.is_some_and(|p| m.module.rsplit('/').next() == Some(p)))
+            .or(found.first())
+            .copied()
+    }
+
+    fn call(&self, call: Node<'_>, out: &mut FileScan) {
+        let src = self.src;
+        let catalog = self.file.ctx.orm_catalog(Language::Go);
+        // Links innermost first.
+        let mut links: Vec<(&str, Option<Node<'_>>)> = Vec::new();
+        let mut cur = call;
+        let mut root = None;
+        for _ in 0..256 {
+            if cur.kind() != "call_expression" {
+                root = Some(cur);
+                break;
+            }
+            let Some(f) = cur.child_by_field_name("function") else {
+                break;
+            };
+            if f.kind() != "selector_expression" {
+                break;
+            }
+            let (Some(operand), Some(field)) = (
+                f.child_by_field_name("operand"),
+                f.child_by_field_name("field"),
+            ) else {
+                break;
+            };
+            links.push((text(src, field), cur.child_by_field_name("arguments")));
+            cur = operand;
+        }
+        let Some(root) = root else {
+            return;
+        };
+        let root_name = text(src, root).rsplit('.').next().unwrap_or("");
+        if links.is_empty()
+            || !(self.gorm_file || matches!(root_name, "db" | "tx" | "DB" | "gdb" | "orm" | "conn"))
+        {
+            return;
+        }
+        links.reverse();
+        let rules: Vec<(usize, &OrmRule)> = links
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (m, _))| catalog.lookup(&[], OrmReceiver::Db, m).map(|r| (i, r)))
+            .collect();
+        let accessing = rules
+            .iter()
+            .rev()
+            .find(|(_, r)| r.access == Some(Access::Write))
+            .or_else(|| rules.iter().rev().find(|(_, r)| r.access.is_some()));
+        let Some(&(at, rule)) = accessing else {
+            return;
+        };
+        let arg = |i: usize, n: usize| {
+            links[i]
+                .1
+                .map(named_children)
+                .and_then(|a| a.get(n).copied())
+        };
+        // The chain's subject: Model(&X{}) / Table("t") first, else the accessing call's
+        // own argument, else any instance argument (`db.Where(…).Find(&rows)`).
+        let mut subject: Option<Subject<'a>> = None;
+        for &(i, r) in &rules {
+            if let Some(a) = r.model_arg.and_then(|n| arg(i, n))
+                && let Some(m) = self.arg_model(a)
+            {
+                subject = Some(Subject::Model(m));
+                break;
+            }
+            if let Some(a) = r.table_arg.and_then(|n| arg(i, n))
+                && let Some(t) = string_value(src, a)
+            {
+                subject = Some(Subject::Table(t));
+                break;
+            }
+        }
+        if subject.is_none() {
+            subject = rule
+                .instance_arg
+                .and_then(|n| arg(at, n))
+                .and_then(|a| self.arg_model(a))
+                .map(Subject::Model);
+        }
+        if subject.is_none() {
+            subject = rules.iter().find_map(|&(i, r)| {
+                r.instance_arg
+                    .and_then(|n| arg(i, n))
+                    .and_then(|a| self.arg_model(a))
+                    .map(Subject::Model)
+            });
+        }
+        let Some(subject) = subject else {
+            return;
+        };
+        // `Preload("Orders")` reads the association's table, whatever the chain does.
+        if let Subject::Model(m) = &subject {
+            for &(i, preload) in rules.iter().filter(|(_, r)| r.method == "Preload") {
+                let Some(field) = arg(i, 0).and_then(|a| string_value(src, a)) else {
+                    continue;
+                };
+                let first = field.split('.').next().unwrap_or(&field);
+                let target = m.associations.iter().find(|(f, _)| f == first);
+                if let Some(t) =
+                    target.and_then(|(_, t)| self.models().legacy(Language::Go, t, None))
+                {
+                    let via = vec![format!("{}.{first}", m.name)];
+                    self.push(
+                        call,
+                        t.legacy.clone(),
+                        preload,
+                        "Preload",
+                        via,
+                        Confidence::Inferred,
+                        out,
+                    );
+                }
+            }
+        }
+        let method = links[at].0;
+        if method == "Preload" {
+            return;
+        }
+        // `db.Model(&u).Association("Orders").Count()`: the methods after `Association`
+        // act on the associated model's table.
+        let association = links
+            .iter()
+            .enumerate()
+            .find(|(_, (m, _))| *m == "Association")
+            .and_then(|(j, _)| Some((j, arg(j, 0).and_then(|a| string_value(src, a))?)));
+        if let (Some((j, field)), Subject::Model(m)) = (association, &subject)
+            && at > j
+        {
+            let target = m.associations.iter().find(|(f, _)| *f == field);
+            if let Some(t) = target.and_then(|(_, t)| self.models().legacy(Language::Go, t, None)) {
+                let via = vec![format!("{}.{field}", m.name)];
+                self.push(
+                    call,
+                    t.legacy.clone(),
+                    rule,
+                    method,
+                    via,
+                    Confidence::Inferred,
+                    out,
+                );
+            }
+            return;
+        }
+        self.report_subject(call, &subject, rule, method, out);
+    }
+
+    fn report_subject(
+        &self,
+        call: Node<'_>,
+        subject: &Subject<'_>,
+        rule: &OrmRule,
+        method: &str,
+        out: &mut FileScan,
+    ) {
+        match subject {
+            Subject::Model(m) => self.push(
+                call,
+                m.legacy.clone(),
+                rule,
+                method,
+                Vec::new(),
+                Confidence::Inferred,
+                out,
+            ),
+            Subject::Table(t) => {
+                let table = self
+                    .file
+                    .ctx
+                    .tables
+                    .resolve(&TableName::parse_config(t))
+                    .map(|l| l.display.clone());
+                self.push(
+                    call,
+                    table,
+                    rule,
+                    method,
+                    Vec::new(),
+                    Confidence::Parsed,
+                    out,
+                );
+            }
+        }
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "one flat finding constructor")]
+    fn push(
+        &self,
+        call: Node<'_>,
+        table: Option<String>,
+        rule: &OrmRule,
+        method: &str,
+        via: Vec<String>,
+        confidence: Confidence,
+        out: &mut FileScan,
+    ) {
+        let (Some(table), Some(access), Some(operation)) = (table, rule.access, rule.operation)
+        else {
+            return;
+        };
+        let (line, column) = self.index.position(self.src, call.start_byte());
+        out.findings.push(Finding {
+            table,
+            access,
+            operation,
+            file: self.file.rel.to_string(),
+            line,
+            column,
+            language: Language::Go,
+            kind: rule.kind,
+            function: self.scopes.qualified(call.start_byte()),
+            confidence,
+            evidence: evidence(text(self.src, call)),
+            sink: Some(method.to_string()),
+            framework: Some(rule.framework.clone()),
+            via,
+        });
+    }
+}
+
+/// What a GORM chain is about.
+enum Subject<'a> {
+    Model(&'a ModelDecl),
+    Table(String),
+}
+
+/// The type an expression constructs: `X{}`, `&X{}`, `[]X{}`, `&[]X{}`, `new(X)`,
+/// `make([]X, n)`.
+fn expr_type(src: &str, node: Node<'_>) -> Option<String> {
+    // `&&&…x` nests: unwrap iteratively, never recursively.
+    let mut node = node;
+    while node.kind() == "unary_expression" {
+        node = node.child_by_field_name("operand")?;
+    }
+    match node.kind() {
+        "composite_literal" => Some(text(src, node.child_by_field_name("type")?).to_string()),
+        "call_expression" => {
+            let f = text(src, node.child_by_field_name("function")?);
+            if matches!(f, "new" | "make") {
+                let args = node.child_by_field_name("arguments")?;
+                let first = named_children(args).into_iter().next()?;
+                Some(text(src, first).to_string())
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names() {
+        assert_eq!(
+            type_name("*models.LegacyOrder"),
+            (Some("models"), "LegacyOrder")
+        );
+        assert_eq!(type_name("[]*LegacyOrder"), (None, "LegacyOrder"));
+        assert_eq!(type_name("&[]pkg.X"), (Some("pkg"), "X"));
+    }
+
+    #[test]
+    fn table_names_strategies_and_defaults() {
+        let src = "package m\nimport \"gorm.io/gorm\"\n\
+                   type A struct { gorm.Model; Bs []B }\ntype B struct { ID uint }\n\
+                   func (*A) TableName() string { return `a_legacy` }\n\
+                   var cfg = gorm.Config{NamingStrategy: schema.NamingStrategy{TablePrefix: \"p_\", SingularTable: true}}\n";
+        let d = declarations("internal/m/m.go", src);
+        assert_eq!(
+            d.table_names,
+            vec![(
+                "internal/m".to_string(),
+                "A".to_string(),
+                "a_legacy".to_string()
+            )]
+        );
+        let naming = d.gorm_naming.clone().unwrap();
+        assert_eq!(naming.table_prefix, "p_");
+        assert!(naming.singular_table);
+        let mut models = d.models;
+        resolve(&mut models, &d.table_names, &naming);
+        let a = models.iter().find(|m| m.name == "A").unwrap();
+        assert_eq!(a.table.as_deref(), Some("a_legacy"));
+        assert_eq!(a.associations, vec![("Bs".to_string(), "B".to_string())]);
+        assert_eq!(a.bases, vec!["Model"]);
+        let b = models.iter().find(|m| m.name == "B").unwrap();
+        assert_eq!(b.table.as_deref(), Some("p_b"));
+    }
+
+    #[test]
+    fn broken_input_does_not_panic() {
+        for src in [
+            "package x\ntype A struct {",
+            "func (A) TableName() string { return }",
+            "",
+        ] {
+            let _ = declarations("x.go", src);
+        }
+    }
+}

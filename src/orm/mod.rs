@@ -1,0 +1,624 @@
+//! ORM models, pass 1 of the scan: every file that can declare a model (a cheap byte check
+//! first) is parsed, in parallel, and its declarations — Django and SQLAlchemy classes,
+//! SQLAlchemy `Table(...)`s, GORM structs, `[[models]]` from `cutover.toml` — are resolved
+//! across the repository into one `ModelIndex`: model name → table (explicit, or by the
+//! framework's naming convention), framework, place, abstract / schema-defining flags,
+//! custom managers and cascades. Pass 2 (`extract`) gets the index in its `ScanContext`:
+//! usage extractors (`orm::python`, `orm::go`) resolve calls through it, and the names of
+//! legacy models join the prefilter. Each declaration of a legacy model is itself a finding
+//! (`declaration_findings`).
+//!
+//! Adding a framework in another language: a byte check in `may_declare`, a
+//! `declarations` arm returning `ModelDecl`s (with `explicit_table`, or a `Convention`),
+//! and a usage pass that calls `ModelIndex::legacy`.
+
+pub mod go;
+pub mod naming;
+pub mod python;
+
+use crate::catalog::OrmCatalog;
+use crate::config::Config;
+use crate::discover::SourceFile;
+use crate::extract::{decode, read_file};
+use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
+use crate::sql::TableName;
+use naming::{Convention, GormNaming};
+use rayon::prelude::*;
+
+/// Where a model's table name comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TableSource {
+    /// Written in the declaration (`db_table`, `__tablename__`, `TableName()`, `Table("t")`).
+    Explicit,
+    /// Inherited from a parent model (a Django abstract parent's `Meta`, SQLAlchemy
+    /// single-table inheritance).
+    Inherited,
+    /// The framework's naming convention (Django `<app>_<model>`, GORM snake plural).
+    Convention,
+    /// `[[models]]` in `cutover.toml`.
+    Config,
+}
+
+/// One model (class, struct, table object or entity) and the table it maps to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelDecl {
+    pub language: Language,
+    /// `django`, `sqlalchemy`, `gorm`… Empty while pass 1 has not decided (a Python class
+    /// whose bases are resolved across files).
+    pub framework: String,
+    /// The name code uses: class, struct, or the variable holding a `Table`.
+    pub name: String,
+    /// Dotted module (Python), package directory (Go), file (TS): disambiguates equal names.
+    pub module: String,
+    /// The table, once resolved; `None` for abstract models and unresolved names.
+    pub table: Option<String>,
+    pub source: TableSource,
+    /// The table as written in the declaration, before resolution.
+    pub explicit_table: Option<String>,
+    /// Django: `Meta.app_label`, or the app package the file is in.
+    pub app_label: Option<String>,
+    /// SQLAlchemy `__table__ = some_table`: the name of the `Table` variable.
+    pub table_ref: Option<String>,
+    /// The configured legacy table this model maps to (its `display`).
+    pub legacy: Option<String>,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub is_abstract: bool,
+    /// Django `Meta.managed` (`None`: not said, so inherited or true).
+    pub managed: Option<bool>,
+    /// Whether the framework creates the table from this declaration (a managed Django
+    /// model; a SQLAlchemy model when the repository calls `create_all`).
+    pub defines_schema: bool,
+    /// Base classes as written (last dotted segment), embedded structs for Go.
+    pub bases: Vec<String>,
+    /// Base classes exactly as written (`models.Model`), to recognise framework roots.
+    pub bases_full: Vec<String>,
+    /// Manager attributes: `(attribute, manager class)` (`objects = LegacyOrderManager()`).
+    pub managers: Vec<(String, String)>,
+    /// Fields holding other models: `(field, model)` (GORM `Orders []LegacyOrder`, for
+    /// `Preload("Orders")`).
+    pub associations: Vec<(String, String)>,
+    /// A Django proxy model: the parent's table.
+    pub inherits_table: bool,
+    /// The declaration's first line, for evidence.
+    pub evidence: String,
+}
+
+impl ModelDecl {
+    /// A declaration with the given identity and nothing resolved yet.
+    pub fn new(language: Language, framework: &str, name: &str, file: &str) -> ModelDecl {
+        ModelDecl {
+            language,
+            framework: framework.to_string(),
+            name: name.to_string(),
+            module: String::new(),
+            table: None,
+            source: TableSource::Explicit,
+            explicit_table: None,
+            app_label: None,
+            table_ref: None,
+            legacy: None,
+            file: file.to_string(),
+            line: 1,
+            column: 1,
+            is_abstract: false,
+            managed: None,
+            defines_schema: false,
+            bases: Vec::new(),
+            bases_full: Vec::new(),
+            managers: Vec::new(),
+            associations: Vec::new(),
+            inherits_table: false,
+            evidence: String::new(),
+        }
+    }
+}
+
+/// A write the ORM performs on `child`'s table when a `parent` row is deleted (Django
+/// `on_delete=CASCADE` / `SET_NULL`, SQLAlchemy `cascade="all, delete-orphan"`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cascade {
+    pub language: Language,
+    pub framework: String,
+    pub parent: String,
+    pub child: String,
+    pub operation: Operation,
+    /// The declaration that causes it, for `via`: `LegacyOrder.customer on_delete=CASCADE`.
+    pub via: String,
+}
+
+/// A reverse relation: `parent_instance.accessor` is a manager of `child` (Django's
+/// related managers: `customer.orders.all()`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Related {
+    pub language: Language,
+    pub parent: String,
+    pub accessor: String,
+    pub child: String,
+}
+
+/// What a method of a custom manager or QuerySet class does (`def open_orders(self):
+/// return self.filter(...)`), so `LegacyOrder.objects.open_orders()` can be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ManagerMethod {
+    pub language: Language,
+    pub class: String,
+    pub method: String,
+    pub access: Access,
+    pub operation: Operation,
+}
+
+/// What pass 1 found in one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileDecls {
+    pub models: Vec<ModelDecl>,
+    pub cascades: Vec<Cascade>,
+    pub related: Vec<Related>,
+    pub manager_methods: Vec<ManagerMethod>,
+    /// Manager / QuerySet classes declared here: `(class, bases)`.
+    pub manager_classes: Vec<(String, Vec<String>)>,
+    /// A GORM `schema.NamingStrategy{…}` configured here.
+    pub gorm_naming: Option<GormNaming>,
+    /// Naming conventions the file turns on for its language (Kysely `CamelCasePlugin`,
+    /// `knexSnakeCaseMappers`, TypeORM `SnakeNamingStrategy` → `Convention::SnakeCase`):
+    /// identifiers code writes map to tables through them.
+    pub conventions: Vec<(Language, Convention)>,
+    /// The file calls SQLAlchemy's `metadata.create_all`.
+    pub sqlalchemy_creates_schema: bool,
+    /// GORM `func (T) TableName() string { return "t" }`: `(package dir, type, table)`.
+    pub table_names: Vec<(String, String, String)>,
+}
+
+/// Every model of the repository, resolved; read-only during pass 2.
+#[derive(Debug, Clone, Default)]
+pub struct ModelIndex {
+    models: Vec<ModelDecl>,
+    cascades: Vec<Cascade>,
+    related: Vec<Related>,
+    manager_methods: Vec<ManagerMethod>,
+    /// Manager classes and their bases (custom managers subclassing custom managers).
+    manager_classes: Vec<(String, Vec<String>)>,
+    gorm_naming: GormNaming,
+    conventions: Vec<(Language, Convention)>,
+}
+
+impl ModelIndex {
+    /// Resolve the declarations of all files (in path order) and the user's `[[models]]`.
+    pub fn build(files: Vec<FileDecls>, config: &Config) -> ModelIndex {
+        let mut index = ModelIndex::default();
+        let mut sqlalchemy_schema = false;
+        let mut table_names = Vec::new();
+        for f in files {
+            table_names.extend(f.table_names);
+            index.models.extend(f.models);
+            index.cascades.extend(f.cascades);
+            index.related.extend(f.related);
+            index.manager_methods.extend(f.manager_methods);
+            index.manager_classes.extend(f.manager_classes);
+            index.conventions.extend(f.conventions);
+            sqlalchemy_schema |= f.sqlalchemy_creates_schema;
+            if let Some(n) = f.gorm_naming {
+                // Several strategies in one repository: the first (in path order) wins,
+                // deterministically; the README lists this.
+                if index.gorm_naming == GormNaming::default() {
+                    index.gorm_naming = n;
+                }
+            }
+        }
+        python::resolve(&mut index.models, sqlalchemy_schema);
+        go::resolve(&mut index.models, &table_names, &index.gorm_naming);
+        for m in &config.models {
+            let table = m.table.trim().to_string();
+            // A declared model overrides what the resolver found for a class of that name
+            // (a computed `db_table` it could not read), so the declaration still points at
+            // the class; a name no code declares is added on its own.
+            let mut matched = false;
+            for decl in index
+                .models
+                .iter_mut()
+                .filter(|d| d.language == m.language && d.name == m.name.trim())
+            {
+                decl.table = Some(table.clone());
+                decl.source = TableSource::Config;
+                matched = true;
+            }
+            if !matched {
+                let mut decl = ModelDecl::new(
+                    m.language,
+                    m.framework.as_deref().unwrap_or(""),
+                    m.name.trim(),
+                    "",
+                );
+                decl.table = Some(table);
+                decl.source = TableSource::Config;
+                index.models.push(decl);
+            }
+        }
+        for m in &mut index.models {
+            m.legacy = m.table.as_deref().and_then(|t| {
+                config
+                    .tables
+                    .resolve(&TableName::parse_config(t))
+                    .map(|l| l.display.clone())
+            });
+        }
+        index.models.sort_by(|a, b| {
+            (a.language, &a.name, &a.file, a.line).cmp(&(b.language, &b.name, &b.file, b.line))
+        });
+        index.related.sort();
+        index.related.dedup();
+        index.cascades.sort();
+        index.cascades.dedup();
+        index.manager_methods.sort();
+        index.manager_methods.dedup();
+        index.conventions.sort();
+        index.conventions.dedup();
+        index
+    }
+
+    /// The naming conventions turned on for `language` (Identity first, always).
+    pub fn conventions(&self, language: Language) -> Vec<Convention> {
+        let mut out = vec![Convention::Identity];
+        out.extend(
+            self.conventions
+                .iter()
+                .filter(|(l, _)| *l == language)
+                .map(|(_, c)| *c),
+        );
+        out.dedup();
+        out
+    }
+
+    /// The configured legacy table an identifier written in code names (`'orders_legacy'`,
+    /// or `'ordersLegacy'` when the project maps camelCase to snake_case), trying the
+    /// conventions of `language` in order. For query builders that name tables as strings.
+    pub fn table_for_identifier(
+        &self,
+        tables: &crate::config::TableMatcher,
+        language: Language,
+        identifier: &str,
+    ) -> Option<String> {
+        self.conventions(language).into_iter().find_map(|c| {
+            tables
+                .resolve(&TableName::parse_config(&c.apply(identifier)))
+                .map(|t| t.display.clone())
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.models.is_empty()
+    }
+
+    pub fn models(&self) -> &[ModelDecl] {
+        &self.models
+    }
+
+    pub fn gorm_naming(&self) -> &GormNaming {
+        &self.gorm_naming
+    }
+
+    /// The concrete models called `name` in `language` (several when two modules declare
+    /// the same name).
+    pub fn find(&self, language: Language, name: &str) -> Vec<&ModelDecl> {
+        self.models
+            .iter()
+            .filter(|m| m.language == language && m.name == name && !m.framework.is_empty())
+            .collect()
+    }
+
+    /// The model called `name` if it maps to a legacy table. `module` (a dotted import path
+    /// or a package qualifier) picks among equal names when given and known.
+    pub fn legacy(
+        &self,
+        language: Language,
+        name: &str,
+        module: Option<&str>,
+    ) -> Option<&ModelDecl> {
+        let found = self.find(language, name);
+        let in_module = |m: &&&ModelDecl| {
+            module.is_some_and(|q| {
+                m.module == q
+                    || m.module.ends_with(&format!(".{q}"))
+                    || m.module.rsplit(['/', '.']).next() == Some(q)
+            })
+        };
+        let chosen = found.iter().find(in_module).or_else(|| {
+            if found.len() == 1 || module.is_none() {
+                found.first()
+            } else {
+                None
+            }
+        })?;
+        chosen.legacy.is_some().then_some(*chosen)
+    }
+
+    /// Cascades triggered by deleting a `parent` whose child maps to a legacy table.
+    pub fn cascades_from(&self, language: Language, parent: &str) -> Vec<(&Cascade, &ModelDecl)> {
+        self.cascades
+            .iter()
+            .filter(|c| c.language == language && c.parent == parent)
+            .filter_map(|c| self.legacy(language, &c.child, None).map(|m| (c, m)))
+            .collect()
+    }
+
+    /// The model `parent_instance.accessor` is a related manager of, if any.
+    pub fn related(&self, language: Language, parent: &str, accessor: &str) -> Option<&ModelDecl> {
+        let r = self
+            .related
+            .iter()
+            .find(|r| r.language == language && r.parent == parent && r.accessor == accessor)?;
+        self.find(language, &r.child).into_iter().next()
+    }
+
+    /// Whether `class` is a manager / QuerySet class declared in the repository.
+    pub fn is_manager_class(&self, class: &str) -> bool {
+        self.manager_classes.iter().any(|(n, _)| n == class)
+    }
+
+    /// What `class.method` does, following the manager class's bases.
+    pub fn manager_method(
+        &self,
+        language: Language,
+        class: &str,
+        method: &str,
+    ) -> Vec<&ManagerMethod> {
+        let classes = self.manager_lineage(class);
+        for c in &classes {
+            let found: Vec<&ManagerMethod> = self
+                .manager_methods
+                .iter()
+                .filter(|m| m.language == language && m.class == *c && m.method == method)
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+
+    /// The legacy models whose manager is `class` or a subclass / `from_queryset` of it
+    /// (findings inside a manager's or QuerySet's methods).
+    pub fn models_managed_by(&self, language: Language, class: &str) -> Vec<&ModelDecl> {
+        self.models
+            .iter()
+            .filter(|m| m.language == language && m.legacy.is_some())
+            .filter(|m| {
+                m.managers
+                    .iter()
+                    .any(|(_, c)| self.manager_lineage(c).iter().any(|x| x == class))
+            })
+            .collect()
+    }
+
+    /// A manager class and its bases, transitively (bounded).
+    fn manager_lineage(&self, class: &str) -> Vec<String> {
+        let mut classes = vec![class.to_string()];
+        let mut i = 0;
+        while i < classes.len() && i < 16 {
+            if let Some((_, bases)) = self.manager_classes.iter().find(|(n, _)| *n == classes[i]) {
+                for b in bases {
+                    if !classes.contains(b) {
+                        classes.push(b.clone());
+                    }
+                }
+            }
+            i += 1;
+        }
+        classes
+    }
+
+    /// Words that make a file worth parsing in pass 2: legacy model names, their manager
+    /// classes, and the parents whose deletion cascades into a legacy table.
+    pub fn prefilter_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for m in self.models.iter().filter(|m| m.legacy.is_some()) {
+            names.push(m.name.clone());
+            names.extend(m.managers.iter().map(|(_, c)| c.clone()));
+        }
+        for c in &self.cascades {
+            if self.legacy(c.language, &c.child, None).is_some() {
+                names.push(c.parent.clone());
+            }
+        }
+        names.retain(|n| n.len() >= 3);
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// One finding per declaration of a model mapped to a legacy table: `ddl create` when
+    /// the framework creates the table from it, `declare` otherwise.
+    pub fn declaration_findings(&self) -> Vec<Finding> {
+        self.models
+            .iter()
+            .filter(|m| !m.file.is_empty())
+            .filter_map(|m| {
+                let table = m.legacy.clone()?;
+                let (access, operation) = if m.defines_schema {
+                    (Access::Ddl, Operation::Create)
+                } else {
+                    (Access::Declare, Operation::Declare)
+                };
+                Some(Finding {
+                    table,
+                    access,
+                    operation,
+                    file: m.file.clone(),
+                    line: m.line,
+                    column: m.column,
+                    language: m.language,
+                    kind: Kind::ModelDeclaration,
+                    function: None,
+                    confidence: match m.source {
+                        TableSource::Explicit => Confidence::Parsed,
+                        _ => Confidence::Inferred,
+                    },
+                    evidence: m.evidence.clone(),
+                    sink: None,
+                    framework: Some(m.framework.clone()),
+                    via: Vec::new(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Bytes that make any Python file a model file (sorted).
+const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
+    b"DeclarativeBase",
+    b"__table__",
+    b"__tablename__",
+    b"create_all(",
+    b"db.Model",
+    b"declarative_base",
+    b"models.Model",
+];
+
+/// Whether a file can declare a model at all: a path and byte check before any parsing.
+/// Pass 1 reads every code file, so this must reject most of them: Django requires models
+/// to be importable from the app's `models` module, so apart from a direct
+/// `models.Model` subclass only `models.py`, `models/…`, `managers.py` and `querysets.py`
+/// are looked at; SQLAlchemy and GORM have markers of their own.
+pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
+    let has = |n: &[u8]| memchr::memmem::find(text, n).is_some();
+    match language {
+        Language::Python => {
+            if PYTHON_MODEL_MARKERS.iter().any(|n| has(n)) {
+                return true;
+            }
+            if has(b"Table(") && (has(b"MetaData") || has(b"metadata")) {
+                return true;
+            }
+            let file = rel.rsplit('/').next().unwrap_or(rel);
+            let model_module = matches!(file, "models.py" | "managers.py" | "querysets.py")
+                || rel.starts_with("models/")
+                || rel.contains("/models/");
+            model_module && (has(b"Model") || has(b"Manager") || has(b"QuerySet"))
+        }
+        Language::Go => has(b"gorm") || has(b"TableName()"),
+        // TypeScript/JavaScript frameworks plug in here.
+        Language::TypeScript | Language::JavaScript | Language::Sql => false,
+    }
+}
+
+/// The declarations of one decoded file. `catalog` says what custom manager methods do.
+pub fn declarations(language: Language, rel: &str, text: &str, catalog: &OrmCatalog) -> FileDecls {
+    match language {
+        Language::Python => python::declarations(rel, text, catalog),
+        Language::Go => go::declarations(rel, text),
+        Language::TypeScript | Language::JavaScript | Language::Sql => FileDecls::default(),
+    }
+}
+
+/// Pass 1: read every file that can declare a model (in parallel) and build the index.
+/// A file that cannot be read or decoded here is skipped silently: pass 2 reads it again
+/// and reports it.
+pub fn collect(files: &[SourceFile], config: &Config) -> ModelIndex {
+    let catalog = OrmCatalog::for_language(Language::Python, &config.orm);
+    let per_file: Vec<FileDecls> = files
+        .par_iter()
+        .filter(|f| matches!(f.language, Language::Python | Language::Go))
+        .map_init(Vec::new, |buf, file| {
+            if read_file(file, config.scan.max_file_size, buf).is_err()
+                || !may_declare(file.language, &file.rel, buf)
+            {
+                return FileDecls::default();
+            }
+            match decode(buf) {
+                Ok(d) => declarations(file.language, &file.rel, &d.text, &catalog),
+                Err(_) => FileDecls::default(),
+            }
+        })
+        .collect();
+    ModelIndex::build(per_file, config)
+}
+
+/// The first line of a declaration, for evidence.
+pub(crate) fn first_line(text: &str) -> String {
+    crate::extract::evidence(text.lines().next().unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{LegacyTable, Phase, TableMatcher};
+
+    fn tables(names: &[&str]) -> TableMatcher {
+        TableMatcher::new(
+            names
+                .iter()
+                .map(|n| LegacyTable {
+                    display: n.to_string(),
+                    name: TableName::parse_config(n),
+                    replacements: Vec::new(),
+                    phase: Phase::default(),
+                    severity: None,
+                    dual_write_helpers: Vec::new(),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn identifiers_map_through_the_languages_conventions() {
+        let t = tables(&["order_items"]);
+        let mut index = ModelIndex::default();
+        assert_eq!(
+            index.table_for_identifier(&t, Language::TypeScript, "orderItems"),
+            None
+        );
+        index
+            .conventions
+            .push((Language::TypeScript, Convention::SnakeCase));
+        assert_eq!(
+            index
+                .table_for_identifier(&t, Language::TypeScript, "orderItems")
+                .as_deref(),
+            Some("order_items")
+        );
+        assert_eq!(
+            index
+                .table_for_identifier(&t, Language::TypeScript, "order_items")
+                .as_deref(),
+            Some("order_items")
+        );
+        assert_eq!(
+            index.table_for_identifier(&t, Language::Python, "orderItems"),
+            None,
+            "conventions are per language"
+        );
+    }
+
+    #[test]
+    fn data_tables_are_sorted() {
+        assert!(PYTHON_MODEL_MARKERS.is_sorted());
+        assert!(python::TYPING_WORDS.is_sorted());
+        assert!(naming::IRREGULAR.is_sorted());
+        assert!(naming::UNCOUNTABLE.is_sorted());
+    }
+
+    #[test]
+    fn byte_checks_pick_model_files() {
+        let py = |rel: &str, text: &[u8]| may_declare(Language::Python, rel, text);
+        assert!(py("a/views.py", b"class A(models.Model):"));
+        assert!(py("a/db.py", b"__tablename__ = 't'"));
+        assert!(py("a/db.py", b"t = Table('t', metadata)"));
+        assert!(!py("a/views.py", b"Table('x')  # a UI table"));
+        assert!(!py("a/views.py", b"def f():\n    return 1\n"));
+        // A subclass of a project base class: only in a models module.
+        assert!(py("shop/models.py", b"class Order(BaseModel):"));
+        assert!(py("shop/models/order.py", b"class Order(BaseModel):"));
+        assert!(!py("shop/schema.py", b"class OrderType(ModelObjectType):"));
+        assert!(may_declare(
+            Language::Go,
+            "m.go",
+            b"import \"gorm.io/gorm\""
+        ));
+        assert!(!may_declare(
+            Language::Go,
+            "m.go",
+            b"package main\nfunc main() {}"
+        ));
+    }
+}

@@ -1,0 +1,235 @@
+//! ORM coverage on the fixture projects under `fixtures/orm/<framework>/`: the whole
+//! two-pass scan (models in one file, usages in others) through `cutover::scan`, with the
+//! findings snapshotted, every `expect:` comment checked against them (recall), every
+//! finding checked against an `expect:` comment (precision), and the similarly named model
+//! on another table never matched.
+
+use cutover::config::{Config, Overrides};
+use cutover::model::{Finding, Kind};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+fn root(framework: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/orm")
+        .join(framework)
+}
+
+fn findings(framework: &str) -> Vec<Finding> {
+    let root = root(framework);
+    let config = Config::load(&root, &Overrides::default()).unwrap();
+    let inventory = cutover::scan(config, framework.to_string()).unwrap();
+    assert!(
+        inventory.scan.problems.is_empty(),
+        "{:?}",
+        inventory.scan.problems
+    );
+    inventory.scan.findings
+}
+
+fn render(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let via = if f.via.is_empty() {
+            String::new()
+        } else {
+            format!(" via [{}]", f.via.join(" -> "))
+        };
+        writeln!(
+            out,
+            "{}:{}:{} {} {} {} ({}, {}) in {} [{}]{via} | {}",
+            f.file,
+            f.line,
+            f.column,
+            f.access,
+            f.table,
+            f.operation,
+            f.kind.as_str(),
+            f.framework.as_deref().or(f.sink.as_deref()).unwrap_or("-"),
+            f.function.as_deref().unwrap_or("<module>"),
+            f.confidence.as_str(),
+            f.evidence,
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// `(file, line, access, table)` of every `expect: <access> <table>` in the fixture.
+fn expectations(framework: &str) -> Vec<(String, u32, String, String)> {
+    let re = regex::Regex::new(r"\b(read|write|ddl) ([a-z_]+)").unwrap();
+    let mut out = Vec::new();
+    let root = root(framework);
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if !matches!(path.extension().and_then(|e| e.to_str()), Some("py" | "go")) {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let Some((_, spec)) = line.split_once("expect:") else {
+                    continue;
+                };
+                for c in re.captures_iter(spec) {
+                    out.push((
+                        rel.clone(),
+                        i as u32 + 1,
+                        c[1].to_string(),
+                        c[2].to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Findings must sit within a few lines below their `expect:` comment.
+const WINDOW: u32 = 5;
+
+fn check(framework: &str) -> Vec<Finding> {
+    let found = findings(framework);
+    let expected = expectations(framework);
+    assert!(expected.len() >= 8, "{framework}: too few expectations");
+    for (file, line, access, table) in &expected {
+        assert!(
+            found.iter().any(|f| f.file == *file
+                && f.line > *line
+                && f.line <= line + WINDOW
+                && f.access.as_str() == access
+                && f.table == *table),
+            "{framework}: missing {access} {table} expected at {file}:{line}\n{}",
+            render(&found)
+        );
+    }
+    for f in found.iter().filter(|f| f.kind != Kind::ModelDeclaration) {
+        assert!(
+            expected
+                .iter()
+                .any(|(file, line, access, table)| f.file == *file
+                    && f.line > *line
+                    && f.line <= line + WINDOW
+                    && f.access.as_str() == access
+                    && f.table == *table),
+            "{framework}: unexpected finding {f:?}"
+        );
+    }
+    // The similarly named model on another table never matches.
+    assert!(
+        !found.iter().any(|f| f.evidence.contains("Archive")),
+        "{framework}: LegacyOrderArchive matched\n{}",
+        render(&found)
+    );
+    found
+}
+
+#[test]
+fn django_project() {
+    let found = check("django");
+    insta::assert_snapshot!("django", render(&found));
+}
+
+#[test]
+fn sqlalchemy_project() {
+    let found = check("sqlalchemy");
+    insta::assert_snapshot!("sqlalchemy", render(&found));
+}
+
+#[test]
+fn gorm_project() {
+    let found = check("gorm");
+    insta::assert_snapshot!("gorm", render(&found));
+}
+
+/// Same findings whatever the thread count (pass 1 and pass 2 are both parallel).
+#[test]
+fn thread_count_does_not_change_the_output() {
+    for framework in ["django", "sqlalchemy", "gorm"] {
+        let run = |threads| {
+            let root = root(framework);
+            let config = Config::load(
+                &root,
+                &Overrides {
+                    threads: Some(threads),
+                    ..Overrides::default()
+                },
+            )
+            .unwrap();
+            render(
+                &cutover::scan(config, framework.to_string())
+                    .unwrap()
+                    .scan
+                    .findings,
+            )
+        };
+        assert_eq!(run(1), run(4), "{framework}");
+    }
+}
+
+/// Without the model index (pass 1 skipped), none of the ORM usages is found: the
+/// findings really come from resolving models.
+#[test]
+fn orm_findings_need_pass_one() {
+    let root = root("django");
+    let config = Config::load(&root, &Overrides::default()).unwrap();
+    let ctx = cutover::extract::ScanContext::new(&config);
+    let path = root.join("billing/services.py");
+    let bytes = std::fs::read(&path).unwrap();
+    let scan = cutover::extract::scan_bytes(
+        "billing/services.py",
+        cutover::model::Language::Python,
+        &bytes,
+        &ctx,
+    );
+    assert!(scan.findings.iter().all(|f| f.kind == Kind::RawSql));
+    assert!(!scan.findings.is_empty());
+}
+
+/// Pathological files that name a legacy model go through the ORM pass without a panic
+/// or a stack overflow, and every finding points inside the file.
+#[test]
+fn pathological_input_through_the_orm_pass() {
+    let root = root("django");
+    let config = Config::load(&root, &Overrides::default()).unwrap();
+    let discovered = cutover::discover::discover(&config).unwrap();
+    let models = cutover::orm::collect(&discovered.files, &config);
+    assert!(!models.is_empty());
+    let ctx = cutover::extract::ScanContext::with_models(&config, models, Vec::new());
+    let deep_subscript = format!("o = LO(){}\no.save()\n", "[0]".repeat(5000));
+    let deep_list = format!(
+        "session.add_all({}LegacyOrder(){})\n",
+        "[".repeat(3000),
+        "]".repeat(3000)
+    );
+    let long_chain = format!("LO.objects{}.update(x=1)\n", ".filter()".repeat(3000));
+    let broken = "class LegacyOrder(models.Model:\n    objects = \nLO.objects.create(\n";
+    let go_deep = format!(
+        "package x\nimport \"gorm.io/gorm\"\nfunc f(db *gorm.DB) {{ db.Create({}LegacyOrder{{}}) }}\n",
+        "&".repeat(3000)
+    );
+    for (rel, language, src) in [
+        ("a.py", cutover::model::Language::Python, deep_subscript),
+        ("b.py", cutover::model::Language::Python, deep_list),
+        ("c.py", cutover::model::Language::Python, long_chain),
+        ("d.py", cutover::model::Language::Python, broken.to_string()),
+        ("e.go", cutover::model::Language::Go, go_deep),
+    ] {
+        let scan = cutover::extract::scan_bytes(rel, language, src.as_bytes(), &ctx);
+        let lines = src.lines().count() as u32 + 1;
+        for f in &scan.findings {
+            assert!(f.line >= 1 && f.line <= lines, "{rel}: {f:?}");
+        }
+    }
+}
