@@ -76,3 +76,69 @@ fn failure_to_create_the_temporary_file_leaves_the_old_file_intact() {
         "cleanup removed what it did not write"
     );
 }
+
+/// The burndown cache: a failed rewrite (disk full) keeps the previous cache file as it was.
+#[cfg(target_os = "linux")]
+#[test]
+fn disk_full_mid_write_leaves_the_old_burndown_cache_intact() {
+    use cutover::burndown::cache::DiskCache;
+    use cutover::burndown::scan::{BlobKey, BlobResult};
+    use cutover::config::{Config, FileConfig, Overrides};
+    use cutover::model::{Access, Language};
+    use std::collections::BTreeMap;
+
+    let file = FileConfig::parse("[[tables]]\nname = \"orders_legacy\"\n", Path::new("c")).unwrap();
+    let config = Config::from_file(PathBuf::from("/r"), None, file, &Overrides::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let result = |n| BlobResult {
+        counts: vec![("orders_legacy".to_string(), Access::Write, n)],
+        problems: Vec::new(),
+    };
+    let key = |hex: &str| BlobKey {
+        oid: git2::Oid::from_str(hex).unwrap(),
+        language: Language::Python,
+    };
+    let (mut cache, problem) = DiskCache::open(dir.path(), &config);
+    assert!(problem.is_none());
+    cache
+        .store(BTreeMap::from([(key("aa"), result(1))]))
+        .unwrap();
+    let path = cache.path().to_path_buf();
+    let old = fs::read(&path).unwrap();
+
+    std::os::unix::fs::symlink("/dev/full", temp_of(&path)).unwrap();
+    let err = cache
+        .store(BTreeMap::from([(key("bb"), result(2))]))
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("cannot write"), "{err:#}");
+    assert_eq!(fs::read(&path).unwrap(), old, "old cache changed");
+    assert!(!temp_of(&path).exists(), "temporary file left behind");
+
+    // A later run still reads the old cache.
+    let (reopened, problem) = DiskCache::open(dir.path(), &config);
+    assert!(problem.is_none(), "{problem:?}");
+    assert_eq!(reopened.results().len(), 1);
+}
+
+/// The history file is appended to: a record cut short by an earlier failure (no final
+/// newline) costs only itself, reported with its line; the next record is not glued to it.
+#[test]
+fn a_history_line_cut_short_does_not_swallow_the_next_record() {
+    use cutover::burndown::record::{Record, append, read};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.jsonl");
+    let first = r#"{"commit":"c1","date":"2026-01-01T00:00:00Z","counts":{}}"#;
+    fs::write(&path, format!("{first}\n{{\"commit\":\"c2\",\"da")).unwrap();
+    let next: Record =
+        serde_json::from_str(r#"{"commit":"c3","date":"2026-01-03T00:00:00Z","counts":{}}"#)
+            .unwrap();
+    append(&path, &next).unwrap();
+    let (points, problems) = read(&path).unwrap();
+    assert_eq!(
+        points.len(),
+        2,
+        "the appended record was lost: {problems:?}"
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].line, Some(2));
+}
