@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 pub const CONFIG_FILE_NAME: &str = "cutover.toml";
 const DEFAULT_MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
+/// Minified bundles and generated dumps put megabytes on one line; parsing them costs
+/// gigabytes of syntax tree and minutes, and they are not code anyone migrates by hand.
+const DEFAULT_MAX_LINE_LENGTH: u64 = 1024 * 1024;
 
 /// The migration phase of a legacy table; it decides what `audit` forbids.
 #[derive(
@@ -97,6 +100,10 @@ pub struct ScanConfig {
     pub exclude: Vec<String>,
     #[serde(default = "default_max_file_size", deserialize_with = "de_size")]
     pub max_file_size: u64,
+    /// A file that mentions a legacy table but has a longer line (minified or generated) is
+    /// reported as too large instead of parsed.
+    #[serde(default = "default_max_line_length", deserialize_with = "de_size")]
+    pub max_line_length: u64,
     /// Follow symbolic links while walking (off: a link is reported, not followed).
     #[serde(default)]
     pub follow_symlinks: bool,
@@ -110,6 +117,7 @@ impl Default for ScanConfig {
         ScanConfig {
             exclude: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_line_length: DEFAULT_MAX_LINE_LENGTH,
             follow_symlinks: false,
             hidden: false,
         }
@@ -118,6 +126,10 @@ impl Default for ScanConfig {
 
 fn default_max_file_size() -> u64 {
     DEFAULT_MAX_FILE_SIZE
+}
+
+fn default_max_line_length() -> u64 {
+    DEFAULT_MAX_LINE_LENGTH
 }
 
 fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
@@ -571,6 +583,15 @@ max_file_size = "4MiB"
         assert_eq!(cfg.tables[0].phase, Phase::DualWrite);
         assert_eq!(cfg.tables[0].replacement.to_vec(), vec!["orders"]);
         assert_eq!(cfg.scan.max_file_size, 4 * 1024 * 1024);
+    }
+
+    #[test]
+    fn max_line_length_defaults_to_one_mebibyte_and_takes_a_size() {
+        let cfg = parse("").unwrap();
+        assert_eq!(cfg.scan.max_line_length, 1024 * 1024);
+        let cfg = parse("[scan]\nmax_line_length = \"200KB\"\n").unwrap();
+        assert_eq!(cfg.scan.max_line_length, 200_000);
+        assert!(parse("[scan]\nmax_line_length = \"lots\"\n").is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod report_support;
 
 use report_support::{PWNED, write_hostile_repo};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -82,24 +83,48 @@ fn run_chromium(browser: &Path, extra: &[String], url: &str) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Drain both pipes while waiting: a DOM dump larger than the pipe buffer would otherwise
+    // block Chromium on its write and never let it exit.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             panic!("chromium did not finish within 90 s");
         }
         std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
+    };
+    let stdout = stdout.join().unwrap();
+    let stderr = stderr.join().unwrap();
     assert!(
-        out.status.success(),
+        status.success(),
         "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(stdout).unwrap()
 }
 
 fn dump_dom(browser: &Path, page: &Path, fragment: &str) -> String {

@@ -44,6 +44,7 @@ pub fn config_digest(config: &Config) -> String {
     field("cache", &CACHE_VERSION.to_string());
     field("dialect", &format!("{:?}", config.dialect));
     field("max_file_size", &config.scan.max_file_size.to_string());
+    field("max_line_length", &config.scan.max_line_length.to_string());
     for t in config.tables.tables() {
         field("table", &format!("{}={:?}", t.display, t.name));
     }

@@ -87,6 +87,10 @@ pub fn append(path: &Path, record: &Record) -> Result<()> {
     }
     let mut line = serde_json::to_string(record)?;
     line.push('\n');
+    // A line left without its newline by an earlier failed append would swallow this record.
+    if ends_without_newline(path) {
+        line.insert(0, '\n');
+    }
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -94,6 +98,16 @@ pub fn append(path: &Path, record: &Record) -> Result<()> {
         .with_context(|| format!("cannot open history file {}", path.display()))?;
     f.write_all(line.as_bytes())
         .with_context(|| format!("cannot append to history file {}", path.display()))
+}
+
+/// Whether `path` exists, is not empty and does not end with a newline.
+fn ends_without_newline(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut last = [0u8; 1];
+    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] != b'\n'
 }
 
 /// Read a history file: its points oldest first (a commit recorded twice keeps its last

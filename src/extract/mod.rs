@@ -26,6 +26,7 @@ pub struct ScanContext {
     pub tables: TableMatcher,
     pub dialect: Dialect,
     pub max_file_size: u64,
+    pub max_line_length: u64,
     /// The repository's ORM models (pass 1); empty when built with `new`.
     pub models: ModelIndex,
     catalogs: [Catalog; 3],
@@ -62,6 +63,7 @@ impl ScanContext {
             tables: config.tables.clone(),
             dialect: config.dialect,
             max_file_size: config.scan.max_file_size,
+            max_line_length: config.scan.max_line_length,
             models,
             catalogs: [
                 Catalog::for_language(Language::Python, &config.sinks),
@@ -358,6 +360,18 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
     if !names_table && !names_model {
         return out;
     }
+    if let Some((line, len)) = line_over(decoded.text.as_bytes(), ctx.max_line_length) {
+        out.problems.push(Problem {
+            file: rel.to_string(),
+            line: Some(line),
+            reason: SkipReason::TooLarge,
+            detail: format!(
+                "line of {len} bytes, over scan.max_line_length ({} bytes): minified or generated, not parsed",
+                ctx.max_line_length
+            ),
+        });
+        return out;
+    }
     if let Some((reason, detail)) = decoded.problem {
         out.problems.push(Problem {
             file: rel.to_string(),
@@ -392,6 +406,26 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         }
     }
     out
+}
+
+/// The first line longer than `max` bytes: its 1-based number and length.
+fn line_over(text: &[u8], max: u64) -> Option<(u32, u64)> {
+    // No line can be longer than the file: the common case costs nothing.
+    if text.len() as u64 <= max {
+        return None;
+    }
+    let mut start = 0;
+    for (i, end) in memchr::memchr_iter(b'\n', text)
+        .chain(std::iter::once(text.len()))
+        .enumerate()
+    {
+        let len = (end - start) as u64;
+        if len > max {
+            return Some((u32::try_from(i + 1).unwrap_or(u32::MAX), len));
+        }
+        start = end + 1;
+    }
+    None
 }
 
 /// One decoded file handed to a language extractor.
@@ -471,6 +505,15 @@ mod tests {
         let long = "x ".repeat(500);
         assert!(evidence(&long).chars().count() <= 202);
         assert!(evidence(&long).ends_with('…'));
+    }
+
+    #[test]
+    fn long_lines() {
+        assert_eq!(line_over(b"abc\ndefgh\nij", 5), None);
+        assert_eq!(line_over(b"abc\ndefghi\nij", 5), Some((2, 6)));
+        assert_eq!(line_over(b"abc\nij\nklmnopq", 5), Some((3, 7)));
+        assert_eq!(line_over(b"abcdef", 5), Some((1, 6)));
+        assert_eq!(line_over(b"", 0), None);
     }
 
     #[test]

@@ -155,8 +155,11 @@ impl LogFormat {
 
 /// `YYYY-MM-DD HH:MM:SS` at the start of `b`.
 pub(crate) fn starts_with_timestamp(b: &[u8]) -> bool {
+    // Every digit is checked, not only the separators: callers slice the line at byte 19,
+    // which must then be a character boundary (a multi-byte character in the seconds panicked).
+    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
     b.len() >= 19
-        && b[..4].iter().all(u8::is_ascii_digit)
+        && DIGITS.iter().all(|&i| b[i].is_ascii_digit())
         && b[4] == b'-'
         && b[7] == b'-'
         && b[10] == b' '
@@ -937,6 +940,7 @@ fn read_one(
         format,
         target: chunk_size,
         forced_cuts: 0,
+        cut_short: None,
     };
     // Two batches are in memory at once (one parsed while the next is read): at most
     // 2 × 12 × 4 MiB of text whatever the file size.
@@ -1004,6 +1008,13 @@ fn read_one(
             path.display(),
             chunker.forced_cuts,
             record_limit(chunk_size)
+        ));
+    }
+    if let Some(e) = &chunker.cut_short {
+        global.note(format!(
+            "{}: compressed data ends early ({e}); the {line_base} line(s) before the cut \
+             were read",
+            path.display()
         ));
     }
     if bytes > 0 && last_byte != Some(b'\n') {
@@ -1082,6 +1093,8 @@ struct Chunker<R: Read> {
     target: usize,
     /// Chunks cut inside a record because no boundary came within `MAX_RECORD_BYTES`.
     forced_cuts: u64,
+    /// The decompressor's error when compressed data ended early.
+    cut_short: Option<String>,
 }
 
 impl<R: Read> Chunker<R> {
@@ -1089,9 +1102,20 @@ impl<R: Read> Chunker<R> {
         if buf.len() < want && !self.eof {
             buf.reserve((want - buf.len()).min(DEFAULT_CHUNK_SIZE));
             // `read_to_end` fills spare capacity without zeroing it first.
-            let n = (&mut self.reader)
+            let n = match (&mut self.reader)
                 .take((want - buf.len()) as u64)
-                .read_to_end(buf)?;
+                .read_to_end(buf)
+            {
+                Ok(n) => n,
+                // A compressed log cut short (an interrupted copy, a file still being
+                // written): what was decompressed is in `buf` and is read; the cut is noted.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    self.cut_short = Some(e.to_string());
+                    self.eof = true;
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
             if n == 0 || buf.len() < want {
                 self.eof = true;
             }

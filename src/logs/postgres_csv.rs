@@ -18,19 +18,28 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rec = csv::StringRecord::new();
+    // The csv reader also ends a record at a lone `\r`, so one line can hold several
+    // unmatched records; `unmatched_lines` counts lines, so each line is counted once.
+    let mut last_unmatched = None;
+    let mut unmatched = |agg: &mut Agg, line: u64, text: &str| {
+        if last_unmatched != Some(line) {
+            last_unmatched = Some(line);
+            agg.unmatched(line, text);
+        }
+    };
     loop {
         let line = rdr.position().line();
         match rdr.read_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                agg.unmatched(line, &format!("invalid CSV record: {e}"));
+                unmatched(agg, line, &format!("invalid CSV record: {e}"));
                 continue;
             }
         }
         let line = rec.position().map_or(line, |p| p.line());
         if rec.len() < MIN_FIELDS || !super::starts_with_timestamp(rec[0].as_bytes()) {
-            agg.unmatched(line, rec.as_slice());
+            unmatched(agg, line, rec.as_slice());
             continue;
         }
         agg.acc.records += 1;

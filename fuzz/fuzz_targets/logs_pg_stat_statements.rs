@@ -1,0 +1,4 @@
+//! Fuzz target: arbitrary bytes into `checks::logs_pg_stat_statements` (see `fuzz/src/checks.rs`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cutover_fuzz::checks::logs_pg_stat_statements(data));

@@ -1,0 +1,4 @@
+//! Fuzz target: arbitrary bytes into `checks::logs_postgres_stderr` (see `fuzz/src/checks.rs`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cutover_fuzz::checks::logs_postgres_stderr(data));
