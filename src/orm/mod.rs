@@ -15,6 +15,7 @@
 pub mod go;
 pub mod naming;
 pub mod python;
+pub mod typescript;
 
 use crate::catalog::OrmCatalog;
 use crate::config::Config;
@@ -497,8 +498,8 @@ pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
             model_module && (has(b"Model") || has(b"Manager") || has(b"QuerySet"))
         }
         Language::Go => has(b"gorm") || has(b"TableName()"),
-        // TypeScript/JavaScript frameworks plug in here.
-        Language::TypeScript | Language::JavaScript | Language::Sql => false,
+        Language::TypeScript | Language::JavaScript => typescript::may_declare(text),
+        Language::Sql => false,
     }
 }
 
@@ -507,7 +508,10 @@ pub fn declarations(language: Language, rel: &str, text: &str, catalog: &OrmCata
     match language {
         Language::Python => python::declarations(rel, text, catalog),
         Language::Go => go::declarations(rel, text),
-        Language::TypeScript | Language::JavaScript | Language::Sql => FileDecls::default(),
+        Language::TypeScript | Language::JavaScript => {
+            typescript::declarations(rel, language, text)
+        }
+        Language::Sql => FileDecls::default(),
     }
 }
 
@@ -518,7 +522,7 @@ pub fn collect(files: &[SourceFile], config: &Config) -> ModelIndex {
     let catalog = OrmCatalog::for_language(Language::Python, &config.orm);
     let per_file: Vec<FileDecls> = files
         .par_iter()
-        .filter(|f| matches!(f.language, Language::Python | Language::Go))
+        .filter(|f| f.language != Language::Sql)
         .map_init(Vec::new, |buf, file| {
             if read_file(file, config.scan.max_file_size, buf).is_err()
                 || !may_declare(file.language, &file.rel, buf)
@@ -596,6 +600,7 @@ mod tests {
         assert!(python::TYPING_WORDS.is_sorted());
         assert!(naming::IRREGULAR.is_sorted());
         assert!(naming::UNCOUNTABLE.is_sorted());
+        assert!(typescript::SNAKE_CASE_MARKERS.is_sorted());
     }
 
     #[test]
