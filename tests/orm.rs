@@ -275,12 +275,25 @@ fn pathological_input_through_the_orm_pass() {
         "package x\nimport \"gorm.io/gorm\"\nfunc f(db *gorm.DB) {{ db.Create({}LegacyOrder{{}}) }}\n",
         "&".repeat(3000)
     );
+    let ts_chain = format!(
+        "knex(\"orders_legacy\"){}.del();\n{}knex.from(\"orders_legacy\"){}\n",
+        ".where(1)".repeat(1500),
+        "(".repeat(2000),
+        ")".repeat(2000)
+    );
+    let ts_broken = "trx(\"orders_legacy\").insert({ a: \nknex.schema.table(\"orders_legacy\"";
     for (rel, language, src) in [
         ("a.py", cutover::model::Language::Python, deep_subscript),
         ("b.py", cutover::model::Language::Python, deep_list),
         ("c.py", cutover::model::Language::Python, long_chain),
         ("d.py", cutover::model::Language::Python, broken.to_string()),
         ("e.go", cutover::model::Language::Go, go_deep),
+        ("f.ts", cutover::model::Language::TypeScript, ts_chain),
+        (
+            "g.ts",
+            cutover::model::Language::TypeScript,
+            ts_broken.to_string(),
+        ),
     ] {
         let scan = cutover::extract::scan_bytes(rel, language, src.as_bytes(), &ctx);
         let lines = src.lines().count() as u32 + 1;

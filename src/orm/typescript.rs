@@ -262,6 +262,10 @@ fn chain_access(
             None => break,
         }
     }
+    // `knex.schema.table("t", (t) => …)` alters the table.
+    if methods.iter().any(|m| m == "schema") {
+        return (Access::Ddl, Operation::Alter, "schema".to_string());
+    }
     let rules: Vec<&OrmRule> = methods
         .iter()
         .filter_map(|m| catalog.lookup(&[framework], OrmReceiver::Query, m))
