@@ -57,7 +57,7 @@ fn render(findings: &[Finding]) -> String {
 
 /// `(file, line, access, table)` of every `expect: <access> <table>` in the fixture.
 fn expectations(framework: &str) -> Vec<(String, u32, String, String)> {
-    let re = regex::Regex::new(r"\b(read|write|ddl) ([a-z_]+)").unwrap();
+    let re = regex::Regex::new(r"\b(read|write|ddl) ([A-Za-z_]+)").unwrap();
     let mut out = Vec::new();
     let root = root(framework);
     let mut stack = vec![root.clone()];
@@ -165,6 +165,12 @@ fn knex_project() {
 }
 
 #[test]
+fn prisma_project() {
+    let found = check("prisma");
+    insta::assert_snapshot!("prisma", render(&found));
+}
+
+#[test]
 fn kysely_project() {
     let found = check("kysely");
     insta::assert_snapshot!("kysely", render(&found));
@@ -212,7 +218,7 @@ fn camel_case_names_need_the_projects_naming_convention() {
 /// Same findings whatever the thread count (pass 1 and pass 2 are both parallel).
 #[test]
 fn thread_count_does_not_change_the_output() {
-    for framework in ["django", "sqlalchemy", "gorm", "knex", "kysely"] {
+    for framework in ["django", "sqlalchemy", "gorm", "knex", "kysely", "prisma"] {
         let run = |threads| {
             let root = root(framework);
             let config = Config::load(

@@ -14,6 +14,7 @@
 
 pub mod go;
 pub mod naming;
+pub mod prisma;
 pub mod python;
 pub mod typescript;
 
@@ -415,6 +416,10 @@ impl ModelIndex {
         let mut names: Vec<String> = Vec::new();
         for m in self.models.iter().filter(|m| m.legacy.is_some()) {
             names.push(m.name.clone());
+            if m.framework == "prisma" {
+                // Code says `prisma.legacyOrder`, never the model's name.
+                names.push(prisma::accessor(&m.name));
+            }
             names.extend(m.managers.iter().map(|(_, c)| c.clone()));
         }
         for c in &self.cascades {
@@ -498,7 +503,9 @@ pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
             model_module && (has(b"Model") || has(b"Manager") || has(b"QuerySet"))
         }
         Language::Go => has(b"gorm") || has(b"TableName()"),
-        Language::TypeScript | Language::JavaScript => typescript::may_declare(text),
+        Language::TypeScript | Language::JavaScript => {
+            rel.ends_with(".prisma") || typescript::may_declare(text)
+        }
         Language::Sql => false,
     }
 }
@@ -508,6 +515,7 @@ pub fn declarations(language: Language, rel: &str, text: &str, catalog: &OrmCata
     match language {
         Language::Python => python::declarations(rel, text, catalog),
         Language::Go => go::declarations(rel, text),
+        Language::TypeScript if rel.ends_with(".prisma") => prisma::declarations(rel, text),
         Language::TypeScript | Language::JavaScript => {
             typescript::declarations(rel, language, text)
         }

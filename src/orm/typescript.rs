@@ -11,8 +11,8 @@
 //!
 //! Pass 1's part is `declarations`: it only records those conventions.
 
-use super::FileDecls;
 use super::naming::Convention;
+use super::{FileDecls, ModelDecl};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
 use crate::lang::{self, Grammar};
@@ -128,6 +128,18 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
             .or_else(|| catalog.lookup(&[], receiver, method))
     };
     let index = LineIndex::new(src);
+    // Prisma client accessors of legacy models: `prisma.legacyOrder` → `LegacyOrder`.
+    let prisma: HashMap<String, &ModelDecl> = if src.contains("prisma") || src.contains("Prisma") {
+        file.ctx
+            .models
+            .models()
+            .iter()
+            .filter(|m| m.framework == "prisma" && m.legacy.is_some())
+            .map(|m| (super::prisma::accessor(&m.name), m))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     for &call in &nodes {
         if call.kind() != "call_expression" {
             continue;
@@ -135,6 +147,21 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         let Some(callee) = call.child_by_field_name("function") else {
             continue;
         };
+        if !prisma.is_empty()
+            && let Some(f) = prisma_call(src, callee, &prisma, catalog)
+        {
+            let (line, column) = index.position(src, call.start_byte());
+            out.findings.push(Finding {
+                line,
+                column,
+                file: file.rel.to_string(),
+                language: file.language,
+                function: function_at(src, call),
+                evidence: evidence(text(src, outermost(call))),
+                ..f
+            });
+            continue;
+        }
         let rule = match callee.kind() {
             "identifier" => {
                 let name = text(src, callee);
@@ -214,6 +241,42 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
             via: Vec::new(),
         });
     }
+}
+
+/// `<client>.<accessor>.<method>(…)` on a Prisma model of a legacy table (`prisma`, `tx`,
+/// `this.prisma`, `ctx.db`: any client expression), as a finding without its place.
+fn prisma_call(
+    src: &str,
+    callee: Node<'_>,
+    models: &HashMap<String, &ModelDecl>,
+    catalog: &OrmCatalog,
+) -> Option<Finding> {
+    if callee.kind() != "member_expression" {
+        return None;
+    }
+    let method = text(src, callee.child_by_field_name("property")?);
+    let object = callee.child_by_field_name("object")?;
+    if object.kind() != "member_expression" {
+        return None;
+    }
+    let model = models.get(text(src, object.child_by_field_name("property")?))?;
+    let rule = catalog.lookup(&["prisma"], OrmReceiver::Manager, method)?;
+    Some(Finding {
+        table: model.legacy.clone()?,
+        access: rule.access?,
+        operation: rule.operation.unwrap_or(Operation::Unknown),
+        file: String::new(),
+        line: 0,
+        column: 0,
+        language: Language::TypeScript,
+        kind: rule.kind,
+        function: None,
+        confidence: Confidence::Inferred,
+        evidence: String::new(),
+        sink: Some(method.to_string()),
+        framework: Some("prisma".to_string()),
+        via: Vec::new(),
+    })
 }
 
 /// What the chain around a table-naming call does: the first write among its methods (in
