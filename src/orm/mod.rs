@@ -422,6 +422,16 @@ impl ModelIndex {
             }
             names.extend(m.managers.iter().map(|(_, c)| c.clone()));
         }
+        // A Prisma model whose relation field holds a legacy model: nested writes through
+        // `prisma.customer.create({ data: { orders: { create: … } } })`.
+        for m in self.models.iter().filter(|m| m.framework == "prisma") {
+            if m.associations
+                .iter()
+                .any(|(_, child)| self.legacy(Language::TypeScript, child, None).is_some())
+            {
+                names.push(prisma::accessor(&m.name));
+            }
+        }
         for c in &self.cascades {
             if self.legacy(c.language, &c.child, None).is_some() {
                 names.push(c.parent.clone());
@@ -609,6 +619,7 @@ mod tests {
         assert!(naming::IRREGULAR.is_sorted());
         assert!(naming::UNCOUNTABLE.is_sorted());
         assert!(typescript::SNAKE_CASE_MARKERS.is_sorted());
+        assert!(prisma::SCALARS.is_sorted());
     }
 
     #[test]

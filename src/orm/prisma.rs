@@ -7,6 +7,21 @@
 use super::{FileDecls, ModelDecl, TableSource};
 use crate::model::Language;
 
+/// Prisma's scalar types (sorted): a field of one of these is not a relation. Enum-typed
+/// fields stay in the list but name no model, so they resolve to nothing.
+pub(crate) const SCALARS: &[&str] = &[
+    "BigInt",
+    "Boolean",
+    "Bytes",
+    "DateTime",
+    "Decimal",
+    "Float",
+    "Int",
+    "Json",
+    "String",
+    "Unsupported",
+];
+
 pub fn declarations(rel: &str, src: &str) -> FileDecls {
     let mut out = FileDecls::default();
     let mut current: Option<(ModelDecl, Option<String>, Option<String>)> = None;
@@ -27,6 +42,20 @@ pub fn declarations(rel: &str, src: &str) -> FileDecls {
                 });
                 out.models.push(decl);
                 continue;
+            }
+            // A field whose type is another model (`items OrderItem[]`): nested writes
+            // through it reach that model's table.
+            let mut words = line.split_whitespace();
+            if let (Some(field), Some(ty)) = (words.next(), words.next())
+                && is_identifier(field)
+            {
+                let ty = ty.trim_end_matches('?').trim_end_matches("[]");
+                if ty.starts_with(|c: char| c.is_ascii_uppercase())
+                    && is_identifier(ty)
+                    && SCALARS.binary_search(&ty).is_err()
+                {
+                    decl.associations.push((field.to_string(), ty.to_string()));
+                }
             }
             let map = map.or_else(|| block_attribute(line, "@@map"));
             let schema = schema.or_else(|| block_attribute(line, "@@schema"));
@@ -126,6 +155,10 @@ model Broken {
                     11
                 ),
             ]
+        );
+        assert_eq!(
+            d.models[0].associations,
+            [("items".to_string(), "OrderItem".to_string())]
         );
         assert_eq!(accessor("LegacyOrder"), "legacyOrder");
         assert_eq!(

@@ -134,7 +134,7 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
             .models
             .models()
             .iter()
-            .filter(|m| m.framework == "prisma" && m.legacy.is_some())
+            .filter(|m| m.framework == "prisma")
             .map(|m| (super::prisma::accessor(&m.name), m))
             .collect()
     } else {
@@ -148,18 +148,62 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
             continue;
         };
         if !prisma.is_empty()
-            && let Some(f) = prisma_call(src, callee, &prisma, catalog)
+            && let Some((model, rule)) = prisma_call(src, callee, &prisma, catalog)
         {
             let (line, column) = index.position(src, call.start_byte());
-            out.findings.push(Finding {
-                line,
-                column,
-                file: file.rel.to_string(),
-                language: file.language,
-                function: function_at(src, call),
-                evidence: evidence(text(src, outermost(call))),
-                ..f
-            });
+            let function = function_at(src, call);
+            if let (Some(table), Some(access)) = (model.legacy.clone(), rule.access) {
+                out.findings.push(Finding {
+                    table,
+                    access,
+                    operation: rule.operation.unwrap_or(Operation::Unknown),
+                    file: file.rel.to_string(),
+                    line,
+                    column,
+                    language: file.language,
+                    kind: rule.kind,
+                    function: function.clone(),
+                    confidence: Confidence::Inferred,
+                    evidence: evidence(text(src, outermost(call))),
+                    sink: Some(rule.method.clone()),
+                    framework: Some("prisma".to_string()),
+                    via: Vec::new(),
+                });
+            }
+            if rule.access == Some(Access::Write)
+                && let Some(args) = call.child_by_field_name("arguments")
+            {
+                let via = vec![format!("{}.{}", model.name, rule.method)];
+                let mut nested = Vec::new();
+                nested_writes(
+                    src,
+                    &file.ctx.models,
+                    args,
+                    &model.name,
+                    &via,
+                    0,
+                    &mut nested,
+                );
+                for (node, table, operation, via) in nested {
+                    let (line, column) = index.position(src, node.start_byte());
+                    out.findings.push(Finding {
+                        table,
+                        access: Access::Write,
+                        operation,
+                        file: file.rel.to_string(),
+                        line,
+                        column,
+                        language: file.language,
+                        kind: rule.kind,
+                        function: function.clone(),
+                        confidence: Confidence::Inferred,
+                        evidence: evidence(text(src, node)),
+                        sink: via.last().cloned(),
+                        framework: Some("prisma".to_string()),
+                        via,
+                    });
+                }
+            }
             continue;
         }
         let rule = match callee.kind() {
@@ -243,14 +287,14 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
     }
 }
 
-/// `<client>.<accessor>.<method>(…)` on a Prisma model of a legacy table (`prisma`, `tx`,
-/// `this.prisma`, `ctx.db`: any client expression), as a finding without its place.
-fn prisma_call(
+/// `<client>.<accessor>.<method>(…)` on a Prisma model (`prisma`, `tx`, `this.prisma`,
+/// `ctx.db`: any client expression): the model and the catalog row of the method.
+fn prisma_call<'m, 'c>(
     src: &str,
     callee: Node<'_>,
-    models: &HashMap<String, &ModelDecl>,
-    catalog: &OrmCatalog,
-) -> Option<Finding> {
+    models: &HashMap<String, &'m ModelDecl>,
+    catalog: &'c OrmCatalog,
+) -> Option<(&'m ModelDecl, &'c OrmRule)> {
     if callee.kind() != "member_expression" {
         return None;
     }
@@ -261,22 +305,86 @@ fn prisma_call(
     }
     let model = models.get(text(src, object.child_by_field_name("property")?))?;
     let rule = catalog.lookup(&["prisma"], OrmReceiver::Manager, method)?;
-    Some(Finding {
-        table: model.legacy.clone()?,
-        access: rule.access?,
-        operation: rule.operation.unwrap_or(Operation::Unknown),
-        file: String::new(),
-        line: 0,
-        column: 0,
-        language: Language::TypeScript,
-        kind: rule.kind,
-        function: None,
-        confidence: Confidence::Inferred,
-        evidence: String::new(),
-        sink: Some(method.to_string()),
-        framework: Some("prisma".to_string()),
-        via: Vec::new(),
-    })
+    Some((*model, rule))
+}
+
+/// A nested write found under a Prisma write: where, the table, what, and the chain.
+type Nested<'t> = (Node<'t>, String, Operation, Vec<String>);
+
+/// Prisma nested writes: `data: { items: { create: [...] } }` under a write of `model`
+/// writes the table of the relation field's model. Collects every nested operation on a
+/// legacy model, recursing into deeper nesting (bounded).
+fn nested_writes<'t>(
+    src: &str,
+    models: &super::ModelIndex,
+    node: Node<'t>,
+    model: &str,
+    via: &[String],
+    depth: usize,
+    out: &mut Vec<Nested<'t>>,
+) {
+    if depth > 16 || out.len() > 1000 {
+        return;
+    }
+    let prisma_model = |name: &str| {
+        models
+            .find(Language::TypeScript, name)
+            .into_iter()
+            .find(|m| m.framework == "prisma")
+    };
+    let decl = prisma_model(model);
+    for child in named_children(node) {
+        if child.kind() != "pair" {
+            if matches!(child.kind(), "object" | "array" | "arguments") {
+                nested_writes(src, models, child, model, via, depth + 1, out);
+            }
+            continue;
+        }
+        let (Some(key), Some(value)) = (
+            child.child_by_field_name("key"),
+            child.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        let key = text(src, key).trim_matches(['"', '\'']);
+        let related = decl.and_then(|d| {
+            d.associations
+                .iter()
+                .find(|(field, _)| field == key)
+                .map(|(_, m)| m.clone())
+        });
+        let Some(related) = related.filter(|_| value.kind() == "object") else {
+            nested_writes(src, models, value, model, via, depth + 1, out);
+            continue;
+        };
+        for op in named_children(value)
+            .into_iter()
+            .filter(|p| p.kind() == "pair")
+        {
+            let (Some(op_key), Some(op_value)) = (
+                op.child_by_field_name("key"),
+                op.child_by_field_name("value"),
+            ) else {
+                continue;
+            };
+            let op_name = text(src, op_key);
+            let operation = match op_name {
+                "create" | "createMany" | "connectOrCreate" => Operation::Insert,
+                "upsert" => Operation::Upsert,
+                // `connect` / `disconnect` / `set` write a foreign key on whichever side holds
+                // it, which the relation's direction decides: not reported (README).
+                "update" | "updateMany" => Operation::Update,
+                "delete" | "deleteMany" => Operation::Delete,
+                _ => continue,
+            };
+            let mut chain = via.to_vec();
+            chain.push(format!("{model}.{key}.{op_name}"));
+            if let Some(table) = prisma_model(&related).and_then(|m| m.legacy.clone()) {
+                out.push((op, table, operation, chain.clone()));
+            }
+            nested_writes(src, models, op_value, &related, &chain, depth + 1, out);
+        }
+    }
 }
 
 /// What the chain around a table-naming call does: the first write among its methods (in
