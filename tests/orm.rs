@@ -171,6 +171,12 @@ fn prisma_project() {
 }
 
 #[test]
+fn drizzle_project() {
+    let found = check("drizzle");
+    insta::assert_snapshot!("drizzle", render(&found));
+}
+
+#[test]
 fn kysely_project() {
     let found = check("kysely");
     insta::assert_snapshot!("kysely", render(&found));
@@ -218,7 +224,15 @@ fn camel_case_names_need_the_projects_naming_convention() {
 /// Same findings whatever the thread count (pass 1 and pass 2 are both parallel).
 #[test]
 fn thread_count_does_not_change_the_output() {
-    for framework in ["django", "sqlalchemy", "gorm", "knex", "kysely", "prisma"] {
+    for framework in [
+        "django",
+        "sqlalchemy",
+        "gorm",
+        "knex",
+        "kysely",
+        "prisma",
+        "drizzle",
+    ] {
         let run = |threads| {
             let root = root(framework);
             let config = Config::load(

@@ -620,6 +620,7 @@ mod tests {
         assert!(naming::UNCOUNTABLE.is_sorted());
         assert!(typescript::SNAKE_CASE_MARKERS.is_sorted());
         assert!(prisma::SCALARS.is_sorted());
+        assert!(typescript::DRIZZLE_TABLES.is_sorted());
     }
 
     #[test]

@@ -37,9 +37,19 @@ pub(crate) const SNAKE_CASE_MARKERS: &[&[u8]] = &[
 /// Objects whose `from` / `table` methods are not query builders (`Array.from("…")`).
 const NOT_BUILDERS: &[&str] = &["Array", "Buffer", "JSON", "Object", "Promise", "Set"];
 
+/// Drizzle's table constructors (sorted).
+pub(crate) const DRIZZLE_TABLES: &[&str] = &["mysqlTable", "pgTable", "sqliteTable"];
+
 pub fn may_declare(text: &[u8]) -> bool {
     SNAKE_CASE_MARKERS
         .iter()
+        .chain(
+            DRIZZLE_TABLES
+                .iter()
+                .map(|t| t.as_bytes())
+                .collect::<Vec<_>>()
+                .iter(),
+        )
         .any(|m| memchr::memmem::find(text, m).is_some())
 }
 
@@ -53,7 +63,47 @@ pub fn declarations(rel: &str, language: Language, src: &str) -> FileDecls {
     let Some(tree) = lang::parse(grammar, src) else {
         return out;
     };
-    let found = all_nodes(tree.root_node()).into_iter().any(|n| {
+    let nodes = all_nodes(tree.root_node());
+    // Drizzle: `export const orders = pgTable("orders_legacy", { … })`.
+    for n in &nodes {
+        if n.kind() != "variable_declarator" {
+            continue;
+        }
+        let (Some(name), Some(value)) = (
+            n.child_by_field_name("name"),
+            n.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        if name.kind() != "identifier" || value.kind() != "call_expression" {
+            continue;
+        }
+        let constructor = value.child_by_field_name("function").map(|f| text(src, f));
+        if !constructor.is_some_and(|c| DRIZZLE_TABLES.contains(&c)) {
+            continue;
+        }
+        let Some(table) = value
+            .child_by_field_name("arguments")
+            .and_then(|a| named_children(a).into_iter().next())
+            .and_then(|a| string_value(src, a))
+        else {
+            continue;
+        };
+        let mut decl = ModelDecl::new(Language::TypeScript, "drizzle", text(src, name), rel);
+        decl.module = rel.to_string();
+        decl.table = Some(table.clone());
+        decl.explicit_table = Some(table);
+        decl.source = super::TableSource::Explicit;
+        // The table's schema lives in the migrations drizzle-kit generates from it.
+        decl.defines_schema = false;
+        let start = n.parent().unwrap_or(*n);
+        let position = start.start_position();
+        decl.line = position.row as u32 + 1;
+        decl.column = position.column as u32 + 1;
+        decl.evidence = super::first_line(text(src, start));
+        out.models.push(decl);
+    }
+    let found = nodes.into_iter().any(|n| {
         matches!(n.kind(), "identifier" | "property_identifier")
             && SNAKE_CASE_MARKERS
                 .iter()
@@ -204,6 +254,19 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
                     });
                 }
             }
+            continue;
+        }
+        if let Some(f) = drizzle_call(src, callee, call, &file.ctx.models, &aliases, catalog) {
+            let (line, column) = index.position(src, call.start_byte());
+            out.findings.push(Finding {
+                line,
+                column,
+                file: file.rel.to_string(),
+                language: file.language,
+                function: function_at(src, call),
+                evidence: evidence(text(src, outermost(call))),
+                ..f
+            });
             continue;
         }
         let rule = match callee.kind() {
@@ -385,6 +448,62 @@ fn nested_writes<'t>(
             nested_writes(src, models, op_value, &related, &chain, depth + 1, out);
         }
     }
+}
+
+/// Drizzle: `db.insert(t)`, `db.update(t)`, `db.delete(t)`, `db.select().from(t)`, joins,
+/// where `t` is a table const declared with `pgTable` (imported by name or alias), or
+/// `db.query.<t>.findMany(…)`; as a finding without its place.
+fn drizzle_call(
+    src: &str,
+    callee: Node<'_>,
+    call: Node<'_>,
+    models: &super::ModelIndex,
+    aliases: &HashMap<&str, &str>,
+    catalog: &OrmCatalog,
+) -> Option<Finding> {
+    if callee.kind() != "member_expression" {
+        return None;
+    }
+    let method = text(src, callee.child_by_field_name("property")?);
+    let (rule, name) = if let Some(rule) = catalog.lookup(&["drizzle"], OrmReceiver::Table, method)
+    {
+        let arg = call
+            .child_by_field_name("arguments")
+            .and_then(|a| named_children(a).into_iter().nth(rule.model_arg?))?;
+        (rule, text(src, arg))
+    } else {
+        // `db.query.orders.findMany(…)`
+        let rule = catalog.lookup(&["drizzle"], OrmReceiver::Query, method)?;
+        let object = callee.child_by_field_name("object")?;
+        let query = object.child_by_field_name("object")?;
+        if query.kind() != "member_expression"
+            || query.child_by_field_name("property").map(|p| text(src, p)) != Some("query")
+        {
+            return None;
+        }
+        (rule, text(src, object.child_by_field_name("property")?))
+    };
+    let name = aliases.get(name).copied().unwrap_or(name);
+    let model = models
+        .find(Language::TypeScript, name)
+        .into_iter()
+        .find(|m| m.framework == "drizzle")?;
+    Some(Finding {
+        table: model.legacy.clone()?,
+        access: rule.access?,
+        operation: rule.operation.unwrap_or(Operation::Unknown),
+        file: String::new(),
+        line: 0,
+        column: 0,
+        language: Language::TypeScript,
+        kind: rule.kind,
+        function: None,
+        confidence: Confidence::Inferred,
+        evidence: String::new(),
+        sink: Some(method.to_string()),
+        framework: Some("drizzle".to_string()),
+        via: Vec::new(),
+    })
 }
 
 /// What the chain around a table-naming call does: the first write among its methods (in
