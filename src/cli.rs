@@ -35,6 +35,8 @@ pub enum Command {
     /// Check that every writer of a legacy table in the dual-write phase also writes its
     /// replacement (following calls), and report reverse divergence and missing shadow reads.
     DualWrite(DualWriteArgs),
+    /// Write the sign-off report: every writer and its owner, as one HTML page or Markdown.
+    Report(ReportArgs),
 }
 
 /// Options shared by the commands that scan a repository.
@@ -236,6 +238,32 @@ pub struct PlanArgs {
     /// Output format (`dot` renders with Graphviz, `mermaid` in GitHub Markdown).
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained page (inline CSS and script; opens offline).
+    Html,
+    /// GitHub-flavoured Markdown, for a wiki or a pull-request comment.
+    Md,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Query logs to reconcile with the code: adds runtime clients and unexplained writers.
+    #[arg(long = "logs", value_name = "FILE", num_args = 1..)]
+    pub logs: Vec<PathBuf>,
+    /// Output format (default: md when --output ends in .md, else html).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Leave out the burndown over git history (drawn by default when PATH is in a git work tree).
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

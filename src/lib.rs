@@ -26,7 +26,7 @@ use anyhow::Result;
 use cli::{
     AuditArgs, AuditFormat, BurndownArgs, BurndownFormat, ByArg, Cli, Command, DualWriteArgs,
     DualWriteFormat, EveryArg, FindingsFormat, InventoryArgs, LogsArgs, PlanArgs, PlanFormat,
-    ScanArgs,
+    ReportArgs, ReportFormat, ScanArgs,
 };
 use config::{Config, Overrides};
 use std::io::Write;
@@ -70,6 +70,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Audit(args) => run_audit(&args, out),
         Command::Plan(args) => run_plan(&args, out),
         Command::DualWrite(args) => run_dual_write(&args, out),
+        Command::Report(args) => run_report(&args, out),
     }
 }
 
@@ -422,6 +423,82 @@ fn run_plan(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     })
 }
 
+fn run_report(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let format = args.format.unwrap_or_else(|| {
+        let is_md = args
+            .output
+            .as_ref()
+            .and_then(|p| p.extension())
+            .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+        if is_md {
+            ReportFormat::Md
+        } else {
+            ReportFormat::Html
+        }
+    });
+    let config = scan_config(&args.scan)?;
+    let root_display = args.scan.path.display().to_string();
+    // Components, owners and waves come from the plan, built from this very scan.
+    let mut input = plan::load_repo(&config)?;
+    let inventory = scan(config, root_display.clone())?;
+    input.findings = inventory.scan.findings.clone();
+    let plan = plan::build(&input, &root_display)?;
+    let mut data = report::document::ReportData::new(&inventory, &input, &plan)?;
+    let analysis = pool(inventory.config.threads)?
+        .install(|| dualwrite::run(&inventory.config, &inventory.scan.findings))?;
+    if !analysis.checks.is_empty() {
+        data.dual_write = Some(analysis);
+    }
+    if !args.logs.is_empty() {
+        logs::check_paths(&args.logs)?;
+        let opts = log_options(&inventory.config, None, None);
+        let logged =
+            pool(inventory.config.threads)?.install(|| logs::read_logs(&args.logs, &opts))?;
+        let reconciled =
+            logs::reconcile::reconcile(&logged, &inventory.scan.findings, &inventory.config)?;
+        data.runtime = Some(report::document::RuntimeSection::from_reconciliation(
+            &reconciled,
+        ));
+    }
+    // A path outside any git repository simply has no history to draw.
+    if !args.no_history && burndown::history::open(&inventory.config.root).is_ok() {
+        let opts = burndown::GitOptions {
+            root_display: root_display.clone(),
+            rev: "HEAD".to_string(),
+            range: burndown::history::Range {
+                since: None,
+                last: None,
+            },
+            every: burndown::Every::Week,
+            by: burndown::By::Access,
+            cache: burndown::DiskCacheMode::Off,
+            naive: false,
+        };
+        let chart = pool(inventory.config.threads)?.install(|| {
+            burndown::from_git(&inventory.config, &opts, indicatif::ProgressBar::hidden())
+        })?;
+        // One sample is a point, not a trend.
+        if chart.samples.len() >= 2 {
+            data.burndown = Some(report::document::BurndownSection::from_burndown(&chart));
+        }
+    }
+    let mut buf = Vec::new();
+    match format {
+        ReportFormat::Html => report::html::write_report(&data, &mut buf)?,
+        ReportFormat::Md => report::markdown::write_report(&data, &mut buf)?,
+    }
+    match &args.output {
+        Some(path) => write_atomic(path, &buf)?,
+        None => out.write_all(&buf)?,
+    }
+    let incomplete = inventory.scan.problems.iter().any(|p| p.reason.is_skip());
+    Ok(if args.scan.strict && incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
 /// `cutover dual-write`: scan, then judge every writer of a dual-write-phase legacy table.
 /// Exit 1 when a writer is uncovered or partial (the audit's failing verdicts).
 fn run_dual_write(args: &DualWriteArgs, out: &mut dyn Write) -> Result<Outcome> {
@@ -442,4 +519,40 @@ fn run_dual_write(args: &DualWriteArgs, out: &mut dyn Write) -> Result<Outcome> 
     } else {
         Outcome::Clean
     })
+}
+
+/// Replace `path` with `bytes` in one rename, so a reader never sees half a report. The
+/// temporary file lives next to `path` (a rename cannot cross file systems) and is removed
+/// if anything fails.
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use anyhow::Context;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if path.is_dir() {
+        anyhow::bail!(
+            "cannot write the report to {}: it is a directory",
+            path.display()
+        );
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".cutover-report-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    // tempfile creates files readable by the owner only; a report is meant to be shared.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot set permissions of {}", tmp.path().display()))?;
+    }
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    Ok(())
 }

@@ -116,7 +116,7 @@ impl Check {
 }
 
 /// Everything the analysis found.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Analysis {
     pub checks: Vec<Check>,
     /// Files the call graph could not read: (file, reason).
@@ -187,6 +187,28 @@ pub fn run(config: &Config, legacy: &[Finding]) -> Result<Analysis> {
         return Ok(Analysis::default());
     }
     let replacement = scan_replacements(config)?;
+    // The call graph parses every source file: build it only when some check has a
+    // candidate (a legacy writer in dual-write, a legacy reader in shadow-read, or a writer
+    // of a replacement), so an audit of tables still in `prepare` stays as cheap as a scan.
+    let has = |table: &str, access: Access, of: &[Finding]| {
+        of.iter().any(|f| {
+            f.table == table
+                && f.access == access
+                && f.confidence != crate::model::Confidence::Dynamic
+        })
+    };
+    let candidates = config.tables.tables().iter().any(|t| {
+        !t.replacements.is_empty()
+            && t.phase < Phase::Cutover
+            && ((t.phase == Phase::DualWrite && has(&t.display, Access::Write, legacy))
+                || (t.phase == Phase::ShadowRead && has(&t.display, Access::Read, legacy))
+                || t.replacements
+                    .iter()
+                    .any(|r| has(r, Access::Write, &replacement)))
+    });
+    if !candidates {
+        return Ok(Analysis::default());
+    }
     let found = crate::discover::discover(config)?;
     let graph = callgraph::build(&found.files, config.scan.max_file_size);
     Ok(analyze(config, legacy, &replacement, &graph))

@@ -4,12 +4,15 @@
 pub mod audit_json;
 pub mod burndown;
 pub mod diagnostic;
+pub mod document;
 pub mod dot;
 pub mod dualwrite;
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod json;
 pub mod logs;
+pub mod markdown;
 pub mod mermaid;
 pub mod plan;
 pub mod sarif;
