@@ -20,6 +20,8 @@ pub const EXTENSIONS: &[(&str, Language)] = &[
     ("jsx", Language::JavaScript),
     ("mjs", Language::JavaScript),
     ("mts", Language::TypeScript),
+    // Prisma schemas: read by pass 1 only (no grammar, so pass 2 skips them).
+    ("prisma", Language::TypeScript),
     ("py", Language::Python),
     ("pyi", Language::Python),
     ("sql", Language::Sql),
@@ -233,5 +235,12 @@ mod tests {
         );
         assert_eq!(language_of(Path::new("x.mjs")), Some(Language::JavaScript));
         assert_eq!(language_of(Path::new("README.md")), None);
+        // Prisma schemas are discovered for pass 1, but no grammar parses them in pass 2.
+        let prisma = language_of(Path::new("prisma/schema.prisma"));
+        assert_eq!(prisma, Some(Language::TypeScript));
+        assert_eq!(
+            crate::lang::Grammar::for_file(Language::TypeScript, "prisma/schema.prisma"),
+            None
+        );
     }
 }

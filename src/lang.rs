@@ -26,6 +26,8 @@ impl Grammar {
             Language::Python => Some(Grammar::Python),
             Language::Go => Some(Grammar::Go),
             Language::TypeScript if ext == "tsx" => Some(Grammar::Tsx),
+            // `schema.prisma`: a Prisma schema, read by its own line parser.
+            Language::TypeScript if ext == "prisma" => None,
             Language::TypeScript => Some(Grammar::TypeScript),
             Language::JavaScript => Some(Grammar::Tsx),
             Language::Sql => None,

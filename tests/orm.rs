@@ -57,7 +57,7 @@ fn render(findings: &[Finding]) -> String {
 
 /// `(file, line, access, table)` of every `expect: <access> <table>` in the fixture.
 fn expectations(framework: &str) -> Vec<(String, u32, String, String)> {
-    let re = regex::Regex::new(r"\b(read|write|ddl) ([a-z_]+)").unwrap();
+    let re = regex::Regex::new(r"\b(read|write|ddl) ([A-Za-z_]+)").unwrap();
     let mut out = Vec::new();
     let root = root(framework);
     let mut stack = vec![root.clone()];
@@ -68,7 +68,10 @@ fn expectations(framework: &str) -> Vec<(String, u32, String, String)> {
                 stack.push(path);
                 continue;
             }
-            if !matches!(path.extension().and_then(|e| e.to_str()), Some("py" | "go")) {
+            if !matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("py" | "go" | "ts" | "js")
+            ) {
                 continue;
             }
             let rel = path
@@ -128,7 +131,9 @@ fn check(framework: &str) -> Vec<Finding> {
     }
     // The similarly named model on another table never matches.
     assert!(
-        !found.iter().any(|f| f.evidence.contains("Archive")),
+        !found
+            .iter()
+            .any(|f| f.evidence.to_lowercase().contains("archive")),
         "{framework}: LegacyOrderArchive matched\n{}",
         render(&found)
     );
@@ -153,10 +158,81 @@ fn gorm_project() {
     insta::assert_snapshot!("gorm", render(&found));
 }
 
+#[test]
+fn knex_project() {
+    let found = check("knex");
+    insta::assert_snapshot!("knex", render(&found));
+}
+
+#[test]
+fn prisma_project() {
+    let found = check("prisma");
+    insta::assert_snapshot!("prisma", render(&found));
+}
+
+#[test]
+fn drizzle_project() {
+    let found = check("drizzle");
+    insta::assert_snapshot!("drizzle", render(&found));
+}
+
+#[test]
+fn kysely_project() {
+    let found = check("kysely");
+    insta::assert_snapshot!("kysely", render(&found));
+}
+
+/// The camelCase table names resolve only because the project turns on a naming
+/// convention: without pass 1 (no conventions), `ordersLegacy` names nothing, while the
+/// literal `order_items` and the raw SQL still count.
+#[test]
+fn camel_case_names_need_the_projects_naming_convention() {
+    let root = root("kysely");
+    let config = Config::load(&root, &Overrides::default()).unwrap();
+    let scan_with = |ctx: &cutover::extract::ScanContext| {
+        let bytes = std::fs::read(root.join("src/orders.ts")).unwrap();
+        cutover::extract::scan_bytes(
+            "src/orders.ts",
+            cutover::model::Language::TypeScript,
+            &bytes,
+            ctx,
+        )
+        .findings
+    };
+    let bare = scan_with(&cutover::extract::ScanContext::new(&config));
+    assert!(
+        bare.iter()
+            .filter(|f| f.kind == Kind::QueryBuilder)
+            .all(|f| f.table == "order_items" && f.evidence.contains("order_items")),
+        "{}",
+        render(&bare)
+    );
+    assert!(bare.iter().any(|f| f.kind == Kind::RawSql));
+    let discovered = cutover::discover::discover(&config).unwrap();
+    let models = cutover::orm::collect(&discovered.files, &config);
+    let ctx = cutover::extract::ScanContext::with_models(&config, models, Vec::new());
+    let full = scan_with(&ctx);
+    assert!(
+        full.iter()
+            .any(|f| f.table == "orders_legacy" && f.kind == Kind::QueryBuilder),
+        "{}",
+        render(&full)
+    );
+    assert!(full.len() > bare.len());
+}
+
 /// Same findings whatever the thread count (pass 1 and pass 2 are both parallel).
 #[test]
 fn thread_count_does_not_change_the_output() {
-    for framework in ["django", "sqlalchemy", "gorm"] {
+    for framework in [
+        "django",
+        "sqlalchemy",
+        "gorm",
+        "knex",
+        "kysely",
+        "prisma",
+        "drizzle",
+    ] {
         let run = |threads| {
             let root = root(framework);
             let config = Config::load(
@@ -219,12 +295,25 @@ fn pathological_input_through_the_orm_pass() {
         "package x\nimport \"gorm.io/gorm\"\nfunc f(db *gorm.DB) {{ db.Create({}LegacyOrder{{}}) }}\n",
         "&".repeat(3000)
     );
+    let ts_chain = format!(
+        "knex(\"orders_legacy\"){}.del();\n{}knex.from(\"orders_legacy\"){}\n",
+        ".where(1)".repeat(1500),
+        "(".repeat(2000),
+        ")".repeat(2000)
+    );
+    let ts_broken = "trx(\"orders_legacy\").insert({ a: \nknex.schema.table(\"orders_legacy\"";
     for (rel, language, src) in [
         ("a.py", cutover::model::Language::Python, deep_subscript),
         ("b.py", cutover::model::Language::Python, deep_list),
         ("c.py", cutover::model::Language::Python, long_chain),
         ("d.py", cutover::model::Language::Python, broken.to_string()),
         ("e.go", cutover::model::Language::Go, go_deep),
+        ("f.ts", cutover::model::Language::TypeScript, ts_chain),
+        (
+            "g.ts",
+            cutover::model::Language::TypeScript,
+            ts_broken.to_string(),
+        ),
     ] {
         let scan = cutover::extract::scan_bytes(rel, language, src.as_bytes(), &ctx);
         let lines = src.lines().count() as u32 + 1;

@@ -54,6 +54,24 @@ impl ScanContext {
         extra_names: Vec<String>,
     ) -> ScanContext {
         let mut names = config.tables.bare_names();
+        // Under a snake_case naming convention code spells `order_items` as `orderItems`.
+        let snake = [Language::TypeScript, Language::JavaScript]
+            .iter()
+            .any(|l| {
+                models
+                    .conventions(*l)
+                    .contains(&crate::orm::naming::Convention::SnakeCase)
+            });
+        let camel: Vec<String> = if snake {
+            names
+                .iter()
+                .map(|n| crate::orm::naming::camel_case(n))
+                .filter(|c| !names.contains(c))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        names.extend(camel);
         names.extend(extra_names);
         let model_names = models.prefilter_names();
         let model_names = (!model_names.is_empty())
@@ -401,9 +419,13 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         match language {
             Language::Python => crate::orm::python::usages(&file, &mut out),
             Language::Go => crate::orm::go::usages(&file, &mut out),
-            // TypeScript/JavaScript ORM usages plug in here.
             Language::TypeScript | Language::JavaScript | Language::Sql => {}
         }
+    }
+    // Query builders name tables as strings: they need no models, only a file that passed
+    // the prefilter (a table name, or its camelCase form under a naming convention).
+    if matches!(language, Language::TypeScript | Language::JavaScript) {
+        crate::orm::typescript::usages(&file, &mut out);
     }
     out
 }

@@ -14,7 +14,9 @@
 
 pub mod go;
 pub mod naming;
+pub mod prisma;
 pub mod python;
+pub mod typescript;
 
 use crate::catalog::OrmCatalog;
 use crate::config::Config;
@@ -414,7 +416,21 @@ impl ModelIndex {
         let mut names: Vec<String> = Vec::new();
         for m in self.models.iter().filter(|m| m.legacy.is_some()) {
             names.push(m.name.clone());
+            if m.framework == "prisma" {
+                // Code says `prisma.legacyOrder`, never the model's name.
+                names.push(prisma::accessor(&m.name));
+            }
             names.extend(m.managers.iter().map(|(_, c)| c.clone()));
+        }
+        // A Prisma model whose relation field holds a legacy model: nested writes through
+        // `prisma.customer.create({ data: { orders: { create: … } } })`.
+        for m in self.models.iter().filter(|m| m.framework == "prisma") {
+            if m.associations
+                .iter()
+                .any(|(_, child)| self.legacy(Language::TypeScript, child, None).is_some())
+            {
+                names.push(prisma::accessor(&m.name));
+            }
         }
         for c in &self.cascades {
             if self.legacy(c.language, &c.child, None).is_some() {
@@ -497,8 +513,10 @@ pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
             model_module && (has(b"Model") || has(b"Manager") || has(b"QuerySet"))
         }
         Language::Go => has(b"gorm") || has(b"TableName()"),
-        // TypeScript/JavaScript frameworks plug in here.
-        Language::TypeScript | Language::JavaScript | Language::Sql => false,
+        Language::TypeScript | Language::JavaScript => {
+            rel.ends_with(".prisma") || typescript::may_declare(text)
+        }
+        Language::Sql => false,
     }
 }
 
@@ -507,7 +525,11 @@ pub fn declarations(language: Language, rel: &str, text: &str, catalog: &OrmCata
     match language {
         Language::Python => python::declarations(rel, text, catalog),
         Language::Go => go::declarations(rel, text),
-        Language::TypeScript | Language::JavaScript | Language::Sql => FileDecls::default(),
+        Language::TypeScript if rel.ends_with(".prisma") => prisma::declarations(rel, text),
+        Language::TypeScript | Language::JavaScript => {
+            typescript::declarations(rel, language, text)
+        }
+        Language::Sql => FileDecls::default(),
     }
 }
 
@@ -518,7 +540,7 @@ pub fn collect(files: &[SourceFile], config: &Config) -> ModelIndex {
     let catalog = OrmCatalog::for_language(Language::Python, &config.orm);
     let per_file: Vec<FileDecls> = files
         .par_iter()
-        .filter(|f| matches!(f.language, Language::Python | Language::Go))
+        .filter(|f| f.language != Language::Sql)
         .map_init(Vec::new, |buf, file| {
             if read_file(file, config.scan.max_file_size, buf).is_err()
                 || !may_declare(file.language, &file.rel, buf)
@@ -596,6 +618,9 @@ mod tests {
         assert!(python::TYPING_WORDS.is_sorted());
         assert!(naming::IRREGULAR.is_sorted());
         assert!(naming::UNCOUNTABLE.is_sorted());
+        assert!(typescript::SNAKE_CASE_MARKERS.is_sorted());
+        assert!(prisma::SCALARS.is_sorted());
+        assert!(typescript::DRIZZLE_TABLES.is_sorted());
     }
 
     #[test]
