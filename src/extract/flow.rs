@@ -5,8 +5,9 @@
 //! query; output: `Value`s that `code::sql_findings` turns into findings. It does not know
 //! any grammar: the language extractors evaluate nodes and call in here.
 
-use super::code::Assembled;
-use std::collections::HashMap;
+use super::code::{self, Assembled};
+use super::{FileInput, FileScan, LineIndex};
+use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
 
 /// A string computed from source: SQL text with its map back to the file, and the start
@@ -688,4 +689,33 @@ mod tests {
         assert_eq!(scopes.qualified(200), None);
         assert_eq!(scopes.chain(25).len(), 3);
     }
+}
+
+/// Report a value that reached no known sink, if it reads like SQL and no sink has reported
+/// its literals already (shared by the Python and Go extractors).
+pub fn report_loose(
+    file: &FileInput<'_>,
+    index: &LineIndex,
+    value: &Value,
+    function: Option<String>,
+    at: usize,
+    consumed: &mut HashSet<usize>,
+    out: &mut FileScan,
+) {
+    if value.literals.iter().any(|l| consumed.contains(l)) {
+        return;
+    }
+    if !file.ctx.may_match(value.sql.text.as_bytes()) && !value.sql.has_interpolation() {
+        return;
+    }
+    if !code::looks_like_sql(&value.sql.text) {
+        return;
+    }
+    consumed.extend(value.literals.iter().copied());
+    let site = code::SqlSite {
+        function,
+        sink: None,
+        fallback_offset: at,
+    };
+    code::sql_findings(file, index, &value.sql, &site, out);
 }

@@ -155,7 +155,16 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
     // sink or expression used (`fmt.Sprintf(q, table)` says more than `q` alone).
     for node in go.string_roots(root) {
         if let Some(value) = go.eval(node, 0) {
-            go.report_loose(file, &index, &value, node.start_byte(), &mut consumed, out);
+            let at = node.start_byte();
+            flow::report_loose(
+                file,
+                &index,
+                &value,
+                go.scopes.qualified(at),
+                at,
+                &mut consumed,
+                out,
+            );
         }
     }
     let versions: Vec<Vec<(Node<'_>, usize)>> = go
@@ -174,7 +183,15 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
         for &(node, _) in &version[1..] {
             go.append_operand(&mut value, node, 0);
         }
-        go.report_loose(file, &index, &value, at, &mut consumed, out);
+        flow::report_loose(
+            file,
+            &index,
+            &value,
+            go.scopes.qualified(at),
+            at,
+            &mut consumed,
+            out,
+        );
     }
     if let Some(at) = go.budget.exhausted_at {
         out.problems.push(Problem {
@@ -313,33 +330,6 @@ impl<'s, 't> Go<'s, 't> {
                 return;
             }
         }
-    }
-
-    fn report_loose(
-        &self,
-        file: &FileInput<'_>,
-        index: &LineIndex,
-        value: &Value,
-        at: usize,
-        consumed: &mut HashSet<usize>,
-        out: &mut FileScan,
-    ) {
-        if value.literals.iter().any(|l| consumed.contains(l)) {
-            return;
-        }
-        if !file.ctx.may_match(value.sql.text.as_bytes()) && !value.sql.has_interpolation() {
-            return;
-        }
-        if !code::looks_like_sql(&value.sql.text) {
-            return;
-        }
-        consumed.extend(value.literals.iter().copied());
-        let site = SqlSite {
-            function: self.scopes.qualified(at),
-            sink: None,
-            fallback_offset: at,
-        };
-        code::sql_findings(file, index, &value.sql, &site, out);
     }
 
     fn eval(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {

@@ -119,7 +119,16 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
     //    the bindings they use: `QUERY % table` says more than `QUERY` alone.
     for node in py.string_roots(root) {
         if let Some(value) = py.eval(node, 0) {
-            py.report_loose(file, &index, &value, node.start_byte(), &mut consumed, out);
+            let at = node.start_byte();
+            flow::report_loose(
+                file,
+                &index,
+                &value,
+                py.scopes.qualified(at),
+                at,
+                &mut consumed,
+                out,
+            );
         }
     }
     // 3. Values of variables and constants that reached no sink and no string expression.
@@ -139,7 +148,15 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
         for &(_, node, _) in &version[1..] {
             py.append_operand(&mut value, node, 0);
         }
-        py.report_loose(file, &index, &value, at, &mut consumed, out);
+        flow::report_loose(
+            file,
+            &index,
+            &value,
+            py.scopes.qualified(at),
+            at,
+            &mut consumed,
+            out,
+        );
     }
     if let Some(at) = py.budget.exhausted_at {
         out.problems.push(Problem {
@@ -307,35 +324,6 @@ impl<'s, 't> Py<'s, 't> {
                 return;
             }
         }
-    }
-
-    /// Report a value that reached no known sink, if it reads like SQL and no sink has
-    /// reported its literals already.
-    fn report_loose(
-        &self,
-        file: &FileInput<'_>,
-        index: &LineIndex,
-        value: &Value,
-        at: usize,
-        consumed: &mut HashSet<usize>,
-        out: &mut FileScan,
-    ) {
-        if value.literals.iter().any(|l| consumed.contains(l)) {
-            return;
-        }
-        if !file.ctx.may_match(value.sql.text.as_bytes()) && !value.sql.has_interpolation() {
-            return;
-        }
-        if !code::looks_like_sql(&value.sql.text) {
-            return;
-        }
-        consumed.extend(value.literals.iter().copied());
-        let site = SqlSite {
-            function: self.scopes.qualified(at),
-            sink: None,
-            fallback_offset: at,
-        };
-        code::sql_findings(file, index, &value.sql, &site, out);
     }
 
     /// The string value of an expression, or `None` when it is not a string we can follow.
