@@ -23,33 +23,7 @@ use crate::model::{Access, Confidence, Finding, Language};
 use crate::sql::TableName;
 use tree_sitter::Node;
 
-const MAX_NODES: usize = 2_000_000;
-
-fn text<'s>(src: &'s str, node: Node<'_>) -> &'s str {
-    src.get(node.byte_range()).unwrap_or("")
-}
-
-fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor)
-        .filter(|c| c.kind() != "comment")
-        .collect()
-}
-
-fn all_nodes(root: Node<'_>) -> Vec<Node<'_>> {
-    let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(n) = stack.pop() {
-        if out.len() >= MAX_NODES {
-            break;
-        }
-        out.push(n);
-        let mut cursor = n.walk();
-        let kids: Vec<Node<'_>> = n.children(&mut cursor).collect();
-        stack.extend(kids.into_iter().rev());
-    }
-    out
-}
+use super::tree::{all_nodes, named_children, text};
 
 /// A Go string literal's value (raw or interpreted; escapes beyond quotes are rare in
 /// table names and kept as written).

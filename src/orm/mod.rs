@@ -16,6 +16,7 @@ pub mod go;
 pub mod naming;
 pub mod prisma;
 pub mod python;
+mod tree;
 pub mod typescript;
 
 use crate::catalog::OrmCatalog;

@@ -26,35 +26,7 @@ use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
 use std::collections::HashMap;
 use tree_sitter::Node;
 
-/// Nodes deeper than this are not visited (pathological input must not take forever).
-const MAX_NODES: usize = 2_000_000;
-
-fn text<'s>(src: &'s str, node: Node<'_>) -> &'s str {
-    src.get(node.byte_range()).unwrap_or("")
-}
-
-fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor)
-        .filter(|c| c.kind() != "comment")
-        .collect()
-}
-
-/// Every node of the tree, in document order, without recursion.
-fn all_nodes(root: Node<'_>) -> Vec<Node<'_>> {
-    let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(n) = stack.pop() {
-        if out.len() >= MAX_NODES {
-            break;
-        }
-        out.push(n);
-        let mut cursor = n.walk();
-        let kids: Vec<Node<'_>> = n.children(&mut cursor).collect();
-        stack.extend(kids.into_iter().rev());
-    }
-    out
-}
+use super::tree::{all_nodes, named_children, text};
 
 /// The value of a plain string literal (no f-string interpolation), prefixes and quotes
 /// stripped.

@@ -12,6 +12,7 @@
 //! Pass 1's part is `declarations`: it only records those conventions.
 
 use super::naming::Convention;
+use super::tree::{all_nodes_within, text};
 use super::{FileDecls, ModelDecl};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
@@ -63,7 +64,7 @@ pub fn declarations(rel: &str, language: Language, src: &str) -> FileDecls {
     let Some(tree) = lang::parse(grammar, src) else {
         return out;
     };
-    let nodes = all_nodes(tree.root_node());
+    let nodes = all_nodes_within(tree.root_node(), MAX_NODES);
     // Drizzle: `export const orders = pgTable("orders_legacy", { … })`.
     for n in &nodes {
         if n.kind() != "variable_declarator" {
@@ -127,7 +128,7 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         return;
     };
     let src = file.text;
-    let nodes = all_nodes(tree.root_node());
+    let nodes = all_nodes_within(tree.root_node(), MAX_NODES);
     // `const T = "orders_legacy"` anywhere in the file. A name bound twice to different
     // strings is ambiguous and left unresolved.
     let mut consts: HashMap<&str, Option<String>> = HashMap::new();
@@ -666,29 +667,10 @@ fn string_value(src: &str, node: Node<'_>) -> Option<String> {
     }
 }
 
-fn text<'s>(src: &'s str, node: Node<'_>) -> &'s str {
-    src.get(node.start_byte()..node.end_byte()).unwrap_or("")
-}
-
+/// Named children, comments included (a comment argument counts as a position here).
 fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
     let mut cursor = node.walk();
     node.named_children(&mut cursor).collect()
-}
-
-/// Every node, pre-order, iteratively (deep trees do not grow the stack), bounded.
-fn all_nodes(root: Node<'_>) -> Vec<Node<'_>> {
-    let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(n) = stack.pop() {
-        if out.len() >= MAX_NODES {
-            break;
-        }
-        out.push(n);
-        let mut cursor = n.walk();
-        let kids: Vec<Node<'_>> = n.children(&mut cursor).collect();
-        stack.extend(kids.into_iter().rev());
-    }
-    out
 }
 
 #[cfg(test)]
