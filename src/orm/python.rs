@@ -1114,9 +1114,38 @@ impl<'a, 's> Usages<'a, 's> {
                         new: true,
                     });
                 }
+                // `typing.cast(LegacyOrder, value)`: the value is an instance of the model.
+                if matches!(text(src, function), "cast" | "typing.cast")
+                    && let Some(m) = node
+                        .child_by_field_name("arguments")
+                        .and_then(|a| named_children(a).into_iter().next())
+                        .and_then(|a| self.model(a))
+                {
+                    return Some(VarType::Instance {
+                        model: m.name.clone(),
+                        module: Some(m.module.clone()),
+                        new: false,
+                    });
+                }
                 let chain = Chain::of(node);
                 let methods = chain.methods(src);
-                if let Some(model) = self.manager_root(&chain, bindings, pos) {
+                // A QuerySet held in a name goes on as one (`qs.first()`, `for o in
+                // qs.iterator()`), as `Model.objects` does.
+                let queryset_root = || {
+                    let root = chain
+                        .root
+                        .filter(|r| r.kind() == "identifier" || is_self_attribute(src, *r))?;
+                    match self.var_type(text(src, root), pos, bindings)? {
+                        VarType::QuerySet { model, module } => {
+                            self.lookup(&model, module.as_deref())
+                        }
+                        VarType::Instance { .. } => None,
+                    }
+                };
+                if let Some(model) = self
+                    .manager_root(&chain, bindings, pos)
+                    .or_else(queryset_root)
+                {
                     let last = methods.last().copied().unwrap_or("");
                     // These return plain values (a dict, a number, a bool, rows of a
                     // write): what is done with them later is not a query.
