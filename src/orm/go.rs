@@ -15,11 +15,11 @@
 
 use super::naming::GormNaming;
 use super::{FileDecls, ModelDecl, ModelIndex, TableSource, first_line};
-use crate::catalog::{OrmReceiver, OrmRule};
+use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::flow::{Scope, Scopes};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
 use crate::lang::{self, Grammar};
-use crate::model::{Access, Confidence, Finding, Language};
+use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
 use crate::sql::TableName;
 use tree_sitter::Node;
 
@@ -223,6 +223,7 @@ struct Usages<'a, 's> {
     /// The file mentions GORM; otherwise only chains on a `db`/`tx`-like name count, since
     /// `Create(&X{})` may be some other API.
     gorm_file: bool,
+    held: Vec<Held<'a>>,
 }
 
 /// GORM findings of one Go file.
@@ -280,11 +281,13 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         bindings: Vec::new(),
         returns: std::collections::HashMap::new(),
         gorm_file: src.contains("gorm"),
+        held: Vec::new(),
     };
     u.collect_bindings(&nodes);
+    u.collect_held(&nodes);
     for &n in &nodes {
         if n.kind() == "call_expression" && !is_chain_link(n) {
-            u.call(n, out);
+            u.call(n, &nodes, out);
         }
     }
 }
@@ -419,11 +422,11 @@ impl<'a, 's> Usages<'a, 's> {
             .copied()
     }
 
-    fn call(&self, call: Node<'_>, out: &mut FileScan) {
+    /// The links of the chain ending at `call` (innermost first after the reverse: the
+    /// order they run in) and its root expression.
+    fn chain<'t>(&self, call: Node<'t>) -> Option<(Vec<Link<'s, 't>>, Node<'t>)> {
         let src = self.src;
-        let catalog = self.file.ctx.orm_catalog(Language::Go);
-        // Links innermost first.
-        let mut links: Vec<(&str, Option<Node<'_>>)> = Vec::new();
+        let mut links: Vec<Link<'s, 't>> = Vec::new();
         let mut cur = call;
         let mut root = None;
         for _ in 0..256 {
@@ -431,67 +434,159 @@ impl<'a, 's> Usages<'a, 's> {
                 root = Some(cur);
                 break;
             }
-            let Some(f) = cur.child_by_field_name("function") else {
-                break;
-            };
+            let f = cur.child_by_field_name("function")?;
             if f.kind() != "selector_expression" {
-                break;
+                return None;
             }
             let (Some(operand), Some(field)) = (
                 f.child_by_field_name("operand"),
                 f.child_by_field_name("field"),
             ) else {
-                break;
+                return None;
             };
             links.push((text(src, field), cur.child_by_field_name("arguments")));
             cur = operand;
         }
-        let Some(root) = root else {
-            return;
-        };
+        let root = root?;
         let root_name = text(src, root).rsplit('.').next().unwrap_or("");
         if links.is_empty()
             || !(self.gorm_file || matches!(root_name, "db" | "tx" | "DB" | "gdb" | "orm" | "conn"))
         {
-            return;
+            return None;
         }
         links.reverse();
-        let rules: Vec<(usize, &OrmRule)> = links
+        Some((links, root))
+    }
+
+    /// What `Model(&X{})` / `Table("t")` of a chain names.
+    fn named_subject(
+        &self,
+        links: &[Link<'s, '_>],
+        rules: &[(usize, &OrmRule)],
+    ) -> Option<Subject<'a>> {
+        rules.iter().find_map(|&(i, r)| {
+            if let Some(a) = r.model_arg.and_then(|n| link_arg(links, i, n))
+                && let Some(m) = self.arg_model(a)
+            {
+                return Some(Subject::Model(m));
+            }
+            r.table_arg
+                .and_then(|n| link_arg(links, i, n))
+                .and_then(|a| string_value(self.src, a))
+                .map(Subject::Table)
+        })
+    }
+
+    /// Query builders held in a name: `q := db.Model(&X{}).Where(…)`, so that a later
+    /// `q.Count(&n)` acts on `X`'s table, and a `q` passed to another call (a subquery)
+    /// reads it.
+    fn collect_held(&mut self, nodes: &[Node<'_>]) {
+        let src = self.src;
+        let catalog = self.file.ctx.orm_catalog(Language::Go);
+        let mut held = Vec::new();
+        for &n in nodes {
+            if !matches!(n.kind(), "short_var_declaration" | "assignment_statement") {
+                continue;
+            }
+            let (Some(left), Some(right)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) else {
+                continue;
+            };
+            let (lefts, rights) = (named_children(left), named_children(right));
+            let ([l], [r]) = (lefts.as_slice(), rights.as_slice()) else {
+                continue;
+            };
+            if l.kind() != "identifier" || r.kind() != "call_expression" {
+                continue;
+            }
+            let Some((links, _)) = self.chain(*r) else {
+                continue;
+            };
+            let rules = chain_rules(catalog, &links);
+            if let Some(subject) = self.named_subject(&links, &rules) {
+                held.push(Held {
+                    function: self.function_at(n.start_byte()),
+                    at: n.end_byte(),
+                    name: text(src, *l).to_string(),
+                    subject,
+                });
+            }
+        }
+        self.held = held;
+    }
+
+    /// The builder a name holds at `pos`, in the same function.
+    fn held_at(&self, name: &str, pos: usize) -> Option<&Held<'a>> {
+        let f = self.function_at(pos);
+        self.held
             .iter()
-            .enumerate()
-            .filter_map(|(i, (m, _))| catalog.lookup(&[], OrmReceiver::Db, m).map(|r| (i, r)))
-            .collect();
+            .rfind(|h| h.name == name && h.at <= pos && h.function == f)
+    }
+
+    /// Whether the value of `call` becomes an argument of another call: directly, or
+    /// through the name it is assigned to, later in the same function (GORM runs a
+    /// `*gorm.DB` argument as a subquery).
+    fn used_as_argument(&self, call: Node<'_>, nodes_after: &[Node<'_>]) -> bool {
+        if call.parent().is_some_and(|p| p.kind() == "argument_list") {
+            return true;
+        }
+        let Some(h) = self.held.iter().find(|h| h.at == call.end_byte()) else {
+            return false;
+        };
+        nodes_after.iter().any(|n| {
+            n.kind() == "identifier"
+                && n.start_byte() >= h.at
+                && text(self.src, *n) == h.name
+                && n.parent().is_some_and(|p| p.kind() == "argument_list")
+                && self.function_at(n.start_byte()) == h.function
+        })
+    }
+
+    fn call(&self, call: Node<'_>, nodes: &[Node<'_>], out: &mut FileScan) {
+        let src = self.src;
+        let catalog = self.file.ctx.orm_catalog(Language::Go);
+        let Some((links, root)) = self.chain(call) else {
+            return;
+        };
+        let rules = chain_rules(catalog, &links);
+        let arg = |i: usize, n: usize| link_arg(&links, i, n);
+        // The chain's subject: Model(&X{}) / Table("t") first, else what the name at its
+        // root holds (`q := db.Model(&X{})`), else the accessing call's own argument, else
+        // any instance argument (`db.Where(…).Find(&rows)`).
+        let mut subject = self.named_subject(&links, &rules).or_else(|| {
+            (root.kind() == "identifier")
+                .then(|| self.held_at(text(src, root), call.start_byte()))
+                .flatten()
+                .map(|h| h.subject.clone())
+        });
         let accessing = rules
             .iter()
             .rev()
             .find(|(_, r)| r.access == Some(Access::Write))
             .or_else(|| rules.iter().rev().find(|(_, r)| r.access.is_some()));
         let Some(&(at, rule)) = accessing else {
+            // A builder with a model and no method that runs it, handed to another call:
+            // a subquery (`db.Where("p = (?)", db.Model(&X{}).Select("max(p)"))`).
+            if let Some(subject) = self.named_subject(&links, &rules)
+                && self.used_as_argument(call, nodes)
+            {
+                let rule = OrmRule {
+                    framework: "gorm".into(),
+                    receiver: OrmReceiver::Db,
+                    method: "subquery".into(),
+                    access: Some(Access::Read),
+                    operation: Some(Operation::Select),
+                    model_arg: None,
+                    instance_arg: None,
+                    table_arg: None,
+                    kind: Kind::Orm,
+                };
+                self.report_subject(call, &subject, &rule, "subquery", out);
+            }
             return;
         };
-        let arg = |i: usize, n: usize| {
-            links[i]
-                .1
-                .map(named_children)
-                .and_then(|a| a.get(n).copied())
-        };
-        // The chain's subject: Model(&X{}) / Table("t") first, else the accessing call's
-        // own argument, else any instance argument (`db.Where(…).Find(&rows)`).
-        let mut subject: Option<Subject<'a>> = None;
-        for &(i, r) in &rules {
-            if let Some(a) = r.model_arg.and_then(|n| arg(i, n))
-                && let Some(m) = self.arg_model(a)
-            {
-                subject = Some(Subject::Model(m));
-                break;
-            }
-            if let Some(a) = r.table_arg.and_then(|n| arg(i, n))
-                && let Some(t) = string_value(src, a)
-            {
-                subject = Some(Subject::Table(t));
-                break;
-            }
-        }
         if subject.is_none() {
             subject = rule
                 .instance_arg
@@ -640,9 +735,39 @@ impl<'a, 's> Usages<'a, 's> {
 }
 
 /// What a GORM chain is about.
+#[derive(Clone)]
 enum Subject<'a> {
     Model(&'a ModelDecl),
     Table(String),
+}
+
+/// One method of a chain and its arguments.
+type Link<'s, 't> = (&'s str, Option<Node<'t>>);
+
+/// A query builder held in a name (`q := db.Model(&X{})…`).
+struct Held<'a> {
+    function: Option<usize>,
+    /// Where the binding ends: uses start after it.
+    at: usize,
+    name: String,
+    subject: Subject<'a>,
+}
+
+/// The catalog rows of a chain's methods, with their positions.
+fn chain_rules<'c>(catalog: &'c OrmCatalog, links: &[Link<'_, '_>]) -> Vec<(usize, &'c OrmRule)> {
+    links
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (m, _))| catalog.lookup(&[], OrmReceiver::Db, m).map(|r| (i, r)))
+        .collect()
+}
+
+/// Argument `n` of link `i`.
+fn link_arg<'t>(links: &[Link<'_, 't>], i: usize, n: usize) -> Option<Node<'t>> {
+    links[i]
+        .1
+        .map(named_children)
+        .and_then(|a| a.get(n).copied())
 }
 
 /// The type an expression constructs: `X{}`, `&X{}`, `[]X{}`, `&[]X{}`, `new(X)`,
