@@ -171,6 +171,8 @@ pub struct FileDecls {
     pub sqlalchemy_creates_schema: bool,
     /// GORM `func (T) TableName() string { return "t" }`: `(package dir, type, table)`.
     pub table_names: Vec<(String, String, String)>,
+    /// Relation fields of Prisma models.
+    pub prisma_relations: Vec<prisma::Relation>,
 }
 
 /// Every model of the repository, resolved; read-only during pass 2.
@@ -184,6 +186,7 @@ pub struct ModelIndex {
     manager_classes: Vec<(String, Vec<String>)>,
     gorm_naming: GormNaming,
     conventions: Vec<(Language, Convention)>,
+    prisma_relations: Vec<prisma::Relation>,
 }
 
 impl ModelIndex {
@@ -200,6 +203,7 @@ impl ModelIndex {
             index.manager_methods.extend(f.manager_methods);
             index.manager_classes.extend(f.manager_classes);
             index.conventions.extend(f.conventions);
+            index.prisma_relations.extend(f.prisma_relations);
             sqlalchemy_schema |= f.sqlalchemy_creates_schema;
             if let Some(n) = f.gorm_naming {
                 // Several strategies in one repository: the first (in path order) wins,
@@ -257,7 +261,14 @@ impl ModelIndex {
         index.manager_methods.dedup();
         index.conventions.sort();
         index.conventions.dedup();
+        index.prisma_relations.sort();
+        index.prisma_relations.dedup();
         index
+    }
+
+    /// Relation fields of Prisma models, sorted.
+    pub fn prisma_relations(&self) -> &[prisma::Relation] {
+        &self.prisma_relations
     }
 
     /// The naming conventions turned on for `language` (Identity first, always).
@@ -436,6 +447,9 @@ impl ModelIndex {
         for c in &self.cascades {
             if self.legacy(c.language, &c.child, None).is_some() {
                 names.push(c.parent.clone());
+                if c.framework == "prisma" {
+                    names.push(prisma::accessor(&c.parent));
+                }
             }
         }
         names.retain(|n| n.len() >= 3);
@@ -621,6 +635,8 @@ mod tests {
         assert!(naming::UNCOUNTABLE.is_sorted());
         assert!(typescript::SNAKE_CASE_MARKERS.is_sorted());
         assert!(prisma::SCALARS.is_sorted());
+        assert!(prisma::WRITE_KEYS.is_sorted());
+        assert!(prisma::LINK_OPERATIONS.is_sorted());
         assert!(typescript::DRIZZLE_TABLES.is_sorted());
     }
 
