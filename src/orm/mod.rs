@@ -82,6 +82,9 @@ pub struct ModelDecl {
     /// Fields holding other models: `(field, model)` (GORM `Orders []LegacyOrder`, for
     /// `Preload("Orders")`).
     pub associations: Vec<(String, String)>,
+    /// Django `FileField` / `ImageField` attributes: `o.photo.save(name, content)` and
+    /// `o.photo.delete()` save the instance too (their `save=True` default).
+    pub file_fields: Vec<String>,
     /// A Django proxy model: the parent's table.
     pub inherits_table: bool,
     /// The declaration's first line, for evidence.
@@ -112,6 +115,7 @@ impl ModelDecl {
             bases_full: Vec::new(),
             managers: Vec::new(),
             associations: Vec::new(),
+            file_fields: Vec::new(),
             inherits_table: false,
             evidence: String::new(),
         }
