@@ -360,6 +360,50 @@ impl ModelIndex {
             .collect()
     }
 
+    /// The legacy tables deleting a `parent` writes, through chains of cascades: a child
+    /// deleted by a cascade deletes its own children in turn (`Team` → `Envelope` →
+    /// `Recipient`), while `SET NULL` stops there. The shortest chain per (child,
+    /// operation), breadth first, bounded.
+    pub fn cascade_chains(
+        &self,
+        language: Language,
+        parent: &str,
+    ) -> Vec<(Vec<&Cascade>, &ModelDecl)> {
+        let mut out: Vec<(Vec<&Cascade>, &ModelDecl)> = Vec::new();
+        let mut seen: Vec<&str> = vec![parent];
+        let mut frontier: Vec<(&str, Vec<&Cascade>)> = vec![(parent, Vec::new())];
+        for _depth in 0..8 {
+            let mut next = Vec::new();
+            for (model, chain) in &frontier {
+                for c in self
+                    .cascades
+                    .iter()
+                    .filter(|c| c.language == language && c.parent == *model)
+                {
+                    let mut path = chain.clone();
+                    path.push(c);
+                    if let Some(child) = self.legacy(language, &c.child, None)
+                        && !out.iter().any(|(p, m)| {
+                            m.name == child.name
+                                && p.last().map(|l| l.operation) == Some(c.operation)
+                        })
+                    {
+                        out.push((path.clone(), child));
+                    }
+                    if c.operation == Operation::Delete && !seen.contains(&c.child.as_str()) {
+                        seen.push(&c.child);
+                        next.push((c.child.as_str(), path));
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        out
+    }
+
     /// The model `parent_instance.accessor` is a related manager of, if any.
     pub fn related(&self, language: Language, parent: &str, accessor: &str) -> Option<&ModelDecl> {
         let r = self
@@ -449,7 +493,7 @@ impl ModelIndex {
             }
         }
         for c in &self.cascades {
-            if self.legacy(c.language, &c.child, None).is_some() {
+            if !self.cascade_chains(c.language, &c.parent).is_empty() {
                 names.push(c.parent.clone());
                 if c.framework == "prisma" {
                     names.push(prisma::accessor(&c.parent));
@@ -629,6 +673,51 @@ mod tests {
             None,
             "conventions are per language"
         );
+    }
+
+    #[test]
+    fn cascades_chain_through_deleted_children_only() {
+        let cascade = |parent: &str, child: &str, operation| Cascade {
+            language: Language::TypeScript,
+            framework: "prisma".into(),
+            parent: parent.into(),
+            child: child.into(),
+            operation,
+            via: format!("{child}.{parent}"),
+        };
+        let mut index = ModelIndex::default();
+        for name in ["Team", "Envelope", "Recipient", "Note", "Folder"] {
+            let mut m = ModelDecl::new(Language::TypeScript, "prisma", name, "schema.prisma");
+            m.legacy = matches!(name, "Recipient" | "Note").then(|| name.to_lowercase());
+            index.models.push(m);
+        }
+        index.cascades = vec![
+            cascade("Team", "Envelope", Operation::Delete),
+            cascade("Envelope", "Recipient", Operation::Delete),
+            // A SET NULL child is updated, not deleted: its own children stay.
+            cascade("Team", "Folder", Operation::Update),
+            cascade("Folder", "Note", Operation::Delete),
+            // A cycle ends.
+            cascade("Envelope", "Team", Operation::Delete),
+        ];
+        let got: Vec<(String, Vec<String>)> = index
+            .cascade_chains(Language::TypeScript, "Team")
+            .into_iter()
+            .map(|(path, m)| (m.name.clone(), path.iter().map(|c| c.via.clone()).collect()))
+            .collect();
+        assert_eq!(
+            got,
+            [(
+                "Recipient".to_string(),
+                vec![
+                    "Envelope.Team".to_string(),
+                    "Recipient.Envelope".to_string()
+                ]
+            )]
+        );
+        // Deleting a team reaches a legacy table only through a chain: the name still
+        // makes a file worth parsing.
+        assert!(index.prefilter_names().contains(&"team".to_string()));
     }
 
     #[test]

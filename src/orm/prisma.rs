@@ -260,19 +260,22 @@ pub fn implied(
     let models = &file.ctx.models;
     let mut found = Vec::new();
     if matches!(method, "delete" | "deleteMany") {
-        for (cascade, child) in models.cascades_from(Language::TypeScript, &model.name) {
-            if cascade.framework != "prisma" {
+        for (path, child) in models.cascade_chains(Language::TypeScript, &model.name) {
+            let (Some(table), Some(last)) = (child.legacy.clone(), path.last()) else {
+                continue;
+            };
+            if path.iter().any(|c| c.framework != "prisma") {
                 continue;
             }
-            if let Some(table) = child.legacy.clone() {
-                found.push(Implied {
-                    node: call,
-                    table,
-                    access: Access::Write,
-                    operation: cascade.operation,
-                    via: vec![format!("{}.{method}", model.name), cascade.via.clone()],
-                });
-            }
+            let mut via = vec![format!("{}.{method}", model.name)];
+            via.extend(path.iter().map(|c| c.via.clone()));
+            found.push(Implied {
+                node: call,
+                table,
+                access: Access::Write,
+                operation: last.operation,
+                via,
+            });
         }
     }
     if let Some(args) = call.child_by_field_name("arguments") {

@@ -1629,12 +1629,12 @@ impl<'a, 's> Usages<'a, 's> {
             push(table.clone(), access, operation, via.clone());
         }
         if operation == Operation::Delete {
-            for (c, child) in self.models().cascades_from(Language::Python, &model.name) {
-                if let Some(table) = &child.legacy {
+            for (path, child) in self.models().cascade_chains(Language::Python, &model.name) {
+                if let (Some(table), Some(last)) = (&child.legacy, path.last()) {
                     let mut chain = via.clone();
                     chain.push(format!("{}.{method}", model.name));
-                    chain.push(c.via.clone());
-                    push(table.clone(), Access::Write, c.operation, chain);
+                    chain.extend(path.iter().map(|c| c.via.clone()));
+                    push(table.clone(), Access::Write, last.operation, chain);
                 }
             }
         }
