@@ -372,6 +372,35 @@ impl<'a, 's> Usages<'a, 's> {
                         }
                     }
                 }
+                // `for _, o := range orders`: `o` has the element type of `orders`
+                // (`type_name` reads `[]T` and `T` alike).
+                "range_clause" => {
+                    let (Some(left), Some(right)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) else {
+                        continue;
+                    };
+                    let names = named_children(left);
+                    let [_, value] = names.as_slice() else {
+                        continue;
+                    };
+                    let ty = expr_type(src, right)
+                        .or_else(|| self.call_result(right))
+                        .or_else(|| {
+                            (right.kind() == "identifier")
+                                .then(|| self.name_type(text(src, right), right.start_byte()))
+                                .flatten()
+                        });
+                    if let Some(ty) = ty {
+                        self.bindings.push((
+                            self.function_at(n.start_byte()),
+                            n.start_byte(),
+                            text(src, *value).to_string(),
+                            ty,
+                        ));
+                    }
+                }
                 _ => {}
             }
         }
@@ -400,17 +429,22 @@ impl<'a, 's> Usages<'a, 's> {
                 } else {
                     node
                 };
-                if inner.kind() != "identifier" {
-                    return None;
+                match inner.kind() {
+                    "identifier" => self.name_type(text(src, inner), node.start_byte())?,
+                    // `d.Details` where `d` is a model whose field `Details` holds
+                    // another model (`[]Detail`).
+                    "selector_expression" => {
+                        // One level only: the owner is a name, so no recursion.
+                        let operand = inner
+                            .child_by_field_name("operand")
+                            .filter(|o| o.kind() == "identifier")?;
+                        let field = text(src, inner.child_by_field_name("field")?);
+                        let owner = self.arg_model(operand)?;
+                        let (_, target) = owner.associations.iter().find(|(f, _)| f == field)?;
+                        return self.models().find(Language::Go, target).into_iter().next();
+                    }
+                    _ => return None,
                 }
-                let name = text(src, inner);
-                let f = self.function_at(node.start_byte());
-                self.bindings
-                    .iter()
-                    .rfind(|(func, at, n, _)| {
-                        *n == name && *at <= node.start_byte() && (*func == f || func.is_none())
-                    })
-                    .map(|(_, _, _, t)| t.clone())?
             }
         };
         let (pkg, name) = type_name(&ty);
@@ -420,6 +454,15 @@ impl<'a, 's> Usages<'a, 's> {
             .find(|m| pkg.is_some_and(|p| m.module.rsplit('/').next() == Some(p)))
             .or(found.first())
             .copied()
+    }
+
+    /// The declared type of `name` at `pos`, in the same function (or a package var).
+    fn name_type(&self, name: &str, pos: usize) -> Option<String> {
+        let f = self.function_at(pos);
+        self.bindings
+            .iter()
+            .rfind(|(func, at, n, _)| *n == name && *at <= pos && (*func == f || func.is_none()))
+            .map(|(_, _, _, t)| t.clone())
     }
 
     /// The links of the chain ending at `call` (innermost first after the reverse: the
@@ -449,12 +492,28 @@ impl<'a, 's> Usages<'a, 's> {
         }
         let root = root?;
         let root_name = text(src, root).rsplit('.').next().unwrap_or("");
-        if links.is_empty()
-            || !(self.gorm_file || matches!(root_name, "db" | "tx" | "DB" | "gdb" | "orm" | "conn"))
-        {
+        if links.is_empty() {
             return None;
         }
         links.reverse();
+        // A file that never says "gorm" (a service using a global handle such as
+        // `global.DB`) still counts when the handle is named like a database or the chain
+        // names a GORM model with `Model(&X{})`.
+        let db_like = matches!(root_name, "tx" | "gdb" | "orm" | "conn")
+            || root_name.to_ascii_lowercase().ends_with("db");
+        let names_model = || {
+            links.iter().any(|(m, args)| {
+                *m == "Model"
+                    && args
+                        .map(named_children)
+                        .and_then(|a| a.first().copied())
+                        .and_then(|a| self.arg_model(a))
+                        .is_some_and(|m| m.framework == "gorm")
+            })
+        };
+        if !(self.gorm_file || db_like || names_model()) {
+            return None;
+        }
         Some((links, root))
     }
 
@@ -601,6 +660,20 @@ impl<'a, 's> Usages<'a, 's> {
                     .and_then(|a| self.arg_model(a))
                     .map(Subject::Model)
             });
+        }
+        // `AutoMigrate(&A{}, &B{}, …)` creates every table it is given.
+        if links[at].0 == "AutoMigrate" && matches!(subject, None | Some(Subject::Model(_))) {
+            let args = links[at].1.map(named_children).unwrap_or_default();
+            let mut models: Vec<&ModelDecl> = Vec::new();
+            for m in args.into_iter().filter_map(|a| self.arg_model(a)) {
+                if !models.iter().any(|x| std::ptr::eq(*x, m)) {
+                    models.push(m);
+                }
+            }
+            for m in models {
+                self.report_subject(call, &Subject::Model(m), rule, "AutoMigrate", out);
+            }
+            return;
         }
         let Some(subject) = subject else {
             return;
@@ -780,6 +853,10 @@ fn expr_type(src: &str, node: Node<'_>) -> Option<String> {
     }
     match node.kind() {
         "composite_literal" => Some(text(src, node.child_by_field_name("type")?).to_string()),
+        // `v.([]models.X)`
+        "type_assertion_expression" => {
+            Some(text(src, node.child_by_field_name("type")?).to_string())
+        }
         "call_expression" => {
             let f = text(src, node.child_by_field_name("function")?);
             if matches!(f, "new" | "make") {
