@@ -620,6 +620,15 @@ impl<'a, 's> Usages<'a, 's> {
                 .flatten()
                 .map(|h| h.subject.clone())
         });
+        let join_subject = subject.clone().or_else(|| {
+            rules.iter().find_map(|&(i, r)| {
+                r.instance_arg
+                    .and_then(|n| arg(i, n))
+                    .and_then(|a| self.arg_model(a))
+                    .map(Subject::Model)
+            })
+        });
+        self.joins(call, &links, join_subject.as_ref(), out);
         let accessing = rules
             .iter()
             .rev()
@@ -631,18 +640,7 @@ impl<'a, 's> Usages<'a, 's> {
             if let Some(subject) = self.named_subject(&links, &rules)
                 && self.used_as_argument(call, nodes)
             {
-                let rule = OrmRule {
-                    framework: "gorm".into(),
-                    receiver: OrmReceiver::Db,
-                    method: "subquery".into(),
-                    access: Some(Access::Read),
-                    operation: Some(Operation::Select),
-                    model_arg: None,
-                    instance_arg: None,
-                    table_arg: None,
-                    kind: Kind::Orm,
-                };
-                self.report_subject(call, &subject, &rule, "subquery", out);
+                self.report_subject(call, &subject, &read_rule("subquery"), "subquery", out);
             }
             return;
         };
@@ -732,6 +730,68 @@ impl<'a, 's> Usages<'a, 's> {
             return;
         }
         self.report_subject(call, &subject, rule, method, out);
+    }
+
+    /// `Joins("JOIN t ON …")` / `InnerJoins(…)` read the tables the SQL fragment joins;
+    /// `Joins("Company")` reads the association's table. Reported where the chain that
+    /// says it is, whatever finishes the query.
+    fn joins(
+        &self,
+        call: Node<'_>,
+        links: &[Link<'s, '_>],
+        subject: Option<&Subject<'a>>,
+        out: &mut FileScan,
+    ) {
+        let src = self.src;
+        let rule = read_rule("Joins");
+        for (i, (method, _)) in links.iter().enumerate() {
+            if !matches!(*method, "Joins" | "InnerJoins") {
+                continue;
+            }
+            let Some(arg) = link_arg(links, i, 0).and_then(|a| string_value(src, a)) else {
+                continue;
+            };
+            if arg.trim().contains(char::is_whitespace) {
+                // A fragment of SQL: parsed after a stand-in FROM so the classifier sees a
+                // whole statement.
+                let sql = format!("SELECT 1 FROM {JOIN_BASE} {arg}");
+                let mut tables: Vec<String> = Vec::new();
+                for st in crate::sql::classify(&sql, self.file.ctx.dialect) {
+                    for u in st.uses.iter().filter(|u| u.access == Access::Read) {
+                        if let Some(t) = self.file.ctx.tables.resolve(&u.table) {
+                            tables.push(t.display.clone());
+                        }
+                    }
+                }
+                tables.sort();
+                tables.dedup();
+                for t in tables {
+                    self.push(
+                        call,
+                        Some(t),
+                        &rule,
+                        method,
+                        Vec::new(),
+                        Confidence::Parsed,
+                        out,
+                    );
+                }
+            } else if let Some(Subject::Model(m)) = subject
+                && let Some((field, target)) = m.associations.iter().find(|(f, _)| *f == arg)
+                && let Some(t) = self.models().legacy(Language::Go, target, None)
+            {
+                let via = vec![format!("{}.{field}", m.name)];
+                self.push(
+                    call,
+                    t.legacy.clone(),
+                    &rule,
+                    method,
+                    via,
+                    Confidence::Inferred,
+                    out,
+                );
+            }
+        }
     }
 
     fn report_subject(
@@ -833,6 +893,24 @@ fn chain_rules<'c>(catalog: &'c OrmCatalog, links: &[Link<'_, '_>]) -> Vec<(usiz
         .enumerate()
         .filter_map(|(i, (m, _))| catalog.lookup(&[], OrmReceiver::Db, m).map(|r| (i, r)))
         .collect()
+}
+
+/// The stand-in table a `Joins` fragment is parsed after; never a configured table.
+const JOIN_BASE: &str = "__cutover_join_base";
+
+/// A read the chain's methods do not spell (a subquery, a join).
+fn read_rule(method: &str) -> OrmRule {
+    OrmRule {
+        framework: "gorm".into(),
+        receiver: OrmReceiver::Db,
+        method: method.into(),
+        access: Some(Access::Read),
+        operation: Some(Operation::Select),
+        model_arg: None,
+        instance_arg: None,
+        table_arg: None,
+        kind: Kind::Orm,
+    }
 }
 
 /// Argument `n` of link `i`.
