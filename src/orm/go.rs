@@ -8,9 +8,12 @@
 //!
 //! Pass 2 (`usages`): `*gorm.DB` chains (`db.Model(&X{}).Where(…).Updates(…)`,
 //! `db.Table("t").Find(&rows)`, `db.Create(&X{…})`, `db.First(&o)` with `var o X`, slices,
-//! `new(X)`, parameters), package qualifiers (`models.LegacyOrder`), `Preload("Orders")`
-//! through the association field. What each method does comes from the `[[orm]]` rows of
-//! `catalog/go.toml`. Not resolved: models reached through interfaces, generics or
+//! `new(X)`, parameters, `range` values, type assertions, model fields such as
+//! `o.Items`), package qualifiers (`models.LegacyOrder`), `Preload("Orders")` and
+//! `Joins("Orders")` through the association field, `Joins("JOIN t …")` fragments (parsed
+//! as SQL), builders held in a name (`q := db.Model(&X{})…; q.Count(&n)`) and builders
+//! handed to another call (subqueries). What each method does comes from the `[[orm]]` rows
+//! of `catalog/go.toml`. Not resolved: models reached through interfaces, generics or
 //! values returned by other functions, and `db.Table(name)` with a computed name.
 
 use super::naming::GormNaming;

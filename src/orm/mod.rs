@@ -123,7 +123,8 @@ impl ModelDecl {
 }
 
 /// A write the ORM performs on `child`'s table when a `parent` row is deleted (Django
-/// `on_delete=CASCADE` / `SET_NULL`, SQLAlchemy `cascade="all, delete-orphan"`).
+/// `on_delete=CASCADE` / `SET_NULL`, SQLAlchemy `cascade="all, delete-orphan"`, Prisma
+/// `onDelete`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Cascade {
     pub language: Language,
