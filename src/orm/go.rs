@@ -227,6 +227,10 @@ struct Usages<'a, 's> {
     /// `Create(&X{})` may be some other API.
     gorm_file: bool,
     held: Vec<Held<'a>>,
+    /// `held` by the end of the binding's value (the builder call).
+    held_at_end: std::collections::HashMap<usize, usize>,
+    /// Held names passed as arguments: `(function, position, name)`.
+    arg_uses: Vec<(Option<usize>, usize, String)>,
 }
 
 /// GORM findings of one Go file.
@@ -285,12 +289,14 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         returns: std::collections::HashMap::new(),
         gorm_file: src.contains("gorm"),
         held: Vec::new(),
+        held_at_end: std::collections::HashMap::new(),
+        arg_uses: Vec::new(),
     };
     u.collect_bindings(&nodes);
     u.collect_held(&nodes);
     for &n in &nodes {
         if n.kind() == "call_expression" && !is_chain_link(n) {
-            u.call(n, &nodes, out);
+            u.call(n, out);
         }
     }
 }
@@ -576,7 +582,25 @@ impl<'a, 's> Usages<'a, 's> {
                 });
             }
         }
+        // Names of held builders passed as arguments, for `used_as_argument`: one pass
+        // over the file, whatever the number of builders.
+        let names: std::collections::HashSet<&str> = held.iter().map(|h| h.name.as_str()).collect();
+        let mut arg_uses = Vec::new();
+        for &n in nodes {
+            if n.kind() == "identifier"
+                && n.parent().is_some_and(|p| p.kind() == "argument_list")
+                && names.contains(text(src, n))
+            {
+                arg_uses.push((
+                    self.function_at(n.start_byte()),
+                    n.start_byte(),
+                    text(src, n).to_string(),
+                ));
+            }
+        }
+        self.held_at_end = held.iter().enumerate().map(|(i, h)| (h.at, i)).collect();
         self.held = held;
+        self.arg_uses = arg_uses;
     }
 
     /// The builder a name holds at `pos`, in the same function.
@@ -590,23 +614,23 @@ impl<'a, 's> Usages<'a, 's> {
     /// Whether the value of `call` becomes an argument of another call: directly, or
     /// through the name it is assigned to, later in the same function (GORM runs a
     /// `*gorm.DB` argument as a subquery).
-    fn used_as_argument(&self, call: Node<'_>, nodes_after: &[Node<'_>]) -> bool {
+    fn used_as_argument(&self, call: Node<'_>) -> bool {
         if call.parent().is_some_and(|p| p.kind() == "argument_list") {
             return true;
         }
-        let Some(h) = self.held.iter().find(|h| h.at == call.end_byte()) else {
+        let Some(h) = self
+            .held_at_end
+            .get(&call.end_byte())
+            .and_then(|&i| self.held.get(i))
+        else {
             return false;
         };
-        nodes_after.iter().any(|n| {
-            n.kind() == "identifier"
-                && n.start_byte() >= h.at
-                && text(self.src, *n) == h.name
-                && n.parent().is_some_and(|p| p.kind() == "argument_list")
-                && self.function_at(n.start_byte()) == h.function
-        })
+        self.arg_uses
+            .iter()
+            .any(|(f, at, name)| *f == h.function && *at >= h.at && *name == h.name)
     }
 
-    fn call(&self, call: Node<'_>, nodes: &[Node<'_>], out: &mut FileScan) {
+    fn call(&self, call: Node<'_>, out: &mut FileScan) {
         let src = self.src;
         let catalog = self.file.ctx.orm_catalog(Language::Go);
         let Some((links, root)) = self.chain(call) else {
@@ -641,7 +665,7 @@ impl<'a, 's> Usages<'a, 's> {
             // A builder with a model and no method that runs it, handed to another call:
             // a subquery (`db.Where("p = (?)", db.Model(&X{}).Select("max(p)"))`).
             if let Some(subject) = self.named_subject(&links, &rules)
-                && self.used_as_argument(call, nodes)
+                && self.used_as_argument(call)
             {
                 self.report_subject(call, &subject, &read_rule("subquery"), "subquery", out);
             }
