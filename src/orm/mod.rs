@@ -82,6 +82,9 @@ pub struct ModelDecl {
     /// Fields holding other models: `(field, model)` (GORM `Orders []LegacyOrder`, for
     /// `Preload("Orders")`).
     pub associations: Vec<(String, String)>,
+    /// Django `FileField` / `ImageField` attributes: `o.photo.save(name, content)` and
+    /// `o.photo.delete()` save the instance too (their `save=True` default).
+    pub file_fields: Vec<String>,
     /// A Django proxy model: the parent's table.
     pub inherits_table: bool,
     /// The declaration's first line, for evidence.
@@ -112,6 +115,7 @@ impl ModelDecl {
             bases_full: Vec::new(),
             managers: Vec::new(),
             associations: Vec::new(),
+            file_fields: Vec::new(),
             inherits_table: false,
             evidence: String::new(),
         }
@@ -119,7 +123,8 @@ impl ModelDecl {
 }
 
 /// A write the ORM performs on `child`'s table when a `parent` row is deleted (Django
-/// `on_delete=CASCADE` / `SET_NULL`, SQLAlchemy `cascade="all, delete-orphan"`).
+/// `on_delete=CASCADE` / `SET_NULL`, SQLAlchemy `cascade="all, delete-orphan"`, Prisma
+/// `onDelete`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Cascade {
     pub language: Language,
@@ -171,6 +176,8 @@ pub struct FileDecls {
     pub sqlalchemy_creates_schema: bool,
     /// GORM `func (T) TableName() string { return "t" }`: `(package dir, type, table)`.
     pub table_names: Vec<(String, String, String)>,
+    /// Relation fields of Prisma models.
+    pub prisma_relations: Vec<prisma::Relation>,
 }
 
 /// Every model of the repository, resolved; read-only during pass 2.
@@ -184,6 +191,7 @@ pub struct ModelIndex {
     manager_classes: Vec<(String, Vec<String>)>,
     gorm_naming: GormNaming,
     conventions: Vec<(Language, Convention)>,
+    prisma_relations: Vec<prisma::Relation>,
 }
 
 impl ModelIndex {
@@ -200,6 +208,7 @@ impl ModelIndex {
             index.manager_methods.extend(f.manager_methods);
             index.manager_classes.extend(f.manager_classes);
             index.conventions.extend(f.conventions);
+            index.prisma_relations.extend(f.prisma_relations);
             sqlalchemy_schema |= f.sqlalchemy_creates_schema;
             if let Some(n) = f.gorm_naming {
                 // Several strategies in one repository: the first (in path order) wins,
@@ -257,7 +266,14 @@ impl ModelIndex {
         index.manager_methods.dedup();
         index.conventions.sort();
         index.conventions.dedup();
+        index.prisma_relations.sort();
+        index.prisma_relations.dedup();
         index
+    }
+
+    /// Relation fields of Prisma models, sorted.
+    pub fn prisma_relations(&self) -> &[prisma::Relation] {
+        &self.prisma_relations
     }
 
     /// The naming conventions turned on for `language` (Identity first, always).
@@ -343,6 +359,50 @@ impl ModelIndex {
             .filter(|c| c.language == language && c.parent == parent)
             .filter_map(|c| self.legacy(language, &c.child, None).map(|m| (c, m)))
             .collect()
+    }
+
+    /// The legacy tables deleting a `parent` writes, through chains of cascades: a child
+    /// deleted by a cascade deletes its own children in turn (`Team` → `Envelope` →
+    /// `Recipient`), while `SET NULL` stops there. The shortest chain per (child,
+    /// operation), breadth first, bounded.
+    pub fn cascade_chains(
+        &self,
+        language: Language,
+        parent: &str,
+    ) -> Vec<(Vec<&Cascade>, &ModelDecl)> {
+        let mut out: Vec<(Vec<&Cascade>, &ModelDecl)> = Vec::new();
+        let mut seen: Vec<&str> = vec![parent];
+        let mut frontier: Vec<(&str, Vec<&Cascade>)> = vec![(parent, Vec::new())];
+        for _depth in 0..8 {
+            let mut next = Vec::new();
+            for (model, chain) in &frontier {
+                for c in self
+                    .cascades
+                    .iter()
+                    .filter(|c| c.language == language && c.parent == *model)
+                {
+                    let mut path = chain.clone();
+                    path.push(c);
+                    if let Some(child) = self.legacy(language, &c.child, None)
+                        && !out.iter().any(|(p, m)| {
+                            m.name == child.name
+                                && p.last().map(|l| l.operation) == Some(c.operation)
+                        })
+                    {
+                        out.push((path.clone(), child));
+                    }
+                    if c.operation == Operation::Delete && !seen.contains(&c.child.as_str()) {
+                        seen.push(&c.child);
+                        next.push((c.child.as_str(), path));
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        out
     }
 
     /// The model `parent_instance.accessor` is a related manager of, if any.
@@ -434,8 +494,11 @@ impl ModelIndex {
             }
         }
         for c in &self.cascades {
-            if self.legacy(c.language, &c.child, None).is_some() {
+            if !self.cascade_chains(c.language, &c.parent).is_empty() {
                 names.push(c.parent.clone());
+                if c.framework == "prisma" {
+                    names.push(prisma::accessor(&c.parent));
+                }
             }
         }
         names.retain(|n| n.len() >= 3);
@@ -614,6 +677,51 @@ mod tests {
     }
 
     #[test]
+    fn cascades_chain_through_deleted_children_only() {
+        let cascade = |parent: &str, child: &str, operation| Cascade {
+            language: Language::TypeScript,
+            framework: "prisma".into(),
+            parent: parent.into(),
+            child: child.into(),
+            operation,
+            via: format!("{child}.{parent}"),
+        };
+        let mut index = ModelIndex::default();
+        for name in ["Team", "Envelope", "Recipient", "Note", "Folder"] {
+            let mut m = ModelDecl::new(Language::TypeScript, "prisma", name, "schema.prisma");
+            m.legacy = matches!(name, "Recipient" | "Note").then(|| name.to_lowercase());
+            index.models.push(m);
+        }
+        index.cascades = vec![
+            cascade("Team", "Envelope", Operation::Delete),
+            cascade("Envelope", "Recipient", Operation::Delete),
+            // A SET NULL child is updated, not deleted: its own children stay.
+            cascade("Team", "Folder", Operation::Update),
+            cascade("Folder", "Note", Operation::Delete),
+            // A cycle ends.
+            cascade("Envelope", "Team", Operation::Delete),
+        ];
+        let got: Vec<(String, Vec<String>)> = index
+            .cascade_chains(Language::TypeScript, "Team")
+            .into_iter()
+            .map(|(path, m)| (m.name.clone(), path.iter().map(|c| c.via.clone()).collect()))
+            .collect();
+        assert_eq!(
+            got,
+            [(
+                "Recipient".to_string(),
+                vec![
+                    "Envelope.Team".to_string(),
+                    "Recipient.Envelope".to_string()
+                ]
+            )]
+        );
+        // Deleting a team reaches a legacy table only through a chain: the name still
+        // makes a file worth parsing.
+        assert!(index.prefilter_names().contains(&"team".to_string()));
+    }
+
+    #[test]
     fn data_tables_are_sorted() {
         assert!(PYTHON_MODEL_MARKERS.is_sorted());
         assert!(python::TYPING_WORDS.is_sorted());
@@ -621,6 +729,8 @@ mod tests {
         assert!(naming::UNCOUNTABLE.is_sorted());
         assert!(typescript::SNAKE_CASE_MARKERS.is_sorted());
         assert!(prisma::SCALARS.is_sorted());
+        assert!(prisma::WRITE_KEYS.is_sorted());
+        assert!(prisma::LINK_OPERATIONS.is_sorted());
         assert!(typescript::DRIZZLE_TABLES.is_sorted());
     }
 

@@ -221,6 +221,15 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
                     via: Vec::new(),
                 });
             }
+            // Cascades, `connect`, relation reads: `orm::prisma`.
+            out.findings.extend(super::prisma::implied(
+                file,
+                &index,
+                call,
+                model,
+                &rule.method,
+                function.clone(),
+            ));
             if rule.access == Some(Access::Write)
                 && let Some(args) = call.child_by_field_name("arguments")
             {
