@@ -182,6 +182,18 @@ fn kysely_project() {
     insta::assert_snapshot!("kysely", render(&found));
 }
 
+#[test]
+fn typeorm_project() {
+    let found = check("typeorm");
+    insta::assert_snapshot!("typeorm", render(&found));
+}
+
+#[test]
+fn sequelize_project() {
+    let found = check("sequelize");
+    insta::assert_snapshot!("sequelize", render(&found));
+}
+
 /// The camelCase table names resolve only because the project turns on a naming
 /// convention: without pass 1 (no conventions), `ordersLegacy` names nothing, while the
 /// literal `order_items` and the raw SQL still count.
@@ -232,6 +244,8 @@ fn thread_count_does_not_change_the_output() {
         "kysely",
         "prisma",
         "drizzle",
+        "typeorm",
+        "sequelize",
     ] {
         let run = |threads| {
             let root = root(framework);

@@ -16,7 +16,10 @@ pub mod go;
 pub mod naming;
 pub mod prisma;
 pub mod python;
+pub mod sequelize;
 mod tree;
+pub mod tsmodels;
+pub mod typeorm;
 pub mod typescript;
 
 use crate::catalog::OrmCatalog;
@@ -86,6 +89,12 @@ pub struct ModelDecl {
     pub inherits_table: bool,
     /// The declaration's first line, for evidence.
     pub evidence: String,
+    /// Other names code reaches the model by (a Sequelize `define("LegacyOrder", …)` bound
+    /// to `const Order`: `Order` is the name, `LegacyOrder` the `db.LegacyOrder` alias).
+    pub aliases: Vec<String>,
+    /// Framework options written in the declaration that pass 1's resolver needs
+    /// (`freezeTableName` = `true`), as `(key, value)`.
+    pub options: Vec<(String, String)>,
 }
 
 impl ModelDecl {
@@ -114,6 +123,8 @@ impl ModelDecl {
             associations: Vec::new(),
             inherits_table: false,
             evidence: String::new(),
+            aliases: Vec::new(),
+            options: Vec::new(),
         }
     }
 }
@@ -171,6 +182,11 @@ pub struct FileDecls {
     pub sqlalchemy_creates_schema: bool,
     /// GORM `func (T) TableName() string { return "t" }`: `(package dir, type, table)`.
     pub table_names: Vec<(String, String, String)>,
+    /// Frameworks the file turns schema synchronisation on for (TypeORM
+    /// `synchronize: true`, Sequelize `.sync()`): their models define their tables.
+    pub schema_sync: Vec<String>,
+    /// Sequelize's repository-wide model options (`new Sequelize(…, { define: { … } })`).
+    pub sequelize_defaults: Vec<(String, String)>,
 }
 
 /// Every model of the repository, resolved; read-only during pass 2.
@@ -192,8 +208,13 @@ impl ModelIndex {
         let mut index = ModelIndex::default();
         let mut sqlalchemy_schema = false;
         let mut table_names = Vec::new();
+        let mut schema_sync: Vec<String> = Vec::new();
+        let mut sequelize_defaults = Vec::new();
         for f in files {
             table_names.extend(f.table_names);
+            schema_sync.extend(f.schema_sync);
+            // In path order: the first setting of a key wins, as for GORM's strategy.
+            sequelize_defaults.extend(f.sequelize_defaults);
             index.models.extend(f.models);
             index.cascades.extend(f.cascades);
             index.related.extend(f.related);
@@ -211,6 +232,16 @@ impl ModelIndex {
         }
         python::resolve(&mut index.models, sqlalchemy_schema);
         go::resolve(&mut index.models, &table_names, &index.gorm_naming);
+        typeorm::resolve(
+            &mut index.models,
+            schema_sync.iter().any(|f| f == "typeorm"),
+        );
+        sequelize::resolve(
+            &mut index.models,
+            &mut index.cascades,
+            &sequelize_defaults,
+            schema_sync.iter().any(|f| f == "sequelize"),
+        );
         for m in &config.models {
             let table = m.table.trim().to_string();
             // A declared model overrides what the resolver found for a class of that name
@@ -306,7 +337,11 @@ impl ModelIndex {
     pub fn find(&self, language: Language, name: &str) -> Vec<&ModelDecl> {
         self.models
             .iter()
-            .filter(|m| m.language == language && m.name == name && !m.framework.is_empty())
+            .filter(|m| {
+                m.language == language
+                    && (m.name == name || m.aliases.iter().any(|a| a == name))
+                    && !m.framework.is_empty()
+            })
             .collect()
     }
 
@@ -342,6 +377,15 @@ impl ModelIndex {
             .iter()
             .filter(|c| c.language == language && c.parent == parent)
             .filter_map(|c| self.legacy(language, &c.child, None).map(|m| (c, m)))
+            .collect()
+    }
+
+    /// Every cascade triggered by deleting a `parent`, whether or not its child is legacy
+    /// (the child's own cascades may reach a legacy table).
+    pub fn cascades_from_any(&self, language: Language, parent: &str) -> Vec<&Cascade> {
+        self.cascades
+            .iter()
+            .filter(|c| c.language == language && c.parent == parent)
             .collect()
     }
 
@@ -417,6 +461,7 @@ impl ModelIndex {
         let mut names: Vec<String> = Vec::new();
         for m in self.models.iter().filter(|m| m.legacy.is_some()) {
             names.push(m.name.clone());
+            names.extend(m.aliases.iter().cloned());
             if m.framework == "prisma" {
                 // Code says `prisma.legacyOrder`, never the model's name.
                 names.push(prisma::accessor(&m.name));
@@ -433,11 +478,27 @@ impl ModelIndex {
                 names.push(prisma::accessor(&m.name));
             }
         }
-        for c in &self.cascades {
-            if self.legacy(c.language, &c.child, None).is_some() {
-                names.push(c.parent.clone());
+        // Parents whose deletion reaches a legacy table, through chains of cascading
+        // deletes too (bounded).
+        let mut reaching: Vec<(Language, String)> = Vec::new();
+        for _ in 0..16 {
+            let before = reaching.len();
+            for c in &self.cascades {
+                let child_reaches = self.legacy(c.language, &c.child, None).is_some()
+                    || (c.operation == Operation::Delete
+                        && reaching
+                            .iter()
+                            .any(|(l, n)| *l == c.language && *n == c.child));
+                let parent = (c.language, c.parent.clone());
+                if child_reaches && !reaching.contains(&parent) {
+                    reaching.push(parent);
+                }
+            }
+            if reaching.len() == before {
+                break;
             }
         }
+        names.extend(reaching.into_iter().map(|(_, n)| n));
         names.retain(|n| n.len() >= 3);
         names.sort();
         names.dedup();
@@ -515,7 +576,10 @@ pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
         }
         Language::Go => has(b"gorm") || has(b"TableName()"),
         Language::TypeScript | Language::JavaScript => {
-            rel.ends_with(".prisma") || typescript::may_declare(text)
+            rel.ends_with(".prisma")
+                || typescript::may_declare(text)
+                || typeorm::may_declare(text)
+                || sequelize::may_declare(text)
         }
         Language::Sql => false,
     }

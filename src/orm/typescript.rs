@@ -9,7 +9,8 @@
 //! chain does (`.insert(…)`, `.del()`). Identifiers map to tables through the naming
 //! conventions pass 1 found (Kysely `CamelCasePlugin`, Knex `knexSnakeCaseMappers`).
 //!
-//! Pass 1's part is `declarations`: it only records those conventions.
+//! Pass 1's part is `declarations`: it records those conventions and Drizzle tables, and
+//! hands the same tree to `typeorm` and `sequelize` for their models.
 
 use super::naming::Convention;
 use super::tree::{all_nodes_within, text};
@@ -65,6 +66,8 @@ pub fn declarations(rel: &str, language: Language, src: &str) -> FileDecls {
         return out;
     };
     let nodes = all_nodes_within(tree.root_node(), MAX_NODES);
+    super::typeorm::declare(src, rel, language, &nodes, &mut out);
+    super::sequelize::declare(src, rel, language, &nodes, &mut out);
     // Drizzle: `export const orders = pgTable("orders_legacy", { … })`.
     for n in &nodes {
         if n.kind() != "variable_declarator" {
@@ -511,7 +514,7 @@ fn drizzle_call(
 /// either direction: `knex.select().from("t")`, `knex("t").where(…).del()`), else the
 /// first read; a chain with neither is still a query the builder runs when awaited
 /// (`await knex("t").where(…)`), a read.
-fn chain_access(
+pub(crate) fn chain_access(
     src: &str,
     call: Node<'_>,
     catalog: &OrmCatalog,
@@ -577,7 +580,7 @@ fn chain_access(
 }
 
 /// Whether a call sits inside a template substitution (a few levels up).
-fn in_template(call: Node<'_>) -> bool {
+pub(crate) fn in_template(call: Node<'_>) -> bool {
     let mut at = call.parent();
     for _ in 0..8 {
         match at {
@@ -590,7 +593,7 @@ fn in_template(call: Node<'_>) -> bool {
 }
 
 /// The whole chain a call belongs to, for evidence.
-fn outermost(call: Node<'_>) -> Node<'_> {
+pub(crate) fn outermost(call: Node<'_>) -> Node<'_> {
     let mut at = call;
     for _ in 0..MAX_CHAIN {
         let Some(up) = at.parent().and_then(|p| {
@@ -608,7 +611,7 @@ fn outermost(call: Node<'_>) -> Node<'_> {
 
 /// The name of the function or method around a node (`Class.method`, a function
 /// declaration, or the variable an arrow function is bound to).
-fn function_at(src: &str, node: Node<'_>) -> Option<String> {
+pub(crate) fn function_at(src: &str, node: Node<'_>) -> Option<String> {
     let mut at = node.parent();
     let mut name: Option<String> = None;
     while let Some(n) = at {
@@ -646,7 +649,7 @@ fn function_at(src: &str, node: Node<'_>) -> Option<String> {
 }
 
 /// A string literal's value, or a template literal's when it has no substitutions.
-fn string_value(src: &str, node: Node<'_>) -> Option<String> {
+pub(crate) fn string_value(src: &str, node: Node<'_>) -> Option<String> {
     match node.kind() {
         "string" => Some(
             named_children(node)

@@ -1,0 +1,801 @@
+//! TypeScript / JavaScript model classes, pass 2: one decoded file in, findings for the
+//! calls that read or write the table of a TypeORM entity or a Sequelize model out.
+//!
+//! A call `E.method(…)` is resolved by what `E` is:
+//! - a model class (`LegacyOrder`, an import alias, `db.LegacyOrder`,
+//!   `sequelize.models.LegacyOrder`, `X.scope("open")`, `this` in a model's static
+//!   method): Sequelize statics (receiver `table`) and TypeORM `BaseEntity` statics
+//!   (receiver `manager`);
+//! - a TypeORM repository (`ds.getRepository(X)`, a variable or field bound to one,
+//!   `@InjectRepository(X)` / `Repository<X>` parameters and fields, `this` in a class
+//!   extending `Repository<X>` or in `.extend({ … })`): receiver `manager`;
+//! - a model instance (`new X()`, `X.build/create/findByPk/findOne…(…)`, a parameter typed
+//!   `X`, `this` in a model's instance method): receiver `instance`;
+//! - anything else: TypeORM `EntityManager` and query-builder methods whose argument is
+//!   an entity class (`manager.save(X, …)`, `.insert().into(X)`, `.from(X, "o")`), or an
+//!   instance when the receiver is an entity manager (`manager.save(order)`): receiver
+//!   `session`.
+//!
+//! What each method does is the `[[orm]]` rows of `catalog/typescript.toml`; rows without
+//! an access (`createQueryBuilder`, `from`) take the access of the chain's `query` rows.
+//! Names are resolved per function scope (bindings are not followed across functions
+//! except class fields through `this`). A delete of a model whose deletion cascades into a
+//! legacy table (`onDelete`) also writes that table, with the chain in `via`.
+
+use super::tree::{all_nodes_within, named_children, text};
+use super::typeorm::decorator_call;
+use super::typescript::{chain_access, function_at, in_template, outermost};
+use super::{ModelDecl, ModelIndex};
+use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
+use crate::extract::{FileInput, FileScan, LineIndex, evidence};
+use crate::lang::{self, Grammar};
+use crate::model::{Access, Confidence, Finding, Language, Operation};
+use std::collections::HashMap;
+use tree_sitter::Node;
+
+/// Walks stop here: a pathological file cannot make the pass unbounded.
+const MAX_NODES: usize = 500_000;
+/// Levels of wrapping looked through (`await`, parentheses, `as`, `!`).
+const MAX_DEPTH: usize = 16;
+
+/// Methods that return a repository of the entity class in their first argument (sorted).
+const REPOSITORY_FACTORIES: &[&str] = &["getMongoRepository", "getRepository", "getTreeRepository"];
+
+/// Generic types whose argument is the entity of a repository (sorted).
+const REPOSITORY_TYPES: &[&str] = &["MongoRepository", "Repository", "TreeRepository"];
+
+/// Methods of a model class or repository that return one instance (sorted): a variable
+/// bound to their result is an instance of the model.
+const INSTANCE_SOURCES: &[&str] = &[
+    "build",
+    "create",
+    "findByPk",
+    "findOne",
+    "findOneBy",
+    "findOneByOrFail",
+    "findOneOrFail",
+    "preload",
+];
+
+/// Methods that hand back the model they are called on (sorted).
+const MODEL_PASSTHROUGH: &[&str] = &["schema", "scope", "unscoped"];
+
+/// What an expression stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Value<'m> {
+    Model(&'m ModelDecl),
+    Repository(&'m ModelDecl),
+    Instance(&'m ModelDecl),
+}
+
+struct Usages<'a, 's> {
+    file: &'a FileInput<'s>,
+    src: &'s str,
+    models: &'a ModelIndex,
+    catalog: &'a OrmCatalog,
+    /// Local names of imported models: `LO` → `LegacyOrder`.
+    aliases: HashMap<&'s str, String>,
+    /// `(scope start byte, name)` → what the name is bound to; `None` when bound to two
+    /// different things (left unresolved).
+    bindings: HashMap<(usize, String), Option<Value<'a>>>,
+    index: LineIndex,
+}
+
+pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
+    let models = &file.ctx.models;
+    if !models
+        .models()
+        .iter()
+        .any(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+    {
+        return;
+    }
+    let Some(grammar) = Grammar::for_file(file.language, file.rel) else {
+        return;
+    };
+    let Some(tree) = lang::parse(grammar, file.text) else {
+        return;
+    };
+    let nodes = all_nodes_within(tree.root_node(), MAX_NODES);
+    let mut u = Usages {
+        file,
+        src: file.text,
+        models,
+        catalog: file.ctx.orm_catalog(file.language),
+        aliases: HashMap::new(),
+        bindings: HashMap::new(),
+        index: LineIndex::new(file.text),
+    };
+    u.collect_aliases(&nodes);
+    // Twice: an instance may come from a repository bound earlier in the walk order
+    // (`const o = await this.repo.findOneBy(…)` with the field declared below).
+    for _ in 0..2 {
+        u.collect_bindings(&nodes);
+    }
+    for &call in &nodes {
+        if call.kind() == "call_expression" && !in_template(call) {
+            u.call(call, out);
+        }
+    }
+}
+
+impl<'a, 's> Usages<'a, 's> {
+    fn text(&self, node: Node<'_>) -> &'s str {
+        text(self.src, node)
+    }
+
+    /// `import { LegacyOrder as LO }`, `const { LegacyOrder: LO } = require(…)`, and a
+    /// default import of a file declaring exactly one model.
+    fn collect_aliases(&mut self, nodes: &[Node<'_>]) {
+        for &n in nodes {
+            match n.kind() {
+                "import_specifier" => {
+                    if let (Some(name), Some(alias)) = (
+                        n.child_by_field_name("name"),
+                        n.child_by_field_name("alias"),
+                    ) {
+                        self.aliases
+                            .insert(self.text(alias), self.text(name).to_string());
+                    }
+                }
+                "pair_pattern" => {
+                    if let (Some(key), Some(value)) =
+                        (n.child_by_field_name("key"), n.child_by_field_name("value"))
+                        && value.kind() == "identifier"
+                    {
+                        self.aliases
+                            .insert(self.text(value), self.text(key).to_string());
+                    }
+                }
+                "import_statement" => {
+                    let Some(source) = n
+                        .child_by_field_name("source")
+                        .and_then(|s| super::typescript::string_value(self.src, s))
+                    else {
+                        continue;
+                    };
+                    let Some(default) = named_children(n)
+                        .into_iter()
+                        .filter(|c| c.kind() == "import_clause")
+                        .flat_map(named_children)
+                        .find(|c| c.kind() == "identifier")
+                    else {
+                        continue;
+                    };
+                    if let Some(model) = self.default_export(&source) {
+                        self.aliases.insert(self.text(default), model);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The model declared by the file an import path names, when it declares exactly one.
+    fn default_export(&self, source: &str) -> Option<String> {
+        if !source.starts_with('.') {
+            return None;
+        }
+        let target = join(self.file.rel, source);
+        let found: Vec<&ModelDecl> = self
+            .models
+            .models()
+            .iter()
+            .filter(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+            .filter(|m| {
+                let stem = m.file.rsplit_once('.').map(|(s, _)| s).unwrap_or(&m.file);
+                stem == target || stem == format!("{target}/index")
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => Some(one.name.clone()),
+            _ => None,
+        }
+    }
+
+    /// A model called `name` (as written here, through import aliases).
+    fn model_named(&self, name: &str) -> Option<&'a ModelDecl> {
+        let name = self.aliases.get(name).map(String::as_str).unwrap_or(name);
+        [Language::TypeScript, Language::JavaScript]
+            .into_iter()
+            .flat_map(|l| self.models.find(l, name))
+            .find(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+    }
+
+    fn collect_bindings(&mut self, nodes: &[Node<'_>]) {
+        for &n in nodes {
+            match n.kind() {
+                "variable_declarator" => {
+                    let Some(name) = n.child_by_field_name("name") else {
+                        continue;
+                    };
+                    let value = n
+                        .child_by_field_name("value")
+                        .and_then(|v| self.value_of(v, 0))
+                        .or_else(|| {
+                            n.child_by_field_name("type")
+                                .and_then(|t| self.value_of_type(t))
+                        });
+                    match name.kind() {
+                        "identifier" => {
+                            if let Some(v) = value {
+                                self.bind(scope_of(n), self.text(name).to_string(), v);
+                            }
+                        }
+                        // `const { LegacyOrder } = db` / `= sequelize.models`.
+                        "object_pattern" => {
+                            for p in named_children(name) {
+                                let local = match p.kind() {
+                                    "shorthand_property_identifier_pattern" => Some(p),
+                                    "pair_pattern" => p.child_by_field_name("value"),
+                                    _ => None,
+                                };
+                                let key = match p.kind() {
+                                    "pair_pattern" => p.child_by_field_name("key"),
+                                    _ => Some(p),
+                                };
+                                if let (Some(local), Some(key)) = (local, key)
+                                    && let Some(m) = self.model_named(self.text(key))
+                                {
+                                    self.bind(
+                                        scope_of(n),
+                                        self.text(local).to_string(),
+                                        Value::Model(m),
+                                    );
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                "assignment_expression" => {
+                    let (Some(left), Some(right)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) else {
+                        continue;
+                    };
+                    let Some(v) = self.value_of(right, 0) else {
+                        continue;
+                    };
+                    match left.kind() {
+                        "identifier" => self.bind(scope_of(n), self.text(left).to_string(), v),
+                        "member_expression" => {
+                            if let (Some(obj), Some(prop), Some(class)) = (
+                                left.child_by_field_name("object"),
+                                left.child_by_field_name("property"),
+                                class_body_of(n),
+                            ) && obj.kind() == "this"
+                            {
+                                self.bind(class.start_byte(), self.text(prop).to_string(), v);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                "public_field_definition" => {
+                    let (Some(name), Some(class)) = (n.child_by_field_name("name"), n.parent())
+                    else {
+                        continue;
+                    };
+                    if let Some(v) = self.declared_value(n) {
+                        self.bind(class.start_byte(), self.text(name).to_string(), v);
+                    }
+                }
+                "required_parameter" | "optional_parameter" => {
+                    let Some(name) = n
+                        .child_by_field_name("pattern")
+                        .filter(|p| p.kind() == "identifier")
+                    else {
+                        continue;
+                    };
+                    let Some(v) = self.declared_value(n) else {
+                        continue;
+                    };
+                    let name = self.text(name).to_string();
+                    if let Some(f) = n.parent().and_then(|p| p.parent()) {
+                        self.bind(f.start_byte(), name.clone(), v);
+                    }
+                    // A constructor parameter property is a field of the class too.
+                    let is_property = named_children(n)
+                        .iter()
+                        .any(|c| matches!(c.kind(), "accessibility_modifier" | "readonly"))
+                        || n.children(&mut n.walk()).any(|c| c.kind() == "readonly");
+                    if is_property && let Some(class) = class_body_of(n) {
+                        self.bind(class.start_byte(), name, v);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A field's or parameter's value from its decorator (`@InjectRepository(X)`), its
+    /// type (`Repository<X>`, `X`) or its initial value.
+    fn declared_value(&self, n: Node<'_>) -> Option<Value<'a>> {
+        for d in named_children(n)
+            .into_iter()
+            .filter(|c| c.kind() == "decorator")
+        {
+            if let Some((name, args)) = decorator_call(self.src, d)
+                && name == "InjectRepository"
+                && let Some(m) = args.first().and_then(|a| self.model_of(*a, 0))
+            {
+                return Some(Value::Repository(m));
+            }
+        }
+        n.child_by_field_name("type")
+            .and_then(|t| self.value_of_type(t))
+            .or_else(|| {
+                n.child_by_field_name("value")
+                    .and_then(|v| self.value_of(v, 0))
+            })
+    }
+
+    /// `Repository<X>` → a repository of X; `X` → an instance of X.
+    fn value_of_type(&self, t: Node<'_>) -> Option<Value<'a>> {
+        let t = if t.kind() == "type_annotation" {
+            named_children(t).into_iter().next()?
+        } else {
+            t
+        };
+        match t.kind() {
+            "type_identifier" => self.model_named(self.text(t)).map(Value::Instance),
+            "generic_type" => {
+                let name = self.text(t.child_by_field_name("name")?);
+                if !REPOSITORY_TYPES.contains(&name) {
+                    return None;
+                }
+                let arg = named_children(t.child_by_field_name("type_arguments")?)
+                    .into_iter()
+                    .next()?;
+                self.model_named(self.text(arg)).map(Value::Repository)
+            }
+            _ => None,
+        }
+    }
+
+    fn bind(&mut self, scope: usize, name: String, value: Value<'a>) {
+        let entry = self.bindings.entry((scope, name)).or_insert(Some(value));
+        if *entry != Some(value) {
+            *entry = None;
+        }
+    }
+
+    /// What an identifier means at `at`: the innermost scope's binding, else a model name.
+    fn lookup(&self, name: &str, at: Node<'_>) -> Option<Value<'a>> {
+        let mut node = Some(at);
+        while let Some(n) = node {
+            if is_scope(n)
+                && let Some(v) = self.bindings.get(&(n.start_byte(), name.to_string()))
+            {
+                return *v;
+            }
+            node = n.parent();
+        }
+        self.model_named(name).map(Value::Model)
+    }
+
+    /// The model class an expression names, if it names one.
+    fn model_of(&self, node: Node<'_>, depth: usize) -> Option<&'a ModelDecl> {
+        match self.value_of(node, depth)? {
+            Value::Model(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// What an expression stands for, looking through wrappers.
+    fn value_of(&self, node: Node<'_>, depth: usize) -> Option<Value<'a>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match node.kind() {
+            "await_expression"
+            | "parenthesized_expression"
+            | "as_expression"
+            | "non_null_expression"
+            | "satisfies_expression" => {
+                self.value_of(named_children(node).into_iter().next()?, depth + 1)
+            }
+            "identifier" => self.lookup(self.text(node), node),
+            "this" => self.this_value(node),
+            "member_expression" => {
+                let object = node.child_by_field_name("object")?;
+                let property = self.text(node.child_by_field_name("property")?);
+                if object.kind() == "this"
+                    && let Some(class) = class_body_of(node)
+                    && let Some(v) = self
+                        .bindings
+                        .get(&(class.start_byte(), property.to_string()))
+                {
+                    return *v;
+                }
+                // `db.LegacyOrder`, `sequelize.models.LegacyOrder`, `entities.LegacyOrder`.
+                let m = self.model_named(property)?;
+                (m.name == property || m.aliases.iter().any(|a| a == property))
+                    .then_some(Value::Model(m))
+            }
+            "new_expression" => {
+                let ctor = node.child_by_field_name("constructor")?;
+                self.model_of(ctor, depth + 1).map(Value::Instance)
+            }
+            "call_expression" => self.call_value(node, depth),
+            _ => None,
+        }
+    }
+
+    /// What a call returns: a repository, an instance, or the model itself.
+    fn call_value(&self, call: Node<'_>, depth: usize) -> Option<Value<'a>> {
+        let callee = call.child_by_field_name("function")?;
+        let args = named_children(call.child_by_field_name("arguments")?);
+        let (object, method) = match callee.kind() {
+            "member_expression" => (
+                callee.child_by_field_name("object"),
+                self.text(callee.child_by_field_name("property")?),
+            ),
+            "identifier" => (None, self.text(callee)),
+            _ => return None,
+        };
+        if REPOSITORY_FACTORIES.contains(&method) {
+            return args
+                .first()
+                .and_then(|a| self.model_of(*a, depth + 1))
+                .filter(|m| m.framework == "typeorm")
+                .map(Value::Repository);
+        }
+        let object_value = object.and_then(|o| self.value_of(o, depth + 1));
+        match (object_value, method) {
+            // A custom repository: `getRepository(X).extend({ … })`.
+            (Some(Value::Repository(m)), "extend") => Some(Value::Repository(m)),
+            (Some(Value::Model(m)), _) if MODEL_PASSTHROUGH.contains(&method) => {
+                Some(Value::Model(m))
+            }
+            (Some(Value::Model(m) | Value::Repository(m)), _)
+                if INSTANCE_SOURCES.contains(&method) =>
+            {
+                Some(Value::Instance(m))
+            }
+            // `manager.create(X, …)`, `manager.findOneBy(X, …)`.
+            (None, _) if INSTANCE_SOURCES.contains(&method) => args
+                .first()
+                .and_then(|a| self.model_of(*a, depth + 1))
+                .filter(|m| m.framework == "typeorm")
+                .map(Value::Instance),
+            _ => None,
+        }
+    }
+
+    /// `this` in a model's method (the class in a static method, an instance otherwise),
+    /// in a class extending `Repository<X>` or decorated `@EntityRepository(X)`, or in a
+    /// method of `getRepository(X).extend({ … })`.
+    fn this_value(&self, this: Node<'_>) -> Option<Value<'a>> {
+        let mut at = this.parent();
+        let mut is_static = false;
+        while let Some(n) = at {
+            match n.kind() {
+                "method_definition" => {
+                    is_static = n.children(&mut n.walk()).any(|c| c.kind() == "static");
+                    if let Some(object) = n.parent().filter(|p| p.kind() == "object") {
+                        let call = object
+                            .parent()
+                            .filter(|a| a.kind() == "arguments")
+                            .and_then(|a| a.parent())?;
+                        let callee = call.child_by_field_name("function")?;
+                        if callee.kind() == "member_expression"
+                            && callee.child_by_field_name("property").map(|p| self.text(p))
+                                == Some("extend")
+                        {
+                            return match self.value_of(callee.child_by_field_name("object")?, 1) {
+                                Some(Value::Repository(m)) => Some(Value::Repository(m)),
+                                _ => None,
+                            };
+                        }
+                        return None;
+                    }
+                }
+                "function_declaration" | "function_expression" | "function" => return None,
+                _ if super::typeorm::is_class(n) => return self.class_this(n, is_static),
+                _ => {}
+            }
+            at = n.parent();
+        }
+        None
+    }
+
+    fn class_this(&self, class: Node<'_>, is_static: bool) -> Option<Value<'a>> {
+        let name = self.text(class.child_by_field_name("name")?);
+        if let Some(m) = self
+            .model_named(name)
+            .filter(|m| m.name == name && m.file == self.file.rel)
+        {
+            return Some(if is_static {
+                Value::Model(m)
+            } else {
+                Value::Instance(m)
+            });
+        }
+        for d in super::typeorm::decorators(class) {
+            if let Some((n, args)) = decorator_call(self.src, d)
+                && n == "EntityRepository"
+                && let Some(m) = args.first().and_then(|a| self.model_of(*a, 1))
+            {
+                return Some(Value::Repository(m));
+            }
+        }
+        // `class OrderRepository extends Repository<LegacyOrder>`.
+        let heritage_node = named_children(class)
+            .into_iter()
+            .find(|c| c.kind() == "class_heritage")?;
+        for clause in named_children(heritage_node) {
+            let (Some(value), Some(args)) = (
+                clause.child_by_field_name("value"),
+                clause.child_by_field_name("type_arguments"),
+            ) else {
+                continue;
+            };
+            if REPOSITORY_TYPES.contains(&self.text(value))
+                && let Some(arg) = named_children(args).into_iter().next()
+                && let Some(m) = self.model_named(self.text(arg))
+            {
+                return Some(Value::Repository(m));
+            }
+        }
+        None
+    }
+
+    /// Whether a TypeORM entity has `BaseEntity`'s static methods.
+    fn active_record(&self, m: &ModelDecl) -> bool {
+        let mut seen = vec![m.name.clone()];
+        let mut bases = m.bases.clone();
+        while let Some(b) = bases.pop() {
+            if b.ends_with("BaseEntity") {
+                return true;
+            }
+            if seen.len() > MAX_DEPTH || seen.contains(&b) {
+                continue;
+            }
+            seen.push(b.clone());
+            if let Some(parent) = self.model_named(&b) {
+                bases.extend(parent.bases.iter().cloned());
+            }
+        }
+        false
+    }
+
+    /// Resolve one call and report it.
+    fn call(&self, call: Node<'_>, out: &mut FileScan) {
+        let Some(callee) = call
+            .child_by_field_name("function")
+            .filter(|c| c.kind() == "member_expression")
+        else {
+            return;
+        };
+        let (Some(object), Some(method)) = (
+            callee.child_by_field_name("object"),
+            callee.child_by_field_name("property").map(|p| self.text(p)),
+        ) else {
+            return;
+        };
+        let args = call
+            .child_by_field_name("arguments")
+            .map(named_children)
+            .unwrap_or_default();
+        let found = match self.value_of(object, 0) {
+            Some(Value::Model(m)) if m.framework == "sequelize" => {
+                self.rule(m, OrmReceiver::Table, method)
+            }
+            Some(Value::Model(m)) if self.active_record(m) => {
+                self.rule(m, OrmReceiver::Manager, method)
+            }
+            Some(Value::Repository(m)) => self.rule(m, OrmReceiver::Manager, method),
+            Some(Value::Instance(m)) => self.rule(m, OrmReceiver::Instance, method),
+            _ => None,
+        };
+        let found = found.or_else(|| self.session_call(object, method, &args));
+        let Some((model, rule)) = found else {
+            return;
+        };
+        // A row without an access (`createQueryBuilder`, `from`) takes the chain's: the
+        // method that decides it names the finding (`delete` in `.delete().from(X)`).
+        let (access, operation, method) = match rule.access {
+            Some(a) => (
+                a,
+                rule.operation.unwrap_or(Operation::Unknown),
+                rule.method.clone(),
+            ),
+            None => chain_access(self.src, call, self.catalog, &rule.framework),
+        };
+        self.report(call, model, rule, (access, operation, &method), out);
+    }
+
+    fn rule(
+        &self,
+        m: &'a ModelDecl,
+        receiver: OrmReceiver,
+        method: &str,
+    ) -> Option<(&'a ModelDecl, &'a OrmRule)> {
+        self.catalog
+            .lookup(&[m.framework.as_str()], receiver, method)
+            .map(|r| (m, r))
+    }
+
+    /// `EntityManager` and query-builder calls that take the entity class (or, on an
+    /// entity manager, an instance) as an argument.
+    fn session_call(
+        &self,
+        object: Node<'_>,
+        method: &str,
+        args: &[Node<'_>],
+    ) -> Option<(&'a ModelDecl, &'a OrmRule)> {
+        let rule = self
+            .catalog
+            .lookup(&["typeorm"], OrmReceiver::Session, method)?;
+        let typeorm = |m: &&'a ModelDecl| m.framework == "typeorm";
+        if let Some(m) = rule
+            .model_arg
+            .and_then(|i| args.get(i))
+            .and_then(|a| self.model_of(*a, 0))
+            .filter(typeorm)
+        {
+            return Some((m, rule));
+        }
+        let receiver = match object.kind() {
+            "member_expression" => object
+                .child_by_field_name("property")
+                .map(|p| self.text(p))
+                .unwrap_or(""),
+            _ => self.text(object),
+        };
+        let manager = receiver.to_ascii_lowercase().contains("manager") || receiver == "em";
+        if !manager {
+            return None;
+        }
+        match rule
+            .instance_arg
+            .and_then(|i| args.get(i))
+            .and_then(|a| self.value_of(*a, 0))
+        {
+            Some(Value::Instance(m)) if m.framework == "typeorm" => Some((m, rule)),
+            _ => None,
+        }
+    }
+
+    fn report(
+        &self,
+        call: Node<'_>,
+        model: &ModelDecl,
+        rule: &OrmRule,
+        (access, operation, method): (Access, Operation, &str),
+        out: &mut FileScan,
+    ) {
+        let (line, column) = self.index.position(self.src, call.start_byte());
+        let function = function_at(self.src, call);
+        let shown = evidence(self.text(outermost(call)));
+        let mut push = |table: String, access, operation, via: Vec<String>| {
+            out.findings.push(Finding {
+                table,
+                access,
+                operation,
+                file: self.file.rel.to_string(),
+                line,
+                column,
+                language: self.file.language,
+                kind: rule.kind,
+                function: function.clone(),
+                confidence: Confidence::Inferred,
+                evidence: shown.clone(),
+                sink: Some(method.to_string()),
+                framework: Some(model.framework.clone()),
+                via,
+            });
+        };
+        if let Some(table) = &model.legacy {
+            push(table.clone(), access, operation, Vec::new());
+        }
+        if operation == Operation::Delete {
+            // The database follows `ON DELETE CASCADE` through every level: deleting a
+            // customer deletes its orders, which deletes their items.
+            let mut frontier = vec![(model.name.clone(), vec![format!("{}.{method}", model.name)])];
+            let mut seen = vec![model.name.clone()];
+            while let Some((parent, chain)) = frontier.pop() {
+                let mut cascades: Vec<_> = [Language::TypeScript, Language::JavaScript]
+                    .into_iter()
+                    .flat_map(|l| self.models.cascades_from_any(l, &parent))
+                    .collect();
+                cascades.sort();
+                cascades.dedup();
+                for c in cascades {
+                    let mut via = chain.clone();
+                    via.push(c.via.clone());
+                    if let Some(table) = self.model_named(&c.child).and_then(|m| m.legacy.clone()) {
+                        push(table, Access::Write, c.operation, via.clone());
+                    }
+                    if c.operation == Operation::Delete
+                        && !seen.contains(&c.child)
+                        && seen.len() < MAX_DEPTH
+                    {
+                        seen.push(c.child.clone());
+                        frontier.push((c.child.clone(), via));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The scope a binding made at `node` belongs to: the nearest function, class body or
+/// the program.
+fn scope_of(node: Node<'_>) -> usize {
+    let mut at = node.parent();
+    while let Some(n) = at {
+        if is_scope(n) {
+            return n.start_byte();
+        }
+        at = n.parent();
+    }
+    0
+}
+
+fn is_scope(n: Node<'_>) -> bool {
+    matches!(
+        n.kind(),
+        "program"
+            | "class_body"
+            | "function_declaration"
+            | "generator_function_declaration"
+            | "function_expression"
+            | "function"
+            | "generator_function"
+            | "arrow_function"
+            | "method_definition"
+    )
+}
+
+/// The class body around a node (for `this.field`).
+fn class_body_of(node: Node<'_>) -> Option<Node<'_>> {
+    let mut at = node.parent();
+    while let Some(n) = at {
+        if n.kind() == "class_body" {
+            return Some(n);
+        }
+        at = n.parent();
+    }
+    None
+}
+
+/// `src/services/orders.ts` + `../entities/order` → `src/entities/order`.
+fn join(rel: &str, source: &str) -> String {
+    let mut parts: Vec<&str> = rel.split('/').collect();
+    parts.pop();
+    for seg in source.split('/') {
+        match seg {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let joined = parts.join("/");
+    // `import … from "./order.entity.js"` (ESM spelling of a `.ts` file).
+    match joined.rsplit_once('.') {
+        Some((stem, "js" | "ts" | "mjs" | "cjs" | "jsx" | "tsx")) => stem.to_string(),
+        _ => joined,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_paths_join() {
+        assert_eq!(join("src/a/b.ts", "../e/order"), "src/e/order");
+        assert_eq!(join("b.ts", "./order.entity.js"), "order.entity");
+        assert_eq!(join("src/b.ts", "./models"), "src/models");
+        assert!(REPOSITORY_FACTORIES.is_sorted());
+        assert!(REPOSITORY_TYPES.is_sorted());
+        assert!(INSTANCE_SOURCES.is_sorted());
+        assert!(MODEL_PASSTHROUGH.is_sorted());
+    }
+}
