@@ -243,9 +243,22 @@ fn options(src: &str, object: Node<'_>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `LegacyOrder`, `models.LegacyOrder`, `db.LegacyOrder`: the model's name as written.
+/// `LegacyOrder`, `models.LegacyOrder`, `db.LegacyOrder`: the model's name as written;
+/// `this` in a model's `static associate(models)`: the class.
 fn model_name(src: &str, node: Node<'_>) -> Option<String> {
     match node.kind() {
+        "this" => {
+            let mut at = node.parent();
+            while let Some(n) = at {
+                if is_class(n) {
+                    return n
+                        .child_by_field_name("name")
+                        .map(|c| text(src, c).to_string());
+                }
+                at = n.parent();
+            }
+            None
+        }
         "identifier" => Some(text(src, node).to_string()),
         "member_expression" => node
             .child_by_field_name("property")
@@ -405,13 +418,19 @@ mod tests {
                @BelongsTo(() => Customer, { onDelete: 'CASCADE' }) customer;\n}\n\
              const Note = sequelize.define('OrderNote', {});\n\
              Customer.hasMany(models.OrderNote, { onDelete: 'SET NULL' });\n\
-             Customer.hasMany(Other);\n",
+             Customer.hasMany(Other);\n\
+             class Shop extends Model { static associate({ Note }) { this.hasMany(Note, { onDelete: 'cascade' }); } }\n",
         );
         resolve(&mut d.models, &mut d.cascades, &[], true);
         let lo = d.models.iter().find(|m| m.name == "LegacyOrder").unwrap();
         assert_eq!(lo.table.as_deref(), Some("orders_legacy"));
         assert!(lo.defines_schema);
-        assert_eq!(d.cascades.len(), 2, "{:?}", d.cascades);
+        assert_eq!(d.cascades.len(), 3, "{:?}", d.cascades);
+        assert!(
+            d.cascades
+                .iter()
+                .any(|c| c.parent == "Shop" && c.child == "Note")
+        );
         let item = d
             .cascades
             .iter()

@@ -24,7 +24,7 @@
 
 use super::tree::{all_nodes_within, named_children, text};
 use super::typeorm::decorator_call;
-use super::typescript::{chain_access, function_at, in_template, outermost};
+use super::typescript::{chain_access, function_at_with, in_template, outermost};
 use super::{ModelDecl, ModelIndex};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
@@ -68,7 +68,7 @@ enum Value<'m> {
     Instance(&'m ModelDecl),
 }
 
-struct Usages<'a, 's> {
+struct Usages<'a, 's, 't> {
     file: &'a FileInput<'s>,
     src: &'s str,
     models: &'a ModelIndex,
@@ -79,6 +79,9 @@ struct Usages<'a, 's> {
     /// different things (left unresolved).
     bindings: HashMap<(usize, String), Option<Value<'a>>>,
     index: LineIndex,
+    /// Each node's parent by node id: `Node::parent` walks down from the root, so walking
+    /// up a deep tree with it would cost the depth squared.
+    parents: HashMap<usize, Node<'t>>,
 }
 
 pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
@@ -105,7 +108,14 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         aliases: HashMap::new(),
         bindings: HashMap::new(),
         index: LineIndex::new(file.text),
+        parents: HashMap::new(),
     };
+    for &n in &nodes {
+        let mut cursor = n.walk();
+        for c in n.children(&mut cursor) {
+            u.parents.insert(c.id(), n);
+        }
+    }
     u.collect_aliases(&nodes);
     // Twice: an instance may come from a repository bound earlier in the walk order
     // (`const o = await this.repo.findOneBy(…)` with the field declared below).
@@ -113,15 +123,44 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         u.collect_bindings(&nodes);
     }
     for &call in &nodes {
-        if call.kind() == "call_expression" && !in_template(call) {
+        if call.kind() == "call_expression" {
             u.call(call, out);
         }
     }
 }
 
-impl<'a, 's> Usages<'a, 's> {
+impl<'a, 's, 't> Usages<'a, 's, 't> {
     fn text(&self, node: Node<'_>) -> &'s str {
         text(self.src, node)
+    }
+
+    fn parent(&self, node: Node<'_>) -> Option<Node<'t>> {
+        self.parents.get(&node.id()).copied()
+    }
+
+    /// The scope a binding made at `node` belongs to: the nearest function, class body or
+    /// the program.
+    fn scope_of(&self, node: Node<'_>) -> usize {
+        let mut at = self.parent(node);
+        while let Some(n) = at {
+            if is_scope(n) {
+                return n.start_byte();
+            }
+            at = self.parent(n);
+        }
+        0
+    }
+
+    /// The class body around a node (for `this.field`).
+    fn class_body_of(&self, node: Node<'_>) -> Option<Node<'t>> {
+        let mut at = self.parent(node);
+        while let Some(n) = at {
+            if n.kind() == "class_body" {
+                return Some(n);
+            }
+            at = self.parent(n);
+        }
+        None
     }
 
     /// `import { LegacyOrder as LO }`, `const { LegacyOrder: LO } = require(…)`, and a
@@ -219,7 +258,7 @@ impl<'a, 's> Usages<'a, 's> {
                     match name.kind() {
                         "identifier" => {
                             if let Some(v) = value {
-                                self.bind(scope_of(n), self.text(name).to_string(), v);
+                                self.bind(self.scope_of(n), self.text(name).to_string(), v);
                             }
                         }
                         // `const { LegacyOrder } = db` / `= sequelize.models`.
@@ -238,7 +277,7 @@ impl<'a, 's> Usages<'a, 's> {
                                     && let Some(m) = self.model_named(self.text(key))
                                 {
                                     self.bind(
-                                        scope_of(n),
+                                        self.scope_of(n),
                                         self.text(local).to_string(),
                                         Value::Model(m),
                                     );
@@ -259,12 +298,12 @@ impl<'a, 's> Usages<'a, 's> {
                         continue;
                     };
                     match left.kind() {
-                        "identifier" => self.bind(scope_of(n), self.text(left).to_string(), v),
+                        "identifier" => self.bind(self.scope_of(n), self.text(left).to_string(), v),
                         "member_expression" => {
                             if let (Some(obj), Some(prop), Some(class)) = (
                                 left.child_by_field_name("object"),
                                 left.child_by_field_name("property"),
-                                class_body_of(n),
+                                self.class_body_of(n),
                             ) && obj.kind() == "this"
                             {
                                 self.bind(class.start_byte(), self.text(prop).to_string(), v);
@@ -274,7 +313,7 @@ impl<'a, 's> Usages<'a, 's> {
                     }
                 }
                 "public_field_definition" => {
-                    let (Some(name), Some(class)) = (n.child_by_field_name("name"), n.parent())
+                    let (Some(name), Some(class)) = (n.child_by_field_name("name"), self.parent(n))
                     else {
                         continue;
                     };
@@ -293,7 +332,7 @@ impl<'a, 's> Usages<'a, 's> {
                         continue;
                     };
                     let name = self.text(name).to_string();
-                    if let Some(f) = n.parent().and_then(|p| p.parent()) {
+                    if let Some(f) = self.parent(n).and_then(|p| self.parent(p)) {
                         self.bind(f.start_byte(), name.clone(), v);
                     }
                     // A constructor parameter property is a field of the class too.
@@ -301,7 +340,7 @@ impl<'a, 's> Usages<'a, 's> {
                         .iter()
                         .any(|c| matches!(c.kind(), "accessibility_modifier" | "readonly"))
                         || n.children(&mut n.walk()).any(|c| c.kind() == "readonly");
-                    if is_property && let Some(class) = class_body_of(n) {
+                    if is_property && let Some(class) = self.class_body_of(n) {
                         self.bind(class.start_byte(), name, v);
                     }
                 }
@@ -371,7 +410,7 @@ impl<'a, 's> Usages<'a, 's> {
             {
                 return *v;
             }
-            node = n.parent();
+            node = self.parent(n);
         }
         self.model_named(name).map(Value::Model)
     }
@@ -403,7 +442,7 @@ impl<'a, 's> Usages<'a, 's> {
                 let object = node.child_by_field_name("object")?;
                 let property = self.text(node.child_by_field_name("property")?);
                 if object.kind() == "this"
-                    && let Some(class) = class_body_of(node)
+                    && let Some(class) = self.class_body_of(node)
                     && let Some(v) = self
                         .bindings
                         .get(&(class.start_byte(), property.to_string()))
@@ -469,17 +508,17 @@ impl<'a, 's> Usages<'a, 's> {
     /// in a class extending `Repository<X>` or decorated `@EntityRepository(X)`, or in a
     /// method of `getRepository(X).extend({ … })`.
     fn this_value(&self, this: Node<'_>) -> Option<Value<'a>> {
-        let mut at = this.parent();
+        let mut at = self.parent(this);
         let mut is_static = false;
         while let Some(n) = at {
             match n.kind() {
                 "method_definition" => {
                     is_static = n.children(&mut n.walk()).any(|c| c.kind() == "static");
-                    if let Some(object) = n.parent().filter(|p| p.kind() == "object") {
-                        let call = object
-                            .parent()
+                    if let Some(object) = self.parent(n).filter(|p| p.kind() == "object") {
+                        let call = self
+                            .parent(object)
                             .filter(|a| a.kind() == "arguments")
-                            .and_then(|a| a.parent())?;
+                            .and_then(|a| self.parent(a))?;
                         let callee = call.child_by_field_name("function")?;
                         if callee.kind() == "member_expression"
                             && callee.child_by_field_name("property").map(|p| self.text(p))
@@ -497,7 +536,7 @@ impl<'a, 's> Usages<'a, 's> {
                 _ if super::typeorm::is_class(n) => return self.class_this(n, is_static),
                 _ => {}
             }
-            at = n.parent();
+            at = self.parent(n);
         }
         None
     }
@@ -592,7 +631,9 @@ impl<'a, 's> Usages<'a, 's> {
             _ => None,
         };
         let found = found.or_else(|| self.session_call(object, method, &args));
-        let Some((model, rule)) = found else {
+        // Checked last: `Node::parent` walks down from the root, so upward walks cost the
+        // tree's depth and only resolved calls pay for them.
+        let Some((model, rule)) = found.filter(|_| !in_template(call)) else {
             return;
         };
         // A row without an access (`createQueryBuilder`, `from`) takes the chain's: the
@@ -669,7 +710,7 @@ impl<'a, 's> Usages<'a, 's> {
         out: &mut FileScan,
     ) {
         let (line, column) = self.index.position(self.src, call.start_byte());
-        let function = function_at(self.src, call);
+        let function = function_at_with(self.src, call, |n| self.parent(n));
         let shown = evidence(self.text(outermost(call)));
         let mut push = |table: String, access, operation, via: Vec<String>| {
             out.findings.push(Finding {
@@ -723,19 +764,6 @@ impl<'a, 's> Usages<'a, 's> {
     }
 }
 
-/// The scope a binding made at `node` belongs to: the nearest function, class body or
-/// the program.
-fn scope_of(node: Node<'_>) -> usize {
-    let mut at = node.parent();
-    while let Some(n) = at {
-        if is_scope(n) {
-            return n.start_byte();
-        }
-        at = n.parent();
-    }
-    0
-}
-
 fn is_scope(n: Node<'_>) -> bool {
     matches!(
         n.kind(),
@@ -749,18 +777,6 @@ fn is_scope(n: Node<'_>) -> bool {
             | "arrow_function"
             | "method_definition"
     )
-}
-
-/// The class body around a node (for `this.field`).
-fn class_body_of(node: Node<'_>) -> Option<Node<'_>> {
-    let mut at = node.parent();
-    while let Some(n) = at {
-        if n.kind() == "class_body" {
-            return Some(n);
-        }
-        at = n.parent();
-    }
-    None
 }
 
 /// `src/services/orders.ts` + `../entities/order` → `src/entities/order`.

@@ -169,10 +169,13 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         }
     }
     let catalog = file.ctx.orm_catalog(file.language);
-    // Knex and Kysely share method names (`innerJoin`, `createTable`): a file that imports
-    // Kysely prefers its rows.
+    // Knex, Kysely and Sequelize's QueryInterface share method names (`innerJoin`,
+    // `createTable`): a file that imports Kysely or says `queryInterface` prefers its rows.
     let prefer: &[&str] = if src.contains("kysely") || src.contains("Kysely") {
         &["kysely"]
+    } else if src.contains("queryInterface") {
+        // Sequelize migrations and seeders.
+        &["sequelize"]
     } else {
         &[]
     };
@@ -612,7 +615,17 @@ pub(crate) fn outermost(call: Node<'_>) -> Node<'_> {
 /// The name of the function or method around a node (`Class.method`, a function
 /// declaration, or the variable an arrow function is bound to).
 pub(crate) fn function_at(src: &str, node: Node<'_>) -> Option<String> {
-    let mut at = node.parent();
+    function_at_with(src, node, |n| n.parent())
+}
+
+/// `function_at` with a caller's parent lookup (a precomputed map on deep trees, where
+/// `Node::parent`, which walks down from the root, costs the depth at every step).
+pub(crate) fn function_at_with<'t>(
+    src: &str,
+    node: Node<'t>,
+    parent: impl Fn(Node<'t>) -> Option<Node<'t>>,
+) -> Option<String> {
+    let mut at = parent(node);
     let mut name: Option<String> = None;
     while let Some(n) = at {
         match n.kind() {
@@ -627,8 +640,7 @@ pub(crate) fn function_at(src: &str, node: Node<'_>) -> Option<String> {
                     .map(|x| text(src, x).to_string());
             }
             "arrow_function" | "function_expression" | "function" if name.is_none() => {
-                name = n
-                    .parent()
+                name = parent(n)
                     .filter(|p| p.kind() == "variable_declarator")
                     .and_then(|p| p.child_by_field_name("name"))
                     .map(|x| text(src, x).to_string());
@@ -643,7 +655,7 @@ pub(crate) fn function_at(src: &str, node: Node<'_>) -> Option<String> {
             }
             _ => {}
         }
-        at = n.parent();
+        at = parent(n);
     }
     name
 }
