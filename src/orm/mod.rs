@@ -478,6 +478,15 @@ impl ModelIndex {
                 names.push(prisma::accessor(&m.name));
             }
         }
+        // A TypeORM entity with a relation to a legacy entity: `relations: ["orders"]`.
+        for m in self.models.iter().filter(|m| m.framework == "typeorm") {
+            if m.associations
+                .iter()
+                .any(|(_, child)| self.legacy(m.language, child, None).is_some())
+            {
+                names.push(m.name.clone());
+            }
+        }
         // Parents whose deletion reaches a legacy table, through chains of cascading
         // deletes too (bounded).
         let mut reaching: Vec<(Language, String)> = Vec::new();

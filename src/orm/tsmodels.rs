@@ -701,6 +701,154 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         }
     }
 
+    /// Tables a call reaches through the model's relations: Sequelize `include: [X]` /
+    /// `include: [{ model: X, include: […] }]` (read by a read; inserted by `create` /
+    /// `bulkCreate`), TypeORM `relations: ["items", "items.product"]` or `relations: {
+    /// items: true }` on a read (the relation fields pass 1 recorded).
+    fn related(
+        &self,
+        model: &'a ModelDecl,
+        args: &[Node<'_>],
+        access: Access,
+        method: &str,
+    ) -> Vec<(&'a ModelDecl, Access, Operation, Vec<String>)> {
+        let (access, operation) = match (access, method) {
+            (Access::Read, _) => (Access::Read, Operation::Select),
+            (_, "create" | "bulkCreate") if model.framework == "sequelize" => {
+                (Access::Write, Operation::Insert)
+            }
+            _ => return Vec::new(),
+        };
+        let root = vec![format!("{}.{method}", model.name)];
+        let mut out = Vec::new();
+        for arg in args.iter().filter(|a| a.kind() == "object") {
+            match model.framework.as_str() {
+                "sequelize" => self.includes(*arg, &root, 0, &mut out),
+                "typeorm" => {
+                    if let Some(relations) =
+                        super::typeorm::object_value(self.src, *arg, "relations")
+                    {
+                        self.relations(model, relations, &root, 0, &mut out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.into_iter()
+            .map(|(m, via)| (m, access, operation, via))
+            .collect()
+    }
+
+    /// The models of an options object's `include` (recursively, bounded).
+    fn includes(
+        &self,
+        options: Node<'_>,
+        via: &[String],
+        depth: usize,
+        out: &mut Vec<(&'a ModelDecl, Vec<String>)>,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let Some(include) = super::typeorm::object_value(self.src, options, "include") else {
+            return;
+        };
+        let items = match include.kind() {
+            "array" => named_children(include),
+            _ => vec![include],
+        };
+        for item in items {
+            let (target, nested) = match item.kind() {
+                "object" => (
+                    super::typeorm::object_value(self.src, item, "model"),
+                    Some(item),
+                ),
+                _ => (Some(item), None),
+            };
+            let Some(m) = target
+                .and_then(|t| self.model_of(t, 0))
+                .filter(|m| m.framework == "sequelize")
+            else {
+                continue;
+            };
+            let mut chain = via.to_vec();
+            chain.push(format!("include {}", m.name));
+            if let Some(nested) = nested {
+                self.includes(nested, &chain, depth + 1, out);
+            }
+            out.push((m, chain));
+        }
+    }
+
+    /// The entities a TypeORM `relations` option loads: strings (`"items.product"`) or
+    /// nested objects (`{ items: { product: true } }`), through the relation fields.
+    fn relations(
+        &self,
+        model: &'a ModelDecl,
+        relations: Node<'_>,
+        via: &[String],
+        depth: usize,
+        out: &mut Vec<(&'a ModelDecl, Vec<String>)>,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let field_model = |owner: &ModelDecl, field: &str| {
+            owner
+                .associations
+                .iter()
+                .find(|(f, _)| f == field)
+                .and_then(|(_, target)| self.model_named(target))
+                .filter(|m| m.framework == "typeorm")
+        };
+        match relations.kind() {
+            "array" => {
+                for item in named_children(relations) {
+                    let Some(path) = super::typeorm::string_value(self.src, item) else {
+                        continue;
+                    };
+                    let mut owner = model;
+                    let mut chain = via.to_vec();
+                    for field in path.split('.').take(MAX_DEPTH) {
+                        let Some(next) = field_model(owner, field) else {
+                            break;
+                        };
+                        chain.push(format!("{}.{field}", owner.name));
+                        out.push((next, chain.clone()));
+                        owner = next;
+                    }
+                }
+            }
+            "object" => {
+                for pair in named_children(relations)
+                    .into_iter()
+                    .filter(|p| p.kind() == "pair")
+                {
+                    let (Some(key), Some(value)) = (
+                        pair.child_by_field_name("key"),
+                        pair.child_by_field_name("value"),
+                    ) else {
+                        continue;
+                    };
+                    if value.kind() == "false" {
+                        continue;
+                    }
+                    let field = self.text(key).trim_matches(['"', '\'']);
+                    let Some(next) = field_model(model, field) else {
+                        continue;
+                    };
+                    let mut chain = via.to_vec();
+                    chain.push(format!("{}.{field}", model.name));
+                    if value.kind() == "object" {
+                        self.relations(next, value, &chain, depth + 1, out);
+                    }
+                    out.push((next, chain));
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn report(
         &self,
         call: Node<'_>,
@@ -732,6 +880,15 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         };
         if let Some(table) = &model.legacy {
             push(table.clone(), access, operation, Vec::new());
+        }
+        let args = call
+            .child_by_field_name("arguments")
+            .map(named_children)
+            .unwrap_or_default();
+        for (child, access, operation, via) in self.related(model, &args, access, method) {
+            if let Some(table) = &child.legacy {
+                push(table.clone(), access, operation, via);
+            }
         }
         if operation == Operation::Delete {
             // The database follows `ON DELETE CASCADE` through every level: deleting a

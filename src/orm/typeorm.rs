@@ -12,7 +12,7 @@
 
 use super::naming::snake_case;
 use super::tree::{named_children, text};
-use super::typescript::string_value;
+pub(super) use super::typescript::string_value;
 use super::{Cascade, FileDecls, ModelDecl, TableSource, first_line};
 use crate::model::{Language, Operation};
 use tree_sitter::Node;
@@ -33,6 +33,10 @@ pub(super) enum Side {
 /// TypeORM's relation decorators that take `onDelete` (sorted). `@OneToMany` has none:
 /// the option lives on the `@ManyToOne` side.
 const RELATIONS: &[(&str, Side)] = &[("ManyToOne", Side::Child), ("OneToOne", Side::Child)];
+
+/// Relation decorators whose field holds another entity (sorted): `relations: ["items"]`
+/// loads the target's table.
+const RELATION_FIELDS: &[&str] = &["ManyToMany", "ManyToOne", "OneToMany", "OneToOne"];
 
 /// Bytes that make a file worth parsing for TypeORM declarations.
 pub fn may_declare(text: &[u8]) -> bool {
@@ -105,6 +109,7 @@ pub(super) fn declare(
         out.cascades.extend(relation_cascades(
             src, n, class, language, "typeorm", RELATIONS,
         ));
+        decl.associations = relation_fields(src, n, RELATION_FIELDS);
         out.models.push(decl);
     }
 }
@@ -232,6 +237,41 @@ pub(super) fn relation_target(src: &str, arg: Node<'_>) -> Option<String> {
         "identifier" => Some(text(src, arg).to_string()),
         _ => string_value(src, arg),
     }
+}
+
+/// `(field, target model)` of every field decorated with one of `decorators`.
+pub(super) fn relation_fields(
+    src: &str,
+    class_node: Node<'_>,
+    decorators: &[&str],
+) -> Vec<(String, String)> {
+    let Some(body) = class_node.child_by_field_name("body") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for field in named_children(body) {
+        if !matches!(
+            field.kind(),
+            "public_field_definition" | "property_signature"
+        ) {
+            continue;
+        }
+        let Some(name) = field.child_by_field_name("name").map(|n| text(src, n)) else {
+            continue;
+        };
+        for d in named_children(field)
+            .into_iter()
+            .filter(|c| c.kind() == "decorator")
+        {
+            if let Some((decorator, args)) = decorator_call(src, d)
+                && decorators.contains(&decorator)
+                && let Some(target) = args.first().and_then(|a| relation_target(src, *a))
+            {
+                out.push((name.to_string(), target));
+            }
+        }
+    }
+    out
 }
 
 /// Cascades declared by the relation decorators of a class's fields: `table` says which
@@ -362,6 +402,7 @@ mod tests {
         );
         assert!(on_delete("no action").is_none());
         assert!(RELATIONS.is_sorted_by_key(|(n, _)| *n));
+        assert!(RELATION_FIELDS.is_sorted());
         assert!(ENTITY_DECORATORS.is_sorted_by_key(|(n, _)| *n));
     }
 }
