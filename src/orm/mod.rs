@@ -187,6 +187,8 @@ pub struct FileDecls {
     pub schema_sync: Vec<String>,
     /// Sequelize's repository-wide model options (`new Sequelize(…, { define: { … } })`).
     pub sequelize_defaults: Vec<(String, String)>,
+    /// Sequelize associations (`A.hasMany(B, { as })`), for their accessor methods.
+    pub sequelize_associations: Vec<sequelize::Association>,
 }
 
 /// Every model of the repository, resolved; read-only during pass 2.
@@ -200,6 +202,7 @@ pub struct ModelIndex {
     manager_classes: Vec<(String, Vec<String>)>,
     gorm_naming: GormNaming,
     conventions: Vec<(Language, Convention)>,
+    sequelize_associations: Vec<sequelize::Association>,
 }
 
 impl ModelIndex {
@@ -215,6 +218,9 @@ impl ModelIndex {
             schema_sync.extend(f.schema_sync);
             // In path order: the first setting of a key wins, as for GORM's strategy.
             sequelize_defaults.extend(f.sequelize_defaults);
+            index
+                .sequelize_associations
+                .extend(f.sequelize_associations);
             index.models.extend(f.models);
             index.cascades.extend(f.cascades);
             index.related.extend(f.related);
@@ -239,6 +245,7 @@ impl ModelIndex {
         sequelize::resolve(
             &mut index.models,
             &mut index.cascades,
+            &mut index.sequelize_associations,
             &sequelize_defaults,
             schema_sync.iter().any(|f| f == "sequelize"),
         );
@@ -288,7 +295,14 @@ impl ModelIndex {
         index.manager_methods.dedup();
         index.conventions.sort();
         index.conventions.dedup();
+        index.sequelize_associations.sort();
+        index.sequelize_associations.dedup();
         index
+    }
+
+    /// Sequelize associations, with model names resolved.
+    pub fn sequelize_associations(&self) -> &[sequelize::Association] {
+        &self.sequelize_associations
     }
 
     /// The naming conventions turned on for `language` (Identity first, always).

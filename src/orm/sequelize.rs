@@ -17,7 +17,7 @@ use super::typeorm::{
 };
 use super::typescript::string_value;
 use super::{Cascade, FileDecls, ModelDecl, TableSource, first_line};
-use crate::model::Language;
+use crate::model::{Access, Language, Operation};
 use tree_sitter::Node;
 
 /// Model options that decide the table (sorted).
@@ -36,6 +36,163 @@ const ASSOCIATIONS: &[(&str, Side)] = &[
     ("belongsTo", Side::Child),
     ("hasMany", Side::Parent),
     ("hasOne", Side::Parent),
+];
+
+/// An association: `owner.belongsTo/hasOne/hasMany(target, { as })`. It gives the
+/// owner's instances accessor methods (`order.getItems()`, `order.setCustomer(c)`) that
+/// read or write a table (`MIXINS`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Association {
+    pub language: Language,
+    pub owner: String,
+    /// `belongsTo`, `hasOne` or `hasMany`.
+    pub kind: String,
+    /// The `as` option, if written.
+    pub alias: Option<String>,
+    pub target: String,
+}
+
+/// Whose table an accessor writes or reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MixinTable {
+    /// The instance's own (`order.setCustomer(c)` sets the order's foreign key).
+    Owner,
+    /// The associated model's.
+    Target,
+}
+
+/// Accessor methods: `(association, prefix, plural name, table, access, operation)`
+/// (sorted). `order.getItems()` for `Order.hasMany(Item, { as: "items" })` is
+/// `("hasMany", "get", true, Target, Read, Select)`.
+pub const MIXINS: &[(&str, &str, bool, MixinTable, Access, Operation)] = &[
+    (
+        "belongsTo",
+        "create",
+        false,
+        MixinTable::Target,
+        Access::Write,
+        Operation::Insert,
+    ),
+    (
+        "belongsTo",
+        "get",
+        false,
+        MixinTable::Target,
+        Access::Read,
+        Operation::Select,
+    ),
+    (
+        "belongsTo",
+        "set",
+        false,
+        MixinTable::Owner,
+        Access::Write,
+        Operation::Update,
+    ),
+    (
+        "hasMany",
+        "add",
+        false,
+        MixinTable::Target,
+        Access::Write,
+        Operation::Update,
+    ),
+    (
+        "hasMany",
+        "add",
+        true,
+        MixinTable::Target,
+        Access::Write,
+        Operation::Update,
+    ),
+    (
+        "hasMany",
+        "count",
+        true,
+        MixinTable::Target,
+        Access::Read,
+        Operation::Select,
+    ),
+    (
+        "hasMany",
+        "create",
+        false,
+        MixinTable::Target,
+        Access::Write,
+        Operation::Insert,
+    ),
+    (
+        "hasMany",
+        "get",
+        true,
+        MixinTable::Target,
+        Access::Read,
+        Operation::Select,
+    ),
+    (
+        "hasMany",
+        "has",
+        false,
+        MixinTable::Target,
+        Access::Read,
+        Operation::Select,
+    ),
+    (
+        "hasMany",
+        "has",
+        true,
+        MixinTable::Target,
+        Access::Read,
+        Operation::Select,
+    ),
+    (
+        "hasMany",
+        "remove",
+        false,
+        MixinTable::Target,
+        Access::Write,
+        Operation::Update,
+    ),
+    (
+        "hasMany",
+        "remove",
+        true,
+        MixinTable::Target,
+        Access::Write,
+        Operation::Update,
+    ),
+    (
+        "hasMany",
+        "set",
+        true,
+        MixinTable::Target,
+        Access::Write,
+        Operation::Update,
+    ),
+    (
+        "hasOne",
+        "create",
+        false,
+        MixinTable::Target,
+        Access::Write,
+        Operation::Insert,
+    ),
+    (
+        "hasOne",
+        "get",
+        false,
+        MixinTable::Target,
+        Access::Read,
+        Operation::Select,
+    ),
+    (
+        "hasOne",
+        "set",
+        false,
+        MixinTable::Target,
+        Access::Write,
+        Operation::Update,
+    ),
 ];
 
 /// sequelize-typescript's association decorators (sorted).
@@ -172,6 +329,16 @@ fn call(src: &str, rel: &str, language: Language, call: Node<'_>, out: &mut File
             ) else {
                 return;
             };
+            out.sequelize_associations.push(Association {
+                language,
+                owner: owner.clone(),
+                kind: method.to_string(),
+                alias: args
+                    .iter()
+                    .filter(|a| a.kind() == "object")
+                    .find_map(|a| object_string(src, *a, "as")),
+                target: target.clone(),
+            });
             let Some((operation, written)) = args
                 .iter()
                 .filter(|a| a.kind() == "object")
@@ -295,6 +462,7 @@ fn place(src: &str, rel: &str, node: Node<'_>, decl: &mut ModelDecl) {
 pub fn resolve(
     models: &mut [ModelDecl],
     cascades: &mut [Cascade],
+    associations: &mut [Association],
     defaults: &[(String, String)],
     sync: bool,
 ) {
@@ -338,14 +506,22 @@ pub fn resolve(
         m.source = source;
         m.defines_schema = sync;
     }
-    for c in cascades.iter_mut().filter(|c| c.framework == "sequelize") {
-        for end in [&mut c.parent, &mut c.child] {
-            if let Some(m) = models
-                .iter()
-                .find(|m| m.framework == "sequelize" && m.aliases.contains(end))
-            {
-                *end = m.name.clone();
-            }
+    let ends = cascades
+        .iter_mut()
+        .filter(|c| c.framework == "sequelize")
+        .flat_map(|c| [&mut c.parent, &mut c.child])
+        .chain(
+            associations
+                .iter_mut()
+                .flat_map(|a| [&mut a.owner, &mut a.target]),
+        );
+    // Point ends written with a model's other name (`models.LegacyOrder`) at its name.
+    for end in ends {
+        if let Some(m) = models
+            .iter()
+            .find(|m| m.framework == "sequelize" && m.aliases.contains(end))
+        {
+            *end = m.name.clone();
         }
     }
 }
@@ -354,7 +530,6 @@ pub fn resolve(
 mod tests {
     use super::*;
     use crate::lang::{self, Grammar};
-    use crate::model::Operation;
 
     fn decls(src: &str) -> FileDecls {
         let tree = lang::parse(Grammar::Tsx, src).unwrap();
@@ -371,7 +546,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .chain(d.sequelize_defaults.clone())
             .collect();
-        resolve(&mut d.models, &mut d.cascades, &defaults, false);
+        resolve(&mut d.models, &mut d.cascades, &mut [], &defaults, false);
         d.models
             .into_iter()
             .map(|m| (m.name, m.table.unwrap_or_default()))
@@ -421,7 +596,13 @@ mod tests {
              Customer.hasMany(Other);\n\
              class Shop extends Model { static associate({ Note }) { this.hasMany(Note, { onDelete: 'cascade' }); } }\n",
         );
-        resolve(&mut d.models, &mut d.cascades, &[], true);
+        resolve(
+            &mut d.models,
+            &mut d.cascades,
+            &mut d.sequelize_associations,
+            &[],
+            true,
+        );
         let lo = d.models.iter().find(|m| m.name == "LegacyOrder").unwrap();
         assert_eq!(lo.table.as_deref(), Some("orders_legacy"));
         assert!(lo.defines_schema);
@@ -446,5 +627,12 @@ mod tests {
         assert!(TABLE_OPTIONS.is_sorted());
         assert!(ASSOCIATIONS.is_sorted_by_key(|(n, _)| *n));
         assert!(DECORATOR_ASSOCIATIONS.is_sorted_by_key(|(n, _)| *n));
+        assert!(MIXINS.is_sorted_by_key(|(a, p, plural, ..)| (*a, *p, *plural)));
+        // `models.OrderNote` is the model bound to `Note`.
+        assert!(
+            d.sequelize_associations
+                .iter()
+                .any(|a| a.owner == "Customer" && a.target == "Note" && a.kind == "hasMany")
+        );
     }
 }

@@ -630,6 +630,20 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             Some(Value::Instance(m)) => self.rule(m, OrmReceiver::Instance, method),
             _ => None,
         };
+        if found.is_none()
+            && let Some(Value::Instance(m)) = self.value_of(object, 0)
+            && m.framework == "sequelize"
+            && let Some((target, rule, via)) = self.mixin(m, method)
+        {
+            if !in_template(call) {
+                let (access, operation) = (
+                    rule.access.unwrap_or(Access::Read),
+                    rule.operation.unwrap_or(Operation::Unknown),
+                );
+                self.report(call, target, &rule, (access, operation, method), &via, out);
+            }
+            return;
+        }
         let found = found.or_else(|| self.session_call(object, method, &args));
         // Checked last: `Node::parent` walks down from the root, so upward walks cost the
         // tree's depth and only resolved calls pay for them.
@@ -646,7 +660,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             ),
             None => chain_access(self.src, call, self.catalog, &rule.framework),
         };
-        self.report(call, model, rule, (access, operation, &method), out);
+        self.report(call, model, rule, (access, operation, &method), &[], out);
     }
 
     fn rule(
@@ -699,6 +713,75 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             Some(Value::Instance(m)) if m.framework == "typeorm" => Some((m, rule)),
             _ => None,
         }
+    }
+
+    /// A Sequelize association accessor on an instance of `owner` (`order.getItems()`,
+    /// `order.setCustomer(c)`): the model whose table it reaches, what it does, and the
+    /// association in `via`.
+    fn mixin(
+        &self,
+        owner: &'a ModelDecl,
+        method: &str,
+    ) -> Option<(&'a ModelDecl, OrmRule, Vec<String>)> {
+        use super::naming::{pluralize, singularize};
+        use super::sequelize::{MIXINS, MixinTable};
+        let upper_first = |s: &str| {
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        };
+        for a in self
+            .models
+            .sequelize_associations()
+            .iter()
+            .filter(|a| a.owner == owner.name)
+        {
+            let Some(target) = self
+                .model_named(&a.target)
+                .filter(|m| m.framework == "sequelize")
+            else {
+                continue;
+            };
+            let model_name = target
+                .options
+                .iter()
+                .find(|(k, _)| k == "modelName")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| target.name.clone());
+            let (singular, plural) = match (&a.alias, a.kind.as_str()) {
+                (Some(alias), "hasMany") => (singularize(alias), alias.clone()),
+                (Some(alias), _) => (alias.clone(), pluralize(alias)),
+                (None, _) => (model_name.clone(), pluralize(&model_name)),
+            };
+            let hit = MIXINS.iter().find(|(kind, prefix, is_plural, ..)| {
+                *kind == a.kind
+                    && method.strip_prefix(prefix).is_some_and(|rest| {
+                        rest == upper_first(if *is_plural { &plural } else { &singular })
+                    })
+            });
+            let Some((kind, _, _, table, access, operation)) = hit else {
+                continue;
+            };
+            let model = match table {
+                MixinTable::Owner => owner,
+                MixinTable::Target => target,
+            };
+            let rule = OrmRule {
+                framework: "sequelize".to_string(),
+                receiver: OrmReceiver::Instance,
+                method: method.to_string(),
+                access: Some(*access),
+                operation: Some(*operation),
+                model_arg: None,
+                instance_arg: None,
+                table_arg: None,
+                kind: crate::model::Kind::Orm,
+            };
+            let via = vec![format!("{}.{kind}({})", owner.name, target.name)];
+            return Some((model, rule, via));
+        }
+        None
     }
 
     /// Tables a call reaches through the model's relations: Sequelize `include: [X]` /
@@ -855,6 +938,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         model: &ModelDecl,
         rule: &OrmRule,
         (access, operation, method): (Access, Operation, &str),
+        via: &[String],
         out: &mut FileScan,
     ) {
         let (line, column) = self.index.position(self.src, call.start_byte());
@@ -879,7 +963,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             });
         };
         if let Some(table) = &model.legacy {
-            push(table.clone(), access, operation, Vec::new());
+            push(table.clone(), access, operation, via.to_vec());
         }
         let args = call
             .child_by_field_name("arguments")
