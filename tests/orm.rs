@@ -396,13 +396,20 @@ fn sequelize_and_typeorm_names_join_the_prefilter() {
         .unwrap();
     assert_eq!(item.table.as_deref(), Some("OrderItems"));
     let typeorm = index("typeorm");
-    let item = typeorm
-        .models()
-        .iter()
-        .find(|m| m.name == "OrderItem")
-        .unwrap();
-    assert_eq!(item.table.as_deref(), Some("order_item"));
-    assert_eq!(item.legacy.as_deref(), Some("order_item"));
+    let item = |file: &str| {
+        typeorm
+            .models()
+            .iter()
+            .find(|m| m.name == "OrderItem" && m.file == file)
+            .unwrap()
+    };
+    assert_eq!(item("src/entities.ts").table.as_deref(), Some("order_item"));
+    assert_eq!(
+        item("src/entities.ts").legacy.as_deref(),
+        Some("order_item")
+    );
+    // The same class name on another table, in another file.
+    assert_eq!(item("src/archive/entities.ts").legacy, None);
     let archive = typeorm
         .models()
         .iter()

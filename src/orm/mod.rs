@@ -140,6 +140,9 @@ pub struct Cascade {
     pub operation: Operation,
     /// The declaration that causes it, for `via`: `LegacyOrder.customer on_delete=CASCADE`.
     pub via: String,
+    /// The file declaring the child's class when the cascade sits on it (TypeORM and
+    /// sequelize-typescript decorators), to tell equal class names apart; empty otherwise.
+    pub child_file: String,
 }
 
 /// A reverse relation: `parent_instance.accessor` is a manager of `child` (Django's

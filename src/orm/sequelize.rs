@@ -358,6 +358,7 @@ fn call(src: &str, rel: &str, language: Language, call: Node<'_>, out: &mut File
                 child,
                 operation,
                 via: format!("{owner}.{method}({target}) onDelete={written}"),
+                child_file: String::new(),
             });
         }
     }
@@ -386,6 +387,7 @@ fn decorated_class(src: &str, rel: &str, language: Language, class: Node<'_>, ou
     decl.evidence = first_line(text(src, decorator));
     out.cascades.extend(relation_cascades(
         src,
+        rel,
         class,
         name,
         language,

@@ -75,6 +75,8 @@ struct Usages<'a, 's, 't> {
     catalog: &'a OrmCatalog,
     /// Local names of imported models: `LO` → `LegacyOrder`.
     aliases: HashMap<&'s str, String>,
+    /// Where an imported name comes from: `LO` → `../entities/order`.
+    sources: HashMap<&'s str, String>,
     /// `(scope start byte, name)` → what the name is bound to; `None` when bound to two
     /// different things (left unresolved).
     bindings: HashMap<(usize, String), Option<Value<'a>>>,
@@ -106,6 +108,7 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         models,
         catalog: file.ctx.orm_catalog(file.language),
         aliases: HashMap::new(),
+        sources: HashMap::new(),
         bindings: HashMap::new(),
         index: LineIndex::new(file.text),
         parents: HashMap::new(),
@@ -193,6 +196,22 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     else {
                         continue;
                     };
+                    // `import { Post } from "./entity/Post"`: which file's `Post`.
+                    for spec in named_children(n)
+                        .into_iter()
+                        .filter(|c| c.kind() == "import_clause")
+                        .flat_map(named_children)
+                        .filter(|c| c.kind() == "named_imports")
+                        .flat_map(named_children)
+                        .filter(|c| c.kind() == "import_specifier")
+                    {
+                        if let Some(local) = spec
+                            .child_by_field_name("alias")
+                            .or_else(|| spec.child_by_field_name("name"))
+                        {
+                            self.sources.insert(self.text(local), source.clone());
+                        }
+                    }
                     let Some(default) = named_children(n)
                         .into_iter()
                         .filter(|c| c.kind() == "import_clause")
@@ -203,6 +222,40 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     };
                     if let Some(model) = self.default_export(&source) {
                         self.aliases.insert(self.text(default), model);
+                        self.sources.insert(self.text(default), source);
+                    }
+                }
+                // `const { Post } = require("./entity/Post")`.
+                "variable_declarator" => {
+                    let (Some(pattern), Some(value)) = (
+                        n.child_by_field_name("name"),
+                        n.child_by_field_name("value"),
+                    ) else {
+                        continue;
+                    };
+                    if pattern.kind() != "object_pattern" || value.kind() != "call_expression" {
+                        continue;
+                    }
+                    let is_require = value
+                        .child_by_field_name("function")
+                        .is_some_and(|f| self.text(f) == "require");
+                    let Some(source) = value
+                        .child_by_field_name("arguments")
+                        .and_then(|a| named_children(a).into_iter().next())
+                        .and_then(|a| super::typescript::string_value(self.src, a))
+                        .filter(|_| is_require)
+                    else {
+                        continue;
+                    };
+                    for p in named_children(pattern) {
+                        let local = match p.kind() {
+                            "shorthand_property_identifier_pattern" => Some(p),
+                            "pair_pattern" => p.child_by_field_name("value"),
+                            _ => None,
+                        };
+                        if let Some(local) = local {
+                            self.sources.insert(self.text(local), source.clone());
+                        }
                     }
                 }
                 _ => {}
@@ -233,12 +286,43 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
     }
 
     /// A model called `name` (as written here, through import aliases).
+    /// When several files declare a model of that name (a monorepo, test fixtures), the
+    /// one the import path names wins, then the one of this file; if they still disagree
+    /// on the table, the name is left unresolved.
     fn model_named(&self, name: &str) -> Option<&'a ModelDecl> {
+        let local = name;
         let name = self.aliases.get(name).map(String::as_str).unwrap_or(name);
-        [Language::TypeScript, Language::JavaScript]
+        let found: Vec<&'a ModelDecl> = [Language::TypeScript, Language::JavaScript]
             .into_iter()
             .flat_map(|l| self.models.find(l, name))
-            .find(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+            .filter(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+            .collect();
+        if found.len() <= 1 {
+            return found.first().copied();
+        }
+        let stem = |m: &ModelDecl| {
+            m.file
+                .rsplit_once('.')
+                .map(|(s, _)| s.to_string())
+                .unwrap_or_else(|| m.file.clone())
+        };
+        if let Some(source) = self.sources.get(local).filter(|s| s.starts_with('.')) {
+            let target = join(self.file.rel, source);
+            if let Some(m) = found
+                .iter()
+                .find(|m| stem(m) == target || stem(m) == format!("{target}/index"))
+            {
+                return Some(*m);
+            }
+        }
+        if let Some(m) = found.iter().find(|m| m.file == self.file.rel) {
+            return Some(*m);
+        }
+        let first = found[0];
+        found
+            .iter()
+            .all(|m| m.legacy == first.legacy && m.name == first.name)
+            .then_some(first)
     }
 
     fn collect_bindings(&mut self, nodes: &[Node<'_>]) {
@@ -715,6 +799,26 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         }
     }
 
+    /// The model a cascade's child names: the class of that name in the file declaring
+    /// the cascade when it sits on the child (`@ManyToOne(…, { onDelete })`); otherwise
+    /// (`Parent.hasMany(Child, …)`) the usage file's imports say nothing, and among models
+    /// of that name only an unambiguous legacy status counts.
+    fn cascade_child(&self, name: &str, file: &str) -> Option<&'a ModelDecl> {
+        let found: Vec<&'a ModelDecl> = [Language::TypeScript, Language::JavaScript]
+            .into_iter()
+            .flat_map(|l| self.models.find(l, name))
+            .filter(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+            .collect();
+        if let Some(m) = found.iter().find(|m| !file.is_empty() && m.file == file) {
+            return Some(*m);
+        }
+        let first = *found.first()?;
+        found
+            .iter()
+            .all(|m| m.legacy == first.legacy)
+            .then_some(first)
+    }
+
     /// A Sequelize association accessor on an instance of `owner` (`order.getItems()`,
     /// `order.setCustomer(c)`): the model whose table it reaches, what it does, and the
     /// association in `via`.
@@ -989,7 +1093,10 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 for c in cascades {
                     let mut via = chain.clone();
                     via.push(c.via.clone());
-                    if let Some(table) = self.model_named(&c.child).and_then(|m| m.legacy.clone()) {
+                    if let Some(table) = self
+                        .cascade_child(&c.child, &c.child_file)
+                        .and_then(|m| m.legacy.clone())
+                    {
                         push(table, Access::Write, c.operation, via.clone());
                     }
                     if c.operation == Operation::Delete

@@ -107,7 +107,7 @@ pub(super) fn declare(
         decl.column = position.column as u32 + 1;
         decl.evidence = first_line(text(src, decorator));
         out.cascades.extend(relation_cascades(
-            src, n, class, language, "typeorm", RELATIONS,
+            src, rel, n, class, language, "typeorm", RELATIONS,
         ));
         decl.associations = relation_fields(src, n, RELATION_FIELDS);
         out.models.push(decl);
@@ -278,6 +278,7 @@ pub(super) fn relation_fields(
 /// decorators count and which side holds the key.
 pub(super) fn relation_cascades(
     src: &str,
+    rel: &str,
     class_node: Node<'_>,
     class: &str,
     language: Language,
@@ -320,9 +321,9 @@ pub(super) fn relation_cascades(
             else {
                 continue;
             };
-            let (parent, child) = match side {
-                Side::Child => (target, class.to_string()),
-                Side::Parent => (class.to_string(), target),
+            let (parent, child, child_file) = match side {
+                Side::Child => (target, class.to_string(), rel.to_string()),
+                Side::Parent => (class.to_string(), target, String::new()),
             };
             out.push(Cascade {
                 language,
@@ -331,6 +332,7 @@ pub(super) fn relation_cascades(
                 child,
                 operation,
                 via: format!("{class}.{field_name} onDelete={written}"),
+                child_file,
             });
         }
     }
