@@ -921,6 +921,21 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 _ => {}
             }
         }
+        // TypeORM's `find*` methods load `eager: true` relations (query builders do not).
+        if model.framework == "typeorm" && method.starts_with("find") {
+            for (_, field) in model.options.iter().filter(|(k, _)| k == "eager") {
+                if let Some(target) = model
+                    .associations
+                    .iter()
+                    .find(|(f, _)| f == field)
+                    .and_then(|(_, t)| self.model_named(t))
+                {
+                    let mut via = root.clone();
+                    via.push(format!("{}.{field} eager", model.name));
+                    out.push((target, via));
+                }
+            }
+        }
         out.into_iter()
             .map(|(m, via)| (m, access, operation, via))
             .collect()

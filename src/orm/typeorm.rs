@@ -110,6 +110,12 @@ pub(super) fn declare(
             src, rel, n, class, language, "typeorm", RELATIONS,
         ));
         decl.associations = relation_fields(src, n, RELATION_FIELDS);
+        // `{ eager: true }` relations are loaded by every `find*` of the entity.
+        decl.options.extend(
+            eager_fields(src, n)
+                .into_iter()
+                .map(|f| ("eager".to_string(), f)),
+        );
         out.models.push(decl);
     }
 }
@@ -269,6 +275,31 @@ pub(super) fn relation_fields(
             {
                 out.push((name.to_string(), target));
             }
+        }
+    }
+    out
+}
+
+/// Relation fields whose decorator says `eager: true`.
+fn eager_fields(src: &str, class_node: Node<'_>) -> Vec<String> {
+    let Some(body) = class_node.child_by_field_name("body") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for field in named_children(body) {
+        let Some(name) = field.child_by_field_name("name").map(|n| text(src, n)) else {
+            continue;
+        };
+        let eager = named_children(field)
+            .into_iter()
+            .filter(|c| c.kind() == "decorator")
+            .filter_map(|d| decorator_call(src, d))
+            .filter(|(d, _)| RELATION_FIELDS.contains(d))
+            .flat_map(|(_, args)| args)
+            .filter(|a| a.kind() == "object")
+            .any(|a| object_value(src, a, "eager").is_some_and(|v| v.kind() == "true"));
+        if eager {
+            out.push(name.to_string());
         }
     }
     out
