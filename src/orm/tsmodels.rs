@@ -37,6 +37,8 @@ use tree_sitter::Node;
 const MAX_NODES: usize = 500_000;
 /// Levels of wrapping looked through (`await`, parentheses, `as`, `!`).
 const MAX_DEPTH: usize = 16;
+/// Links of one query-builder chain looked at.
+const MAX_CHAIN: usize = 256;
 
 /// Methods that return a repository of the entity class in their first argument (sorted).
 const REPOSITORY_FACTORIES: &[&str] = &["getMongoRepository", "getRepository", "getTreeRepository"];
@@ -941,6 +943,90 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             .collect()
     }
 
+    /// The entities a query builder joins by relation (`.leftJoinAndSelect("o.items", "i")`,
+    /// then `"i.product"`), from the aliases of the chain after `call`.
+    fn relation_joins(
+        &self,
+        call: Node<'_>,
+        model: &'a ModelDecl,
+        alias: Option<String>,
+        method: &str,
+    ) -> Vec<(&'a ModelDecl, Vec<String>)> {
+        let mut out = Vec::new();
+        let Some(alias) = alias else {
+            return out;
+        };
+        let mut aliases: Vec<(String, &'a ModelDecl)> = vec![(alias, model)];
+        let mut at = call;
+        for _ in 0..MAX_CHAIN {
+            let Some(member) = self.parent(at).filter(|p| {
+                p.kind() == "member_expression" && p.child_by_field_name("object") == Some(at)
+            }) else {
+                break;
+            };
+            let Some(next) = self
+                .parent(member)
+                .filter(|c| c.kind() == "call_expression")
+            else {
+                break;
+            };
+            at = next;
+            let join = member
+                .child_by_field_name("property")
+                .map(|p| self.text(p))
+                .unwrap_or("");
+            // `leftJoinAndMapOne("o.first", "o.items", "i")`: the relation comes second.
+            let skip = match join {
+                "innerJoin" | "innerJoinAndSelect" | "leftJoin" | "leftJoinAndSelect" => 0,
+                "innerJoinAndMapMany"
+                | "innerJoinAndMapOne"
+                | "leftJoinAndMapMany"
+                | "leftJoinAndMapOne" => 1,
+                _ => continue,
+            };
+            let args = next
+                .child_by_field_name("arguments")
+                .map(named_children)
+                .unwrap_or_default();
+            let strings: Vec<Option<String>> = args
+                .iter()
+                .skip(skip)
+                .take(2)
+                .map(|a| super::typeorm::string_value(self.src, *a))
+                .collect();
+            let (Some(Some(path)), Some(Some(new_alias))) = (strings.first(), strings.get(1))
+            else {
+                continue;
+            };
+            let Some((owner_alias, field)) = path.split_once('.') else {
+                continue;
+            };
+            let Some((_, owner)) = aliases.iter().find(|(a, _)| a == owner_alias) else {
+                continue;
+            };
+            let Some(target) = owner
+                .associations
+                .iter()
+                .find(|(f, _)| f == field)
+                .and_then(|(_, t)| self.model_named(t))
+                .filter(|m| m.framework == "typeorm")
+            else {
+                continue;
+            };
+            out.push((
+                target,
+                vec![
+                    format!("{}.{method}", model.name),
+                    format!("{join}(\"{path}\")"),
+                ],
+            ));
+            if aliases.len() < MAX_CHAIN {
+                aliases.push((new_alias.clone(), target));
+            }
+        }
+        out
+    }
+
     /// The models of an options object's `include` (recursively, bounded).
     fn includes(
         &self,
@@ -1091,6 +1177,19 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         for (child, access, operation, via) in self.related(model, &args, access, method) {
             if let Some(table) = &child.legacy {
                 push(table.clone(), access, operation, via);
+            }
+        }
+        if model.framework == "typeorm"
+            && matches!(rule.method.as_str(), "createQueryBuilder" | "from")
+        {
+            // The alias is the string argument: `createQueryBuilder("o")`, `(X, "o")`.
+            let alias = args
+                .iter()
+                .find_map(|a| super::typeorm::string_value(self.src, *a));
+            for (child, via) in self.relation_joins(call, model, alias, &rule.method) {
+                if let Some(table) = &child.legacy {
+                    push(table.clone(), Access::Read, Operation::Select, via);
+                }
             }
         }
         if operation == Operation::Delete {
