@@ -1,11 +1,12 @@
 //! ORM models, pass 1 of the scan: every file that can declare a model (a cheap byte check
 //! first) is parsed, in parallel, and its declarations — Django and SQLAlchemy classes,
-//! SQLAlchemy `Table(...)`s, GORM structs, `[[models]]` from `cutover.toml` — are resolved
-//! across the repository into one `ModelIndex`: model name → table (explicit, or by the
-//! framework's naming convention), framework, place, abstract / schema-defining flags,
-//! custom managers and cascades. Pass 2 (`extract`) gets the index in its `ScanContext`:
-//! usage extractors (`orm::python`, `orm::go`) resolve calls through it, and the names of
-//! legacy models join the prefilter. Each declaration of a legacy model is itself a finding
+//! SQLAlchemy `Table(...)`s, GORM structs, Prisma models, Drizzle tables, TypeORM entities,
+//! Sequelize models, `[[models]]` from `cutover.toml` — are resolved across the repository
+//! into one `ModelIndex`: model name → table (explicit, or by the framework's naming
+//! convention), framework, place, abstract / schema-defining flags, custom managers and
+//! cascades. Pass 2 (`extract`) gets the index in its `ScanContext`: usage extractors
+//! (`orm::python`, `orm::go`, `orm::typescript`, `orm::tsmodels`) resolve calls through it,
+//! and the names of legacy models join the prefilter. Each declaration of a legacy model is itself a finding
 //! (`declaration_findings`).
 //!
 //! Adding a framework in another language: a byte check in `may_declare`, a

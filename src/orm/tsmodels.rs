@@ -16,6 +16,10 @@
 //!   instance when the receiver is an entity manager (`manager.save(order)`): receiver
 //!   `session`.
 //!
+//! Relations reach further tables: TypeORM `relations: […]`, `eager: true` relations on
+//! `find*`, and query-builder joins by alias (`.leftJoin("o.items", "i")`); Sequelize
+//! `include: [X]` and association accessors on instances (`order.getItems()`).
+//!
 //! What each method does is the `[[orm]]` rows of `catalog/typescript.toml`; rows without
 //! an access (`createQueryBuilder`, `from`) take the access of the chain's `query` rows.
 //! Names are resolved per function scope (bindings are not followed across functions
