@@ -1,11 +1,12 @@
 //! ORM models, pass 1 of the scan: every file that can declare a model (a cheap byte check
 //! first) is parsed, in parallel, and its declarations — Django and SQLAlchemy classes,
-//! SQLAlchemy `Table(...)`s, GORM structs, `[[models]]` from `cutover.toml` — are resolved
-//! across the repository into one `ModelIndex`: model name → table (explicit, or by the
-//! framework's naming convention), framework, place, abstract / schema-defining flags,
-//! custom managers and cascades. Pass 2 (`extract`) gets the index in its `ScanContext`:
-//! usage extractors (`orm::python`, `orm::go`) resolve calls through it, and the names of
-//! legacy models join the prefilter. Each declaration of a legacy model is itself a finding
+//! SQLAlchemy `Table(...)`s, GORM structs, Prisma models, Drizzle tables, TypeORM entities,
+//! Sequelize models, `[[models]]` from `cutover.toml` — are resolved across the repository
+//! into one `ModelIndex`: model name → table (explicit, or by the framework's naming
+//! convention), framework, place, abstract / schema-defining flags, custom managers and
+//! cascades. Pass 2 (`extract`) gets the index in its `ScanContext`: usage extractors
+//! (`orm::python`, `orm::go`, `orm::typescript`, `orm::tsmodels`) resolve calls through it,
+//! and the names of legacy models join the prefilter. Each declaration of a legacy model is itself a finding
 //! (`declaration_findings`).
 //!
 //! Adding a framework in another language: a byte check in `may_declare`, a
@@ -16,7 +17,10 @@ pub mod go;
 pub mod naming;
 pub mod prisma;
 pub mod python;
+pub mod sequelize;
 mod tree;
+pub mod tsmodels;
+pub mod typeorm;
 pub mod typescript;
 
 use crate::catalog::OrmCatalog;
@@ -89,6 +93,12 @@ pub struct ModelDecl {
     pub inherits_table: bool,
     /// The declaration's first line, for evidence.
     pub evidence: String,
+    /// Other names code reaches the model by (a Sequelize `define("LegacyOrder", …)` bound
+    /// to `const Order`: `Order` is the name, `LegacyOrder` the `db.LegacyOrder` alias).
+    pub aliases: Vec<String>,
+    /// Framework options written in the declaration that pass 1's resolver needs
+    /// (`freezeTableName` = `true`), as `(key, value)`.
+    pub options: Vec<(String, String)>,
 }
 
 impl ModelDecl {
@@ -118,6 +128,8 @@ impl ModelDecl {
             file_fields: Vec::new(),
             inherits_table: false,
             evidence: String::new(),
+            aliases: Vec::new(),
+            options: Vec::new(),
         }
     }
 }
@@ -134,6 +146,9 @@ pub struct Cascade {
     pub operation: Operation,
     /// The declaration that causes it, for `via`: `LegacyOrder.customer on_delete=CASCADE`.
     pub via: String,
+    /// The file declaring the child's class when the cascade sits on it (TypeORM and
+    /// sequelize-typescript decorators), to tell equal class names apart; empty otherwise.
+    pub child_file: String,
 }
 
 /// A reverse relation: `parent_instance.accessor` is a manager of `child` (Django's
@@ -178,6 +193,13 @@ pub struct FileDecls {
     pub table_names: Vec<(String, String, String)>,
     /// Relation fields of Prisma models.
     pub prisma_relations: Vec<prisma::Relation>,
+    /// Frameworks the file turns schema synchronisation on for (TypeORM
+    /// `synchronize: true`, Sequelize `.sync()`): their models define their tables.
+    pub schema_sync: Vec<String>,
+    /// Sequelize's repository-wide model options (`new Sequelize(…, { define: { … } })`).
+    pub sequelize_defaults: Vec<(String, String)>,
+    /// Sequelize associations (`A.hasMany(B, { as })`), for their accessor methods.
+    pub sequelize_associations: Vec<sequelize::Association>,
 }
 
 /// Every model of the repository, resolved; read-only during pass 2.
@@ -192,6 +214,7 @@ pub struct ModelIndex {
     gorm_naming: GormNaming,
     conventions: Vec<(Language, Convention)>,
     prisma_relations: Vec<prisma::Relation>,
+    sequelize_associations: Vec<sequelize::Association>,
 }
 
 impl ModelIndex {
@@ -200,8 +223,16 @@ impl ModelIndex {
         let mut index = ModelIndex::default();
         let mut sqlalchemy_schema = false;
         let mut table_names = Vec::new();
+        let mut schema_sync: Vec<String> = Vec::new();
+        let mut sequelize_defaults = Vec::new();
         for f in files {
             table_names.extend(f.table_names);
+            schema_sync.extend(f.schema_sync);
+            // In path order: the first setting of a key wins, as for GORM's strategy.
+            sequelize_defaults.extend(f.sequelize_defaults);
+            index
+                .sequelize_associations
+                .extend(f.sequelize_associations);
             index.models.extend(f.models);
             index.cascades.extend(f.cascades);
             index.related.extend(f.related);
@@ -220,6 +251,17 @@ impl ModelIndex {
         }
         python::resolve(&mut index.models, sqlalchemy_schema);
         go::resolve(&mut index.models, &table_names, &index.gorm_naming);
+        typeorm::resolve(
+            &mut index.models,
+            schema_sync.iter().any(|f| f == "typeorm"),
+        );
+        sequelize::resolve(
+            &mut index.models,
+            &mut index.cascades,
+            &mut index.sequelize_associations,
+            &sequelize_defaults,
+            schema_sync.iter().any(|f| f == "sequelize"),
+        );
         for m in &config.models {
             let table = m.table.trim().to_string();
             // A declared model overrides what the resolver found for a class of that name
@@ -268,12 +310,19 @@ impl ModelIndex {
         index.conventions.dedup();
         index.prisma_relations.sort();
         index.prisma_relations.dedup();
+        index.sequelize_associations.sort();
+        index.sequelize_associations.dedup();
         index
     }
 
     /// Relation fields of Prisma models, sorted.
     pub fn prisma_relations(&self) -> &[prisma::Relation] {
         &self.prisma_relations
+    }
+
+    /// Sequelize associations, with model names resolved.
+    pub fn sequelize_associations(&self) -> &[sequelize::Association] {
+        &self.sequelize_associations
     }
 
     /// The naming conventions turned on for `language` (Identity first, always).
@@ -322,7 +371,11 @@ impl ModelIndex {
     pub fn find(&self, language: Language, name: &str) -> Vec<&ModelDecl> {
         self.models
             .iter()
-            .filter(|m| m.language == language && m.name == name && !m.framework.is_empty())
+            .filter(|m| {
+                m.language == language
+                    && (m.name == name || m.aliases.iter().any(|a| a == name))
+                    && !m.framework.is_empty()
+            })
             .collect()
     }
 
@@ -405,6 +458,15 @@ impl ModelIndex {
         out
     }
 
+    /// Every cascade triggered by deleting a `parent`, whether or not its child is legacy
+    /// (the child's own cascades may reach a legacy table).
+    pub fn cascades_from_any(&self, language: Language, parent: &str) -> Vec<&Cascade> {
+        self.cascades
+            .iter()
+            .filter(|c| c.language == language && c.parent == parent)
+            .collect()
+    }
+
     /// The model `parent_instance.accessor` is a related manager of, if any.
     pub fn related(&self, language: Language, parent: &str, accessor: &str) -> Option<&ModelDecl> {
         let r = self
@@ -477,6 +539,7 @@ impl ModelIndex {
         let mut names: Vec<String> = Vec::new();
         for m in self.models.iter().filter(|m| m.legacy.is_some()) {
             names.push(m.name.clone());
+            names.extend(m.aliases.iter().cloned());
             if m.framework == "prisma" {
                 // Code says `prisma.legacyOrder`, never the model's name.
                 names.push(prisma::accessor(&m.name));
@@ -493,14 +556,41 @@ impl ModelIndex {
                 names.push(prisma::accessor(&m.name));
             }
         }
-        for c in &self.cascades {
-            if !self.cascade_chains(c.language, &c.parent).is_empty() {
-                names.push(c.parent.clone());
-                if c.framework == "prisma" {
-                    names.push(prisma::accessor(&c.parent));
-                }
+        // A TypeORM entity with a relation to a legacy entity: `relations: ["orders"]`.
+        for m in self.models.iter().filter(|m| m.framework == "typeorm") {
+            if m.associations
+                .iter()
+                .any(|(_, child)| self.legacy(m.language, child, None).is_some())
+            {
+                names.push(m.name.clone());
             }
         }
+        // Parents whose deletion reaches a legacy table, through chains of cascading
+        // deletes too (bounded).
+        let mut reaching: Vec<(Language, String)> = Vec::new();
+        for _ in 0..16 {
+            let before = reaching.len();
+            for c in &self.cascades {
+                let child_reaches = self.legacy(c.language, &c.child, None).is_some()
+                    || (c.operation == Operation::Delete
+                        && reaching
+                            .iter()
+                            .any(|(l, n)| *l == c.language && *n == c.child));
+                let parent = (c.language, c.parent.clone());
+                if child_reaches && !reaching.contains(&parent) {
+                    reaching.push(parent);
+                }
+            }
+            if reaching.len() == before {
+                break;
+            }
+        }
+        for c in &self.cascades {
+            if c.framework == "prisma" && reaching.iter().any(|(_, n)| *n == c.parent) {
+                names.push(prisma::accessor(&c.parent));
+            }
+        }
+        names.extend(reaching.into_iter().map(|(_, n)| n));
         names.retain(|n| n.len() >= 3);
         names.sort();
         names.dedup();
@@ -578,7 +668,10 @@ pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
         }
         Language::Go => has(b"gorm") || has(b"TableName()"),
         Language::TypeScript | Language::JavaScript => {
-            rel.ends_with(".prisma") || typescript::may_declare(text)
+            rel.ends_with(".prisma")
+                || typescript::may_declare(text)
+                || typeorm::may_declare(text)
+                || sequelize::may_declare(text)
         }
         Language::Sql => false,
     }
@@ -683,6 +776,7 @@ mod tests {
             framework: "prisma".into(),
             parent: parent.into(),
             child: child.into(),
+            child_file: String::new(),
             operation,
             via: format!("{child}.{parent}"),
         };

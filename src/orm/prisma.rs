@@ -158,6 +158,7 @@ fn relation_field(
         framework: "prisma".to_string(),
         parent: target.to_string(),
         child: model.to_string(),
+        child_file: String::new(),
         operation,
         via: format!("{model}.{field} onDelete: {action}{why}"),
     });

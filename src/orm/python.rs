@@ -380,6 +380,7 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                         child: class.to_string(),
                         operation,
                         via: format!("{class}.{attr} on_delete={}", last_segment(text(src, d))),
+                        child_file: String::new(),
                     });
                 }
             } else if method == "relationship" {
@@ -403,6 +404,7 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                         child,
                         operation: Operation::Delete,
                         via: format!("{class}.{attr} cascade=\"{}\"", cascade.unwrap_or_default()),
+                        child_file: String::new(),
                     });
                 }
             }
