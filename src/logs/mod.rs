@@ -493,7 +493,7 @@ impl Agg {
     }
 
     fn record_exec(&mut self, e: Exec<'_>, failed: bool) -> (u32, u32) {
-        let tags = if e.sql.contains("/*") {
+        let tags = if has_comment(e.sql) {
             comment_tags(e.sql)
         } else {
             Vec::new()
@@ -529,7 +529,7 @@ impl Agg {
         if let Some(s) = e.session
             && let Some(&(cid, fid)) = self.sessions.get(&s)
         {
-            let tags = if e.sql.contains("/*") {
+            let tags = if has_comment(e.sql) {
                 comment_tags(e.sql)
             } else {
                 Vec::new()
@@ -693,6 +693,13 @@ impl Agg {
         self.client_ids.insert(key, id);
         id
     }
+}
+
+/// Whether `sql` may hold a `/* … */` comment (sqlcommenter tags): a byte search, cheaper
+/// per statement than a substring search.
+fn has_comment(sql: &str) -> bool {
+    let b = sql.as_bytes();
+    memchr::memchr_iter(b'/', b).any(|i| b.get(i + 1) == Some(&b'*'))
 }
 
 /// Whether `k` is the client of `c` (a client without sqlcommenter tags).

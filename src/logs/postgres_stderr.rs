@@ -109,16 +109,20 @@ impl Prefix {
     /// `matches`, through `cache`: after a leading timestamp, the rest of a prefix repeats
     /// for every line of a session (`[pid] user@db app=… `), so a line whose bytes after
     /// the timestamp start with a tail matched before takes that tail's fields without
-    /// parsing them. Field parsing was a fifth of the reading time.
+    /// parsing them. Field parsing was a fifth of the reading time. Returns the fields,
+    /// the severity and the message.
     pub(crate) fn matches_cached<'a>(
         &self,
         line: &'a str,
         cache: &mut TailCache,
-    ) -> Option<(Fields<'a>, usize)> {
+    ) -> Option<(Fields<'a>, &'a str, &'a str)> {
+        let with_severity = |(f, pos): (Fields<'a>, usize)| {
+            severity_at(&line[pos..]).map(|(sev, msg)| (f, sev, msg))
+        };
         let (true, Some(Part::Field(e0)), Some(next)) =
             (self.cacheable, self.parts.first(), self.parts.get(1))
         else {
-            return self.matches(line);
+            return self.matches(line).and_then(with_severity);
         };
         let next_lit = match next {
             Part::Lit(l) => Some(l.as_str()),
@@ -128,15 +132,15 @@ impl Prefix {
         let end0 = field_end(*e0, line, 0, next_lit)?;
         let b = line.as_bytes();
         let key = tail_key(&b[end0..]);
-        if let Some(t) = cache
-            .tails
-            .iter()
-            .find(|t| t.key == key && b[end0..].starts_with(&t.bytes))
+        let slot = TailCache::slot(key);
+        if let Some(t) = cache.tails.get(slot).and_then(Option::as_ref)
+            && t.key == key
+            && b[end0..].starts_with(&t.bytes)
         {
             let pos = end0 + t.bytes.len();
             // The message check is the only step that reads past the tail; when it fails
             // a longer prefix may still match (`%q`), which the full match decides.
-            if severity_at(&line[pos..]).is_some() {
+            if let Some((sev, msg)) = severity_at(&line[pos..]) {
                 let at = |r: Option<(usize, usize)>| r.map(|(s, e)| &line[end0 + s..end0 + e]);
                 let ts = &line[..end0];
                 let f = Fields {
@@ -148,7 +152,7 @@ impl Prefix {
                     host: at(t.fields[4]),
                     session: at(t.fields[5]),
                 };
-                return Some((f, pos));
+                return Some((f, sev, msg));
             }
         }
         let (f, pos, reach) = self.matches_reach(line)?;
@@ -173,14 +177,12 @@ impl Prefix {
                     off(f.session),
                 ],
             };
-            if cache.tails.len() < TAIL_CACHE_ENTRIES {
-                cache.tails.push(tail);
-            } else {
-                cache.tails[cache.next] = tail;
-                cache.next = (cache.next + 1) % TAIL_CACHE_ENTRIES;
+            if cache.tails.is_empty() {
+                cache.tails.resize_with(TAIL_CACHE_SLOTS, || None);
             }
+            cache.tails[slot] = Some(tail);
         }
-        Some((f, pos))
+        with_severity((f, pos))
     }
 
     /// The full match, and how far the `%q` look-aheads read (a byte offset).
@@ -229,18 +231,26 @@ impl Prefix {
     }
 }
 
-/// Tails kept by a `TailCache`: more than the sessions that usually interleave in a log.
-const TAIL_CACHE_ENTRIES: usize = 32;
+/// Slots of a `TailCache` (a power of two): more than the sessions that usually interleave.
+const TAIL_CACHE_SLOTS: usize = 64;
 /// Bytes `severity_at` may read: a colon within 12 bytes, then two spaces.
 const SEVERITY_LOOKAHEAD: usize = 14;
 
 /// Prefix tails (the bytes between the timestamp and the message) matched recently, with
-/// their fields as offsets into the tail. One per chunk.
+/// their fields as offsets into the tail. One per chunk. Direct-mapped on the tail's first
+/// bytes (` [pid] ` with the usual prefixes): one probe per line, a new tail replaces the
+/// one in its slot.
 #[derive(Debug, Default)]
 pub(crate) struct TailCache {
-    tails: Vec<Tail>,
-    /// The entry replaced next when full.
-    next: usize,
+    tails: Vec<Option<Tail>>,
+}
+
+impl TailCache {
+    fn slot(key: u64) -> usize {
+        // Fibonacci hashing: the top bits of the product mix all the key's bytes.
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - TAIL_CACHE_SLOTS.trailing_zeros()))
+            as usize
+    }
 }
 
 #[derive(Debug)]
@@ -529,9 +539,7 @@ pub(crate) fn parse(text: &str, prefix: &Prefix, agg: &mut Agg) -> u64 {
         if line.is_empty() {
             continue;
         }
-        if let Some((fields, at)) = prefix.matches_cached(line, &mut tails)
-            && let Some((sev, msg)) = severity_at(&line[at..])
-        {
+        if let Some((fields, sev, msg)) = prefix.matches_cached(line, &mut tails) {
             open = Some(Open {
                 line: n,
                 severity: sev,
@@ -658,15 +666,15 @@ mod tests {
             let mut cache = TailCache::default();
             for _ in 0..2 {
                 for line in lines {
-                    assert_eq!(
-                        p.matches_cached(line, &mut cache),
-                        p.matches(line),
-                        "{text}: {line}"
-                    );
+                    // The message starts after `SEVERITY:  `.
+                    let cached = p
+                        .matches_cached(line, &mut cache)
+                        .map(|(f, sev, msg)| (f, line.len() - msg.len() - sev.len() - 3));
+                    assert_eq!(cached, p.matches(line), "{text}: {line}");
                 }
             }
             if text.starts_with("%m [%p] %q") {
-                assert!(!cache.tails.is_empty());
+                assert_eq!(cache.tails.iter().flatten().count(), 2, "one tail per pid");
             }
         }
     }
