@@ -74,6 +74,13 @@ const MAX_RECORD_BYTES: usize = 64 << 20;
 const RAW_CACHE_ENTRIES: usize = 4096;
 /// Longer statements are not cached.
 const RAW_CACHE_MAX_TEXT: usize = 512;
+/// Entries of the per-file raw-text → fingerprint map shared with later chunks.
+const SEEN_ENTRIES: usize = 1 << 15;
+
+/// Raw statement text → its fingerprint, from the chunks already merged: a statement that
+/// repeats through a file (a prepared statement, a job's query) is fingerprinted in the
+/// first chunks only, not once per chunk.
+type Seen = FxMap<Box<str>, Box<str>>;
 /// Bytes sniffed to detect the format.
 const SNIFF_BYTES: usize = 64 << 10;
 
@@ -370,6 +377,10 @@ pub(crate) struct Agg {
     fp_buf: String,
     /// Raw statement text → fingerprint id, bounded.
     raw_cache: FxMap<Box<str>, u32>,
+    /// Raw text → fingerprint of the chunks before this one's batch (read-only here).
+    seen: Option<std::sync::Arc<Seen>>,
+    /// Raw texts this chunk fingerprinted itself, for `seen` after the merge.
+    fresh: Vec<(Box<str>, u32)>,
     /// Lexical rules for fingerprints (MySQL quotes and comments differ).
     dialect: Dialect,
 }
@@ -472,7 +483,26 @@ impl Agg {
     }
 
     fn fp_id_uncached(&mut self, sql: &str, line: u64) -> u32 {
-        self.fp_buf = fingerprint_dialect(sql, self.dialect);
+        let known = match self.seen.as_ref().and_then(|s| s.get(sql)) {
+            Some(fp) => {
+                self.fp_buf.clear();
+                self.fp_buf.push_str(fp);
+                true
+            }
+            None => {
+                self.fp_buf = fingerprint_dialect(sql, self.dialect);
+                false
+            }
+        };
+        let id = self.fp_intern(sql, line);
+        if !known && sql.len() <= RAW_CACHE_MAX_TEXT && self.fresh.len() < SEEN_ENTRIES {
+            self.fresh.push((sql.into(), id));
+        }
+        id
+    }
+
+    /// The id of the fingerprint in `fp_buf`, `sql` being a statement that has it.
+    fn fp_intern(&mut self, sql: &str, line: u64) -> u32 {
         if let Some(&id) = self.fp_ids.get(self.fp_buf.as_str()) {
             return id;
         }
@@ -1010,7 +1040,7 @@ fn read_one(
     let mut line_base = 0u64;
     let mut bytes = 0u64;
     let mut last_byte = None;
-    let ctx = ChunkCtx { format, prefix };
+    let mut seen = std::sync::Arc::new(Seen::default());
     let mut carry_time: Option<String> = None;
     let read_batch = |chunker: &mut Chunker<_>| -> Result<Vec<Vec<u8>>> {
         let mut chunks = Vec::with_capacity(batch);
@@ -1046,7 +1076,12 @@ fn read_one(
             }
         }
         // Read the next batch while this one is parsed.
-        let (read, results) = rayon::join(
+        let ctx = ChunkCtx {
+            format,
+            prefix,
+            seen: &seen,
+        };
+        let (read, mut results) = rayon::join(
             || read_batch(&mut chunker),
             || -> Vec<(Agg, u64)> {
                 chunks
@@ -1057,6 +1092,23 @@ fn read_one(
             },
         );
         next = read?;
+        for (agg, _) in &mut results {
+            agg.seen = None;
+        }
+        // Every chunk's handle is dropped, so the map can grow; if it could not, later
+        // chunks only fingerprint more.
+        if let Some(seen) = std::sync::Arc::get_mut(&mut seen) {
+            for (agg, _) in &mut results {
+                for (raw, id) in std::mem::take(&mut agg.fresh) {
+                    if seen.len() >= SEEN_ENTRIES {
+                        break;
+                    }
+                    if let Some(f) = agg.fps.get(id as usize) {
+                        seen.entry(raw).or_insert_with(|| f.text.as_str().into());
+                    }
+                }
+            }
+        }
         for (c, (agg, lines)) in chunks.iter().zip(results) {
             bytes += c.len() as u64;
             global.merge(agg, line_base, threads);
@@ -1100,11 +1152,13 @@ fn read_one(
 struct ChunkCtx<'a> {
     format: LogFormat,
     prefix: &'a postgres_stderr::Prefix,
+    seen: &'a std::sync::Arc<Seen>,
 }
 
 /// Parse one chunk; returns its aggregate and its line count.
 fn parse_chunk(file: u32, bytes: &[u8], time: Option<&str>, ctx: &ChunkCtx<'_>) -> (Agg, u64) {
     let mut agg = Agg::new(file, ctx.format.dialect());
+    agg.seen = Some(ctx.seen.clone());
     // `from_utf8` has an ASCII fast path that the lossy decoder lacks.
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => std::borrow::Cow::Borrowed(t),
