@@ -387,25 +387,33 @@ impl<'a> Scanner<'a> {
                 .with_context(|| format!("reading tree {} ({})", key.1, display_dir(&path)))?;
             self.stats.trees_read += 1;
             let mut node = Node::default();
+            let join = |name: &str| -> String {
+                if path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}/{name}")
+                }
+            };
             for e in tree.iter() {
                 let name = String::from_utf8_lossy(e.name_bytes());
+                // Most entries are files already seen: their path is only needed for
+                // exclude globs.
                 rel.clear();
-                if !path.is_empty() {
-                    rel.push_str(&path);
-                    rel.push('/');
+                if self.paths_matter() {
+                    rel.push_str(&join(&name));
                 }
-                rel.push_str(&name);
                 match self.entry(&name, &rel, &e) {
                     Entry::Skip | Entry::Symlink => {}
                     Entry::Dir => {
+                        let child_path = join(&name);
                         let id = if self.paths_matter() {
-                            self.paths.id(&rel)
+                            self.paths.id(&child_path)
                         } else {
                             0
                         };
                         let child = (id, e.id());
                         node.dirs.push(child);
-                        stack.push((child, rel.clone()));
+                        stack.push((child, child_path));
                     }
                     Entry::File(blob) => {
                         if !self.from_disk.is_empty() && self.from_disk.remove(&blob) {
@@ -414,7 +422,7 @@ impl<'a> Scanner<'a> {
                             let seq = pending.len();
                             pending.entry(blob).or_insert_with(|| Pending {
                                 name: name.to_string(),
-                                path: rel.clone(),
+                                path: join(&name),
                                 seq,
                             });
                         }
@@ -478,6 +486,7 @@ impl<'a> Scanner<'a> {
             .par_iter()
             .map(|chunk| {
                 let repo = Repository::open(git_dir);
+                let _memo = reuse.then(crate::sql::Memo::start);
                 let mut out = Vec::new();
                 for group in chunk {
                     let _reuse = reuse.then(lang::Reuse::start);
