@@ -397,16 +397,14 @@ pub fn dynamic_table_findings(
     }
 }
 
-/// The configured table names (lower-case) that `file` mentions as whole words, computed
+/// The configured table names (lower-case) that `file` names where SQL can use them, computed
 /// once per file: a file with many dynamic statements must not be rescanned for each.
 /// `RECORDING_FEEDBACK_DATAFRAME` does not mention `recording_feedback`.
 pub fn mentioned_tables<'f>(file: &'f FileInput<'_>) -> &'f [String] {
     file.mentioned.get_or_init(|| {
+        // As in the prefilter: a variable `orders` names no table.
         file.ctx
-            .names_in(file.text.as_bytes())
-            .into_iter()
-            .filter(|name| mentions_word(file.text, name))
-            .collect()
+            .names_where_used(file.text.as_bytes(), file.language)
     })
 }
 

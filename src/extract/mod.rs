@@ -6,6 +6,7 @@
 pub mod code;
 pub mod flow;
 pub mod go;
+pub mod prefilter;
 pub mod python;
 pub mod sqlfile;
 pub mod typescript;
@@ -16,7 +17,8 @@ use crate::discover::SourceFile;
 use crate::model::{Finding, Language, Problem, SkipReason, sort_findings};
 use crate::orm::ModelIndex;
 use crate::sql::Dialect;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::AhoCorasick;
+use prefilter::Prefilter;
 use rayon::prelude::*;
 use std::io::Read;
 
@@ -132,50 +134,22 @@ impl ScanContext {
         self.model_names.as_ref().is_some_and(|a| a.is_match(text))
     }
 
+    /// Whether `text` names a configured table where SQL or a query builder can use it
+    /// (see `prefilter`): files that only name it elsewhere cannot produce a finding by
+    /// name and are not parsed.
+    pub fn names_table_where_used(&self, text: &[u8], language: Language) -> bool {
+        self.prefilter.is_used(text, language)
+    }
+
     /// The prefilter names that occur in `text` (lower-case, sorted, deduplicated).
     pub fn names_in(&self, text: &[u8]) -> Vec<String> {
         self.prefilter.names_in(text)
     }
-}
 
-/// A case-insensitive multi-name search: most files never mention a legacy table and are
-/// never parsed.
-struct Prefilter {
-    names: Vec<String>,
-    automaton: Option<AhoCorasick>,
-}
-
-impl Prefilter {
-    fn new(mut names: Vec<String>) -> Prefilter {
-        names.retain(|n| !n.is_empty());
-        names.sort();
-        names.dedup();
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&names)
-            .ok();
-        Prefilter { names, automaton }
-    }
-
-    fn is_match(&self, text: &[u8]) -> bool {
-        match &self.automaton {
-            Some(a) => a.is_match(text),
-            None => false,
-        }
-    }
-
-    fn names_in(&self, text: &[u8]) -> Vec<String> {
-        let Some(a) = &self.automaton else {
-            return Vec::new();
-        };
-        let mut found: Vec<String> = a
-            .find_overlapping_iter(text)
-            .map(|m| self.names[m.pattern().as_usize()].clone())
-            .collect();
-        found.sort();
-        found.dedup();
-        found
+    /// The configured names that occur in `text` where SQL or a query builder can use them
+    /// (lower-case, sorted, deduplicated).
+    pub fn names_where_used(&self, text: &[u8], language: Language) -> Vec<String> {
+        self.prefilter.names_used(text, language)
     }
 }
 
@@ -373,7 +347,7 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
     };
     // Most files never mention a legacy table: they are read once and never parsed. A
     // file that only names a model is left to the ORM pass.
-    let names_table = ctx.may_name_table(decoded.text.as_bytes());
+    let names_table = ctx.names_table_where_used(decoded.text.as_bytes(), language);
     let names_model = ctx.may_name_model(decoded.text.as_bytes());
     if !names_table && !names_model {
         return out;
