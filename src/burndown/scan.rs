@@ -435,10 +435,11 @@ impl<'a> Scanner<'a> {
         Ok(root_key)
     }
 
-    /// Scan pending blobs in parallel: a few chunks per worker, each with its own repository
+    /// Scan pending blobs in parallel: chunks of them, each with its own repository
     /// handle (its object caches stay warm along the chunk). With `reuse`, the versions of one
     /// path are scanned in the order they were found (history order) by one worker, each
-    /// parsed incrementally from the previous one: a changed file costs about its change.
+    /// parsed incrementally from the previous one: a changed file's parse costs about its
+    /// change.
     /// Results do not depend on the order (see `lang::Reuse`), only the time does.
     fn scan(&mut self, pending: IdMap<BlobKey, Pending>, reuse: bool) {
         let git_dir = &self.repo.git_dir;
@@ -466,9 +467,11 @@ impl<'a> Scanner<'a> {
             groups.push(group);
             rest = tail;
         }
+        // Many chunks per worker: the versions of a path stay together, and the paths with
+        // SQL (the costly ones) tend to sit side by side in one directory.
         let target = items
             .len()
-            .div_ceil(rayon::current_num_threads().max(1) * 4)
+            .div_ceil(rayon::current_num_threads().max(1) * 16)
             .max(1);
         let mut chunks: Vec<Vec<&[(BlobKey, Pending)]>> = Vec::new();
         let mut size = 0;
