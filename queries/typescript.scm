@@ -72,19 +72,13 @@
  (method_definition)] @scope
 
 ;; --- named functions, for the enclosing function of a finding -----------------------
-;; Methods and arrow-function fields of classes: `OrderService.create`.
-([(class_declaration name: (_) @def.class body: (class_body [
+;; Methods and arrow-function fields of classes: `OrderService.create`. (One pattern for
+;; `class`, `abstract class` and class expressions: the wildcard keeps the query cheap to
+;; compile, and only class nodes have a `class_body`.)
+(_ name: (_) @def.class body: (class_body [
     (method_definition name: (_) @def.name)
     (public_field_definition name: (_) @def.name value: [(arrow_function) (function_expression)])
   ] @def.function))
-  (abstract_class_declaration name: (_) @def.class body: (class_body [
-    (method_definition name: (_) @def.name)
-    (public_field_definition name: (_) @def.name value: [(arrow_function) (function_expression)])
-  ] @def.function))
-  (class name: (_) @def.class body: (class_body [
-    (method_definition name: (_) @def.name)
-    (public_field_definition name: (_) @def.name value: [(arrow_function) (function_expression)])
-  ] @def.function))])
 
 ;; const OrderRepo = class { find() {} }
 (variable_declarator
@@ -140,10 +134,6 @@
 
 ;; --- class fields holding SQL: `private readonly findSql = "…"` read as `this.findSql`,
 ;; `static SQL = "…"` read as `OrderRepo.SQL` -------------------------------------------
-([(class_declaration name: (_) @field.class body: (class_body
+(_ name: (_) @field.class body: (class_body
     (public_field_definition name: (property_identifier) @field.name value: (_) @field.value)))
-  (abstract_class_declaration name: (_) @field.class body: (class_body
-    (public_field_definition name: (property_identifier) @field.name value: (_) @field.value)))
-  (class name: (_) @field.class body: (class_body
-    (public_field_definition name: (property_identifier) @field.name value: (_) @field.value)))]
- @field.owner)
+ @field.owner

@@ -182,6 +182,18 @@ fn kysely_project() {
     insta::assert_snapshot!("kysely", render(&found));
 }
 
+#[test]
+fn typeorm_project() {
+    let found = check("typeorm");
+    insta::assert_snapshot!("typeorm", render(&found));
+}
+
+#[test]
+fn sequelize_project() {
+    let found = check("sequelize");
+    insta::assert_snapshot!("sequelize", render(&found));
+}
+
 /// The camelCase table names resolve only because the project turns on a naming
 /// convention: without pass 1 (no conventions), `ordersLegacy` names nothing, while the
 /// literal `order_items` and the raw SQL still count.
@@ -232,6 +244,8 @@ fn thread_count_does_not_change_the_output() {
         "kysely",
         "prisma",
         "drizzle",
+        "typeorm",
+        "sequelize",
     ] {
         let run = |threads| {
             let root = root(framework);
@@ -319,6 +333,146 @@ fn pathological_input_through_the_orm_pass() {
         let lines = src.lines().count() as u32 + 1;
         for f in &scan.findings {
             assert!(f.line >= 1 && f.line <= lines, "{rel}: {f:?}");
+        }
+    }
+}
+
+/// TypeORM and Sequelize usages come from pass 1's models too: without them, the NestJS
+/// service of the fixture only yields its raw SQL.
+#[test]
+fn typeorm_findings_need_pass_one() {
+    let root = root("typeorm");
+    let config = Config::load(&root, &Overrides::default()).unwrap();
+    let bytes = std::fs::read(root.join("src/orders.service.ts")).unwrap();
+    let scan_with = |ctx: &cutover::extract::ScanContext| {
+        cutover::extract::scan_bytes(
+            "src/orders.service.ts",
+            cutover::model::Language::TypeScript,
+            &bytes,
+            ctx,
+        )
+        .findings
+    };
+    let bare = scan_with(&cutover::extract::ScanContext::new(&config));
+    assert!(!bare.is_empty());
+    assert!(
+        bare.iter().all(|f| f.kind == Kind::RawSql),
+        "{}",
+        render(&bare)
+    );
+    let discovered = cutover::discover::discover(&config).unwrap();
+    let models = cutover::orm::collect(&discovered.files, &config);
+    let ctx = cutover::extract::ScanContext::with_models(&config, models, Vec::new());
+    let full = scan_with(&ctx);
+    assert!(
+        full.iter()
+            .any(|f| f.kind == Kind::Orm && f.function.as_deref() == Some("OrdersService.close")),
+        "{}",
+        render(&full)
+    );
+}
+
+/// Pass 1 resolves names the way each ORM does, and the names code uses for legacy
+/// models (the variable, the model name, a parent whose deletion cascades into a legacy
+/// table through another model) join the prefilter; the look-alike does not.
+#[test]
+fn sequelize_and_typeorm_names_join_the_prefilter() {
+    let index = |framework: &str| {
+        let root = root(framework);
+        let config = Config::load(&root, &Overrides::default()).unwrap();
+        let discovered = cutover::discover::discover(&config).unwrap();
+        cutover::orm::collect(&discovered.files, &config)
+    };
+    let sequelize = index("sequelize");
+    let names = sequelize.prefilter_names();
+    for expected in ["Customer", "LegacyOrder", "Order", "OrderItem"] {
+        assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
+    }
+    assert!(!names.iter().any(|n| n.contains("Archive")), "{names:?}");
+    let item = sequelize
+        .models()
+        .iter()
+        .find(|m| m.name == "OrderItem")
+        .unwrap();
+    assert_eq!(item.table.as_deref(), Some("OrderItems"));
+    let typeorm = index("typeorm");
+    let item = |file: &str| {
+        typeorm
+            .models()
+            .iter()
+            .find(|m| m.name == "OrderItem" && m.file == file)
+            .unwrap()
+    };
+    assert_eq!(item("src/entities.ts").table.as_deref(), Some("order_item"));
+    assert_eq!(
+        item("src/entities.ts").legacy.as_deref(),
+        Some("order_item")
+    );
+    // The same class name on another table, in another file.
+    assert_eq!(item("src/archive/entities.ts").legacy, None);
+    let archive = typeorm
+        .models()
+        .iter()
+        .find(|m| m.name == "LegacyOrderArchive")
+        .unwrap();
+    assert_eq!(archive.legacy, None);
+    // Customer only reaches a legacy table through LegacyOrder's cascade.
+    assert!(typeorm.prefilter_names().iter().any(|n| n == "Customer"));
+}
+
+/// Pathological TypeScript that names TypeORM entities goes through the model pass without
+/// a panic or a stack overflow.
+#[test]
+fn pathological_input_through_the_typeorm_pass() {
+    let root = root("typeorm");
+    let config = Config::load(&root, &Overrides::default()).unwrap();
+    let discovered = cutover::discover::discover(&config).unwrap();
+    let models = cutover::orm::collect(&discovered.files, &config);
+    let ctx = cutover::extract::ScanContext::with_models(&config, models, Vec::new());
+    let chain = format!(
+        "const r = ds.getRepository(LegacyOrder);\nr.createQueryBuilder(\"o\"){}.delete().execute();\n",
+        ".where(1)".repeat(3000)
+    );
+    let nested = format!(
+        "const o = {}new LegacyOrder(){};\no.save();\n",
+        "(".repeat(3000),
+        ")".repeat(3000)
+    );
+    let awaits = format!(
+        "async function f() {{ const o = {}LegacyOrder.findOneBy({{}}); await o.remove(); }}\n",
+        "await ".repeat(3000)
+    );
+    let long = format!(
+        "const r = ds.getRepository(LegacyOrder);\nr.createQueryBuilder(\"o\"){}.delete().execute();\n",
+        ".where(1)".repeat(100)
+    );
+    let broken = "@Entity( class LegacyOrder extends { @ManyToOne(() => , { onDelete: }) x\nmanager.save(LegacyOrder, ";
+    for (rel, src) in [
+        ("a.ts", chain),
+        ("b.ts", nested),
+        ("c.ts", awaits),
+        ("d.ts", broken.to_string()),
+        ("e.ts", long),
+    ] {
+        let scan = cutover::extract::scan_bytes(
+            rel,
+            cutover::model::Language::TypeScript,
+            src.as_bytes(),
+            &ctx,
+        );
+        let lines = src.lines().count() as u32 + 1;
+        for f in &scan.findings {
+            assert!(f.line >= 1 && f.line <= lines, "{rel}: {f:?}");
+        }
+        // Within the chain bound, the write at the end of a long chain is still seen.
+        if rel == "e.ts" {
+            assert!(
+                scan.findings
+                    .iter()
+                    .any(|f| f.access == cutover::model::Access::Write),
+                "{rel}: {:?}",
+                scan.findings
+            );
         }
     }
 }

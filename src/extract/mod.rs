@@ -393,7 +393,10 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         match language {
             Language::Python => crate::orm::python::usages(&file, &mut out),
             Language::Go => crate::orm::go::usages(&file, &mut out),
-            Language::TypeScript | Language::JavaScript | Language::Sql => {}
+            Language::TypeScript | Language::JavaScript => {
+                crate::orm::tsmodels::usages(&file, &mut out);
+            }
+            Language::Sql => {}
         }
     }
     // Query builders name tables as strings: they need no models, only a file that passed

@@ -11,29 +11,6 @@ use anyhow::{Result, bail};
 /// PostgreSQL's default `log_line_prefix`.
 pub const DEFAULT_PREFIX: &str = "%m [%p] ";
 
-/// Severity words that start a message after the prefix.
-const SEVERITIES: &[&str] = &[
-    "LOG",
-    "ERROR",
-    "STATEMENT",
-    "DETAIL",
-    "HINT",
-    "CONTEXT",
-    "WARNING",
-    "NOTICE",
-    "INFO",
-    "FATAL",
-    "PANIC",
-    "DEBUG1",
-    "DEBUG2",
-    "DEBUG3",
-    "DEBUG4",
-    "DEBUG5",
-    "DEBUG",
-    "LOCATION",
-    "QUERY",
-];
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Lit(String),
@@ -48,6 +25,8 @@ enum Part {
 pub struct Prefix {
     text: String,
     parts: Vec<Part>,
+    /// Starts with the only time escape and has more after it (see `matches_cached`).
+    cacheable: bool,
 }
 
 /// The values a prefix captured from one line.
@@ -104,9 +83,12 @@ impl Prefix {
         if !lit.is_empty() {
             parts.push(Part::Lit(lit));
         }
+        let is_time = |p: &Part| matches!(p, Part::Field('m' | 't' | 's' | 'n'));
+        let cacheable = parts.len() > 1 && is_time(&parts[0]) && !parts[1..].iter().any(is_time);
         Ok(Prefix {
             text: text.to_string(),
             parts,
+            cacheable,
         })
     }
 
@@ -121,20 +103,106 @@ impl Prefix {
 
     /// Match the prefix at the start of `line`: the fields and where the message starts.
     pub fn matches<'a>(&self, line: &'a str) -> Option<(Fields<'a>, usize)> {
+        self.matches_reach(line).map(|(f, pos, _)| (f, pos))
+    }
+
+    /// `matches`, through `cache`: after a leading timestamp, the rest of a prefix repeats
+    /// for every line of a session (`[pid] user@db app=… `), so a line whose bytes after
+    /// the timestamp start with a tail matched before takes that tail's fields without
+    /// parsing them. Field parsing was a fifth of the reading time. Returns the fields,
+    /// the severity and the message.
+    pub(crate) fn matches_cached<'a>(
+        &self,
+        line: &'a str,
+        cache: &mut TailCache,
+    ) -> Option<(Fields<'a>, &'a str, &'a str)> {
+        let with_severity = |(f, pos): (Fields<'a>, usize)| {
+            severity_at(&line[pos..]).map(|(sev, msg)| (f, sev, msg))
+        };
+        let (true, Some(Part::Field(e0)), Some(next)) =
+            (self.cacheable, self.parts.first(), self.parts.get(1))
+        else {
+            return self.matches(line).and_then(with_severity);
+        };
+        let next_lit = match next {
+            Part::Lit(l) => Some(l.as_str()),
+            _ => None,
+        };
+        // The full match starts with this same step, so failing here fails there.
+        let end0 = field_end(*e0, line, 0, next_lit)?;
+        let b = line.as_bytes();
+        let key = tail_key(&b[end0..]);
+        let slot = TailCache::slot(key);
+        if let Some(t) = cache.tails.get(slot).and_then(Option::as_ref)
+            && t.key == key
+            && b[end0..].starts_with(&t.bytes)
+        {
+            let pos = end0 + t.bytes.len();
+            // The message check is the only step that reads past the tail; when it fails
+            // a longer prefix may still match (`%q`), which the full match decides.
+            if let Some((sev, msg)) = severity_at(&line[pos..]) {
+                let at = |r: Option<(usize, usize)>| r.map(|(s, e)| &line[end0 + s..end0 + e]);
+                let ts = &line[..end0];
+                let f = Fields {
+                    ts: (!ts.is_empty()).then_some(ts),
+                    pid: at(t.fields[0]),
+                    user: at(t.fields[1]),
+                    db: at(t.fields[2]),
+                    app: at(t.fields[3]),
+                    host: at(t.fields[4]),
+                    session: at(t.fields[5]),
+                };
+                return Some((f, sev, msg));
+            }
+        }
+        let (f, pos, reach) = self.matches_reach(line)?;
+        // Cache only tails that decided everything: long enough for the key, and no `%q`
+        // look-ahead past the message start.
+        if pos - end0 >= 8 && reach <= pos {
+            let off = |v: Option<&str>| {
+                v.map(|v| {
+                    let s = v.as_ptr() as usize - line.as_ptr() as usize - end0;
+                    (s, s + v.len())
+                })
+            };
+            let tail = Tail {
+                key,
+                bytes: b[end0..pos].into(),
+                fields: [
+                    off(f.pid),
+                    off(f.user),
+                    off(f.db),
+                    off(f.app),
+                    off(f.host),
+                    off(f.session),
+                ],
+            };
+            if cache.tails.is_empty() {
+                cache.tails.resize_with(TAIL_CACHE_SLOTS, || None);
+            }
+            cache.tails[slot] = Some(tail);
+        }
+        with_severity((f, pos))
+    }
+
+    /// The full match, and how far the `%q` look-aheads read (a byte offset).
+    fn matches_reach<'a>(&self, line: &'a str) -> Option<(Fields<'a>, usize, usize)> {
         let mut f = Fields::default();
         let mut pos = 0;
+        let mut reach = 0;
         for (k, part) in self.parts.iter().enumerate() {
             match part {
                 Part::Lit(l) => {
-                    if !line[pos..].starts_with(l.as_str()) {
+                    if !has_at(line.as_bytes(), pos, l.as_bytes()) {
                         return None;
                     }
                     pos += l.len();
                 }
                 Part::Q => {
                     if severity_at(&line[pos..]).is_some() {
-                        return Some((f, pos));
+                        return Some((f, pos, reach));
                     }
+                    reach = reach.max((pos + SEVERITY_LOOKAHEAD).min(line.len()));
                 }
                 Part::Field(e) => {
                     let next_lit = match self.parts.get(k + 1) {
@@ -159,8 +227,46 @@ impl Prefix {
                 }
             }
         }
-        severity_at(&line[pos..]).map(|_| (f, pos))
+        severity_at(&line[pos..]).map(|_| (f, pos, reach))
     }
+}
+
+/// Slots of a `TailCache` (a power of two): more than the sessions that usually interleave.
+const TAIL_CACHE_SLOTS: usize = 64;
+/// Bytes `severity_at` may read: a colon within 12 bytes, then two spaces.
+const SEVERITY_LOOKAHEAD: usize = 14;
+
+/// Prefix tails (the bytes between the timestamp and the message) matched recently, with
+/// their fields as offsets into the tail. One per chunk. Direct-mapped on the tail's first
+/// bytes (` [pid] ` with the usual prefixes): one probe per line, a new tail replaces the
+/// one in its slot.
+#[derive(Debug, Default)]
+pub(crate) struct TailCache {
+    tails: Vec<Option<Tail>>,
+}
+
+impl TailCache {
+    fn slot(key: u64) -> usize {
+        // Fibonacci hashing: the top bits of the product mix all the key's bytes.
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - TAIL_CACHE_SLOTS.trailing_zeros()))
+            as usize
+    }
+}
+
+#[derive(Debug)]
+struct Tail {
+    /// The first 8 bytes, compared before the whole tail.
+    key: u64,
+    bytes: Box<[u8]>,
+    /// pid, user, db, app, host, session: byte ranges within `bytes`.
+    fields: [Option<(usize, usize)>; 6],
+}
+
+fn tail_key(b: &[u8]) -> u64 {
+    let mut k = [0u8; 8];
+    let n = b.len().min(8);
+    k[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(k)
 }
 
 /// `host(port)` (`%r`) → host.
@@ -186,7 +292,7 @@ fn field_end(e: char, line: &str, pos: usize, next_lit: Option<&str>) -> Option<
                     end += 1;
                 }
             }
-            let lit_ok = |at: usize| next_lit.is_none_or(|l| line[at..].starts_with(l));
+            let lit_ok = |at: usize| next_lit.is_none_or(|l| has_at(b, at, l.as_bytes()));
             if b.get(end) == Some(&b' ') {
                 let tz_start = end + 1;
                 let tz_end = line[tz_start..]
@@ -206,17 +312,12 @@ fn field_end(e: char, line: &str, pos: usize, next_lit: Option<&str>) -> Option<
             (end > pos).then_some(end)
         }
         _ => match next_lit {
-            // memchr on the literal's first byte, then a check: literals are short.
+            // A plain scan for the literal's first byte, then a check: fields and literals
+            // are a few bytes long, too short for memchr's setup to pay off.
             Some(l) => {
                 let lb = l.as_bytes();
-                let mut from = pos;
-                loop {
-                    let p = from + memchr::memchr(lb[0], &b[from..])?;
-                    if b[p..].starts_with(lb) {
-                        break Some(p);
-                    }
-                    from = p + 1;
-                }
+                let first = *lb.first()?;
+                (pos..b.len()).find(|&p| b[p] == first && has_at(b, p, lb))
             }
             None => Some(
                 line[pos..]
@@ -227,15 +328,50 @@ fn field_end(e: char, line: &str, pos: usize, next_lit: Option<&str>) -> Option<
     }
 }
 
+/// Whether `lit` occurs in `b` at `pos`. A byte loop: the literals are a few bytes, and a
+/// call to `memcmp` per literal per line was the parser's largest cost.
+#[inline]
+fn has_at(b: &[u8], pos: usize, lit: &[u8]) -> bool {
+    b.get(pos..pos.saturating_add(lit.len()))
+        .is_some_and(|w| w.iter().zip(lit).all(|(x, y)| x == y))
+}
+
 /// `SEVERITY:  ` at the start of `s`: the severity and the message after it.
 fn severity_at(s: &str) -> Option<(&str, &str)> {
     let colon = s.as_bytes().iter().take(12).position(|&c| c == b':')?;
     let word = &s[..colon];
-    if !SEVERITIES.contains(&word) {
+    if !is_severity(word) {
         return None;
     }
     let rest = s[colon + 1..].strip_prefix("  ")?;
     Some((word, rest))
+}
+
+/// Whether `word` is a severity that starts a message after the prefix (a `match`, which
+/// compiles to length and byte tests instead of a string comparison per entry).
+fn is_severity(word: &str) -> bool {
+    matches!(
+        word,
+        "LOG"
+            | "ERROR"
+            | "STATEMENT"
+            | "DETAIL"
+            | "HINT"
+            | "CONTEXT"
+            | "WARNING"
+            | "NOTICE"
+            | "INFO"
+            | "FATAL"
+            | "PANIC"
+            | "DEBUG1"
+            | "DEBUG2"
+            | "DEBUG3"
+            | "DEBUG4"
+            | "DEBUG5"
+            | "DEBUG"
+            | "LOCATION"
+            | "QUERY"
+    )
 }
 
 /// Position of the two-byte sequence `a b` in `s` (memchr on `a`; the hot path avoids
@@ -364,6 +500,7 @@ pub(crate) fn parse(text: &str, prefix: &Prefix, agg: &mut Agg) -> u64 {
     let base = text.as_ptr() as usize;
     let mut open: Option<Open<'_>> = None;
     let mut count = 0;
+    let mut tails = TailCache::default();
     let flush = |o: Open<'_>, agg: &mut Agg| {
         let msg = text[o.msg_start..o.end].trim_end_matches(['\r', '\n']);
         agg.acc.records += 1;
@@ -402,9 +539,7 @@ pub(crate) fn parse(text: &str, prefix: &Prefix, agg: &mut Agg) -> u64 {
         if line.is_empty() {
             continue;
         }
-        if let Some((fields, at)) = prefix.matches(line)
-            && let Some((sev, msg)) = severity_at(&line[at..])
-        {
+        if let Some((fields, sev, msg)) = prefix.matches_cached(line, &mut tails) {
             open = Some(Open {
                 line: n,
                 severity: sev,
@@ -465,6 +600,83 @@ mod tests {
         let d = Prefix::parse(DEFAULT_PREFIX).unwrap();
         assert!(d.matches(line).is_none());
         assert!(Prefix::parse("%m %z").is_err());
+    }
+
+    #[test]
+    fn severities_are_exact_words() {
+        for w in [
+            "LOG",
+            "ERROR",
+            "STATEMENT",
+            "DETAIL",
+            "FATAL",
+            "DEBUG",
+            "DEBUG5",
+            "QUERY",
+        ] {
+            assert!(is_severity(w), "{w}");
+        }
+        for w in ["", "Log", "LOGS", "DEBUG6", "ERROR ", "STATEMEN"] {
+            assert!(!is_severity(w), "{w}");
+        }
+        assert_eq!(severity_at("ERROR:  boom"), Some(("ERROR", "boom")));
+        assert_eq!(severity_at("ERRORS:  boom"), None);
+        assert_eq!(severity_at("LOG: one space"), None);
+    }
+
+    #[test]
+    fn literal_search_handles_line_ends() {
+        assert!(has_at(b"abc", 1, b"bc"));
+        assert!(!has_at(b"abc", 2, b"cd"));
+        assert!(!has_at(b"abc", 5, b""));
+        // A user name that contains the next literal's first byte.
+        let p = Prefix::parse("%m [%p] %u@%d ").unwrap();
+        let (f, _) = p
+            .matches("2024-01-02 03:04:05 UTC [7] a b@shop LOG:  statement: SELECT 1")
+            .unwrap();
+        assert_eq!(f.user, Some("a b"));
+        assert_eq!(f.db, Some("shop"));
+        assert!(p.matches("2024-01-02 03:04:05 UTC [7] nobody").is_none());
+    }
+
+    #[test]
+    fn cached_tails_match_like_the_full_parse() {
+        let lines = [
+            "2026-11-21 11:31:10.335 UTC [24296] api_ro@bankdb app=balance-api host=127.0.0.1 LOG:  statement: SELECT 1",
+            "2026-11-21 11:31:10.336 UTC [24296] api_ro@bankdb app=balance-api host=127.0.0.1 ERROR:  boom",
+            // Same tail, then no severity: no match.
+            "2026-11-21 11:31:10.337 UTC [24296] api_ro@bankdb app=balance-api host=127.0.0.1 nothing",
+            // The same pid as a background process (%q stops the prefix).
+            "2026-11-21 11:31:10.338 UTC [24296] LOG:  checkpoint starting: time",
+            "2026-11-21 11:31:10.339 UTC [24296] LOG:  checkpoint complete",
+            "2026-11-21 11:31:10.340 UTC [24297] api_ro@bankdb app=balance-api host=127.0.0.1 LOG:  statement: SELECT 2",
+            "2026-11-21 11:31:10.341 UTC [24296] api_ro@bankdb app=balance-api host=127.0.0.1 LOG:  statement: SELECT 3",
+            // Another time zone width and a tail that only starts like a cached one.
+            "2026-11-21 11:31:10 CET [24296] api_ro@bankdb app=balance-api host=127.0.0.1 LOG:  x",
+            "2026-11-21 11:31:10.342 UTC [24296] api_ro@bankdb app=balance-api2 host=127.0.0.1 LOG:  y",
+            "2026-11-21 11:31:10.342 UTC [24296] api_ro@bankdb app=balance-api host=127.0.0.2 LOG:  z",
+        ];
+        for text in [
+            "%m [%p] %q%u@%d app=%a host=%h ",
+            DEFAULT_PREFIX,
+            "%t [%p]: [%l-1] %q%u ",
+            "%m %t [%p] ",
+        ] {
+            let p = Prefix::parse(text).unwrap();
+            let mut cache = TailCache::default();
+            for _ in 0..2 {
+                for line in lines {
+                    // The message starts after `SEVERITY:  `.
+                    let cached = p
+                        .matches_cached(line, &mut cache)
+                        .map(|(f, sev, msg)| (f, line.len() - msg.len() - sev.len() - 3));
+                    assert_eq!(cached, p.matches(line), "{text}: {line}");
+                }
+            }
+            if text.starts_with("%m [%p] %q") {
+                assert_eq!(cache.tails.iter().flatten().count(), 2, "one tail per pid");
+            }
+        }
     }
 
     #[test]

@@ -8,18 +8,21 @@
 //!
 //! Pass 2 (`usages`): `*gorm.DB` chains (`db.Model(&X{}).Where(…).Updates(…)`,
 //! `db.Table("t").Find(&rows)`, `db.Create(&X{…})`, `db.First(&o)` with `var o X`, slices,
-//! `new(X)`, parameters), package qualifiers (`models.LegacyOrder`), `Preload("Orders")`
-//! through the association field. What each method does comes from the `[[orm]]` rows of
-//! `catalog/go.toml`. Not resolved: models reached through interfaces, generics or
+//! `new(X)`, parameters, `range` values, type assertions, model fields such as
+//! `o.Items`), package qualifiers (`models.LegacyOrder`), `Preload("Orders")` and
+//! `Joins("Orders")` through the association field, `Joins("JOIN t …")` fragments (parsed
+//! as SQL), builders held in a name (`q := db.Model(&X{})…; q.Count(&n)`) and builders
+//! handed to another call (subqueries). What each method does comes from the `[[orm]]` rows
+//! of `catalog/go.toml`. Not resolved: models reached through interfaces, generics or
 //! values returned by other functions, and `db.Table(name)` with a computed name.
 
 use super::naming::GormNaming;
 use super::{FileDecls, ModelDecl, ModelIndex, TableSource, first_line};
-use crate::catalog::{OrmReceiver, OrmRule};
+use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::flow::{Scope, Scopes};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
 use crate::lang::{self, Grammar};
-use crate::model::{Access, Confidence, Finding, Language};
+use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
 use crate::sql::TableName;
 use tree_sitter::Node;
 
@@ -223,6 +226,11 @@ struct Usages<'a, 's> {
     /// The file mentions GORM; otherwise only chains on a `db`/`tx`-like name count, since
     /// `Create(&X{})` may be some other API.
     gorm_file: bool,
+    held: Vec<Held<'a>>,
+    /// `held` by the end of the binding's value (the builder call).
+    held_at_end: std::collections::HashMap<usize, usize>,
+    /// Held names passed as arguments: `(function, position, name)`.
+    arg_uses: Vec<(Option<usize>, usize, String)>,
 }
 
 /// GORM findings of one Go file.
@@ -280,8 +288,12 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         bindings: Vec::new(),
         returns: std::collections::HashMap::new(),
         gorm_file: src.contains("gorm"),
+        held: Vec::new(),
+        held_at_end: std::collections::HashMap::new(),
+        arg_uses: Vec::new(),
     };
     u.collect_bindings(&nodes);
+    u.collect_held(&nodes);
     for &n in &nodes {
         if n.kind() == "call_expression" && !is_chain_link(n) {
             u.call(n, out);
@@ -369,6 +381,35 @@ impl<'a, 's> Usages<'a, 's> {
                         }
                     }
                 }
+                // `for _, o := range orders`: `o` has the element type of `orders`
+                // (`type_name` reads `[]T` and `T` alike).
+                "range_clause" => {
+                    let (Some(left), Some(right)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) else {
+                        continue;
+                    };
+                    let names = named_children(left);
+                    let [_, value] = names.as_slice() else {
+                        continue;
+                    };
+                    let ty = expr_type(src, right)
+                        .or_else(|| self.call_result(right))
+                        .or_else(|| {
+                            (right.kind() == "identifier")
+                                .then(|| self.name_type(text(src, right), right.start_byte()))
+                                .flatten()
+                        });
+                    if let Some(ty) = ty {
+                        self.bindings.push((
+                            self.function_at(n.start_byte()),
+                            n.start_byte(),
+                            text(src, *value).to_string(),
+                            ty,
+                        ));
+                    }
+                }
                 _ => {}
             }
         }
@@ -397,17 +438,22 @@ impl<'a, 's> Usages<'a, 's> {
                 } else {
                     node
                 };
-                if inner.kind() != "identifier" {
-                    return None;
+                match inner.kind() {
+                    "identifier" => self.name_type(text(src, inner), node.start_byte())?,
+                    // `d.Details` where `d` is a model whose field `Details` holds
+                    // another model (`[]Detail`).
+                    "selector_expression" => {
+                        // One level only: the owner is a name, so no recursion.
+                        let operand = inner
+                            .child_by_field_name("operand")
+                            .filter(|o| o.kind() == "identifier")?;
+                        let field = text(src, inner.child_by_field_name("field")?);
+                        let owner = self.arg_model(operand)?;
+                        let (_, target) = owner.associations.iter().find(|(f, _)| f == field)?;
+                        return self.models().find(Language::Go, target).into_iter().next();
+                    }
+                    _ => return None,
                 }
-                let name = text(src, inner);
-                let f = self.function_at(node.start_byte());
-                self.bindings
-                    .iter()
-                    .rfind(|(func, at, n, _)| {
-                        *n == name && *at <= node.start_byte() && (*func == f || func.is_none())
-                    })
-                    .map(|(_, _, _, t)| t.clone())?
             }
         };
         let (pkg, name) = type_name(&ty);
@@ -419,11 +465,20 @@ impl<'a, 's> Usages<'a, 's> {
             .copied()
     }
 
-    fn call(&self, call: Node<'_>, out: &mut FileScan) {
+    /// The declared type of `name` at `pos`, in the same function (or a package var).
+    fn name_type(&self, name: &str, pos: usize) -> Option<String> {
+        let f = self.function_at(pos);
+        self.bindings
+            .iter()
+            .rfind(|(func, at, n, _)| *n == name && *at <= pos && (*func == f || func.is_none()))
+            .map(|(_, _, _, t)| t.clone())
+    }
+
+    /// The links of the chain ending at `call` (innermost first after the reverse: the
+    /// order they run in) and its root expression.
+    fn chain<'t>(&self, call: Node<'t>) -> Option<(Vec<Link<'s, 't>>, Node<'t>)> {
         let src = self.src;
-        let catalog = self.file.ctx.orm_catalog(Language::Go);
-        // Links innermost first.
-        let mut links: Vec<(&str, Option<Node<'_>>)> = Vec::new();
+        let mut links: Vec<Link<'s, 't>> = Vec::new();
         let mut cur = call;
         let mut root = None;
         for _ in 0..256 {
@@ -431,67 +486,191 @@ impl<'a, 's> Usages<'a, 's> {
                 root = Some(cur);
                 break;
             }
-            let Some(f) = cur.child_by_field_name("function") else {
-                break;
-            };
+            let f = cur.child_by_field_name("function")?;
             if f.kind() != "selector_expression" {
-                break;
+                return None;
             }
             let (Some(operand), Some(field)) = (
                 f.child_by_field_name("operand"),
                 f.child_by_field_name("field"),
             ) else {
-                break;
+                return None;
             };
             links.push((text(src, field), cur.child_by_field_name("arguments")));
             cur = operand;
         }
-        let Some(root) = root else {
-            return;
-        };
+        let root = root?;
         let root_name = text(src, root).rsplit('.').next().unwrap_or("");
-        if links.is_empty()
-            || !(self.gorm_file || matches!(root_name, "db" | "tx" | "DB" | "gdb" | "orm" | "conn"))
-        {
-            return;
+        if links.is_empty() {
+            return None;
         }
         links.reverse();
-        let rules: Vec<(usize, &OrmRule)> = links
+        // A file that never says "gorm" (a service using a global handle such as
+        // `global.DB`) still counts when the handle is named like a database or the chain
+        // names a GORM model with `Model(&X{})`.
+        let db_like = matches!(root_name, "tx" | "gdb" | "orm" | "conn")
+            || root_name.to_ascii_lowercase().ends_with("db");
+        let names_model = || {
+            links.iter().any(|(m, args)| {
+                *m == "Model"
+                    && args
+                        .map(named_children)
+                        .and_then(|a| a.first().copied())
+                        .and_then(|a| self.arg_model(a))
+                        .is_some_and(|m| m.framework == "gorm")
+            })
+        };
+        if !(self.gorm_file || db_like || names_model()) {
+            return None;
+        }
+        Some((links, root))
+    }
+
+    /// What `Model(&X{})` / `Table("t")` of a chain names.
+    fn named_subject(
+        &self,
+        links: &[Link<'s, '_>],
+        rules: &[(usize, &OrmRule)],
+    ) -> Option<Subject<'a>> {
+        rules.iter().find_map(|&(i, r)| {
+            if let Some(a) = r.model_arg.and_then(|n| link_arg(links, i, n))
+                && let Some(m) = self.arg_model(a)
+            {
+                return Some(Subject::Model(m));
+            }
+            r.table_arg
+                .and_then(|n| link_arg(links, i, n))
+                .and_then(|a| string_value(self.src, a))
+                .map(Subject::Table)
+        })
+    }
+
+    /// Query builders held in a name: `q := db.Model(&X{}).Where(…)`, so that a later
+    /// `q.Count(&n)` acts on `X`'s table, and a `q` passed to another call (a subquery)
+    /// reads it.
+    fn collect_held(&mut self, nodes: &[Node<'_>]) {
+        let src = self.src;
+        let catalog = self.file.ctx.orm_catalog(Language::Go);
+        let mut held = Vec::new();
+        for &n in nodes {
+            if !matches!(n.kind(), "short_var_declaration" | "assignment_statement") {
+                continue;
+            }
+            let (Some(left), Some(right)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) else {
+                continue;
+            };
+            let (lefts, rights) = (named_children(left), named_children(right));
+            let ([l], [r]) = (lefts.as_slice(), rights.as_slice()) else {
+                continue;
+            };
+            if l.kind() != "identifier" || r.kind() != "call_expression" {
+                continue;
+            }
+            let Some((links, _)) = self.chain(*r) else {
+                continue;
+            };
+            let rules = chain_rules(catalog, &links);
+            if let Some(subject) = self.named_subject(&links, &rules) {
+                held.push(Held {
+                    function: self.function_at(n.start_byte()),
+                    at: n.end_byte(),
+                    name: text(src, *l).to_string(),
+                    subject,
+                });
+            }
+        }
+        // Names of held builders passed as arguments, for `used_as_argument`: one pass
+        // over the file, whatever the number of builders.
+        let names: std::collections::HashSet<&str> = held.iter().map(|h| h.name.as_str()).collect();
+        let mut arg_uses = Vec::new();
+        for &n in nodes {
+            if n.kind() == "identifier"
+                && n.parent().is_some_and(|p| p.kind() == "argument_list")
+                && names.contains(text(src, n))
+            {
+                arg_uses.push((
+                    self.function_at(n.start_byte()),
+                    n.start_byte(),
+                    text(src, n).to_string(),
+                ));
+            }
+        }
+        self.held_at_end = held.iter().enumerate().map(|(i, h)| (h.at, i)).collect();
+        self.held = held;
+        self.arg_uses = arg_uses;
+    }
+
+    /// The builder a name holds at `pos`, in the same function.
+    fn held_at(&self, name: &str, pos: usize) -> Option<&Held<'a>> {
+        let f = self.function_at(pos);
+        self.held
             .iter()
-            .enumerate()
-            .filter_map(|(i, (m, _))| catalog.lookup(&[], OrmReceiver::Db, m).map(|r| (i, r)))
-            .collect();
+            .rfind(|h| h.name == name && h.at <= pos && h.function == f)
+    }
+
+    /// Whether the value of `call` becomes an argument of another call: directly, or
+    /// through the name it is assigned to, later in the same function (GORM runs a
+    /// `*gorm.DB` argument as a subquery).
+    fn used_as_argument(&self, call: Node<'_>) -> bool {
+        if call.parent().is_some_and(|p| p.kind() == "argument_list") {
+            return true;
+        }
+        let Some(h) = self
+            .held_at_end
+            .get(&call.end_byte())
+            .and_then(|&i| self.held.get(i))
+        else {
+            return false;
+        };
+        self.arg_uses
+            .iter()
+            .any(|(f, at, name)| *f == h.function && *at >= h.at && *name == h.name)
+    }
+
+    fn call(&self, call: Node<'_>, out: &mut FileScan) {
+        let src = self.src;
+        let catalog = self.file.ctx.orm_catalog(Language::Go);
+        let Some((links, root)) = self.chain(call) else {
+            return;
+        };
+        let rules = chain_rules(catalog, &links);
+        let arg = |i: usize, n: usize| link_arg(&links, i, n);
+        // The chain's subject: Model(&X{}) / Table("t") first, else what the name at its
+        // root holds (`q := db.Model(&X{})`), else the accessing call's own argument, else
+        // any instance argument (`db.Where(…).Find(&rows)`).
+        let mut subject = self.named_subject(&links, &rules).or_else(|| {
+            (root.kind() == "identifier")
+                .then(|| self.held_at(text(src, root), call.start_byte()))
+                .flatten()
+                .map(|h| h.subject.clone())
+        });
+        let join_subject = subject.clone().or_else(|| {
+            rules.iter().find_map(|&(i, r)| {
+                r.instance_arg
+                    .and_then(|n| arg(i, n))
+                    .and_then(|a| self.arg_model(a))
+                    .map(Subject::Model)
+            })
+        });
+        self.joins(call, &links, join_subject.as_ref(), out);
         let accessing = rules
             .iter()
             .rev()
             .find(|(_, r)| r.access == Some(Access::Write))
             .or_else(|| rules.iter().rev().find(|(_, r)| r.access.is_some()));
         let Some(&(at, rule)) = accessing else {
+            // A builder with a model and no method that runs it, handed to another call:
+            // a subquery (`db.Where("p = (?)", db.Model(&X{}).Select("max(p)"))`).
+            if let Some(subject) = self.named_subject(&links, &rules)
+                && self.used_as_argument(call)
+            {
+                self.report_subject(call, &subject, &read_rule("subquery"), "subquery", out);
+            }
             return;
         };
-        let arg = |i: usize, n: usize| {
-            links[i]
-                .1
-                .map(named_children)
-                .and_then(|a| a.get(n).copied())
-        };
-        // The chain's subject: Model(&X{}) / Table("t") first, else the accessing call's
-        // own argument, else any instance argument (`db.Where(…).Find(&rows)`).
-        let mut subject: Option<Subject<'a>> = None;
-        for &(i, r) in &rules {
-            if let Some(a) = r.model_arg.and_then(|n| arg(i, n))
-                && let Some(m) = self.arg_model(a)
-            {
-                subject = Some(Subject::Model(m));
-                break;
-            }
-            if let Some(a) = r.table_arg.and_then(|n| arg(i, n))
-                && let Some(t) = string_value(src, a)
-            {
-                subject = Some(Subject::Table(t));
-                break;
-            }
-        }
         if subject.is_none() {
             subject = rule
                 .instance_arg
@@ -506,6 +685,20 @@ impl<'a, 's> Usages<'a, 's> {
                     .and_then(|a| self.arg_model(a))
                     .map(Subject::Model)
             });
+        }
+        // `AutoMigrate(&A{}, &B{}, …)` creates every table it is given.
+        if links[at].0 == "AutoMigrate" && matches!(subject, None | Some(Subject::Model(_))) {
+            let args = links[at].1.map(named_children).unwrap_or_default();
+            let mut models: Vec<&ModelDecl> = Vec::new();
+            for m in args.into_iter().filter_map(|a| self.arg_model(a)) {
+                if !models.iter().any(|x| std::ptr::eq(*x, m)) {
+                    models.push(m);
+                }
+            }
+            for m in models {
+                self.report_subject(call, &Subject::Model(m), rule, "AutoMigrate", out);
+            }
+            return;
         }
         let Some(subject) = subject else {
             return;
@@ -564,6 +757,68 @@ impl<'a, 's> Usages<'a, 's> {
             return;
         }
         self.report_subject(call, &subject, rule, method, out);
+    }
+
+    /// `Joins("JOIN t ON …")` / `InnerJoins(…)` read the tables the SQL fragment joins;
+    /// `Joins("Company")` reads the association's table. Reported where the chain that
+    /// says it is, whatever finishes the query.
+    fn joins(
+        &self,
+        call: Node<'_>,
+        links: &[Link<'s, '_>],
+        subject: Option<&Subject<'a>>,
+        out: &mut FileScan,
+    ) {
+        let src = self.src;
+        let rule = read_rule("Joins");
+        for (i, (method, _)) in links.iter().enumerate() {
+            if !matches!(*method, "Joins" | "InnerJoins") {
+                continue;
+            }
+            let Some(arg) = link_arg(links, i, 0).and_then(|a| string_value(src, a)) else {
+                continue;
+            };
+            if arg.trim().contains(char::is_whitespace) {
+                // A fragment of SQL: parsed after a stand-in FROM so the classifier sees a
+                // whole statement.
+                let sql = format!("SELECT 1 FROM {JOIN_BASE} {arg}");
+                let mut tables: Vec<String> = Vec::new();
+                for st in crate::sql::classify(&sql, self.file.ctx.dialect) {
+                    for u in st.uses.iter().filter(|u| u.access == Access::Read) {
+                        if let Some(t) = self.file.ctx.tables.resolve(&u.table) {
+                            tables.push(t.display.clone());
+                        }
+                    }
+                }
+                tables.sort();
+                tables.dedup();
+                for t in tables {
+                    self.push(
+                        call,
+                        Some(t),
+                        &rule,
+                        method,
+                        Vec::new(),
+                        Confidence::Parsed,
+                        out,
+                    );
+                }
+            } else if let Some(Subject::Model(m)) = subject
+                && let Some((field, target)) = m.associations.iter().find(|(f, _)| *f == arg)
+                && let Some(t) = self.models().legacy(Language::Go, target, None)
+            {
+                let via = vec![format!("{}.{field}", m.name)];
+                self.push(
+                    call,
+                    t.legacy.clone(),
+                    &rule,
+                    method,
+                    via,
+                    Confidence::Inferred,
+                    out,
+                );
+            }
+        }
     }
 
     fn report_subject(
@@ -640,9 +895,57 @@ impl<'a, 's> Usages<'a, 's> {
 }
 
 /// What a GORM chain is about.
+#[derive(Clone)]
 enum Subject<'a> {
     Model(&'a ModelDecl),
     Table(String),
+}
+
+/// One method of a chain and its arguments.
+type Link<'s, 't> = (&'s str, Option<Node<'t>>);
+
+/// A query builder held in a name (`q := db.Model(&X{})…`).
+struct Held<'a> {
+    function: Option<usize>,
+    /// Where the binding ends: uses start after it.
+    at: usize,
+    name: String,
+    subject: Subject<'a>,
+}
+
+/// The catalog rows of a chain's methods, with their positions.
+fn chain_rules<'c>(catalog: &'c OrmCatalog, links: &[Link<'_, '_>]) -> Vec<(usize, &'c OrmRule)> {
+    links
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (m, _))| catalog.lookup(&[], OrmReceiver::Db, m).map(|r| (i, r)))
+        .collect()
+}
+
+/// The stand-in table a `Joins` fragment is parsed after; never a configured table.
+const JOIN_BASE: &str = "__cutover_join_base";
+
+/// A read the chain's methods do not spell (a subquery, a join).
+fn read_rule(method: &str) -> OrmRule {
+    OrmRule {
+        framework: "gorm".into(),
+        receiver: OrmReceiver::Db,
+        method: method.into(),
+        access: Some(Access::Read),
+        operation: Some(Operation::Select),
+        model_arg: None,
+        instance_arg: None,
+        table_arg: None,
+        kind: Kind::Orm,
+    }
+}
+
+/// Argument `n` of link `i`.
+fn link_arg<'t>(links: &[Link<'_, 't>], i: usize, n: usize) -> Option<Node<'t>> {
+    links[i]
+        .1
+        .map(named_children)
+        .and_then(|a| a.get(n).copied())
 }
 
 /// The type an expression constructs: `X{}`, `&X{}`, `[]X{}`, `&[]X{}`, `new(X)`,
@@ -655,6 +958,10 @@ fn expr_type(src: &str, node: Node<'_>) -> Option<String> {
     }
     match node.kind() {
         "composite_literal" => Some(text(src, node.child_by_field_name("type")?).to_string()),
+        // `v.([]models.X)`
+        "type_assertion_expression" => {
+            Some(text(src, node.child_by_field_name("type")?).to_string())
+        }
         "call_expression" => {
             let f = text(src, node.child_by_field_name("function")?);
             if matches!(f, "new" | "make") {

@@ -1,11 +1,12 @@
 //! ORM models, pass 1 of the scan: every file that can declare a model (a cheap byte check
 //! first) is parsed, in parallel, and its declarations — Django and SQLAlchemy classes,
-//! SQLAlchemy `Table(...)`s, GORM structs, `[[models]]` from `cutover.toml` — are resolved
-//! across the repository into one `ModelIndex`: model name → table (explicit, or by the
-//! framework's naming convention), framework, place, abstract / schema-defining flags,
-//! custom managers and cascades. Pass 2 (`extract`) gets the index in its `ScanContext`:
-//! usage extractors (`orm::python`, `orm::go`) resolve calls through it, and the names of
-//! legacy models join the prefilter. Each declaration of a legacy model is itself a finding
+//! SQLAlchemy `Table(...)`s, GORM structs, Prisma models, Drizzle tables, TypeORM entities,
+//! Sequelize models, `[[models]]` from `cutover.toml` — are resolved across the repository
+//! into one `ModelIndex`: model name → table (explicit, or by the framework's naming
+//! convention), framework, place, abstract / schema-defining flags, custom managers and
+//! cascades. Pass 2 (`extract`) gets the index in its `ScanContext`: usage extractors
+//! (`orm::python`, `orm::go`, `orm::typescript`, `orm::tsmodels`) resolve calls through it,
+//! and the names of legacy models join the prefilter. Each declaration of a legacy model is itself a finding
 //! (`declaration_findings`).
 //!
 //! Adding a framework in another language: a byte check in `may_declare`, a
@@ -16,7 +17,10 @@ pub mod go;
 pub mod naming;
 pub mod prisma;
 pub mod python;
+pub mod sequelize;
 mod tree;
+pub mod tsmodels;
+pub mod typeorm;
 pub mod typescript;
 
 use crate::catalog::OrmCatalog;
@@ -82,10 +86,19 @@ pub struct ModelDecl {
     /// Fields holding other models: `(field, model)` (GORM `Orders []LegacyOrder`, for
     /// `Preload("Orders")`).
     pub associations: Vec<(String, String)>,
+    /// Django `FileField` / `ImageField` attributes: `o.photo.save(name, content)` and
+    /// `o.photo.delete()` save the instance too (their `save=True` default).
+    pub file_fields: Vec<String>,
     /// A Django proxy model: the parent's table.
     pub inherits_table: bool,
     /// The declaration's first line, for evidence.
     pub evidence: String,
+    /// Other names code reaches the model by (a Sequelize `define("LegacyOrder", …)` bound
+    /// to `const Order`: `Order` is the name, `LegacyOrder` the `db.LegacyOrder` alias).
+    pub aliases: Vec<String>,
+    /// Framework options written in the declaration that pass 1's resolver needs
+    /// (`freezeTableName` = `true`), as `(key, value)`.
+    pub options: Vec<(String, String)>,
 }
 
 impl ModelDecl {
@@ -112,14 +125,18 @@ impl ModelDecl {
             bases_full: Vec::new(),
             managers: Vec::new(),
             associations: Vec::new(),
+            file_fields: Vec::new(),
             inherits_table: false,
             evidence: String::new(),
+            aliases: Vec::new(),
+            options: Vec::new(),
         }
     }
 }
 
 /// A write the ORM performs on `child`'s table when a `parent` row is deleted (Django
-/// `on_delete=CASCADE` / `SET_NULL`, SQLAlchemy `cascade="all, delete-orphan"`).
+/// `on_delete=CASCADE` / `SET_NULL`, SQLAlchemy `cascade="all, delete-orphan"`, Prisma
+/// `onDelete`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Cascade {
     pub language: Language,
@@ -129,6 +146,9 @@ pub struct Cascade {
     pub operation: Operation,
     /// The declaration that causes it, for `via`: `LegacyOrder.customer on_delete=CASCADE`.
     pub via: String,
+    /// The file declaring the child's class when the cascade sits on it (TypeORM and
+    /// sequelize-typescript decorators), to tell equal class names apart; empty otherwise.
+    pub child_file: String,
 }
 
 /// A reverse relation: `parent_instance.accessor` is a manager of `child` (Django's
@@ -171,6 +191,15 @@ pub struct FileDecls {
     pub sqlalchemy_creates_schema: bool,
     /// GORM `func (T) TableName() string { return "t" }`: `(package dir, type, table)`.
     pub table_names: Vec<(String, String, String)>,
+    /// Relation fields of Prisma models.
+    pub prisma_relations: Vec<prisma::Relation>,
+    /// Frameworks the file turns schema synchronisation on for (TypeORM
+    /// `synchronize: true`, Sequelize `.sync()`): their models define their tables.
+    pub schema_sync: Vec<String>,
+    /// Sequelize's repository-wide model options (`new Sequelize(…, { define: { … } })`).
+    pub sequelize_defaults: Vec<(String, String)>,
+    /// Sequelize associations (`A.hasMany(B, { as })`), for their accessor methods.
+    pub sequelize_associations: Vec<sequelize::Association>,
 }
 
 /// Every model of the repository, resolved; read-only during pass 2.
@@ -184,6 +213,8 @@ pub struct ModelIndex {
     manager_classes: Vec<(String, Vec<String>)>,
     gorm_naming: GormNaming,
     conventions: Vec<(Language, Convention)>,
+    prisma_relations: Vec<prisma::Relation>,
+    sequelize_associations: Vec<sequelize::Association>,
 }
 
 impl ModelIndex {
@@ -192,14 +223,23 @@ impl ModelIndex {
         let mut index = ModelIndex::default();
         let mut sqlalchemy_schema = false;
         let mut table_names = Vec::new();
+        let mut schema_sync: Vec<String> = Vec::new();
+        let mut sequelize_defaults = Vec::new();
         for f in files {
             table_names.extend(f.table_names);
+            schema_sync.extend(f.schema_sync);
+            // In path order: the first setting of a key wins, as for GORM's strategy.
+            sequelize_defaults.extend(f.sequelize_defaults);
+            index
+                .sequelize_associations
+                .extend(f.sequelize_associations);
             index.models.extend(f.models);
             index.cascades.extend(f.cascades);
             index.related.extend(f.related);
             index.manager_methods.extend(f.manager_methods);
             index.manager_classes.extend(f.manager_classes);
             index.conventions.extend(f.conventions);
+            index.prisma_relations.extend(f.prisma_relations);
             sqlalchemy_schema |= f.sqlalchemy_creates_schema;
             if let Some(n) = f.gorm_naming {
                 // Several strategies in one repository: the first (in path order) wins,
@@ -211,6 +251,17 @@ impl ModelIndex {
         }
         python::resolve(&mut index.models, sqlalchemy_schema);
         go::resolve(&mut index.models, &table_names, &index.gorm_naming);
+        typeorm::resolve(
+            &mut index.models,
+            schema_sync.iter().any(|f| f == "typeorm"),
+        );
+        sequelize::resolve(
+            &mut index.models,
+            &mut index.cascades,
+            &mut index.sequelize_associations,
+            &sequelize_defaults,
+            schema_sync.iter().any(|f| f == "sequelize"),
+        );
         for m in &config.models {
             let table = m.table.trim().to_string();
             // A declared model overrides what the resolver found for a class of that name
@@ -257,7 +308,21 @@ impl ModelIndex {
         index.manager_methods.dedup();
         index.conventions.sort();
         index.conventions.dedup();
+        index.prisma_relations.sort();
+        index.prisma_relations.dedup();
+        index.sequelize_associations.sort();
+        index.sequelize_associations.dedup();
         index
+    }
+
+    /// Relation fields of Prisma models, sorted.
+    pub fn prisma_relations(&self) -> &[prisma::Relation] {
+        &self.prisma_relations
+    }
+
+    /// Sequelize associations, with model names resolved.
+    pub fn sequelize_associations(&self) -> &[sequelize::Association] {
+        &self.sequelize_associations
     }
 
     /// The naming conventions turned on for `language` (Identity first, always).
@@ -306,7 +371,11 @@ impl ModelIndex {
     pub fn find(&self, language: Language, name: &str) -> Vec<&ModelDecl> {
         self.models
             .iter()
-            .filter(|m| m.language == language && m.name == name && !m.framework.is_empty())
+            .filter(|m| {
+                m.language == language
+                    && (m.name == name || m.aliases.iter().any(|a| a == name))
+                    && !m.framework.is_empty()
+            })
             .collect()
     }
 
@@ -342,6 +411,59 @@ impl ModelIndex {
             .iter()
             .filter(|c| c.language == language && c.parent == parent)
             .filter_map(|c| self.legacy(language, &c.child, None).map(|m| (c, m)))
+            .collect()
+    }
+
+    /// The legacy tables deleting a `parent` writes, through chains of cascades: a child
+    /// deleted by a cascade deletes its own children in turn (`Team` → `Envelope` →
+    /// `Recipient`), while `SET NULL` stops there. The shortest chain per (child,
+    /// operation), breadth first, bounded.
+    pub fn cascade_chains(
+        &self,
+        language: Language,
+        parent: &str,
+    ) -> Vec<(Vec<&Cascade>, &ModelDecl)> {
+        let mut out: Vec<(Vec<&Cascade>, &ModelDecl)> = Vec::new();
+        let mut seen: Vec<&str> = vec![parent];
+        let mut frontier: Vec<(&str, Vec<&Cascade>)> = vec![(parent, Vec::new())];
+        for _depth in 0..8 {
+            let mut next = Vec::new();
+            for (model, chain) in &frontier {
+                for c in self
+                    .cascades
+                    .iter()
+                    .filter(|c| c.language == language && c.parent == *model)
+                {
+                    let mut path = chain.clone();
+                    path.push(c);
+                    if let Some(child) = self.legacy(language, &c.child, None)
+                        && !out.iter().any(|(p, m)| {
+                            m.name == child.name
+                                && p.last().map(|l| l.operation) == Some(c.operation)
+                        })
+                    {
+                        out.push((path.clone(), child));
+                    }
+                    if c.operation == Operation::Delete && !seen.contains(&c.child.as_str()) {
+                        seen.push(&c.child);
+                        next.push((c.child.as_str(), path));
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        out
+    }
+
+    /// Every cascade triggered by deleting a `parent`, whether or not its child is legacy
+    /// (the child's own cascades may reach a legacy table).
+    pub fn cascades_from_any(&self, language: Language, parent: &str) -> Vec<&Cascade> {
+        self.cascades
+            .iter()
+            .filter(|c| c.language == language && c.parent == parent)
             .collect()
     }
 
@@ -417,6 +539,7 @@ impl ModelIndex {
         let mut names: Vec<String> = Vec::new();
         for m in self.models.iter().filter(|m| m.legacy.is_some()) {
             names.push(m.name.clone());
+            names.extend(m.aliases.iter().cloned());
             if m.framework == "prisma" {
                 // Code says `prisma.legacyOrder`, never the model's name.
                 names.push(prisma::accessor(&m.name));
@@ -433,11 +556,41 @@ impl ModelIndex {
                 names.push(prisma::accessor(&m.name));
             }
         }
-        for c in &self.cascades {
-            if self.legacy(c.language, &c.child, None).is_some() {
-                names.push(c.parent.clone());
+        // A TypeORM entity with a relation to a legacy entity: `relations: ["orders"]`.
+        for m in self.models.iter().filter(|m| m.framework == "typeorm") {
+            if m.associations
+                .iter()
+                .any(|(_, child)| self.legacy(m.language, child, None).is_some())
+            {
+                names.push(m.name.clone());
             }
         }
+        // Parents whose deletion reaches a legacy table, through chains of cascading
+        // deletes too (bounded).
+        let mut reaching: Vec<(Language, String)> = Vec::new();
+        for _ in 0..16 {
+            let before = reaching.len();
+            for c in &self.cascades {
+                let child_reaches = self.legacy(c.language, &c.child, None).is_some()
+                    || (c.operation == Operation::Delete
+                        && reaching
+                            .iter()
+                            .any(|(l, n)| *l == c.language && *n == c.child));
+                let parent = (c.language, c.parent.clone());
+                if child_reaches && !reaching.contains(&parent) {
+                    reaching.push(parent);
+                }
+            }
+            if reaching.len() == before {
+                break;
+            }
+        }
+        for c in &self.cascades {
+            if c.framework == "prisma" && reaching.iter().any(|(_, n)| *n == c.parent) {
+                names.push(prisma::accessor(&c.parent));
+            }
+        }
+        names.extend(reaching.into_iter().map(|(_, n)| n));
         names.retain(|n| n.len() >= 3);
         names.sort();
         names.dedup();
@@ -515,7 +668,10 @@ pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
         }
         Language::Go => has(b"gorm") || has(b"TableName()"),
         Language::TypeScript | Language::JavaScript => {
-            rel.ends_with(".prisma") || typescript::may_declare(text)
+            rel.ends_with(".prisma")
+                || typescript::may_declare(text)
+                || typeorm::may_declare(text)
+                || sequelize::may_declare(text)
         }
         Language::Sql => false,
     }
@@ -614,6 +770,52 @@ mod tests {
     }
 
     #[test]
+    fn cascades_chain_through_deleted_children_only() {
+        let cascade = |parent: &str, child: &str, operation| Cascade {
+            language: Language::TypeScript,
+            framework: "prisma".into(),
+            parent: parent.into(),
+            child: child.into(),
+            child_file: String::new(),
+            operation,
+            via: format!("{child}.{parent}"),
+        };
+        let mut index = ModelIndex::default();
+        for name in ["Team", "Envelope", "Recipient", "Note", "Folder"] {
+            let mut m = ModelDecl::new(Language::TypeScript, "prisma", name, "schema.prisma");
+            m.legacy = matches!(name, "Recipient" | "Note").then(|| name.to_lowercase());
+            index.models.push(m);
+        }
+        index.cascades = vec![
+            cascade("Team", "Envelope", Operation::Delete),
+            cascade("Envelope", "Recipient", Operation::Delete),
+            // A SET NULL child is updated, not deleted: its own children stay.
+            cascade("Team", "Folder", Operation::Update),
+            cascade("Folder", "Note", Operation::Delete),
+            // A cycle ends.
+            cascade("Envelope", "Team", Operation::Delete),
+        ];
+        let got: Vec<(String, Vec<String>)> = index
+            .cascade_chains(Language::TypeScript, "Team")
+            .into_iter()
+            .map(|(path, m)| (m.name.clone(), path.iter().map(|c| c.via.clone()).collect()))
+            .collect();
+        assert_eq!(
+            got,
+            [(
+                "Recipient".to_string(),
+                vec![
+                    "Envelope.Team".to_string(),
+                    "Recipient.Envelope".to_string()
+                ]
+            )]
+        );
+        // Deleting a team reaches a legacy table only through a chain: the name still
+        // makes a file worth parsing.
+        assert!(index.prefilter_names().contains(&"team".to_string()));
+    }
+
+    #[test]
     fn data_tables_are_sorted() {
         assert!(PYTHON_MODEL_MARKERS.is_sorted());
         assert!(python::TYPING_WORDS.is_sorted());
@@ -621,6 +823,8 @@ mod tests {
         assert!(naming::UNCOUNTABLE.is_sorted());
         assert!(typescript::SNAKE_CASE_MARKERS.is_sorted());
         assert!(prisma::SCALARS.is_sorted());
+        assert!(prisma::WRITE_KEYS.is_sorted());
+        assert!(prisma::LINK_OPERATIONS.is_sorted());
         assert!(typescript::DRIZZLE_TABLES.is_sorted());
     }
 

@@ -167,6 +167,38 @@ pub fn pluralize(snake: &str) -> String {
     format!("{head}{plural}")
 }
 
+/// The singular of the last word of a name, undoing `pluralize` for the common cases
+/// (`orders` → `order`, `categories` → `category`, `boxes` → `box`, `people` → `person`),
+/// as Sequelize's association accessors need (`items` → `addItem`).
+pub fn singularize(name: &str) -> String {
+    let lower = name.to_lowercase();
+    if let Some((single, plural)) = IRREGULAR.iter().find(|(_, p)| lower.ends_with(p)) {
+        let (head, word) = name.split_at(name.len() - plural.len());
+        let single = if word.starts_with(char::is_uppercase) {
+            pascal_case(single)
+        } else {
+            single.to_string()
+        };
+        return format!("{head}{single}");
+    }
+    if UNCOUNTABLE.iter().any(|u| lower.ends_with(u)) {
+        return name.to_string();
+    }
+    let strip = |n: usize| name[..name.len() - n].to_string();
+    if lower.ends_with("ies") && lower.len() > 3 {
+        format!("{}y", strip(3))
+    } else if ["sses", "uses", "xes", "zes", "ches", "shes"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
+        strip(2)
+    } else if lower.ends_with('s') && !lower.ends_with("ss") {
+        strip(1)
+    } else {
+        name.to_string()
+    }
+}
+
 /// The identifiers code may use for a configured table when the project maps names
 /// (CamelCasePlugin, snake-case mappers): the table itself, its camelCase and its
 /// PascalCase, deduplicated, in that order. Query-builder extractors compare the names they
@@ -204,6 +236,19 @@ mod tests {
         assert_eq!(pluralize("address"), "addresses");
         assert_eq!(pluralize("sales_person"), "sales_people");
         assert_eq!(pluralize("fish"), "fish");
+    }
+
+    #[test]
+    fn singulars() {
+        assert_eq!(singularize("orders"), "order");
+        assert_eq!(singularize("OrderItems"), "OrderItem");
+        assert_eq!(singularize("categories"), "category");
+        assert_eq!(singularize("taxBoxes"), "taxBox");
+        assert_eq!(singularize("addresses"), "address");
+        assert_eq!(singularize("salesPeople"), "salesPerson");
+        assert_eq!(singularize("address"), "address");
+        assert_eq!(singularize("author"), "author");
+        assert_eq!(singularize("statuses"), "status");
     }
 
     #[test]

@@ -2,10 +2,34 @@
 //! `ModelDecl` per `model X { … }` out, with its table: `@@map("t")` when present, else the
 //! model name itself (Prisma's default), qualified by `@@schema("s")` when given. A small
 //! line parser: Prisma's grammar puts each block opener, field and block attribute on its
-//! own line. Usages (`prisma.<model>.<method>`) are resolved in `orm::typescript`.
+//! own line. Relation fields become `Relation`s (which side holds the foreign key) and
+//! `Cascade`s (`onDelete: Cascade` / `SetNull` / `SetDefault`, or Prisma's default `SetNull`
+//! for an optional relation). Usages (`prisma.<model>.<method>`) are resolved in
+//! `orm::typescript`, which hands each call to `implied` (pass 2, here): the writes the
+//! call makes without naming the table (cascades of a delete, nested `connect` /
+//! `disconnect` / `set` on the side holding the key) and the reads of related tables
+//! through `where` / `include` / `select` / `_count`.
 
-use super::{FileDecls, ModelDecl, TableSource};
-use crate::model::Language;
+use super::tree::{named_children, text};
+use super::{Cascade, FileDecls, ModelDecl, ModelIndex, TableSource};
+use crate::extract::{FileInput, LineIndex, evidence};
+use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
+use tree_sitter::Node;
+
+/// A relation field of a Prisma model (`orders LegacyOrder[]`, `customer Customer?
+/// @relation(fields: [customerId], references: [id])`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Relation {
+    pub model: String,
+    pub field: String,
+    pub target: String,
+    /// `@relation("name")` / `@relation(name: "name")`: pairs the two sides when two
+    /// models have several relations.
+    pub name: Option<String>,
+    pub list: bool,
+    /// `fields: [...]`: this side's table holds the foreign key.
+    pub holds_key: bool,
+}
 
 /// Prisma's scalar types (sorted): a field of one of these is not a relation. Enum-typed
 /// fields stay in the list but name no model, so they resolve to nothing.
@@ -46,15 +70,16 @@ pub fn declarations(rel: &str, src: &str) -> FileDecls {
             // A field whose type is another model (`items OrderItem[]`): nested writes
             // through it reach that model's table.
             let mut words = line.split_whitespace();
-            if let (Some(field), Some(ty)) = (words.next(), words.next())
+            if let (Some(field), Some(written)) = (words.next(), words.next())
                 && is_identifier(field)
             {
-                let ty = ty.trim_end_matches('?').trim_end_matches("[]");
+                let ty = written.trim_end_matches('?').trim_end_matches("[]");
                 if ty.starts_with(|c: char| c.is_ascii_uppercase())
                     && is_identifier(ty)
                     && SCALARS.binary_search(&ty).is_err()
                 {
                     decl.associations.push((field.to_string(), ty.to_string()));
+                    relation_field(&decl.name, field, written, ty, line, &mut out);
                 }
             }
             let map = map.or_else(|| block_attribute(line, "@@map"));
@@ -82,6 +107,85 @@ pub fn declarations(rel: &str, src: &str) -> FileDecls {
     out
 }
 
+/// Records a relation field, and the cascade a delete of the other side makes when this
+/// side holds the key. Enum-typed fields look alike and are recorded too: they name no
+/// model, so nothing resolves through them.
+fn relation_field(
+    model: &str,
+    field: &str,
+    written: &str,
+    target: &str,
+    line: &str,
+    out: &mut FileDecls,
+) {
+    let args = line
+        .split_once("@relation(")
+        .map(|(_, rest)| rest.rsplit_once(')').map_or(rest, |(a, _)| a))
+        .unwrap_or("");
+    let name = relation_name(args);
+    let holds_key = args.contains("fields:");
+    out.prisma_relations.push(Relation {
+        model: model.to_string(),
+        field: field.to_string(),
+        target: target.to_string(),
+        name,
+        list: written.ends_with("[]"),
+        holds_key,
+    });
+    if !holds_key {
+        return;
+    }
+    let optional = written.ends_with('?');
+    let written_action = argument_word(args, "onDelete:");
+    // Prisma's defaults: `SetNull` for an optional relation, `Restrict` for a required one.
+    let (action, default) = match written_action {
+        Some(a) => (a, false),
+        None if optional => ("SetNull", true),
+        None => return,
+    };
+    let operation = match action {
+        "Cascade" => Operation::Delete,
+        "SetNull" | "SetDefault" => Operation::Update,
+        _ => return,
+    };
+    let why = if default {
+        " (the default for an optional relation)"
+    } else {
+        ""
+    };
+    out.cascades.push(Cascade {
+        language: Language::TypeScript,
+        framework: "prisma".to_string(),
+        parent: target.to_string(),
+        child: model.to_string(),
+        child_file: String::new(),
+        operation,
+        via: format!("{model}.{field} onDelete: {action}{why}"),
+    });
+}
+
+/// The relation's name: the first argument when it is a string, or `name: "…"`.
+fn relation_name(args: &str) -> Option<String> {
+    let args = args.trim_start();
+    let rest = args
+        .strip_prefix("name:")
+        .map(str::trim_start)
+        .or_else(|| args.starts_with('"').then_some(args))
+        .or_else(|| args.split_once("name:").map(|(_, r)| r.trim_start()))?;
+    let rest = rest.strip_prefix('"')?;
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// The identifier after `key` in an argument list (`onDelete: Cascade` → `Cascade`).
+fn argument_word<'a>(args: &'a str, key: &str) -> Option<&'a str> {
+    let (_, rest) = args.split_once(key)?;
+    let word: &str = rest
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()?;
+    (!word.is_empty()).then_some(word)
+}
+
 /// The string argument of a block attribute: `@@map("orders_legacy")` → `orders_legacy`,
 /// also `@@map(name: "orders_legacy")`.
 fn block_attribute(line: &str, attribute: &str) -> Option<String> {
@@ -106,6 +210,244 @@ pub fn accessor(model: &str) -> String {
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pass 2
+// ---------------------------------------------------------------------------------------
+
+/// Walks stop this deep in a call's argument objects.
+const MAX_DEPTH: usize = 24;
+
+/// Keys under which the objects describe rows to write (`data`, nested `create`…); other
+/// keys (`where`, `include`, `select`, `_count`, `orderBy`) describe rows to read.
+pub(crate) const WRITE_KEYS: &[&str] = &[
+    "create",
+    "createMany",
+    "data",
+    "update",
+    "updateMany",
+    "upsert",
+];
+
+/// Nested operations that set or clear a foreign key without creating or deleting rows.
+pub(crate) const LINK_OPERATIONS: &[&str] = &["connect", "disconnect", "set"];
+
+/// One access a Prisma call makes besides its own model's: where, the table, what, why.
+struct Implied<'t> {
+    node: Node<'t>,
+    table: String,
+    access: Access,
+    operation: Operation,
+    via: Vec<String>,
+}
+
+/// The accesses `<client>.<model>.<method>(args)` makes to other tables than `model`'s,
+/// as findings at `call` (`function` is the enclosing function's name): deleting rows
+/// cascades into the legacy children (`onDelete`), a nested `connect` / `disconnect` /
+/// `set` through a relation whose other side holds the key updates that side's table,
+/// and a relation named in `where` / `include` / `select` / `_count` reads its table.
+/// Nested `create` / `update` / `delete` are `orm::typescript`'s.
+pub fn implied(
+    file: &FileInput<'_>,
+    index: &LineIndex,
+    call: Node<'_>,
+    model: &ModelDecl,
+    method: &str,
+    function: Option<String>,
+) -> Vec<Finding> {
+    let src = file.text;
+    let models = &file.ctx.models;
+    let mut found = Vec::new();
+    if matches!(method, "delete" | "deleteMany") {
+        for (path, child) in models.cascade_chains(Language::TypeScript, &model.name) {
+            let (Some(table), Some(last)) = (child.legacy.clone(), path.last()) else {
+                continue;
+            };
+            if path.iter().any(|c| c.framework != "prisma") {
+                continue;
+            }
+            let mut via = vec![format!("{}.{method}", model.name)];
+            via.extend(path.iter().map(|c| c.via.clone()));
+            found.push(Implied {
+                node: call,
+                table,
+                access: Access::Write,
+                operation: last.operation,
+                via,
+            });
+        }
+    }
+    if let Some(args) = call.child_by_field_name("arguments") {
+        let via = vec![format!("{}.{method}", model.name)];
+        walk(src, models, args, &model.name, false, &via, 0, &mut found);
+    }
+    found
+        .into_iter()
+        .map(|i| {
+            let (line, column) = index.position(src, i.node.start_byte());
+            Finding {
+                table: i.table,
+                access: i.access,
+                operation: i.operation,
+                file: file.rel.to_string(),
+                line,
+                column,
+                language: file.language,
+                kind: Kind::Orm,
+                function: function.clone(),
+                confidence: Confidence::Inferred,
+                evidence: evidence(text(src, i.node)),
+                sink: i.via.last().cloned(),
+                framework: Some("prisma".to_string()),
+                via: i.via,
+            }
+        })
+        .collect()
+}
+
+/// The relation `model.field`, if it is one.
+fn relation<'a>(models: &'a ModelIndex, model: &str, field: &str) -> Option<&'a Relation> {
+    models
+        .prisma_relations()
+        .iter()
+        .find(|r| r.model == model && r.field == field)
+}
+
+/// The other side of a relation: the field of the target model pointing back, with the
+/// same relation name.
+fn back<'a>(models: &'a ModelIndex, r: &Relation) -> Option<&'a Relation> {
+    models.prisma_relations().iter().find(|b| {
+        b.model == r.target && b.target == r.model && b.name == r.name && b.field != r.field
+    })
+}
+
+/// The legacy table of a Prisma model.
+fn legacy_table(models: &ModelIndex, model: &str) -> Option<String> {
+    models
+        .find(Language::TypeScript, model)
+        .into_iter()
+        .find(|m| m.framework == "prisma")
+        .and_then(|m| m.legacy.clone())
+}
+
+/// Visits the object literals of a call's arguments with the model they describe.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one recursive walk and its context"
+)]
+fn walk<'t>(
+    src: &str,
+    models: &ModelIndex,
+    node: Node<'t>,
+    model: &str,
+    writing: bool,
+    via: &[String],
+    depth: usize,
+    out: &mut Vec<Implied<'t>>,
+) {
+    if depth > MAX_DEPTH || out.len() > 1000 {
+        return;
+    }
+    for child in named_children(node) {
+        if child.kind() != "pair" {
+            if matches!(child.kind(), "object" | "array" | "arguments") {
+                walk(src, models, child, model, writing, via, depth + 1, out);
+            }
+            continue;
+        }
+        let (Some(key), Some(value)) = (
+            child.child_by_field_name("key"),
+            child.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        let key = text(src, key).trim_matches(['"', '\'']);
+        let Some(r) = relation(models, model, key) else {
+            // `data` and nested writes describe rows to write; anything else (`where`,
+            // `include`, `select`, `_count`, `AND`, `some`…) rows to read.
+            let writing = if WRITE_KEYS.contains(&key) {
+                true
+            } else if key == "where" || key == "include" || key == "select" {
+                false
+            } else {
+                writing
+            };
+            walk(src, models, value, model, writing, via, depth + 1, out);
+            continue;
+        };
+        let mut chain = via.to_vec();
+        chain.push(format!("{model}.{key}"));
+        if writing {
+            links(src, models, r, value, &chain, out);
+        } else if let Some(table) = legacy_table(models, &r.target) {
+            // `include: { orders: true }`, `where: { orders: { some: … } }`.
+            out.push(Implied {
+                node: child,
+                table,
+                access: Access::Read,
+                operation: Operation::Select,
+                via: chain.clone(),
+            });
+        }
+        walk(
+            src,
+            models,
+            value,
+            &r.target,
+            writing,
+            &chain,
+            depth + 1,
+            out,
+        );
+    }
+}
+
+/// `connect` / `disconnect` / `set` under a relation field of a write: they update the
+/// table whose row holds the key. When `model` itself holds it, the write of `model` is
+/// the call's own; when the target does, its table is written; when neither does (an
+/// implicit many-to-many), Prisma's join table is, which no model maps.
+fn links<'t>(
+    src: &str,
+    models: &ModelIndex,
+    r: &Relation,
+    value: Node<'t>,
+    chain: &[String],
+    out: &mut Vec<Implied<'t>>,
+) {
+    if value.kind() != "object" || r.holds_key {
+        return;
+    }
+    if !back(models, r).is_some_and(|b| b.holds_key) {
+        return;
+    }
+    let Some(table) = legacy_table(models, &r.target) else {
+        return;
+    };
+    for op in named_children(value)
+        .into_iter()
+        .filter(|p| p.kind() == "pair")
+    {
+        let Some(op_key) = op.child_by_field_name("key") else {
+            continue;
+        };
+        let op_name = text(src, op_key);
+        if !LINK_OPERATIONS.contains(&op_name) {
+            continue;
+        }
+        let mut via = chain.to_vec();
+        if let Some(last) = via.last_mut() {
+            last.push('.');
+            last.push_str(op_name);
+        }
+        out.push(Implied {
+            node: op,
+            table: table.clone(),
+            access: Access::Write,
+            operation: Operation::Update,
+            via,
+        });
     }
 }
 
@@ -166,5 +508,98 @@ model Broken {
             Some("t")
         );
         assert_eq!(block_attribute("@@mapx(\"t\")", "@@map"), None);
+    }
+
+    #[test]
+    fn relations_and_cascades() {
+        let src = r#"
+model User {
+  id      Int     @id
+  posts   Post[]  @relation("author")
+  edited  Post[]  @relation(name: "editor")
+  profile Profile?
+}
+
+model Post {
+  id       Int   @id
+  author   User  @relation("author", fields: [authorId], references: [id], onDelete: Cascade)
+  authorId Int
+  editor   User? @relation(name: "editor", fields: [editorId], references: [id])
+  editorId Int?
+  owner    User  @relation(fields: [ownerId], references: [id])
+  ownerId  Int
+}
+
+model Profile {
+  id     Int   @id
+  user   User  @relation(fields: [userId], references: [id], onDelete: SetDefault)
+  userId Int   @default(0)
+  coach  User? @relation(fields: [coachId], references: [id], onDelete: Restrict)
+  coachId Int?
+}
+"#;
+        let d = declarations("schema.prisma", src);
+        let cascades: Vec<(String, String, Operation, String)> = d
+            .cascades
+            .iter()
+            .map(|c| {
+                (
+                    c.parent.clone(),
+                    c.child.clone(),
+                    c.operation,
+                    c.via.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            cascades,
+            [
+                (
+                    "User".to_string(),
+                    "Post".to_string(),
+                    Operation::Delete,
+                    "Post.author onDelete: Cascade".to_string()
+                ),
+                (
+                    "User".to_string(),
+                    "Post".to_string(),
+                    Operation::Update,
+                    "Post.editor onDelete: SetNull (the default for an optional relation)"
+                        .to_string()
+                ),
+                (
+                    "User".to_string(),
+                    "Profile".to_string(),
+                    Operation::Update,
+                    "Profile.user onDelete: SetDefault".to_string()
+                ),
+            ],
+            "a required relation without onDelete and an explicit Restrict cascade nothing"
+        );
+        let sides: Vec<(&str, &str, Option<&str>, bool, bool)> = d
+            .prisma_relations
+            .iter()
+            .map(|r| {
+                (
+                    r.model.as_str(),
+                    r.field.as_str(),
+                    r.name.as_deref(),
+                    r.list,
+                    r.holds_key,
+                )
+            })
+            .collect();
+        assert!(sides.contains(&("User", "posts", Some("author"), true, false)));
+        assert!(sides.contains(&("User", "edited", Some("editor"), true, false)));
+        assert!(sides.contains(&("Post", "editor", Some("editor"), false, true)));
+        assert!(sides.contains(&("Post", "owner", None, false, true)));
+        assert!(sides.contains(&("User", "profile", None, false, false)));
+        assert_eq!(relation_name(r#""a", fields: [x]"#).as_deref(), Some("a"));
+        assert_eq!(relation_name("fields: [x], references: [id]"), None);
+        assert_eq!(
+            argument_word("fields: [x], onDelete: NoAction)", "onDelete:"),
+            Some("NoAction")
+        );
+        assert_eq!(argument_word("onDelete:", "onDelete:"), None);
     }
 }

@@ -346,6 +346,8 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
             let method = last_segment(callee);
             if let Some(manager) = manager_class(src, function) {
                 decl.managers.push((attr.to_string(), manager));
+            } else if matches!(method, "FileField" | "ImageField") {
+                decl.file_fields.push(attr.to_string());
             } else if matches!(method, "ForeignKey" | "OneToOneField") {
                 let target = kw("to").or_else(|| positional.first().copied());
                 let target = target.and_then(|t| model_ref(src, t));
@@ -378,6 +380,7 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                         child: class.to_string(),
                         operation,
                         via: format!("{class}.{attr} on_delete={}", last_segment(text(src, d))),
+                        child_file: String::new(),
                     });
                 }
             } else if method == "relationship" {
@@ -401,6 +404,7 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                         child,
                         operation: Operation::Delete,
                         via: format!("{class}.{attr} cascade=\"{}\"", cascade.unwrap_or_default()),
+                        child_file: String::new(),
                     });
                 }
             }
@@ -569,6 +573,13 @@ pub fn resolve(models: &mut Vec<ModelDecl>, sqlalchemy_creates_schema: bool) {
             }
             if next.managed.is_none() {
                 next.managed = abstract_parent.and_then(|p| p.managed);
+            }
+            for p in &parents {
+                for f in &p.file_fields {
+                    if !next.file_fields.contains(f) {
+                        next.file_fields.push(f.clone());
+                    }
+                }
             }
             match m.framework.as_str() {
                 "django" => {
@@ -1114,9 +1125,38 @@ impl<'a, 's> Usages<'a, 's> {
                         new: true,
                     });
                 }
+                // `typing.cast(LegacyOrder, value)`: the value is an instance of the model.
+                if matches!(text(src, function), "cast" | "typing.cast")
+                    && let Some(m) = node
+                        .child_by_field_name("arguments")
+                        .and_then(|a| named_children(a).into_iter().next())
+                        .and_then(|a| self.model(a))
+                {
+                    return Some(VarType::Instance {
+                        model: m.name.clone(),
+                        module: Some(m.module.clone()),
+                        new: false,
+                    });
+                }
                 let chain = Chain::of(node);
                 let methods = chain.methods(src);
-                if let Some(model) = self.manager_root(&chain, bindings, pos) {
+                // A QuerySet held in a name goes on as one (`qs.first()`, `for o in
+                // qs.iterator()`), as `Model.objects` does.
+                let queryset_root = || {
+                    let root = chain
+                        .root
+                        .filter(|r| r.kind() == "identifier" || is_self_attribute(src, *r))?;
+                    match self.var_type(text(src, root), pos, bindings)? {
+                        VarType::QuerySet { model, module } => {
+                            self.lookup(&model, module.as_deref())
+                        }
+                        VarType::Instance { .. } => None,
+                    }
+                };
+                if let Some(model) = self
+                    .manager_root(&chain, bindings, pos)
+                    .or_else(queryset_root)
+                {
                     let last = methods.last().copied().unwrap_or("");
                     // These return plain values (a dict, a number, a bool, rows of a
                     // write): what is done with them later is not a query.
@@ -1288,7 +1328,40 @@ impl<'a, 's> Usages<'a, 's> {
                 None => {}
             }
         }
-        // 4. SQLAlchemy.
+        // 4. Django: `o.photo.save(name, content)` / `o.photo.delete()` on a file field
+        // save the instance as well (unless `save=False`).
+        if let Some(root) = chain.root.filter(|r| r.kind() == "attribute")
+            && let (Some(object), Some(field)) = (
+                root.child_by_field_name("object"),
+                root.child_by_field_name("attribute"),
+            )
+            && (object.kind() == "identifier" || is_self_attribute(src, object))
+            && let [method @ ("save" | "delete")] = methods.as_slice()
+            && let Some(VarType::Instance { model, module, .. }) =
+                self.var_type(text(src, object), pos, bindings)
+            && let Some(m) = self.lookup(&model, module.as_deref())
+            && m.file_fields.iter().any(|f| f == text(src, field))
+            && !chain.links[0].args.is_some_and(|a| {
+                named_children(a).into_iter().any(|k| {
+                    k.kind() == "false"
+                        || k.kind() == "keyword_argument"
+                            && k.child_by_field_name("name")
+                                .is_some_and(|n| text(src, n) == "save")
+                            && k.child_by_field_name("value")
+                                .is_some_and(|v| v.kind() == "false")
+                })
+            })
+            && let Some(rule) =
+                self.catalog()
+                    .lookup(&[&m.framework], OrmReceiver::Instance, "save")
+        {
+            let mut rule = rule.clone();
+            rule.operation = Some(Operation::Update);
+            let via = vec![format!("{}.{}.{method}", m.name, text(src, field))];
+            self.report(call, m, &rule, method, via, out);
+            return;
+        }
+        // 5. SQLAlchemy.
         self.sqlalchemy_chain(call, &chain, &methods, bindings, out);
     }
 
@@ -1558,12 +1631,12 @@ impl<'a, 's> Usages<'a, 's> {
             push(table.clone(), access, operation, via.clone());
         }
         if operation == Operation::Delete {
-            for (c, child) in self.models().cascades_from(Language::Python, &model.name) {
-                if let Some(table) = &child.legacy {
+            for (path, child) in self.models().cascade_chains(Language::Python, &model.name) {
+                if let (Some(table), Some(last)) = (&child.legacy, path.last()) {
                     let mut chain = via.clone();
                     chain.push(format!("{}.{method}", model.name));
-                    chain.push(c.via.clone());
-                    push(table.clone(), Access::Write, c.operation, chain);
+                    chain.extend(path.iter().map(|c| c.via.clone()));
+                    push(table.clone(), Access::Write, last.operation, chain);
                 }
             }
         }

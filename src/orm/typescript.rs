@@ -9,7 +9,8 @@
 //! chain does (`.insert(…)`, `.del()`). Identifiers map to tables through the naming
 //! conventions pass 1 found (Kysely `CamelCasePlugin`, Knex `knexSnakeCaseMappers`).
 //!
-//! Pass 1's part is `declarations`: it only records those conventions.
+//! Pass 1's part is `declarations`: it records those conventions and Drizzle tables, and
+//! hands the same tree to `typeorm` and `sequelize` for their models.
 
 use super::naming::Convention;
 use super::tree::{all_nodes_within, text};
@@ -65,6 +66,8 @@ pub fn declarations(rel: &str, language: Language, src: &str) -> FileDecls {
         return out;
     };
     let nodes = all_nodes_within(tree.root_node(), MAX_NODES);
+    super::typeorm::declare(src, rel, language, &nodes, &mut out);
+    super::sequelize::declare(src, rel, language, &nodes, &mut out);
     // Drizzle: `export const orders = pgTable("orders_legacy", { … })`.
     for n in &nodes {
         if n.kind() != "variable_declarator" {
@@ -166,10 +169,13 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         }
     }
     let catalog = file.ctx.orm_catalog(file.language);
-    // Knex and Kysely share method names (`innerJoin`, `createTable`): a file that imports
-    // Kysely prefers its rows.
+    // Knex, Kysely and Sequelize's QueryInterface share method names (`innerJoin`,
+    // `createTable`): a file that imports Kysely or says `queryInterface` prefers its rows.
     let prefer: &[&str] = if src.contains("kysely") || src.contains("Kysely") {
         &["kysely"]
+    } else if src.contains("queryInterface") {
+        // Sequelize migrations and seeders.
+        &["sequelize"]
     } else {
         &[]
     };
@@ -221,6 +227,15 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
                     via: Vec::new(),
                 });
             }
+            // Cascades, `connect`, relation reads: `orm::prisma`.
+            out.findings.extend(super::prisma::implied(
+                file,
+                &index,
+                call,
+                model,
+                &rule.method,
+                function.clone(),
+            ));
             if rule.access == Some(Access::Write)
                 && let Some(args) = call.child_by_field_name("arguments")
             {
@@ -511,7 +526,7 @@ fn drizzle_call(
 /// either direction: `knex.select().from("t")`, `knex("t").where(…).del()`), else the
 /// first read; a chain with neither is still a query the builder runs when awaited
 /// (`await knex("t").where(…)`), a read.
-fn chain_access(
+pub(crate) fn chain_access(
     src: &str,
     call: Node<'_>,
     catalog: &OrmCatalog,
@@ -577,7 +592,7 @@ fn chain_access(
 }
 
 /// Whether a call sits inside a template substitution (a few levels up).
-fn in_template(call: Node<'_>) -> bool {
+pub(crate) fn in_template(call: Node<'_>) -> bool {
     let mut at = call.parent();
     for _ in 0..8 {
         match at {
@@ -590,7 +605,7 @@ fn in_template(call: Node<'_>) -> bool {
 }
 
 /// The whole chain a call belongs to, for evidence.
-fn outermost(call: Node<'_>) -> Node<'_> {
+pub(crate) fn outermost(call: Node<'_>) -> Node<'_> {
     let mut at = call;
     for _ in 0..MAX_CHAIN {
         let Some(up) = at.parent().and_then(|p| {
@@ -608,8 +623,18 @@ fn outermost(call: Node<'_>) -> Node<'_> {
 
 /// The name of the function or method around a node (`Class.method`, a function
 /// declaration, or the variable an arrow function is bound to).
-fn function_at(src: &str, node: Node<'_>) -> Option<String> {
-    let mut at = node.parent();
+pub(crate) fn function_at(src: &str, node: Node<'_>) -> Option<String> {
+    function_at_with(src, node, |n| n.parent())
+}
+
+/// `function_at` with a caller's parent lookup (a precomputed map on deep trees, where
+/// `Node::parent`, which walks down from the root, costs the depth at every step).
+pub(crate) fn function_at_with<'t>(
+    src: &str,
+    node: Node<'t>,
+    parent: impl Fn(Node<'t>) -> Option<Node<'t>>,
+) -> Option<String> {
+    let mut at = parent(node);
     let mut name: Option<String> = None;
     while let Some(n) = at {
         match n.kind() {
@@ -624,8 +649,7 @@ fn function_at(src: &str, node: Node<'_>) -> Option<String> {
                     .map(|x| text(src, x).to_string());
             }
             "arrow_function" | "function_expression" | "function" if name.is_none() => {
-                name = n
-                    .parent()
+                name = parent(n)
                     .filter(|p| p.kind() == "variable_declarator")
                     .and_then(|p| p.child_by_field_name("name"))
                     .map(|x| text(src, x).to_string());
@@ -640,13 +664,13 @@ fn function_at(src: &str, node: Node<'_>) -> Option<String> {
             }
             _ => {}
         }
-        at = n.parent();
+        at = parent(n);
     }
     name
 }
 
 /// A string literal's value, or a template literal's when it has no substitutions.
-fn string_value(src: &str, node: Node<'_>) -> Option<String> {
+pub(crate) fn string_value(src: &str, node: Node<'_>) -> Option<String> {
     match node.kind() {
         "string" => Some(
             named_children(node)
