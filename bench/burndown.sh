@@ -10,7 +10,8 @@
 # usage: bench/burndown.sh REPO [N] [--table NAME]...
 #   REPO  a git work tree or bare repository (e.g. a mirror from the `fetch` tool)
 #   N     commits to walk (default 500)
-# Builds nothing: run `cargo build --release` first.
+# Builds nothing: run `cargo build --release` first (or set CUTOVER_BIN to another binary,
+# e.g. a copy of an older build to compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=${1:?usage: bench/burndown.sh REPO [N] [--table NAME]...}
@@ -18,7 +19,7 @@ n=${2:-500}
 shift $(( $# >= 2 ? 2 : 1 ))
 tables=("$@")
 [ ${#tables[@]} -gt 0 ] || tables=(--table authors --table books --table users)
-bin=$PWD/target/release/cutover
+bin=${CUTOVER_BIN:-$PWD/target/release/cutover}
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 
 work=$(mktemp -d)
@@ -37,7 +38,9 @@ echo
 
 run() {
     local label=$1; shift
-    /usr/bin/time -f "$label: %e s wall, %U s user, %S s sys, %M KB max RSS" "$@" > "$work/$label.out"
+    /usr/bin/time -o "$work/$label.time" -f "%e %U %S %M" "$@" > "$work/$label.out"
+    read -r wall user sys rss < "$work/$label.time"
+    echo "$label: $wall s wall, $user s user, $sys s sys, $rss KB max RSS"
 }
 run inventory "$bin" inventory "$work" --config "$cfg" "${tables[@]}" --format json
 run cached    "$bin" burndown "$repo" --config "$cfg" "${tables[@]}" --commits "$n" --format json
@@ -61,4 +64,10 @@ print("disk rerun stats:", json.dumps(rerun["stats"]))
 print("same counts in cached and naive:", same)
 last = cached["samples"][-1]["total"] if cached["samples"] else 0
 print("references at HEAD: burndown", last, "/ inventory", len(inv["findings"]))
+def cost(label):
+    wall, user, sys_, _ = open(f"{w}/{label}.time").read().split()
+    return float(wall), float(user) + float(sys_)
+(cw, cc), (nw, nc), (iw, ic) = cost("cached"), cost("naive"), cost("inventory")
+print(f"cached / naive: {100 * cc / nc:.1f} % CPU, {100 * cw / nw:.1f} % wall (goal <= 15 %)")
+print(f"cached / inventory: {cc / ic:.1f}x CPU, {cw / iw:.1f}x wall (goal <= 3x)")
 PY

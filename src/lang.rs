@@ -1,11 +1,12 @@
 //! Languages parsed with tree-sitter: their grammar and their compiled query
 //! (`queries/<language>.scm`, embedded at build time). Queries are compiled once and shared;
-//! parsers are per thread.
+//! parsers are per thread. Input: source text; output: a syntax tree, parsed from scratch or,
+//! under a `Reuse`, incrementally from the previous tree of the same grammar.
 
 use crate::model::Language;
 use std::cell::RefCell;
 use std::sync::LazyLock;
-use tree_sitter::{Parser, Query, Tree};
+use tree_sitter::{InputEdit, Parser, Point, Query, Tree};
 
 /// A tree-sitter grammar. TypeScript and JavaScript files are parsed with the TSX grammar
 /// when they may contain JSX (`.tsx`, `.jsx`, `.js`), and with the TypeScript grammar
@@ -77,6 +78,36 @@ fn compile(grammar: Grammar) -> Query {
 
 thread_local! {
     static PARSER: RefCell<Parser> = RefCell::new(Parser::new());
+    /// The last tree of each grammar parsed on this thread while a `Reuse` is alive.
+    static PREVIOUS: RefCell<Option<Vec<Previous>>> = const { RefCell::new(None) };
+}
+
+/// A parsed text kept so that the next text of the same grammar is parsed incrementally.
+struct Previous {
+    grammar: Grammar,
+    text: String,
+    tree: Tree,
+}
+
+/// While alive, each parse on this thread starts from the previous tree of the same grammar
+/// (edited by the common prefix and suffix of the two texts), so a file parsed again after
+/// a small change costs about the change. `burndown` holds one while it scans the versions
+/// of one path in history order. Trees with syntax errors are never reused nor kept from a
+/// reuse: error recovery may place ERROR nodes differently than a fresh parse would, and
+/// results must not depend on what was parsed before.
+pub struct Reuse(());
+
+impl Reuse {
+    pub fn start() -> Reuse {
+        PREVIOUS.with(|p| *p.borrow_mut() = Some(Vec::new()));
+        Reuse(())
+    }
+}
+
+impl Drop for Reuse {
+    fn drop(&mut self) {
+        PREVIOUS.with(|p| *p.borrow_mut() = None);
+    }
 }
 
 /// Parse `text` with this thread's parser. `None` when tree-sitter gives up (it does not
@@ -85,8 +116,112 @@ pub fn parse(grammar: Grammar, text: &str) -> Option<Tree> {
     PARSER.with(|p| {
         let mut parser = p.borrow_mut();
         parser.set_language(&grammar.language()).ok()?;
-        parser.parse(text, None)
+        PREVIOUS.with(|prev| {
+            let mut prev = prev.borrow_mut();
+            let Some(kept) = prev.as_mut() else {
+                return parser.parse(text, None);
+            };
+            let slot = kept.iter().position(|k| k.grammar == grammar);
+            let reused = slot.and_then(|i| {
+                let old = &mut kept[i];
+                for edit in edits_between(&old.text, text) {
+                    old.tree.edit(&edit);
+                }
+                parser
+                    .parse(text, Some(&old.tree))
+                    .filter(|t| !t.root_node().has_error())
+            });
+            let tree = match reused {
+                Some(tree) => tree,
+                None => parser.parse(text, None)?,
+            };
+            if let Some(i) = slot {
+                kept.swap_remove(i);
+            }
+            if !tree.root_node().has_error() {
+                kept.push(Previous {
+                    grammar,
+                    text: text.to_string(),
+                    tree: tree.clone(),
+                });
+            }
+            Some(tree)
+        })
     })
+}
+
+/// How long a line diff may take before it settles for a coarser one (fewer, larger edits:
+/// slower to reparse, never wrong).
+const DIFF_BUDGET: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The edits that turn `old` into `new`, one per changed run of lines (a line diff), last
+/// first: applied in that order, each edit's offsets are still those of `old`.
+fn edits_between(old: &str, new: &str) -> Vec<InputEdit> {
+    let (old_starts, new_starts) = (line_starts(old), line_starts(new));
+    let old_lines: Vec<&str> = old_starts.windows(2).map(|w| &old[w[0]..w[1]]).collect();
+    let new_lines: Vec<&str> = new_starts.windows(2).map(|w| &new[w[0]..w[1]]).collect();
+    let deadline = std::time::Instant::now() + DIFF_BUDGET;
+    let ops = similar::capture_diff_slices_deadline(
+        similar::Algorithm::Myers,
+        &old_lines,
+        &new_lines,
+        Some(deadline),
+    );
+    let mut edits = Vec::new();
+    for op in ops.iter().rev() {
+        if matches!(op, similar::DiffOp::Equal { .. }) {
+            continue;
+        }
+        let (o, n) = (op.old_range(), op.new_range());
+        let start_byte = old_starts[o.start];
+        let old_end_byte = old_starts[o.end];
+        let inserted = &new[new_starts[n.start]..new_starts[n.end]];
+        let start_position = point_of(old, &old_starts, o.start);
+        let rows = memchr::memchr_iter(b'\n', inserted.as_bytes()).count();
+        let new_end_position = match memchr::memrchr(b'\n', inserted.as_bytes()) {
+            Some(i) => Point {
+                row: start_position.row + rows,
+                column: inserted.len() - i - 1,
+            },
+            None => Point {
+                row: start_position.row,
+                column: start_position.column + inserted.len(),
+            },
+        };
+        edits.push(InputEdit {
+            start_byte,
+            old_end_byte,
+            new_end_byte: start_byte + inserted.len(),
+            start_position,
+            old_end_position: point_of(old, &old_starts, o.end),
+            new_end_position,
+        });
+    }
+    edits
+}
+
+/// The byte offset of each line's start, and the text's length last: line `i` is
+/// `starts[i]..starts[i + 1]`, with its newline.
+fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+    if starts.last() != Some(&text.len()) {
+        starts.push(text.len());
+    }
+    starts
+}
+
+/// The position of the start of line `i` (of the end of the text when `i` is past its last
+/// line, which may lack a newline).
+fn point_of(text: &str, starts: &[usize], i: usize) -> Point {
+    let byte = starts[i];
+    if i > 0 && byte == text.len() && !text.ends_with('\n') {
+        return Point {
+            row: i - 1,
+            column: byte - starts[i - 1],
+        };
+    }
+    Point { row: i, column: 0 }
 }
 
 #[cfg(test)]
@@ -104,6 +239,163 @@ mod tests {
             let q = Query::new(&g.language(), g.query_source());
             assert!(q.is_ok(), "{g:?}: {:?}", q.err());
         }
+    }
+
+    /// Apply `edits` (last first, in `old`'s offsets) to `old`, taking the inserted text
+    /// from `new`: where an edit starts in `new` depends on the edits before it.
+    fn apply(old: &str, new: &str, edits: &[InputEdit]) -> String {
+        let mut text = old.to_string();
+        for (i, e) in edits.iter().enumerate() {
+            let shift: isize = edits[i + 1..]
+                .iter()
+                .map(|b| b.new_end_byte as isize - b.old_end_byte as isize)
+                .sum();
+            let from = (e.start_byte as isize + shift) as usize;
+            let inserted = &new[from..from + (e.new_end_byte - e.start_byte)];
+            assert_eq!(e.start_position, point_in(&text, e.start_byte));
+            assert_eq!(e.old_end_position, point_in(&text, e.old_end_byte));
+            text.replace_range(e.start_byte..e.old_end_byte, inserted);
+            assert_eq!(e.new_end_position, point_in(&text, e.new_end_byte));
+        }
+        text
+    }
+
+    /// The row and byte column of `byte` in `text`, counted the slow way.
+    fn point_in(text: &str, byte: usize) -> Point {
+        let before = &text[..byte];
+        Point {
+            row: before.matches('\n').count(),
+            column: before.len() - before.rfind('\n').map_or(0, |i| i + 1),
+        }
+    }
+
+    const GO_OLD: &str =
+        "package p\n\nfunc a() {\n\tq := \"SELECT 1\"\n\t_ = q\n}\n\nfunc b() {}\n";
+
+    /// Versions of `GO_OLD`: a line changed, lines added at both ends, a function removed,
+    /// a text without its last newline, an empty file, the same text.
+    const GO_NEW: &[&str] = &[
+        "package p\n\nfunc a() {\n\tq := \"SELECT 2 FROM users\"\n\t_ = q\n}\n\nfunc b() {}\n",
+        "// c\npackage p\n\nfunc a() {\n\tq := \"SELECT 1\"\n\t_ = q\n}\n\nfunc b() {}\n\nfunc c() {}\n",
+        "package p\n\nfunc b() {}\n",
+        "package p\n\nfunc a() {\n\tq := \"SELECT 1\"\n\t_ = q\n}\n\nfunc b() { x() }",
+        "",
+        GO_OLD,
+    ];
+
+    #[test]
+    fn edits_turn_the_old_text_into_the_new() {
+        let cases = [
+            ("a\nb\nc\n", "a\nB\nc\n"),
+            ("a\nb\nc\n", "a\nb\nc\nd\n"),
+            ("a\nb\nc", "a\nb\nc\nd"),
+            ("a\nb\nc\nd\ne\n", "x\na\nc\nd\nE\ne\n"),
+            ("", "a\n"),
+            ("a\n", ""),
+            ("same\n", "same\n"),
+        ];
+        for (old, new) in cases {
+            let edits = edits_between(old, new);
+            assert_eq!(apply(old, new, &edits), new, "{old:?} -> {new:?}");
+            assert_eq!(old == new, edits.is_empty(), "{old:?} -> {new:?}");
+            assert!(
+                edits
+                    .windows(2)
+                    .all(|w| w[0].start_byte >= w[1].old_end_byte),
+                "last first, not overlapping"
+            );
+        }
+        for new in GO_NEW {
+            assert_eq!(apply(GO_OLD, new, &edits_between(GO_OLD, new)), *new);
+        }
+    }
+
+    /// Every node of a tree with its kind, byte range and positions, in document order.
+    fn nodes(tree: &Tree) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cursor = tree.walk();
+        loop {
+            let n = cursor.node();
+            out.push(format!(
+                "{} {:?} {} {}",
+                n.kind(),
+                n.byte_range(),
+                n.start_position(),
+                n.end_position()
+            ));
+            if cursor.goto_first_child() || cursor.goto_next_sibling() {
+                continue;
+            }
+            loop {
+                if !cursor.goto_parent() {
+                    return out;
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// A file long enough that a reparse reuses most of its old tree.
+    fn go_file(changed: usize, body: &str) -> String {
+        let mut text = "package p\n".to_string();
+        for i in 0..40 {
+            let line = if i == changed {
+                body
+            } else {
+                "return \"SELECT 1\""
+            };
+            text.push_str(&format!("\nfunc f{i}() string {{\n\t{line}\n}}\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn a_reused_parse_is_the_fresh_parse() {
+        let long_old = go_file(99, "");
+        let long_new = [
+            go_file(10, "return \"SELECT 2\"\n\t// two\n\t// lines more"),
+            go_file(0, "x := 1\n\treturn \"\""),
+            go_file(39, "return \"é\""),
+        ];
+        for new in &long_new {
+            let fresh = parse_fresh(Grammar::Go, new);
+            let _reuse = Reuse::start();
+            parse(Grammar::Go, &long_old);
+            assert_eq!(parse(Grammar::Go, new).map(|t| nodes(&t)), fresh);
+        }
+        for new in GO_NEW {
+            let fresh = parse(Grammar::Go, new).map(|t| nodes(&t));
+            let reused = {
+                let _reuse = Reuse::start();
+                parse(Grammar::Go, GO_OLD);
+                parse(Grammar::Go, new).map(|t| nodes(&t))
+            };
+            assert!(fresh.is_some());
+            assert_eq!(reused, fresh, "{new:?}");
+        }
+        // A broken version in between is neither reused nor kept: the next version is
+        // parsed from the last good one (or from scratch), with the same result.
+        let broken = "package p\n\nfunc a( {\n";
+        let _reuse = Reuse::start();
+        parse(Grammar::Go, GO_OLD);
+        let tree = parse(Grammar::Go, broken);
+        assert_eq!(
+            tree.map(|t| nodes(&t)),
+            parse_fresh(Grammar::Go, broken),
+            "errors are parsed from scratch"
+        );
+        assert_eq!(
+            parse(Grammar::Go, GO_NEW[0]).map(|t| nodes(&t)),
+            parse_fresh(Grammar::Go, GO_NEW[0])
+        );
+    }
+
+    fn parse_fresh(grammar: Grammar, text: &str) -> Option<Vec<String>> {
+        let mut parser = Parser::new();
+        parser.set_language(&grammar.language()).ok()?;
+        parser.parse(text, None).map(|t| nodes(&t))
     }
 
     #[test]

@@ -915,3 +915,27 @@ fn log_fingerprints() {
         .collect();
     insta::assert_snapshot!(out);
 }
+
+/// `burndown` remembers classifications by text while it scans the versions of a file: a
+/// remembered result must be the result, for each dialect.
+#[test]
+fn remembered_results_are_the_results() {
+    let texts = [
+        "SELECT * FROM users # ; DELETE FROM books",
+        "UPDATE users SET name = $1",
+        "SELECT 1; DELETE FROM books",
+        "not sql at all",
+    ];
+    let run = || -> Vec<String> {
+        [PG, MY, PG]
+            .iter()
+            .flat_map(|d| texts.iter().map(move |t| show(&classify(t, *d))))
+            .collect()
+    };
+    let fresh = run();
+    // `#` starts a comment in MySQL only, so a memo that ignored the dialect would show.
+    assert_ne!(fresh[0], fresh[texts.len()]);
+    let _memo = cutover::sql::Memo::start();
+    assert_eq!(run(), fresh);
+    assert_eq!(run(), fresh, "from the memo");
+}

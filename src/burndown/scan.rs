@@ -6,14 +6,16 @@
 //! (path, tree id) (an unchanged directory is not even listed again).
 //!
 //! Three phases: list the trees of every sampled commit (serial, cheap), scan the blobs not
-//! seen before (parallel, one repository handle per worker since `Repository` is not `Sync`),
-//! then add up per commit. The naive mode forgets everything between commits, for the
+//! seen before (parallel, one repository handle per worker since `Repository` is not `Sync`;
+//! the versions of one path in history order on one worker, each parsed incrementally from
+//! the previous one), then add up per commit. The naive mode forgets everything between commits, for the
 //! benchmark.
 
 use super::history::{Commit, Repo};
 use super::{Counts, WalkStats};
 use crate::discover::language_of;
 use crate::extract::{self, ScanContext};
+use crate::lang;
 use crate::model::{Access, Language, Problem, SkipReason, sort_findings};
 use crate::plan::components::{Layout, ROOT_NAME};
 use anyhow::{Context, Result};
@@ -136,6 +138,15 @@ impl Summary {
     fn total(&self) -> u64 {
         self.by_table.iter().sum()
     }
+}
+
+/// A blob to scan: the file name the extractor sees (its extension picks the grammar), the
+/// path it was first seen at and in which order (to scan the versions of a path in turn).
+#[derive(Debug)]
+struct Pending {
+    name: String,
+    path: String,
+    seq: usize,
 }
 
 /// How files are selected; the same rules as `discover`.
@@ -360,8 +371,8 @@ impl<'a> Scanner<'a> {
     }
 
     /// List every directory under `root` not listed before; blobs never scanned go to
-    /// `pending` (with a file name, for the extractor).
-    fn read_trees(&mut self, root: Oid, pending: &mut IdMap<BlobKey, String>) -> Result<TreeKey> {
+    /// `pending` (with a file name for the extractor, and the path they were first seen at).
+    fn read_trees(&mut self, root: Oid, pending: &mut IdMap<BlobKey, Pending>) -> Result<TreeKey> {
         let root_key = (0, root);
         let mut stack: Vec<(TreeKey, String)> = vec![(root_key, String::new())];
         let mut rel = String::new();
@@ -376,24 +387,29 @@ impl<'a> Scanner<'a> {
                 .with_context(|| format!("reading tree {} ({})", key.1, display_dir(&path)))?;
             self.stats.trees_read += 1;
             let mut node = Node::default();
+            let join = |name: &str| -> String {
+                if path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}/{name}")
+                }
+            };
             for e in tree.iter() {
                 let name = String::from_utf8_lossy(e.name_bytes());
+                // Most entries are files already seen: their path is only needed for
+                // exclude globs.
+                rel.clear();
                 if self.paths_matter() {
-                    rel.clear();
-                    if !path.is_empty() {
-                        rel.push_str(&path);
-                        rel.push('/');
-                    }
-                    rel.push_str(&name);
+                    rel.push_str(&join(&name));
                 }
                 match self.entry(&name, &rel, &e) {
                     Entry::Skip | Entry::Symlink => {}
                     Entry::Dir => {
-                        let (child_path, id) = if self.paths_matter() {
-                            let id = self.paths.id(&rel);
-                            (rel.clone(), id)
+                        let child_path = join(&name);
+                        let id = if self.paths_matter() {
+                            self.paths.id(&child_path)
                         } else {
-                            (String::new(), 0)
+                            0
                         };
                         let child = (id, e.id());
                         node.dirs.push(child);
@@ -403,7 +419,12 @@ impl<'a> Scanner<'a> {
                         if !self.from_disk.is_empty() && self.from_disk.remove(&blob) {
                             self.stats.blobs_from_disk_cache += 1;
                         } else if !self.results.contains_key(&blob) {
-                            pending.entry(blob).or_insert_with(|| name.to_string());
+                            let seq = pending.len();
+                            pending.entry(blob).or_insert_with(|| Pending {
+                                name: name.to_string(),
+                                path: join(&name),
+                                seq,
+                            });
                         }
                         node.files.push(blob);
                     }
@@ -414,27 +435,67 @@ impl<'a> Scanner<'a> {
         Ok(root_key)
     }
 
-    /// Scan pending blobs in parallel: a few chunks per worker, each with its own repository
-    /// handle (its object caches stay warm along the chunk).
-    fn scan(&mut self, pending: IdMap<BlobKey, String>, progress: bool) {
+    /// Scan pending blobs in parallel: chunks of them, each with its own repository
+    /// handle (its object caches stay warm along the chunk). With `reuse`, the versions of one
+    /// path are scanned in the order they were found (history order) by one worker, each
+    /// parsed incrementally from the previous one: a changed file's parse costs about its
+    /// change.
+    /// Results do not depend on the order (see `lang::Reuse`), only the time does.
+    fn scan(&mut self, pending: IdMap<BlobKey, Pending>, reuse: bool) {
         let git_dir = &self.repo.git_dir;
         let ctx = self.ctx;
         let max = self.rules.max_file_size;
         let bar = &self.progress;
-        let mut items: Vec<(BlobKey, String)> = pending.into_iter().collect();
-        items.sort_unstable_by_key(|(key, _)| *key);
-        let chunk = items
+        let mut items: Vec<(BlobKey, Pending)> = pending.into_iter().collect();
+        if reuse {
+            items.sort_unstable_by(|(_, a), (_, b)| (&a.path, a.seq).cmp(&(&b.path, b.seq)));
+        } else {
+            items.sort_unstable_by_key(|(key, _)| *key);
+        }
+        // Groups: runs of one path (each blob its own group without reuse).
+        let mut groups: Vec<&[(BlobKey, Pending)]> = Vec::new();
+        let mut rest = items.as_slice();
+        while !rest.is_empty() {
+            let len = if reuse {
+                rest.iter()
+                    .take_while(|(_, p)| p.path == rest[0].1.path)
+                    .count()
+            } else {
+                1
+            };
+            let (group, tail) = rest.split_at(len);
+            groups.push(group);
+            rest = tail;
+        }
+        // Many chunks per worker: the versions of a path stay together, and the paths with
+        // SQL (the costly ones) tend to sit side by side in one directory.
+        let target = items
             .len()
-            .div_ceil(rayon::current_num_threads().max(1) * 4)
+            .div_ceil(rayon::current_num_threads().max(1) * 16)
             .max(1);
-        let done: Vec<Vec<(BlobKey, BlobResult)>> = items
-            .par_chunks(chunk)
-            .map(|part| {
+        let mut chunks: Vec<Vec<&[(BlobKey, Pending)]>> = Vec::new();
+        let mut size = 0;
+        for group in groups {
+            if chunks.is_empty() || size >= target {
+                chunks.push(Vec::new());
+                size = 0;
+            }
+            size += group.len();
+            if let Some(chunk) = chunks.last_mut() {
+                chunk.push(group);
+            }
+        }
+        let done: Vec<Vec<(BlobKey, BlobResult)>> = chunks
+            .par_iter()
+            .map(|chunk| {
                 let repo = Repository::open(git_dir);
-                part.iter()
-                    .map(|(key, name)| {
+                let _memo = reuse.then(crate::sql::Memo::start);
+                let mut out = Vec::new();
+                for group in chunk {
+                    let _reuse = reuse.then(lang::Reuse::start);
+                    for (key, item) in group.iter() {
                         let result = match &repo {
-                            Ok(repo) => scan_blob(repo, *key, name, ctx, max),
+                            Ok(repo) => scan_blob(repo, *key, &item.name, ctx, max),
                             Err(e) => BlobResult::problem(
                                 SkipReason::Unreadable,
                                 format!(
@@ -444,12 +505,13 @@ impl<'a> Scanner<'a> {
                                 ),
                             ),
                         };
-                        if progress {
+                        if reuse {
                             bar.inc(1);
                         }
-                        (*key, result)
-                    })
-                    .collect()
+                        out.push((*key, result));
+                    }
+                }
+                out
             })
             .collect();
         for (key, result) in done.into_iter().flatten() {

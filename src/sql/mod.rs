@@ -127,6 +127,68 @@ pub const DYNAMIC_EXECUTE_MARKER: &str = "__cutover_dyn_exec__";
 /// Classify every statement in `sql`: one `Statement` per top-level statement, followed by
 /// one per statement found in the body of a function, procedure, trigger or DO block.
 pub fn classify(sql: &str, dialect: Dialect) -> Vec<Statement> {
+    let remembered = MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        let memo = memo.as_mut()?;
+        if memo.dialect != Some(dialect) {
+            memo.results.clear();
+            memo.dialect = Some(dialect);
+        }
+        Some(memo.results.get(sql).cloned())
+    });
+    match remembered {
+        None => classify_now(sql, dialect),
+        Some(Some(done)) => done,
+        Some(None) => {
+            // The memo is not borrowed while classifying: a nested `classify` would find
+            // it free.
+            let done = classify_now(sql, dialect);
+            MEMO.with(|memo| {
+                if let Some(memo) = memo.borrow_mut().as_mut() {
+                    if memo.results.len() >= MEMO_LIMIT {
+                        memo.results.clear();
+                    }
+                    memo.results.insert(sql.to_string(), done.clone());
+                }
+            });
+            done
+        }
+    }
+}
+
+thread_local! {
+    /// Results of `classify` on this thread while a `Memo` is alive.
+    static MEMO: std::cell::RefCell<Option<Results>> = const { std::cell::RefCell::new(None) };
+}
+
+#[derive(Default)]
+struct Results {
+    dialect: Option<Dialect>,
+    results: std::collections::HashMap<String, Vec<Statement>>,
+}
+
+/// Texts remembered at most (then forgotten all at once): a bound on memory, not a tuning.
+const MEMO_LIMIT: usize = 20_000;
+
+/// While alive, `classify` on this thread remembers its results by text: `burndown` holds
+/// one while it scans the versions of a file, which mostly repeat the same statements.
+/// `classify` is a function of its input, so a remembered result is the result.
+pub struct Memo(());
+
+impl Memo {
+    pub fn start() -> Memo {
+        MEMO.with(|m| *m.borrow_mut() = Some(Results::default()));
+        Memo(())
+    }
+}
+
+impl Drop for Memo {
+    fn drop(&mut self) {
+        MEMO.with(|m| *m.borrow_mut() = None);
+    }
+}
+
+fn classify_now(sql: &str, dialect: Dialect) -> Vec<Statement> {
     let opts = lex_options(dialect);
     let mut out = Vec::new();
     for (start, end) in split::split(sql, opts) {
