@@ -112,10 +112,22 @@ pub fn scan(config: Config, root_display: String) -> Result<Inventory> {
     let (found, mut scan) = pool.install(|| -> Result<_> {
         let found = discover::discover(&config)?;
         // Pass 1: which models map to which tables; pass 2 resolves ORM calls with it.
-        let models = orm::collect(&found.files, &config);
+        // While pass 1 has each file in memory it also asks pass 2's prefilter, so a file
+        // that names no legacy table is read once, not twice.
+        let tables_only = extract::ScanContext::new(&config);
+        let needs_scan =
+            |language, text: &str| tables_only.names_table_where_used(text.as_bytes(), language);
+        let (models, settled) = orm::collect_and_triage(&found.files, &config, Some(&needs_scan));
         let declarations = models.declaration_findings();
         let ctx = extract::ScanContext::with_models(&config, models, Vec::new());
-        let mut scan = extract::extract_all(&found.files, &ctx);
+        // Legacy models or a naming convention widen the prefilter: then every file is
+        // asked again.
+        let settled = if ctx.parses_same_files_as(&tables_only) {
+            settled
+        } else {
+            Vec::new()
+        };
+        let mut scan = extract::extract_unsettled(&found.files, &ctx, &settled);
         scan.findings.extend(declarations);
         model::sort_findings(&mut scan.findings);
         Ok((found, scan))

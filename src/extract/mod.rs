@@ -141,6 +141,14 @@ impl ScanContext {
         self.prefilter.is_used(text, language)
     }
 
+    /// Whether this context parses exactly the files `other` parses: no model names, and
+    /// the same prefilter names (no naming convention added any).
+    pub fn parses_same_files_as(&self, other: &ScanContext) -> bool {
+        self.model_names.is_none()
+            && other.model_names.is_none()
+            && self.prefilter.names() == other.prefilter.names()
+    }
+
     /// The prefilter names that occur in `text` (lower-case, sorted, deduplicated).
     pub fn names_in(&self, text: &[u8]) -> Vec<String> {
         self.prefilter.names_in(text)
@@ -185,9 +193,24 @@ pub struct FileScan {
 
 /// Scan all files in parallel; the result is sorted.
 pub fn extract_all(files: &[SourceFile], ctx: &ScanContext) -> ScanOutput {
+    extract_unsettled(files, ctx, &[])
+}
+
+/// Scan the files pass 1 did not settle (`settled[i]` is `Some(bytes)` for a file pass 1
+/// read and found nothing to scan in, with this context's names): they are counted as
+/// scanned, not read again. The result is sorted.
+pub fn extract_unsettled(
+    files: &[SourceFile],
+    ctx: &ScanContext,
+    settled: &[Option<u64>],
+) -> ScanOutput {
     let per_file: Vec<(u64, Result<FileScan, Problem>)> = files
         .par_iter()
-        .map_init(Vec::new, |buf, file| {
+        .enumerate()
+        .map_init(Vec::new, |buf, (i, file)| {
+            if let Some(bytes) = settled.get(i).copied().flatten() {
+                return (bytes, Ok(FileScan::default()));
+            }
             let read = read_file(file, ctx.max_file_size, buf);
             let result = read.map(|()| scan_bytes(&file.rel, file.language, buf, ctx));
             (buf.len() as u64, result)

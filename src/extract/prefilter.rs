@@ -58,6 +58,11 @@ impl Prefilter {
         }
     }
 
+    /// The names searched for, sorted.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
     /// Whether any name occurs in `text`, even inside a longer word.
     pub fn is_match(&self, text: &[u8]) -> bool {
         self.overlapping.as_ref().is_some_and(|a| a.is_match(text))

@@ -694,23 +694,50 @@ pub fn declarations(language: Language, rel: &str, text: &str, catalog: &OrmCata
 /// A file that cannot be read or decoded here is skipped silently: pass 2 reads it again
 /// and reports it.
 pub fn collect(files: &[SourceFile], config: &Config) -> ModelIndex {
+    collect_and_triage(files, config, None).0
+}
+
+/// Whether pass 2 must parse a decoded file (its language, its text).
+pub type NeedsScan<'a> = &'a (dyn Fn(Language, &str) -> bool + Sync);
+
+/// Pass 1, and while each file is in memory, pass 2's question: does it need a scan?
+/// Returns the index and, per file (in `files` order), `Some(bytes)` when the file was read
+/// and decoded cleanly and `needs_scan` said no, so pass 2 need not read it again; `None`
+/// when pass 2 must read it (a `.sql` file, a read or decode failure to report, a yes).
+pub fn collect_and_triage(
+    files: &[SourceFile],
+    config: &Config,
+    needs_scan: Option<NeedsScan<'_>>,
+) -> (ModelIndex, Vec<Option<u64>>) {
     let catalog = OrmCatalog::for_language(Language::Python, &config.orm);
-    let per_file: Vec<FileDecls> = files
+    let per_file: Vec<(FileDecls, Option<u64>)> = files
         .par_iter()
-        .filter(|f| f.language != Language::Sql)
         .map_init(Vec::new, |buf, file| {
-            if read_file(file, config.scan.max_file_size, buf).is_err()
-                || !may_declare(file.language, &file.rel, buf)
+            if file.language == Language::Sql
+                || read_file(file, config.scan.max_file_size, buf).is_err()
             {
-                return FileDecls::default();
+                return (FileDecls::default(), None);
             }
-            match decode(buf) {
-                Ok(d) => declarations(file.language, &file.rel, &d.text, &catalog),
-                Err(_) => FileDecls::default(),
+            let declares = may_declare(file.language, &file.rel, buf);
+            if !declares && needs_scan.is_none() {
+                return (FileDecls::default(), None);
             }
+            let Ok(decoded) = decode(buf) else {
+                return (FileDecls::default(), None);
+            };
+            let settled = needs_scan
+                .filter(|needs| !needs(file.language, &decoded.text))
+                .map(|_| buf.len() as u64);
+            let decls = if declares {
+                declarations(file.language, &file.rel, &decoded.text, &catalog)
+            } else {
+                FileDecls::default()
+            };
+            (decls, settled)
         })
         .collect();
-    ModelIndex::build(per_file, config)
+    let (decls, settled): (Vec<FileDecls>, Vec<Option<u64>>) = per_file.into_iter().unzip();
+    (ModelIndex::build(decls, config), settled)
 }
 
 /// The first line of a declaration, for evidence.
