@@ -607,8 +607,32 @@ impl<'a> Scanner<'a> {
     /// what component detection needs (manifests such as `go.mod` or `package.json`).
     pub fn file_list(&self, commit: &Commit) -> Result<Vec<String>> {
         let mut out = Vec::new();
+        self.walk(commit, |name, rel, e| {
+            if !self.rules.hidden && name.starts_with('.') {
+                return false;
+            }
+            match e.kind() {
+                Some(ObjectType::Tree) => return true,
+                Some(ObjectType::Blob) if !self.rules.exclude.is_match(rel) => {
+                    out.push(rel.to_string())
+                }
+                _ => {}
+            }
+            false
+        })?;
+        out.sort();
+        Ok(out)
+    }
+
+    /// Every entry of `commit`'s tree, depth first: `visit` gets each entry's name and
+    /// repository-relative path, and says whether to descend into it (trees only).
+    fn walk(
+        &self,
+        commit: &Commit,
+        mut visit: impl FnMut(&str, &str, &git2::TreeEntry<'_>) -> bool,
+    ) -> Result<()> {
         let Some(root) = self.root_of(commit)? else {
-            return Ok(out);
+            return Ok(());
         };
         let mut stack: Vec<(Oid, String)> = vec![(root, String::new())];
         while let Some((oid, path)) = stack.pop() {
@@ -619,23 +643,17 @@ impl<'a> Scanner<'a> {
                 .with_context(|| format!("reading tree {oid} ({})", display_dir(&path)))?;
             for e in tree.iter() {
                 let name = String::from_utf8_lossy(e.name_bytes());
-                if !self.rules.hidden && name.starts_with('.') {
-                    continue;
-                }
                 let rel = if path.is_empty() {
                     name.to_string()
                 } else {
                     format!("{path}/{name}")
                 };
-                match e.kind() {
-                    Some(ObjectType::Tree) => stack.push((e.id(), rel)),
-                    Some(ObjectType::Blob) if !self.rules.exclude.is_match(&rel) => out.push(rel),
-                    _ => {}
+                if visit(&name, &rel, &e) && e.kind() == Some(ObjectType::Tree) {
+                    stack.push((e.id(), rel));
                 }
             }
         }
-        out.sort();
-        Ok(out)
+        Ok(())
     }
 
     /// References of one commit per component of `layout` (files outside every component
@@ -703,46 +721,30 @@ impl<'a> Scanner<'a> {
     /// Walks that commit's tree again to name the files.
     pub fn problems(&self, commit: &Commit) -> Result<Vec<Problem>> {
         let mut out = Vec::new();
-        let Some(root) = self.root_of(commit)? else {
-            return Ok(out);
-        };
-        let mut stack: Vec<(Oid, String)> = vec![(root, String::new())];
-        while let Some((oid, path)) = stack.pop() {
-            let tree = self
-                .repo
-                .repo
-                .find_tree(oid)
-                .with_context(|| format!("reading tree {oid} ({})", display_dir(&path)))?;
-            for e in tree.iter() {
-                let name = String::from_utf8_lossy(e.name_bytes());
-                let rel = if path.is_empty() {
-                    name.to_string()
-                } else {
-                    format!("{path}/{name}")
-                };
-                match self.entry(&name, &rel, &e) {
-                    Entry::Skip => {}
-                    Entry::Dir => stack.push((e.id(), rel)),
-                    Entry::Symlink => out.push(Problem {
-                        file: rel,
-                        line: None,
-                        reason: SkipReason::Symlink,
-                        detail: "symbolic link not followed".to_string(),
-                    }),
-                    Entry::File(blob) => {
-                        let found = self.results.get(&blob);
-                        for p in found.map(|r| r.problems.as_slice()).unwrap_or(&[]) {
-                            out.push(Problem {
-                                file: rel.clone(),
-                                line: p.line,
-                                reason: p.reason,
-                                detail: p.detail.clone(),
-                            });
-                        }
+        self.walk(commit, |name, rel, e| {
+            match self.entry(name, rel, e) {
+                Entry::Skip => {}
+                Entry::Dir => return true,
+                Entry::Symlink => out.push(Problem {
+                    file: rel.to_string(),
+                    line: None,
+                    reason: SkipReason::Symlink,
+                    detail: "symbolic link not followed".to_string(),
+                }),
+                Entry::File(blob) => {
+                    let found = self.results.get(&blob);
+                    for p in found.map(|r| r.problems.as_slice()).unwrap_or(&[]) {
+                        out.push(Problem {
+                            file: rel.to_string(),
+                            line: p.line,
+                            reason: p.reason,
+                            detail: p.detail.clone(),
+                        });
                     }
                 }
             }
-        }
+            false
+        })?;
         out.sort();
         Ok(out)
     }
