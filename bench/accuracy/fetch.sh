@@ -14,7 +14,7 @@ template=${URL_TEMPLATE:-https://github.com/\{owner\}/\{repo\}}
 mkdir -p "$dir"
 python3 - "$here/repos.toml" <<'PY' | while IFS=$'\t' read -r name url commit; do
 import sys, tomllib
-for r in tomllib.load(open(sys.argv[1], "rb"))["repo"]:
+for r in tomllib.load(open(sys.argv[1], "rb")).get("repo", []):
     print(r["name"], r["url"], r["commit"], sep="\t")
 PY
   path=${url#https://github.com/}

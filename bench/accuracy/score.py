@@ -161,7 +161,7 @@ def main():
     args = ap.parse_args()
 
     saved = dict(s.split("=", 1) for s in args.findings)
-    repos = tomllib.loads((HERE / "repos.toml").read_text())["repo"]
+    repos = tomllib.loads((HERE / "repos.toml").read_text()).get("repo", [])
     rows = []
     for repo in repos:
         name = repo["name"]
