@@ -432,7 +432,7 @@ fn svg_texts(svg: &str) -> (Vec<String>, usize) {
 fn the_chart_is_well_formed_with_every_series_and_the_projection() {
     let h = orders_history();
     let b = walk(h.path(), &options(Every::Commit, By::Table));
-    let svg = burndown::svg::render(&b, None).unwrap();
+    let svg = cutover::report::svg::render(&b, None).unwrap();
     let (texts, polylines) = svg_texts(&svg);
     for expected in [
         "References to legacy tables by table",
@@ -463,7 +463,7 @@ fn the_chart_is_well_formed_with_every_series_and_the_projection() {
     // Two series and the total; the projection is dashed (separate segments).
     assert!(polylines >= 3, "{polylines} polylines");
     // Same input, same bytes.
-    assert_eq!(svg, burndown::svg::render(&b, None).unwrap());
+    assert_eq!(svg, cutover::report::svg::render(&b, None).unwrap());
 }
 
 #[test]
@@ -476,7 +476,7 @@ fn a_rising_history_says_no_progress() {
     h.commit("2026-03-09", "two");
     let b = walk(h.path(), &options(Every::Week, By::Table));
     assert!(matches!(b.projection, Projection::NoProgress { .. }));
-    let svg = burndown::svg::render(&b, Some("Orders migration")).unwrap();
+    let svg = cutover::report::svg::render(&b, Some("Orders migration")).unwrap();
     let (texts, _) = svg_texts(&svg);
     assert!(
         texts.iter().any(|t| t == "projection: no progress"),

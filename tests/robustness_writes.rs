@@ -1,16 +1,17 @@
 //! Files cutover writes (issue 10): a write that fails half-way leaves the old file intact.
-//! The failure is injected for real: the temporary file `write_atomic` creates is made a
-//! symlink to `/dev/full`, so the bytes go to a device that answers "no space left" on the
-//! first write, as a full disk would. This works as root too (permissions would not).
+//! The failures are injected for real: the temporary file is opened on `/dev/full`, a
+//! device that answers "no space left" on the first write, as a full disk would; or a
+//! directory stands where the temporary file goes. Both work as root too (permissions would
+//! not).
 
+use cutover::atomic::{temporary_path as temp_of, write_through};
 use cutover::audit::baseline::{Baseline, write_atomic};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The temporary path `write_atomic` uses for `path` in this process.
-fn temp_of(path: &Path) -> PathBuf {
-    let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+/// Open `/dev/full` in place of the temporary file.
+fn full_disk(_: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new().write(true).open("/dev/full")
 }
 
 const OLD: &str = r#"{
@@ -33,10 +34,9 @@ fn disk_full_mid_write_leaves_the_old_baseline_intact() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cutover-baseline.json");
     fs::write(&path, OLD).unwrap();
-    std::os::unix::fs::symlink("/dev/full", temp_of(&path)).unwrap();
 
     let smaller = Baseline::parse(r#"{"version": 1, "references": []}"#, &path).unwrap();
-    let err = smaller.save(&path).unwrap_err();
+    let err = write_through(&path, smaller.to_json().as_bytes(), full_disk).unwrap_err();
     let message = format!("{err:#}");
     assert!(message.contains("cannot write"), "{message}");
     assert!(message.contains("No space left"), "{message}");
@@ -77,10 +77,26 @@ fn failure_to_create_the_temporary_file_leaves_the_old_file_intact() {
     );
 }
 
-/// The burndown cache: a failed rewrite (disk full) keeps the previous cache file as it was.
-#[cfg(target_os = "linux")]
+/// A link someone left at the temporary path is not followed: the write fails, the link's
+/// target and the old file are untouched.
+#[cfg(unix)]
 #[test]
-fn disk_full_mid_write_leaves_the_old_burndown_cache_intact() {
+fn a_link_at_the_temporary_path_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cutover-baseline.json");
+    fs::write(&path, OLD).unwrap();
+    let victim = dir.path().join("victim");
+    fs::write(&victim, "keep").unwrap();
+    std::os::unix::fs::symlink(&victim, temp_of(&path)).unwrap();
+    let err = write_atomic(&path, b"new").unwrap_err();
+    assert!(format!("{err:#}").contains("cannot create"), "{err:#}");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "keep");
+    assert_eq!(fs::read_to_string(&path).unwrap(), OLD);
+}
+
+/// The burndown cache: a failed rewrite keeps the previous cache file as it was.
+#[test]
+fn failed_write_leaves_the_old_burndown_cache_intact() {
     use cutover::burndown::cache::DiskCache;
     use cutover::burndown::scan::{BlobKey, BlobResult};
     use cutover::config::{Config, FileConfig, Overrides};
@@ -106,13 +122,15 @@ fn disk_full_mid_write_leaves_the_old_burndown_cache_intact() {
     let path = cache.path().to_path_buf();
     let old = fs::read(&path).unwrap();
 
-    std::os::unix::fs::symlink("/dev/full", temp_of(&path)).unwrap();
+    let blocker = temp_of(&path);
+    fs::create_dir(&blocker).unwrap();
+    fs::write(blocker.join("keep"), "x").unwrap();
     let err = cache
         .store(BTreeMap::from([(key("bb"), result(2))]))
         .unwrap_err();
-    assert!(format!("{err:#}").contains("cannot write"), "{err:#}");
+    assert!(format!("{err:#}").contains("cannot create"), "{err:#}");
     assert_eq!(fs::read(&path).unwrap(), old, "old cache changed");
-    assert!(!temp_of(&path).exists(), "temporary file left behind");
+    fs::remove_dir_all(&blocker).unwrap();
 
     // A later run still reads the old cache.
     let (reopened, problem) = DiskCache::open(dir.path(), &config);

@@ -11,11 +11,11 @@ pub mod fingerprint;
 pub mod rules;
 pub mod suppress;
 
-use crate::Inventory;
 use crate::config::{Config, LegacyTable};
 use crate::dualwrite::{Analysis, Check, Verdict};
 use crate::extract::ScanStats;
 use crate::model::{Finding, Problem};
+use crate::scan::Inventory;
 use anyhow::{Result, bail};
 use baseline::{Baseline, BaselineError, Key};
 use chrono::NaiveDate;

@@ -15,7 +15,6 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const CACHE_VERSION: u32 = 1;
@@ -144,30 +143,9 @@ impl DiskCache {
 }
 
 fn write_atomically(path: &Path, file: &CacheFile) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let result = (|| -> Result<()> {
-        let mut f = std::io::BufWriter::new(
-            std::fs::File::create(&tmp)
-                .with_context(|| format!("cannot create {}", tmp.display()))?,
-        );
-        serde_json::to_writer(&mut f, file)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        f.flush()
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot move the cache into place at {}", path.display()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let bytes = serde_json::to_vec(file)
+        .with_context(|| format!("cannot serialise the cache for {}", path.display()))?;
+    crate::atomic::write(path, &bytes)
 }
 
 fn format_key(key: BlobKey) -> String {

@@ -2,13 +2,12 @@
 //! repository (walked by `history`, scanned from blobs by `scan`, with results cached by blob
 //! id in memory and optionally on disk by `cache`) or a JSON Lines history recorded in CI
 //! (`record`). Output: a `Burndown` (one sample per period, counts per series, a projected
-//! finish date), rendered by `report::burndown` (text, CSV, JSON) and `svg` (the chart).
+//! finish date), rendered by `report::burndown` (text, CSV, JSON) and `report::svg` (the chart).
 
 pub mod cache;
 pub mod history;
 pub mod record;
 pub mod scan;
-pub mod svg;
 
 use crate::config::Config;
 use crate::extract::ScanContext;

@@ -6,9 +6,7 @@
 use super::postgres_stderr::Prefix;
 use super::{LogFormat, LogReport};
 use crate::model::Access;
-use anyhow::Result;
 use serde::Serialize;
-use std::io::Write;
 
 /// Application names that drivers and tools set by themselves: they name no service.
 pub const DRIVER_DEFAULT_APPS: &[&str] = &[
@@ -34,7 +32,7 @@ pub enum Level {
 }
 
 impl Level {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Level::Ok => "ok",
             Level::Info => "info",
@@ -330,22 +328,4 @@ pub fn diagnose(r: &LogReport) -> Diagnosis {
         add("input", Level::Warn, n.clone(), None);
     }
     Diagnosis { checks }
-}
-
-pub fn write_text(r: &LogReport, d: &Diagnosis, out: &mut dyn Write) -> Result<()> {
-    writeln!(out, "doctor")?;
-    for c in &d.checks {
-        writeln!(out, "  {:<5} {}: {}", c.level.as_str(), c.id, c.message)?;
-        if let Some(f) = &c.fix {
-            writeln!(out, "        change: {f}")?;
-        }
-    }
-    writeln!(out)?;
-    crate::report::logs::write_accounting(r, out)
-}
-
-pub fn write_json(d: &Diagnosis, out: &mut dyn Write) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *out, d)?;
-    writeln!(out)?;
-    Ok(())
 }

@@ -7,13 +7,13 @@
 //! Which component a finding belongs to, and its owners, come from the plan stage: its
 //! component layout and its CODEOWNERS reader.
 
-use crate::Inventory;
 use crate::burndown::Burndown;
 use crate::logs::reconcile::Reconciliation;
 use crate::model::{Access, Finding, Problem};
 use crate::plan::codeowners::CodeOwners;
 use crate::plan::components::Layout;
 use crate::plan::{Plan, PlanInput};
+use crate::scan::Inventory;
 use anyhow::Result;
 use std::collections::{BTreeMap, BTreeSet};
 

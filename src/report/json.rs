@@ -1,8 +1,9 @@
 //! JSON and JSON Lines output of `inventory`: the contract outside scripts rely on.
 //! Deterministic: no timings, sorted findings, relative paths.
 
-use crate::Inventory;
+use crate::logs::reconcile::Reconciliation;
 use crate::model::{Access, Finding, Problem};
+use crate::scan::Inventory;
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -37,6 +38,9 @@ struct InventoryOut<'a> {
     findings: &'a [Finding],
     problems: &'a [Problem],
     stats: StatsOut,
+    /// `inventory --logs`: the code reconciled with the query logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime: Option<&'a Reconciliation>,
 }
 
 /// Findings per table and access, for every configured table (zeros included).
@@ -67,7 +71,11 @@ pub fn problems_by_reason(problems: &[Problem]) -> BTreeMap<&'static str, u64> {
     by
 }
 
-pub fn write_inventory(inv: &Inventory, out: &mut dyn Write) -> Result<()> {
+pub fn write_inventory(
+    inv: &Inventory,
+    runtime: Option<&Reconciliation>,
+    out: &mut dyn Write,
+) -> Result<()> {
     let counts = counts_by_table(inv);
     let tables = inv
         .config
@@ -98,6 +106,7 @@ pub fn write_inventory(inv: &Inventory, out: &mut dyn Write) -> Result<()> {
             findings: inv.scan.findings.len(),
             problems_by_reason: problems_by_reason(&inv.scan.problems),
         },
+        runtime,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)?;

@@ -1,9 +1,12 @@
-//! Renderers: a scanned `Inventory` (and later audit, plan and burndown results) in, text or
-//! machine-readable output out. Output schemas are private to each renderer.
+//! Rendering: the one seam between what a command computed and the bytes a user sees.
+//! `write(&Document, Format, out)` picks the renderer; each renderer is a file of its own
+//! and keeps its output schema private, so renaming an internal field cannot change the
+//! output.
 
 pub mod audit_json;
 pub mod burndown;
 pub mod diagnostic;
+pub mod doctor;
 pub mod document;
 pub mod dot;
 pub mod dualwrite;
@@ -16,4 +19,175 @@ pub mod markdown;
 pub mod mermaid;
 pub mod plan;
 pub mod sarif;
+pub mod svg;
 pub mod text;
+
+use crate::audit::Audit;
+use crate::burndown::Burndown;
+use crate::cli;
+use crate::dualwrite::Analysis;
+use crate::logs::LogReport;
+use crate::logs::doctor::Diagnosis;
+use crate::logs::reconcile::Reconciliation;
+use crate::plan::Plan;
+use crate::scan::Inventory;
+use anyhow::{Result, bail};
+use std::io::Write;
+use std::path::Path;
+
+/// What a command produced, ready to render.
+pub enum Document<'a> {
+    Inventory {
+        inventory: &'a Inventory,
+        /// `--logs`: the code findings reconciled with the query logs.
+        runtime: Option<&'a Reconciliation>,
+    },
+    Logs(&'a LogReport),
+    Doctor {
+        logs: &'a LogReport,
+        diagnosis: &'a Diagnosis,
+    },
+    Audit {
+        audit: &'a Audit,
+        /// ANSI colour in text output.
+        color: bool,
+        /// GitHub's step summary file, for the `github` format.
+        step_summary: Option<&'a Path>,
+    },
+    Plan(&'a Plan),
+    DualWrite(&'a Analysis),
+    Burndown(&'a Burndown),
+    BurndownChart {
+        burndown: &'a Burndown,
+        title: Option<&'a str>,
+    },
+    Report(&'a document::ReportData),
+}
+
+/// Every output format; which ones a document supports is decided by `write`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Jsonl,
+    Csv,
+    Sarif,
+    Github,
+    Gitlab,
+    Dot,
+    Mermaid,
+    Svg,
+    Html,
+    Markdown,
+}
+
+/// Render `doc` as `format` to `out`.
+pub fn write(doc: &Document<'_>, format: Format, out: &mut dyn Write) -> Result<()> {
+    use Format as F;
+    match (doc, format) {
+        (Document::Inventory { inventory, runtime }, F::Text) => {
+            text::write_inventory(inventory, out)?;
+            if let Some(r) = runtime {
+                logs::write_reconciliation_text(r, out)?;
+            }
+            Ok(())
+        }
+        (Document::Inventory { inventory, runtime }, F::Json) => {
+            json::write_inventory(inventory, *runtime, out)
+        }
+        (Document::Inventory { inventory, .. }, F::Jsonl) => {
+            json::write_findings_jsonl(&inventory.scan.findings, out)
+        }
+        (Document::Logs(r), F::Text) => logs::write_text(r, out),
+        (Document::Logs(r), F::Json) => logs::write_json(r, out),
+        (Document::Logs(r), F::Jsonl) => logs::write_jsonl(r, out),
+        (Document::Doctor { logs, diagnosis }, F::Text) => doctor::write_text(logs, diagnosis, out),
+        (Document::Doctor { diagnosis, .. }, F::Json | F::Jsonl) => {
+            doctor::write_json(diagnosis, out)
+        }
+        (Document::Audit { audit, color, .. }, F::Text) => {
+            diagnostic::write_audit(audit, *color, out)
+        }
+        (Document::Audit { audit, .. }, F::Json) => audit_json::write_audit(audit, out),
+        (Document::Audit { audit, .. }, F::Jsonl) => audit_json::write_audit_jsonl(audit, out),
+        (Document::Audit { audit, .. }, F::Sarif) => sarif::write_audit(audit, out),
+        (
+            Document::Audit {
+                audit,
+                step_summary,
+                ..
+            },
+            F::Github,
+        ) => github::write_audit(audit, *step_summary, out),
+        (Document::Audit { audit, .. }, F::Gitlab) => gitlab::write_audit(audit, out),
+        (Document::Plan(p), F::Text) => plan::write_text(p, out),
+        (Document::Plan(p), F::Json) => plan::write_json(p, out),
+        (Document::Plan(p), F::Dot) => dot::write(p, out),
+        (Document::Plan(p), F::Mermaid) => mermaid::write(p, out),
+        (Document::DualWrite(a), F::Text) => dualwrite::write_text(a, out),
+        (Document::DualWrite(a), F::Json) => dualwrite::write_json(a, out),
+        (Document::Burndown(b), F::Text) => burndown::write_text(b, out),
+        (Document::Burndown(b), F::Csv) => burndown::write_csv(b, out),
+        (Document::Burndown(b), F::Json) => burndown::write_json(b, out),
+        (Document::BurndownChart { burndown, title }, F::Svg) => {
+            out.write_all(svg::render(burndown, *title)?.as_bytes())?;
+            Ok(())
+        }
+        (Document::Report(data), F::Html) => html::write_report(data, out),
+        (Document::Report(data), F::Markdown) => markdown::write_report(data, out),
+        (_, format) => bail!("this output cannot be written as {format:?}"),
+    }
+}
+
+impl From<cli::FindingsFormat> for Format {
+    fn from(f: cli::FindingsFormat) -> Format {
+        match f {
+            cli::FindingsFormat::Text => Format::Text,
+            cli::FindingsFormat::Json => Format::Json,
+            cli::FindingsFormat::Jsonl => Format::Jsonl,
+        }
+    }
+}
+
+impl From<cli::AuditFormat> for Format {
+    fn from(f: cli::AuditFormat) -> Format {
+        match f {
+            cli::AuditFormat::Text => Format::Text,
+            cli::AuditFormat::Json => Format::Json,
+            cli::AuditFormat::Jsonl => Format::Jsonl,
+            cli::AuditFormat::Sarif => Format::Sarif,
+            cli::AuditFormat::Github => Format::Github,
+            cli::AuditFormat::Gitlab => Format::Gitlab,
+        }
+    }
+}
+
+impl From<cli::PlanFormat> for Format {
+    fn from(f: cli::PlanFormat) -> Format {
+        match f {
+            cli::PlanFormat::Text => Format::Text,
+            cli::PlanFormat::Json => Format::Json,
+            cli::PlanFormat::Dot => Format::Dot,
+            cli::PlanFormat::Mermaid => Format::Mermaid,
+        }
+    }
+}
+
+impl From<cli::DualWriteFormat> for Format {
+    fn from(f: cli::DualWriteFormat) -> Format {
+        match f {
+            cli::DualWriteFormat::Text => Format::Text,
+            cli::DualWriteFormat::Json => Format::Json,
+        }
+    }
+}
+
+impl From<cli::BurndownFormat> for Format {
+    fn from(f: cli::BurndownFormat) -> Format {
+        match f {
+            cli::BurndownFormat::Text => Format::Text,
+            cli::BurndownFormat::Csv => Format::Csv,
+            cli::BurndownFormat::Json => Format::Json,
+        }
+    }
+}

@@ -1,9 +1,9 @@
 //! Human-readable `inventory` output: per table, writers, readers and schema changes, each
 //! on one line (`file:line  function  operation  statement`), then problems and a summary.
 
-use crate::Inventory;
 use crate::model::{Access, Finding};
 use crate::report::json::{counts_by_table, problems_by_reason};
+use crate::scan::Inventory;
 use anyhow::Result;
 use std::io::Write;
 

@@ -3,7 +3,7 @@
 //! there are several series, a dashed projection from the last total to zero, and a legend
 //! naming every line and the projected finish date (or "no progress").
 
-use super::{Burndown, By, Projection};
+use crate::burndown::{Burndown, By, Projection};
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use plotters::prelude::*;

@@ -1,0 +1,28 @@
+//! `cutover dual-write`: scan, then judge every writer of a dual-write-phase legacy table.
+//! Exit 1 when a writer is uncovered (the audit's failing verdict).
+
+use crate::cli::DualWriteArgs;
+use crate::report::{self, Document, Format};
+use crate::session::{Outcome, Session};
+use crate::{dualwrite, scan};
+use anyhow::Result;
+use std::io::Write;
+
+pub fn run(args: &DualWriteArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let session = Session::for_scan(&args.scan)?;
+    let (inventory, analysis) = session.install(|| -> Result<_> {
+        let inventory = scan::scan(session.config.clone(), session.root_display.clone())?;
+        let analysis = dualwrite::run(&inventory.config, &inventory.scan.findings)?;
+        Ok((inventory, analysis))
+    })?;
+    report::write(
+        &Document::DualWrite(&analysis),
+        Format::from(args.format),
+        out,
+    )?;
+    Ok(if analysis.count(dualwrite::Verdict::Uncovered) > 0 {
+        Outcome::Failed
+    } else {
+        session.outcome(&inventory.scan.problems)
+    })
+}

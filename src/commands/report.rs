@@ -1,0 +1,78 @@
+//! `cutover report`: the sign-off page. One scan feeds the plan, the dual-write verdicts,
+//! the runtime section (with `--logs`) and the burndown over git history.
+
+use crate::cli::{ReportArgs, ReportFormat};
+use crate::report::document::{BurndownSection, ReportData, RuntimeSection};
+use crate::report::{self, Document, Format};
+use crate::session::{Outcome, Session};
+use crate::{burndown, dualwrite, logs, plan, scan};
+use anyhow::Result;
+use std::io::Write;
+
+pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let format = format(args);
+    let session = Session::for_scan(&args.scan)?;
+    let config = &session.config;
+    // Components, owners and waves come from the plan, built from this very scan.
+    let mut input = plan::load_repo(config)?;
+    let inventory = session.install(|| scan::scan(config.clone(), session.root_display.clone()))?;
+    input.findings = inventory.scan.findings.clone();
+    let plan = plan::build(&input, &session.root_display)?;
+    let mut data = ReportData::new(&inventory, &input, &plan)?;
+    let analysis = session.install(|| dualwrite::run(config, &inventory.scan.findings))?;
+    if !analysis.checks.is_empty() {
+        data.dual_write = Some(analysis);
+    }
+    if !args.logs.is_empty() {
+        logs::check_paths(&args.logs)?;
+        let opts = super::log_options(config, None, None);
+        let logged = session.install(|| logs::read_logs(&args.logs, &opts))?;
+        let reconciled = logs::reconcile::reconcile(&logged, &inventory.scan.findings, config)?;
+        data.runtime = Some(RuntimeSection::from_reconciliation(&reconciled));
+    }
+    // A path outside any git repository simply has no history to draw.
+    if !args.no_history && burndown::history::open(&config.root).is_ok() {
+        let opts = burndown::GitOptions {
+            root_display: session.root_display.clone(),
+            rev: "HEAD".to_string(),
+            range: burndown::history::Range {
+                since: None,
+                last: None,
+            },
+            every: burndown::Every::Week,
+            by: burndown::By::Access,
+            cache: burndown::DiskCacheMode::Off,
+            naive: false,
+        };
+        let chart = session
+            .install(|| burndown::from_git(config, &opts, indicatif::ProgressBar::hidden()))?;
+        // One sample is a point, not a trend.
+        if chart.samples.len() >= 2 {
+            data.burndown = Some(BurndownSection::from_burndown(&chart));
+        }
+    }
+    crate::session::emit(args.output.as_deref(), out, |w| {
+        report::write(&Document::Report(&data), format, w)
+    })?;
+    Ok(session.outcome(&inventory.scan.problems))
+}
+
+/// `--format`, else Markdown when `--output` ends in `.md`, else HTML.
+fn format(args: &ReportArgs) -> Format {
+    let format = args.format.unwrap_or_else(|| {
+        let is_md = args
+            .output
+            .as_ref()
+            .and_then(|p| p.extension())
+            .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+        if is_md {
+            ReportFormat::Md
+        } else {
+            ReportFormat::Html
+        }
+    });
+    match format {
+        ReportFormat::Html => Format::Html,
+        ReportFormat::Md => Format::Markdown,
+    }
+}
