@@ -26,7 +26,6 @@ pub mod catalog;
 pub mod cli;
 mod commands;
 pub mod config;
-pub mod discover;
 pub mod dualwrite;
 pub mod extract;
 pub mod lang;
@@ -40,7 +39,7 @@ pub mod session;
 pub mod sql;
 
 pub use commands::run;
-pub use scan::{Inventory, scan};
+pub use scan::{Inventory, discover, scan};
 pub use session::Outcome;
 
 /// Whether an error is a closed stdout (`cutover … | head`), which is not a failure.

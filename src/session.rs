@@ -85,6 +85,13 @@ impl Session {
         })
     }
 
+    /// Scan the session's repository once, collecting what `wants` asks for.
+    pub fn scan(&self, wants: crate::scan::Wants) -> Result<crate::scan::Inventory> {
+        self.install(|| {
+            crate::scan::scan_with(self.config.clone(), self.root_display.clone(), wants)
+        })
+    }
+
     /// Run `work` in the session's thread pool.
     pub fn install<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
         self.pool.install(work)

@@ -193,17 +193,33 @@ fn audited(update: bool) -> (tempfile::TempDir, Audit) {
     }
     let file = FileConfig::parse(CONFIG, Path::new("cutover.toml")).unwrap();
     let config = Config::from_file(root.clone(), None, file, &Overrides::default()).unwrap();
-    let inventory = Inventory {
-        root_display: "demo".into(),
-        config,
-        scan: ScanOutput {
-            findings: findings(),
-            problems: Vec::new(),
-            stats: Default::default(),
-        },
-        discovered_other_files: 0,
-        elapsed: std::time::Duration::ZERO,
+    let scan = ScanOutput {
+        findings: findings(),
+        problems: Vec::new(),
+        stats: Default::default(),
     };
+    let mut inventory = Inventory::from_findings("demo".into(), config, scan);
+    // What a scan with `Wants::sources` collects: the texts of the files with findings and
+    // their suppressions.
+    inventory.wants.sources = true;
+    // And for the dual-write checks: the replacement tables (none written here) and the
+    // source files the call graph reads.
+    inventory.wants.replacements = true;
+    inventory.source_files = cutover::discover::discover(&inventory.config)
+        .unwrap()
+        .files;
+    for (rel, text) in [
+        ("services/orders/repository.py", REPOSITORY_PY),
+        ("workers/export.go", EXPORT_GO),
+        ("db/views.sql", VIEWS_SQL),
+    ] {
+        let sups = cutover::audit::suppress::parse(rel, text);
+        inventory.sources.suppressions.extend(sups);
+        inventory
+            .sources
+            .texts
+            .insert(rel.to_string(), text.to_string());
+    }
     let opts = Options {
         baseline_path: root.join("cutover-baseline.json"),
         use_baseline: true,
@@ -212,7 +228,8 @@ fn audited(update: bool) -> (tempfile::TempDir, Audit) {
         changed_since: None,
         today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
     };
-    let audit = audit::audit(inventory, &opts).unwrap();
+    let dual = cutover::dualwrite::run(&inventory).unwrap();
+    let audit = audit::audit(inventory, dual, &opts).unwrap();
     (dir, audit)
 }
 

@@ -11,6 +11,16 @@ use cutover::dualwrite::{self, Verdict, callgraph};
 use cutover::model::{Access, Confidence, Finding, Kind, Language, Operation};
 use std::path::Path;
 
+/// What `dual-write` and `audit` scan: the legacy and replacement tables, with sources.
+fn scan(config: Config, root: String) -> cutover::Inventory {
+    let wants = cutover::scan::Wants {
+        replacements: true,
+        sources: true,
+        ..Default::default()
+    };
+    cutover::scan::scan_with(config, root, wants).unwrap()
+}
+
 fn fixture() -> &'static str {
     concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/dualwrite/repo")
 }
@@ -25,8 +35,8 @@ fn config(path: &str) -> Config {
 
 /// (file, function, verdict) of every check, for files with the given extensions.
 fn verdicts(path: &str, exts: &[&str]) -> Vec<(String, String, &'static str)> {
-    let inv = cutover::scan(config(path), path.to_string()).unwrap();
-    let a = dualwrite::run(&inv.config, &inv.scan.findings).unwrap();
+    let inv = scan(config(path), path.to_string());
+    let a = dualwrite::run(&inv).unwrap();
     assert!(a.problems.is_empty(), "{:?}", a.problems);
     a.checks
         .iter()
@@ -107,8 +117,8 @@ fn typescript_verdicts() {
 
 #[test]
 fn details_of_partial_and_helper_verdicts() {
-    let inv = cutover::scan(config(fixture()), String::new()).unwrap();
-    let a = dualwrite::run(&inv.config, &inv.scan.findings).unwrap();
+    let inv = scan(config(fixture()), String::new());
+    let a = dualwrite::run(&inv).unwrap();
     let find = |f: &str| {
         a.checks
             .iter()
@@ -154,8 +164,8 @@ fn without_helpers_the_interface_call_is_uncovered() {
         })
         .collect();
     cfg.tables = cutover::config::TableMatcher::new(tables);
-    let inv = cutover::scan(cfg, String::new()).unwrap();
-    let a = dualwrite::run(&inv.config, &inv.scan.findings).unwrap();
+    let inv = scan(cfg, String::new());
+    let a = dualwrite::run(&inv).unwrap();
     for f in ["Store.Recompute", "Orders.recompute"] {
         let c = a
             .checks
@@ -320,7 +330,7 @@ fn demo_has_every_verdict() {
 
 #[test]
 fn verdicts_in_audit_text_json_and_sarif() {
-    let inv = cutover::scan(config(fixture()), "repo".to_string()).unwrap();
+    let inv = scan(config(fixture()), "repo".to_string());
     let opts = Options {
         baseline_path: Path::new(fixture()).join("no-baseline.json"),
         use_baseline: false,
@@ -329,7 +339,8 @@ fn verdicts_in_audit_text_json_and_sarif() {
         changed_since: None,
         today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
     };
-    let a = audit::audit(inv, &opts).unwrap();
+    let dual = dualwrite::run(&inv).unwrap();
+    let a = audit::audit(inv, dual, &opts).unwrap();
     assert!(a.failed());
     let render = |f: &dyn Fn(&mut Vec<u8>) -> anyhow::Result<()>| {
         let mut buf = Vec::new();

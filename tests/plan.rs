@@ -135,7 +135,12 @@ fn shop_findings() -> Vec<Finding> {
 
 fn shop_input() -> PlanInput {
     let config = Config::load(Path::new(SHOP), &Overrides::default()).unwrap();
-    let mut input = plan::load_repo(&config).unwrap();
+    let wants = cutover::scan::Wants {
+        plan_texts: true,
+        ..Default::default()
+    };
+    let inventory = cutover::scan::scan_with(config, SHOP.into(), wants).unwrap();
+    let mut input = plan::input(&inventory);
     input.findings = shop_findings();
     input
 }

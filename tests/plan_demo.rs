@@ -179,7 +179,12 @@ fn demo_findings() -> Vec<Finding> {
 
 fn demo_plan() -> Plan {
     let config = Config::load(Path::new(DEMO), &Overrides::default()).unwrap();
-    let mut input = plan::load_repo(&config).unwrap();
+    let wants = cutover::scan::Wants {
+        plan_texts: true,
+        ..Default::default()
+    };
+    let inventory = cutover::scan::scan_with(config, DEMO.into(), wants).unwrap();
+    let mut input = plan::input(&inventory);
     input.findings = demo_findings();
     plan::build(&input, DEMO).unwrap()
 }

@@ -19,11 +19,9 @@ use crate::scan::Inventory;
 use anyhow::{Result, bail};
 use baseline::{Baseline, BaselineError, Key};
 use chrono::NaiveDate;
-use rayon::prelude::*;
 use rules::{Level, Rule, Status};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use suppress::Suppression;
 
 /// How to audit; built by `lib.rs` from the command line and the configuration.
 #[derive(Debug, Clone)]
@@ -178,53 +176,6 @@ impl Audit {
         }
         c
     }
-}
-
-/// Source texts and suppressions of the scanned files.
-struct Sources {
-    texts: BTreeMap<String, String>,
-    suppressions: Vec<Suppression>,
-}
-
-/// Read the files that have findings or `cutover: allow` comments. Walks the root again
-/// (same rules as the scan) because a suppression in a file without findings is unused and
-/// must be reported too. A file that cannot be read here was already reported by the scan.
-fn read_sources(config: &Config, findings: &[Finding], dual: &Analysis) -> Result<Sources> {
-    let with_findings: BTreeSet<&str> = findings
-        .iter()
-        .map(|f| f.file.as_str())
-        .chain(dual.checks.iter().map(|c| c.file.as_str()))
-        .collect();
-    let found = crate::discover::discover(config)?;
-    let max = config.scan.max_file_size;
-    let per_file: Vec<(String, String, Vec<Suppression>)> = found
-        .files
-        .par_iter()
-        .filter_map(|file| {
-            if file.size > max {
-                return None;
-            }
-            let bytes = std::fs::read(&file.path).ok()?;
-            let wanted = with_findings.contains(file.rel.as_str());
-            if !wanted && memchr::memmem::find(&bytes, b"cutover:").is_none() {
-                return None;
-            }
-            let text = crate::extract::decode(&bytes).ok()?.text.into_owned();
-            let sups = suppress::parse(&file.rel, &text);
-            (wanted || !sups.is_empty()).then(|| (file.rel.clone(), text, sups))
-        })
-        .collect();
-    let mut out = Sources {
-        texts: BTreeMap::new(),
-        suppressions: Vec::new(),
-    };
-    for (rel, text, sups) in per_file {
-        out.suppressions.extend(sups);
-        out.texts.insert(rel, text);
-    }
-    out.suppressions
-        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    Ok(out)
 }
 
 /// Load the baseline the options ask for; `None` when the run does not use one.
@@ -424,12 +375,14 @@ fn dual_write_item(c: &Check, table: Option<&LegacyTable>) -> Item {
 }
 
 /// Audit a scan.
-pub fn audit(inv: Inventory, opts: &Options) -> Result<Audit> {
+pub fn audit(inv: Inventory, dual: Analysis, opts: &Options) -> Result<Audit> {
+    if !inv.wants.sources {
+        bail!("the audit needs a scan that collects source texts and suppressions");
+    }
     let config = &inv.config;
     let findings = inv.scan.findings;
     let fingerprints = fingerprint::fingerprints(&findings);
-    let dual = crate::dualwrite::run(config, &findings)?;
-    let sources = read_sources(config, &findings, &dual)?;
+    let sources = inv.sources;
     let table_of = |name: &str| config.tables.tables().iter().find(|t| t.display == name);
 
     // Match suppressions: the first valid one on the line or the line above that names the

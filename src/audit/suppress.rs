@@ -14,7 +14,7 @@
 
 use chrono::NaiveDate;
 
-const MARKER: &str = "cutover:";
+pub const MARKER: &str = "cutover:";
 
 /// One `cutover: allow` comment.
 #[derive(Debug, Clone, PartialEq, Eq)]

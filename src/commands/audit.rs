@@ -4,8 +4,9 @@
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::config::Config;
 use crate::report::{self, Document, Format};
+use crate::scan::Wants;
 use crate::session::{Outcome, Session};
-use crate::{audit, burndown, scan};
+use crate::{audit, burndown, dualwrite};
 use anyhow::Result;
 use std::io::Write;
 use std::path::PathBuf;
@@ -23,8 +24,11 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
         today: today(args.today.as_deref())?,
     };
     audit::preflight(&opts)?;
-    let inventory =
-        session.install(|| scan::scan(session.config.clone(), session.root_display.clone()))?;
+    let inventory = session.scan(Wants {
+        replacements: true,
+        sources: true,
+        ..Wants::default()
+    })?;
     // Every reference counts for the burndown, whatever the audit's verdict on it.
     let record = args.record.as_ref().map(|path| {
         let counts = burndown::record::Record::for_scan(
@@ -34,7 +38,8 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
         );
         (path, counts)
     });
-    let result = session.install(|| audit::audit(inventory, &opts))?;
+    let dual = session.install(|| dualwrite::run(&inventory))?;
+    let result = session.install(|| audit::audit(inventory, dual, &opts))?;
     let color = args.output.is_none() && args.format == AuditFormat::Text && color_wanted();
     let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY")
         .filter(|v| !v.is_empty())

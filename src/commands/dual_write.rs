@@ -2,19 +2,20 @@
 //! Exit 1 when a writer is uncovered (the audit's failing verdict).
 
 use crate::cli::DualWriteArgs;
+use crate::dualwrite;
 use crate::report::{self, Document, Format};
+use crate::scan::Wants;
 use crate::session::{Outcome, Session};
-use crate::{dualwrite, scan};
 use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &DualWriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     let session = Session::for_scan(&args.scan)?;
-    let (inventory, analysis) = session.install(|| -> Result<_> {
-        let inventory = scan::scan(session.config.clone(), session.root_display.clone())?;
-        let analysis = dualwrite::run(&inventory.config, &inventory.scan.findings)?;
-        Ok((inventory, analysis))
+    let inventory = session.scan(Wants {
+        replacements: true,
+        ..Wants::default()
     })?;
+    let analysis = session.install(|| dualwrite::run(&inventory))?;
     report::write(
         &Document::DualWrite(&analysis),
         Format::from(args.format),

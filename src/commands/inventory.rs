@@ -1,16 +1,16 @@
 //! `cutover inventory`: scan, optionally reconcile with query logs, print.
 
 use crate::cli::InventoryArgs;
+use crate::logs;
 use crate::report::{self, Document, Format};
+use crate::scan::Wants;
 use crate::session::{Outcome, Session};
-use crate::{logs, scan};
 use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
     let session = Session::for_scan(&args.scan)?;
-    let inventory =
-        session.install(|| scan::scan(session.config.clone(), session.root_display.clone()))?;
+    let inventory = session.scan(Wants::default())?;
     let runtime = if args.logs.is_empty() {
         None
     } else {

@@ -4,8 +4,9 @@
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::report::document::{BurndownSection, ReportData, RuntimeSection};
 use crate::report::{self, Document, Format};
+use crate::scan::Wants;
 use crate::session::{Outcome, Session};
-use crate::{burndown, dualwrite, logs, plan, scan};
+use crate::{burndown, dualwrite, logs, plan};
 use anyhow::Result;
 use std::io::Write;
 
@@ -13,13 +14,16 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     let format = format(args);
     let session = Session::for_scan(&args.scan)?;
     let config = &session.config;
+    let inventory = session.scan(Wants {
+        replacements: true,
+        plan_texts: true,
+        ..Wants::default()
+    })?;
     // Components, owners and waves come from the plan, built from this very scan.
-    let mut input = plan::load_repo(config)?;
-    let inventory = session.install(|| scan::scan(config.clone(), session.root_display.clone()))?;
-    input.findings = inventory.scan.findings.clone();
+    let input = plan::input(&inventory);
     let plan = plan::build(&input, &session.root_display)?;
     let mut data = ReportData::new(&inventory, &input, &plan)?;
-    let analysis = session.install(|| dualwrite::run(config, &inventory.scan.findings))?;
+    let analysis = session.install(|| dualwrite::run(&inventory))?;
     if !analysis.checks.is_empty() {
         data.dual_write = Some(analysis);
     }

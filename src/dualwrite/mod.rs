@@ -12,6 +12,7 @@ pub mod callgraph;
 
 use crate::config::{Config, LegacyTable, Phase, TableMatcher};
 use crate::model::{Access, Finding, Language, Operation};
+use crate::scan::Inventory;
 use crate::sql::TableName;
 use anyhow::Result;
 use callgraph::{CallGraph, FnId};
@@ -167,29 +168,21 @@ pub fn replacement_matcher(tables: &TableMatcher) -> TableMatcher {
     TableMatcher::new(list)
 }
 
-/// Scan the configured root for the replacement tables (a second, independent scan).
-pub fn scan_replacements(config: &Config) -> Result<Vec<Finding>> {
-    let tables = replacement_matcher(&config.tables);
-    if tables.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut repl = config.clone();
-    repl.tables = tables;
-    let inv = crate::scan(repl, String::new())?;
-    Ok(inv.scan.findings)
-}
-
-/// The whole analysis for a scan's legacy findings: scan the replacements, build the call
-/// graph of the configured root, judge. Nothing to do (and nothing read) when no table has
-/// a replacement in a phase before `cutover`.
-pub fn run(config: &Config, legacy: &[Finding]) -> Result<Analysis> {
+/// The whole analysis of one scan (made with `Wants::replacements`): its legacy and
+/// replacement findings, and the call graph of its source files, built only when some check
+/// has a candidate (a legacy writer in dual-write, a legacy reader in shadow-read, or a
+/// writer of a replacement), so an audit of tables still in `prepare` stays as cheap as a
+/// scan. Nothing to do when no table has a replacement in a phase before `cutover`.
+pub fn run(inventory: &Inventory) -> Result<Analysis> {
+    let config = &inventory.config;
     if replacement_matcher(&config.tables).is_empty() {
         return Ok(Analysis::default());
     }
-    let replacement = scan_replacements(config)?;
-    // The call graph parses every source file: build it only when some check has a
-    // candidate (a legacy writer in dual-write, a legacy reader in shadow-read, or a writer
-    // of a replacement), so an audit of tables still in `prepare` stays as cheap as a scan.
+    if !inventory.wants.replacements {
+        anyhow::bail!("dual-write analysis needs a scan of the replacement tables");
+    }
+    let legacy = &inventory.scan.findings;
+    let replacement = &inventory.replacement_findings;
     let has = |table: &str, access: Access, of: &[Finding]| {
         of.iter().any(|f| {
             f.table == table
@@ -204,14 +197,13 @@ pub fn run(config: &Config, legacy: &[Finding]) -> Result<Analysis> {
                 || (t.phase == Phase::ShadowRead && has(&t.display, Access::Read, legacy))
                 || t.replacements
                     .iter()
-                    .any(|r| has(r, Access::Write, &replacement)))
+                    .any(|r| has(r, Access::Write, replacement)))
     });
     if !candidates {
         return Ok(Analysis::default());
     }
-    let found = crate::discover::discover(config)?;
-    let graph = callgraph::build(&found.files, config.scan.max_file_size);
-    Ok(analyze(config, legacy, &replacement, &graph))
+    let graph = callgraph::build(&inventory.source_files, config.scan.max_file_size);
+    Ok(analyze(config, legacy, replacement, &graph))
 }
 
 /// What one function does directly: (table, access) → operations, and its first position.

@@ -5,8 +5,8 @@
 //! numbered waves with a one-line reason per component; data preconditions. Rendering is
 //! left to `report::plan`, `report::dot` and `report::mermaid`.
 //!
-//! `build` is a pure function of its input, so tests hand it built findings. `load_repo`
-//! is the only part that touches the file system.
+//! `build` is a pure function of its input, so tests hand it built findings; `input` takes
+//! it from the scan, which read every file plan needs in its one pass.
 //!
 //! Extension point for query-log evidence (log reconciliation): `PlanInput::runtime`.
 //! Each `RuntimeAccess` is folded into the same per-component, per-table `Usage` as the
@@ -22,15 +22,15 @@ pub mod imports;
 pub mod kinds;
 pub mod order;
 
-use crate::config::{ComponentConfig, Config};
-use crate::discover::{build_globset, language_of, relative};
-use crate::model::{Access, Finding, Operation, Problem, SkipReason};
+use crate::config::ComponentConfig;
+use crate::discover::language_of;
+use crate::model::{Access, Finding, Operation, Problem};
+use crate::scan::Inventory;
 use anyhow::Result;
 use codeowners::CodeOwners;
 use components::ROOT_NAME;
 use kinds::{ComponentKind, Evidence, KindSource};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 
 /// A legacy table and what replaces it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -164,72 +164,28 @@ pub fn wanted(rel: &str) -> bool {
         || codeowners::LOCATIONS.contains(&rel)
 }
 
-/// Walk `config.root` (honouring .gitignore, `scan.exclude`, `scan.hidden`) and read the
-/// files plan needs. CODEOWNERS in hidden `.github/`/`.gitlab/` is read directly.
-pub fn load_repo(config: &Config) -> Result<PlanInput> {
-    let root = &config.root;
-    let exclude = build_globset(&config.scan.exclude)?;
-    let mut input = PlanInput::default();
-    let mut walker = ignore::WalkBuilder::new(root);
-    walker
-        .hidden(!config.scan.hidden)
-        .follow_links(config.scan.follow_symlinks)
-        .require_git(false);
-    for entry in walker.build() {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(err) => {
-                input.problems.push(Problem {
-                    file: ".".into(),
-                    line: None,
-                    reason: SkipReason::WalkError,
-                    detail: err.to_string(),
-                });
-                continue;
-            }
-        };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let rel = relative(root, entry.path());
-        if exclude.is_match(&rel) {
-            continue;
-        }
-        input.files.push(rel);
-    }
+/// The plan's input from one scan (made with `Wants::plan_texts`): its file list, the
+/// texts plan reads, its findings and problems, the declared components and the tables.
+pub fn input(inventory: &Inventory) -> PlanInput {
+    let config = &inventory.config;
+    let mut files = inventory.files.clone();
     for loc in codeowners::LOCATIONS {
-        if root.join(loc).is_file() && !input.files.iter().any(|f| f == loc) {
-            input.files.push((*loc).to_string());
+        if inventory.plan_texts.contains_key(*loc) && !files.iter().any(|f| f == loc) {
+            files.push((*loc).to_string());
         }
     }
-    input.files.sort();
-    for rel in &input.files {
-        if !wanted(rel) {
-            continue;
-        }
-        match read_limited(&root.join(rel), config.scan.max_file_size) {
-            Ok(Some(text)) => {
-                input.texts.insert(rel.clone(), text);
-            }
-            Ok(None) => input.problems.push(Problem {
-                file: rel.clone(),
-                line: None,
-                reason: SkipReason::TooLarge,
-                detail: format!(
-                    "larger than scan.max_file_size ({} bytes)",
-                    config.scan.max_file_size
-                ),
-            }),
-            Err(e) => input.problems.push(Problem {
-                file: rel.clone(),
-                line: None,
-                reason: SkipReason::Unreadable,
-                detail: e.to_string(),
-            }),
-        }
-    }
-    input.components = config.components.clone();
-    input.tables = config
+    files.sort();
+    let mut problems: Vec<Problem> = inventory
+        .scan
+        .problems
+        .iter()
+        .chain(&inventory.plan_problems)
+        .cloned()
+        .collect();
+    problems.sort();
+    // The scan and plan's own reading may both report one file (e.g. too large).
+    problems.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.reason == b.reason);
+    let mut tables: Vec<TableInfo> = config
         .tables
         .tables()
         .iter()
@@ -238,18 +194,16 @@ pub fn load_repo(config: &Config) -> Result<PlanInput> {
             replacements: t.replacements.clone(),
         })
         .collect();
-    input.tables.sort();
-    Ok(input)
-}
-
-fn read_limited(path: &std::path::Path, max: u64) -> std::io::Result<Option<String>> {
-    let file = std::fs::File::open(path)?;
-    let mut buf = Vec::new();
-    file.take(max + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > max {
-        return Ok(None);
+    tables.sort();
+    PlanInput {
+        files,
+        texts: inventory.plan_texts.clone(),
+        findings: inventory.scan.findings.clone(),
+        components: config.components.clone(),
+        tables,
+        runtime: Vec::new(),
+        problems,
     }
-    Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
 }
 
 /// Compute the plan.

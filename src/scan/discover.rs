@@ -54,8 +54,18 @@ pub struct SourceFile {
 pub struct Discovered {
     pub files: Vec<SourceFile>,
     pub problems: Vec<Problem>,
-    /// Files seen whose extension cutover does not analyse.
-    pub other_files: u64,
+    /// Files the walk kept whose extension cutover does not analyse (manifests, YAML…),
+    /// relative, unsorted: component detection and plan read some of them.
+    pub others: Vec<String>,
+}
+
+/// Walks of a directory tree since the process started: one run of any command makes
+/// one (tests count them).
+static WALKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many directory walks this process has made.
+pub fn walks() -> usize {
+    WALKS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Turn a path under `root` into the `/`-separated relative form used in reports.
@@ -98,10 +108,13 @@ pub fn discover(config: &Config) -> Result<Discovered> {
                 language,
                 size: std::fs::metadata(root).map(|m| m.len()).unwrap_or(0),
             }),
-            None => out.other_files += 1,
+            None => out
+                .others
+                .push(relative(root.parent().unwrap_or(root), root)),
         }
         return Ok(out);
     }
+    WALKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 
     let found = Mutex::new(Discovered::default());
     let mut builder = WalkBuilder::new(root);
@@ -141,7 +154,7 @@ impl Drop for Collector<'_> {
         let mut g = self.into.lock().unwrap_or_else(|p| p.into_inner());
         g.files.append(&mut self.local.files);
         g.problems.append(&mut self.local.problems);
-        g.other_files += self.local.other_files;
+        g.others.append(&mut self.local.others);
     }
 }
 
@@ -155,19 +168,26 @@ fn visit(root: &Path, exclude: &GlobSet, entry: &ignore::DirEntry, out: &mut Dis
         return;
     }
     if ft.is_symlink() {
-        // Not followed (scan.follow_symlinks = false): say so for source files.
-        if language_of(entry.path()).is_some() {
+        // Not followed (scan.follow_symlinks = false): say so for source files and for
+        // directories, which may hold any number of them.
+        let to_dir = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        if to_dir || language_of(entry.path()).is_some() {
+            let what = if to_dir { "to a directory " } else { "" };
             out.problems.push(Problem {
                 file: rel,
                 line: None,
                 reason: SkipReason::Symlink,
-                detail: "symbolic link not followed (set scan.follow_symlinks = true)".into(),
+                detail: format!(
+                    "symbolic link {what}not followed (set scan.follow_symlinks = true)"
+                ),
             });
         }
         return;
     }
     let Some(language) = language_of(entry.path()) else {
-        out.other_files += 1;
+        if ft.is_file() {
+            out.others.push(rel);
+        }
         return;
     };
     if !ft.is_file() {
