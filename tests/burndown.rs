@@ -312,6 +312,7 @@ fn each_blob_is_scanned_once_and_naive_mode_rescans() {
             blobs_from_disk_cache: 0,
             blobs_reused: 17,
             trees_read: cached.stats.as_ref().unwrap().trees_read,
+            blobs_rescanned: 0,
         }
     );
     let mut opts = options(Every::Commit, By::Table);

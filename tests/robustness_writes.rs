@@ -97,10 +97,10 @@ fn a_link_at_the_temporary_path_is_refused() {
 /// The burndown cache: a failed rewrite keeps the previous cache file as it was.
 #[test]
 fn failed_write_leaves_the_old_burndown_cache_intact() {
-    use cutover::burndown::cache::DiskCache;
-    use cutover::burndown::scan::{BlobKey, BlobResult};
     use cutover::config::{Config, FileConfig, Overrides};
-    use cutover::model::{Access, Language};
+    use cutover::model::Access;
+    use cutover::scan::cache::DiskCache;
+    use cutover::scan::git::BlobResult;
     use std::collections::BTreeMap;
 
     let file = FileConfig::parse("[[tables]]\nname = \"orders_legacy\"\n", Path::new("c")).unwrap();
@@ -108,12 +108,9 @@ fn failed_write_leaves_the_old_burndown_cache_intact() {
     let dir = tempfile::tempdir().unwrap();
     let result = |n| BlobResult {
         counts: vec![("orders_legacy".to_string(), Access::Write, n)],
-        problems: Vec::new(),
+        ..BlobResult::default()
     };
-    let key = |hex: &str| BlobKey {
-        oid: git2::Oid::from_str(hex).unwrap(),
-        language: Language::Python,
-    };
+    let key = |hex: &str| format!("{hex}:python");
     let (mut cache, problem) = DiskCache::open(dir.path(), &config);
     assert!(problem.is_none());
     cache

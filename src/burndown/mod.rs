@@ -4,14 +4,13 @@
 //! (`record`). Output: a `Burndown` (one sample per period, counts per series, a projected
 //! finish date), rendered by `report::burndown` (text, CSV, JSON) and `report::svg` (the chart).
 
-pub mod cache;
 pub mod history;
 pub mod record;
-pub mod scan;
 
 use crate::config::Config;
-use crate::extract::ScanContext;
 use crate::model::{Access, Problem};
+use crate::scan::cache;
+use crate::scan::git as scan;
 use anyhow::Result;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use indicatif::ProgressBar;
@@ -139,6 +138,8 @@ pub struct WalkStats {
     pub blobs_reused: u64,
     /// Distinct directory trees read from the object database.
     pub trees_read: u64,
+    /// Blobs parsed again under a commit's model index (they name a legacy model or table).
+    pub blobs_rescanned: u64,
 }
 
 /// The projected end of the migration, from the recent slope of the total.
@@ -371,7 +372,6 @@ pub fn from_git(config: &Config, opts: &GitOptions, progress: ProgressBar) -> Re
     let commits = history::first_parent(&repo.repo, &opts.rev, &opts.range)?;
     let walked = commits.len() as u64;
     let sampled = sample(commits, opts.every, |c| c.date);
-    let ctx = ScanContext::new(config);
     let rules = scan::Rules {
         exclude: crate::discover::build_globset(&config.scan.exclude)?,
         hidden: config.scan.hidden,
@@ -394,7 +394,7 @@ pub fn from_git(config: &Config, opts: &GitOptions, progress: ProgressBar) -> Re
     // Each tree and blob is read once (the scanner remembers what it has seen), so libgit2's
     // object cache would only cost insertions and memory.
     git2::opts::enable_caching(false);
-    let mut scanner = scan::Scanner::new(&repo, &ctx, rules, progress.clone());
+    let mut scanner = scan::Scanner::new(&repo, config, rules, progress.clone());
     if let Some(disk) = &disk {
         scanner.preload(disk.results());
     }

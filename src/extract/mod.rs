@@ -149,6 +149,12 @@ impl ScanContext {
             && self.prefilter.names() == other.prefilter.names()
     }
 
+    /// The names the prefilter looks for: the tables, their camelCase forms under a naming
+    /// convention, and extra names (the model names are in `models`).
+    pub fn prefilter_names(&self) -> &[String] {
+        self.prefilter.names()
+    }
+
     /// The prefilter names that occur in `text` (lower-case, sorted, deduplicated).
     pub fn names_in(&self, text: &[u8]) -> Vec<String> {
         self.prefilter.names_in(text)

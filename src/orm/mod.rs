@@ -13,6 +13,7 @@
 //! `declarations` arm returning `ModelDecl`s (with `explicit_table`, or a `Convention`),
 //! and a usage pass that calls `ModelIndex::legacy`.
 
+mod digest;
 pub mod go;
 pub mod naming;
 pub mod prisma;

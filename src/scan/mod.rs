@@ -9,7 +9,9 @@
 //! Git history (burndown) is scanned by `git`, with the same per-file functions over a
 //! commit's blobs.
 
+pub mod cache;
 pub mod discover;
+pub mod git;
 mod models;
 
 use crate::audit::suppress::Suppression;

@@ -3,21 +3,23 @@
 //! configuration; output: the results stored for that configuration, and an atomic write of
 //! the merged results.
 //!
-//! A result depends on the blob's bytes, its language, and the configuration that decides
-//! what a scan finds (tables, dialect, sinks, size limit) and the cutover version: the file
-//! name carries a SHA-256 digest of those, so a changed configuration starts a fresh file
-//! instead of reusing stale counts. A cache that cannot be read is reported and ignored.
+//! A result depends on the blob's bytes, its language, the scan context (`git` names it in
+//! the key: `<blob id>:<language>` for the table-only context, `…@<digest>` for a model
+//! index) and the configuration that decides what a scan finds (tables, dialect, sinks,
+//! ORM rows and declared models, size limits) and the cutover version: the file name carries
+//! a SHA-256 digest of those, so a changed configuration starts a fresh file instead of
+//! reusing stale counts. A cache that cannot be read is reported and ignored.
 
-use super::scan::{BlobKey, BlobResult};
+use super::git::BlobResult;
 use crate::config::Config;
-use crate::model::{Language, Problem, SkipReason};
+use crate::model::{Problem, SkipReason};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
 
 /// The default cache directory, relative to the repository's work tree.
 pub const DEFAULT_DIR: &str = ".cutover/cache";
@@ -26,8 +28,20 @@ pub const DEFAULT_DIR: &str = ".cutover/cache";
 struct CacheFile {
     version: u32,
     digest: String,
-    /// `<blob id>:<language>` -> result.
+    /// `<blob id>:<language>[@<context digest>]` -> result.
     blobs: BTreeMap<String, BlobResult>,
+    /// SHA-256 of `blobs` as written: a file edited or damaged since is not trusted.
+    #[serde(default)]
+    integrity: String,
+}
+
+/// The digest a cache file's results must match.
+fn integrity_of(blobs: &BTreeMap<String, BlobResult>) -> String {
+    let bytes = serde_json::to_vec(blobs).unwrap_or_default();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The digest of everything in the configuration that changes what a blob scan finds.
@@ -49,6 +63,12 @@ pub fn config_digest(config: &Config) -> String {
     }
     for s in &config.sinks {
         field("sink", &format!("{s:?}"));
+    }
+    for o in &config.orm {
+        field("orm", &format!("{o:?}"));
+    }
+    for m in &config.models {
+        field("model", &format!("{m:?}"));
     }
     let digest = h.finalize();
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
@@ -82,6 +102,13 @@ impl DiskCache {
         };
         match serde_json::from_str::<CacheFile>(&text) {
             Ok(file) if file.version == CACHE_VERSION && file.digest == cache.digest => {
+                if file.integrity != integrity_of(&file.blobs) {
+                    let problem = cache.problem(
+                        "cache does not match its integrity digest (edited or damaged), ignored and rebuilt"
+                            .into(),
+                    );
+                    return (cache, Some(problem));
+                }
                 cache.blobs = file.blobs;
                 (cache, None)
             }
@@ -110,30 +137,25 @@ impl DiskCache {
         &self.path
     }
 
-    /// The stored results keyed for the scanner; entries with a bad key are dropped (the
-    /// next write rewrites the file without them).
-    pub fn results(&self) -> BTreeMap<BlobKey, BlobResult> {
-        self.blobs
-            .iter()
-            .filter_map(|(k, v)| parse_key(k).map(|key| (key, v.clone())))
-            .collect()
+    /// The stored results, by key.
+    pub fn results(&self) -> BTreeMap<String, BlobResult> {
+        self.blobs.clone()
     }
 
     /// Add new results and write the file atomically (temporary file, then rename), so a
     /// concurrent or interrupted run never leaves a half-written cache.
-    pub fn store(&mut self, new: BTreeMap<BlobKey, BlobResult>) -> Result<()> {
+    pub fn store(&mut self, new: BTreeMap<String, BlobResult>) -> Result<()> {
         if new.is_empty() {
             return Ok(());
         }
-        for (key, result) in new {
-            self.blobs.insert(format_key(key), result);
-        }
+        self.blobs.extend(new);
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create cache directory {}", dir.display()))?;
         let file = CacheFile {
             version: CACHE_VERSION,
             digest: self.digest.clone(),
+            integrity: integrity_of(&self.blobs),
             blobs: std::mem::take(&mut self.blobs),
         };
         let written = write_atomically(&self.path, &file);
@@ -148,26 +170,6 @@ fn write_atomically(path: &Path, file: &CacheFile) -> Result<()> {
     crate::atomic::write(path, &bytes)
 }
 
-fn format_key(key: BlobKey) -> String {
-    format!("{}:{}", key.oid, key.language.as_str())
-}
-
-fn parse_key(text: &str) -> Option<BlobKey> {
-    let (oid, language) = text.split_once(':')?;
-    let language = match language {
-        "go" => Language::Go,
-        "javascript" => Language::JavaScript,
-        "python" => Language::Python,
-        "sql" => Language::Sql,
-        "typescript" => Language::TypeScript,
-        _ => return None,
-    };
-    Some(BlobKey {
-        oid: git2::Oid::from_str(oid).ok()?,
-        language,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,20 +178,6 @@ mod tests {
     fn config(text: &str) -> Config {
         let file = FileConfig::parse(text, Path::new("cutover.toml")).unwrap();
         Config::from_file(PathBuf::from("/r"), None, file, &Overrides::default()).unwrap()
-    }
-
-    #[test]
-    fn keys_round_trip() {
-        let key = BlobKey {
-            oid: git2::Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap(),
-            language: Language::TypeScript,
-        };
-        assert_eq!(parse_key(&format_key(key)), Some(key));
-        assert_eq!(parse_key("nothex:sql"), None);
-        assert_eq!(
-            parse_key("0123456789abcdef0123456789abcdef01234567:cobol"),
-            None
-        );
     }
 
     #[test]
@@ -217,5 +205,28 @@ mod tests {
         let (cache, problem) = DiskCache::open(dir.path(), &cfg);
         assert!(problem.unwrap().detail.contains("corrupt cache"));
         assert!(cache.results().is_empty());
+    }
+
+    #[test]
+    fn an_edited_cache_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config("[[tables]]\nname = \"t\"\n");
+        let (mut cache, _) = DiskCache::open(dir.path(), &cfg);
+        let result = BlobResult {
+            counts: vec![("t".into(), crate::model::Access::Write, 7)],
+            ..BlobResult::default()
+        };
+        cache
+            .store(BTreeMap::from([("aa:go".to_string(), result)]))
+            .unwrap();
+        let (reopened, problem) = DiskCache::open(dir.path(), &cfg);
+        assert!(problem.is_none(), "{problem:?}");
+        assert_eq!(reopened.results().len(), 1);
+        // A poisoned count: the file still parses, but no longer matches its digest.
+        let text = std::fs::read_to_string(cache.path()).unwrap();
+        std::fs::write(cache.path(), text.replace(",7]", ",0]")).unwrap();
+        let (poisoned, problem) = DiskCache::open(dir.path(), &cfg);
+        assert!(problem.unwrap().detail.contains("integrity"));
+        assert!(poisoned.results().is_empty());
     }
 }
