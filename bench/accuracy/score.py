@@ -6,7 +6,9 @@ and `labels.tsv`: every access to its tables, written by reading the code before
 tool. A label matches a finding of the same file, table and access whose line is within
 +-3 lines; matching is one-to-one, closest lines first. A label of access `declare` (an ORM
 model mapped to the table) matches any `model_declaration` finding. Findings of access
-`unknown` (unresolved) are neither right nor wrong: they are counted apart.
+`unknown` (unresolved) are neither right nor wrong: they are counted apart. A label whose
+idiom starts with `?` is optional (an arguable site): found, it counts as right; missed, it
+counts nowhere.
 
     bench/accuracy/score.py --repos DIR [--bin PATH] [--only NAME]... [--verbose]
     bench/accuracy/score.py --repos DIR --findings NAME=FILE.jsonl   # score saved output
@@ -47,7 +49,8 @@ def load_labels(path):
                     "line": int(lineno),
                     "table": table,
                     "access": access,
-                    "idiom": idiom,
+                    "idiom": idiom.lstrip("?"),
+                    "optional": idiom.startswith("?"),
                     "note": cols[5] if len(cols) > 5 else "",
                 }
             )
@@ -108,30 +111,33 @@ def score(name, labels, findings, verbose, out):
     pairs = match(labels, classified)
     hit_l = {li for li, _ in pairs}
     hit_f = {fi for _, fi in pairs}
+    # An optional label missed is no miss: only the labels that count, and every match.
+    labels_counted = [i for i, l in enumerate(labels) if not l["optional"] or i in hit_l]
     tp = len(pairs)
-    writes = [i for i, l in enumerate(labels) if l["access"] == "write"]
+    writes = [i for i in labels_counted if labels[i]["access"] == "write"]
     write_tp = sum(1 for i in writes if i in hit_l)
     row = {
         "repo": name,
-        "labels": len(labels),
+        "labels": len(labels_counted),
         "findings": len(classified),
         "correct": tp,
         "precision": ratio(tp, len(classified)),
-        "recall": ratio(tp, len(labels)),
+        "recall": ratio(tp, len(labels_counted)),
         "write_labels": len(writes),
         "write_recall": ratio(write_tp, len(writes)),
         "unresolved": len(unresolved),
         "by_idiom": {},
     }
     per_idiom = collections.defaultdict(lambda: [0, 0])
-    for i, l in enumerate(labels):
+    for i in labels_counted:
+        l = labels[i]
         per_idiom[l["idiom"]][1] += 1
         per_idiom[l["idiom"]][0] += i in hit_l
     for idiom, (hit, total) in sorted(per_idiom.items()):
         row["by_idiom"][idiom] = {"labels": total, "found": hit, "recall": ratio(hit, total)}
     if verbose:
         for i, l in enumerate(labels):
-            if i not in hit_l:
+            if i not in hit_l and not l["optional"]:
                 print(
                     f"  miss  {l['file']}:{l['line']} {l['table']} {l['access']} [{l['idiom']}] {l['note']}",
                     file=out,
@@ -162,6 +168,11 @@ def main():
 
     saved = dict(s.split("=", 1) for s in args.findings)
     repos = tomllib.loads((HERE / "repos.toml").read_text()).get("repo", [])
+    unknown = set(args.only) - {r["name"] for r in repos}
+    if unknown:
+        sys.exit(f"--only: no repository named {', '.join(sorted(unknown))} in repos.toml")
+    # Misses and extras go to stderr as they come; the table to stdout at the end.
+    sys.stdout.flush()
     rows = []
     for repo in repos:
         name = repo["name"]
@@ -178,7 +189,7 @@ def main():
                 sys.exit(f"{checkout}: missing checkout (bench/accuracy/fetch.sh {args.repos})")
             findings = run_cutover(args.bin, checkout, folder / "cutover.toml")
         if args.verbose:
-            print(f"{name}:", file=sys.stderr)
+            print(f"{name}:", file=sys.stderr, flush=True)
         rows.append(score(name, labels, findings, args.verbose, sys.stderr))
 
     if args.json:
