@@ -238,6 +238,9 @@ name = "order_items_legacy"
 
 [[tables]]
 name = "order_events_legacy"
+
+[[tables]]
+name = "order_notes_legacy"
 "#;
 
 fn cutover(dir: &Path) -> Command {
@@ -454,6 +457,44 @@ fn postgres_catalog_grants_counters_and_write_lock() {
             "declare"
         ),
         "{events:#?}"
+    );
+
+    // A subscription that replicates the table into another database writes it there.
+    pg.sql("postgres", "postgres", "CREATE DATABASE replica");
+    pg.sql(
+        "postgres",
+        "replica",
+        "CREATE TABLE orders_legacy (id bigint PRIMARY KEY, customer_id bigint, status text, total_cents bigint)",
+    );
+    pg.sql(
+        "postgres",
+        "replica",
+        &format!(
+            "CREATE SUBSCRIPTION orders_sub CONNECTION 'host=127.0.0.1 port={} dbname=shop user=postgres' \
+             PUBLICATION orders_pub WITH (create_slot = false, slot_name = NONE, enabled = false)",
+            pg.port
+        ),
+    );
+    let out = cutover(dir.path())
+        .args([
+            "db",
+            "--format",
+            "json",
+            "--table",
+            "orders_legacy",
+            "--url",
+            &pg.url("postgres", "replica"),
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let replica = json_of(&out);
+    let r = objects(table(&replica, "orders_legacy"));
+    assert!(
+        has(&r, "subscription orders_sub", "write", "insert"),
+        "{r:#?}"
     );
 
     // Who may write: directly, through membership, the owner, superusers; not the reader.

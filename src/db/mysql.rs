@@ -720,8 +720,8 @@ pub fn write_lock(
     let mut sql = String::new();
     if lock {
         sql.push_str(
-            "-- MySQL commits each CREATE TRIGGER by itself: cutover drops the ones it created if\n\
-             -- a later one fails. Row triggers do not fire for TRUNCATE (it needs DROP).\n",
+            "-- MySQL commits each CREATE TRIGGER by itself: with --apply, cutover drops the ones\n\
+             -- it created if a later one fails.\n",
         );
     }
     for s in &statements {

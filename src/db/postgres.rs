@@ -1158,7 +1158,14 @@ pub fn write_lock(
         }
         sql.push_str(&format!(
             "COMMENT ON TRIGGER {trigger} ON {qualified} IS {};\n",
-            quote_literal(&format!("cutover write lock; revoked: {}", memo.join(" ")))
+            quote_literal(&format!(
+                "cutover write lock; revoked: {}",
+                if memo.is_empty() {
+                    "none".to_string()
+                } else {
+                    memo.join(" ")
+                }
+            ))
         ));
         sql.push_str("COMMIT;\n");
     } else {

@@ -339,3 +339,133 @@ pub fn write_lock(s: &LockScript, out: &mut dyn Write) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{DbObject, GrantCheck, MayWrite, ObjectKind, Server};
+    use crate::model::{Confidence, Operation};
+
+    fn sample() -> Catalog {
+        let mut t = TableReport::new("orders_legacy");
+        t.relation = Some("public.orders_legacy".into());
+        t.owner = Some("shop_owner".into());
+        t.relkind = Some("table".into());
+        t.row_security = Some(false);
+        t.objects = vec![
+            DbObject {
+                kind: ObjectKind::Trigger,
+                location: "trigger orders_mirror ON orders".into(),
+                access: Access::Write,
+                operation: Operation::Update,
+                detail: "UPDATE orders_legacy SET status = NEW.status".into(),
+                via: vec!["function mirror_to_legacy()".into()],
+                confidence: Confidence::Parsed,
+            },
+            DbObject {
+                kind: ObjectKind::View,
+                location: "view v_open_orders".into(),
+                access: Access::Read,
+                operation: Operation::Select,
+                detail: "reads public.orders_legacy".into(),
+                via: vec![],
+                confidence: Confidence::Parsed,
+            },
+        ];
+        t.may_write = vec![MayWrite {
+            role: "billing".into(),
+            privileges: vec!["insert".into(), "update".into()],
+            how: vec!["granted directly".into()],
+            can_login: true,
+            bypass_rls: false,
+        }];
+        t.counters = Some(Counters {
+            inserts: 3,
+            updates: 1,
+            deletes: 0,
+            seq_scans: Some(2),
+            idx_scans: Some(5),
+            live_rows: Some(3),
+            ..Counters::default()
+        });
+        t.delta = Some(Delta {
+            seconds: 2.0,
+            inserts: 4,
+            updates: 0,
+            deletes: 0,
+            reads: 1,
+        });
+        t.grants_vs_logs = Some(GrantCheck {
+            never_wrote: vec!["worker".into()],
+            wrote_without_grant: vec![],
+        });
+        Catalog {
+            server: Server::Postgres,
+            target: "postgresql://cutover@127.0.0.1:5432/shop".into(),
+            version: "PostgreSQL 15.10".into(),
+            tables: vec![t, TableReport::new("order_items_legacy")],
+            statements: None,
+            notes: vec!["order_items_legacy: no such table".into()],
+        }
+    }
+
+    #[test]
+    fn text_lists_writers_readers_grants_counters_and_notes() {
+        let mut out = Vec::new();
+        write_text(&sample(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for line in [
+            "database postgresql://cutover@127.0.0.1:5432/shop (PostgreSQL 15.10)",
+            "orders_legacy = public.orders_legacy (table, owner shop_owner, row-level security off)",
+            "  writers (1)",
+            "    trigger orders_mirror ON orders  update  UPDATE orders_legacy SET status = NEW.status  via function mirror_to_legacy()",
+            "  readers (1)",
+            "    billing  insert, update  granted directly",
+            "  logs: may write but never wrote: worker",
+            "  logs: wrote without a write grant: none",
+            "  counters: inserts 3, updates 1, deletes 0; 3 live rows; 2 sequential and 5 index scans (since the statistics were last reset)",
+            "  now: 2.00 writes/s over 2.0 s (inserts 4, updates 0, deletes 0); 1 reads",
+            "order_items_legacy: not found in the database",
+            "  order_items_legacy: no such table",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_is_one_document_with_every_table() {
+        let mut out = Vec::new();
+        write_json(&sample(), &mut out).unwrap();
+        let doc: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["version"], 1);
+        assert_eq!(doc["tables"].as_array().unwrap().len(), 2);
+        let t = &doc["tables"][0];
+        assert_eq!(
+            t["objects"][0]["location"],
+            "trigger orders_mirror ON orders"
+        );
+        assert_eq!(t["objects"][0]["access"], "write");
+        assert_eq!(t["watch"]["writes_per_second"], 2.0);
+        assert_eq!(t["logs"]["never_wrote"][0], "worker");
+        assert!(doc["tables"][1]["relation"].is_null());
+    }
+
+    #[test]
+    fn findings_are_db_objects_named_by_their_location() {
+        let f = sample().findings();
+        assert_eq!(f.len(), 2);
+        assert!(
+            f.iter()
+                .all(|f| f.kind == crate::model::Kind::DbObject && f.line == 0)
+        );
+        assert_eq!(f[0].file, "trigger orders_mirror ON orders");
+        assert_eq!(f[0].via, ["function mirror_to_legacy()"]);
+        assert_eq!(
+            crate::report::text::finding_line(&f[0]),
+            "trigger orders_mirror ON orders  -  update  UPDATE orders_legacy SET status = NEW.status"
+        );
+    }
+}
