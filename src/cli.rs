@@ -37,6 +37,9 @@ pub enum Command {
     DualWrite(DualWriteArgs),
     /// Write the sign-off report: every writer and its owner, as one HTML page or Markdown.
     Report(ReportArgs),
+    /// Ask the live database: triggers, views, functions, cascades and grants of each legacy
+    /// table, who may write it, its live counters; and the write lock for cutover day.
+    Db(DbArgs),
 }
 
 /// Options shared by the commands that scan a repository.
@@ -76,6 +79,10 @@ pub struct InventoryArgs {
     /// Query logs to reconcile with the code (see `cutover logs`).
     #[arg(long = "logs", value_name = "FILE", num_args = 1..)]
     pub logs: Vec<PathBuf>,
+    /// Also read the live database at URL: its triggers, views, functions and cascades become
+    /// findings of kind `db_object` (see `cutover db`).
+    #[arg(long = "db", value_name = "URL")]
+    pub db: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -238,6 +245,10 @@ pub struct PlanArgs {
     /// Output format (`dot` renders with Graphviz, `mermaid` in GitHub Markdown).
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    /// Also read the live database at URL: its triggers, functions and cascades count as
+    /// writers of the tables they touch (see `cutover db`).
+    #[arg(long = "db", value_name = "URL")]
+    pub db: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -264,6 +275,10 @@ pub struct ReportArgs {
     /// Leave out the burndown over git history (drawn by default when PATH is in a git work tree).
     #[arg(long)]
     pub no_history: bool,
+    /// Also read the live database at URL: adds a "database" section per table and its
+    /// objects to the writers and readers (see `cutover db`).
+    #[arg(long = "db", value_name = "URL")]
+    pub db: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -279,4 +294,75 @@ pub struct DualWriteArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DualWriteFormat::Text)]
     pub format: DualWriteFormat,
+}
+
+/// Connection and table options of `cutover db` and its subcommands.
+#[derive(Debug, Args, Clone)]
+pub struct DbConnArgs {
+    /// Database URL: postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (default:
+    /// CUTOVER_DATABASE_URL, else `[database] url` of the configuration). Prefer the
+    /// environment variable or a password file (~/.pgpass) to a password in the URL.
+    #[arg(long, value_name = "URL", global = true)]
+    pub url: Option<String>,
+    /// Legacy table to look for (repeatable; adds to the configuration's tables).
+    #[arg(long = "table", value_name = "NAME", global = true)]
+    pub tables: Vec<String>,
+    /// Configuration file (default: cutover.toml in the current directory or its parents).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Seconds to wait for the connection.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, global = true)]
+    pub connect_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub action: Option<DbAction>,
+    #[command(flatten)]
+    pub conn: DbConnArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DbFormat::Text)]
+    pub format: DbFormat,
+    /// Sample the live counters twice, DURATION apart (e.g. 30s, 2m), and report the writes
+    /// per second in between.
+    #[arg(long, value_name = "DURATION", value_parser = crate::db::parse_duration)]
+    pub watch: Option<std::time::Duration>,
+    /// Query logs to compare with the grants: roles that may write but never did, writers
+    /// seen that hold no grant.
+    #[arg(long = "logs", value_name = "FILE", num_args = 1..)]
+    pub logs: Vec<PathBuf>,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DbFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbAction {
+    /// Print (and with --apply, run in one transaction) the SQL that makes a legacy table
+    /// reject every write with an error naming the table and the migration.
+    LockWrites(LockArgs),
+    /// Print (and with --apply, run) the SQL that lifts the lock of `lock-writes`.
+    UnlockWrites(LockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Run the SQL against the database (default: only print it).
+    #[arg(long)]
+    pub apply: bool,
+    /// PostgreSQL: also revoke INSERT, UPDATE, DELETE and TRUNCATE from the roles granted
+    /// them (unlock-writes --apply grants them back).
+    #[arg(long)]
+    pub revoke: bool,
+    /// What the rejected writes are told the lock is for (default: "the migration to
+    /// REPLACEMENT" from the configuration).
+    #[arg(long, value_name = "TEXT")]
+    pub migration: Option<String>,
 }

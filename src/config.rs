@@ -260,6 +260,15 @@ pub struct LogsConfig {
     pub log_line_prefix: Option<String>,
 }
 
+/// `[database]`: the live database `cutover db` and `--db` read. Prefer the
+/// `CUTOVER_DATABASE_URL` environment variable for a URL that holds a password.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
 /// The file as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -282,6 +291,8 @@ pub struct FileConfig {
     pub audit: AuditConfig,
     #[serde(default)]
     pub logs: LogsConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
 }
 
 impl FileConfig {
@@ -455,6 +466,7 @@ pub struct Config {
     pub components: Vec<ComponentConfig>,
     pub audit: AuditConfig,
     pub logs: LogsConfig,
+    pub database: DatabaseConfig,
     /// Worker threads; 0 = one per core.
     pub threads: usize,
 }
@@ -540,6 +552,7 @@ impl Config {
             components: file.components,
             audit: file.audit,
             logs: file.logs,
+            database: file.database,
             threads: overrides.threads.unwrap_or(0),
         })
     }

@@ -10,6 +10,7 @@
 //!          │                                          uses sql (the classifier), lang, catalog
 //!          ▼
 //!        logs · audit · plan · dualwrite · burndown   (each takes the scan's output)
+//!        db (the live catalog; `cutover db` and `--db`)
 //!          │
 //!          ▼
 //!        report::write(&Document, Format, out)
@@ -26,6 +27,7 @@ pub mod catalog;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod db;
 pub mod dualwrite;
 pub mod extract;
 pub mod lang;

@@ -129,7 +129,8 @@ impl Confidence {
 }
 
 /// Where the reference was found: SQL text in code, a `.sql` file, a bulk-copy API that
-/// names the table as an argument, or (later) ORM and query-builder calls.
+/// names the table as an argument, ORM and query-builder calls, or an object of the live
+/// database (`--db`: a trigger, view, function, foreign key…, named in `file`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -139,6 +140,7 @@ pub enum Kind {
     Orm,
     QueryBuilder,
     ModelDeclaration,
+    DbObject,
 }
 
 impl Kind {
@@ -150,6 +152,7 @@ impl Kind {
             Kind::Orm => "orm",
             Kind::QueryBuilder => "query_builder",
             Kind::ModelDeclaration => "model_declaration",
+            Kind::DbObject => "db_object",
         }
     }
 }

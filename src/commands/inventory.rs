@@ -1,4 +1,5 @@
-//! `cutover inventory`: scan, optionally reconcile with query logs, print.
+//! `cutover inventory`: scan, optionally reconcile with query logs and merge the live
+//! database's objects (`--db`), print.
 
 use crate::cli::InventoryArgs;
 use crate::logs;
@@ -10,22 +11,33 @@ use std::io::Write;
 
 pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
     let session = Session::for_scan(&args.scan)?;
-    let inventory = session.scan(Wants::default())?;
+    let mut inventory = session.scan(Wants::default())?;
     let runtime = if args.logs.is_empty() {
         None
     } else {
         logs::check_paths(&args.logs)?;
         let opts = super::log_options(&session.config, None, None);
         let logged = session.install(|| logs::read_logs(&args.logs, &opts))?;
+        // Code only: a trigger runs inside its client's statement, so the logs never show
+        // it as a client of its own.
         Some(logs::reconcile::reconcile(
             &logged,
             &inventory.scan.findings,
             &session.config,
         )?)
     };
+    let database = match &args.db {
+        Some(url) => Some(super::db::read_for(&session.config, url)?),
+        None => None,
+    };
+    if let Some(c) = &database {
+        inventory.scan.findings.extend(c.findings());
+        crate::model::sort_findings(&mut inventory.scan.findings);
+    }
     let doc = Document::Inventory {
         inventory: &inventory,
         runtime: runtime.as_ref(),
+        database: database.as_ref(),
     };
     report::write(&doc, Format::from(args.format), out)?;
     Ok(session.outcome(&inventory.scan.problems))

@@ -3,6 +3,7 @@
 
 mod audit;
 mod burndown;
+mod db;
 mod dual_write;
 mod inventory;
 mod logs;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::Plan(args) => plan::run(&args, out),
         Command::DualWrite(args) => dual_write::run(&args, out),
         Command::Report(args) => report::run(&args, out),
+        Command::Db(args) => db::run(&args, out),
     }
 }
 

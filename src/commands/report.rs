@@ -27,6 +27,10 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     if !analysis.checks.is_empty() {
         data.dual_write = Some(analysis);
     }
+    if let Some(url) = &args.db {
+        let catalog = super::db::read_for(config, url)?;
+        data.add_database(&catalog);
+    }
     if !args.logs.is_empty() {
         logs::check_paths(&args.logs)?;
         let opts = super::log_options(config, None, None);

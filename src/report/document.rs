@@ -268,6 +268,96 @@ impl BurndownSection {
     }
 }
 
+/// One database object of a table, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseObject {
+    pub location: String,
+    pub access: Access,
+    pub operation: String,
+    pub detail: String,
+    pub via: Vec<String>,
+}
+
+/// A role or account that may write a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseWriter {
+    pub role: String,
+    pub privileges: String,
+    pub how: String,
+}
+
+/// What the live database says about one legacy table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatabaseTable {
+    pub table: String,
+    /// The relation it resolved to; `None` when the table is not in the database.
+    pub relation: Option<String>,
+    pub owner: Option<String>,
+    pub objects: Vec<DatabaseObject>,
+    pub may_write: Vec<DatabaseWriter>,
+    /// The live counters in words.
+    pub counters: Option<String>,
+}
+
+/// `report --db`: filled by the db stage's adapter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatabaseSection {
+    /// The connection, without password.
+    pub target: String,
+    pub version: String,
+    pub tables: Vec<DatabaseTable>,
+    /// What could not be read.
+    pub notes: Vec<String>,
+}
+
+impl DatabaseSection {
+    pub fn from_catalog(c: &crate::db::Catalog) -> DatabaseSection {
+        DatabaseSection {
+            target: c.target.clone(),
+            version: c.version.clone(),
+            tables: c
+                .tables
+                .iter()
+                .map(|t| DatabaseTable {
+                    table: t.table.clone(),
+                    relation: t.relation.clone(),
+                    owner: t.owner.clone(),
+                    objects: t
+                        .objects
+                        .iter()
+                        .map(|o| DatabaseObject {
+                            location: o.location.clone(),
+                            access: o.access,
+                            operation: o.operation.as_str().to_string(),
+                            detail: o.detail.clone(),
+                            via: o.via.clone(),
+                        })
+                        .collect(),
+                    may_write: t
+                        .may_write
+                        .iter()
+                        .map(|m| DatabaseWriter {
+                            role: m.role.clone(),
+                            privileges: m.privileges.join(", "),
+                            how: m.how.join("; "),
+                        })
+                        .collect(),
+                    counters: t.counters.as_ref().map(crate::report::db::counters_text),
+                })
+                .collect(),
+            notes: c.notes.clone(),
+        }
+    }
+
+    /// The reports of one configured table (one per relation it matched).
+    pub fn tables_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a DatabaseTable> {
+        self.tables.iter().filter(move |t| t.table == table)
+    }
+}
+
+/// The component a database object's row is listed under.
+pub const DATABASE_COMPONENT: &str = "(database)";
+
 /// Everything the sign-off report shows. Sections that a build or a run cannot fill are `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportData {
@@ -283,6 +373,8 @@ pub struct ReportData {
     pub burndown: Option<BurndownSection>,
     /// Dual-write and shadow-read verdicts, when a table has a replacement to check.
     pub dual_write: Option<crate::dualwrite::Analysis>,
+    /// `--db`: the live database's catalog of each table.
+    pub database: Option<DatabaseSection>,
 }
 
 /// The headline numbers: "how many writers, in how many components, how many unexplained".
@@ -361,7 +453,23 @@ impl ReportData {
             plan: Some(PlanSection::from_plan(plan)?),
             burndown: None,
             dual_write: None,
+            database: None,
         })
+    }
+
+    /// Add what the live database said: its objects become rows of the `(database)`
+    /// component, and each table gets its database section.
+    pub fn add_database(&mut self, catalog: &crate::db::Catalog) {
+        for f in catalog.findings() {
+            self.rows.push(Row {
+                finding: f,
+                component: DATABASE_COMPONENT.to_string(),
+                owners: Vec::new(),
+            });
+        }
+        self.rows
+            .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        self.database = Some(DatabaseSection::from_catalog(catalog));
     }
 
     /// The rows of one table with one access, in report order.
@@ -701,6 +809,29 @@ pub(crate) mod tests {
                 mermaid: Some("flowchart LR\n  reporting --> api".into()),
             }),
             dual_write: None,
+            database: Some(DatabaseSection {
+                target: "postgresql://cutover@127.0.0.1/shop".into(),
+                version: "PostgreSQL 15.10".into(),
+                tables: vec![DatabaseTable {
+                    table: "orders_legacy".into(),
+                    relation: Some("public.orders_legacy".into()),
+                    owner: Some("shop_owner".into()),
+                    objects: vec![DatabaseObject {
+                        location: "trigger <audit> ON orders_legacy".into(),
+                        access: Access::Declare,
+                        operation: "declare".into(),
+                        detail: "AFTER UPDATE ... EXECUTE FUNCTION audit()".into(),
+                        via: vec![],
+                    }],
+                    may_write: vec![DatabaseWriter {
+                        role: "billing".into(),
+                        privileges: "insert, update".into(),
+                        how: "granted directly".into(),
+                    }],
+                    counters: Some("inserts 3, updates 1, deletes 0".into()),
+                }],
+                notes: vec!["pg_stat_statements is not installed".into()],
+            }),
             burndown: Some(BurndownSection {
                 what: "references per access".into(),
                 dates: vec![

@@ -7,8 +7,8 @@
 
 use crate::model::{Access, Confidence};
 use crate::report::document::{
-    BurndownSection, NotObserved, ReportData, Row, RuntimeClient, Summary, TableInfo, capitalize,
-    headline, series_label,
+    BurndownSection, DatabaseSection, NotObserved, ReportData, Row, RuntimeClient, Summary,
+    TableInfo, capitalize, headline, series_label,
 };
 use anyhow::Result;
 use serde::Serialize;
@@ -560,7 +560,96 @@ impl Page<'_> {
                 );
             }
         }
+        if let Some(db) = &data.database {
+            self.database_section(h, db, &table.name);
+        }
         h.push_str("</section>\n");
+    }
+
+    /// The "Database" section of one table (`report --db`).
+    fn database_section(&mut self, h: &mut String, db: &DatabaseSection, table_name: &str) {
+        for t in db.tables_of(table_name) {
+            let _ = writeln!(
+                h,
+                "<h3>Database <span class=\"count\">({})</span></h3>",
+                t.objects.len()
+            );
+            let Some(relation) = &t.relation else {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"note\">Not found in <code>{}</code>.</p>",
+                    escape(&db.target)
+                );
+                continue;
+            };
+            let owner = t
+                .owner
+                .as_deref()
+                .map(|o| format!(", owner <code>{}</code>", escape(o)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                h,
+                "<p class=\"note\"><code>{}</code> in <code>{}</code> ({}){owner}.</p>",
+                escape(relation),
+                escape(&db.target),
+                escape(&db.version)
+            );
+            let rows: Vec<String> = t
+                .objects
+                .iter()
+                .map(|o| {
+                    let access = o.access.as_str();
+                    format!(
+                        "<tr><td class=\"loc\">{}</td><td><span class=\"op {access}\">{access}</span></td>\
+                         <td>{}</td><td class=\"stmt\"><code>{}</code></td><td>{}</td></tr>",
+                        escape(&o.location),
+                        escape(&o.operation),
+                        escape(&o.detail),
+                        escape(&o.via.join(" → ")),
+                    )
+                })
+                .collect();
+            self.data_table(
+                h,
+                &format!("database objects of {table_name}"),
+                &[
+                    col("Object"),
+                    col("Access"),
+                    col("Operation"),
+                    col("Definition"),
+                    col("Via"),
+                ],
+                &rows,
+                "No trigger, rule, view, routine or foreign key touches it.",
+            );
+            let _ = writeln!(
+                h,
+                "<h3>Who may write <span class=\"count\">({})</span></h3>",
+                t.may_write.len()
+            );
+            let rows: Vec<String> = t
+                .may_write
+                .iter()
+                .map(|m| {
+                    format!(
+                        "<tr><td class=\"client\">{}</td><td>{}</td><td class=\"why\">{}</td></tr>",
+                        escape(&m.role),
+                        escape(&m.privileges),
+                        escape(&m.how)
+                    )
+                })
+                .collect();
+            self.data_table(
+                h,
+                &format!("roles that may write {table_name}"),
+                &[col("Role"), col("Privileges"), col("Why")],
+                &rows,
+                "No role holds a write privilege.",
+            );
+            if let Some(c) = &t.counters {
+                let _ = writeln!(h, "<p class=\"note\">Counters: {}.</p>", escape(c));
+            }
+        }
     }
 
     fn burndown_section(&mut self, h: &mut String) {
@@ -794,7 +883,7 @@ fn finding_row(r: &Row) -> String {
     };
     format!(
         "<tr><td class=\"comp\">{}</td><td class=\"owner\">{}</td>\
-         <td class=\"loc\" data-sort=\"{}\">{}:{}{}</td>\
+         <td class=\"loc\" data-sort=\"{}\">{}{}{}</td>\
          <td><span class=\"op {access}\">{}</span></td>\
          <td class=\"stmt\"><code>{}</code></td>\
          <td><span class=\"badge conf-{confidence}\" title=\"{conf_title}\">{confidence}</span></td></tr>",
@@ -802,7 +891,12 @@ fn finding_row(r: &Row) -> String {
         owners_text(&r.owners),
         escape(&format!("{}\u{0}{:010}", f.file, f.line)),
         path_html(&f.file),
-        f.line,
+        // A database object has no line: its name is its location.
+        if f.kind == crate::model::Kind::DbObject {
+            String::new()
+        } else {
+            format!(":{}", f.line)
+        },
         function,
         f.operation.as_str(),
         escape(&f.evidence),
@@ -1000,8 +1094,8 @@ mod tests {
         let rows_in_html = html.matches("<tr><td").count();
         assert_eq!(json["rows"].as_u64().unwrap() as usize, rows_in_html);
         // Components (4 + 1), findings (5), runtime clients (2), unexplained (1), not seen in
-        // the logs (1), problems (1).
-        assert_eq!(rows_in_html, 15);
+        // the logs (1), database objects (1) and roles that may write (1), problems (1).
+        assert_eq!(rows_in_html, 17);
     }
 
     #[test]

@@ -41,6 +41,9 @@ struct InventoryOut<'a> {
     /// `inventory --logs`: the code reconciled with the query logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     runtime: Option<&'a Reconciliation>,
+    /// `inventory --db`: the database read; its objects are among `findings`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<serde_json::Value>,
 }
 
 /// Findings per table and access, for every configured table (zeros included).
@@ -74,6 +77,7 @@ pub fn problems_by_reason(problems: &[Problem]) -> BTreeMap<&'static str, u64> {
 pub fn write_inventory(
     inv: &Inventory,
     runtime: Option<&Reconciliation>,
+    database: Option<&crate::db::Catalog>,
     out: &mut dyn Write,
 ) -> Result<()> {
     let counts = counts_by_table(inv);
@@ -107,6 +111,7 @@ pub fn write_inventory(
             problems_by_reason: problems_by_reason(&inv.scan.problems),
         },
         runtime,
+        database: database.map(super::db::source_json),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)?;

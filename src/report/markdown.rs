@@ -7,7 +7,9 @@
 //! or mentions. Owners are code spans so that a comment does not ping every team.
 
 use crate::model::Access;
-use crate::report::document::{ReportData, Row, RuntimeClient, capitalize, headline, series_label};
+use crate::report::document::{
+    DatabaseSection, ReportData, Row, RuntimeClient, capitalize, headline, series_label,
+};
 use anyhow::Result;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -385,6 +387,9 @@ pub fn render(data: &ReportData) -> String {
                 );
             }
         }
+        if let Some(db) = &data.database {
+            database_md(&mut md, db, &t.name);
+        }
     }
 
     if let Some(b) = data.burndown.as_ref().filter(|b| !b.dates.is_empty()) {
@@ -526,6 +531,64 @@ pub fn render(data: &ReportData) -> String {
     md
 }
 
+/// The "Database" section of one table (`report --db`).
+fn database_md(md: &mut String, db: &DatabaseSection, table_name: &str) {
+    for t in db.tables_of(table_name) {
+        let _ = writeln!(md, "### Database ({})\n", t.objects.len());
+        let Some(relation) = &t.relation else {
+            let _ = writeln!(md, "Not found in {}.\n", code(&db.target));
+            continue;
+        };
+        let owner = t
+            .owner
+            .as_deref()
+            .map(|o| format!(", owner {}", code(o)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "{} in {} ({}){owner}.\n",
+            code(relation),
+            code(&db.target),
+            text(&db.version)
+        );
+        if t.objects.is_empty() {
+            md.push_str("No trigger, rule, view, routine or foreign key touches it.\n\n");
+        } else {
+            let rows: Vec<Vec<String>> = t
+                .objects
+                .iter()
+                .map(|o| {
+                    vec![
+                        code_cell(&o.location),
+                        text(o.access.as_str()),
+                        text(&o.operation),
+                        code_cell(&o.detail),
+                        text(&o.via.join(" → ")),
+                    ]
+                })
+                .collect();
+            table(
+                md,
+                &["Object", "Access", "Operation", "Definition", "Via"],
+                &[false; 5],
+                &rows,
+            );
+        }
+        let _ = writeln!(md, "Who may write ({}):\n", t.may_write.len());
+        if !t.may_write.is_empty() {
+            let rows: Vec<Vec<String>> = t
+                .may_write
+                .iter()
+                .map(|m| vec![code_cell(&m.role), text(&m.privileges), text(&m.how)])
+                .collect();
+            table(md, &["Role", "Privileges", "Why"], &[false; 3], &rows);
+        }
+        if let Some(c) = &t.counters {
+            let _ = writeln!(md, "Counters: {}.\n", text(c));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,7 +657,8 @@ mod tests {
                 _ => {}
             }
         }
-        assert_eq!(tables, 12);
+        // 12, plus the database objects and the roles that may write.
+        assert_eq!(tables, 14);
         assert_eq!(html, ["<sub>", "</sub>"]);
         let evil = data
             .rows

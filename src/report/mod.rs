@@ -5,6 +5,7 @@
 
 pub mod audit_json;
 pub mod burndown;
+pub mod db;
 pub mod diagnostic;
 pub mod doctor;
 pub mod document;
@@ -41,6 +42,8 @@ pub enum Document<'a> {
         inventory: &'a Inventory,
         /// `--logs`: the code findings reconciled with the query logs.
         runtime: Option<&'a Reconciliation>,
+        /// `--db`: the database read (its objects are already among the findings).
+        database: Option<&'a crate::db::Catalog>,
     },
     Logs(&'a LogReport),
     Doctor {
@@ -62,6 +65,10 @@ pub enum Document<'a> {
         title: Option<&'a str>,
     },
     Report(&'a document::ReportData),
+    /// `cutover db`: the live catalog of the legacy tables.
+    Db(&'a crate::db::Catalog),
+    /// `cutover db lock-writes` / `unlock-writes`: the SQL and whether it ran.
+    DbLock(&'a crate::db::LockScript),
 }
 
 /// Every output format; which ones a document supports is decided by `write`.
@@ -85,16 +92,31 @@ pub enum Format {
 pub fn write(doc: &Document<'_>, format: Format, out: &mut dyn Write) -> Result<()> {
     use Format as F;
     match (doc, format) {
-        (Document::Inventory { inventory, runtime }, F::Text) => {
+        (
+            Document::Inventory {
+                inventory,
+                runtime,
+                database,
+            },
+            F::Text,
+        ) => {
             text::write_inventory(inventory, out)?;
             if let Some(r) = runtime {
                 logs::write_reconciliation_text(r, out)?;
             }
+            if let Some(c) = database {
+                db::write_source_text(c, out)?;
+            }
             Ok(())
         }
-        (Document::Inventory { inventory, runtime }, F::Json) => {
-            json::write_inventory(inventory, *runtime, out)
-        }
+        (
+            Document::Inventory {
+                inventory,
+                runtime,
+                database,
+            },
+            F::Json,
+        ) => json::write_inventory(inventory, *runtime, *database, out),
         (Document::Inventory { inventory, .. }, F::Jsonl) => {
             json::write_findings_jsonl(&inventory.scan.findings, out)
         }
@@ -135,6 +157,9 @@ pub fn write(doc: &Document<'_>, format: Format, out: &mut dyn Write) -> Result<
         }
         (Document::Report(data), F::Html) => html::write_report(data, out),
         (Document::Report(data), F::Markdown) => markdown::write_report(data, out),
+        (Document::Db(c), F::Text) => db::write_text(c, out),
+        (Document::Db(c), F::Json) => db::write_json(c, out),
+        (Document::DbLock(s), F::Text) => db::write_lock(s, out),
         (_, format) => bail!("this output cannot be written as {format:?}"),
     }
 }

@@ -22,10 +22,15 @@ pub fn finding_line(f: &Finding) -> String {
         crate::model::Confidence::Parsed => String::new(),
         other => format!(" [{}]", other.as_str()),
     };
+    // A database object has no line: its name is its location.
+    let at = if f.kind == crate::model::Kind::DbObject {
+        f.file.clone()
+    } else {
+        format!("{}:{}", f.file, f.line)
+    };
     format!(
-        "{}:{}  {}  {}{}  {}",
-        f.file,
-        f.line,
+        "{}  {}  {}{}  {}",
+        at,
         f.function.as_deref().unwrap_or("-"),
         f.operation,
         confidence,

@@ -1,0 +1,11 @@
+-- Live counters of each legacy table since the statistics were last reset.
+SELECT s.relid AS table_oid,
+       s.n_tup_ins, s.n_tup_upd, s.n_tup_del, s.n_live_tup,
+       s.seq_scan, s.idx_scan,
+       NULL::text AS last_seq_scan,
+       NULL::text AS last_idx_scan,
+       (SELECT stats_reset::text FROM pg_stat_database WHERE datname = current_database())
+           AS since
+FROM pg_stat_user_tables s
+WHERE s.relid = ANY($1::oid[])
+ORDER BY 1
