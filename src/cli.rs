@@ -301,7 +301,7 @@ pub struct DualWriteArgs {
 pub struct DbConnArgs {
     /// Database URL: postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (default:
     /// CUTOVER_DATABASE_URL, else `[database] url` of the configuration). Prefer the
-    /// environment variable or a password file (~/.pgpass) to a password in the URL.
+    /// environment variable to a password in the URL.
     #[arg(long, value_name = "URL", global = true)]
     pub url: Option<String>,
     /// Legacy table to look for (repeatable; adds to the configuration's tables).
