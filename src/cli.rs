@@ -87,6 +87,8 @@ pub enum LogFormatArg {
     MysqlGeneral,
     MysqlSlow,
     PgStatStatements,
+    MariadbAudit,
+    MysqlAuditJson,
 }
 
 #[derive(Debug, Args)]

@@ -6,18 +6,25 @@
 //! parallel, merges them in file order, and classifies each distinct normalised statement
 //! once. Matching against components and code findings is `reconcile`'s job.
 
+pub mod audit;
+pub mod cloud;
 pub mod doctor;
+pub mod mariadb_audit;
+pub mod merge;
+pub mod mysql_audit;
 pub mod mysql_general;
 pub mod mysql_slow;
 pub mod pg_stat_statements;
 pub mod postgres_csv;
 pub mod postgres_json;
 pub mod postgres_stderr;
+pub mod prefix;
 pub mod reconcile;
+pub mod tags;
 
 use crate::config::TableMatcher;
 use crate::model::{Access, Operation};
-use crate::sql::{Dialect, TableName};
+use crate::sql::{Dialect, TableName, TableUse};
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -25,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
-use crate::sql::{classify, comment_tags, fingerprint_dialect};
+use crate::sql::{classify, fingerprint_dialect};
 
 /// A fast non-cryptographic hasher for the in-memory aggregation maps (FxHash's
 /// multiply-rotate; never used for anything that is output or persisted). SipHash was
@@ -81,8 +88,8 @@ const SEEN_ENTRIES: usize = 1 << 15;
 /// repeats through a file (a prepared statement, a job's query) is fingerprinted in the
 /// first chunks only, not once per chunk.
 type Seen = FxMap<Box<str>, Box<str>>;
-/// Bytes sniffed to detect the format.
-const SNIFF_BYTES: usize = 64 << 10;
+/// Bytes sniffed to detect the format and infer a stderr prefix.
+const SNIFF_BYTES: usize = 1 << 20;
 
 /// The log formats cutover reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -94,6 +101,12 @@ pub enum LogFormat {
     MysqlGeneral,
     MysqlSlow,
     PgStatStatements,
+    /// MariaDB's `server_audit` plugin log (file output).
+    MariadbAudit,
+    /// Percona's audit log plugin or MySQL Enterprise Audit, JSON, one event per line.
+    MysqlAuditJson,
+    /// An empty file (or one whose compressed data could not be read at all).
+    Empty,
 }
 
 impl LogFormat {
@@ -105,6 +118,9 @@ impl LogFormat {
             LogFormat::MysqlGeneral => "mysql-general",
             LogFormat::MysqlSlow => "mysql-slow",
             LogFormat::PgStatStatements => "pg-stat-statements",
+            LogFormat::MariadbAudit => "mariadb-audit",
+            LogFormat::MysqlAuditJson => "mysql-audit-json",
+            LogFormat::Empty => "empty",
         }
     }
 
@@ -118,12 +134,17 @@ impl LogFormat {
             A::MysqlGeneral => Some(LogFormat::MysqlGeneral),
             A::MysqlSlow => Some(LogFormat::MysqlSlow),
             A::PgStatStatements => Some(LogFormat::PgStatStatements),
+            A::MariadbAudit => Some(LogFormat::MariadbAudit),
+            A::MysqlAuditJson => Some(LogFormat::MysqlAuditJson),
         }
     }
 
     pub fn dialect(self) -> Dialect {
         match self {
-            LogFormat::MysqlGeneral | LogFormat::MysqlSlow => Dialect::Mysql,
+            LogFormat::MysqlGeneral
+            | LogFormat::MysqlSlow
+            | LogFormat::MariadbAudit
+            | LogFormat::MysqlAuditJson => Dialect::Mysql,
             _ => Dialect::Postgres,
         }
     }
@@ -154,8 +175,10 @@ impl LogFormat {
             LogFormat::MysqlSlow => {
                 line.starts_with(b"# User@Host:") || line.starts_with(b"# Time:")
             }
+            LogFormat::MariadbAudit => mariadb_audit::is_record_start(line),
+            LogFormat::MysqlAuditJson => mysql_audit::is_record_start(line),
             // Small exports: read as one chunk.
-            LogFormat::PgStatStatements => false,
+            LogFormat::PgStatStatements | LogFormat::Empty => false,
         }
     }
 }
@@ -191,9 +214,31 @@ pub struct Client {
     /// A MySQL connection whose `Connect` line is not in the log window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thread: Option<u64>,
+    /// A PostgreSQL session whose prefix lacks client fields and whose `connection
+    /// authorized` line is in an earlier chunk: filled in when chunks merge. Not part of the
+    /// label, so sessions never resolved fold into one client.
+    #[serde(skip)]
+    pub session: Option<u64>,
 }
 
+/// Marks PostgreSQL session ids among MySQL thread ids in the merge's connection map.
+pub(crate) const PG_SESSION: u64 = 1 << 63;
+
 impl Client {
+    /// Fill the fields this client lacks from `known` (its session's connection line).
+    pub(crate) fn fill_from(&mut self, known: &Client) {
+        for (mine, theirs) in [
+            (&mut self.app, &known.app),
+            (&mut self.user, &known.user),
+            (&mut self.db, &known.db),
+            (&mut self.host, &known.host),
+        ] {
+            if mine.is_none() {
+                mine.clone_from(theirs);
+            }
+        }
+    }
+
     /// The stable one-line name of the client used as its key in reports.
     pub fn label(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
@@ -231,6 +276,8 @@ pub(crate) struct ClientRef<'a> {
     pub db: Option<&'a str>,
     pub host: Option<&'a str>,
     pub thread: Option<u64>,
+    /// See `Client::session`.
+    pub session: Option<u64>,
 }
 
 /// One executed (or attempted) statement as a format parser reports it.
@@ -248,6 +295,10 @@ pub(crate) struct Exec<'a> {
     pub logged_before_run: bool,
     /// Which server setting produced the record (doctor input).
     pub via: &'static str,
+    /// What the server itself logged the statement touching (audit logs): trusted over a
+    /// re-parse, the statement is kept as evidence. `Some(empty)`: no table (a function
+    /// call, a role change); `None`: classify the statement.
+    pub given: Option<Vec<TableUse>>,
 }
 
 /// A problem location: file, 1-based line, and the text (truncated).
@@ -281,6 +332,13 @@ pub struct Accounting {
     pub prefix_mismatches: u64,
     /// Records with the statement logged, by the setting that logged it.
     pub by_setting: BTreeMap<&'static str, u64>,
+    /// Audit records that repeat the one before them for the same access (pgaudit logs an
+    /// OBJECT line and a SESSION line for one access when both are on): counted once.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub audit_repeats: u64,
+    /// Lines with bytes that are not UTF-8 (read with U+FFFD in their place).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub invalid_utf8_lines: u64,
 }
 
 impl Accounting {
@@ -295,6 +353,8 @@ impl Accounting {
         self.other_records += o.other_records;
         self.unmatched_lines += o.unmatched_lines;
         self.prefix_mismatches += o.prefix_mismatches;
+        self.audit_repeats += o.audit_repeats;
+        self.invalid_utf8_lines += o.invalid_utf8_lines;
         for (k, v) in &o.by_setting {
             *self.by_setting.entry(k).or_default() += v;
         }
@@ -342,6 +402,16 @@ struct FpInfo {
     sample: String,
     file: u32,
     line: u64,
+    /// Tables the server logged (audit logs), used instead of classifying `sample`.
+    given: Option<Vec<TableUse>>,
+    /// The interning key when `given` is set: the text plus the tables.
+    key: Option<String>,
+}
+
+impl FpInfo {
+    fn key(&self) -> &str {
+        self.key.as_deref().unwrap_or(&self.text)
+    }
 }
 
 /// Aggregation state: one per chunk while parsing, one global after merging.
@@ -356,6 +426,7 @@ pub(crate) struct Agg {
     pub acc: Accounting,
     unmatched: Vec<Example>,
     prefix_mismatch: Vec<Example>,
+    invalid_utf8: Vec<Example>,
     notes: Vec<String>,
     /// Last statement logged before it ran, per session: (client, fingerprint).
     sessions: FxMap<u64, (u32, u32)>,
@@ -383,6 +454,10 @@ pub(crate) struct Agg {
     fresh: Vec<(Box<str>, u32)>,
     /// Lexical rules for fingerprints (MySQL quotes and comments differ).
     dialect: Dialect,
+    /// The last audit access per session, to count an access logged twice once.
+    audit_last: FxMap<u64, String>,
+    /// PostgreSQL sessions → the client their connection lines named (this chunk).
+    pg_conns: FxMap<u64, Client>,
 }
 
 impl Agg {
@@ -446,6 +521,9 @@ impl Agg {
         if let Some(t) = c.thread {
             let _ = write!(kb, "t{t}");
         }
+        if let Some(t) = c.session {
+            let _ = write!(kb, "s{t}");
+        }
         for (k, v) in tags {
             let _ = write!(kb, "{}:{k}{}:{v}", k.len(), v.len());
         }
@@ -460,6 +538,7 @@ impl Agg {
             host: own(c.host),
             tags: tags.iter().cloned().collect(),
             thread: c.thread,
+            session: c.session,
         };
         let id = self.clients.len() as u32;
         self.clients.push(client);
@@ -512,6 +591,8 @@ impl Agg {
             sample: sql.trim().to_string(),
             file: self.file,
             line,
+            given: None,
+            key: None,
         });
         self.fp_ids.insert(self.fp_buf.clone(), id);
         id
@@ -522,14 +603,49 @@ impl Agg {
         let _ = self.record_exec(e, false);
     }
 
+    /// The id of the statement `sql` with the tables the server logged for it.
+    fn fp_id_given(&mut self, sql: &str, line: u64, given: &[TableUse]) -> u32 {
+        use std::fmt::Write;
+        let text = fingerprint_dialect(sql, self.dialect);
+        let mut key = text.clone();
+        key.push('\u{1}');
+        for u in given {
+            let _ = write!(
+                key,
+                "{}.{}:{}:{};",
+                u.table.schema.as_deref().unwrap_or(""),
+                u.table.name,
+                u.access.as_str(),
+                u.operation.as_str()
+            );
+        }
+        if let Some(&id) = self.fp_ids.get(key.as_str()) {
+            return id;
+        }
+        let id = self.fps.len() as u32;
+        self.fps.push(FpInfo {
+            text,
+            sample: sql.trim().to_string(),
+            file: self.file,
+            line,
+            given: Some(given.to_vec()),
+            key: Some(key.clone()),
+        });
+        self.fp_ids.insert(key, id);
+        id
+    }
+
     fn record_exec(&mut self, e: Exec<'_>, failed: bool) -> (u32, u32) {
         let tags = if has_comment(e.sql) {
-            comment_tags(e.sql)
+            tags::extract(e.sql)
         } else {
             Vec::new()
         };
         let cid = self.client_id(&e.client, &tags, e.session);
-        let fid = self.fp_id(e.sql, e.line);
+        let fid = match &e.given {
+            Some(given) => self.fp_id_given(e.sql, e.line, given),
+            None => self.fp_id(e.sql, e.line),
+        };
         let stat = self.stats.entry((cid, fid)).or_default();
         if failed {
             stat.failed += e.calls;
@@ -560,13 +676,22 @@ impl Agg {
             && let Some(&(cid, fid)) = self.sessions.get(&s)
         {
             let tags = if has_comment(e.sql) {
-                comment_tags(e.sql)
+                tags::extract(e.sql)
             } else {
                 Vec::new()
             };
             let cid_now = self.client_id(&e.client, &tags, e.session);
-            let fid_now = self.fp_id(e.sql, e.line);
-            if cid_now == cid && fid_now == fid {
+            // An audited statement is keyed with its tables: compare the normalised texts.
+            let same = if self
+                .fps
+                .get(fid as usize)
+                .is_some_and(|f| f.given.is_some())
+            {
+                fingerprint_dialect(e.sql, self.dialect) == self.fps[fid as usize].text
+            } else {
+                self.fp_id(e.sql, e.line) == fid
+            };
+            if cid_now == cid && same {
                 self.sessions.remove(&s);
                 if let Some(stat) = self.stats.get_mut(&(cid, fid))
                     && stat.executions > 0
@@ -643,6 +768,12 @@ impl Agg {
                 c = known.clone();
                 c.tags = tags;
             }
+            // A PostgreSQL session whose `connection authorized` line was in an earlier chunk.
+            if let Some(s) = c.session.take()
+                && let Some(known) = threads.get(&(s | PG_SESSION))
+            {
+                c.fill_from(known);
+            }
             cmap.push(self.intern_client(c));
         }
         for (t, c) in std::mem::take(&mut o.connects) {
@@ -651,11 +782,11 @@ impl Agg {
         let mut fmap = Vec::with_capacity(o.fps.len());
         for mut f in std::mem::take(&mut o.fps) {
             f.line += line_base;
-            let id = match self.fp_ids.get(f.text.as_str()) {
+            let id = match self.fp_ids.get(f.key()) {
                 Some(&id) => id,
                 None => {
                     let id = self.fps.len() as u32;
-                    self.fp_ids.insert(f.text.clone(), id);
+                    self.fp_ids.insert(f.key().to_string(), id);
                     self.fps.push(f);
                     id
                 }
@@ -703,6 +834,7 @@ impl Agg {
         for (mut list, mine) in [
             (o.unmatched, &mut self.unmatched),
             (o.prefix_mismatch, &mut self.prefix_mismatch),
+            (o.invalid_utf8, &mut self.invalid_utf8),
         ] {
             for e in &mut list {
                 e.line += line_base;
@@ -736,6 +868,7 @@ fn has_comment(sql: &str) -> bool {
 fn same_client(k: &Client, c: &ClientRef<'_>) -> bool {
     let same = |a: &Option<String>, b: Option<&str>| a.as_deref() == b.filter(|s| !s.is_empty());
     k.thread == c.thread
+        && k.session == c.session
         && k.tags.is_empty()
         && same(&k.host, c.host)
         && same(&k.app, c.app)
@@ -777,6 +910,18 @@ pub struct FileInfo {
     /// Bytes after decompression.
     pub bytes: u64,
     pub lines: u64,
+    /// The managed-cloud envelope the records came in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<cloud::Envelope>,
+    /// The managed service that wrote the log (from its envelope or its fixed prefix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<cloud::Provider>,
+    /// PostgreSQL stderr: the `log_line_prefix` read with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_line_prefix: Option<String>,
+    /// Where that prefix came from: given, or inferred (and how well it matched).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_source: Option<String>,
 }
 
 /// Statement counts of one normalised statement within a row.
@@ -853,6 +998,9 @@ pub struct LogReport {
     pub unparsed: BTreeMap<String, Unparsed>,
     pub unmatched_examples: Vec<Example>,
     pub prefix_mismatch_examples: Vec<Example>,
+    /// Lines with bytes that are not UTF-8.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid_utf8_examples: Vec<Example>,
     pub notes: Vec<String>,
     /// Application names on statements with their executions ("" = none).
     pub app_names: BTreeMap<String, u64>,
@@ -879,18 +1027,26 @@ const SYSTEM_SCHEMAS: &[&str] = &[
 
 /// Read, parse and aggregate `paths` as one log window.
 pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
-    let prefix = postgres_stderr::Prefix::parse(
-        opts.log_line_prefix
-            .as_deref()
-            .unwrap_or(postgres_stderr::DEFAULT_PREFIX),
-    )?;
+    // A given prefix (flag or configuration) wins over inference, for every file.
+    let given = opts
+        .log_line_prefix
+        .as_deref()
+        .map(postgres_stderr::Prefix::parse)
+        .transpose()?;
     let mut global = Agg::new(0, Dialect::Postgres);
     let mut files = Vec::new();
     let mut dialects: Vec<Dialect> = Vec::new();
     let mut threads: HashMap<u64, Client> = HashMap::new();
     for (idx, path) in paths.iter().enumerate() {
-        let info = read_one(idx as u32, path, opts, &prefix, &mut global, &mut threads)?;
-        if !dialects.contains(&info.format.dialect()) {
+        let info = read_one(
+            idx as u32,
+            path,
+            opts,
+            given.as_ref(),
+            &mut global,
+            &mut threads,
+        )?;
+        if info.format != LogFormat::Empty && !dialects.contains(&info.format.dialect()) {
             dialects.push(info.format.dialect());
         }
         files.push(info);
@@ -907,6 +1063,8 @@ pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
     unmatched.iter_mut().for_each(fix);
     let mut mismatch = std::mem::take(&mut global.prefix_mismatch);
     mismatch.iter_mut().for_each(fix);
+    let mut invalid = std::mem::take(&mut global.invalid_utf8);
+    invalid.iter_mut().for_each(fix);
     let dialect = if dialects.len() == 1 {
         dialects[0]
     } else {
@@ -916,11 +1074,8 @@ pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
     report.files = files;
     report.unmatched_examples = unmatched;
     report.prefix_mismatch_examples = mismatch;
-    report.log_line_prefix = report
-        .files
-        .iter()
-        .any(|f| f.format == LogFormat::PostgresStderr)
-        .then(|| prefix.text().to_string());
+    report.invalid_utf8_examples = invalid;
+    report.log_line_prefix = report.files.iter().find_map(|f| f.log_line_prefix.clone());
     Ok(report)
 }
 
@@ -961,7 +1116,15 @@ pub fn open(path: &Path) -> Result<(Box<dyn Read + Send>, Option<&'static str>)>
 pub fn detect(head: &[u8]) -> Option<LogFormat> {
     let text = String::from_utf8_lossy(head);
     let lines: Vec<&str> = text.lines().take(200).collect();
-    let first = lines.iter().find(|l| !l.trim().is_empty())?;
+    let first = lines
+        .iter()
+        .find(|l| !l.trim().is_empty() && l.trim() != "[")?;
+    if mysql_audit::is_event_line(first) {
+        return Some(LogFormat::MysqlAuditJson);
+    }
+    if mariadb_audit::is_event_line(first.as_bytes()) {
+        return Some(LogFormat::MariadbAudit);
+    }
     if first.starts_with('{') && first.contains("\"timestamp\"") {
         return Some(LogFormat::PostgresJson);
     }
@@ -1000,26 +1163,105 @@ fn read_one(
     idx: u32,
     path: &Path,
     opts: &ReadOptions,
-    prefix: &postgres_stderr::Prefix,
+    given: Option<&postgres_stderr::Prefix>,
     global: &mut Agg,
     threads: &mut HashMap<u64, Client>,
 ) -> Result<FileInfo> {
     let (mut reader, compression) = open(path)?;
     let mut head = Vec::with_capacity(SNIFF_BYTES);
-    (&mut reader)
-        .take(SNIFF_BYTES as u64)
-        .read_to_end(&mut head)
-        .with_context(|| format!("cannot read log {}", path.display()))?;
-    let format = match opts.format {
-        Some(f) => f,
-        None => detect(&head).with_context(|| {
+    // A read error (corrupt or cut compressed data) keeps what was read before it: small
+    // reads, since a decoder drops the output of the read call that fails.
+    let mut head_error = None;
+    let mut piece = vec![0u8; 16 << 10];
+    while head.len() < SNIFF_BYTES {
+        match reader.read(&mut piece) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&piece[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                head_error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let mut info = FileInfo {
+        path: path.display().to_string().replace('\\', "/"),
+        format: LogFormat::Empty,
+        compression,
+        bytes: 0,
+        lines: 0,
+        envelope: None,
+        provider: None,
+        log_line_prefix: None,
+        prefix_source: None,
+    };
+    if head.is_empty() {
+        global.note(match &head_error {
+            Some(e) => format!("{}: nothing could be read ({e})", path.display()),
+            None => format!("{}: the file is empty", path.display()),
+        });
+        return Ok(info);
+    }
+    let blank = head.iter().all(u8::is_ascii_whitespace);
+    if blank && opts.format.is_none() {
+        global.note(format!(
+            "{}: the file holds only blank lines",
+            path.display()
+        ));
+    }
+    let head_text = String::from_utf8_lossy(&head);
+    let envelope = match opts.format {
+        Some(_) => None,
+        None => cloud::sniff(&head_text),
+    };
+    let inner_text = match envelope {
+        Some((e, _)) if !e.is_structured() => {
+            std::borrow::Cow::Owned(cloud::messages(&head_text, e))
+        }
+        _ => head_text.clone(),
+    };
+    let format = match (opts.format, envelope) {
+        (Some(f), _) => f,
+        (None, _) if blank => LogFormat::Empty,
+        // Structured records, or only structured ones in the first bytes (pgAudit entries).
+        (None, Some((e, _))) if e.is_structured() || inner_text.trim().is_empty() => {
+            LogFormat::PostgresJson
+        }
+        (None, _) => detect(inner_text.as_bytes()).with_context(|| {
             format!(
                 "{}: cannot tell the log format from its first lines; pass --log-format",
                 path.display()
             )
         })?,
     };
-    let reader = std::io::Cursor::new(head).chain(reader);
+    let (prefix, source, prefix_provider) = match (format, given) {
+        (LogFormat::PostgresStderr, Some(p)) => (
+            p.clone(),
+            Some("given (--log-line-prefix or [logs] log_line_prefix)".to_string()),
+            None,
+        ),
+        (LogFormat::PostgresStderr, None) => {
+            let inferred = prefix::infer(&inner_text);
+            (inferred.prefix, Some(inferred.how), inferred.provider)
+        }
+        _ => (postgres_stderr::Prefix::postgres_default(), None, None),
+    };
+    info.format = format;
+    info.envelope = envelope.map(|e| e.0);
+    info.provider = envelope.map(|e| e.1).or(prefix_provider);
+    if format == LogFormat::PostgresStderr {
+        info.log_line_prefix = Some(prefix.text().to_string());
+        info.prefix_source = source;
+    }
+    drop(inner_text);
+    drop(head_text);
+    // After a read error the decoder is not read again: the head is all there is.
+    let rest: Box<dyn Read + Send> = if head_error.is_some() {
+        Box::new(std::io::empty())
+    } else {
+        reader
+    };
+    let reader = std::io::Cursor::new(head).chain(rest);
     let chunk_size = match format {
         LogFormat::PgStatStatements => usize::MAX,
         _ => opts.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1),
@@ -1029,10 +1271,11 @@ fn read_one(
         carry: Vec::new(),
         eof: false,
         format,
+        envelope: envelope.is_some(),
         target: chunk_size,
         spare: Vec::new(),
         forced_cuts: 0,
-        cut_short: None,
+        cut_short: head_error,
     };
     // Two batches are in memory at once (one parsed while the next is read): at most
     // 2 × 12 × 4 MiB of text whatever the file size.
@@ -1070,6 +1313,7 @@ fn read_one(
         for c in &chunks {
             starts.push(carry_time.clone());
             if format == LogFormat::MysqlGeneral
+                && envelope.is_none()
                 && let Some(t) = mysql_general::last_time(c)
             {
                 carry_time = Some(t);
@@ -1078,7 +1322,8 @@ fn read_one(
         // Read the next batch while this one is parsed.
         let ctx = ChunkCtx {
             format,
-            prefix,
+            prefix: &prefix,
+            envelope: envelope.map(|e| e.0),
             seen: &seen,
         };
         let (read, mut results) = rayon::join(
@@ -1127,8 +1372,8 @@ fn read_one(
     }
     if let Some(e) = &chunker.cut_short {
         global.note(format!(
-            "{}: compressed data ends early ({e}); the {line_base} line(s) before the cut \
-             were read",
+            "{}: compressed data ends early or is corrupt ({e}); the {line_base} line(s) \
+             before that point were read, nothing after it",
             path.display()
         ));
     }
@@ -1140,18 +1385,15 @@ fn read_one(
             line_base
         ));
     }
-    Ok(FileInfo {
-        path: path.display().to_string().replace('\\', "/"),
-        format,
-        compression,
-        bytes,
-        lines: line_base,
-    })
+    info.bytes = bytes;
+    info.lines = line_base;
+    Ok(info)
 }
 
 struct ChunkCtx<'a> {
     format: LogFormat,
     prefix: &'a postgres_stderr::Prefix,
+    envelope: Option<cloud::Envelope>,
     seen: &'a std::sync::Arc<Seen>,
 }
 
@@ -1162,24 +1404,62 @@ fn parse_chunk(file: u32, bytes: &[u8], time: Option<&str>, ctx: &ChunkCtx<'_>) 
     // `from_utf8` has an ASCII fast path that the lossy decoder lacks.
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => std::borrow::Cow::Borrowed(t),
-        Err(_) => String::from_utf8_lossy(bytes),
+        Err(_) => {
+            invalid_utf8(bytes, &mut agg);
+            String::from_utf8_lossy(bytes)
+        }
     };
-    if let std::borrow::Cow::Owned(_) = text {
-        agg.note(format!(
-            "{file}: invalid UTF-8 in a chunk was replaced with U+FFFD"
-        ));
-    }
-    let lines = match ctx.format {
-        LogFormat::PostgresStderr => postgres_stderr::parse(&text, ctx.prefix, &mut agg),
-        LogFormat::PostgresCsv => postgres_csv::parse(&text, &mut agg),
-        LogFormat::PostgresJson => postgres_json::parse(&text, &mut agg),
-        LogFormat::MysqlGeneral => mysql_general::parse(&text, time, &mut agg),
-        LogFormat::MysqlSlow => mysql_slow::parse(&text, &mut agg),
-        LogFormat::PgStatStatements => pg_stat_statements::parse(&text, &mut agg),
+    let lines = match (ctx.envelope, ctx.format) {
+        (Some(envelope), format) => cloud::parse(
+            &text,
+            &cloud::Inner {
+                envelope,
+                format,
+                prefix: ctx.prefix,
+            },
+            &mut agg,
+        ),
+        (None, LogFormat::PostgresStderr) => postgres_stderr::parse(&text, ctx.prefix, &mut agg),
+        (None, LogFormat::PostgresCsv) => postgres_csv::parse(&text, &mut agg),
+        (None, LogFormat::PostgresJson) => postgres_json::parse(&text, &mut agg),
+        (None, LogFormat::MysqlGeneral) => mysql_general::parse(&text, time, &mut agg),
+        (None, LogFormat::MysqlSlow) => mysql_slow::parse(&text, &mut agg),
+        (None, LogFormat::PgStatStatements) => pg_stat_statements::parse(&text, &mut agg),
+        (None, LogFormat::MariadbAudit) => mariadb_audit::parse(&text, &mut agg),
+        (None, LogFormat::MysqlAuditJson) => mysql_audit::parse(&text, &mut agg),
+        (None, LogFormat::Empty) => lines(&text).count() as u64,
     };
     agg.acc.bytes += bytes.len() as u64;
     agg.acc.lines += lines;
     (agg, lines)
+}
+
+/// Count and locate the lines of a chunk that are not UTF-8 (they are read with U+FFFD).
+fn invalid_utf8(bytes: &[u8], agg: &mut Agg) {
+    let mut pos = 0;
+    // The line `pos` is on, and the last line counted.
+    let mut line = 1u64;
+    let mut last = 0u64;
+    while pos < bytes.len() {
+        let Err(e) = std::str::from_utf8(&bytes[pos..]) else {
+            break;
+        };
+        let bad = pos + e.valid_up_to();
+        line += memchr::memchr_iter(b'\n', &bytes[pos..bad]).count() as u64;
+        if line != last {
+            agg.acc.invalid_utf8_lines += 1;
+            if agg.invalid_utf8.len() < MAX_EXAMPLES {
+                let start = memchr::memrchr(b'\n', &bytes[..bad]).map_or(0, |p| p + 1);
+                let end = memchr::memchr(b'\n', &bytes[bad..]).map_or(bytes.len(), |p| bad + p);
+                let text = String::from_utf8_lossy(&bytes[start..end]).into_owned();
+                let example = agg.example(line, &text);
+                agg.invalid_utf8.push(example);
+            }
+            last = line;
+        }
+        // An invalid sequence never holds a newline (an ASCII byte).
+        pos = bad + e.error_len().unwrap_or(bytes.len() - bad).max(1);
+    }
 }
 
 /// Iterate the lines of `text` with their 1-based numbers (without the `\n`, `\r` kept
@@ -1207,6 +1487,8 @@ struct Chunker<R: Read> {
     carry: Vec<u8>,
     eof: bool,
     format: LogFormat,
+    /// One JSON event per line (a cloud envelope): any line that opens an object starts one.
+    envelope: bool,
     target: usize,
     /// Buffers of parsed chunks, to be filled again.
     spare: Vec<Vec<u8>>,
@@ -1228,12 +1510,13 @@ impl<R: Read> Chunker<R> {
                 Ok(n) => n,
                 // A compressed log cut short (an interrupted copy, a file still being
                 // written): what was decompressed is in `buf` and is read; the cut is noted.
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                // Any other read error (a zstd frame cut short, garbage after the last gzip
+                // member) ends the file the same way: what was read is kept and reported.
+                Err(e) => {
                     self.cut_short = Some(e.to_string());
                     self.eof = true;
                     return Ok(());
                 }
-                Err(e) => return Err(e),
             };
             if n == 0 || buf.len() < want {
                 self.eof = true;
@@ -1263,7 +1546,7 @@ impl<R: Read> Chunker<R> {
             if self.eof {
                 return Ok((!buf.is_empty()).then_some(buf));
             }
-            if let Some(cut) = find_cut(&buf, self.format) {
+            if let Some(cut) = find_cut(&buf, self.format, self.envelope) {
                 self.carry.extend_from_slice(&buf[cut..]);
                 buf.truncate(cut);
                 return Ok(Some(buf));
@@ -1289,7 +1572,7 @@ fn record_limit(target: usize) -> usize {
 }
 
 /// The start of the last complete-enough line in `buf` at which a record starts.
-fn find_cut(buf: &[u8], format: LogFormat) -> Option<usize> {
+fn find_cut(buf: &[u8], format: LogFormat, envelope: bool) -> Option<usize> {
     let mut end = buf.len();
     while let Some(nl) = memchr::memrchr(b'\n', &buf[..end]) {
         let start = nl + 1;
@@ -1298,7 +1581,7 @@ fn find_cut(buf: &[u8], format: LogFormat) -> Option<usize> {
         if start > 0
             && start < buf.len()
             && (line_end.is_some() || buf.len() - start >= 64)
-            && format.is_record_start(&buf[start..line_end.unwrap_or(buf.len())])
+            && is_cut(buf, nl, line_end, format, envelope)
         {
             return Some(start);
         }
@@ -1308,6 +1591,33 @@ fn find_cut(buf: &[u8], format: LogFormat) -> Option<usize> {
         end = nl;
     }
     None
+}
+
+/// Whether a chunk may start at the line after the newline at `nl`.
+fn is_cut(
+    buf: &[u8],
+    nl: usize,
+    line_end: Option<usize>,
+    format: LogFormat,
+    envelope: bool,
+) -> bool {
+    let line = &buf[nl + 1..line_end.unwrap_or(buf.len())];
+    if envelope {
+        return line.first() == Some(&b'{');
+    }
+    if !format.is_record_start(line) {
+        return false;
+    }
+    // pgaudit logs an OBJECT line just before the SESSION line of the same access: keep them
+    // in one chunk so that the access is counted once.
+    if format.is_postgres() {
+        let prev_start = memchr::memrchr(b'\n', &buf[..nl]).map_or(0, |p| p + 1);
+        let prev = &buf[prev_start..nl];
+        if memchr::memmem::find(&prev[..prev.len().min(600)], b"AUDIT: OBJECT,").is_some() {
+            return false;
+        }
+    }
+    true
 }
 
 fn table_display(t: &TableName, db: Option<&str>) -> String {
@@ -1340,7 +1650,18 @@ fn build_report(g: Agg, dialect: Dialect, tables: &TableMatcher, display: &[Stri
     let classified: Vec<_> = g
         .fps
         .par_iter()
-        .map(|f| classify(&f.sample, dialect))
+        .map(|f| match &f.given {
+            // The server named the tables (audit logs): no re-parse.
+            Some(given) => vec![crate::sql::Statement {
+                start: 0,
+                end: f.sample.len(),
+                uses: given.clone(),
+                confidence: crate::model::Confidence::Parsed,
+                error: None,
+                routine: None,
+            }],
+            None => classify(&f.sample, dialect),
+        })
         .collect();
     let mut counts = ClassifyCounts {
         distinct_statements: g.fps.len() as u64,
@@ -1511,6 +1832,7 @@ fn build_report(g: Agg, dialect: Dialect, tables: &TableMatcher, display: &[Stri
         unparsed,
         unmatched_examples: Vec::new(),
         prefix_mismatch_examples: Vec::new(),
+        invalid_utf8_examples: Vec::new(),
         notes,
         app_names,
         log_line_prefix: None,
@@ -1551,11 +1873,11 @@ mod tests {
     #[test]
     fn cuts_only_at_record_starts() {
         let text = b"2026-01-01 00:00:00 UTC [1] LOG:  statement: SELECT\n\t1\n2026-01-01 00:00:01 UTC [1] LOG:  statement: SELECT 2\n\tFROM t\n";
-        let cut = find_cut(text, LogFormat::PostgresStderr);
+        let cut = find_cut(text, LogFormat::PostgresStderr, false);
         assert_eq!(cut, Some(55));
         assert!(text[55..].starts_with(b"2026-01-01 00:00:01"));
         // An error's STATEMENT line stays with its ERROR line.
         let err = b"2026-01-01 00:00:00 UTC [1] ERROR:  boom\n2026-01-01 00:00:00 UTC [1] STATEMENT:  SELECT 1\n";
-        assert_eq!(find_cut(err, LogFormat::PostgresStderr), None);
+        assert_eq!(find_cut(err, LogFormat::PostgresStderr, false), None);
     }
 }

@@ -55,6 +55,7 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
             host,
             app: get(22),
             thread: None,
+            session: None,
         };
         let session = get(3).and_then(|p| p.parse().ok());
         let severity = &rec[11];
@@ -71,6 +72,7 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
                     session,
                     logged_before_run: false,
                     via: "error_statement",
+                    given: None,
                 });
                 continue;
             }

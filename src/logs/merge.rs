@@ -1,0 +1,1 @@
+//! Mergeable summaries (placeholder, filled in below).
