@@ -189,6 +189,38 @@ pub(crate) fn record(m: &Message<'_>, a: &PgAudit<'_>, agg: &mut Agg) {
     );
 }
 
+/// A table a MySQL-family audit log names: the database is kept for the servers' own
+/// schemas (so that they are recognised as such) and dropped otherwise, as a statement that
+/// names the table without its database is classified.
+pub(crate) fn mysql_table(db: &str, name: &str) -> TableName {
+    let system = matches!(
+        db.to_ascii_lowercase().as_str(),
+        "mysql" | "information_schema" | "performance_schema" | "sys"
+    );
+    TableName {
+        schema: system.then(|| db.to_string()),
+        name: name.to_string(),
+        quoted: false,
+    }
+}
+
+/// Whether `prev` (the line before a possible chunk start) is a table event, whose
+/// statement comes next: a `server_audit` `READ`/`WRITE`/DDL event, or a MySQL
+/// `table_access` event, plain or inside a cloud envelope.
+pub(crate) fn follows_table_event(prev: &[u8]) -> bool {
+    [
+        &b",READ,"[..],
+        b",WRITE,",
+        b",CREATE,",
+        b",DROP,",
+        b",ALTER,",
+        b",RENAME,",
+        b"\"table_access\"",
+    ]
+    .iter()
+    .any(|m| memchr::memmem::find(prev, m).is_some())
+}
+
 /// Table events of MySQL-family audit logs that wait for the query they belong to: MariaDB's
 /// `server_audit` and MySQL's `table_access` class log each table a statement opens before
 /// the statement itself, under the same connection (and query id). `P` is what a table event

@@ -7,11 +7,11 @@
 
 use super::postgres_stderr::{Message, Prefix, handle_message};
 use super::{Agg, ClientRef, Exec, LogFormat};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The managed service that wrote a log (from its envelope or its fixed prefix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Provider {
     AwsRds,
@@ -34,7 +34,7 @@ impl Provider {
 }
 
 /// How events are wrapped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Envelope {
     /// CloudWatch Logs events, one JSON object per line with `message` (and `timestamp`,
@@ -393,7 +393,7 @@ fn structured(v: &Value, envelope: Envelope, n: u64, agg: &mut Agg) {
     {
         // Azure names no client: its session's connection lines do.
         let known = session.and_then(|s| agg.pg_conns.get(&s)).cloned();
-        let client = match &known {
+        let mut client = match &known {
             Some(k) => ClientRef {
                 app: client.app.or(k.app.as_deref()),
                 user: client.user.or(k.user.as_deref()),
@@ -403,6 +403,14 @@ fn structured(v: &Value, envelope: Envelope, n: u64, agg: &mut Agg) {
             },
             None => client,
         };
+        // As for statements: the merge completes it from an earlier chunk.
+        if client.app.is_none()
+            || client.user.is_none()
+            || client.db.is_none()
+            || client.host.is_none()
+        {
+            client.session = session;
+        }
         agg.failed(Exec {
             client,
             ts,

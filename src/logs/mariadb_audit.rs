@@ -10,7 +10,7 @@
 use super::audit::TableEvents;
 use super::{Agg, ClientRef, Exec};
 use crate::model::{Access, Operation};
-use crate::sql::{TableName, TableUse};
+use crate::sql::TableUse;
 use std::borrow::Cow;
 
 /// One event of the log.
@@ -133,7 +133,17 @@ pub(crate) fn is_record_start(line: &[u8]) -> bool {
 }
 
 /// What a table event left pending needs to be counted on its own.
-type Origin<'a> = (ClientRef<'a>, &'a str, u64);
+type Origin<'a> = (ClientRef<'a>, String, u64);
+
+/// `20261207 17:05:16` → `2026-12-07 17:05:16`, like the other logs.
+fn normalize_time(t: &str, out: &mut String) {
+    out.clear();
+    out.push_str(&t[..4]);
+    out.push('-');
+    out.push_str(&t[4..6]);
+    out.push('-');
+    out.push_str(&t[6..]);
+}
 
 /// Parse a chunk of a `server_audit` log; returns the number of lines.
 pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
@@ -161,15 +171,12 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
         let key = (e.connection, e.query);
         if let Some((access, operation)) = table_access(e.operation) {
             let table = TableUse {
-                table: TableName {
-                    schema: Some(e.database.to_string()).filter(|d| !d.is_empty()),
-                    name: e.object.to_string(),
-                    quoted: false,
-                },
+                table: super::audit::mysql_table(e.database, &e.object),
                 access,
                 operation,
             };
-            tables.push(key, table, (client, e.time, n));
+            normalize_time(e.time, &mut time);
+            tables.push(key, table, (client, time.clone(), n));
             continue;
         }
         if !e.operation.starts_with("QUERY") {
@@ -178,13 +185,7 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
             continue;
         }
         let given = tables.take(key, &e.object);
-        // `20261207 17:05:16` → `2026-12-07 17:05:16`, like the other logs.
-        time.clear();
-        time.push_str(&e.time[..4]);
-        time.push('-');
-        time.push_str(&e.time[4..6]);
-        time.push('-');
-        time.push_str(&e.time[6..]);
+        normalize_time(e.time, &mut time);
         let exec = Exec {
             client,
             ts: Some(&time),
@@ -210,7 +211,7 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
             .join(", ");
         agg.exec(Exec {
             client,
-            ts: Some(time),
+            ts: Some(&time),
             sql: &format!("/* table events without their query */ {evidence}"),
             calls: 1,
             line: n,

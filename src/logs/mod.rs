@@ -92,7 +92,9 @@ type Seen = FxMap<Box<str>, Box<str>>;
 const SNIFF_BYTES: usize = 1 << 20;
 
 /// The log formats cutover reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum LogFormat {
     PostgresStderr,
@@ -199,7 +201,10 @@ pub(crate) fn starts_with_timestamp(b: &[u8]) -> bool {
 
 /// Who sent a statement, as far as the log tells. `tags` are sqlcommenter tags from the
 /// statement's comment, the strongest attribution when present.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(default)]
 pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
@@ -302,7 +307,7 @@ pub(crate) struct Exec<'a> {
 }
 
 /// A problem location: file, 1-based line, and the text (truncated).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Example {
     pub file: String,
     pub line: u64,
@@ -310,7 +315,8 @@ pub struct Example {
 }
 
 /// Everything counted while reading. Nothing read is dropped without being counted here.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Accounting {
     pub bytes: u64,
     pub lines: u64,
@@ -331,6 +337,7 @@ pub struct Accounting {
     /// PostgreSQL stderr records whose `log_line_prefix` did not match (client unknown).
     pub prefix_mismatches: u64,
     /// Records with the statement logged, by the setting that logged it.
+    #[serde(skip_deserializing)]
     pub by_setting: BTreeMap<&'static str, u64>,
     /// Audit records that repeat the one before them for the same access (pgaudit logs an
     /// OBJECT line and a SESSION line for one access when both are on): counted once.
@@ -339,6 +346,9 @@ pub struct Accounting {
     /// Lines with bytes that are not UTF-8 (read with U+FFFD in their place).
     #[serde(skip_serializing_if = "is_zero")]
     pub invalid_utf8_lines: u64,
+    /// Files whose reading stopped early (corrupt or cut compressed data).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub read_errors: u64,
 }
 
 impl Accounting {
@@ -355,6 +365,7 @@ impl Accounting {
         self.prefix_mismatches += o.prefix_mismatches;
         self.audit_repeats += o.audit_repeats;
         self.invalid_utf8_lines += o.invalid_utf8_lines;
+        self.read_errors += o.read_errors;
         for (k, v) in &o.by_setting {
             *self.by_setting.entry(k).or_default() += v;
         }
@@ -605,20 +616,8 @@ impl Agg {
 
     /// The id of the statement `sql` with the tables the server logged for it.
     fn fp_id_given(&mut self, sql: &str, line: u64, given: &[TableUse]) -> u32 {
-        use std::fmt::Write;
         let text = fingerprint_dialect(sql, self.dialect);
-        let mut key = text.clone();
-        key.push('\u{1}');
-        for u in given {
-            let _ = write!(
-                key,
-                "{}.{}:{}:{};",
-                u.table.schema.as_deref().unwrap_or(""),
-                u.table.name,
-                u.access.as_str(),
-                u.operation.as_str()
-            );
-        }
+        let key = given_key(&text, given);
         if let Some(&id) = self.fp_ids.get(key.as_str()) {
             return id;
         }
@@ -698,6 +697,8 @@ impl Agg {
                 {
                     stat.executions -= 1;
                     stat.failed += 1;
+                    // The failure's own time, as when it is counted in another chunk.
+                    stat.see(e.ts);
                     self.acc.failed += 1;
                     return;
                 }
@@ -777,7 +778,25 @@ impl Agg {
             cmap.push(self.intern_client(c));
         }
         for (t, c) in std::mem::take(&mut o.connects) {
-            threads.insert(t, c);
+            if t & PG_SESSION == 0 {
+                threads.insert(t, c);
+                continue;
+            }
+            // PostgreSQL: `connection received` (host) starts a session, `connection
+            // authorized` (user, database, application) completes it.
+            match threads.get_mut(&t) {
+                Some(known) if c.user.is_some() || c.db.is_some() || c.app.is_some() => {
+                    known.user = c.user;
+                    known.db = c.db;
+                    known.app = c.app;
+                    if c.host.is_some() {
+                        known.host = c.host;
+                    }
+                }
+                _ => {
+                    threads.insert(t, c);
+                }
+            }
         }
         let mut fmap = Vec::with_capacity(o.fps.len());
         for mut f in std::mem::take(&mut o.fps) {
@@ -805,8 +824,15 @@ impl Agg {
         // A failure whose statement was logged at the end of the previous chunk.
         for (s, c, f) in std::mem::take(&mut o.open_failures) {
             let key = (cmap[c as usize], fmap[f as usize]);
-            if self.sessions.get(&s) == Some(&key)
-                && let Some(stat) = self.stats.get_mut(&key)
+            // The statement logged before it ran: the same client and normalised text (an
+            // audited statement is interned with its tables, so its id may differ).
+            let logged = self.sessions.get(&s).copied().filter(|prev| {
+                prev.0 == key.0
+                    && (prev.1 == key.1
+                        || self.fps[prev.1 as usize].text == self.fps[key.1 as usize].text)
+            });
+            if let Some(prev) = logged
+                && let Some(stat) = self.stats.get_mut(&prev)
                 && stat.executions > 0
             {
                 stat.executions -= 1;
@@ -855,6 +881,24 @@ impl Agg {
         self.client_ids.insert(key, id);
         id
     }
+}
+
+/// The interning key of a normalised statement with the tables an audit log named for it.
+fn given_key(text: &str, given: &[TableUse]) -> String {
+    use std::fmt::Write;
+    let mut key = text.to_string();
+    key.push('\u{1}');
+    for u in given {
+        let _ = write!(
+            key,
+            "{}.{}:{}:{};",
+            u.table.schema.as_deref().unwrap_or(""),
+            u.table.name,
+            u.access.as_str(),
+            u.operation.as_str()
+        );
+    }
+    key
 }
 
 /// Whether `sql` may hold a `/* … */` comment (sqlcommenter tags): a byte search, cheaper
@@ -1010,6 +1054,25 @@ pub struct LogReport {
 }
 
 impl LogReport {
+    /// Why the read is incomplete (`--strict` exits 3 on any): lines that match no record,
+    /// records whose prefix did not match, lines that are not UTF-8, data lost to a read
+    /// error. Empty when everything read was analysed.
+    pub fn incomplete(&self) -> Vec<String> {
+        let a = &self.accounting;
+        let mut out = Vec::new();
+        for (n, what) in [
+            (a.unmatched_lines, "lines match no record of the format"),
+            (a.prefix_mismatches, "records did not match log_line_prefix"),
+            (a.invalid_utf8_lines, "lines are not UTF-8"),
+            (a.read_errors, "files could not be read to their end"),
+        ] {
+            if n > 0 {
+                out.push(format!("{n} {what}"));
+            }
+        }
+        out
+    }
+
     /// The rows of one table.
     pub fn rows_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Row> + 'a {
         self.rows.iter().filter(move |r| r.table == table)
@@ -1027,6 +1090,12 @@ const SYSTEM_SCHEMAS: &[&str] = &[
 
 /// Read, parse and aggregate `paths` as one log window.
 pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
+    let (global, files) = read_all(paths, opts)?;
+    Ok(finish(global, files, &opts.tables))
+}
+
+/// Read `paths` into one aggregate, before classification (what a summary holds).
+pub(crate) fn read_all(paths: &[PathBuf], opts: &ReadOptions) -> Result<(Agg, Vec<FileInfo>)> {
     // A given prefix (flag or configuration) wins over inference, for every file.
     let given = opts
         .log_line_prefix
@@ -1035,7 +1104,6 @@ pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
         .transpose()?;
     let mut global = Agg::new(0, Dialect::Postgres);
     let mut files = Vec::new();
-    let mut dialects: Vec<Dialect> = Vec::new();
     let mut threads: HashMap<u64, Client> = HashMap::new();
     for (idx, path) in paths.iter().enumerate() {
         let info = read_one(
@@ -1046,10 +1114,18 @@ pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
             &mut global,
             &mut threads,
         )?;
-        if info.format != LogFormat::Empty && !dialects.contains(&info.format.dialect()) {
-            dialects.push(info.format.dialect());
-        }
         files.push(info);
+    }
+    Ok((global, files))
+}
+
+/// Classify and report an aggregate of `files`.
+pub(crate) fn finish(mut global: Agg, files: Vec<FileInfo>, tables: &TableMatcher) -> LogReport {
+    let mut dialects: Vec<Dialect> = Vec::new();
+    for f in &files {
+        if f.format != LogFormat::Empty && !dialects.contains(&f.format.dialect()) {
+            dialects.push(f.format.dialect());
+        }
     }
     let display: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     let fix = |e: &mut Example| {
@@ -1070,13 +1146,13 @@ pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
     } else {
         Dialect::Postgres
     };
-    let mut report = build_report(global, dialect, &opts.tables, &display);
+    let mut report = build_report(global, dialect, tables, &display);
     report.files = files;
     report.unmatched_examples = unmatched;
     report.prefix_mismatch_examples = mismatch;
     report.invalid_utf8_examples = invalid;
     report.log_line_prefix = report.files.iter().find_map(|f| f.log_line_prefix.clone());
-    Ok(report)
+    report
 }
 
 /// Open a file, undoing gzip or zstd compression (detected from the magic bytes).
@@ -1196,6 +1272,9 @@ fn read_one(
         prefix_source: None,
     };
     if head.is_empty() {
+        if head_error.is_some() {
+            global.acc.read_errors += 1;
+        }
         global.note(match &head_error {
             Some(e) => format!("{}: nothing could be read ({e})", path.display()),
             None => format!("{}: the file is empty", path.display()),
@@ -1371,6 +1450,7 @@ fn read_one(
         ));
     }
     if let Some(e) = &chunker.cut_short {
+        global.acc.read_errors += 1;
         global.note(format!(
             "{}: compressed data ends early or is corrupt ({e}); the {line_base} line(s) \
              before that point were read, nothing after it",
@@ -1602,22 +1682,37 @@ fn is_cut(
     envelope: bool,
 ) -> bool {
     let line = &buf[nl + 1..line_end.unwrap_or(buf.len())];
-    if envelope {
-        return line.first() == Some(&b'{');
-    }
-    if !format.is_record_start(line) {
+    let starts = if envelope {
+        line.first() == Some(&b'{')
+    } else {
+        format.is_record_start(line)
+    };
+    // pgaudit logs an OBJECT line just before the SESSION line of the same access: keep them
+    // in one chunk so that the access is counted once (plain, CloudNativePG, AlloyDB).
+    let prev = || {
+        let prev_start = memchr::memrchr(b'\n', &buf[..nl]).map_or(0, |p| p + 1);
+        &buf[prev_start..nl]
+    };
+    // MySQL-family audit logs name each table a statement opens just before the statement:
+    // a chunk never starts between them.
+    if starts
+        && matches!(format, LogFormat::MariadbAudit | LogFormat::MysqlAuditJson)
+        && audit::follows_table_event(prev())
+    {
         return false;
     }
-    // pgaudit logs an OBJECT line just before the SESSION line of the same access: keep them
-    // in one chunk so that the access is counted once.
-    if format.is_postgres() {
-        let prev_start = memchr::memrchr(b'\n', &buf[..nl]).map_or(0, |p| p + 1);
-        let prev = &buf[prev_start..nl];
-        if memchr::memmem::find(&prev[..prev.len().min(600)], b"AUDIT: OBJECT,").is_some() {
-            return false;
-        }
-    }
-    true
+    starts
+        && !(format.is_postgres() && {
+            let prev_start = memchr::memrchr(b'\n', &buf[..nl]).map_or(0, |p| p + 1);
+            let prev = &buf[prev_start..nl];
+            [
+                &b"AUDIT: OBJECT,"[..],
+                b"\"audit_type\":\"OBJECT\"",
+                b"\"auditType\":\"OBJECT\"",
+            ]
+            .iter()
+            .any(|m| memchr::memmem::find(prev, m).is_some())
+        })
 }
 
 fn table_display(t: &TableName, db: Option<&str>) -> String {
@@ -1776,11 +1871,17 @@ fn build_report(g: Agg, dialect: Dialect, tables: &TableMatcher, display: &[Stri
     let rows = rows
         .into_iter()
         .map(|((table, access, client), r)| {
-            let mut statements: Vec<StatementCount> = r
-                .statements
+            // Audited statements are interned with their tables: one text may have several.
+            let mut by_text: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+            for (f, (e, x)) in r.statements {
+                let c = by_text.entry(g.fps[f as usize].text.as_str()).or_default();
+                c.0 += e;
+                c.1 += x;
+            }
+            let mut statements: Vec<StatementCount> = by_text
                 .into_iter()
-                .map(|(f, (e, x))| StatementCount {
-                    statement: g.fps[f as usize].text.clone(),
+                .map(|(text, (e, x))| StatementCount {
+                    statement: text.to_string(),
                     executions: e,
                     failed: x,
                 })

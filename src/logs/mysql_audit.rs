@@ -15,7 +15,7 @@
 use super::audit::TableEvents;
 use super::{Agg, ClientRef, Exec};
 use crate::model::{Access, Operation};
-use crate::sql::{TableName, TableUse};
+use crate::sql::TableUse;
 use serde_json::Value;
 
 fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
@@ -172,11 +172,7 @@ fn enterprise(v: &Value, n: u64, agg: &mut Agg, tables: &mut TableEvents<Origin>
             _ => (Access::Write, Operation::Unknown),
         };
         let table = TableUse {
-            table: TableName {
-                schema: s(d, "db").filter(|x| !x.is_empty()).map(str::to_string),
-                name: s(d, "table").unwrap_or("").to_string(),
-                quoted: false,
-            },
+            table: super::audit::mysql_table(s(d, "db").unwrap_or(""), s(d, "table").unwrap_or("")),
             access,
             operation,
         };

@@ -5,7 +5,7 @@
 //! counts, its client is unknown) and counted as a prefix mismatch, which is what
 //! `--doctor` reports instead of pgBadger's silent "0 queries found".
 
-use super::{Agg, ClientRef, Exec};
+use super::{Agg, Client, ClientRef, Exec};
 use anyhow::{Result, bail};
 
 /// PostgreSQL's default `log_line_prefix`.
@@ -449,7 +449,13 @@ fn connection_line(m: &Message<'_>, text: &str, agg: &mut Agg) -> bool {
     };
     if let Some(rest) = text.strip_prefix("connection received: host=") {
         let host = rest.split(' ').next().unwrap_or("");
-        agg.pg_conns.entry(s).or_default().host = Some(host.to_string());
+        // A new session: what an earlier session with this pid said no longer holds.
+        let c = Client {
+            host: Some(host.to_string()),
+            ..Client::default()
+        };
+        agg.pg_conns.insert(s, c.clone());
+        agg.connects.push((s | super::PG_SESSION, c));
         return true;
     }
     let Some(rest) = text.strip_prefix("connection authorized: ") else {
@@ -493,7 +499,7 @@ pub(crate) fn handle_message(m: Message<'_>, agg: &mut Agg) {
         }
         // The completed client borrows the connection map: copy it out first.
         let known = agg.pg_conns.get(&m.session.unwrap_or_default()).cloned();
-        let client = match &known {
+        let mut client = match &known {
             Some(k) => ClientRef {
                 app: m.client.app.or(k.app.as_deref()),
                 user: m.client.user.or(k.user.as_deref()),
@@ -501,11 +507,16 @@ pub(crate) fn handle_message(m: Message<'_>, agg: &mut Agg) {
                 host: m.client.host.or(k.host.as_deref()),
                 ..m.client
             },
-            None => ClientRef {
-                session: m.session,
-                ..m.client
-            },
+            None => m.client,
         };
+        // Still missing a field: the merge may know it from an earlier chunk.
+        if client.app.is_none()
+            || client.user.is_none()
+            || client.db.is_none()
+            || client.host.is_none()
+        {
+            client.session = m.session;
+        }
         return dispatch(Message { client, ..m }, agg);
     }
     dispatch(m, agg)

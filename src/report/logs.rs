@@ -315,6 +315,15 @@ pub fn write_reconciliation_text(
             names(&t.explained_writers),
             names(&t.explained_readers)
         )?;
+        for c in t.explained_writers.iter().chain(&t.explained_readers) {
+            if let Some(l) = &c.code_location {
+                writeln!(
+                    out,
+                    "      {} → {}:{} (its source_location tag)",
+                    c.client, l.file, l.line
+                )?;
+            }
+        }
     }
     if !r.unmapped_clients.is_empty() {
         writeln!(out, "  clients that match no component's db_clients")?;
