@@ -534,11 +534,12 @@ mod fuzz {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
-        fn no_format_panics_on_arbitrary_text(s in "(\\PC|\\t|\\n|LOG:  statement: |# User@Host: |\t\t 1 Query\t|,\"){0,400}") {
+        fn no_format_panics_on_arbitrary_text(s in "(\\PC|\\t|\\n|LOG:  statement: |LOG:  AUDIT: SESSION,1,|# User@Host: |\t\t 1 Query\t|20261207 17:05:16,h,u,h,1,2,|\\{\"audit_record\":|,\"){0,400}") {
             let dir = tempfile::tempdir().unwrap();
             let p = write_tmp(&dir, "x.log", s.as_bytes());
             for f in [LogFormat::PostgresStderr, LogFormat::PostgresCsv, LogFormat::PostgresJson,
-                      LogFormat::MysqlGeneral, LogFormat::MysqlSlow, LogFormat::PgStatStatements] {
+                      LogFormat::MysqlGeneral, LogFormat::MysqlSlow, LogFormat::PgStatStatements,
+                      LogFormat::MariadbAudit, LogFormat::MysqlAuditJson] {
                 let r = read_path(&p, Some(f), None);
                 prop_assert_eq!(r.accounting.bytes, s.len() as u64);
             }
