@@ -94,6 +94,8 @@ pub enum LogFormatArg {
     MysqlGeneral,
     MysqlSlow,
     PgStatStatements,
+    MariadbAudit,
+    MysqlAuditJson,
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +121,16 @@ pub struct LogsArgs {
     /// Check the log's settings instead of reporting on tables.
     #[arg(long)]
     pub doctor: bool,
+    /// Also write a mergeable summary of this read to PATH (one per input, then `--merge`).
+    #[arg(long, value_name = "PATH")]
+    pub summary_out: Option<PathBuf>,
+    /// The FILEs are summaries written by `--summary-out`: report on all of them as one run.
+    #[arg(long)]
+    pub merge: bool,
+    /// Exit 3 when a log line could not be analysed (unmatched, prefix mismatch, not UTF-8,
+    /// data lost to a read error).
+    #[arg(long)]
+    pub strict: bool,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

@@ -61,6 +61,7 @@ impl Session {
         config: Option<PathBuf>,
         tables: &[String],
         threads: Option<usize>,
+        strict: bool,
     ) -> Result<Session> {
         let config = Config::load(
             Path::new("."),
@@ -70,7 +71,7 @@ impl Session {
                 threads,
             },
         )?;
-        Session::new(config, ".".to_string(), false)
+        Session::new(config, ".".to_string(), strict)
     }
 
     fn new(config: Config, root_display: String, strict: bool) -> Result<Session> {

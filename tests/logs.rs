@@ -460,10 +460,17 @@ fn truncated_and_garbled_input_is_counted_not_dropped() {
     assert_eq!(ex(&r, "t", Access::Write, "user=u"), 1);
     assert!(!r.notes.is_empty());
 
-    // A .gz that is not gzip inside.
+    // A .gz that is not gzip inside: reported, and the run goes on (issue #19).
     let p = write_tmp(&dir, "bad.log.gz", &[0x1f, 0x8b, 0, 1, 2, 3]);
-    let err = read_logs(&[p], &ReadOptions::default()).unwrap_err();
-    assert!(format!("{err:#}").contains("bad.log.gz"), "{err:#}");
+    let r = read_logs(&[p], &ReadOptions::default()).unwrap();
+    assert_eq!(r.files[0].format, LogFormat::Empty);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("bad.log.gz") && n.contains("nothing could be read")),
+        "{:?}",
+        r.notes
+    );
 }
 
 #[test]
@@ -527,14 +534,154 @@ mod fuzz {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
-        fn no_format_panics_on_arbitrary_text(s in "(\\PC|\\t|\\n|LOG:  statement: |# User@Host: |\t\t 1 Query\t|,\"){0,400}") {
+        fn no_format_panics_on_arbitrary_text(s in "(\\PC|\\t|\\n|LOG:  statement: |LOG:  AUDIT: SESSION,1,|# User@Host: |\t\t 1 Query\t|20261207 17:05:16,h,u,h,1,2,|\\{\"audit_record\":|,\"){0,400}") {
             let dir = tempfile::tempdir().unwrap();
             let p = write_tmp(&dir, "x.log", s.as_bytes());
             for f in [LogFormat::PostgresStderr, LogFormat::PostgresCsv, LogFormat::PostgresJson,
-                      LogFormat::MysqlGeneral, LogFormat::MysqlSlow, LogFormat::PgStatStatements] {
+                      LogFormat::MysqlGeneral, LogFormat::MysqlSlow, LogFormat::PgStatStatements,
+                      LogFormat::MariadbAudit, LogFormat::MysqlAuditJson] {
                 let r = read_path(&p, Some(f), None);
                 prop_assert_eq!(r.accounting.bytes, s.len() as u64);
             }
         }
     }
+}
+
+/// Issue #19: a csvlog record whose quote never closes must not swallow the records after
+/// it; the reader recovers at the next record start and reports the broken one.
+#[test]
+fn issue_19_a_broken_csv_quote_does_not_swallow_the_next_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = |ts: &str, user: &str, msg: &str| {
+        format!(
+            "2026-01-01 00:00:0{ts}.000 UTC,\"{user}\",\"shop\",7{ts},\"10.0.0.1:5000\",6b16ee32.3267,1,\"idle\",2026-01-01 00:00:00 UTC,3/2,0,LOG,00000,\"{msg}\",,,,,,,,,\"app\",\"client backend\",,0\n"
+        )
+    };
+    let mut text = rec("1", "billing", "statement: UPDATE orders_legacy SET a = 1");
+    // Cut inside the quoted message: the quote never closes.
+    text.push_str("2026-01-01 00:00:02.000 UTC,\"billing\",\"shop\",72,\"10.0.0.1:5000\",6b16ee32.3267,1,\"idle\",2026-01-01 00:00:00 UTC,3/2,0,LOG,00000,\"statement: UPDATE orders_legacy SET a = 'x\n");
+    text.push_str(&rec(
+        "3",
+        "legacy_etl",
+        "statement: DELETE FROM orders_legacy WHERE status = 'void'",
+    ));
+    text.push_str(&rec("4", "billing", "statement: SELECT 1"));
+    let p = write_tmp(&dir, "broken.csv", text.as_bytes());
+    // Chunks of the default size: the broken record is followed by others in its chunk.
+    let r = read_logs(&[p], &ReadOptions::default()).unwrap();
+    assert_eq!(r.files[0].format, LogFormat::PostgresCsv);
+    assert_eq!(
+        ex(
+            &r,
+            "orders_legacy",
+            Access::Write,
+            "app=app user=legacy_etl"
+        ),
+        1,
+        "{:?}",
+        r.rows
+    );
+    assert_eq!(
+        ex(&r, "orders_legacy", Access::Write, "app=app user=billing"),
+        1
+    );
+    assert_eq!(
+        r.accounting.unmatched_lines, 1,
+        "{:?}",
+        r.unmatched_examples
+    );
+    assert_eq!(r.unmatched_examples[0].line, 2);
+    assert!(r.unmatched_examples[0].text.contains("broken CSV record"));
+    // A quoted statement that really spans lines, one of which starts like a record, is
+    // still one record.
+    let multi = rec(
+        "5",
+        "billing",
+        "statement: SELECT 'a\n2026-01-01 00:00:09.000 UTC,x,y' FROM orders_legacy",
+    );
+    let p = write_tmp(&dir, "multi.csv", multi.as_bytes());
+    let r = read_logs(&[p], &ReadOptions::default()).unwrap();
+    assert_eq!(
+        r.accounting.unmatched_lines, 0,
+        "{:?}",
+        r.unmatched_examples
+    );
+    assert_eq!(
+        ex(&r, "orders_legacy", Access::Read, "app=app user=billing"),
+        1
+    );
+}
+
+/// Issue #19: a truncated .zst, a .gz with garbage after its last member, an empty log and
+/// a line that is not UTF-8 never end the run: what can be read is, the rest is reported.
+#[test]
+fn issue_19_damaged_inputs_are_read_as_far_as_they_go() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "2026-01-01 00:00:00.000 UTC [7] LOG:  statement: UPDATE orders_legacy SET n = {i}\n"
+        ));
+    }
+    let zst = zstd::encode_all(text.as_bytes(), 3).unwrap();
+    let p = write_tmp(&dir, "cut.log.zst", &zst[..zst.len() * 2 / 3]);
+    let r = read_logs(&[p], &ReadOptions::default()).unwrap();
+    assert!(
+        r.accounting.statements > 0 && r.accounting.statements < 3000,
+        "{:?}",
+        r.accounting
+    );
+    assert_eq!(r.accounting.read_errors, 1);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("cut.log.zst") && n.contains("ends early or is corrupt")),
+        "{:?}",
+        r.notes
+    );
+    assert!(!r.incomplete().is_empty());
+
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    let mut bytes = gz.finish().unwrap();
+    bytes.extend_from_slice(b"\x00garbage after the last member\n");
+    let p = write_tmp(&dir, "trailing.log.gz", &bytes);
+    let r = read_logs(&[p], &ReadOptions::default()).unwrap();
+    assert_eq!(r.accounting.statements, 3000, "{:?}", r.notes);
+    assert!(
+        r.notes.iter().any(|n| n.contains("trailing.log.gz")),
+        "{:?}",
+        r.notes
+    );
+
+    let p = write_tmp(&dir, "empty.log", b"");
+    let r = read_logs(&[p], &ReadOptions::default()).unwrap();
+    assert_eq!(r.files[0].format, LogFormat::Empty);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("empty.log: the file is empty"))
+    );
+
+    let mut bad = b"2026-01-01 00:00:00.000 UTC [7] LOG:  statement: SELECT 1\n".to_vec();
+    bad.extend_from_slice(b"2026-01-01 00:00:01.000 UTC [7] LOG:  statement: DELETE FROM orders_legacy WHERE name = '\xff\xfe'\n");
+    let p = write_tmp(&dir, "latin1.log", &bad);
+    let r = read_logs(&[p], &ReadOptions::default()).unwrap();
+    assert_eq!(r.accounting.invalid_utf8_lines, 1);
+    assert_eq!(r.invalid_utf8_examples[0].line, 2);
+    assert_eq!(ex(&r, "orders_legacy", Access::Write, "unknown"), 1);
+}
+
+/// Issue #16: the prefix of the sample logs is inferred from their statement records (the
+/// start-up lines before them use the short `%q` form): the same rows as with the prefix given.
+#[test]
+fn issue_16_the_sample_prefix_is_inferred_from_statement_records() {
+    let given = read(&["pg-statement.log.gz"], Some(PG_PREFIX), None);
+    let inferred = read(&["pg-statement.log.gz"], None, None);
+    assert_eq!(inferred.log_line_prefix.as_deref(), Some(PG_PREFIX));
+    let how = inferred.files[0].prefix_source.as_deref().unwrap_or("");
+    assert!(how.starts_with("inferred: matches"), "{how}");
+    assert_eq!(inferred.rows, given.rows);
+    assert_eq!(inferred.accounting.prefix_mismatches, 0);
 }

@@ -32,7 +32,9 @@ fn run(findings: &[Finding]) -> Reconciliation {
         },
     )
     .unwrap();
-    reconcile(&report, findings, &config).unwrap()
+    let files = cutover::discover::discover(&config).unwrap().all_files();
+    let layout = cutover::plan::components::detect(&files, &config.components).unwrap();
+    reconcile(&report, findings, &config, &layout).unwrap()
 }
 
 fn finding(table: &str, access: Access, op: Operation, file: &str, line: u32) -> Finding {
@@ -159,9 +161,13 @@ fn code_writers_explain_their_components_and_unseen_ones_are_listed() {
         .collect();
     assert_eq!(explained, vec![Some("billing"), Some("fulfillment-worker")]);
     assert!(orders.unexplained_readers.is_empty());
-    // nightly-cleanup's DELETE is code no client can be matched to.
+    // nightly-cleanup declares no component, but the plan detects one (a child of jobs/):
+    // its DELETE is code of a component no client in the window matched (issue #16).
     assert_eq!(orders.not_observed_writers.len(), 1);
-    assert_eq!(orders.not_observed_writers[0].component, None);
+    assert_eq!(
+        orders.not_observed_writers[0].component.as_deref(),
+        Some("nightly-cleanup")
+    );
     assert_eq!(
         orders.not_observed_writers[0].locations[0].file,
         "jobs/nightly-cleanup/cleanup.py"

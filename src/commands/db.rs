@@ -13,7 +13,7 @@ use std::io::Write;
 use std::time::Duration;
 
 pub fn run(args: &DbArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let session = Session::for_logs(args.conn.config.clone(), &args.conn.tables, None)?;
+    let session = Session::for_logs(args.conn.config.clone(), &args.conn.tables, None, false)?;
     session.config.require_tables()?;
     let target = target(&session.config, args.conn.url.as_deref())?;
     let opts = options(&session.config, &args.conn, args.watch);

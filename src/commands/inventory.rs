@@ -3,6 +3,7 @@
 
 use crate::cli::InventoryArgs;
 use crate::logs;
+use crate::plan;
 use crate::report::{self, Document, Format};
 use crate::scan::Wants;
 use crate::session::{Outcome, Session};
@@ -12,6 +13,7 @@ use std::io::Write;
 pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
     let session = Session::for_scan(&args.scan)?;
     let mut inventory = session.scan(Wants::default())?;
+    let mut incomplete = false;
     let runtime = if args.logs.is_empty() {
         None
     } else {
@@ -20,10 +22,13 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
         let logged = session.install(|| logs::read_logs(&args.logs, &opts))?;
         // Code only: a trigger runs inside its client's statement, so the logs never show
         // it as a client of its own.
+        let layout = plan::components::detect(&inventory.files, &session.config.components)?;
+        incomplete = logs_incomplete(&logged);
         Some(logs::reconcile::reconcile(
             &logged,
             &inventory.scan.findings,
             &session.config,
+            &layout,
         )?)
     };
     let database = match &args.db {
@@ -40,5 +45,13 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
         database: database.as_ref(),
     };
     report::write(&doc, Format::from(args.format), out)?;
-    Ok(session.outcome(&inventory.scan.problems))
+    let outcome = session.outcome(&inventory.scan.problems);
+    if session.strict && incomplete {
+        return Ok(Outcome::Incomplete);
+    }
+    Ok(outcome)
+}
+
+fn logs_incomplete(r: &logs::LogReport) -> bool {
+    !r.incomplete().is_empty()
 }

@@ -9,14 +9,32 @@ use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &LogsArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let session = Session::for_logs(args.config.clone(), &args.tables, args.threads)?;
+    let session = Session::for_logs(args.config.clone(), &args.tables, args.threads, args.strict)?;
     logs::check_paths(&args.files)?;
     let opts = super::log_options(
         &session.config,
         args.log_line_prefix.as_deref(),
         logs::LogFormat::from_arg(args.log_format),
     );
-    let logged = session.install(|| logs::read_logs(&args.files, &opts))?;
+    let logged = if args.merge {
+        let parts = args
+            .files
+            .iter()
+            .map(|p| logs::merge::load(p))
+            .collect::<Result<Vec<_>>>()?;
+        let (summary, report) = session.install(|| logs::merge::merge(&parts, &opts.tables))?;
+        if let Some(path) = &args.summary_out {
+            crate::atomic::write(path, &serde_json::to_vec(&summary)?)?;
+        }
+        report
+    } else if let Some(path) = &args.summary_out {
+        let summary = session.install(|| logs::merge::read_summary(&args.files, &opts))?;
+        crate::atomic::write(path, &serde_json::to_vec(&summary)?)?;
+        let (_, report) = logs::merge::merge(std::slice::from_ref(&summary), &opts.tables)?;
+        report
+    } else {
+        session.install(|| logs::read_logs(&args.files, &opts))?
+    };
     let format = Format::from(args.format);
     if args.doctor {
         let diagnosis = logs::doctor::diagnose(&logged);
@@ -25,8 +43,17 @@ pub fn run(args: &LogsArgs, out: &mut dyn Write) -> Result<Outcome> {
             diagnosis: &diagnosis,
         };
         report::write(&doc, format, out)?;
-        return Ok(Outcome::Clean);
+        return Ok(outcome(&session, &logged));
     }
     report::write(&Document::Logs(&logged), format, out)?;
-    Ok(Outcome::Clean)
+    Ok(outcome(&session, &logged))
+}
+
+/// `Incomplete` under `--strict` when a log line could not be analysed.
+fn outcome(session: &Session, logged: &logs::LogReport) -> Outcome {
+    if session.strict && !logged.incomplete().is_empty() {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    }
 }

@@ -31,11 +31,18 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
         let catalog = super::db::read_for(config, url)?;
         data.add_database(&catalog);
     }
+    let mut strict_logs = false;
     if !args.logs.is_empty() {
         logs::check_paths(&args.logs)?;
         let opts = super::log_options(config, None, None);
         let logged = session.install(|| logs::read_logs(&args.logs, &opts))?;
-        let reconciled = logs::reconcile::reconcile(&logged, &inventory.scan.findings, config)?;
+        // The plan's components, from the same file list the plan was built from.
+        let layout = plan::components::detect(&input.files, &config.components)?;
+        let reconciled =
+            logs::reconcile::reconcile(&logged, &inventory.scan.findings, config, &layout)?;
+        if session.strict && !logged.incomplete().is_empty() {
+            strict_logs = true;
+        }
         data.runtime = Some(RuntimeSection::from_reconciliation(&reconciled));
     }
     // A path outside any git repository simply has no history to draw.
@@ -62,6 +69,9 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     crate::session::emit(args.output.as_deref(), out, |w| {
         report::write(&Document::Report(&data), format, w)
     })?;
+    if strict_logs {
+        return Ok(Outcome::Incomplete);
+    }
     Ok(session.outcome(&inventory.scan.problems))
 }
 

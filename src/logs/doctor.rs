@@ -3,6 +3,7 @@
 //! the tables: does the prefix match (pgBadger's "0 queries found"), are statements logged
 //! at all, can clients be told apart (application names that are only driver defaults).
 
+use super::cloud::Provider;
 use super::postgres_stderr::Prefix;
 use super::{LogFormat, LogReport};
 use crate::model::Access;
@@ -139,11 +140,17 @@ pub fn diagnose(r: &LogReport) -> Diagnosis {
             .first()
             .map(|e| format!(" (e.g. {}:{}: {})", e.file, e.line, e.text))
             .unwrap_or_default();
+        let how = r
+            .files
+            .iter()
+            .find_map(|f| f.prefix_source.as_deref())
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default();
         add(
             "log_line_prefix",
             level,
             format!(
-                "log_line_prefix '{prefix}' matched {matched} of {} records ({rate:.1}%){example}",
+                "log_line_prefix '{prefix}' matched {matched} of {} records ({rate:.1}%){how}{example}",
                 a.records
             ),
             (level != Level::Ok).then(|| {
@@ -177,6 +184,11 @@ pub fn diagnose(r: &LogReport) -> Diagnosis {
                 (!missing.is_empty()).then(|| format!("log_line_prefix = '{RECOMMENDED_PREFIX}'")),
             );
         }
+    }
+
+    for provider in providers(r) {
+        let (level, message, fix) = provider_advice(provider, r);
+        add("provider", level, message, Some(fix));
     }
 
     if a.executions == 0 {
@@ -328,4 +340,91 @@ pub fn diagnose(r: &LogReport) -> Diagnosis {
         add("input", Level::Warn, n.clone(), None);
     }
     Diagnosis { checks }
+}
+
+/// The managed services that wrote the files, each once, in order.
+fn providers(r: &LogReport) -> Vec<Provider> {
+    let mut out: Vec<Provider> = r.files.iter().filter_map(|f| f.provider).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What a provider's fixed logging lacks, and the fixes that work there.
+fn provider_advice(p: Provider, r: &LogReport) -> (Level, String, String) {
+    let mysql = r.files.iter().any(|f| !f.format.is_postgres());
+    // Application names seen on statements: the connection lines completed the clients.
+    let apps = r.app_names.keys().any(|k| !k.is_empty());
+    let completed = if apps {
+        "; the sessions' `connection authorized` lines (log_connections) named the application"
+    } else {
+        "; no `connection authorized` lines named an application: turn log_connections on"
+    };
+    let level = if apps || mysql {
+        Level::Info
+    } else {
+        Level::Warn
+    };
+    match p {
+        Provider::AwsRds if mysql => (
+            Level::Info,
+            "AWS RDS for MySQL/MariaDB: logs name clients by user and host only".into(),
+            "one database user per service; the MARIADB_AUDIT_PLUGIN option group option \
+             (SERVER_AUDIT_EVENTS = CONNECT,QUERY,TABLE) logs the tables each statement touches, \
+             including inside procedures; publish general/slow/audit logs to CloudWatch"
+                .into(),
+        ),
+        Provider::AwsRds => (
+            level,
+            format!(
+                "AWS RDS/Aurora: log_line_prefix is fixed ('%t:%r:%u@%d:[%p]:') and has no %a{completed}"
+            ),
+            "in the DB parameter group: log_connections = 1 (application names), one role per \
+             service, sqlcommenter tags (application=…) in each service; pgaudit \
+             (shared_preload_libraries = pgaudit, pgaudit.log = 'write, ddl') sees writes inside \
+             functions; log_statement = 'all' or log_min_duration_statement = 0"
+                .into(),
+        ),
+        Provider::GoogleCloudSql => (
+            level,
+            format!(
+                "Google Cloud SQL: log_line_prefix is fixed ('%m [%p]: [%l-1] db=%d,user=%u ') \
+                 and has no %a nor %h{completed}"
+            ),
+            "database flags: log_connections = on, log_statement = all; \
+             cloudsql.enable_pgaudit = on and pgaudit.log = 'write' for writes inside functions; \
+             sqlcommenter tags (Cloud SQL Query Insights reads the same comments); one user per \
+             service"
+                .into(),
+        ),
+        Provider::GoogleAlloyDb => (
+            Level::Info,
+            "Google AlloyDB: pgAudit entries name the user and the database, not the \
+             application nor the table (the statement is classified)"
+                .into(),
+            "one database user per service, or sqlcommenter tags in each service's queries; \
+             alloydb.enable_pgaudit with pgaudit.log = 'write, ddl'"
+                .into(),
+        ),
+        Provider::Azure => (
+            level,
+            format!(
+                "Azure Database for PostgreSQL: log_line_prefix '%t-%c-' names no client (no %u \
+                 %d %a %h){completed}"
+            ),
+            "server parameters: log_connections = on (user, database and application per \
+             session), log_statement = all; pgaudit (azure.extensions and \
+             shared_preload_libraries) for writes inside functions; sqlcommenter tags"
+                .into(),
+        ),
+        Provider::CloudNativePg => (
+            Level::Ok,
+            "CloudNativePG: every csvlog field is in the record (user, database, application, \
+             host)"
+                .into(),
+            "pgaudit through the Cluster's postgresql.parameters (pgaudit.log = 'write, ddl') \
+             logs writes inside functions with the session that called them"
+                .into(),
+        ),
+    }
 }

@@ -1,31 +1,40 @@
-//! Query-log reading: log files (plain, .gz, .zst) in, a `LogReport` out: per (table, access,
-//! client) the executions, first/last timestamps and normalised statements, plus the
-//! accounting of everything read (lines, records, statements, what could not be parsed,
-//! lines that match no format). One file per format parses records; this module detects the
-//! format, streams the file in chunks cut at record boundaries, parses the chunks in
-//! parallel, merges them in file order, and classifies each distinct normalised statement
-//! once. Matching against components and code findings is `reconcile`'s job.
+//! Query logs: log files (plain, .gz, .zst; bare or in a cloud envelope) in, a `LogReport`
+//! out: per (table, access, client) the executions, first/last timestamps and normalised
+//! statements, plus the accounting of everything read (lines, records, statements, what
+//! could not be parsed, lines that match no format). One file per format parses records,
+//! `cloud` unwraps envelopes, `read` detects and streams the files in parallel chunks; this
+//! module aggregates what they report, merges the chunks, and classifies each distinct
+//! normalised statement once (audit records come with their tables). `merge` turns an
+//! aggregate into a mergeable summary; matching against components and code findings is
+//! `reconcile`'s job.
 
+pub mod audit;
+pub mod cloud;
 pub mod doctor;
+pub mod mariadb_audit;
+pub mod merge;
+pub mod mysql_audit;
 pub mod mysql_general;
 pub mod mysql_slow;
 pub mod pg_stat_statements;
 pub mod postgres_csv;
 pub mod postgres_json;
 pub mod postgres_stderr;
+pub mod prefix;
+mod read;
 pub mod reconcile;
+pub mod tags;
 
 use crate::config::TableMatcher;
 use crate::model::{Access, Operation};
-use crate::sql::{Dialect, TableName};
-use anyhow::{Context, Result, bail};
+use crate::sql::{Dialect, TableName, TableUse};
+use anyhow::{Result, bail};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{Read, Seek};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::sql::{classify, comment_tags, fingerprint_dialect};
+use crate::sql::{classify, fingerprint_dialect};
 
 /// A fast non-cryptographic hasher for the in-memory aggregation maps (FxHash's
 /// multiply-rotate; never used for anything that is output or persisted). SipHash was
@@ -81,11 +90,13 @@ const SEEN_ENTRIES: usize = 1 << 15;
 /// repeats through a file (a prepared statement, a job's query) is fingerprinted in the
 /// first chunks only, not once per chunk.
 type Seen = FxMap<Box<str>, Box<str>>;
-/// Bytes sniffed to detect the format.
-const SNIFF_BYTES: usize = 64 << 10;
+/// Bytes sniffed to detect the format and infer a stderr prefix.
+const SNIFF_BYTES: usize = 1 << 20;
 
 /// The log formats cutover reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum LogFormat {
     PostgresStderr,
@@ -94,6 +105,12 @@ pub enum LogFormat {
     MysqlGeneral,
     MysqlSlow,
     PgStatStatements,
+    /// MariaDB's `server_audit` plugin log (file output).
+    MariadbAudit,
+    /// Percona's audit log plugin or MySQL Enterprise Audit, JSON, one event per line.
+    MysqlAuditJson,
+    /// An empty file (or one whose compressed data could not be read at all).
+    Empty,
 }
 
 impl LogFormat {
@@ -105,6 +122,9 @@ impl LogFormat {
             LogFormat::MysqlGeneral => "mysql-general",
             LogFormat::MysqlSlow => "mysql-slow",
             LogFormat::PgStatStatements => "pg-stat-statements",
+            LogFormat::MariadbAudit => "mariadb-audit",
+            LogFormat::MysqlAuditJson => "mysql-audit-json",
+            LogFormat::Empty => "empty",
         }
     }
 
@@ -118,12 +138,17 @@ impl LogFormat {
             A::MysqlGeneral => Some(LogFormat::MysqlGeneral),
             A::MysqlSlow => Some(LogFormat::MysqlSlow),
             A::PgStatStatements => Some(LogFormat::PgStatStatements),
+            A::MariadbAudit => Some(LogFormat::MariadbAudit),
+            A::MysqlAuditJson => Some(LogFormat::MysqlAuditJson),
         }
     }
 
     pub fn dialect(self) -> Dialect {
         match self {
-            LogFormat::MysqlGeneral | LogFormat::MysqlSlow => Dialect::Mysql,
+            LogFormat::MysqlGeneral
+            | LogFormat::MysqlSlow
+            | LogFormat::MariadbAudit
+            | LogFormat::MysqlAuditJson => Dialect::Mysql,
             _ => Dialect::Postgres,
         }
     }
@@ -154,8 +179,10 @@ impl LogFormat {
             LogFormat::MysqlSlow => {
                 line.starts_with(b"# User@Host:") || line.starts_with(b"# Time:")
             }
+            LogFormat::MariadbAudit => mariadb_audit::is_record_start(line),
+            LogFormat::MysqlAuditJson => mysql_audit::is_record_start(line),
             // Small exports: read as one chunk.
-            LogFormat::PgStatStatements => false,
+            LogFormat::PgStatStatements | LogFormat::Empty => false,
         }
     }
 }
@@ -176,7 +203,10 @@ pub(crate) fn starts_with_timestamp(b: &[u8]) -> bool {
 
 /// Who sent a statement, as far as the log tells. `tags` are sqlcommenter tags from the
 /// statement's comment, the strongest attribution when present.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(default)]
 pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
@@ -191,9 +221,31 @@ pub struct Client {
     /// A MySQL connection whose `Connect` line is not in the log window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thread: Option<u64>,
+    /// A PostgreSQL session whose prefix lacks client fields and whose `connection
+    /// authorized` line is in an earlier chunk: filled in when chunks merge. Not part of the
+    /// label, so sessions never resolved fold into one client.
+    #[serde(skip)]
+    pub session: Option<u64>,
 }
 
+/// Marks PostgreSQL session ids among MySQL thread ids in the merge's connection map.
+pub(crate) const PG_SESSION: u64 = 1 << 63;
+
 impl Client {
+    /// Fill the fields this client lacks from `known` (its session's connection line).
+    pub(crate) fn fill_from(&mut self, known: &Client) {
+        for (mine, theirs) in [
+            (&mut self.app, &known.app),
+            (&mut self.user, &known.user),
+            (&mut self.db, &known.db),
+            (&mut self.host, &known.host),
+        ] {
+            if mine.is_none() {
+                mine.clone_from(theirs);
+            }
+        }
+    }
+
     /// The stable one-line name of the client used as its key in reports.
     pub fn label(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
@@ -231,6 +283,8 @@ pub(crate) struct ClientRef<'a> {
     pub db: Option<&'a str>,
     pub host: Option<&'a str>,
     pub thread: Option<u64>,
+    /// See `Client::session`.
+    pub session: Option<u64>,
 }
 
 /// One executed (or attempted) statement as a format parser reports it.
@@ -248,10 +302,14 @@ pub(crate) struct Exec<'a> {
     pub logged_before_run: bool,
     /// Which server setting produced the record (doctor input).
     pub via: &'static str,
+    /// What the server itself logged the statement touching (audit logs): trusted over a
+    /// re-parse, the statement is kept as evidence. `Some(empty)`: no table (a function
+    /// call, a role change); `None`: classify the statement.
+    pub given: Option<Vec<TableUse>>,
 }
 
 /// A problem location: file, 1-based line, and the text (truncated).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Example {
     pub file: String,
     pub line: u64,
@@ -259,7 +317,8 @@ pub struct Example {
 }
 
 /// Everything counted while reading. Nothing read is dropped without being counted here.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Accounting {
     pub bytes: u64,
     pub lines: u64,
@@ -280,7 +339,18 @@ pub struct Accounting {
     /// PostgreSQL stderr records whose `log_line_prefix` did not match (client unknown).
     pub prefix_mismatches: u64,
     /// Records with the statement logged, by the setting that logged it.
+    #[serde(skip_deserializing)]
     pub by_setting: BTreeMap<&'static str, u64>,
+    /// Audit records that repeat the one before them for the same access (pgaudit logs an
+    /// OBJECT line and a SESSION line for one access when both are on): counted once.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub audit_repeats: u64,
+    /// Lines with bytes that are not UTF-8 (read with U+FFFD in their place).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub invalid_utf8_lines: u64,
+    /// Files whose reading stopped early (corrupt or cut compressed data).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub read_errors: u64,
 }
 
 impl Accounting {
@@ -295,6 +365,9 @@ impl Accounting {
         self.other_records += o.other_records;
         self.unmatched_lines += o.unmatched_lines;
         self.prefix_mismatches += o.prefix_mismatches;
+        self.audit_repeats += o.audit_repeats;
+        self.invalid_utf8_lines += o.invalid_utf8_lines;
+        self.read_errors += o.read_errors;
         for (k, v) in &o.by_setting {
             *self.by_setting.entry(k).or_default() += v;
         }
@@ -342,6 +415,16 @@ struct FpInfo {
     sample: String,
     file: u32,
     line: u64,
+    /// Tables the server logged (audit logs), used instead of classifying `sample`.
+    given: Option<Vec<TableUse>>,
+    /// The interning key when `given` is set: the text plus the tables.
+    key: Option<String>,
+}
+
+impl FpInfo {
+    fn key(&self) -> &str {
+        self.key.as_deref().unwrap_or(&self.text)
+    }
 }
 
 /// Aggregation state: one per chunk while parsing, one global after merging.
@@ -356,6 +439,7 @@ pub(crate) struct Agg {
     pub acc: Accounting,
     unmatched: Vec<Example>,
     prefix_mismatch: Vec<Example>,
+    invalid_utf8: Vec<Example>,
     notes: Vec<String>,
     /// Last statement logged before it ran, per session: (client, fingerprint).
     sessions: FxMap<u64, (u32, u32)>,
@@ -383,6 +467,10 @@ pub(crate) struct Agg {
     fresh: Vec<(Box<str>, u32)>,
     /// Lexical rules for fingerprints (MySQL quotes and comments differ).
     dialect: Dialect,
+    /// The last audit access per session, to count an access logged twice once.
+    audit_last: FxMap<u64, String>,
+    /// PostgreSQL sessions → the client their connection lines named (this chunk).
+    pg_conns: FxMap<u64, Client>,
 }
 
 impl Agg {
@@ -446,6 +534,9 @@ impl Agg {
         if let Some(t) = c.thread {
             let _ = write!(kb, "t{t}");
         }
+        if let Some(t) = c.session {
+            let _ = write!(kb, "s{t}");
+        }
         for (k, v) in tags {
             let _ = write!(kb, "{}:{k}{}:{v}", k.len(), v.len());
         }
@@ -460,6 +551,7 @@ impl Agg {
             host: own(c.host),
             tags: tags.iter().cloned().collect(),
             thread: c.thread,
+            session: c.session,
         };
         let id = self.clients.len() as u32;
         self.clients.push(client);
@@ -512,6 +604,8 @@ impl Agg {
             sample: sql.trim().to_string(),
             file: self.file,
             line,
+            given: None,
+            key: None,
         });
         self.fp_ids.insert(self.fp_buf.clone(), id);
         id
@@ -522,14 +616,37 @@ impl Agg {
         let _ = self.record_exec(e, false);
     }
 
+    /// The id of the statement `sql` with the tables the server logged for it.
+    fn fp_id_given(&mut self, sql: &str, line: u64, given: &[TableUse]) -> u32 {
+        let text = fingerprint_dialect(sql, self.dialect);
+        let key = given_key(&text, given);
+        if let Some(&id) = self.fp_ids.get(key.as_str()) {
+            return id;
+        }
+        let id = self.fps.len() as u32;
+        self.fps.push(FpInfo {
+            text,
+            sample: sql.trim().to_string(),
+            file: self.file,
+            line,
+            given: Some(given.to_vec()),
+            key: Some(key.clone()),
+        });
+        self.fp_ids.insert(key, id);
+        id
+    }
+
     fn record_exec(&mut self, e: Exec<'_>, failed: bool) -> (u32, u32) {
         let tags = if has_comment(e.sql) {
-            comment_tags(e.sql)
+            tags::extract(e.sql)
         } else {
             Vec::new()
         };
         let cid = self.client_id(&e.client, &tags, e.session);
-        let fid = self.fp_id(e.sql, e.line);
+        let fid = match &e.given {
+            Some(given) => self.fp_id_given(e.sql, e.line, given),
+            None => self.fp_id(e.sql, e.line),
+        };
         let stat = self.stats.entry((cid, fid)).or_default();
         if failed {
             stat.failed += e.calls;
@@ -560,19 +677,30 @@ impl Agg {
             && let Some(&(cid, fid)) = self.sessions.get(&s)
         {
             let tags = if has_comment(e.sql) {
-                comment_tags(e.sql)
+                tags::extract(e.sql)
             } else {
                 Vec::new()
             };
             let cid_now = self.client_id(&e.client, &tags, e.session);
-            let fid_now = self.fp_id(e.sql, e.line);
-            if cid_now == cid && fid_now == fid {
+            // An audited statement is keyed with its tables: compare the normalised texts.
+            let same = if self
+                .fps
+                .get(fid as usize)
+                .is_some_and(|f| f.given.is_some())
+            {
+                fingerprint_dialect(e.sql, self.dialect) == self.fps[fid as usize].text
+            } else {
+                self.fp_id(e.sql, e.line) == fid
+            };
+            if cid_now == cid && same {
                 self.sessions.remove(&s);
                 if let Some(stat) = self.stats.get_mut(&(cid, fid))
                     && stat.executions > 0
                 {
                     stat.executions -= 1;
                     stat.failed += 1;
+                    // The failure's own time, as when it is counted in another chunk.
+                    stat.see(e.ts);
                     self.acc.failed += 1;
                     return;
                 }
@@ -643,19 +771,43 @@ impl Agg {
                 c = known.clone();
                 c.tags = tags;
             }
+            // A PostgreSQL session whose `connection authorized` line was in an earlier chunk.
+            if let Some(s) = c.session.take()
+                && let Some(known) = threads.get(&(s | PG_SESSION))
+            {
+                c.fill_from(known);
+            }
             cmap.push(self.intern_client(c));
         }
         for (t, c) in std::mem::take(&mut o.connects) {
-            threads.insert(t, c);
+            if t & PG_SESSION == 0 {
+                threads.insert(t, c);
+                continue;
+            }
+            // PostgreSQL: `connection received` (host) starts a session, `connection
+            // authorized` (user, database, application) completes it.
+            match threads.get_mut(&t) {
+                Some(known) if c.user.is_some() || c.db.is_some() || c.app.is_some() => {
+                    known.user = c.user;
+                    known.db = c.db;
+                    known.app = c.app;
+                    if c.host.is_some() {
+                        known.host = c.host;
+                    }
+                }
+                _ => {
+                    threads.insert(t, c);
+                }
+            }
         }
         let mut fmap = Vec::with_capacity(o.fps.len());
         for mut f in std::mem::take(&mut o.fps) {
             f.line += line_base;
-            let id = match self.fp_ids.get(f.text.as_str()) {
+            let id = match self.fp_ids.get(f.key()) {
                 Some(&id) => id,
                 None => {
                     let id = self.fps.len() as u32;
-                    self.fp_ids.insert(f.text.clone(), id);
+                    self.fp_ids.insert(f.key().to_string(), id);
                     self.fps.push(f);
                     id
                 }
@@ -674,8 +826,15 @@ impl Agg {
         // A failure whose statement was logged at the end of the previous chunk.
         for (s, c, f) in std::mem::take(&mut o.open_failures) {
             let key = (cmap[c as usize], fmap[f as usize]);
-            if self.sessions.get(&s) == Some(&key)
-                && let Some(stat) = self.stats.get_mut(&key)
+            // The statement logged before it ran: the same client and normalised text (an
+            // audited statement is interned with its tables, so its id may differ).
+            let logged = self.sessions.get(&s).copied().filter(|prev| {
+                prev.0 == key.0
+                    && (prev.1 == key.1
+                        || self.fps[prev.1 as usize].text == self.fps[key.1 as usize].text)
+            });
+            if let Some(prev) = logged
+                && let Some(stat) = self.stats.get_mut(&prev)
                 && stat.executions > 0
             {
                 stat.executions -= 1;
@@ -703,6 +862,7 @@ impl Agg {
         for (mut list, mine) in [
             (o.unmatched, &mut self.unmatched),
             (o.prefix_mismatch, &mut self.prefix_mismatch),
+            (o.invalid_utf8, &mut self.invalid_utf8),
         ] {
             for e in &mut list {
                 e.line += line_base;
@@ -725,6 +885,24 @@ impl Agg {
     }
 }
 
+/// The interning key of a normalised statement with the tables an audit log named for it.
+fn given_key(text: &str, given: &[TableUse]) -> String {
+    use std::fmt::Write;
+    let mut key = text.to_string();
+    key.push('\u{1}');
+    for u in given {
+        let _ = write!(
+            key,
+            "{}.{}:{}:{};",
+            u.table.schema.as_deref().unwrap_or(""),
+            u.table.name,
+            u.access.as_str(),
+            u.operation.as_str()
+        );
+    }
+    key
+}
+
 /// Whether `sql` may hold a `/* … */` comment (sqlcommenter tags): a byte search, cheaper
 /// per statement than a substring search.
 fn has_comment(sql: &str) -> bool {
@@ -736,6 +914,7 @@ fn has_comment(sql: &str) -> bool {
 fn same_client(k: &Client, c: &ClientRef<'_>) -> bool {
     let same = |a: &Option<String>, b: Option<&str>| a.as_deref() == b.filter(|s| !s.is_empty());
     k.thread == c.thread
+        && k.session == c.session
         && k.tags.is_empty()
         && same(&k.host, c.host)
         && same(&k.app, c.app)
@@ -777,6 +956,18 @@ pub struct FileInfo {
     /// Bytes after decompression.
     pub bytes: u64,
     pub lines: u64,
+    /// The managed-cloud envelope the records came in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<cloud::Envelope>,
+    /// The managed service that wrote the log (from its envelope or its fixed prefix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<cloud::Provider>,
+    /// PostgreSQL stderr: the `log_line_prefix` read with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_line_prefix: Option<String>,
+    /// Where that prefix came from: given, or inferred (and how well it matched).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_source: Option<String>,
 }
 
 /// Statement counts of one normalised statement within a row.
@@ -853,6 +1044,9 @@ pub struct LogReport {
     pub unparsed: BTreeMap<String, Unparsed>,
     pub unmatched_examples: Vec<Example>,
     pub prefix_mismatch_examples: Vec<Example>,
+    /// Lines with bytes that are not UTF-8.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid_utf8_examples: Vec<Example>,
     pub notes: Vec<String>,
     /// Application names on statements with their executions ("" = none).
     pub app_names: BTreeMap<String, u64>,
@@ -862,6 +1056,25 @@ pub struct LogReport {
 }
 
 impl LogReport {
+    /// Why the read is incomplete (`--strict` exits 3 on any): lines that match no record,
+    /// records whose prefix did not match, lines that are not UTF-8, data lost to a read
+    /// error. Empty when everything read was analysed.
+    pub fn incomplete(&self) -> Vec<String> {
+        let a = &self.accounting;
+        let mut out = Vec::new();
+        for (n, what) in [
+            (a.unmatched_lines, "lines match no record of the format"),
+            (a.prefix_mismatches, "records did not match log_line_prefix"),
+            (a.invalid_utf8_lines, "lines are not UTF-8"),
+            (a.read_errors, "files could not be read to their end"),
+        ] {
+            if n > 0 {
+                out.push(format!("{n} {what}"));
+            }
+        }
+        out
+    }
+
     /// The rows of one table.
     pub fn rows_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Row> + 'a {
         self.rows.iter().filter(move |r| r.table == table)
@@ -879,21 +1092,20 @@ const SYSTEM_SCHEMAS: &[&str] = &[
 
 /// Read, parse and aggregate `paths` as one log window.
 pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
-    let prefix = postgres_stderr::Prefix::parse(
-        opts.log_line_prefix
-            .as_deref()
-            .unwrap_or(postgres_stderr::DEFAULT_PREFIX),
-    )?;
-    let mut global = Agg::new(0, Dialect::Postgres);
-    let mut files = Vec::new();
+    let (global, files) = read_all(paths, opts)?;
+    Ok(finish(global, files, &opts.tables))
+}
+
+pub(crate) use read::read_all;
+pub use read::{detect, open};
+
+/// Classify and report an aggregate of `files`.
+pub(crate) fn finish(mut global: Agg, files: Vec<FileInfo>, tables: &TableMatcher) -> LogReport {
     let mut dialects: Vec<Dialect> = Vec::new();
-    let mut threads: HashMap<u64, Client> = HashMap::new();
-    for (idx, path) in paths.iter().enumerate() {
-        let info = read_one(idx as u32, path, opts, &prefix, &mut global, &mut threads)?;
-        if !dialects.contains(&info.format.dialect()) {
-            dialects.push(info.format.dialect());
+    for f in &files {
+        if f.format != LogFormat::Empty && !dialects.contains(&f.format.dialect()) {
+            dialects.push(f.format.dialect());
         }
-        files.push(info);
     }
     let display: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     let fix = |e: &mut Example| {
@@ -907,279 +1119,20 @@ pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
     unmatched.iter_mut().for_each(fix);
     let mut mismatch = std::mem::take(&mut global.prefix_mismatch);
     mismatch.iter_mut().for_each(fix);
+    let mut invalid = std::mem::take(&mut global.invalid_utf8);
+    invalid.iter_mut().for_each(fix);
     let dialect = if dialects.len() == 1 {
         dialects[0]
     } else {
         Dialect::Postgres
     };
-    let mut report = build_report(global, dialect, &opts.tables, &display);
+    let mut report = build_report(global, dialect, tables, &display);
     report.files = files;
     report.unmatched_examples = unmatched;
     report.prefix_mismatch_examples = mismatch;
-    report.log_line_prefix = report
-        .files
-        .iter()
-        .any(|f| f.format == LogFormat::PostgresStderr)
-        .then(|| prefix.text().to_string());
-    Ok(report)
-}
-
-/// Open a file, undoing gzip or zstd compression (detected from the magic bytes).
-pub fn open(path: &Path) -> Result<(Box<dyn Read + Send>, Option<&'static str>)> {
-    let mut f =
-        std::fs::File::open(path).with_context(|| format!("cannot open log {}", path.display()))?;
-    let mut magic = [0u8; 4];
-    let mut n = 0;
-    while n < magic.len() {
-        let k = f
-            .read(&mut magic[n..])
-            .with_context(|| format!("cannot read log {}", path.display()))?;
-        if k == 0 {
-            break;
-        }
-        n += k;
-    }
-    f.rewind()
-        .with_context(|| format!("cannot read log {}", path.display()))?;
-    if n >= 2 && magic[..2] == [0x1f, 0x8b] {
-        Ok((
-            Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-                f,
-            ))),
-            Some("gzip"),
-        ))
-    } else if n == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
-        let d = zstd::stream::read::Decoder::new(f)
-            .with_context(|| format!("cannot start zstd decoding of {}", path.display()))?;
-        Ok((Box::new(d), Some("zstd")))
-    } else {
-        Ok((Box::new(f), None))
-    }
-}
-
-/// Guess the format from the first bytes of a (decompressed) file.
-pub fn detect(head: &[u8]) -> Option<LogFormat> {
-    let text = String::from_utf8_lossy(head);
-    let lines: Vec<&str> = text.lines().take(200).collect();
-    let first = lines.iter().find(|l| !l.trim().is_empty())?;
-    if first.starts_with('{') && first.contains("\"timestamp\"") {
-        return Some(LogFormat::PostgresJson);
-    }
-    let lower = first.to_ascii_lowercase();
-    if lower.contains("query") && lower.contains("calls") && lower.contains(',') {
-        return Some(LogFormat::PgStatStatements);
-    }
-    if starts_with_timestamp(first.as_bytes())
-        && first.contains(',')
-        && (first.contains(",LOG,")
-            || first.contains(",ERROR,")
-            || first.contains(",FATAL,")
-            || first.split(',').count() >= 14)
-    {
-        return Some(LogFormat::PostgresCsv);
-    }
-    if lines
-        .iter()
-        .any(|l| l.starts_with("# User@Host:") || l.starts_with("# Query_time:"))
-    {
-        return Some(LogFormat::MysqlSlow);
-    }
-    if lines.iter().any(|l| mysql_general::parse_line(l).is_some()) {
-        return Some(LogFormat::MysqlGeneral);
-    }
-    if lines
-        .iter()
-        .any(|l| postgres_stderr::find_severity(l).is_some())
-    {
-        return Some(LogFormat::PostgresStderr);
-    }
-    None
-}
-
-fn read_one(
-    idx: u32,
-    path: &Path,
-    opts: &ReadOptions,
-    prefix: &postgres_stderr::Prefix,
-    global: &mut Agg,
-    threads: &mut HashMap<u64, Client>,
-) -> Result<FileInfo> {
-    let (mut reader, compression) = open(path)?;
-    let mut head = Vec::with_capacity(SNIFF_BYTES);
-    (&mut reader)
-        .take(SNIFF_BYTES as u64)
-        .read_to_end(&mut head)
-        .with_context(|| format!("cannot read log {}", path.display()))?;
-    let format = match opts.format {
-        Some(f) => f,
-        None => detect(&head).with_context(|| {
-            format!(
-                "{}: cannot tell the log format from its first lines; pass --log-format",
-                path.display()
-            )
-        })?,
-    };
-    let reader = std::io::Cursor::new(head).chain(reader);
-    let chunk_size = match format {
-        LogFormat::PgStatStatements => usize::MAX,
-        _ => opts.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1),
-    };
-    let mut chunker = Chunker {
-        reader,
-        carry: Vec::new(),
-        eof: false,
-        format,
-        target: chunk_size,
-        spare: Vec::new(),
-        forced_cuts: 0,
-        cut_short: None,
-    };
-    // Two batches are in memory at once (one parsed while the next is read): at most
-    // 2 × 12 × 4 MiB of text whatever the file size.
-    let batch = (rayon::current_num_threads() * 2).clamp(2, 12);
-    let mut line_base = 0u64;
-    let mut bytes = 0u64;
-    let mut last_byte = None;
-    let mut seen = std::sync::Arc::new(Seen::default());
-    let mut carry_time: Option<String> = None;
-    let read_batch = |chunker: &mut Chunker<_>| -> Result<Vec<Vec<u8>>> {
-        let mut chunks = Vec::with_capacity(batch);
-        while chunks.len() < batch {
-            match chunker
-                .next_chunk()
-                .with_context(|| format!("cannot read log {}", path.display()))?
-            {
-                Some(c) => chunks.push(c),
-                None => break,
-            }
-        }
-        Ok(chunks)
-    };
-    let mut next = read_batch(&mut chunker)?;
-    loop {
-        let chunks = std::mem::take(&mut next);
-        if chunks.is_empty() {
-            break;
-        }
-        if let Some(c) = chunks.last() {
-            last_byte = c.last().copied();
-        }
-        // The general log stamps only the first line of each second: each chunk starts
-        // with the last time of the chunks before it.
-        let mut starts = Vec::with_capacity(chunks.len());
-        for c in &chunks {
-            starts.push(carry_time.clone());
-            if format == LogFormat::MysqlGeneral
-                && let Some(t) = mysql_general::last_time(c)
-            {
-                carry_time = Some(t);
-            }
-        }
-        // Read the next batch while this one is parsed.
-        let ctx = ChunkCtx {
-            format,
-            prefix,
-            seen: &seen,
-        };
-        let (read, mut results) = rayon::join(
-            || read_batch(&mut chunker),
-            || -> Vec<(Agg, u64)> {
-                chunks
-                    .par_iter()
-                    .zip(&starts)
-                    .map(|(c, t)| parse_chunk(idx, c, t.as_deref(), &ctx))
-                    .collect()
-            },
-        );
-        next = read?;
-        for (agg, _) in &mut results {
-            agg.seen = None;
-        }
-        // Every chunk's handle is dropped, so the map can grow; if it could not, later
-        // chunks only fingerprint more.
-        if let Some(seen) = std::sync::Arc::get_mut(&mut seen) {
-            for (agg, _) in &mut results {
-                for (raw, id) in std::mem::take(&mut agg.fresh) {
-                    if seen.len() >= SEEN_ENTRIES {
-                        break;
-                    }
-                    if let Some(f) = agg.fps.get(id as usize) {
-                        seen.entry(raw).or_insert_with(|| f.text.as_str().into());
-                    }
-                }
-            }
-        }
-        for (c, (agg, lines)) in chunks.iter().zip(results) {
-            bytes += c.len() as u64;
-            global.merge(agg, line_base, threads);
-            line_base += lines;
-        }
-        chunker.recycle(chunks);
-    }
-    if chunker.forced_cuts > 0 {
-        global.note(format!(
-            "{}: {} record(s) longer than {} bytes were split at a line end; the lines \
-             after each cut may be counted as unmatched",
-            path.display(),
-            chunker.forced_cuts,
-            record_limit(chunk_size)
-        ));
-    }
-    if let Some(e) = &chunker.cut_short {
-        global.note(format!(
-            "{}: compressed data ends early ({e}); the {line_base} line(s) before the cut \
-             were read",
-            path.display()
-        ));
-    }
-    if bytes > 0 && last_byte != Some(b'\n') {
-        global.note(format!(
-            "{}:{}: the file does not end with a newline; its last record may be truncated \
-             (it was read as it is)",
-            path.display(),
-            line_base
-        ));
-    }
-    Ok(FileInfo {
-        path: path.display().to_string().replace('\\', "/"),
-        format,
-        compression,
-        bytes,
-        lines: line_base,
-    })
-}
-
-struct ChunkCtx<'a> {
-    format: LogFormat,
-    prefix: &'a postgres_stderr::Prefix,
-    seen: &'a std::sync::Arc<Seen>,
-}
-
-/// Parse one chunk; returns its aggregate and its line count.
-fn parse_chunk(file: u32, bytes: &[u8], time: Option<&str>, ctx: &ChunkCtx<'_>) -> (Agg, u64) {
-    let mut agg = Agg::new(file, ctx.format.dialect());
-    agg.seen = Some(ctx.seen.clone());
-    // `from_utf8` has an ASCII fast path that the lossy decoder lacks.
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => std::borrow::Cow::Borrowed(t),
-        Err(_) => String::from_utf8_lossy(bytes),
-    };
-    if let std::borrow::Cow::Owned(_) = text {
-        agg.note(format!(
-            "{file}: invalid UTF-8 in a chunk was replaced with U+FFFD"
-        ));
-    }
-    let lines = match ctx.format {
-        LogFormat::PostgresStderr => postgres_stderr::parse(&text, ctx.prefix, &mut agg),
-        LogFormat::PostgresCsv => postgres_csv::parse(&text, &mut agg),
-        LogFormat::PostgresJson => postgres_json::parse(&text, &mut agg),
-        LogFormat::MysqlGeneral => mysql_general::parse(&text, time, &mut agg),
-        LogFormat::MysqlSlow => mysql_slow::parse(&text, &mut agg),
-        LogFormat::PgStatStatements => pg_stat_statements::parse(&text, &mut agg),
-    };
-    agg.acc.bytes += bytes.len() as u64;
-    agg.acc.lines += lines;
-    (agg, lines)
+    report.invalid_utf8_examples = invalid;
+    report.log_line_prefix = report.files.iter().find_map(|f| f.log_line_prefix.clone());
+    report
 }
 
 /// Iterate the lines of `text` with their 1-based numbers (without the `\n`, `\r` kept
@@ -1199,115 +1152,6 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
         rest = next;
         Some((n, line.strip_suffix('\r').unwrap_or(line)))
     })
-}
-
-/// Reads a stream in chunks of about `target` bytes that end at a record boundary.
-struct Chunker<R: Read> {
-    reader: R,
-    carry: Vec<u8>,
-    eof: bool,
-    format: LogFormat,
-    target: usize,
-    /// Buffers of parsed chunks, to be filled again.
-    spare: Vec<Vec<u8>>,
-    /// Chunks cut inside a record because no boundary came within `MAX_RECORD_BYTES`.
-    forced_cuts: u64,
-    /// The decompressor's error when compressed data ended early.
-    cut_short: Option<String>,
-}
-
-impl<R: Read> Chunker<R> {
-    fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> std::io::Result<()> {
-        if buf.len() < want && !self.eof {
-            buf.reserve((want - buf.len()).min(DEFAULT_CHUNK_SIZE));
-            // `read_to_end` fills spare capacity without zeroing it first.
-            let n = match (&mut self.reader)
-                .take((want - buf.len()) as u64)
-                .read_to_end(buf)
-            {
-                Ok(n) => n,
-                // A compressed log cut short (an interrupted copy, a file still being
-                // written): what was decompressed is in `buf` and is read; the cut is noted.
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    self.cut_short = Some(e.to_string());
-                    self.eof = true;
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
-            };
-            if n == 0 || buf.len() < want {
-                self.eof = true;
-            }
-        }
-        Ok(())
-    }
-
-    /// Take back parsed chunks so that their buffers are filled again: a fresh buffer per
-    /// chunk cost a page fault and a zeroed page every 4 KiB read.
-    fn recycle(&mut self, chunks: Vec<Vec<u8>>) {
-        for c in chunks {
-            if c.capacity() <= self.target.saturating_mul(2) && self.spare.len() < 16 {
-                self.spare.push(c);
-            }
-        }
-    }
-
-    fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
-        let mut buf = self.spare.pop().unwrap_or_default();
-        buf.clear();
-        buf.extend_from_slice(&self.carry);
-        self.carry.clear();
-        let mut want = self.target.max(buf.len() + 1);
-        loop {
-            self.fill(&mut buf, want.min(usize::MAX - 1))?;
-            if self.eof {
-                return Ok((!buf.is_empty()).then_some(buf));
-            }
-            if let Some(cut) = find_cut(&buf, self.format) {
-                self.carry.extend_from_slice(&buf[cut..]);
-                buf.truncate(cut);
-                return Ok(Some(buf));
-            }
-            if buf.len() >= record_limit(self.target) {
-                // No record boundary in 16 chunks (64 MiB by default): cut at a line end
-                // anyway so that memory stays bounded, and say so.
-                let cut = memchr::memrchr(b'\n', &buf).map_or(buf.len(), |p| p + 1);
-                self.carry.extend_from_slice(&buf[cut..]);
-                buf.truncate(cut);
-                self.forced_cuts += 1;
-                return Ok(Some(buf));
-            }
-            // One record longer than the chunk: keep reading.
-            want = want.saturating_mul(2);
-        }
-    }
-}
-
-/// The longest record held whole: 16 chunks, at least 1 MiB, at most `MAX_RECORD_BYTES`.
-fn record_limit(target: usize) -> usize {
-    target.saturating_mul(16).clamp(1 << 20, MAX_RECORD_BYTES)
-}
-
-/// The start of the last complete-enough line in `buf` at which a record starts.
-fn find_cut(buf: &[u8], format: LogFormat) -> Option<usize> {
-    let mut end = buf.len();
-    while let Some(nl) = memchr::memrchr(b'\n', &buf[..end]) {
-        let start = nl + 1;
-        // The line after the newline must be long enough to decide on.
-        let line_end = memchr::memchr(b'\n', &buf[start..]).map(|p| start + p);
-        if start > 0
-            && start < buf.len()
-            && (line_end.is_some() || buf.len() - start >= 64)
-            && format.is_record_start(&buf[start..line_end.unwrap_or(buf.len())])
-        {
-            return Some(start);
-        }
-        if nl == 0 {
-            return None;
-        }
-        end = nl;
-    }
-    None
 }
 
 fn table_display(t: &TableName, db: Option<&str>) -> String {
@@ -1340,7 +1184,18 @@ fn build_report(g: Agg, dialect: Dialect, tables: &TableMatcher, display: &[Stri
     let classified: Vec<_> = g
         .fps
         .par_iter()
-        .map(|f| classify(&f.sample, dialect))
+        .map(|f| match &f.given {
+            // The server named the tables (audit logs): no re-parse.
+            Some(given) => vec![crate::sql::Statement {
+                start: 0,
+                end: f.sample.len(),
+                uses: given.clone(),
+                confidence: crate::model::Confidence::Parsed,
+                error: None,
+                routine: None,
+            }],
+            None => classify(&f.sample, dialect),
+        })
         .collect();
     let mut counts = ClassifyCounts {
         distinct_statements: g.fps.len() as u64,
@@ -1455,11 +1310,17 @@ fn build_report(g: Agg, dialect: Dialect, tables: &TableMatcher, display: &[Stri
     let rows = rows
         .into_iter()
         .map(|((table, access, client), r)| {
-            let mut statements: Vec<StatementCount> = r
-                .statements
+            // Audited statements are interned with their tables: one text may have several.
+            let mut by_text: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+            for (f, (e, x)) in r.statements {
+                let c = by_text.entry(g.fps[f as usize].text.as_str()).or_default();
+                c.0 += e;
+                c.1 += x;
+            }
+            let mut statements: Vec<StatementCount> = by_text
                 .into_iter()
-                .map(|(f, (e, x))| StatementCount {
-                    statement: g.fps[f as usize].text.clone(),
+                .map(|(text, (e, x))| StatementCount {
+                    statement: text.to_string(),
                     executions: e,
                     failed: x,
                 })
@@ -1511,6 +1372,7 @@ fn build_report(g: Agg, dialect: Dialect, tables: &TableMatcher, display: &[Stri
         unparsed,
         unmatched_examples: Vec::new(),
         prefix_mismatch_examples: Vec::new(),
+        invalid_utf8_examples: Vec::new(),
         notes,
         app_names,
         log_line_prefix: None,
@@ -1525,37 +1387,4 @@ pub fn check_paths(paths: &[PathBuf]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn detects_formats_from_first_lines() {
-        let pg = b"2026-11-21 11:31:09.156 UTC [24195] LOG:  starting PostgreSQL 15.18\n";
-        assert_eq!(detect(pg), Some(LogFormat::PostgresStderr));
-        let csv = b"2026-11-21 11:31:09.339 UTC,\"postgres\",\"postgres\",24214,\"127.0.0.1:45868\",6b0180fd.5e96,3,\"idle\",2026-11-21 11:31:09 UTC,3/2,0,LOG,00000,\"statement: x\",,,,,,,,,\"setup\",\"client backend\",,0\n";
-        assert_eq!(detect(csv), Some(LogFormat::PostgresCsv));
-        assert_eq!(
-            detect(b"{\"timestamp\":\"2026-11-21 11:31:09.339 UTC\",\"message\":\"x\"}\n"),
-            Some(LogFormat::PostgresJson)
-        );
-        assert_eq!(
-            detect(b"query,calls,rolname,datname\n\"SELECT 1\",3,app,db\n"),
-            Some(LogFormat::PgStatStatements)
-        );
-        assert_eq!(detect(b"hello world\n"), None);
-    }
-
-    #[test]
-    fn cuts_only_at_record_starts() {
-        let text = b"2026-01-01 00:00:00 UTC [1] LOG:  statement: SELECT\n\t1\n2026-01-01 00:00:01 UTC [1] LOG:  statement: SELECT 2\n\tFROM t\n";
-        let cut = find_cut(text, LogFormat::PostgresStderr);
-        assert_eq!(cut, Some(55));
-        assert!(text[55..].starts_with(b"2026-01-01 00:00:01"));
-        // An error's STATEMENT line stays with its ERROR line.
-        let err = b"2026-01-01 00:00:00 UTC [1] ERROR:  boom\n2026-01-01 00:00:00 UTC [1] STATEMENT:  SELECT 1\n";
-        assert_eq!(find_cut(err, LogFormat::PostgresStderr), None);
-    }
 }

@@ -173,6 +173,7 @@ pub(crate) fn parse(text: &str, start_time: Option<&str>, agg: &mut Agg) -> u64 
                 host: Some(&c.host),
                 db: c.db.as_deref(),
                 thread: None,
+                session: None,
             },
             None => ClientRef {
                 thread: Some(o.id),
@@ -188,6 +189,7 @@ pub(crate) fn parse(text: &str, start_time: Option<&str>, agg: &mut Agg) -> u64 
             session: None,
             logged_before_run: false,
             via: "general_log",
+            given: None,
         });
     };
     for (n, raw) in super::lines(text) {

@@ -50,6 +50,7 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
                 host: e.host,
                 db: e.db,
                 thread: None,
+                session: None,
             },
             ts: (!e.ts.is_empty()).then_some(e.ts.as_str()),
             sql,
@@ -58,6 +59,7 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
             session: None,
             logged_before_run: false,
             via: "slow_query_log",
+            given: None,
         });
     };
     for (n, line) in super::lines(text) {

@@ -63,6 +63,7 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
                 db: get(d),
                 host: None,
                 thread: None,
+                session: None,
             },
             ts: None,
             sql,
@@ -71,6 +72,7 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
             session: None,
             logged_before_run: false,
             via: "pg_stat_statements",
+            given: None,
         });
     }
     lines

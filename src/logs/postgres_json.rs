@@ -56,6 +56,7 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
             db: r.dbname.as_deref(),
             host: r.remote_host.as_deref(),
             thread: None,
+            session: None,
         };
         if (severity == "ERROR" || severity == "FATAL")
             && let Some(q) = r.statement.as_deref()
@@ -69,6 +70,7 @@ pub(crate) fn parse(text: &str, agg: &mut Agg) -> u64 {
                 session: r.pid,
                 logged_before_run: false,
                 via: "error_statement",
+                given: None,
             });
             continue;
         }

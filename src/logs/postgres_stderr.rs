@@ -5,7 +5,7 @@
 //! counts, its client is unknown) and counted as a prefix mismatch, which is what
 //! `--doctor` reports instead of pgBadger's silent "0 queries found".
 
-use super::{Agg, ClientRef, Exec};
+use super::{Agg, Client, ClientRef, Exec};
 use anyhow::{Result, bail};
 
 /// PostgreSQL's default `log_line_prefix`.
@@ -94,6 +94,20 @@ impl Prefix {
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// PostgreSQL's default prefix, `%m [%p] `.
+    pub fn postgres_default() -> Prefix {
+        Prefix {
+            text: DEFAULT_PREFIX.to_string(),
+            parts: vec![
+                Part::Field('m'),
+                Part::Lit(" [".to_string()),
+                Part::Field('p'),
+                Part::Lit("] ".to_string()),
+            ],
+            cacheable: true,
+        }
     }
 
     /// Which client fields the prefix can capture (doctor input).
@@ -294,10 +308,13 @@ fn field_end(e: char, line: &str, pos: usize, next_lit: Option<&str>) -> Option<
             }
             let lit_ok = |at: usize| next_lit.is_none_or(|l| has_at(b, at, l.as_bytes()));
             if b.get(end) == Some(&b' ') {
+                // A zone abbreviation or offset (`UTC`, `CET`, `+03`), which RDS's and
+                // Azure's prefixes follow with `:` and `-`.
                 let tz_start = end + 1;
-                let tz_end = line[tz_start..]
-                    .find([' ', '[', ']', ','])
-                    .map_or(line.len(), |p| tz_start + p);
+                let sign = usize::from(matches!(b.get(tz_start), Some(b'+' | b'-')));
+                let tz_end = line[tz_start + sign..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '/' || c == '_'))
+                    .map_or(line.len(), |p| tz_start + sign + p);
                 if tz_end > tz_start && lit_ok(tz_end) {
                     return Some(tz_end);
                 }
@@ -404,7 +421,7 @@ pub fn find_severity(line: &str) -> Option<usize> {
         let mut from = 0;
         while let Some(p) = line[from..].find(&pat) {
             let at = from + p;
-            if at == 0 || line.as_bytes()[at - 1] == b' ' {
+            if at == 0 || matches!(line.as_bytes()[at - 1], b' ' | b':' | b'-') {
                 return Some(at);
             }
             from = at + 1;
@@ -423,10 +440,96 @@ pub(crate) struct Message<'a> {
     pub line: u64,
 }
 
+/// Remember what a session's connection lines say about its client (`log_connections`):
+/// the fields a prefix lacks (no `%a` on RDS and Cloud SQL, nothing on Azure) come from
+/// there. Returns whether `text` was such a line.
+fn connection_line(m: &Message<'_>, text: &str, agg: &mut Agg) -> bool {
+    let Some(s) = m.session else {
+        return false;
+    };
+    if let Some(rest) = text.strip_prefix("connection received: host=") {
+        let host = rest.split(' ').next().unwrap_or("");
+        // A new session: what an earlier session with this pid said no longer holds.
+        let c = Client {
+            host: Some(host.to_string()),
+            ..Client::default()
+        };
+        agg.pg_conns.insert(s, c.clone());
+        agg.connects.push((s | super::PG_SESSION, c));
+        return true;
+    }
+    let Some(rest) = text.strip_prefix("connection authorized: ") else {
+        return false;
+    };
+    let field = |k: &str| {
+        let start = rest.find(k)? + k.len();
+        let v = &rest[start..];
+        // application_name may hold spaces and comes last, before optional SSL/GSS notes.
+        let end = if k == "application_name=" {
+            [" SSL enabled", " GSS ", " GSS("]
+                .iter()
+                .filter_map(|e| v.find(e))
+                .min()
+                .unwrap_or(v.len())
+        } else {
+            v.find(' ').unwrap_or(v.len())
+        };
+        Some(v[..end].to_string()).filter(|x| !x.is_empty())
+    };
+    let c = agg.pg_conns.entry(s).or_default();
+    c.user = field("user=");
+    c.db = field("database=");
+    c.app = field("application_name=");
+    let c = c.clone();
+    agg.connects.push((s | super::PG_SESSION, c));
+    true
+}
+
 /// Turn a message into an execution, a failure, or a counted non-statement record.
 pub(crate) fn handle_message(m: Message<'_>, agg: &mut Agg) {
+    let needs = m.session.is_some()
+        && (m.client.app.is_none()
+            || m.client.user.is_none()
+            || m.client.db.is_none()
+            || m.client.host.is_none());
+    if needs {
+        if m.severity == "LOG" && connection_line(&m, m.text, agg) {
+            agg.acc.other_records += 1;
+            return;
+        }
+        // The completed client borrows the connection map: copy it out first.
+        let known = agg.pg_conns.get(&m.session.unwrap_or_default()).cloned();
+        let mut client = match &known {
+            Some(k) => ClientRef {
+                app: m.client.app.or(k.app.as_deref()),
+                user: m.client.user.or(k.user.as_deref()),
+                db: m.client.db.or(k.db.as_deref()),
+                host: m.client.host.or(k.host.as_deref()),
+                ..m.client
+            },
+            None => m.client,
+        };
+        // Still missing a field: the merge may know it from an earlier chunk.
+        if client.app.is_none()
+            || client.user.is_none()
+            || client.db.is_none()
+            || client.host.is_none()
+        {
+            client.session = m.session;
+        }
+        return dispatch(Message { client, ..m }, agg);
+    }
+    dispatch(m, agg)
+}
+
+fn dispatch(m: Message<'_>, agg: &mut Agg) {
     match m.severity {
         "LOG" => {
+            if let Some(rest) = m.text.strip_prefix("AUDIT: ")
+                && super::audit::record_pgaudit(&m, rest, agg)
+            {
+                return;
+            }
             let (text, via_duration) = match m.text.strip_prefix("duration: ") {
                 Some(rest) => match find_pair(rest, b' ', b' ') {
                     Some(p) => (&rest[p + 2..], true),
@@ -463,6 +566,7 @@ pub(crate) fn handle_message(m: Message<'_>, agg: &mut Agg) {
                     } else {
                         "log_statement"
                     },
+                    given: None,
                 }),
                 None => agg.acc.other_records += 1,
             }
@@ -478,6 +582,7 @@ pub(crate) fn handle_message(m: Message<'_>, agg: &mut Agg) {
             session: m.session,
             logged_before_run: false,
             via: "error_statement",
+            given: None,
         }),
         "ERROR" | "FATAL" | "PANIC" => {
             agg.set_error(m.session);
@@ -485,6 +590,11 @@ pub(crate) fn handle_message(m: Message<'_>, agg: &mut Agg) {
         }
         _ => agg.acc.other_records += 1,
     }
+}
+
+/// The process id inside a session id (`%c`: start time and pid in hex, `6b16e714.2a5d`).
+fn session_pid(c: &str) -> Option<u64> {
+    u64::from_str_radix(c.split_once('.')?.1, 16).ok()
 }
 
 /// Parse a chunk of a stderr log; returns the number of lines.
@@ -514,9 +624,14 @@ pub(crate) fn parse(text: &str, prefix: &Prefix, agg: &mut Agg) -> u64 {
                     db: o.fields.db,
                     host: o.fields.host,
                     thread: None,
+                    session: None,
                 },
                 ts: o.fields.ts,
-                session: o.fields.pid.and_then(|p| p.parse().ok()),
+                session: o
+                    .fields
+                    .pid
+                    .and_then(|p| p.parse().ok())
+                    .or_else(|| o.fields.session.and_then(session_pid)),
                 line: o.line,
             },
             agg,

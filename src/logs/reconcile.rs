@@ -1,15 +1,18 @@
 //! Reconciliation of runtime evidence with the code: a `LogReport`, the code findings of an
-//! inventory and the declared `[[components]]` in; per legacy table out: the runtime
-//! writers and readers that no component's code explains, and the code writers that the
-//! log window never saw. Runtime clients map to components through `db_clients`
-//! (`app=`, `user=`, `host=`, `db=`, `tag:<key>=`; sqlcommenter tags also answer `app=`),
-//! code findings through the components' `paths` globs.
+//! inventory and the plan's component `Layout` (declared and detected components) in; per
+//! legacy table out: the runtime writers and readers that no component's code explains, and
+//! the code writers that the log window never saw. Runtime clients map to components through
+//! `db_clients` (`app=`, `user=`, `host=`, `db=`, `tag:<key>=`; query tags also answer
+//! `app=`); a component without `db_clients` is matched by its name (an application name or
+//! a `service`/`application` tag equal to it). Code findings belong to the component the
+//! layout gives their file. A statement whose tags carry its code location
+//! (`source_location`) is joined to the finding at that exact file and line.
 
 use super::{LogReport, Row, StatementCount};
-use crate::config::{ComponentConfig, Config};
+use crate::config::Config;
 use crate::model::{Access, Finding};
+use crate::plan::components::{Layout, ROOT_NAME};
 use anyhow::{Context, Result, bail};
-use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -76,34 +79,39 @@ impl Selector {
 }
 
 struct Component<'a> {
-    config: &'a ComponentConfig,
+    name: &'a str,
     selectors: Vec<Selector>,
-    paths: GlobSet,
+    /// Matched by its name, not by declared `db_clients`.
+    by_name: bool,
 }
 
-fn compile(components: &[ComponentConfig]) -> Result<Vec<Component<'_>>> {
-    components
-        .iter()
-        .map(|c| {
-            let selectors = c
-                .db_clients
+fn compile(layout: &Layout) -> Result<Vec<Component<'_>>> {
+    let mut out = Vec::new();
+    for c in &layout.components {
+        // Files outside every other component cannot be matched to a client.
+        if c.name == ROOT_NAME {
+            continue;
+        }
+        let by_name = c.db_clients.is_empty();
+        let selectors = if by_name {
+            vec![Selector {
+                key: "app".into(),
+                value: c.name.clone(),
+            }]
+        } else {
+            c.db_clients
                 .iter()
                 .map(|s| Selector::parse(s))
                 .collect::<Result<Vec<_>>>()
-                .with_context(|| format!("component `{}`", c.name))?;
-            let mut b = GlobSetBuilder::new();
-            for p in &c.paths {
-                b.add(Glob::new(p).with_context(|| {
-                    format!("component `{}`: invalid glob `{p}` in paths", c.name)
-                })?);
-            }
-            Ok(Component {
-                config: c,
-                selectors,
-                paths: b.build()?,
-            })
-        })
-        .collect()
+                .with_context(|| format!("component `{}`", c.name))?
+        };
+        out.push(Component {
+            name: &c.name,
+            selectors,
+            by_name,
+        });
+    }
+    Ok(out)
 }
 
 /// A runtime reader or writer with its evidence.
@@ -121,6 +129,9 @@ pub struct RuntimeClient {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last: Option<String>,
     pub statements: Vec<StatementCount>,
+    /// The code finding the statement's `source_location` tag names, joined exactly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_location: Option<CodeLocation>,
 }
 
 /// A code location that writes a table.
@@ -161,6 +172,9 @@ pub struct Reconciliation {
     pub window: Option<(String, String)>,
     /// Component → the clients mapped to it.
     pub components: BTreeMap<String, Vec<String>>,
+    /// Components matched by their name because they declare no `db_clients`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matched_by_name: Vec<String>,
     /// Clients that touched a legacy table and map to no component.
     pub unmapped_clients: Vec<String>,
     pub tables: Vec<TableReconciliation>,
@@ -177,34 +191,34 @@ impl Reconciliation {
     }
 }
 
-/// Path of a finding relative to the directory of the configuration, where `paths` globs
-/// are anchored.
-fn anchored(config: &Config, file: &str) -> String {
-    let base = config
-        .config_path
-        .as_ref()
-        .and_then(|p| p.parent())
-        .and_then(|d| std::fs::canonicalize(d).ok());
-    match base.and_then(|b| config.root.strip_prefix(&b).ok().map(|p| p.to_path_buf())) {
-        Some(rel) if !rel.as_os_str().is_empty() => {
-            format!("{}/{file}", rel.display().to_string().replace('\\', "/"))
-        }
-        _ => file.to_string(),
-    }
+/// `path:line` of a `source_location` tag.
+fn source_location(c: &super::Client) -> Option<(&str, u32)> {
+    let v = c.tags.get("source_location")?;
+    let (path, line) = v.rsplit_once(':')?;
+    Some((path.trim_start_matches("./"), line.trim().parse().ok()?))
+}
+
+/// Whether a tag's path names the finding's file (the tag may hold an absolute path or one
+/// relative to another root: the file must be its suffix at a `/`).
+fn same_file(tag: &str, file: &str) -> bool {
+    tag == file || tag.strip_suffix(file).is_some_and(|p| p.ends_with('/'))
 }
 
 pub fn reconcile(
     report: &LogReport,
     findings: &[Finding],
     config: &Config,
+    layout: &Layout,
 ) -> Result<Reconciliation> {
-    let components = compile(&config.components)?;
+    let components = compile(layout)?;
     // Client label → component (best score; ties go to the first by name).
     let mut client_component: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     let mut by_component: BTreeMap<String, Vec<String>> = components
         .iter()
-        .map(|c| (c.config.name.clone(), Vec::new()))
+        .filter(|c| !c.by_name)
+        .map(|c| (c.name.to_string(), Vec::new()))
         .collect();
+    let mut matched_by_name: BTreeSet<String> = BTreeSet::new();
     for (label, summary) in &report.clients {
         let mut best: Option<(u8, &str)> = None;
         for c in &components {
@@ -214,14 +228,15 @@ pub fn reconcile(
                 .map(|s| s.score(&summary.client))
                 .max()
                 .unwrap_or(0);
-            if score > 0
-                && best.is_none_or(|(b, n)| score > b || (score == b && c.config.name.as_str() < n))
-            {
-                best = Some((score, &c.config.name));
+            if score > 0 && best.is_none_or(|(b, n)| score > b || (score == b && c.name < n)) {
+                best = Some((score, c.name));
             }
         }
         let comp = best.map(|(_, n)| n);
         if let Some(n) = comp {
+            if components.iter().any(|c| c.name == n && c.by_name) {
+                matched_by_name.insert(n.to_string());
+            }
             by_component
                 .entry(n.to_string())
                 .or_default()
@@ -232,15 +247,20 @@ pub fn reconcile(
     // Code findings per (component, table, access).
     let mut code: BTreeMap<(Option<&str>, &str, Access), Vec<&Finding>> = BTreeMap::new();
     for f in findings {
-        let path = anchored(config, &f.file);
-        let comp = components
-            .iter()
-            .find(|c| c.paths.is_match(&path))
-            .map(|c| c.config.name.as_str());
+        let comp = layout
+            .component_of(&f.file)
+            .map(|i| layout.components[i].name.as_str())
+            .filter(|n| *n != ROOT_NAME);
         code.entry((comp, f.table.as_str(), f.access))
             .or_default()
             .push(f);
     }
+    let component_of = |file: &str| {
+        layout
+            .component_of(file)
+            .map(|i| layout.components[i].name.as_str())
+            .filter(|n| *n != ROOT_NAME)
+    };
     let code_has = |comp: Option<&str>, table: &str, access: Access| {
         comp.is_some() && code.contains_key(&(comp, table, access))
     };
@@ -276,22 +296,54 @@ pub fn reconcile(
             if let Some(l) = row.last.as_deref() {
                 last = Some(last.map_or(l, |x| x.max(l)));
             }
-            let comp = client_component.get(row.client.as_str()).copied().flatten();
-            if comp.is_none() && row.access != Access::Ddl {
+            // The statement names its code location: join it to that finding exactly.
+            let located = report
+                .clients
+                .get(&row.client)
+                .and_then(|s| source_location(&s.client))
+                .and_then(|(path, line)| {
+                    findings.iter().find(|f| {
+                        f.table == *table
+                            && f.line == line
+                            && same_file(path, &f.file)
+                            && (f.access == row.access
+                                || row.access == Access::Read && f.access == Access::Write)
+                    })
+                });
+            let mapped = client_component.get(row.client.as_str()).copied().flatten();
+            let comp = mapped.or_else(|| located.and_then(|f| component_of(&f.file)));
+            if comp.is_none() && located.is_none() && row.access != Access::Ddl {
                 unmapped.insert(row.client.clone());
             }
+            let by_name = |c: &str| {
+                if matched_by_name.contains(c) {
+                    " (matched by its name: it declares no db_clients)"
+                } else {
+                    ""
+                }
+            };
             match row.access {
                 Access::Write => {
                     observed_writers.insert(comp);
-                    let explained = code_has(comp, table, Access::Write);
-                    let reason = match comp {
-                        None => "no component's db_clients match this client".to_string(),
-                        Some(c) if explained => {
-                            format!("component `{c}` has code that writes {table}")
+                    let explained = located.is_some() || code_has(comp, table, Access::Write);
+                    let reason = match (located, comp) {
+                        (Some(f), _) => format!(
+                            "its source_location tag names {}:{}, where the code {}s {table}",
+                            f.file,
+                            f.line,
+                            f.operation.as_str()
+                        ),
+                        (None, None) => "no component's db_clients match this client".to_string(),
+                        (None, Some(c)) if explained => {
+                            format!("component `{c}`{} has code that writes {table}", by_name(c))
                         }
-                        Some(c) => format!("component `{c}` has no code that writes {table}"),
+                        (None, Some(c)) => format!(
+                            "component `{c}`{} has no code that writes {table}",
+                            by_name(c)
+                        ),
                     };
-                    let rc = runtime(row, comp, reason);
+                    let mut rc = runtime(row, comp, reason);
+                    rc.code_location = located.map(location);
                     if explained {
                         t.explained_writers.push(rc);
                     } else {
@@ -299,16 +351,25 @@ pub fn reconcile(
                     }
                 }
                 Access::Read => {
-                    let explained =
-                        code_has(comp, table, Access::Read) || code_has(comp, table, Access::Write);
-                    let reason = match comp {
-                        None => "no component's db_clients match this client".to_string(),
-                        Some(c) if explained => {
-                            format!("component `{c}` has code that uses {table}")
+                    let explained = located.is_some()
+                        || code_has(comp, table, Access::Read)
+                        || code_has(comp, table, Access::Write);
+                    let reason = match (located, comp) {
+                        (Some(f), _) => format!(
+                            "its source_location tag names {}:{}, where the code uses {table}",
+                            f.file, f.line
+                        ),
+                        (None, None) => "no component's db_clients match this client".to_string(),
+                        (None, Some(c)) if explained => {
+                            format!("component `{c}`{} has code that uses {table}", by_name(c))
                         }
-                        Some(c) => format!("component `{c}` has no code that reads {table}"),
+                        (None, Some(c)) => format!(
+                            "component `{c}`{} has no code that reads {table}",
+                            by_name(c)
+                        ),
                     };
-                    let rc = runtime(row, comp, reason);
+                    let mut rc = runtime(row, comp, reason);
+                    rc.code_location = located.map(location);
                     if explained {
                         t.explained_readers.push(rc);
                     } else {
@@ -334,15 +395,7 @@ pub fn reconcile(
                 None => "code outside every component's paths: it cannot be matched to a client"
                     .to_string(),
             };
-            let mut locations: Vec<CodeLocation> = fs
-                .iter()
-                .map(|f| CodeLocation {
-                    file: f.file.clone(),
-                    line: f.line,
-                    operation: f.operation.as_str().to_string(),
-                    evidence: super::truncate(&f.evidence, 120),
-                })
-                .collect();
+            let mut locations: Vec<CodeLocation> = fs.iter().map(|f| location(f)).collect();
             locations.sort();
             locations.dedup();
             t.not_observed_writers.push(NotObserved {
@@ -357,10 +410,20 @@ pub fn reconcile(
         files: report.files.iter().map(|f| f.path.clone()).collect(),
         window: first.zip(last).map(|(a, b)| (a.to_string(), b.to_string())),
         components: by_component,
+        matched_by_name: matched_by_name.into_iter().collect(),
         unmapped_clients: unmapped.into_iter().collect(),
         tables: out_tables,
         accounting: report.accounting.clone(),
     })
+}
+
+fn location(f: &Finding) -> CodeLocation {
+    CodeLocation {
+        file: f.file.clone(),
+        line: f.line,
+        operation: f.operation.as_str().to_string(),
+        evidence: super::truncate(&f.evidence, 120),
+    }
 }
 
 fn runtime(row: &Row, comp: Option<&str>, reason: String) -> RuntimeClient {
@@ -373,6 +436,7 @@ fn runtime(row: &Row, comp: Option<&str>, reason: String) -> RuntimeClient {
         first: row.first.clone(),
         last: row.last.clone(),
         statements: row.statements.iter().take(3).cloned().collect(),
+        code_location: None,
     }
 }
 

@@ -100,18 +100,30 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "accounting")?;
     for f in &report.files {
         let comp = f.compression.map(|c| format!(", {c}")).unwrap_or_default();
+        let env = f
+            .envelope
+            .map(|e| format!(" in {}", e.as_str()))
+            .unwrap_or_default();
         writeln!(
             out,
-            "  file {}: {}{}, {} bytes, {} lines",
+            "  file {}: {}{env}{}, {} bytes, {} lines",
             f.path,
             f.format.as_str(),
             comp,
             f.bytes,
             f.lines
         )?;
-    }
-    if let Some(p) = &report.log_line_prefix {
-        writeln!(out, "  log_line_prefix: '{p}'")?;
+        if let Some(p) = &f.provider {
+            writeln!(out, "    provider: {}", p.name())?;
+        }
+        if let Some(p) = &f.log_line_prefix {
+            let how = f
+                .prefix_source
+                .as_deref()
+                .map(|h| format!(", {h}"))
+                .unwrap_or_default();
+            writeln!(out, "    log_line_prefix: '{p}'{how}")?;
+        }
     }
     writeln!(
         out,
@@ -166,6 +178,23 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
         for e in &report.prefix_mismatch_examples {
             writeln!(out, "    {}:{}: {}", e.file, e.line, e.text)?;
         }
+    }
+    if a.invalid_utf8_lines > 0 {
+        writeln!(
+            out,
+            "  lines that are not UTF-8 (read with U+FFFD in their place): {}",
+            a.invalid_utf8_lines
+        )?;
+        for e in &report.invalid_utf8_examples {
+            writeln!(out, "    {}:{}: {}", e.file, e.line, e.text)?;
+        }
+    }
+    if a.audit_repeats > 0 {
+        writeln!(
+            out,
+            "  audit records repeating the access before them (OBJECT and SESSION), counted once: {}",
+            a.audit_repeats
+        )?;
     }
     for n in &report.notes {
         writeln!(out, "  note: {n}")?;
@@ -286,6 +315,15 @@ pub fn write_reconciliation_text(
             names(&t.explained_writers),
             names(&t.explained_readers)
         )?;
+        for c in t.explained_writers.iter().chain(&t.explained_readers) {
+            if let Some(l) = &c.code_location {
+                writeln!(
+                    out,
+                    "      {} → {}:{} (its source_location tag)",
+                    c.client, l.file, l.line
+                )?;
+            }
+        }
     }
     if !r.unmapped_clients.is_empty() {
         writeln!(out, "  clients that match no component's db_clients")?;

@@ -68,6 +68,17 @@ pub fn walks() -> usize {
     WALKS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+impl Discovered {
+    /// Every kept file, source or not, sorted: what component detection sees.
+    pub fn all_files(&self) -> Vec<String> {
+        let mut files: Vec<String> = self.files.iter().map(|f| f.rel.clone()).collect();
+        files.extend(self.others.iter().cloned());
+        files.sort();
+        files.dedup();
+        files
+    }
+}
+
 /// Turn a path under `root` into the `/`-separated relative form used in reports.
 pub fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);

@@ -131,6 +131,7 @@ pub fn scan_with(config: Config, root_display: String, wants: Wants) -> Result<I
         plan_problems = problems;
     }
     scan.stats.files_skipped += found.problems.iter().filter(|p| p.reason.is_skip()).count() as u64;
+    let files = found.all_files();
     scan.problems.extend(found.problems);
     scan.problems.sort();
     Ok(Inventory {
@@ -139,7 +140,7 @@ pub fn scan_with(config: Config, root_display: String, wants: Wants) -> Result<I
         scan,
         elapsed: started.elapsed(),
         wants,
-        files: all_files(&found.files, found.others),
+        files,
         source_files: found.files,
         replacement_findings,
         sources,
@@ -186,15 +187,6 @@ fn split_by_role(legacy: &TableMatcher, findings: Vec<Finding>) -> (Vec<Finding>
         }
     }
     (legacy_out, replacement_out)
-}
-
-/// Every kept file, source or not, sorted.
-fn all_files(sources: &[SourceFile], others: Vec<String>) -> Vec<String> {
-    let mut files: Vec<String> = sources.iter().map(|f| f.rel.clone()).collect();
-    files.extend(others);
-    files.sort();
-    files.dedup();
-    files
 }
 
 /// The texts of files with findings (pass 2 read them; read once more here, they are few)
