@@ -4,7 +4,7 @@
 //! line where its text starts, report interpolated table names as `dynamic`).
 
 use super::{FileInput, FileScan, LineIndex, evidence};
-use crate::model::{Access, Confidence, Finding, Kind, Operation, Problem, SkipReason};
+use crate::model::{Access, Confidence, Kind, Operation, Problem, Site, SkipReason};
 use crate::sql::{self, DYNAMIC_MARKER_PREFIX, TableName};
 
 /// A run of assembled text that came from one place in the source.
@@ -197,7 +197,8 @@ fn marker(n: usize) -> String {
     format!("{DYNAMIC_MARKER_PREFIX}{n}__")
 }
 
-/// Where SQL text was found: the function around it and the call that runs it.
+/// Where SQL text was found: the function around it and the call that runs it. Each
+/// statement of the text becomes a `Site` at the place its own text starts.
 #[derive(Debug, Clone, Default)]
 pub struct SqlSite {
     pub function: Option<String>,
@@ -205,6 +206,24 @@ pub struct SqlSite {
     pub sink: Option<String>,
     /// Source offset used when the assembled text has no piece map (never expected).
     pub fallback_offset: usize,
+}
+
+impl SqlSite {
+    /// The site at `offset` showing `shown` (already evidence, or a call's text).
+    pub fn placed(
+        &self,
+        file: &FileInput<'_>,
+        index: &LineIndex,
+        offset: usize,
+        shown: String,
+    ) -> Site {
+        Site {
+            function: self.function.clone(),
+            evidence: shown,
+            sink: self.sink.clone(),
+            ..file.site_at(index, offset)
+        }
+    }
 }
 
 /// Classify assembled SQL and add a finding per (statement, configured table, access).
@@ -222,12 +241,11 @@ pub fn sql_findings(
         let source = sql_text
             .source_offset(stmt.start)
             .unwrap_or(site.fallback_offset);
-        let (line, column) = index.position(file.text, source);
         let body = sql_text
             .text
             .get(stmt.start..stmt.end.max(stmt.start))
             .unwrap_or("");
-        let shown = evidence(&sql_text.display(body));
+        let at = site.placed(file, index, source, evidence(&sql_text.display(body)));
         let mut named_configured = false;
         let mut dynamic: Vec<(Access, Operation, &str)> = Vec::new();
         for u in &stmt.uses {
@@ -245,22 +263,13 @@ pub fn sql_findings(
                 continue;
             };
             named_configured = true;
-            out.findings.push(Finding {
-                table: table.display.clone(),
-                access: u.access,
-                operation: u.operation,
-                file: file.rel.to_string(),
-                line,
-                column,
-                language: file.language,
-                kind: Kind::RawSql,
-                function: site.function.clone(),
-                confidence: stmt.confidence,
-                evidence: shown.clone(),
-                sink: site.sink.clone(),
-                framework: None,
-                via: Vec::new(),
-            });
+            out.findings.push(at.finding(
+                table.display.clone(),
+                u.access,
+                u.operation,
+                Kind::RawSql,
+                stmt.confidence,
+            ));
         }
         // SQL run by a sink that no parser understood and in which the fallback found no
         // table, yet it names a legacy table: say so rather than drop it. (A bare literal
@@ -275,7 +284,7 @@ pub fn sql_findings(
             if !mentioned.is_empty() {
                 out.problems.push(Problem {
                     file: file.rel.to_string(),
-                    line: Some(line),
+                    line: Some(at.line),
                     reason: SkipReason::UnparsedSql,
                     detail: format!(
                         "SQL mentions {} but could not be classified: {}",
@@ -294,106 +303,62 @@ pub fn sql_findings(
                     continue;
                 }
                 for (access, operation, _expr) in &dynamic {
-                    out.findings.push(Finding {
-                        table: t.display.clone(),
-                        access: *access,
-                        operation: *operation,
-                        file: file.rel.to_string(),
-                        line,
-                        column,
-                        language: file.language,
-                        kind: Kind::RawSql,
-                        function: site.function.clone(),
-                        confidence: Confidence::Dynamic,
-                        evidence: shown.clone(),
-                        sink: site.sink.clone(),
-                        framework: None,
-                        via: Vec::new(),
-                    });
+                    out.findings.push(at.finding(
+                        t.display.clone(),
+                        *access,
+                        *operation,
+                        Kind::RawSql,
+                        Confidence::Dynamic,
+                    ));
                 }
             }
         }
     }
 }
 
-/// A bulk-copy call naming a table directly (`copy_from(f, "orders_legacy")`).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one flat call site per extractor"
-)]
+/// A bulk-copy call naming a table directly (`copy_from(f, "orders_legacy")`): `call` is
+/// the call's site, placed at the table argument.
 pub fn table_finding(
     file: &FileInput<'_>,
-    index: &LineIndex,
+    call: &Site,
     table_text: &str,
-    offset: usize,
-    site: &SqlSite,
-    access: Access,
-    operation: Operation,
-    call_text: &str,
+    (access, operation): (Access, Operation),
     out: &mut FileScan,
 ) {
     let name = TableName::parse_config(table_text);
     let Some(table) = file.ctx.tables.resolve(&name) else {
         return;
     };
-    let (line, column) = index.position(file.text, offset);
-    out.findings.push(Finding {
-        table: table.display.clone(),
+    out.findings.push(call.finding(
+        table.display.clone(),
         access,
         operation,
-        file: file.rel.to_string(),
-        line,
-        column,
-        language: file.language,
-        kind: Kind::BulkCopy,
-        function: site.function.clone(),
-        confidence: Confidence::Parsed,
-        evidence: evidence(call_text),
-        sink: site.sink.clone(),
-        framework: None,
-        via: Vec::new(),
-    });
+        Kind::BulkCopy,
+        Confidence::Parsed,
+    ));
 }
 
 /// A bulk-copy call whose table argument is computed at run time (`copy_from(f, table)`):
 /// like an interpolated table name in SQL, it is reported as `dynamic` against the legacy
 /// tables the file mentions, with the call as evidence.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one flat call site per extractor"
-)]
 pub fn dynamic_table_findings(
     file: &FileInput<'_>,
-    index: &LineIndex,
-    offset: usize,
-    site: &SqlSite,
-    access: Access,
-    operation: Operation,
-    call_text: &str,
+    call: &Site,
+    (access, operation): (Access, Operation),
     out: &mut FileScan,
 ) {
     let mentioned = mentioned_tables(file);
-    let (line, column) = index.position(file.text, offset);
     for t in file.ctx.tables.tables() {
         if !mentioned.contains(&t.name.name.to_ascii_lowercase()) {
             continue;
         }
-        out.findings.push(Finding {
-            table: t.display.clone(),
+        out.findings.push(call.finding(
+            t.display.clone(),
             access,
             operation,
-            file: file.rel.to_string(),
-            line,
-            column,
-            language: file.language,
-            kind: Kind::BulkCopy,
-            function: site.function.clone(),
-            confidence: Confidence::Dynamic,
-            evidence: evidence(call_text),
-            sink: site.sink.clone(),
-            framework: None,
-            via: Vec::new(),
-        });
+            Kind::BulkCopy,
+            Confidence::Dynamic,
+        ));
     }
 }
 

@@ -12,7 +12,7 @@
 
 use super::code::{self, SqlSite};
 use super::flow::{self, Binding, Bindings, Budget, Scope, Scopes, SpecArg, Value};
-use super::{FileInput, FileScan, LineIndex};
+use super::{FileInput, FileScan, LineIndex, evidence};
 use crate::lang::{self, Grammar};
 use crate::model::{Access, Operation, Problem, SkipReason};
 use std::collections::HashSet;
@@ -302,31 +302,15 @@ impl<'s, 't> Go<'s, 't> {
                 let access = sink.access.unwrap_or(Access::Write);
                 let operation = sink.operation.unwrap_or(Operation::Copy);
                 let Some(value) = self.eval(arg, 0).filter(Value::is_constant) else {
-                    code::dynamic_table_findings(
-                        file,
-                        index,
-                        arg.start_byte(),
-                        &site,
-                        access,
-                        operation,
-                        self.text(call.node),
-                        out,
-                    );
+                    let shown = evidence(self.text(call.node));
+                    let at = site.placed(file, index, arg.start_byte(), shown);
+                    code::dynamic_table_findings(file, &at, (access, operation), out);
                     return;
                 };
                 consumed.extend(value.literals.iter().copied());
                 let offset = value.sql.source_offset(0).unwrap_or(arg.start_byte());
-                code::table_finding(
-                    file,
-                    index,
-                    value.sql.text.trim(),
-                    offset,
-                    &site,
-                    access,
-                    operation,
-                    self.text(call.node),
-                    out,
-                );
+                let at = site.placed(file, index, offset, evidence(self.text(call.node)));
+                code::table_finding(file, &at, value.sql.text.trim(), (access, operation), out);
                 return;
             }
         }

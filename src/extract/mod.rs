@@ -14,7 +14,7 @@ pub mod typescript;
 use crate::catalog::{Catalog, OrmCatalog};
 use crate::config::{Config, TableMatcher};
 use crate::discover::SourceFile;
-use crate::model::{Finding, Language, Problem, SkipReason, sort_findings};
+use crate::model::{Finding, Language, Problem, Site, SkipReason, sort_findings};
 use crate::orm::ModelIndex;
 use crate::sql::Dialect;
 use aho_corasick::AhoCorasick;
@@ -459,6 +459,24 @@ pub struct FileInput<'a> {
     /// The configured tables this file names as whole words (computed once, on the first
     /// dynamic statement; see `code::mentioned_tables`).
     pub mentioned: std::cell::OnceCell<Vec<String>>,
+}
+
+impl FileInput<'_> {
+    /// The site at byte `offset` of this file; function, evidence, sink and framework are
+    /// the caller's to fill (`Site { function, ..file.site_at(index, offset) }`).
+    pub fn site_at(&self, index: &LineIndex, offset: usize) -> Site {
+        let (line, column) = index.position(self.text, offset);
+        Site {
+            file: self.rel.to_string(),
+            line,
+            column,
+            language: self.language,
+            function: None,
+            evidence: String::new(),
+            sink: None,
+            framework: None,
+        }
+    }
 }
 
 /// Maps byte offsets to 1-based (line, column) positions; columns count characters.

@@ -11,7 +11,7 @@
 //! stack or run for long.
 
 use super::code::{self, Assembled, SqlSite, sql_findings, table_finding};
-use super::{FileInput, FileScan, LineIndex};
+use super::{FileInput, FileScan, LineIndex, evidence};
 use crate::catalog::{Catalog, Sink};
 use crate::lang::{self, Grammar};
 use crate::model::{Access, Operation, Problem, SkipReason};
@@ -684,17 +684,15 @@ impl<'t> Scanner<'_, 't> {
                 && v.text
                 && !v.sql.has_interpolation()
             {
-                table_finding(
+                let at = site.placed(
                     file,
                     index,
-                    v.sql.text.trim(),
                     arg.start_byte(),
-                    &site,
-                    sink.access.unwrap_or(Access::Write),
-                    sink.operation.unwrap_or(Operation::Copy),
-                    self.text(call.node),
-                    out,
+                    evidence(self.text(call.node)),
                 );
+                let access = sink.access.unwrap_or(Access::Write);
+                let operation = sink.operation.unwrap_or(Operation::Copy);
+                table_finding(file, &at, v.sql.text.trim(), (access, operation), out);
             }
         }
     }

@@ -22,7 +22,7 @@ use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::flow::{Scope, Scopes};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
 use crate::lang::{self, Grammar};
-use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
+use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
 use crate::sql::TableName;
 use tree_sitter::Node;
 
@@ -715,14 +715,15 @@ impl<'a, 's> Usages<'a, 's> {
                     target.and_then(|(_, t)| self.models().legacy(Language::Go, t, None))
                 {
                     let via = vec![format!("{}.{first}", m.name)];
-                    self.push(
-                        call,
-                        t.legacy.clone(),
-                        preload,
-                        "Preload",
-                        via,
-                        Confidence::Inferred,
-                        out,
+                    out.findings.extend(
+                        self.finding(
+                            call,
+                            t.legacy.clone(),
+                            preload,
+                            "Preload",
+                            Confidence::Inferred,
+                        )
+                        .map(|f| f.via(via)),
                     );
                 }
             }
@@ -744,14 +745,9 @@ impl<'a, 's> Usages<'a, 's> {
             let target = m.associations.iter().find(|(f, _)| *f == field);
             if let Some(t) = target.and_then(|(_, t)| self.models().legacy(Language::Go, t, None)) {
                 let via = vec![format!("{}.{field}", m.name)];
-                self.push(
-                    call,
-                    t.legacy.clone(),
-                    rule,
-                    method,
-                    via,
-                    Confidence::Inferred,
-                    out,
+                out.findings.extend(
+                    self.finding(call, t.legacy.clone(), rule, method, Confidence::Inferred)
+                        .map(|f| f.via(via)),
                 );
             }
             return;
@@ -793,29 +789,22 @@ impl<'a, 's> Usages<'a, 's> {
                 tables.sort();
                 tables.dedup();
                 for t in tables {
-                    self.push(
+                    out.findings.extend(self.finding(
                         call,
                         Some(t),
                         &rule,
                         method,
-                        Vec::new(),
                         Confidence::Parsed,
-                        out,
-                    );
+                    ));
                 }
             } else if let Some(Subject::Model(m)) = subject
                 && let Some((field, target)) = m.associations.iter().find(|(f, _)| *f == arg)
                 && let Some(t) = self.models().legacy(Language::Go, target, None)
             {
                 let via = vec![format!("{}.{field}", m.name)];
-                self.push(
-                    call,
-                    t.legacy.clone(),
-                    &rule,
-                    method,
-                    via,
-                    Confidence::Inferred,
-                    out,
+                out.findings.extend(
+                    self.finding(call, t.legacy.clone(), &rule, method, Confidence::Inferred)
+                        .map(|f| f.via(via)),
                 );
             }
         }
@@ -830,15 +819,13 @@ impl<'a, 's> Usages<'a, 's> {
         out: &mut FileScan,
     ) {
         match subject {
-            Subject::Model(m) => self.push(
+            Subject::Model(m) => out.findings.extend(self.finding(
                 call,
                 m.legacy.clone(),
                 rule,
                 method,
-                Vec::new(),
                 Confidence::Inferred,
-                out,
-            ),
+            )),
             Subject::Table(t) => {
                 let table = self
                     .file
@@ -846,51 +833,34 @@ impl<'a, 's> Usages<'a, 's> {
                     .tables
                     .resolve(&TableName::parse_config(t))
                     .map(|l| l.display.clone());
-                self.push(
-                    call,
-                    table,
-                    rule,
-                    method,
-                    Vec::new(),
-                    Confidence::Parsed,
-                    out,
-                );
+                out.findings
+                    .extend(self.finding(call, table, rule, method, Confidence::Parsed));
             }
         }
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one flat finding constructor")]
-    fn push(
+    /// The finding of `rule` on `table` at `call`; none when the table is not a legacy
+    /// one or the rule does not say what the method does.
+    fn finding(
         &self,
         call: Node<'_>,
         table: Option<String>,
         rule: &OrmRule,
         method: &str,
-        via: Vec<String>,
         confidence: Confidence,
-        out: &mut FileScan,
-    ) {
+    ) -> Option<Finding> {
         let (Some(table), Some(access), Some(operation)) = (table, rule.access, rule.operation)
         else {
-            return;
+            return None;
         };
-        let (line, column) = self.index.position(self.src, call.start_byte());
-        out.findings.push(Finding {
-            table,
-            access,
-            operation,
-            file: self.file.rel.to_string(),
-            line,
-            column,
-            language: Language::Go,
-            kind: rule.kind,
+        let site = Site {
             function: self.scopes.qualified(call.start_byte()),
-            confidence,
             evidence: evidence(text(self.src, call)),
             sink: Some(method.to_string()),
             framework: Some(rule.framework.clone()),
-            via,
-        });
+            ..self.file.site_at(&self.index, call.start_byte())
+        };
+        Some(site.finding(table, access, operation, rule.kind, confidence))
     }
 }
 

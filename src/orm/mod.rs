@@ -27,7 +27,7 @@ use crate::catalog::OrmCatalog;
 use crate::config::Config;
 use crate::discover::SourceFile;
 use crate::extract::{decode, read_file};
-use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
+use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
 use crate::sql::TableName;
 use naming::{Convention, GormNaming};
 use rayon::prelude::*;
@@ -610,25 +610,21 @@ impl ModelIndex {
                 } else {
                     (Access::Declare, Operation::Declare)
                 };
-                Some(Finding {
-                    table,
-                    access,
-                    operation,
+                let confidence = match m.source {
+                    TableSource::Explicit => Confidence::Parsed,
+                    _ => Confidence::Inferred,
+                };
+                let site = Site {
                     file: m.file.clone(),
                     line: m.line,
                     column: m.column,
                     language: m.language,
-                    kind: Kind::ModelDeclaration,
                     function: None,
-                    confidence: match m.source {
-                        TableSource::Explicit => Confidence::Parsed,
-                        _ => Confidence::Inferred,
-                    },
                     evidence: m.evidence.clone(),
                     sink: None,
                     framework: Some(m.framework.clone()),
-                    via: Vec::new(),
-                })
+                };
+                Some(site.finding(table, access, operation, Kind::ModelDeclaration, confidence))
             })
             .collect()
     }

@@ -13,7 +13,7 @@
 use super::tree::{named_children, text};
 use super::{Cascade, FileDecls, ModelDecl, ModelIndex, TableSource};
 use crate::extract::{FileInput, LineIndex, evidence};
-use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
+use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
 use tree_sitter::Node;
 
 /// A relation field of a Prisma model (`orders LegacyOrder[]`, `customer Customer?
@@ -281,28 +281,28 @@ pub fn implied(
     }
     if let Some(args) = call.child_by_field_name("arguments") {
         let via = vec![format!("{}.{method}", model.name)];
-        walk(src, models, args, &model.name, false, &via, 0, &mut found);
+        let mut walk = Walk { src, models, found };
+        walk.objects(args, &model.name, false, &via, 0);
+        found = walk.found;
     }
     found
         .into_iter()
         .map(|i| {
-            let (line, column) = index.position(src, i.node.start_byte());
-            Finding {
-                table: i.table,
-                access: i.access,
-                operation: i.operation,
-                file: file.rel.to_string(),
-                line,
-                column,
-                language: file.language,
-                kind: Kind::Orm,
+            let site = Site {
                 function: function.clone(),
-                confidence: Confidence::Inferred,
                 evidence: evidence(text(src, i.node)),
                 sink: i.via.last().cloned(),
                 framework: Some("prisma".to_string()),
-                via: i.via,
-            }
+                ..file.site_at(index, i.node.start_byte())
+            };
+            let found = site.finding(
+                i.table,
+                i.access,
+                i.operation,
+                Kind::Orm,
+                Confidence::Inferred,
+            );
+            found.via(i.via)
         })
         .collect()
 }
@@ -332,122 +332,110 @@ fn legacy_table(models: &ModelIndex, model: &str) -> Option<String> {
         .and_then(|m| m.legacy.clone())
 }
 
-/// Visits the object literals of a call's arguments with the model they describe.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one recursive walk and its context"
-)]
-fn walk<'t>(
-    src: &str,
-    models: &ModelIndex,
-    node: Node<'t>,
-    model: &str,
-    writing: bool,
-    via: &[String],
-    depth: usize,
-    out: &mut Vec<Implied<'t>>,
-) {
-    if depth > MAX_DEPTH || out.len() > 1000 {
-        return;
-    }
-    for child in named_children(node) {
-        if child.kind() != "pair" {
-            if matches!(child.kind(), "object" | "array" | "arguments") {
-                walk(src, models, child, model, writing, via, depth + 1, out);
-            }
-            continue;
-        }
-        let (Some(key), Some(value)) = (
-            child.child_by_field_name("key"),
-            child.child_by_field_name("value"),
-        ) else {
-            continue;
-        };
-        let key = text(src, key).trim_matches(['"', '\'']);
-        let Some(r) = relation(models, model, key) else {
-            // `data` and nested writes describe rows to write; anything else (`where`,
-            // `include`, `select`, `_count`, `AND`, `some`…) rows to read.
-            let writing = if WRITE_KEYS.contains(&key) {
-                true
-            } else if key == "where" || key == "include" || key == "select" {
-                false
-            } else {
-                writing
-            };
-            walk(src, models, value, model, writing, via, depth + 1, out);
-            continue;
-        };
-        let mut chain = via.to_vec();
-        chain.push(format!("{model}.{key}"));
-        if writing {
-            links(src, models, r, value, &chain, out);
-        } else if let Some(table) = legacy_table(models, &r.target) {
-            // `include: { orders: true }`, `where: { orders: { some: … } }`.
-            out.push(Implied {
-                node: child,
-                table,
-                access: Access::Read,
-                operation: Operation::Select,
-                via: chain.clone(),
-            });
-        }
-        walk(
-            src,
-            models,
-            value,
-            &r.target,
-            writing,
-            &chain,
-            depth + 1,
-            out,
-        );
-    }
+/// The walk over a Prisma call's argument objects: the text, the models that say which
+/// keys are relation fields, and the accesses found so far.
+struct Walk<'a, 't> {
+    src: &'a str,
+    models: &'a ModelIndex,
+    found: Vec<Implied<'t>>,
 }
 
-/// `connect` / `disconnect` / `set` under a relation field of a write: they update the
-/// table whose row holds the key. When `model` itself holds it, the write of `model` is
-/// the call's own; when the target does, its table is written; when neither does (an
-/// implicit many-to-many), Prisma's join table is, which no model maps.
-fn links<'t>(
-    src: &str,
-    models: &ModelIndex,
-    r: &Relation,
-    value: Node<'t>,
-    chain: &[String],
-    out: &mut Vec<Implied<'t>>,
-) {
-    if value.kind() != "object" || r.holds_key {
-        return;
+impl<'t> Walk<'_, 't> {
+    /// Visits the object literals under `node` with the model they describe.
+    fn objects(
+        &mut self,
+        node: Node<'t>,
+        model: &str,
+        writing: bool,
+        via: &[String],
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH || self.found.len() > 1000 {
+            return;
+        }
+        for child in named_children(node) {
+            if child.kind() != "pair" {
+                if matches!(child.kind(), "object" | "array" | "arguments") {
+                    self.objects(child, model, writing, via, depth + 1);
+                }
+                continue;
+            }
+            let (Some(key), Some(value)) = (
+                child.child_by_field_name("key"),
+                child.child_by_field_name("value"),
+            ) else {
+                continue;
+            };
+            let key = text(self.src, key).trim_matches(['"', '\'']);
+            let Some(r) = relation(self.models, model, key) else {
+                // `data` and nested writes describe rows to write; anything else (`where`,
+                // `include`, `select`, `_count`, `AND`, `some`…) rows to read.
+                let writing = if WRITE_KEYS.contains(&key) {
+                    true
+                } else if key == "where" || key == "include" || key == "select" {
+                    false
+                } else {
+                    writing
+                };
+                self.objects(value, model, writing, via, depth + 1);
+                continue;
+            };
+            let mut chain = via.to_vec();
+            chain.push(format!("{model}.{key}"));
+            if writing {
+                self.links(r, value, &chain);
+            } else if let Some(table) = legacy_table(self.models, &r.target) {
+                // `include: { orders: true }`, `where: { orders: { some: … } }`.
+                self.found.push(Implied {
+                    node: child,
+                    table,
+                    access: Access::Read,
+                    operation: Operation::Select,
+                    via: chain.clone(),
+                });
+            }
+            self.objects(value, &r.target, writing, &chain, depth + 1);
+        }
     }
-    if !back(models, r).is_some_and(|b| b.holds_key) {
-        return;
-    }
-    let Some(table) = legacy_table(models, &r.target) else {
-        return;
-    };
-    for op in named_children(value)
-        .into_iter()
-        .filter(|p| p.kind() == "pair")
-    {
-        let Some(op_key) = op.child_by_field_name("key") else {
-            continue;
+
+    /// `connect` / `disconnect` / `set` under a relation field of a write: they update the
+    /// table whose row holds the key. When `model` itself holds it, the write of `model` is
+    /// the call's own; when the target does, its table is written; when neither does (an
+    /// implicit many-to-many), Prisma's join table is, which no model maps.
+    fn links(&mut self, r: &Relation, value: Node<'t>, chain: &[String]) {
+        if value.kind() != "object" || r.holds_key {
+            return;
+        }
+        if !back(self.models, r).is_some_and(|b| b.holds_key) {
+            return;
+        }
+        let Some(table) = legacy_table(self.models, &r.target) else {
+            return;
         };
-        let op_name = text(src, op_key);
-        if !LINK_OPERATIONS.contains(&op_name) {
-            continue;
+        for op in named_children(value)
+            .into_iter()
+            .filter(|p| p.kind() == "pair")
+        {
+            let Some(op_key) = op.child_by_field_name("key") else {
+                continue;
+            };
+            let op_name = text(self.src, op_key);
+            if !LINK_OPERATIONS.contains(&op_name) {
+                continue;
+            }
+            let mut via = chain.to_vec();
+            if let Some(last) = via.last_mut() {
+                last.push('.');
+                last.push_str(op_name);
+            }
+            self.found.push(Implied {
+                node: op,
+                table: table.clone(),
+                access: Access::Write,
+                operation: Operation::Update,
+                via,
+            });
         }
-        let mut via = chain.to_vec();
-        if let Some(last) = via.last_mut() {
-            last.push('.');
-            last.push_str(op_name);
-        }
-        out.push(Implied {
-            node: op,
-            table: table.clone(),
-            access: Access::Write,
-            operation: Operation::Update,
-            via,
-        });
     }
 }
 

@@ -22,7 +22,7 @@ use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::flow::{Scope, Scopes};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
 use crate::lang::{self, Grammar};
-use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
+use crate::model::{Access, Confidence, Kind, Language, Operation, Site};
 use std::collections::HashMap;
 use tree_sitter::Node;
 
@@ -1606,26 +1606,16 @@ impl<'a, 's> Usages<'a, 's> {
         let (Some(access), Some(operation)) = (rule.access, rule.operation) else {
             return;
         };
-        let (line, column) = self.index.position(self.src, call.start_byte());
-        let function = self.scopes.qualified(call.start_byte());
-        let shown = evidence(text(self.src, call));
+        let site = Site {
+            function: self.scopes.qualified(call.start_byte()),
+            evidence: evidence(text(self.src, call)),
+            sink: Some(method.to_string()),
+            framework: Some(model.framework.clone()),
+            ..self.file.site_at(&self.index, call.start_byte())
+        };
         let mut push = |table: String, access, operation, via: Vec<String>| {
-            out.findings.push(Finding {
-                table,
-                access,
-                operation,
-                file: self.file.rel.to_string(),
-                line,
-                column,
-                language: Language::Python,
-                kind: rule.kind,
-                function: function.clone(),
-                confidence: Confidence::Inferred,
-                evidence: shown.clone(),
-                sink: Some(method.to_string()),
-                framework: Some(model.framework.clone()),
-                via,
-            });
+            let found = site.finding(table, access, operation, rule.kind, Confidence::Inferred);
+            out.findings.push(found.via(via));
         };
         if let Some(table) = &model.legacy {
             push(table.clone(), access, operation, via.clone());

@@ -33,7 +33,7 @@ use super::{ModelDecl, ModelIndex};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
 use crate::lang::{self, Grammar};
-use crate::model::{Access, Confidence, Finding, Language, Operation};
+use crate::model::{Access, Confidence, Language, Operation, Site};
 use std::collections::HashMap;
 use tree_sitter::Node;
 
@@ -1150,26 +1150,16 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         via: &[String],
         out: &mut FileScan,
     ) {
-        let (line, column) = self.index.position(self.src, call.start_byte());
-        let function = function_at_with(self.src, call, |n| self.parent(n));
-        let shown = evidence(self.text(outermost(call)));
+        let site = Site {
+            function: function_at_with(self.src, call, |n| self.parent(n)),
+            evidence: evidence(self.text(outermost(call))),
+            sink: Some(method.to_string()),
+            framework: Some(model.framework.clone()),
+            ..self.file.site_at(&self.index, call.start_byte())
+        };
         let mut push = |table: String, access, operation, via: Vec<String>| {
-            out.findings.push(Finding {
-                table,
-                access,
-                operation,
-                file: self.file.rel.to_string(),
-                line,
-                column,
-                language: self.file.language,
-                kind: rule.kind,
-                function: function.clone(),
-                confidence: Confidence::Inferred,
-                evidence: shown.clone(),
-                sink: Some(method.to_string()),
-                framework: Some(model.framework.clone()),
-                via,
-            });
+            let found = site.finding(table, access, operation, rule.kind, Confidence::Inferred);
+            out.findings.push(found.via(via));
         };
         if let Some(table) = &model.legacy {
             push(table.clone(), access, operation, via.to_vec());

@@ -18,7 +18,7 @@ use super::{FileDecls, ModelDecl};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
 use crate::lang::{self, Grammar};
-use crate::model::{Access, Confidence, Finding, Language, Operation};
+use crate::model::{Access, Confidence, Language, Operation, Site};
 use crate::sql::TableName;
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -207,25 +207,23 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
         if !prisma.is_empty()
             && let Some((model, rule)) = prisma_call(src, callee, &prisma, catalog)
         {
-            let (line, column) = index.position(src, call.start_byte());
             let function = function_at(src, call);
             if let (Some(table), Some(access)) = (model.legacy.clone(), rule.access) {
-                out.findings.push(Finding {
-                    table,
-                    access,
-                    operation: rule.operation.unwrap_or(Operation::Unknown),
-                    file: file.rel.to_string(),
-                    line,
-                    column,
-                    language: file.language,
-                    kind: rule.kind,
+                let site = Site {
                     function: function.clone(),
-                    confidence: Confidence::Inferred,
                     evidence: evidence(text(src, outermost(call))),
                     sink: Some(rule.method.clone()),
                     framework: Some("prisma".to_string()),
-                    via: Vec::new(),
-                });
+                    ..file.site_at(&index, call.start_byte())
+                };
+                let operation = rule.operation.unwrap_or(Operation::Unknown);
+                out.findings.push(site.finding(
+                    table,
+                    access,
+                    operation,
+                    rule.kind,
+                    Confidence::Inferred,
+                ));
             }
             // Cascades, `connect`, relation reads: `orm::prisma`.
             out.findings.extend(super::prisma::implied(
@@ -251,38 +249,41 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
                     &mut nested,
                 );
                 for (node, table, operation, via) in nested {
-                    let (line, column) = index.position(src, node.start_byte());
-                    out.findings.push(Finding {
-                        table,
-                        access: Access::Write,
-                        operation,
-                        file: file.rel.to_string(),
-                        line,
-                        column,
-                        language: file.language,
-                        kind: rule.kind,
+                    let site = Site {
                         function: function.clone(),
-                        confidence: Confidence::Inferred,
                         evidence: evidence(text(src, node)),
                         sink: via.last().cloned(),
                         framework: Some("prisma".to_string()),
-                        via,
-                    });
+                        ..file.site_at(&index, node.start_byte())
+                    };
+                    let found = site.finding(
+                        table,
+                        Access::Write,
+                        operation,
+                        rule.kind,
+                        Confidence::Inferred,
+                    );
+                    out.findings.push(found.via(via));
                 }
             }
             continue;
         }
-        if let Some(f) = drizzle_call(src, callee, call, &file.ctx.models, &aliases, catalog) {
-            let (line, column) = index.position(src, call.start_byte());
-            out.findings.push(Finding {
-                line,
-                column,
-                file: file.rel.to_string(),
-                language: file.language,
+        if let Some(found) = drizzle_call(src, callee, call, &file.ctx.models, &aliases, catalog) {
+            let site = Site {
                 function: function_at(src, call),
                 evidence: evidence(text(src, outermost(call))),
-                ..f
-            });
+                sink: Some(found.method.to_string()),
+                framework: Some("drizzle".to_string()),
+                ..file.site_at(&index, call.start_byte())
+            };
+            let operation = found.rule.operation.unwrap_or(Operation::Unknown);
+            out.findings.push(site.finding(
+                found.table,
+                found.access,
+                operation,
+                found.rule.kind,
+                Confidence::Inferred,
+            ));
             continue;
         }
         let rule = match callee.kind() {
@@ -342,27 +343,20 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
             (Some(a), op) => (a, op.unwrap_or(Operation::Unknown), rule.method.clone()),
             (None, _) => chain_access(src, call, catalog, &rule.framework),
         };
-        let (line, column) = index.position(src, call.start_byte());
-        out.findings.push(Finding {
-            table,
-            access,
-            operation,
-            file: file.rel.to_string(),
-            line,
-            column,
-            language: file.language,
-            kind: rule.kind,
+        let site = Site {
             function: function_at(src, call),
-            confidence: if literal {
-                Confidence::Parsed
-            } else {
-                Confidence::Inferred
-            },
             evidence: evidence(text(src, outermost(call))),
             sink: Some(method),
             framework: Some(rule.framework.clone()),
-            via: Vec::new(),
-        });
+            ..file.site_at(&index, call.start_byte())
+        };
+        let confidence = if literal {
+            Confidence::Parsed
+        } else {
+            Confidence::Inferred
+        };
+        out.findings
+            .push(site.finding(table, access, operation, rule.kind, confidence));
     }
 }
 
@@ -468,15 +462,15 @@ fn nested_writes<'t>(
 
 /// Drizzle: `db.insert(t)`, `db.update(t)`, `db.delete(t)`, `db.select().from(t)`, joins,
 /// where `t` is a table const declared with `pgTable` (imported by name or alias), or
-/// `db.query.<t>.findMany(…)`; as a finding without its place.
-fn drizzle_call(
-    src: &str,
+/// `db.query.<t>.findMany(…)`: the legacy table, what the call does, and the method.
+fn drizzle_call<'s, 'c>(
+    src: &'s str,
     callee: Node<'_>,
     call: Node<'_>,
     models: &super::ModelIndex,
     aliases: &HashMap<&str, &str>,
-    catalog: &OrmCatalog,
-) -> Option<Finding> {
+    catalog: &'c OrmCatalog,
+) -> Option<DrizzleCall<'s, 'c>> {
     if callee.kind() != "member_expression" {
         return None;
     }
@@ -504,22 +498,20 @@ fn drizzle_call(
         .find(Language::TypeScript, name)
         .into_iter()
         .find(|m| m.framework == "drizzle")?;
-    Some(Finding {
+    Some(DrizzleCall {
         table: model.legacy.clone()?,
         access: rule.access?,
-        operation: rule.operation.unwrap_or(Operation::Unknown),
-        file: String::new(),
-        line: 0,
-        column: 0,
-        language: Language::TypeScript,
-        kind: rule.kind,
-        function: None,
-        confidence: Confidence::Inferred,
-        evidence: String::new(),
-        sink: Some(method.to_string()),
-        framework: Some("drizzle".to_string()),
-        via: Vec::new(),
+        rule,
+        method,
     })
+}
+
+/// A Drizzle call on a legacy table: its table, its access, its catalog row and method.
+struct DrizzleCall<'s, 'c> {
+    table: String,
+    access: Access,
+    rule: &'c OrmRule,
+    method: &'s str,
 }
 
 /// What the chain around a table-naming call does: the first write among its methods (in
