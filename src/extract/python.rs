@@ -12,10 +12,10 @@
 use super::code::{self, SqlSite};
 use super::flow::{self, Binding, Bindings, Budget, Scope, Scopes, Spec, SpecArg, Value};
 use super::{FileInput, FileScan, LineIndex, evidence};
-use crate::lang::{self, Grammar};
+use crate::lang::Grammar;
 use crate::model::{Access, Operation, Problem, SkipReason};
 use std::collections::HashSet;
-use tree_sitter::{Node, QueryCursor, StreamingIterator};
+use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 /// The capture names this extractor reads (sorted); `queries/python.scm` must use no others.
 #[cfg(test)]
@@ -43,19 +43,7 @@ struct Call<'t> {
 }
 
 /// Extract the findings of one Python file.
-pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
-    let Some(tree) = lang::parse(Grammar::Python, file.text) else {
-        out.problems.push(Problem {
-            file: file.rel.to_string(),
-            line: None,
-            reason: SkipReason::SyntaxError,
-            detail: "the Python parser could not be run on this file".to_string(),
-        });
-        return;
-    };
-    if let Some(problem) = code::syntax_problem(file, &tree) {
-        out.problems.push(problem);
-    }
+pub fn extract(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     let root = tree.root_node();
     let query = Grammar::Python.query();
     let names = query.capture_names();

@@ -13,11 +13,11 @@
 use super::code::{self, Assembled, SqlSite, sql_findings, table_finding};
 use super::{FileInput, FileScan, LineIndex, evidence};
 use crate::catalog::{Catalog, Sink};
-use crate::lang::{self, Grammar};
+use crate::lang::Grammar;
 use crate::model::{Access, Operation, Problem, SkipReason};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use tree_sitter::{Node, QueryCursor, StreamingIterator};
+use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 /// Capture names read from `queries/typescript.scm`. Names starting with `_` are helpers.
 pub const CAPTURES: &[&str] = &[
@@ -95,35 +95,10 @@ const RAW_HELPERS: &[&str] = &["raw", "unsafe"];
 /// Kysely `sql.table('orders')` / `sql.ref('public.orders')` / `sql.id('orders')`).
 const IDENT_HELPERS: &[&str] = &["id", "ident", "identifier", "ref", "table"];
 
-/// Extract findings from one TypeScript or JavaScript file.
-pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
-    let Some(grammar) = Grammar::for_file(file.language, file.rel) else {
-        return;
-    };
-    let Some(tree) = lang::parse(grammar, file.text) else {
-        out.problems.push(Problem {
-            file: file.rel.to_string(),
-            line: None,
-            reason: SkipReason::SyntaxError,
-            detail: "tree-sitter could not parse the file".to_string(),
-        });
-        return;
-    };
+/// Extract findings from one TypeScript or JavaScript file, parsed with `grammar`.
+pub fn extract(file: &FileInput<'_>, grammar: Grammar, tree: &Tree, out: &mut FileScan) {
     let root = tree.root_node();
     let index = LineIndex::new(file.text);
-    if root.has_error()
-        && let Some(offset) = first_error(root)
-    {
-        let (line, _) = index.position(file.text, offset);
-        out.problems.push(Problem {
-            file: file.rel.to_string(),
-            line: Some(line),
-            reason: SkipReason::SyntaxError,
-            detail: "the parser could not read part of the file (a syntax error, or syntax \
-                     tree-sitter-typescript does not support); the rest was analysed"
-                .to_string(),
-        });
-    }
     let shapes = Shapes::collect(grammar, root, file.text);
     let scanner = Scanner {
         src: file.text,
@@ -134,6 +109,25 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
         ternaries: RefCell::new(Vec::new()),
     };
     scanner.report(file, &index, out);
+}
+
+/// Where the parser could not read the file, if anywhere. What parsed around it is still
+/// analysed.
+pub fn syntax_problem(file: &FileInput<'_>, tree: &Tree) -> Option<Problem> {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return None;
+    }
+    let offset = first_error(root)?;
+    let (line, _) = LineIndex::new(file.text).position(file.text, offset);
+    Some(Problem {
+        file: file.rel.to_string(),
+        line: Some(line),
+        reason: SkipReason::SyntaxError,
+        detail: "the parser could not read part of the file (a syntax error, or syntax \
+                 tree-sitter-typescript does not support); the rest was analysed"
+            .to_string(),
+    })
 }
 
 /// Byte offset of the first syntax error (an ERROR or MISSING node), walking only into

@@ -24,7 +24,7 @@ use crate::extract::{FileInput, FileScan, LineIndex, evidence};
 use crate::lang::{self, Grammar};
 use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
 use crate::sql::TableName;
-use tree_sitter::Node;
+use tree_sitter::{Node, Tree};
 
 use super::tree::{all_nodes, named_children, text};
 
@@ -234,20 +234,7 @@ struct Usages<'a, 's> {
 }
 
 /// GORM findings of one Go file.
-pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
-    let Some(tree) = lang::parse(Grammar::Go, file.text) else {
-        return;
-    };
-    // The raw-SQL extractor reports syntax errors when it ran on this file; a file that
-    // only names a model is reported here.
-    if !out
-        .problems
-        .iter()
-        .any(|p| p.reason == crate::model::SkipReason::SyntaxError)
-        && let Some(problem) = crate::extract::code::syntax_problem(file, &tree)
-    {
-        out.problems.push(problem);
-    }
+pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     let src = file.text;
     let nodes = all_nodes(tree.root_node());
     let mut scopes = Vec::new();

@@ -32,10 +32,9 @@ use super::typescript::{chain_access, function_at_with, in_template, outermost};
 use super::{ModelDecl, ModelIndex};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
-use crate::lang::{self, Grammar};
 use crate::model::{Access, Confidence, Language, Operation, Site};
 use std::collections::HashMap;
-use tree_sitter::Node;
+use tree_sitter::{Node, Tree};
 
 /// Walks stop here: a pathological file cannot make the pass unbounded.
 const MAX_NODES: usize = 500_000;
@@ -92,7 +91,7 @@ struct Usages<'a, 's, 't> {
     parents: HashMap<usize, Node<'t>>,
 }
 
-pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
+pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     let models = &file.ctx.models;
     if !models
         .models()
@@ -101,12 +100,6 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
     {
         return;
     }
-    let Some(grammar) = Grammar::for_file(file.language, file.rel) else {
-        return;
-    };
-    let Some(tree) = lang::parse(grammar, file.text) else {
-        return;
-    };
     let nodes = all_nodes_within(tree.root_node(), MAX_NODES);
     let mut u = Usages {
         file,

@@ -21,7 +21,7 @@ use crate::lang::{self, Grammar};
 use crate::model::{Access, Confidence, Language, Operation, Site};
 use crate::sql::TableName;
 use std::collections::HashMap;
-use tree_sitter::Node;
+use tree_sitter::{Node, Tree};
 
 /// Walks stop here: a pathological file cannot make a pass unbounded.
 const MAX_NODES: usize = 500_000;
@@ -123,13 +123,7 @@ pub fn declarations(rel: &str, language: Language, src: &str) -> FileDecls {
     out
 }
 
-pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
-    let Some(grammar) = Grammar::for_file(file.language, file.rel) else {
-        return;
-    };
-    let Some(tree) = lang::parse(grammar, file.text) else {
-        return;
-    };
+pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     let src = file.text;
     let nodes = all_nodes_within(tree.root_node(), MAX_NODES);
     // `const T = "orders_legacy"` anywhere in the file. A name bound twice to different
