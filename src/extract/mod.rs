@@ -10,6 +10,7 @@ pub mod flow;
 pub mod go;
 pub mod prefilter;
 pub mod python;
+pub mod scoped;
 pub mod sqlfile;
 pub mod typescript;
 

@@ -19,7 +19,7 @@
 use super::naming::GormNaming;
 use super::{FileDecls, ModelDecl, ModelIndex, TableSource, first_line};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
-use crate::extract::flow::{Scope, Scopes};
+use crate::extract::scoped::{Scope, Scopes};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
 use crate::lang::{self, Grammar};
 use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
