@@ -1,13 +1,13 @@
 //! The string evaluator of every code extractor: the value of an expression built from
 //! literals (concatenation, templates and format calls, joins, names bound to constants),
-//! as SQL text with a map back to the file (`code::Assembled`) and markers where an
+//! as SQL text with a map back to the file (`sql_text::Assembled`) and markers where an
 //! expression is only known at run time. `Evaluator` owns recursion, limits, `+` chains,
 //! placeholders and joins; each language gives its leaves through `Syntax` (which node is
 //! a literal, a name, a call of its own) in `python.rs`, `go.rs` and `typescript.rs`.
 //! Also here: the placeholders of templates (`%`, `.format`, `fmt.Sprintf`) and escape
-//! sequences. Output: `Value`s that `code::sql_findings` turns into findings.
+//! sequences. Output: `Value`s that `sql_text::sql_findings` turns into findings.
 
-use super::code::Assembled;
+use super::sql_text::Assembled;
 use tree_sitter::Node;
 
 /// A string computed from source: SQL text with its map back to the file, and the start

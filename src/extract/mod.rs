@@ -5,12 +5,12 @@
 //! (`orm::*::usages`). Runs in parallel with rayon; the output is sorted, so it does not
 //! depend on the thread count.
 
-pub mod code;
 pub mod flow;
 pub mod go;
 pub mod prefilter;
 pub mod python;
 pub mod scoped;
+pub mod sql_text;
 pub mod sqlfile;
 pub mod typescript;
 
@@ -461,7 +461,7 @@ fn extract_parsed(
                 typescript::extract(file, grammar, tree, out);
             }
             if models {
-                crate::orm::tsmodels::usages(file, tree, out);
+                crate::orm::typescript::class_usages::usages(file, tree, out);
             }
             crate::orm::typescript::usages(file, tree, out);
         }
@@ -479,10 +479,54 @@ fn syntax_problem(
     names_table: bool,
 ) -> Option<Problem> {
     match grammar {
-        Grammar::Python | Grammar::Go => code::syntax_problem(file, tree),
+        Grammar::Python | Grammar::Go => first_syntax_error(file, tree),
         Grammar::TypeScript | Grammar::Tsx if names_table => typescript::syntax_problem(file, tree),
         Grammar::TypeScript | Grammar::Tsx => None,
     }
+}
+
+/// A problem for a file whose parse tree has error nodes: where the first one is. What
+/// parsed around it is still analysed.
+fn first_syntax_error(file: &FileInput<'_>, tree: &Tree) -> Option<Problem> {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return None;
+    }
+    // Iterative descent towards the first error: a deep tree must not overflow the stack.
+    let mut cursor = root.walk();
+    let mut at = root;
+    'down: loop {
+        if at.is_error() || at.is_missing() {
+            break;
+        }
+        if !cursor.goto_first_child() {
+            break;
+        }
+        loop {
+            let n = cursor.node();
+            if n.has_error() {
+                at = n;
+                continue 'down;
+            }
+            if !cursor.goto_next_sibling() {
+                break 'down;
+            }
+        }
+    }
+    let line = at.start_position().row as u32 + 1;
+    Some(Problem {
+        file: file.rel.to_string(),
+        line: Some(line),
+        reason: SkipReason::SyntaxError,
+        detail: format!(
+            "syntax error near line {line} ({}); the rest of the file was analysed",
+            if at.is_missing() {
+                format!("missing {}", at.kind())
+            } else {
+                "unexpected input".to_string()
+            }
+        ),
+    })
 }
 
 /// The problem of a file tree-sitter refused to parse (only a grammar that does not load
@@ -528,7 +572,7 @@ pub struct FileInput<'a> {
     pub text: &'a str,
     pub ctx: &'a ScanContext,
     /// The configured tables this file names as whole words (computed once, on the first
-    /// dynamic statement; see `code::mentioned_tables`).
+    /// dynamic statement; see `sql_text::mentioned_tables`).
     pub mentioned: std::cell::OnceCell<Vec<String>>,
 }
 

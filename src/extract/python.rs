@@ -8,7 +8,7 @@
 //! argument is a known constant), `" ".join([...])`, psycopg's
 //! `sql.SQL(...).format(sql.Identifier(...))`, and names bound in the same function, an
 //! enclosing function, the class (`self.X`) or the module. SQL-looking strings that reach no
-//! known sink are reported with no sink. Classification is `code::sql_findings`' job.
+//! known sink are reported with no sink. Classification is `sql_text::sql_findings`' job.
 
 use super::flow::{self, Budget, Call, Evaluator, Shape, Syntax, Value, left_spine};
 use super::scoped::{Args, ModuleOrder, Names, RawBinding, Scope, Scoped};

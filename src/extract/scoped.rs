@@ -1,6 +1,6 @@
 //! Raw SQL in the languages whose names live in scopes: Python and Go. Input: a parsed
 //! file's calls, scopes and string bindings, which the language's query picked out; output:
-//! findings through `code::sql_findings`. The scopes of a file (functions, methods,
+//! findings through `sql_text::sql_findings`. The scopes of a file (functions, methods,
 //! classes) give qualified names; the bindings made in each (`q = "…"`, `q += "…"`,
 //! constants) give names their values where they are used (`Names::find`). Three passes
 //! share one string evaluator (`flow::Evaluator`): calls to known sinks, string expressions
@@ -8,8 +8,8 @@
 //! calls and string expressions read (`Scoped`); TypeScript resolves names its own way
 //! (hoisting, class fields, object members) and has its own passes.
 
-use super::code::{self, SqlSite};
 use super::flow::{Call, Evaluator, Syntax, Value};
+use super::sql_text::{self, SqlSite};
 use super::{FileInput, FileScan, LineIndex, evidence};
 use crate::model::{Access, Operation, Problem, SkipReason};
 use std::collections::{HashMap, HashSet};
@@ -402,7 +402,7 @@ impl<'t, S: Scoped<'t>> Evaluator<'t, S> {
                     continue;
                 };
                 consumed.extend(value.literals.iter().copied());
-                code::sql_findings(file, index, &value.sql, &site, out);
+                sql_text::sql_findings(file, index, &value.sql, &site, out);
                 return;
             }
             if sink.table_arg.is_some() || sink.table_kwarg.is_some() {
@@ -414,13 +414,13 @@ impl<'t, S: Scoped<'t>> Evaluator<'t, S> {
                 let shown = evidence(self.text(call.node));
                 let Some(value) = self.table_value(arg, &args) else {
                     let at = site.placed(file, index, arg.start_byte(), shown);
-                    code::dynamic_table_findings(file, &at, (access, operation), out);
+                    sql_text::dynamic_table_findings(file, &at, (access, operation), out);
                     return;
                 };
                 consumed.extend(value.literals.iter().copied());
                 let offset = value.sql.source_offset(0).unwrap_or(arg.start_byte());
                 let at = site.placed(file, index, offset, shown);
-                code::table_finding(file, &at, value.sql.text.trim(), (access, operation), out);
+                sql_text::table_finding(file, &at, value.sql.text.trim(), (access, operation), out);
                 return;
             }
         }
@@ -486,16 +486,16 @@ fn report_loose(
     if !file.ctx.may_match(value.sql.text.as_bytes()) && !value.sql.has_interpolation() {
         return;
     }
-    if !code::looks_like_sql(&value.sql.text) {
+    if !sql_text::looks_like_sql(&value.sql.text) {
         return;
     }
     consumed.extend(value.literals.iter().copied());
-    let site = code::SqlSite {
+    let site = sql_text::SqlSite {
         function,
         sink: None,
         fallback_offset: at,
     };
-    code::sql_findings(file, index, &value.sql, &site, out);
+    sql_text::sql_findings(file, index, &value.sql, &site, out);
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `.sql` files (migrations, views, functions, triggers): every statement is classified, and
 //! statements inside function and trigger bodies are attributed to their routine.
 
-use super::{FileInput, FileScan, LineIndex, code, evidence};
+use super::{FileInput, FileScan, LineIndex, evidence, sql_text};
 use crate::model::{Confidence, Kind, Problem, Site, SkipReason};
 use crate::sql;
 
@@ -35,11 +35,11 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
             ));
         }
         // `EXECUTE format('DELETE FROM %I …', t)` in a routine: the table is computed at run
-        // time, so it may be any legacy table this file mentions (as in code, see code.rs).
+        // time, so it may be any legacy table this file mentions (as in code, see `sql_text::sql_findings`).
         if !matched && !dynamic.is_empty() {
             for table in file.ctx.tables.tables() {
                 let name = table.name.name.to_ascii_lowercase();
-                if !code::mentioned_tables(file).contains(&name) {
+                if !sql_text::mentioned_tables(file).contains(&name) {
                     continue;
                 }
                 for &(access, operation) in &dynamic {

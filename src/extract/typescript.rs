@@ -5,14 +5,14 @@
 //! (`flow::Evaluator`) puts the SQL text back together with TypeScript's leaves, which
 //! this file defines (string and template literals, `+=`, `[...].join(" ")`, constants
 //! and class fields, nested sql`` fragments and identifier helpers, both branches of a
-//! ternary), and `code::sql_findings` classifies it and keeps the configured tables.
+//! ternary), and `sql_text::sql_findings` classifies it and keeps the configured tables.
 //!
 //! Every walk here is either a tree-sitter query, a loop, or a recursion with a depth and
 //! a work budget, so a pathological file (10,000 nested parentheses) cannot overflow the
 //! stack or run for long.
 
-use super::code::{self, Assembled, SqlSite, sql_findings, table_finding};
 use super::flow::{Budget, Call, Evaluator, Shape, Syntax, Value};
+use super::sql_text::{self, Assembled, SqlSite, sql_findings, table_finding};
 use super::{FileInput, FileScan, LineIndex, evidence};
 use crate::catalog::{Catalog, Sink};
 use crate::lang::Grammar;
@@ -63,7 +63,7 @@ const MAX_CONCAT: usize = 20_000;
 
 /// Words a SQL statement may start with. Built-in sinks with generic names (`get`, `run`)
 /// are only reported when their text starts with one of these (bare literals need the
-/// stricter `code::looks_like_sql`).
+/// stricter `sql_text::looks_like_sql`).
 const SQL_START: &[&str] = &[
     "alter", "analyze", "begin", "call", "cluster", "comment", "copy", "create", "delete", "do",
     "drop", "explain", "grant", "insert", "load", "lock", "merge", "prepare", "refresh", "reindex",
@@ -879,7 +879,7 @@ fn bare_literals(
             touched.extend(seen);
             // A bare literal must read like a statement (verb and its object), not like a
             // message that names a table.
-            if !v.text || !code::looks_like_sql(&v.sql.text) {
+            if !v.text || !sql_text::looks_like_sql(&v.sql.text) {
                 continue;
             }
             if i == 0 {

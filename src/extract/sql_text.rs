@@ -1,9 +1,10 @@
-//! What every code extractor shares: SQL text assembled from source pieces (literals,
-//! concatenations, templates) with a map back to source offsets, and the step that turns
-//! such text into findings (classify, keep configured tables, place each statement at the
-//! line where its text starts, report interpolated table names as `dynamic`).
+//! SQL text in code, what every code extractor shares: text assembled from source pieces
+//! (literals, concatenations, templates) with a map back to source offsets (`Assembled`),
+//! and the step that turns such text into findings (`sql_findings`: classify, keep
+//! configured tables, place each statement at the line where its text starts, report
+//! interpolated table names as `dynamic`), with the bulk-copy calls that name a table.
 
-use super::{FileInput, FileScan, LineIndex, evidence};
+use super::{FileInput, FileScan, LineIndex, evidence, prefilter};
 use crate::model::{Access, Confidence, Kind, Operation, Problem, Site, SkipReason};
 use crate::sql::{self, DYNAMIC_MARKER_PREFIX, TableName};
 
@@ -279,7 +280,7 @@ pub fn sql_findings(
                 .ctx
                 .names_in(body.as_bytes())
                 .into_iter()
-                .filter(|name| mentions_word(body, name))
+                .filter(|name| prefilter::mentions_word(body, name))
                 .collect();
             if !mentioned.is_empty() {
                 out.problems.push(Problem {
@@ -373,32 +374,6 @@ pub fn mentioned_tables<'f>(file: &'f FileInput<'_>) -> &'f [String] {
     })
 }
 
-/// Whether `name` (lower-case) occurs in `text` as a whole identifier, case-insensitively:
-/// not as a part of a longer name (`orders_legacy_archive`, `ORDERS_LEGACY_URL`).
-pub fn mentions_word(text: &str, name: &str) -> bool {
-    if name.is_empty() {
-        return false;
-    }
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let hay = text.as_bytes();
-    let needle = name.as_bytes();
-    let mut from = 0;
-    while let Some(i) = hay.get(from..).and_then(|rest| {
-        rest.windows(needle.len())
-            .position(|w| w.eq_ignore_ascii_case(needle))
-    }) {
-        let start = from + i;
-        let end = start + needle.len();
-        let before_ok = start == 0 || !is_word(hay[start - 1]);
-        let after_ok = end >= hay.len() || !is_word(hay[end]);
-        if before_ok && after_ok {
-            return true;
-        }
-        from = start + 1;
-    }
-    false
-}
-
 /// Whether text in code reads like a SQL statement (a verb and the word that must follow
 /// it), checked at the start of any `;`-separated statement. SQL passed to a known sink
 /// needs no such check; a bare literal does, so that log messages and docs that mention a
@@ -411,50 +386,6 @@ pub fn looks_like_sql(text: &str) -> bool {
         .ok()
     });
     SHAPE.as_ref().is_some_and(|re| re.is_match(text))
-}
-
-/// A problem for a file whose parse tree has error nodes: where the first one is. What
-/// parsed around it is still analysed.
-pub fn syntax_problem(file: &FileInput<'_>, tree: &tree_sitter::Tree) -> Option<Problem> {
-    let root = tree.root_node();
-    if !root.has_error() {
-        return None;
-    }
-    // Iterative descent towards the first error: a deep tree must not overflow the stack.
-    let mut cursor = root.walk();
-    let mut at = root;
-    'down: loop {
-        if at.is_error() || at.is_missing() {
-            break;
-        }
-        if !cursor.goto_first_child() {
-            break;
-        }
-        loop {
-            let n = cursor.node();
-            if n.has_error() {
-                at = n;
-                continue 'down;
-            }
-            if !cursor.goto_next_sibling() {
-                break 'down;
-            }
-        }
-    }
-    let line = at.start_position().row as u32 + 1;
-    Some(Problem {
-        file: file.rel.to_string(),
-        line: Some(line),
-        reason: SkipReason::SyntaxError,
-        detail: format!(
-            "syntax error near line {line} ({}); the rest of the file was analysed",
-            if at.is_missing() {
-                format!("missing {}", at.kind())
-            } else {
-                "unexpected input".to_string()
-            }
-        ),
-    })
 }
 
 #[cfg(test)]
@@ -486,21 +417,6 @@ mod tests {
         ] {
             assert!(!looks_like_sql(prose), "{prose}");
         }
-    }
-
-    #[test]
-    fn whole_word_mentions() {
-        assert!(mentions_word("FROM Orders_Legacy o", "orders_legacy"));
-        assert!(mentions_word("orders_legacy", "orders_legacy"));
-        assert!(!mentions_word(
-            "ORDERS_LEGACY_URL and orders_legacy2",
-            "orders_legacy"
-        ));
-        assert!(mentions_word(
-            "x_orders_legacy orders_legacy.",
-            "orders_legacy"
-        ));
-        assert!(!mentions_word("anything", ""));
     }
 
     #[test]
