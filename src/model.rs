@@ -1,7 +1,8 @@
 //! Shared types that flow between stages: what a reference to a legacy table looks like
-//! (`Finding`), how it touches the table (`Access`, `Operation`), how sure we are
-//! (`Confidence`), and what could not be read (`Skipped`). Every renderer and every later
-//! stage (audit, plan, burndown, report) consumes these and nothing else.
+//! (`Finding`, built from the `Site` where it was found), how it touches the table
+//! (`Access`, `Operation`), how sure we are (`Confidence`), and what could not be read or
+//! fully analysed (`Problem`, `SkipReason`). Every renderer and every later stage (audit,
+//! plan, burndown, report) consumes these and nothing else.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -129,7 +130,8 @@ impl Confidence {
 }
 
 /// Where the reference was found: SQL text in code, a `.sql` file, a bulk-copy API that
-/// names the table as an argument, or (later) ORM and query-builder calls.
+/// names the table as an argument, an ORM or query-builder call, or the declaration of a
+/// model mapped to the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {

@@ -154,13 +154,15 @@ impl ScanContext {
             && self.prefilter.names() == other.prefilter.names()
     }
 
-    /// The prefilter names that occur in `text` (lower-case, sorted, deduplicated).
+    /// The prefilter names that occur in `text`, sorted and deduplicated (spelled as the
+    /// prefilter holds them: table names lower-case, their camelCase forms under a naming
+    /// convention).
     pub fn names_in(&self, text: &[u8]) -> Vec<String> {
         self.prefilter.names_in(text)
     }
 
-    /// The configured names that occur in `text` where SQL or a query builder can use them
-    /// (lower-case, sorted, deduplicated).
+    /// The prefilter names that occur in `text` where SQL or a query builder can use them,
+    /// sorted and deduplicated (spelled as in `names_in`).
     pub fn names_where_used(&self, text: &[u8], language: Language) -> Vec<String> {
         self.prefilter.names_used(text, language)
     }

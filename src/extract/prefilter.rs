@@ -68,7 +68,7 @@ impl Prefilter {
         self.overlapping.as_ref().is_some_and(|a| a.is_match(text))
     }
 
-    /// The names that occur in `text`, even inside longer words (lower-case, sorted,
+    /// The names that occur in `text`, even inside longer words (as given to `new`, sorted,
     /// deduplicated).
     pub fn names_in(&self, text: &[u8]) -> Vec<String> {
         let Some(a) = &self.overlapping else {
@@ -88,8 +88,8 @@ impl Prefilter {
         self.used(text, language).next().is_some()
     }
 
-    /// The names that occur in `text` where SQL or a query builder can use it (lower-case,
-    /// sorted, deduplicated).
+    /// The names that occur in `text` where SQL or a query builder can use it (as given to
+    /// `new`, sorted, deduplicated).
     pub fn names_used(&self, text: &[u8], language: Language) -> Vec<String> {
         let mut found: Vec<String> = self
             .used(text, language)

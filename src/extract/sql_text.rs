@@ -363,8 +363,8 @@ pub fn dynamic_table_findings(
     }
 }
 
-/// The configured table names (lower-case) that `file` names where SQL can use them, computed
-/// once per file: a file with many dynamic statements must not be rescanned for each.
+/// The prefilter names (table names lower-case) that `file` names where SQL can use them,
+/// computed once per file: a file with many dynamic statements must not be rescanned for each.
 /// `RECORDING_FEEDBACK_DATAFRAME` does not mention `recording_feedback`.
 pub fn mentioned_tables<'f>(file: &'f FileInput<'_>) -> &'f [String] {
     file.mentioned.get_or_init(|| {

@@ -35,7 +35,8 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
             ));
         }
         // `EXECUTE format('DELETE FROM %I …', t)` in a routine: the table is computed at run
-        // time, so it may be any legacy table this file mentions (as in code, see `sql_text::sql_findings`).
+        // time, so it may be any legacy table this file mentions (as in code: see
+        // `sql_text::sql_findings`).
         if !matched && !dynamic.is_empty() {
             for table in file.ctx.tables.tables() {
                 let name = table.name.name.to_ascii_lowercase();

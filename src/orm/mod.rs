@@ -246,7 +246,7 @@ impl ModelIndex {
             sqlalchemy_schema |= f.sqlalchemy_creates_schema;
             if let Some(n) = f.gorm_naming {
                 // Several strategies in one repository: the first (in path order) wins,
-                // deterministically; the README lists this.
+                // deterministically; docs/orm.md says so.
                 if index.gorm_naming == GormNaming::default() {
                     index.gorm_naming = n;
                 }

@@ -173,7 +173,8 @@ fn nested_writes<'t>(
                 "create" | "createMany" | "connectOrCreate" => Operation::Insert,
                 "upsert" => Operation::Upsert,
                 // `connect` / `disconnect` / `set` write a foreign key on whichever side holds
-                // it, which the relation's direction decides: not reported (README).
+                // it, which the relation's direction decides: `implied` reports them
+                // (`Walk::links`).
                 "update" | "updateMany" => Operation::Update,
                 "delete" | "deleteMany" => Operation::Delete,
                 _ => continue,

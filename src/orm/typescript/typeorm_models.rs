@@ -7,7 +7,7 @@
 //! Table names follow TypeORM's `DefaultNamingStrategy.tableName`: the name given in the
 //! decorator, else the class name in snake_case. `typeorm-naming-strategies`'
 //! `SnakeNamingStrategy` gives tables the same names (it changes columns), so it needs
-//! nothing here; a project's own strategy that overrides `tableName` is not read (README).
+//! nothing here; a project's own strategy that overrides `tableName` is not read (docs/orm.md).
 //! The relation decorator helpers are shared with `sequelize_models` (sequelize-typescript
 //! decorators).
 
