@@ -358,6 +358,11 @@ pub trait Syntax<'t>: Sized {
     /// Longer values end the evaluation of the file (`Budget::exhausted_at`).
     const MAX_TEXT: usize;
 
+    /// Whether the evaluator logs every literal it reads, kept in a value or not
+    /// (`take_read`). Off, a value still knows its own literals (`Value::literals`); the
+    /// log would grow with the file's whole budget for nothing.
+    const LOGS_READS: bool = false;
+
     fn shape(&self, node: Node<'t>) -> Shape<'t>;
 
     /// The operands of a `+` chain, in order (`None`: not a string concatenation).
@@ -384,7 +389,7 @@ pub struct Evaluator<'t, S> {
     pub syntax: S,
     pub budget: Budget,
     /// Start offsets of every literal read since the last `take_read`, whether or not its
-    /// value was kept (TypeScript marks them all as seen).
+    /// value was kept (`Syntax::LOGS_READS`: TypeScript marks them all as seen).
     read: Vec<usize>,
 }
 
@@ -424,7 +429,9 @@ impl<'t, S: Syntax<'t>> Evaluator<'t, S> {
 
     /// The empty value of a literal starting at `offset`, which it remembers.
     pub fn literal_at(&mut self, offset: usize) -> Value {
-        self.read.push(offset);
+        if S::LOGS_READS {
+            self.read.push(offset);
+        }
         Value {
             literals: vec![offset],
             ..Value::default()

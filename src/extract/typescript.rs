@@ -539,6 +539,9 @@ type Eval<'a, 't> = Evaluator<'t, Ts<'a, 't>>;
 impl<'t> Syntax<'t> for Ts<'_, 't> {
     /// The budget of each reading (`BUDGET`) bounds values; no size limit of its own.
     const MAX_TEXT: usize = usize::MAX;
+    /// A literal read in a reading is seen, even when the reading did not keep its value:
+    /// the bare-literal pass does not report it again.
+    const LOGS_READS: bool = true;
 
     fn shape(&self, node: Node<'t>) -> Shape<'t> {
         match node.kind() {
