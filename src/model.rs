@@ -1,7 +1,8 @@
 //! Shared types that flow between stages: what a reference to a legacy table looks like
-//! (`Finding`), how it touches the table (`Access`, `Operation`), how sure we are
-//! (`Confidence`), and what could not be read (`Skipped`). Every renderer and every later
-//! stage (audit, plan, burndown, report) consumes these and nothing else.
+//! (`Finding`, built from the `Site` where it was found), how it touches the table
+//! (`Access`, `Operation`), how sure we are (`Confidence`), and what could not be read or
+//! fully analysed (`Problem`, `SkipReason`). Every renderer and every later stage (audit,
+//! plan, burndown, report) consumes these and nothing else.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -129,8 +130,9 @@ impl Confidence {
 }
 
 /// Where the reference was found: SQL text in code, a `.sql` file, a bulk-copy API that
-/// names the table as an argument, ORM and query-builder calls, or an object of the live
-/// database (`--db`: a trigger, view, function, foreign key…, named in `file`).
+/// names the table as an argument, an ORM or query-builder call, the declaration of a
+/// model mapped to the table, or an object of the live database (`--db`: a trigger, view,
+/// function, foreign key…, named in `file`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -217,7 +219,66 @@ pub struct Finding {
     pub via: Vec<String>,
 }
 
+/// Where a reference was found: the file and position, the function around it, the text
+/// shown as evidence, the call that ran it, and the library that call belongs to. One site
+/// gives one finding per table it touches (`finding`), so every extractor fills a finding's
+/// place the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// Path relative to the scanned root, with `/` separators.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+    pub language: Language,
+    /// Enclosing function, qualified by class or receiver.
+    pub function: Option<String>,
+    /// The statement or call on one line, whitespace collapsed, truncated.
+    pub evidence: String,
+    /// The call that ran the SQL or the ORM method, when known.
+    pub sink: Option<String>,
+    /// The ORM or query builder, for ORM and query-builder findings.
+    pub framework: Option<String>,
+}
+
+impl Site {
+    /// The finding of this site for `table`. The only place a `Finding` is built.
+    pub fn finding(
+        &self,
+        table: String,
+        access: Access,
+        operation: Operation,
+        kind: Kind,
+        confidence: Confidence,
+    ) -> Finding {
+        Finding {
+            table,
+            access,
+            operation,
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            language: self.language,
+            kind,
+            function: self.function.clone(),
+            confidence,
+            evidence: self.evidence.clone(),
+            sink: self.sink.clone(),
+            framework: self.framework.clone(),
+            via: Vec::new(),
+        }
+    }
+}
+
 impl Finding {
+    /// The same finding, made implicitly through `chain` (a cascade of a delete, a nested
+    /// write, a relation loaded with its model): the declarations and calls that cause it.
+    pub fn via(mut self, chain: Vec<String>) -> Finding {
+        self.via = chain;
+        self
+    }
+
     /// The deterministic order of every report: file, line, column, table, access, then
     /// the rest so that equal positions still sort stably.
     pub fn sort_key(&self) -> impl Ord + '_ {

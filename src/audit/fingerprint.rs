@@ -78,25 +78,27 @@ pub fn fingerprints(findings: &[Finding]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Access, Confidence, Kind, Language, Operation};
+    use crate::model::{Access, Confidence, Kind, Language, Operation, Site};
 
     fn finding(file: &str, line: u32, function: Option<&str>, evidence: &str) -> Finding {
-        Finding {
-            table: "orders_legacy".into(),
-            access: Access::Write,
-            operation: Operation::Update,
+        let site = Site {
             file: file.into(),
             line,
             column: 5,
             language: Language::Python,
-            kind: Kind::RawSql,
             function: function.map(str::to_string),
-            confidence: Confidence::Parsed,
             evidence: evidence.into(),
             sink: Some("cursor.execute".into()),
             framework: None,
-            via: Vec::new(),
-        }
+        };
+        let (access, operation) = (Access::Write, Operation::Update);
+        site.finding(
+            "orders_legacy".into(),
+            access,
+            operation,
+            Kind::RawSql,
+            Confidence::Parsed,
+        )
     }
 
     #[test]

@@ -643,25 +643,27 @@ pub fn audit(inv: Inventory, dual: Analysis, opts: &Options) -> Result<Audit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Access, Confidence, Kind, Language, Operation};
+    use crate::model::{Access, Confidence, Kind, Language, Operation, Site};
 
     fn finding(file: &str, line: u32, func: &str) -> Finding {
-        Finding {
-            table: "orders_legacy".into(),
-            access: Access::Write,
-            operation: Operation::Update,
+        let site = Site {
             file: file.into(),
             line,
             column: 1,
             language: Language::Python,
-            kind: Kind::RawSql,
             function: Some(func.into()),
-            confidence: Confidence::Parsed,
             evidence: "UPDATE orders_legacy SET x = 1".into(),
             sink: None,
             framework: None,
-            via: Vec::new(),
-        }
+        };
+        let (access, operation) = (Access::Write, Operation::Update);
+        site.finding(
+            "orders_legacy".into(),
+            access,
+            operation,
+            Kind::RawSql,
+            Confidence::Parsed,
+        )
     }
 
     #[test]

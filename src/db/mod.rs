@@ -15,7 +15,7 @@ pub mod postgres;
 
 use crate::config::{LegacyTable, TableMatcher};
 use crate::logs::LogReport;
-use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
+use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
 use crate::sql::{Dialect, TableName};
 use anyhow::{Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
@@ -397,22 +397,24 @@ impl Catalog {
         let mut out = Vec::new();
         for t in &self.tables {
             for o in &t.objects {
-                out.push(Finding {
-                    table: t.table.clone(),
-                    access: o.access,
-                    operation: o.operation,
+                let site = Site {
                     file: o.location.clone(),
                     line: 0,
                     column: 0,
                     language: Language::Sql,
-                    kind: Kind::DbObject,
                     function: None,
-                    confidence: o.confidence,
                     evidence: o.detail.clone(),
                     sink: None,
                     framework: Some(self.server.as_str().to_string()),
-                    via: o.via.clone(),
-                });
+                };
+                let finding = site.finding(
+                    t.table.clone(),
+                    o.access,
+                    o.operation,
+                    Kind::DbObject,
+                    o.confidence,
+                );
+                out.push(finding.via(o.via.clone()));
             }
         }
         crate::model::sort_findings(&mut out);

@@ -1,13 +1,13 @@
-//! Local data flow shared by the Python and Go extractors: the scopes of a file (functions,
-//! methods, classes) and their qualified names, the string bindings made in each scope
-//! (`q = "…"`, `q += "…"`, constants), the string values computed from them, and template
-//! substitution (`%`, `.format`, `fmt.Sprintf`). Input: nodes picked out by the language's
-//! query; output: `Value`s that `code::sql_findings` turns into findings. It does not know
-//! any grammar: the language extractors evaluate nodes and call in here.
+//! The string evaluator of every code extractor: the value of an expression built from
+//! literals (concatenation, templates and format calls, joins, names bound to constants),
+//! as SQL text with a map back to the file (`sql_text::Assembled`) and markers where an
+//! expression is only known at run time. `Evaluator` owns recursion, limits, `+` chains,
+//! placeholders and joins; each language gives its leaves through `Syntax` (which node is
+//! a literal, a name, a call of its own) in `python.rs`, `go.rs` and `typescript.rs`.
+//! Also here: the placeholders of templates (`%`, `.format`, `fmt.Sprintf`) and escape
+//! sequences. Output: `Value`s that `sql_text::sql_findings` turns into findings.
 
-use super::code::{self, Assembled};
-use super::{FileInput, FileScan, LineIndex};
-use std::collections::{HashMap, HashSet};
+use super::sql_text::Assembled;
 use tree_sitter::Node;
 
 /// A string computed from source: SQL text with its map back to the file, and the start
@@ -17,12 +17,19 @@ use tree_sitter::Node;
 pub struct Value {
     pub sql: Assembled,
     pub literals: Vec<usize>,
+    /// Holds text of its own, not only expressions spliced in. Languages whose `+` and
+    /// joins keep only text (`Syntax::joins`: TypeScript) read it; it travels with `append`.
+    pub text: bool,
+    /// Built by a SQL tag or helper (sql`…`, `sql.identifier(…)`): spliced as SQL text
+    /// into an enclosing tagged template, where other interpolations are bound values.
+    pub fragment: bool,
 }
 
 impl Value {
     pub fn append(&mut self, other: &Value) {
         self.sql.append(&other.sql);
         self.literals.extend_from_slice(&other.literals);
+        self.text |= other.text;
     }
 
     /// An interpolated expression (its source text and offset).
@@ -33,165 +40,6 @@ impl Value {
     /// Whether the value is fully known (no run-time interpolation).
     pub fn is_constant(&self) -> bool {
         !self.sql.has_interpolation()
-    }
-}
-
-/// A function, method, closure or class: its byte range and the name it contributes to the
-/// qualified name of what is inside (`None` for closures and lambdas).
-#[derive(Debug, Clone)]
-pub struct Scope {
-    pub start: usize,
-    pub end: usize,
-    pub name: Option<String>,
-    /// Python class bodies: their names are not visible as bare names inside methods.
-    pub is_class: bool,
-}
-
-/// The scopes of one file, outer ones first, each with the scope it is nested in.
-#[derive(Debug, Default)]
-pub struct Scopes {
-    list: Vec<Scope>,
-    parent: Vec<Option<usize>>,
-    /// Classes by name (the first one of each name), for `ClassName.ATTR`.
-    classes: HashMap<String, usize>,
-}
-
-impl Scopes {
-    pub fn new(mut list: Vec<Scope>) -> Scopes {
-        list.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-        // Syntax nodes nest, so one pass with a stack finds every scope's parent.
-        let mut parent = Vec::with_capacity(list.len());
-        let mut open: Vec<usize> = Vec::new();
-        for (i, s) in list.iter().enumerate() {
-            while open.last().is_some_and(|&top| list[top].end <= s.start) {
-                open.pop();
-            }
-            parent.push(open.last().copied());
-            open.push(i);
-        }
-        let mut classes = HashMap::new();
-        for (i, s) in list.iter().enumerate() {
-            if let (true, Some(name)) = (s.is_class, &s.name) {
-                classes.entry(name.clone()).or_insert(i);
-            }
-        }
-        Scopes {
-            list,
-            parent,
-            classes,
-        }
-    }
-
-    /// The class scope named `name`, if the file defines one.
-    pub fn class_named(&self, name: &str) -> Option<usize> {
-        self.classes.get(name).copied()
-    }
-
-    pub fn get(&self, i: usize) -> &Scope {
-        &self.list[i]
-    }
-
-    /// Indices of the scopes around `pos`, innermost first.
-    pub fn chain(&self, pos: usize) -> Vec<usize> {
-        // The scopes around `pos` are the last scope that starts before it and that
-        // scope's ancestors (those that have not ended yet): O(depth), not O(scopes).
-        let mut out = Vec::new();
-        let mut at = self.list.partition_point(|s| s.start <= pos).checked_sub(1);
-        while let Some(i) = at {
-            if pos < self.list[i].end {
-                out.push(i);
-            }
-            at = self.parent[i];
-        }
-        out
-    }
-
-    pub fn innermost(&self, pos: usize) -> Option<usize> {
-        self.chain(pos).first().copied()
-    }
-
-    /// `Class.method`, `outer.inner`, `Repo.Create`: the named scopes around `pos`.
-    pub fn qualified(&self, pos: usize) -> Option<String> {
-        let names: Vec<&str> = self
-            .chain(pos)
-            .iter()
-            .rev()
-            .filter_map(|&i| self.list[i].name.as_deref())
-            .collect();
-        (!names.is_empty()).then(|| names.join("."))
-    }
-}
-
-/// `name = value` (or `name += value` when `append`) in a scope (`None`: module/package).
-#[derive(Debug, Clone)]
-pub struct Binding<'t> {
-    pub scope: Option<usize>,
-    pub name: String,
-    pub append: bool,
-    /// Byte range of the whole statement: a use sees the bindings that end before it.
-    pub start: usize,
-    pub end: usize,
-    pub value: Node<'t>,
-}
-
-/// The string bindings of one file.
-#[derive(Debug, Default)]
-pub struct Bindings<'t> {
-    list: Vec<Binding<'t>>,
-    by_key: HashMap<(Option<usize>, String), Vec<usize>>,
-}
-
-impl<'t> Bindings<'t> {
-    pub fn new(mut list: Vec<Binding<'t>>) -> Bindings<'t> {
-        list.sort_by_key(|b| (b.start, b.end));
-        let mut by_key: HashMap<(Option<usize>, String), Vec<usize>> = HashMap::new();
-        for (i, b) in list.iter().enumerate() {
-            by_key.entry((b.scope, b.name.clone())).or_default().push(i);
-        }
-        Bindings { list, by_key }
-    }
-
-    /// The bindings that give `name` its value in `scope` as seen at `pos`: the last
-    /// assignment that ends before `pos` and the appends after it. With `pos = None`, the
-    /// last assignment anywhere (module constants may be defined below their use).
-    /// Control flow is ignored: the last assignment in source order wins.
-    pub fn chain(
-        &self,
-        scope: Option<usize>,
-        name: &str,
-        pos: Option<usize>,
-    ) -> Option<Vec<&Binding<'t>>> {
-        let idxs = self.by_key.get(&(scope, name.to_string()))?;
-        let visible: Vec<&Binding<'t>> = idxs
-            .iter()
-            .map(|&i| &self.list[i])
-            .filter(|b| pos.is_none_or(|p| b.end <= p))
-            .collect();
-        let last_assign = visible.iter().rposition(|b| !b.append)?;
-        Some(visible[last_assign..].to_vec())
-    }
-
-    /// Every assignment with the appends that follow it (until the next assignment of the
-    /// same name in the same scope), in source order: the values a variable takes.
-    pub fn versions(&self) -> Vec<Vec<&Binding<'t>>> {
-        let mut out = Vec::new();
-        for (i, b) in self.list.iter().enumerate() {
-            if b.append {
-                continue;
-            }
-            let mut version = vec![b];
-            if let Some(idxs) = self.by_key.get(&(b.scope, b.name.clone())) {
-                for &j in idxs.iter().filter(|&&j| j > i) {
-                    let next = &self.list[j];
-                    if !next.append {
-                        break;
-                    }
-                    version.push(next);
-                }
-            }
-            out.push(version);
-        }
-        out
     }
 }
 
@@ -217,6 +65,14 @@ impl Budget {
     pub fn for_file(len: usize) -> Budget {
         Budget {
             steps: MAX_STEPS.saturating_add(len.saturating_mul(4)),
+            exhausted_at: None,
+        }
+    }
+
+    /// A budget of `steps` steps (TypeScript gives each reading of a root its own).
+    pub fn steps(steps: usize) -> Budget {
+        Budget {
+            steps,
             exhausted_at: None,
         }
     }
@@ -456,8 +312,8 @@ pub fn substitute(
     mut fill: impl FnMut(&Spec, &mut Value),
 ) -> Value {
     let mut out = Value {
-        sql: Assembled::new(),
         literals: template.literals.clone(),
+        ..Value::default()
     };
     let mut at = 0;
     for spec in specs {
@@ -475,6 +331,248 @@ pub fn substitute(
     out.sql
         .append(&template.sql.slice(at..template.sql.text.len()));
     out
+}
+
+/// What an expression node is to the evaluator (`Syntax::shape`).
+pub enum Shape<'t> {
+    /// A string or template literal, decoded by the language (`Syntax::literal`).
+    Literal,
+    /// Parentheses, `await`, a type assertion: the value of the expression inside.
+    Inner(Node<'t>),
+    /// A `+` chain (`Syntax::operands`).
+    Concat,
+    /// A name, read where it is used (`Syntax::name`).
+    Name,
+    /// What only the language knows: format calls, joins, `%`, attributes, tags, ternaries
+    /// (`Syntax::form`).
+    Form,
+    /// Not a string the evaluator follows.
+    Opaque,
+}
+
+/// One language's leaves of the string evaluator: which node is what, how its literals
+/// decode, how its names are read and what its own forms mean. `Evaluator` does the rest
+/// (nesting and budget limits, `+` chains, templates, joins, what an operand it cannot
+/// follow becomes), the same way for every language.
+pub trait Syntax<'t>: Sized {
+    /// Longer values end the evaluation of the file (`Budget::exhausted_at`).
+    const MAX_TEXT: usize;
+
+    /// Whether the evaluator logs every literal it reads, kept in a value or not
+    /// (`take_read`). Off, a value still knows its own literals (`Value::literals`); the
+    /// log would grow with the file's whole budget for nothing.
+    const LOGS_READS: bool = false;
+
+    fn shape(&self, node: Node<'t>) -> Shape<'t>;
+
+    /// The operands of a `+` chain, in order (`None`: not a string concatenation).
+    fn operands(&self, node: Node<'t>) -> Option<Vec<Node<'t>>>;
+
+    fn literal(ev: &mut Evaluator<'t, Self>, node: Node<'t>, depth: usize) -> Option<Value>;
+
+    fn name(ev: &mut Evaluator<'t, Self>, node: Node<'t>, depth: usize) -> Option<Value>;
+
+    fn form(ev: &mut Evaluator<'t, Self>, node: Node<'t>, depth: usize) -> Option<Value>;
+
+    /// Whether an operand's value joins a `+` chain or a list as it is; otherwise the
+    /// operand is shown as the expression it is (`${expr}`).
+    fn joins(_value: &Value) -> bool {
+        true
+    }
+}
+
+/// The string evaluator: the value of an expression, when it is built from literals.
+/// Recursion is bounded by depth and by a step budget, so hostile input (10,000 nested
+/// parentheses, `q = q + q` doubling) neither overflows the stack nor runs long.
+pub struct Evaluator<'t, S> {
+    pub src: &'t str,
+    pub syntax: S,
+    pub budget: Budget,
+    /// Start offsets of every literal read since the last `take_read`, whether or not its
+    /// value was kept (`Syntax::LOGS_READS`: TypeScript marks them all as seen).
+    read: Vec<usize>,
+}
+
+impl<'t, S: Syntax<'t>> Evaluator<'t, S> {
+    pub fn new(src: &'t str, syntax: S, budget: Budget) -> Evaluator<'t, S> {
+        Evaluator {
+            src,
+            syntax,
+            budget,
+            read: Vec::new(),
+        }
+    }
+
+    pub fn text(&self, node: Node<'_>) -> &'t str {
+        self.src.get(node.byte_range()).unwrap_or("")
+    }
+
+    /// The string value of an expression, or `None` when it is not a string we can follow.
+    pub fn eval(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
+        if !self.budget.step(depth, node.start_byte()) {
+            return None;
+        }
+        let value = match self.syntax.shape(node) {
+            Shape::Literal => S::literal(self, node, depth),
+            Shape::Inner(inner) => self.eval(inner, depth + 1),
+            Shape::Concat => self.concat(node, depth),
+            Shape::Name => S::name(self, node, depth),
+            Shape::Form => S::form(self, node, depth),
+            Shape::Opaque => None,
+        }?;
+        if value.sql.text.len() > S::MAX_TEXT {
+            self.budget.exhausted_at.get_or_insert(node.start_byte());
+            return None;
+        }
+        Some(value)
+    }
+
+    /// The empty value of a literal starting at `offset`, which it remembers.
+    pub fn literal_at(&mut self, offset: usize) -> Value {
+        if S::LOGS_READS {
+            self.read.push(offset);
+        }
+        Value {
+            literals: vec![offset],
+            ..Value::default()
+        }
+    }
+
+    /// The literals read since the last call.
+    pub fn take_read(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.read)
+    }
+
+    /// How many literals have been read, to `forget_read` those of a reading dropped.
+    pub fn read_mark(&self) -> usize {
+        self.read.len()
+    }
+
+    pub fn forget_read(&mut self, mark: usize) {
+        self.read.truncate(mark);
+    }
+
+    /// `a + b + c`: `None` when no operand joins (numeric addition).
+    fn concat(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
+        let operands = self.syntax.operands(node)?;
+        let mut out = Value::default();
+        let mut joined = false;
+        for operand in operands {
+            joined |= self.operand(&mut out, operand, depth);
+        }
+        joined.then_some(out)
+    }
+
+    /// Append the value of `node` to `out` when it joins (`Syntax::joins`), else a marker
+    /// showing the expression. Whether it joined.
+    pub fn operand(&mut self, out: &mut Value, node: Node<'t>, depth: usize) -> bool {
+        match self.eval(node, depth + 1) {
+            Some(v) if S::joins(&v) => {
+                out.append(&v);
+                true
+            }
+            _ => {
+                out.push_interpolation(self.text(node), node.start_byte());
+                false
+            }
+        }
+    }
+
+    /// Fill a placeholder with `arg`: a known constant is inlined (its text becomes part of
+    /// the SQL), anything else becomes a marker showing the expression; with no argument,
+    /// a marker showing the placeholder `written` at `offset`.
+    pub fn fill(
+        &mut self,
+        out: &mut Value,
+        arg: Option<Node<'t>>,
+        (written, offset): (&str, usize),
+        depth: usize,
+    ) {
+        match arg {
+            Some(a) => match self.eval(a, depth + 1) {
+                Some(v) if v.is_constant() => out.append(&v),
+                _ => out.push_interpolation(self.text(a), a.start_byte()),
+            },
+            None => out.push_interpolation(written, offset),
+        }
+    }
+
+    /// Fill the `specs` of `template` from positional and keyword arguments.
+    pub fn fill_template(
+        &mut self,
+        template: &Value,
+        specs: &[Spec],
+        positional: &[Node<'t>],
+        keywords: &[(String, Node<'t>)],
+        depth: usize,
+    ) -> Value {
+        substitute(template, specs, |spec, out| {
+            let arg = match &spec.arg {
+                SpecArg::Index(n) => positional.get(*n).copied(),
+                SpecArg::Name(name) => keywords.iter().find(|(k, _)| k == name).map(|(_, v)| *v),
+                SpecArg::Text(_) => None,
+            };
+            let written = template.sql.text.get(spec.range.clone()).unwrap_or("");
+            let offset = template.sql.source_offset(spec.range.start).unwrap_or(0);
+            self.fill(out, arg, (written, offset), depth);
+        })
+    }
+
+    /// `schema.table` from parts that are all constants (psycopg `sql.Identifier`, pgx
+    /// `Identifier`), else `None`.
+    pub fn dotted(&mut self, parts: &[Node<'t>], depth: usize) -> Option<Value> {
+        let mut out = Value::default();
+        for (i, part) in parts.iter().enumerate() {
+            let v = self.eval(*part, depth + 1).filter(Value::is_constant)?;
+            if i > 0 {
+                out.sql.push_synthetic(".");
+            }
+            out.append(&v);
+        }
+        Some(out)
+    }
+
+    /// `sep.join(items)`: each item's value (or a marker) with `sep`'s text between them.
+    pub fn join(&mut self, items: Vec<Node<'t>>, sep: &Value, depth: usize) -> Value {
+        let mut out = Value::default();
+        out.literals.extend(sep.literals.iter().copied());
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                out.sql.push_synthetic(&sep.sql.text);
+            }
+            self.operand(&mut out, item, depth);
+        }
+        out
+    }
+}
+
+/// The operands of a left-nested chain of `is_link` nodes (`a + b + c` is `(a + b) + c`),
+/// in order, found with a loop: long concatenations are common in SQL builders.
+pub fn left_spine<'t>(node: Node<'t>, is_link: impl Fn(Node<'t>) -> bool) -> Vec<Node<'t>> {
+    let mut operands = Vec::new();
+    let mut cur = node;
+    loop {
+        if !is_link(cur) {
+            operands.push(cur);
+            break;
+        }
+        if let Some(right) = cur.child_by_field_name("right") {
+            operands.push(right);
+        }
+        match cur.child_by_field_name("left") {
+            Some(left) => cur = left,
+            None => break,
+        }
+    }
+    operands.reverse();
+    operands
+}
+
+/// A call the language's query found.
+pub struct Call<'t> {
+    pub node: Node<'t>,
+    pub callee: Node<'t>,
+    pub args: Node<'t>,
 }
 
 /// The text an escape sequence stands for (`\\n`, `\\x41`, `\\u00e9`, `\\101`, a
@@ -641,81 +739,4 @@ mod tests {
             Some(115)
         );
     }
-
-    #[test]
-    fn scopes_qualify_and_nest() {
-        let scopes = Scopes::new(vec![
-            Scope {
-                start: 10,
-                end: 50,
-                name: Some("m".into()),
-                is_class: false,
-            },
-            Scope {
-                start: 0,
-                end: 100,
-                name: Some("Repo".into()),
-                is_class: true,
-            },
-            Scope {
-                start: 20,
-                end: 30,
-                name: None,
-                is_class: false,
-            },
-        ]);
-        assert_eq!(scopes.qualified(25).as_deref(), Some("Repo.m"));
-        // Many closed siblings before the position: still the right chain.
-        let mut many: Vec<Scope> = (0..1000)
-            .map(|i| Scope {
-                start: 10 + i * 10,
-                end: 15 + i * 10,
-                name: Some(format!("f{i}")),
-                is_class: false,
-            })
-            .collect();
-        many.push(Scope {
-            start: 0,
-            end: 100_000,
-            name: Some("Outer".into()),
-            is_class: true,
-        });
-        let many = Scopes::new(many);
-        assert_eq!(many.qualified(12).as_deref(), Some("Outer.f0"));
-        assert_eq!(many.qualified(17).as_deref(), Some("Outer"));
-        assert_eq!(many.qualified(9_992).as_deref(), Some("Outer.f998"));
-        assert_eq!(many.qualified(200_000), None);
-        assert_eq!(scopes.qualified(60).as_deref(), Some("Repo"));
-        assert_eq!(scopes.qualified(200), None);
-        assert_eq!(scopes.chain(25).len(), 3);
-    }
-}
-
-/// Report a value that reached no known sink, if it reads like SQL and no sink has reported
-/// its literals already (shared by the Python and Go extractors).
-pub fn report_loose(
-    file: &FileInput<'_>,
-    index: &LineIndex,
-    value: &Value,
-    function: Option<String>,
-    at: usize,
-    consumed: &mut HashSet<usize>,
-    out: &mut FileScan,
-) {
-    if value.literals.iter().any(|l| consumed.contains(l)) {
-        return;
-    }
-    if !file.ctx.may_match(value.sql.text.as_bytes()) && !value.sql.has_interpolation() {
-        return;
-    }
-    if !code::looks_like_sql(&value.sql.text) {
-        return;
-    }
-    consumed.extend(value.literals.iter().copied());
-    let site = code::SqlSite {
-        function,
-        sink: None,
-        fallback_offset: at,
-    };
-    code::sql_findings(file, index, &value.sql, &site, out);
 }

@@ -1,22 +1,19 @@
-//! Go extractor: a decoded `.go` file in, raw-SQL and bulk-copy findings out.
+//! Go extractor: a parsed `.go` file in, raw-SQL and bulk-copy findings out.
 //!
 //! `queries/go.scm` picks out calls, bindings (`q := …`, `var`/`const` specs, `q += …`) and
 //! scopes; the sink catalog (`catalog/go.toml` plus the user's `[[sinks]]`) says which calls
-//! run SQL. Where one method name has several argument layouts (`Exec(query)` in
-//! database/sql, `Exec(ctx, query)` in pgx) the rows are tried in order and the first
-//! argument that is a string wins. The argument is evaluated here: interpreted and raw
-//! literals, `+`, `fmt.Sprintf` (verbs become interpolations unless the argument is a known
-//! constant), `strings.Join` of a literal slice (also built with `append`), `pgx.Identifier`,
-//! and names bound in the same function, an enclosing function or the package. SQL-looking
-//! strings that reach no known sink are reported with no sink.
+//! run SQL. The string evaluator (`flow::Evaluator`) computes the SQL argument with Go's
+//! leaves, which this file defines: interpreted and raw literals, `fmt.Sprintf` (verbs
+//! become interpolations unless the argument is a known constant), `strings.Join` of a
+//! literal slice (also built with `append`), `pgx.Identifier`, and names bound in the same
+//! function, an enclosing function or the package. SQL-looking strings that reach no known
+//! sink are reported with no sink.
 
-use super::code::{self, SqlSite};
-use super::flow::{self, Binding, Bindings, Budget, Scope, Scopes, SpecArg, Value};
-use super::{FileInput, FileScan, LineIndex};
-use crate::lang::{self, Grammar};
-use crate::model::{Access, Operation, Problem, SkipReason};
-use std::collections::HashSet;
-use tree_sitter::{Node, QueryCursor, StreamingIterator};
+use super::flow::{self, Budget, Call, Evaluator, Shape, Syntax, Value, left_spine};
+use super::scoped::{Args, ModuleOrder, Names, RawBinding, Scope, Scoped};
+use super::{FileInput, FileScan};
+use crate::lang::Grammar;
+use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 /// The capture names this extractor reads (sorted); `queries/go.scm` must use no others.
 #[cfg(test)]
@@ -38,34 +35,21 @@ const CAPTURES: &[&str] = &[
     "spec_values",
 ];
 
-struct Call<'t> {
-    node: Node<'t>,
-    callee: Node<'t>,
-    args: Node<'t>,
+/// Extract the findings of one Go file.
+pub fn extract(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
+    let root = tree.root_node();
+    let (calls, names) = collect(file.text, root);
+    let budget = Budget::for_file(file.text.len());
+    Evaluator::new(file.text, Go { names }, budget).report(file, &calls, root, out);
 }
 
-/// Extract the findings of one Go file.
-pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
-    let Some(tree) = lang::parse(Grammar::Go, file.text) else {
-        out.problems.push(Problem {
-            file: file.rel.to_string(),
-            line: None,
-            reason: SkipReason::SyntaxError,
-            detail: "the Go parser could not be run on this file".to_string(),
-        });
-        return;
-    };
-    if let Some(problem) = code::syntax_problem(file, &tree) {
-        out.problems.push(problem);
-    }
-    let src = file.text;
-    let root = tree.root_node();
+/// The calls, scopes and bindings the query finds.
+fn collect<'t>(src: &'t str, root: Node<'t>) -> (Vec<Call<'t>>, Names<'t>) {
     let query = Grammar::Go.query();
     let names = query.capture_names();
     let mut calls = Vec::new();
     let mut scopes = Vec::new();
-    // (append, statement, name, value)
-    let mut raw_bindings: Vec<(bool, Node<'_>, Node<'_>, Node<'_>)> = Vec::new();
+    let mut bindings: Vec<RawBinding<'t>> = Vec::new();
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(query, root, src.as_bytes());
     while let Some(m) = matches.next() {
@@ -80,128 +64,35 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
         } else if let (Some(stmt), Some(lhs), Some(rhs)) =
             (get("assign"), get("assign_names"), get("assign_values"))
         {
-            pair_up(
-                stmt,
-                &children(lhs),
-                &children(rhs),
-                false,
-                &mut raw_bindings,
-            );
+            pair_up(stmt, &children(lhs), &children(rhs), false, &mut bindings);
         } else if let (Some(stmt), Some(lhs), Some(rhs)) =
             (get("append"), get("append_names"), get("append_values"))
         {
-            pair_up(
-                stmt,
-                &children(lhs),
-                &children(rhs),
-                true,
-                &mut raw_bindings,
-            );
+            pair_up(stmt, &children(lhs), &children(rhs), true, &mut bindings);
         } else if let (Some(spec), Some(values)) = (get("spec"), get("spec_values")) {
             let mut c = spec.walk();
             let names: Vec<Node<'_>> = spec.children_by_field_name("name", &mut c).collect();
-            pair_up(spec, &names, &children(values), false, &mut raw_bindings);
+            pair_up(spec, &names, &children(values), false, &mut bindings);
         } else if let (Some(def), Some(name)) = (get("function"), get("function_name")) {
             let name = text(src, name);
-            let qualified = match get("receiver") {
-                Some(recv) => match receiver_type(text(src, recv)) {
-                    Some(t) => format!("{t}.{name}"),
-                    None => name.to_string(),
-                },
+            let qualified = match get("receiver").and_then(|r| receiver_type(text(src, r))) {
+                Some(t) => format!("{t}.{name}"),
                 None => name.to_string(),
             };
-            scopes.push(Scope {
-                start: def.start_byte(),
-                end: def.end_byte(),
-                name: Some(qualified),
-                is_class: false,
-            });
+            scopes.push(scope(def, Some(qualified)));
         } else if let Some(def) = get("closure") {
-            scopes.push(Scope {
-                start: def.start_byte(),
-                end: def.end_byte(),
-                name: None,
-                is_class: false,
-            });
+            scopes.push(scope(def, None));
         }
     }
-    let scopes = Scopes::new(scopes);
-    let bindings = Bindings::new(
-        raw_bindings
-            .into_iter()
-            .map(|(append, stmt, name, value)| Binding {
-                scope: scopes.innermost(stmt.start_byte()),
-                name: text(src, name).to_string(),
-                append,
-                start: stmt.start_byte(),
-                end: stmt.end_byte(),
-                value,
-            })
-            .collect(),
-    );
-    let mut go = Go {
-        src,
-        scopes,
-        bindings,
-        budget: Budget::for_file(file.text.len()),
-    };
-    let index = LineIndex::new(src);
-    let mut consumed: HashSet<usize> = HashSet::new();
+    (calls, Names::new(src, scopes, bindings))
+}
 
-    for call in &calls {
-        go.sink_call(file, &index, call, &mut consumed, out);
-    }
-    // Sinks first, then string expressions used elsewhere, then the bindings that no
-    // sink or expression used (`fmt.Sprintf(q, table)` says more than `q` alone).
-    for node in go.string_roots(root) {
-        if let Some(value) = go.eval(node, 0) {
-            let at = node.start_byte();
-            flow::report_loose(
-                file,
-                &index,
-                &value,
-                go.scopes.qualified(at),
-                at,
-                &mut consumed,
-                out,
-            );
-        }
-    }
-    let versions: Vec<Vec<(Node<'_>, usize)>> = go
-        .bindings
-        .versions()
-        .into_iter()
-        .map(|v| v.iter().map(|b| (b.value, b.start)).collect())
-        .collect();
-    for version in versions {
-        let Some(&(first, at)) = version.first() else {
-            continue;
-        };
-        let Some(mut value) = go.eval(first, 0) else {
-            continue;
-        };
-        for &(node, _) in &version[1..] {
-            go.append_operand(&mut value, node, 0);
-        }
-        flow::report_loose(
-            file,
-            &index,
-            &value,
-            go.scopes.qualified(at),
-            at,
-            &mut consumed,
-            out,
-        );
-    }
-    if let Some(at) = go.budget.exhausted_at {
-        out.problems.push(Problem {
-            file: file.rel.to_string(),
-            line: Some(index.position(src, at).0),
-            reason: SkipReason::UnparsedSql,
-            detail: "string expressions too large or too deeply nested to evaluate; the rest \
-                     of the file was not evaluated"
-                .to_string(),
-        });
+fn scope(def: Node<'_>, name: Option<String>) -> Scope {
+    Scope {
+        start: def.start_byte(),
+        end: def.end_byte(),
+        name,
+        is_class: false,
     }
 }
 
@@ -211,7 +102,7 @@ fn pair_up<'t>(
     names: &[Node<'t>],
     values: &[Node<'t>],
     append: bool,
-    out: &mut Vec<(bool, Node<'t>, Node<'t>, Node<'t>)>,
+    out: &mut Vec<RawBinding<'t>>,
 ) {
     if names.len() != values.len() {
         return;
@@ -253,332 +144,193 @@ fn callee_parts<'s>(src: &'s str, callee: Node<'_>) -> Option<(Option<&'s str>, 
     }
 }
 
-struct Go<'s, 't> {
-    src: &'s str,
-    scopes: Scopes,
-    bindings: Bindings<'t>,
-    budget: Budget,
+/// Go's leaves of the string evaluator, with the names of the file.
+struct Go<'t> {
+    names: Names<'t>,
 }
 
-impl<'s, 't> Go<'s, 't> {
-    fn text(&self, node: Node<'_>) -> &'s str {
-        text(self.src, node)
-    }
+type Eval<'t> = Evaluator<'t, Go<'t>>;
 
-    fn sink_call(
-        &mut self,
-        file: &FileInput<'_>,
-        index: &LineIndex,
-        call: &Call<'t>,
-        consumed: &mut HashSet<usize>,
-        out: &mut FileScan,
-    ) {
-        let Some((receiver, method)) = callee_parts(self.src, call.callee) else {
-            return;
-        };
-        let catalog = file.ctx.catalog(file.language);
-        let args = children(call.args);
-        for sink in catalog.lookup_all(receiver, method) {
-            let site = SqlSite {
-                function: self.scopes.qualified(call.node.start_byte()),
-                sink: Some(self.text(call.callee).split_whitespace().collect()),
-                fallback_offset: call.node.start_byte(),
-            };
-            if let Some(i) = sink.sql_arg {
-                let Some(&arg) = args.get(i) else {
-                    continue;
-                };
-                let Some(value) = self.eval(arg, 0) else {
-                    continue;
-                };
-                consumed.extend(value.literals.iter().copied());
-                code::sql_findings(file, index, &value.sql, &site, out);
-                return;
-            }
-            if let Some(i) = sink.table_arg {
-                let Some(&arg) = args.get(i) else {
-                    continue;
-                };
-                let access = sink.access.unwrap_or(Access::Write);
-                let operation = sink.operation.unwrap_or(Operation::Copy);
-                let Some(value) = self.eval(arg, 0).filter(Value::is_constant) else {
-                    code::dynamic_table_findings(
-                        file,
-                        index,
-                        arg.start_byte(),
-                        &site,
-                        access,
-                        operation,
-                        self.text(call.node),
-                        out,
-                    );
-                    return;
-                };
-                consumed.extend(value.literals.iter().copied());
-                let offset = value.sql.source_offset(0).unwrap_or(arg.start_byte());
-                code::table_finding(
-                    file,
-                    index,
-                    value.sql.text.trim(),
-                    offset,
-                    &site,
-                    access,
-                    operation,
-                    self.text(call.node),
-                    out,
-                );
-                return;
-            }
+impl<'t> Syntax<'t> for Go<'t> {
+    const MAX_TEXT: usize = flow::MAX_TEXT;
+
+    fn shape(&self, node: Node<'t>) -> Shape<'t> {
+        match node.kind() {
+            "interpreted_string_literal" | "raw_string_literal" => Shape::Literal,
+            "parenthesized_expression" => children(node)
+                .into_iter()
+                .next()
+                .map_or(Shape::Opaque, Shape::Inner),
+            "binary_expression" if is_plus(node) => Shape::Concat,
+            "call_expression" | "composite_literal" => Shape::Form,
+            "identifier" => Shape::Name,
+            _ => Shape::Opaque,
         }
     }
 
-    fn eval(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
-        if !self.budget.step(depth, node.start_byte()) {
-            return None;
-        }
-        let value = match node.kind() {
-            "interpreted_string_literal" | "raw_string_literal" => Some(self.literal(node)),
-            "parenthesized_expression" => {
-                let inner = children(node).into_iter().next()?;
-                self.eval(inner, depth + 1)
-            }
-            "binary_expression" if is_plus(node) => self.concat(node, depth),
-            "call_expression" => self.call_value(node, depth),
-            "composite_literal" => self.identifier_literal(node, depth),
-            "identifier" => self.lookup(self.text(node), node.start_byte(), depth),
-            _ => None,
-        }?;
-        if value.sql.text.len() > flow::MAX_TEXT {
-            self.budget.exhausted_at.get_or_insert(node.start_byte());
-            return None;
-        }
-        Some(value)
+    fn operands(&self, node: Node<'t>) -> Option<Vec<Node<'t>>> {
+        Some(left_spine(node, |n| {
+            n.kind() == "binary_expression" && is_plus(n)
+        }))
     }
 
-    fn literal(&self, node: Node<'t>) -> Value {
-        let mut value = Value::default();
-        value.literals.push(node.start_byte());
+    /// An interpreted or raw string literal, escapes decoded.
+    fn literal(ev: &mut Eval<'t>, node: Node<'t>, _depth: usize) -> Option<Value> {
+        let mut value = ev.literal_at(node.start_byte());
         for part in children(node) {
-            let written = self.text(part);
+            let written = ev.text(part);
             let (start, len) = (part.start_byte(), part.end_byte() - part.start_byte());
             match part.kind() {
                 "escape_sequence" => value.sql.push_literal(&flow::unescape(written), start, len),
                 _ => value.sql.push_literal(written, start, len),
             }
         }
-        value
-    }
-
-    fn concat(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
-        let mut operands = Vec::new();
-        let mut cur = node;
-        loop {
-            if !(cur.kind() == "binary_expression" && is_plus(cur)) {
-                operands.push(cur);
-                break;
-            }
-            if let Some(right) = cur.child_by_field_name("right") {
-                operands.push(right);
-            }
-            match cur.child_by_field_name("left") {
-                Some(left) => cur = left,
-                None => break,
-            }
-        }
-        operands.reverse();
-        let values: Vec<Option<Value>> =
-            operands.iter().map(|&o| self.eval(o, depth + 1)).collect();
-        if values.iter().all(Option::is_none) {
-            return None;
-        }
-        let mut out = Value::default();
-        for (operand, value) in operands.iter().zip(values) {
-            match value {
-                Some(v) => out.append(&v),
-                None => out.push_interpolation(self.text(*operand), operand.start_byte()),
-            }
-        }
-        Some(out)
-    }
-
-    fn append_operand(&mut self, out: &mut Value, node: Node<'t>, depth: usize) {
-        match self.eval(node, depth + 1) {
-            Some(v) => out.append(&v),
-            None => out.push_interpolation(self.text(node), node.start_byte()),
-        }
-    }
-
-    fn call_value(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
-        let callee = node.child_by_field_name("function")?;
-        let args = children(node.child_by_field_name("arguments")?);
-        match callee_parts(self.src, callee)? {
-            (Some("fmt"), "Sprintf") => {
-                let (&format, rest) = args.split_first()?;
-                let template = self.eval(format, depth + 1)?;
-                let specs = flow::go_verbs(&template.sql.text);
-                Some(flow::substitute(&template, &specs, |spec, out| {
-                    let arg = match spec.arg {
-                        SpecArg::Index(n) => rest.get(n).copied(),
-                        _ => None,
-                    };
-                    match arg.map(|a| (a, self.eval(a, depth + 1))) {
-                        Some((_, Some(v))) if v.is_constant() => out.append(&v),
-                        Some((a, _)) => out.push_interpolation(self.text(a), a.start_byte()),
-                        None => {
-                            let written = template.sql.text.get(spec.range.clone()).unwrap_or("");
-                            let at = template.sql.source_offset(spec.range.start).unwrap_or(0);
-                            out.push_interpolation(written, at);
-                        }
-                    }
-                }))
-            }
-            // Whitespace around SQL does not matter.
-            (Some("strings"), "TrimSpace") => self.eval(*args.first()?, depth + 1),
-            (Some("strings"), "Join") => {
-                let sep = self
-                    .eval(*args.get(1)?, depth + 1)
-                    .filter(Value::is_constant)?;
-                let items = self.list_items(*args.first()?, depth + 1)?;
-                let mut out = Value::default();
-                out.literals.extend(sep.literals.iter().copied());
-                for (i, item) in items.into_iter().enumerate() {
-                    if i > 0 {
-                        out.sql.push_synthetic(&sep.sql.text);
-                    }
-                    self.append_operand(&mut out, item, depth);
-                }
-                Some(out)
-            }
-            _ => None,
-        }
-    }
-
-    /// `[]string{…}` (directly, through a name, or grown with `append`).
-    fn list_items(&mut self, node: Node<'t>, depth: usize) -> Option<Vec<Node<'t>>> {
-        if depth > flow::MAX_DEPTH {
-            return None;
-        }
-        match node.kind() {
-            "composite_literal" => {
-                let body = node.child_by_field_name("body")?;
-                Some(
-                    children(body)
-                        .into_iter()
-                        .filter_map(|e| match e.kind() {
-                            "literal_element" => e.named_child(0),
-                            "keyed_element" => None,
-                            _ => Some(e),
-                        })
-                        .collect(),
-                )
-            }
-            "call_expression" => {
-                let callee = node.child_by_field_name("function")?;
-                if self.text(callee) != "append" {
-                    return None;
-                }
-                let args = children(node.child_by_field_name("arguments")?);
-                let (&first, rest) = args.split_first()?;
-                let mut items = self.list_items(first, depth + 1)?;
-                for arg in rest {
-                    if arg.kind() == "variadic_argument" {
-                        return None;
-                    }
-                    items.push(*arg);
-                }
-                Some(items)
-            }
-            "identifier" => {
-                let chain = self.find(self.text(node), node.start_byte())?;
-                match chain.as_slice() {
-                    [(false, value)] => self.list_items(*value, depth + 1),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }
-    }
-
-    /// `pgx.Identifier{"schema", "table"}` → `schema.table`.
-    fn identifier_literal(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
-        let ty = self.text(node.child_by_field_name("type")?);
-        if !ty.ends_with("Identifier") {
-            return None;
-        }
-        let items = self.list_items(node, depth + 1)?;
-        let mut out = Value::default();
-        for (i, item) in items.into_iter().enumerate() {
-            let v = self.eval(item, depth + 1).filter(Value::is_constant)?;
-            if i > 0 {
-                out.sql.push_synthetic(".");
-            }
-            out.append(&v);
-        }
-        Some(out)
-    }
-
-    /// Bindings of `name` visible at `pos`: the enclosing functions (innermost first), then
-    /// the package (declaration order does not matter there).
-    fn find(&self, name: &str, pos: usize) -> Option<Vec<(bool, Node<'t>)>> {
-        let strip = |chain: Vec<&Binding<'t>>| chain.iter().map(|b| (b.append, b.value)).collect();
-        for scope in self.scopes.chain(pos) {
-            if let Some(chain) = self.bindings.chain(Some(scope), name, Some(pos)) {
-                return Some(strip(chain));
-            }
-        }
-        self.bindings.chain(None, name, None).map(strip)
-    }
-
-    fn lookup(&mut self, name: &str, pos: usize, depth: usize) -> Option<Value> {
-        let chain = self.find(name, pos)?;
-        let (&(_, first), rest) = chain.split_first()?;
-        let mut value = self.eval(first, depth + 1)?;
-        for &(_, node) in rest {
-            self.append_operand(&mut value, node, depth);
-        }
         Some(value)
     }
 
-    /// The outermost string expressions, in source order, except binding values (reported
-    /// through the binding) and import paths.
-    fn string_roots(&self, root: Node<'t>) -> Vec<Node<'t>> {
-        let mut roots = Vec::new();
-        let mut stack: Vec<(Node<'t>, Option<Node<'t>>, bool)> = vec![(root, None, false)];
-        while let Some((node, parent, in_string)) = stack.pop() {
-            let is_string = if in_string {
-                continues_string(self.src, node)
-            } else {
-                is_string_expr(self.src, node)
-            };
-            if is_string && !in_string && !accounted_for(parent) {
-                roots.push(node);
-            }
-            let mut cursor = node.walk();
-            let kids: Vec<Node<'t>> = node.children(&mut cursor).collect();
-            for child in kids.into_iter().rev() {
-                stack.push((child, Some(node), is_string));
-            }
+    fn name(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
+        ev.lookup(ev.text(node), node.start_byte(), depth)
+    }
+
+    fn form(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
+        match node.kind() {
+            "call_expression" => call_value(ev, node, depth),
+            "composite_literal" => identifier_literal(ev, node, depth),
+            _ => None,
         }
-        roots.sort_by_key(|n| n.start_byte());
-        roots
     }
 }
 
-/// The value of a binding statement (reported through the binding), or an import path.
-fn accounted_for(parent: Option<Node<'_>>) -> bool {
-    let Some(parent) = parent else {
-        return false;
-    };
-    match parent.kind() {
-        "import_spec" | "field_declaration" => true,
-        "expression_list" => parent.parent().is_some_and(|g| {
-            matches!(
-                g.kind(),
-                "short_var_declaration" | "assignment_statement" | "var_spec" | "const_spec"
-            ) && g.child_by_field_name("left").map(|l| l.id()) != Some(parent.id())
-        }),
-        _ => false,
+impl<'t> Scoped<'t> for Go<'t> {
+    const MODULE: ModuleOrder = ModuleOrder::Any;
+
+    fn names(&self) -> &Names<'t> {
+        &self.names
     }
+
+    fn callee_parts(src: &'t str, callee: Node<'t>) -> Option<(Option<&'t str>, &'t str)> {
+        callee_parts(src, callee)
+    }
+
+    fn arguments(_src: &'t str, args: Node<'t>) -> Args<'t> {
+        Args {
+            positional: children(args),
+            keywords: Vec::new(),
+        }
+    }
+
+    fn builds_string(src: &'t str, node: Node<'t>) -> bool {
+        is_string_expr(src, node)
+    }
+
+    fn continues_string(src: &'t str, node: Node<'t>) -> bool {
+        match node.kind() {
+            "interpreted_string_literal"
+            | "raw_string_literal"
+            | "binary_expression"
+            | "parenthesized_expression" => true,
+            "call_expression" => is_string_expr(src, node),
+            _ => false,
+        }
+    }
+
+    /// The value of a binding statement (reported through the binding), or an import path.
+    fn accounted_for(_node: Node<'t>, parent: Option<Node<'t>>) -> bool {
+        let Some(parent) = parent else {
+            return false;
+        };
+        match parent.kind() {
+            "import_spec" | "field_declaration" => true,
+            "expression_list" => parent.parent().is_some_and(|g| {
+                matches!(
+                    g.kind(),
+                    "short_var_declaration" | "assignment_statement" | "var_spec" | "const_spec"
+                ) && g.child_by_field_name("left").map(|l| l.id()) != Some(parent.id())
+            }),
+            _ => false,
+        }
+    }
+}
+
+/// `fmt.Sprintf`, `strings.TrimSpace`, `strings.Join`.
+fn call_value<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
+    let callee = node.child_by_field_name("function")?;
+    let args = children(node.child_by_field_name("arguments")?);
+    match callee_parts(ev.src, callee)? {
+        (Some("fmt"), "Sprintf") => {
+            let (&format, rest) = args.split_first()?;
+            let template = ev.eval(format, depth + 1)?;
+            let specs = flow::go_verbs(&template.sql.text);
+            Some(ev.fill_template(&template, &specs, rest, &[], depth))
+        }
+        // Whitespace around SQL does not matter.
+        (Some("strings"), "TrimSpace") => ev.eval(*args.first()?, depth + 1),
+        (Some("strings"), "Join") => {
+            let sep = ev
+                .eval(*args.get(1)?, depth + 1)
+                .filter(Value::is_constant)?;
+            let items = list_items(ev, *args.first()?, depth + 1)?;
+            Some(ev.join(items, &sep, depth))
+        }
+        _ => None,
+    }
+}
+
+/// `[]string{…}` (directly, through a name, or grown with `append`).
+fn list_items<'t>(ev: &Eval<'t>, node: Node<'t>, depth: usize) -> Option<Vec<Node<'t>>> {
+    if depth > flow::MAX_DEPTH {
+        return None;
+    }
+    match node.kind() {
+        "composite_literal" => {
+            let body = node.child_by_field_name("body")?;
+            Some(
+                children(body)
+                    .into_iter()
+                    .filter_map(|e| match e.kind() {
+                        "literal_element" => e.named_child(0),
+                        "keyed_element" => None,
+                        _ => Some(e),
+                    })
+                    .collect(),
+            )
+        }
+        "call_expression" => {
+            let callee = node.child_by_field_name("function")?;
+            if ev.text(callee) != "append" {
+                return None;
+            }
+            let args = children(node.child_by_field_name("arguments")?);
+            let (&first, rest) = args.split_first()?;
+            let mut items = list_items(ev, first, depth + 1)?;
+            for arg in rest {
+                if arg.kind() == "variadic_argument" {
+                    return None;
+                }
+                items.push(*arg);
+            }
+            Some(items)
+        }
+        "identifier" => {
+            let names = &ev.syntax.names;
+            let chain = names.find(ev.text(node), node.start_byte(), ModuleOrder::Any)?;
+            match chain.as_slice() {
+                [(false, value)] => list_items(ev, *value, depth + 1),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `pgx.Identifier{"schema", "table"}` → `schema.table`.
+fn identifier_literal<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
+    let ty = ev.text(node.child_by_field_name("type")?);
+    if !ty.ends_with("Identifier") {
+        return None;
+    }
+    let items = list_items(ev, node, depth + 1)?;
+    ev.dotted(&items, depth)
 }
 
 fn is_plus(node: Node<'_>) -> bool {
@@ -598,17 +350,6 @@ fn is_literal(node: Node<'_>) -> bool {
         }
     }
     false
-}
-
-fn continues_string(src: &str, node: Node<'_>) -> bool {
-    match node.kind() {
-        "interpreted_string_literal"
-        | "raw_string_literal"
-        | "binary_expression"
-        | "parenthesized_expression" => true,
-        "call_expression" => is_string_expr(src, node),
-        _ => false,
-    }
 }
 
 /// Whether an expression builds a string from literals: a literal, a `+` chain with a

@@ -1,26 +1,31 @@
 //! Extraction: source files in, findings out. Reads each file once into one buffer, decodes
-//! it (BOM, UTF-16, invalid UTF-8 are handled and reported), runs the prefilter, and hands
-//! files that may mention a legacy table to the extractor of their language. Runs in
-//! parallel with rayon; the output is sorted, so it does not depend on the thread count.
+//! it (BOM, UTF-16, invalid UTF-8 are handled and reported), runs the prefilter, parses a
+//! file that may mention a legacy table once, and hands the tree to every extractor that
+//! reads it: raw SQL (`python`, `go`, `typescript`), ORM usages and query builders
+//! (`orm::*::usages`). Runs in parallel with rayon; the output is sorted, so it does not
+//! depend on the thread count.
 
-pub mod code;
 pub mod flow;
 pub mod go;
 pub mod prefilter;
 pub mod python;
+pub mod scoped;
+pub mod sql_text;
 pub mod sqlfile;
 pub mod typescript;
 
 use crate::catalog::{Catalog, OrmCatalog};
 use crate::config::{Config, TableMatcher};
 use crate::discover::SourceFile;
-use crate::model::{Finding, Language, Problem, SkipReason, sort_findings};
+use crate::lang::{self, Grammar};
+use crate::model::{Finding, Language, Problem, Site, SkipReason, sort_findings};
 use crate::orm::ModelIndex;
 use crate::sql::Dialect;
 use aho_corasick::AhoCorasick;
 use prefilter::Prefilter;
 use rayon::prelude::*;
 use std::io::Read;
+use tree_sitter::Tree;
 
 /// What every extractor needs besides the file: the tables to look for, how to parse SQL,
 /// and the models of pass 1.
@@ -155,13 +160,15 @@ impl ScanContext {
         self.prefilter.names()
     }
 
-    /// The prefilter names that occur in `text` (lower-case, sorted, deduplicated).
+    /// The prefilter names that occur in `text`, sorted and deduplicated (spelled as the
+    /// prefilter holds them: table names lower-case, their camelCase forms under a naming
+    /// convention).
     pub fn names_in(&self, text: &[u8]) -> Vec<String> {
         self.prefilter.names_in(text)
     }
 
-    /// The configured names that occur in `text` where SQL or a query builder can use them
-    /// (lower-case, sorted, deduplicated).
+    /// The prefilter names that occur in `text` where SQL or a query builder can use them,
+    /// sorted and deduplicated (spelled as in `names_in`).
     pub fn names_where_used(&self, text: &[u8], language: Language) -> Vec<String> {
         self.prefilter.names_used(text, language)
     }
@@ -409,31 +416,141 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         ctx,
         mentioned: std::cell::OnceCell::new(),
     };
-    if names_table {
-        match language {
-            Language::Sql => sqlfile::extract(&file, &mut out),
-            Language::Python => python::extract(&file, &mut out),
-            Language::Go => go::extract(&file, &mut out),
-            Language::TypeScript | Language::JavaScript => typescript::extract(&file, &mut out),
+    let Some(grammar) = Grammar::for_file(language, rel) else {
+        // `.sql` files are classified as text; a `.prisma` schema is pass 1's alone.
+        if names_table && language == Language::Sql {
+            sqlfile::extract(&file, &mut out);
         }
-    }
-    // ORM usages need pass 1's models; without any, there is nothing to resolve.
-    if !ctx.models.is_empty() {
-        match language {
-            Language::Python => crate::orm::python::usages(&file, &mut out),
-            Language::Go => crate::orm::go::usages(&file, &mut out),
-            Language::TypeScript | Language::JavaScript => {
-                crate::orm::tsmodels::usages(&file, &mut out);
-            }
-            Language::Sql => {}
+        return out;
+    };
+    // One parse feeds every extractor below (under a `lang::Reuse`, incrementally).
+    let Some(tree) = lang::parse(grammar, file.text) else {
+        if names_table {
+            out.problems.push(parser_failed(&file));
         }
-    }
-    // Query builders name tables as strings: they need no models, only a file that passed
-    // the prefilter (a table name, or its camelCase form under a naming convention).
-    if matches!(language, Language::TypeScript | Language::JavaScript) {
-        crate::orm::typescript::usages(&file, &mut out);
-    }
+        return out;
+    };
+    out.problems
+        .extend(syntax_problem(&file, grammar, &tree, names_table));
+    extract_parsed(&file, grammar, &tree, names_table, &mut out);
     out
+}
+
+/// Run the extractors of a parsed code file: raw SQL when it names a table where SQL can
+/// use it, ORM usages when pass 1 found models, query builders always (they name tables as
+/// strings, or as camelCase identifiers under a naming convention).
+fn extract_parsed(
+    file: &FileInput<'_>,
+    grammar: Grammar,
+    tree: &Tree,
+    names_table: bool,
+    out: &mut FileScan,
+) {
+    let models = !file.ctx.models.is_empty();
+    match file.language {
+        Language::Python => {
+            if names_table {
+                python::extract(file, tree, out);
+            }
+            if models {
+                crate::orm::python::usages(file, tree, out);
+            }
+        }
+        Language::Go => {
+            if names_table {
+                go::extract(file, tree, out);
+            }
+            if models {
+                crate::orm::go::usages(file, tree, out);
+            }
+        }
+        Language::TypeScript | Language::JavaScript => {
+            if names_table {
+                typescript::extract(file, grammar, tree, out);
+            }
+            if models {
+                crate::orm::typescript::class_usages::usages(file, tree, out);
+            }
+            crate::orm::typescript::usages(file, tree, out);
+        }
+        Language::Sql => {}
+    }
+}
+
+/// The syntax error of a parsed file, reported once whichever extractors read the tree.
+/// TypeScript's is reported only when its raw-SQL extractor runs (as before the tree was
+/// shared): a file that only names a model says nothing about its syntax.
+fn syntax_problem(
+    file: &FileInput<'_>,
+    grammar: Grammar,
+    tree: &Tree,
+    names_table: bool,
+) -> Option<Problem> {
+    match grammar {
+        Grammar::Python | Grammar::Go => first_syntax_error(file, tree),
+        Grammar::TypeScript | Grammar::Tsx if names_table => typescript::syntax_problem(file, tree),
+        Grammar::TypeScript | Grammar::Tsx => None,
+    }
+}
+
+/// A problem for a file whose parse tree has error nodes: where the first one is. What
+/// parsed around it is still analysed.
+fn first_syntax_error(file: &FileInput<'_>, tree: &Tree) -> Option<Problem> {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return None;
+    }
+    // Iterative descent towards the first error: a deep tree must not overflow the stack.
+    let mut cursor = root.walk();
+    let mut at = root;
+    'down: loop {
+        if at.is_error() || at.is_missing() {
+            break;
+        }
+        if !cursor.goto_first_child() {
+            break;
+        }
+        loop {
+            let n = cursor.node();
+            if n.has_error() {
+                at = n;
+                continue 'down;
+            }
+            if !cursor.goto_next_sibling() {
+                break 'down;
+            }
+        }
+    }
+    let line = at.start_position().row as u32 + 1;
+    Some(Problem {
+        file: file.rel.to_string(),
+        line: Some(line),
+        reason: SkipReason::SyntaxError,
+        detail: format!(
+            "syntax error near line {line} ({}); the rest of the file was analysed",
+            if at.is_missing() {
+                format!("missing {}", at.kind())
+            } else {
+                "unexpected input".to_string()
+            }
+        ),
+    })
+}
+
+/// The problem of a file tree-sitter refused to parse (only a grammar that does not load
+/// does that: malformed input becomes ERROR nodes).
+fn parser_failed(file: &FileInput<'_>) -> Problem {
+    let detail = match file.language {
+        Language::Python => "the Python parser could not be run on this file",
+        Language::Go => "the Go parser could not be run on this file",
+        _ => "tree-sitter could not parse the file",
+    };
+    Problem {
+        file: file.rel.to_string(),
+        line: None,
+        reason: SkipReason::SyntaxError,
+        detail: detail.to_string(),
+    }
 }
 
 /// The first line longer than `max` bytes: its 1-based number and length.
@@ -463,8 +580,26 @@ pub struct FileInput<'a> {
     pub text: &'a str,
     pub ctx: &'a ScanContext,
     /// The configured tables this file names as whole words (computed once, on the first
-    /// dynamic statement; see `code::mentioned_tables`).
+    /// dynamic statement; see `sql_text::mentioned_tables`).
     pub mentioned: std::cell::OnceCell<Vec<String>>,
+}
+
+impl FileInput<'_> {
+    /// The site at byte `offset` of this file; function, evidence, sink and framework are
+    /// the caller's to fill (`Site { function, ..file.site_at(index, offset) }`).
+    pub fn site_at(&self, index: &LineIndex, offset: usize) -> Site {
+        let (line, column) = index.position(self.text, offset);
+        Site {
+            file: self.rel.to_string(),
+            line,
+            column,
+            language: self.language,
+            function: None,
+            evidence: String::new(),
+            sink: None,
+            framework: None,
+        }
+    }
 }
 
 /// Maps byte offsets to 1-based (line, column) positions; columns count characters.

@@ -68,7 +68,7 @@ impl Prefilter {
         self.overlapping.as_ref().is_some_and(|a| a.is_match(text))
     }
 
-    /// The names that occur in `text`, even inside longer words (lower-case, sorted,
+    /// The names that occur in `text`, even inside longer words (as given to `new`, sorted,
     /// deduplicated).
     pub fn names_in(&self, text: &[u8]) -> Vec<String> {
         let Some(a) = &self.overlapping else {
@@ -88,8 +88,8 @@ impl Prefilter {
         self.used(text, language).next().is_some()
     }
 
-    /// The names that occur in `text` where SQL or a query builder can use it (lower-case,
-    /// sorted, deduplicated).
+    /// The names that occur in `text` where SQL or a query builder can use it (as given to
+    /// `new`, sorted, deduplicated).
     pub fn names_used(&self, text: &[u8], language: Language) -> Vec<String> {
         let mut found: Vec<String> = self
             .used(text, language)
@@ -122,6 +122,27 @@ fn is_word_byte(b: u8) -> bool {
 fn is_whole_word(text: &[u8], start: usize, end: usize) -> bool {
     (start == 0 || !is_word_byte(text[start - 1]))
         && text.get(end).is_none_or(|b| !is_word_byte(*b))
+}
+
+/// Whether `name` occurs in `text` as a whole identifier, in any case: not as a part of a
+/// longer name (`orders_legacy_archive`, `ORDERS_LEGACY_URL`).
+pub fn mentions_word(text: &str, name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let (hay, needle) = (text.as_bytes(), name.as_bytes());
+    let mut from = 0;
+    while let Some(i) = hay.get(from..).and_then(|rest| {
+        rest.windows(needle.len())
+            .position(|w| w.eq_ignore_ascii_case(needle))
+    }) {
+        let start = from + i;
+        if is_whole_word(hay, start, start + needle.len()) {
+            return true;
+        }
+        from = start + 1;
+    }
+    false
 }
 
 /// SQL words a table name follows, in any case: `FROM orders`, `INSERT INTO orders`,
@@ -446,6 +467,21 @@ fn in_line_comment(text: &[u8], at: usize, language: Language) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_word_mentions() {
+        assert!(mentions_word("FROM Orders_Legacy o", "orders_legacy"));
+        assert!(mentions_word("orders_legacy", "orders_legacy"));
+        assert!(!mentions_word(
+            "ORDERS_LEGACY_URL and orders_legacy2",
+            "orders_legacy"
+        ));
+        assert!(mentions_word(
+            "x_orders_legacy orders_legacy.",
+            "orders_legacy"
+        ));
+        assert!(!mentions_word("anything", ""));
+    }
 
     fn used(text: &str, language: Language) -> bool {
         Prefilter::new(vec!["orders".into(), "order_items".into()])

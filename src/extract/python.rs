@@ -1,21 +1,20 @@
-//! Python extractor: a decoded `.py` file in, raw-SQL and bulk-copy findings out.
+//! Python extractor: a parsed `.py` file in, raw-SQL and bulk-copy findings out.
 //!
 //! `queries/python.scm` picks out calls, bindings (`q = …`, `q += …`) and scopes; the sink
-//! catalog (`catalog/python.toml` plus the user's `[[sinks]]`) says which calls run SQL. The
-//! SQL argument is evaluated here: literals (raw, bytes, triple-quoted), implicit
-//! concatenation, `+`, f-strings, `%` and `.format` templates (placeholders become
-//! interpolations unless the argument is a known constant), `" ".join([...])`, psycopg's
+//! catalog (`catalog/python.toml` plus the user's `[[sinks]]`) says which calls run SQL.
+//! The string evaluator (`flow::Evaluator`) computes the SQL argument with Python's leaves,
+//! which this file defines: literals (raw, bytes, triple-quoted), implicit concatenation,
+//! f-strings, `%` and `.format` templates (placeholders become interpolations unless the
+//! argument is a known constant), `" ".join([...])`, psycopg's
 //! `sql.SQL(...).format(sql.Identifier(...))`, and names bound in the same function, an
 //! enclosing function, the class (`self.X`) or the module. SQL-looking strings that reach no
-//! known sink are reported with no sink. Classification is `code::sql_findings`' job.
+//! known sink are reported with no sink. Classification is `sql_text::sql_findings`' job.
 
-use super::code::{self, SqlSite};
-use super::flow::{self, Binding, Bindings, Budget, Scope, Scopes, Spec, SpecArg, Value};
-use super::{FileInput, FileScan, LineIndex};
-use crate::lang::{self, Grammar};
-use crate::model::{Access, Operation, Problem, SkipReason};
-use std::collections::HashSet;
-use tree_sitter::{Node, QueryCursor, StreamingIterator};
+use super::flow::{self, Budget, Call, Evaluator, Shape, Syntax, Value, left_spine};
+use super::scoped::{Args, ModuleOrder, Names, RawBinding, Scope, Scoped};
+use super::{FileInput, FileScan};
+use crate::lang::Grammar;
+use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 /// The capture names this extractor reads (sorted); `queries/python.scm` must use no others.
 #[cfg(test)]
@@ -35,35 +34,23 @@ const CAPTURES: &[&str] = &[
     "function_name",
 ];
 
-/// A call the query found.
-struct Call<'t> {
-    node: Node<'t>,
-    callee: Node<'t>,
-    args: Node<'t>,
+/// Extract the findings of one Python file.
+pub fn extract(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
+    let root = tree.root_node();
+    let (calls, names) = collect(file.text, root);
+    let budget = Budget::for_file(file.text.len());
+    Evaluator::new(file.text, Py { names }, budget).report(file, &calls, root, out);
 }
 
-/// Extract the findings of one Python file.
-pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
-    let Some(tree) = lang::parse(Grammar::Python, file.text) else {
-        out.problems.push(Problem {
-            file: file.rel.to_string(),
-            line: None,
-            reason: SkipReason::SyntaxError,
-            detail: "the Python parser could not be run on this file".to_string(),
-        });
-        return;
-    };
-    if let Some(problem) = code::syntax_problem(file, &tree) {
-        out.problems.push(problem);
-    }
-    let root = tree.root_node();
+/// The calls, scopes and bindings the query finds.
+fn collect<'t>(src: &'t str, root: Node<'t>) -> (Vec<Call<'t>>, Names<'t>) {
     let query = Grammar::Python.query();
     let names = query.capture_names();
     let mut calls = Vec::new();
     let mut scopes = Vec::new();
-    let mut raw_bindings: Vec<(bool, Node<'_>, Node<'_>, Node<'_>)> = Vec::new();
+    let mut bindings: Vec<RawBinding<'t>> = Vec::new();
     let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(query, root, file.text.as_bytes());
+    let mut matches = cursor.matches(query, root, src.as_bytes());
     while let Some(m) = matches.next() {
         let get = |name: &str| {
             m.captures()
@@ -76,112 +63,27 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
         } else if let (Some(whole), Some(name), Some(value)) =
             (get("assign"), get("assign_name"), get("assign_value"))
         {
-            raw_bindings.push((false, whole, name, value));
+            bindings.push((false, whole, name, value));
         } else if let (Some(whole), Some(name), Some(value)) =
             (get("append"), get("append_name"), get("append_value"))
         {
-            raw_bindings.push((true, whole, name, value));
+            bindings.push((true, whole, name, value));
         } else if let (Some(def), Some(name)) = (get("function"), get("function_name")) {
-            scopes.push(scope(file.text, def, Some(name), false));
+            scopes.push(scope(src, def, name, false));
         } else if let (Some(def), Some(name)) = (get("class"), get("class_name")) {
-            scopes.push(scope(file.text, def, Some(name), true));
+            scopes.push(scope(src, def, name, true));
         }
     }
-    let scopes = Scopes::new(scopes);
-    let bindings = Bindings::new(
-        raw_bindings
-            .into_iter()
-            .map(|(append, whole, name, value)| Binding {
-                scope: scopes.innermost(whole.start_byte()),
-                name: text(file.text, name).to_string(),
-                append,
-                start: whole.start_byte(),
-                end: whole.end_byte(),
-                value,
-            })
-            .collect(),
-    );
-    let mut py = Py {
-        src: file.text,
-        scopes,
-        bindings,
-        budget: Budget::for_file(file.text.len()),
-    };
-    let index = LineIndex::new(file.text);
-    let mut consumed: HashSet<usize> = HashSet::new();
-
-    // 1. Calls to known sinks.
-    for call in &calls {
-        py.sink_call(file, &index, call, &mut consumed, out);
-    }
-    // 2. String expressions used anywhere else (arguments of unknown calls, returns, dict
-    //    values…). They come before
-    //    the bindings they use: `QUERY % table` says more than `QUERY` alone.
-    for node in py.string_roots(root) {
-        if let Some(value) = py.eval(node, 0) {
-            let at = node.start_byte();
-            flow::report_loose(
-                file,
-                &index,
-                &value,
-                py.scopes.qualified(at),
-                at,
-                &mut consumed,
-                out,
-            );
-        }
-    }
-    // 3. Values of variables and constants that reached no sink and no string expression.
-    let versions: Vec<Vec<(bool, Node<'_>, usize)>> = py
-        .bindings
-        .versions()
-        .into_iter()
-        .map(|v| v.iter().map(|b| (b.append, b.value, b.start)).collect())
-        .collect();
-    for version in versions {
-        let Some(&(_, first, at)) = version.first() else {
-            continue;
-        };
-        let Some(mut value) = py.eval(first, 0) else {
-            continue;
-        };
-        for &(_, node, _) in &version[1..] {
-            py.append_operand(&mut value, node, 0);
-        }
-        flow::report_loose(
-            file,
-            &index,
-            &value,
-            py.scopes.qualified(at),
-            at,
-            &mut consumed,
-            out,
-        );
-    }
-    if let Some(at) = py.budget.exhausted_at {
-        out.problems.push(Problem {
-            file: file.rel.to_string(),
-            line: Some(index.position(file.text, at).0),
-            reason: SkipReason::UnparsedSql,
-            detail: "string expressions too large or too deeply nested to evaluate; the rest \
-                     of the file was not evaluated"
-                .to_string(),
-        });
-    }
+    (calls, Names::new(src, scopes, bindings))
 }
 
-fn scope(src: &str, def: Node<'_>, name: Option<Node<'_>>, is_class: bool) -> Scope {
+fn scope(src: &str, def: Node<'_>, name: Node<'_>, is_class: bool) -> Scope {
     Scope {
         start: def.start_byte(),
         end: def.end_byte(),
-        name: name.map(|n| text(src, n).to_string()),
+        name: Some(text(src, name).to_string()),
         is_class,
     }
-}
-
-/// The callee as written, without the line breaks and indentation of a chained call.
-fn sink_name(callee: &str) -> String {
-    callee.split_whitespace().collect()
 }
 
 fn text<'s>(src: &'s str, node: Node<'_>) -> &'s str {
@@ -209,9 +111,8 @@ fn callee_parts<'s>(src: &'s str, callee: Node<'_>) -> Option<(Option<&'s str>, 
 }
 
 /// Positional arguments and keyword arguments of an `argument_list`.
-fn split_args<'t, 's>(src: &'s str, args: Node<'t>) -> (Vec<Node<'t>>, Vec<(&'s str, Node<'t>)>) {
-    let mut positional = Vec::new();
-    let mut keywords = Vec::new();
+fn split_args<'t>(src: &'t str, args: Node<'t>) -> Args<'t> {
+    let mut out = Args::default();
     for arg in children(args) {
         match arg.kind() {
             "keyword_argument" => {
@@ -219,474 +120,109 @@ fn split_args<'t, 's>(src: &'s str, args: Node<'t>) -> (Vec<Node<'t>>, Vec<(&'s 
                     arg.child_by_field_name("name"),
                     arg.child_by_field_name("value"),
                 ) {
-                    keywords.push((text(src, name), value));
+                    out.keywords.push((text(src, name), value));
                 }
             }
             "dictionary_splat" => {}
-            _ => positional.push(arg),
+            _ => out.positional.push(arg),
         }
     }
-    (positional, keywords)
+    out
 }
 
-struct Py<'s, 't> {
-    src: &'s str,
-    scopes: Scopes,
-    bindings: Bindings<'t>,
-    budget: Budget,
+/// Python's leaves of the string evaluator, with the names of the file.
+struct Py<'t> {
+    names: Names<'t>,
 }
 
-impl<'s, 't> Py<'s, 't> {
-    fn text(&self, node: Node<'_>) -> &'s str {
-        text(self.src, node)
-    }
+type Eval<'t> = Evaluator<'t, Py<'t>>;
 
-    fn sink_call(
-        &mut self,
-        file: &FileInput<'_>,
-        index: &LineIndex,
-        call: &Call<'t>,
-        consumed: &mut HashSet<usize>,
-        out: &mut FileScan,
-    ) {
-        let Some((receiver, method)) = callee_parts(self.src, call.callee) else {
-            return;
-        };
-        let catalog = file.ctx.catalog(file.language);
-        let (positional, keywords) = split_args(self.src, call.args);
-        let pick = |index: Option<usize>, keyword: Option<&str>| {
-            index.and_then(|i| positional.get(i).copied()).or_else(|| {
-                let k = keyword?;
-                keywords.iter().find(|(n, _)| *n == k).map(|(_, v)| *v)
-            })
-        };
-        for sink in catalog.lookup_all(receiver, method) {
-            let site = SqlSite {
-                function: self.scopes.qualified(call.node.start_byte()),
-                sink: Some(sink_name(self.text(call.callee))),
-                fallback_offset: call.node.start_byte(),
-            };
-            if sink.sql_arg.is_some() || sink.sql_kwarg.is_some() {
-                let Some(arg) = pick(sink.sql_arg, sink.sql_kwarg.as_deref()) else {
-                    continue;
-                };
-                let Some(value) = self.eval(arg, 0) else {
-                    continue;
-                };
-                consumed.extend(value.literals.iter().copied());
-                code::sql_findings(file, index, &value.sql, &site, out);
-                return;
-            }
-            if sink.table_arg.is_some() || sink.table_kwarg.is_some() {
-                let Some(arg) = pick(sink.table_arg, sink.table_kwarg.as_deref()) else {
-                    continue;
-                };
-                let access = sink.access.unwrap_or(Access::Write);
-                let operation = sink.operation.unwrap_or(Operation::Copy);
-                let Some(mut value) = self.eval(arg, 0).filter(Value::is_constant) else {
-                    code::dynamic_table_findings(
-                        file,
-                        index,
-                        arg.start_byte(),
-                        &site,
-                        access,
-                        operation,
-                        self.text(call.node),
-                        out,
-                    );
-                    return;
-                };
-                // asyncpg names the schema in its own keyword.
-                if let Some(schema) = keywords
-                    .iter()
-                    .find(|(n, _)| *n == "schema_name")
-                    .and_then(|(_, v)| self.eval(*v, 0))
-                    .filter(Value::is_constant)
-                {
-                    let mut qualified = schema;
-                    qualified.sql.push_synthetic(".");
-                    qualified.append(&value);
-                    value = qualified;
-                }
-                consumed.extend(value.literals.iter().copied());
-                let offset = value.sql.source_offset(0).unwrap_or(arg.start_byte());
-                code::table_finding(
-                    file,
-                    index,
-                    value.sql.text.trim(),
-                    offset,
-                    &site,
-                    access,
-                    operation,
-                    self.text(call.node),
-                    out,
-                );
-                return;
-            }
-        }
-    }
+impl<'t> Syntax<'t> for Py<'t> {
+    const MAX_TEXT: usize = flow::MAX_TEXT;
 
-    /// The string value of an expression, or `None` when it is not a string we can follow.
-    fn eval(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
-        if !self.budget.step(depth, node.start_byte()) {
-            return None;
-        }
-        let value = match node.kind() {
-            "string" => Some(self.string(node, depth)),
-            "concatenated_string" => {
-                let mut value = Value::default();
-                for part in children(node) {
-                    if part.kind() == "string" {
-                        let piece = self.string(part, depth);
-                        value.append(&piece);
-                    }
-                }
-                Some(value)
-            }
-            "parenthesized_expression" => {
-                let inner = children(node).into_iter().next()?;
-                self.eval(inner, depth + 1)
-            }
-            "binary_operator" => {
-                let op = node.child_by_field_name("operator").map(|o| o.kind());
-                match op {
-                    Some("+") => self.concat(node, depth),
-                    Some("%") => self.percent(node, depth),
-                    _ => None,
-                }
-            }
-            "call" => self.call_value(node, depth),
-            "identifier" => self.lookup(self.text(node), node.start_byte(), depth),
-            "attribute" => self.attribute_value(node, depth),
-            _ => None,
-        }?;
-        if value.sql.text.len() > flow::MAX_TEXT {
-            self.budget.exhausted_at.get_or_insert(node.start_byte());
-            return None;
-        }
-        Some(value)
-    }
-
-    /// A string literal: escapes decoded (unless raw), f-string interpolations filled with
-    /// known constants or turned into interpolation markers.
-    fn string(&mut self, node: Node<'t>, depth: usize) -> Value {
-        let mut value = Value::default();
-        value.literals.push(node.start_byte());
-        let mut raw = false;
-        for part in children(node) {
-            match part.kind() {
-                "string_start" => {
-                    raw = self
-                        .text(part)
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphabetic())
-                        .any(|c| c.eq_ignore_ascii_case(&'r'));
-                }
-                "string_content" => self.content(part, raw, &mut value),
-                "interpolation" => {
-                    let expr = part.child_by_field_name("expression").unwrap_or(part);
-                    self.fill(&mut value, Some(expr), "", part.start_byte(), depth);
-                }
-                _ => {}
-            }
-        }
-        value
-    }
-
-    fn content(&self, node: Node<'t>, raw: bool, value: &mut Value) {
-        let mut at = node.start_byte();
-        let end = node.end_byte();
-        for esc in children(node) {
-            let (es, ee) = (esc.start_byte(), esc.end_byte());
-            if es > at {
-                value
-                    .sql
-                    .push_literal(self.src.get(at..es).unwrap_or(""), at, es - at);
-            }
-            let written = self.src.get(es..ee).unwrap_or("");
-            let decoded = match esc.kind() {
-                "escape_interpolation" => written.get(..1).unwrap_or("").to_string(),
-                "escape_sequence" if !raw => flow::unescape(written),
-                _ => written.to_string(),
-            };
-            value.sql.push_literal(&decoded, es, ee - es);
-            at = ee.max(at);
-        }
-        if end > at {
-            value
-                .sql
-                .push_literal(self.src.get(at..end).unwrap_or(""), at, end - at);
-        }
-    }
-
-    /// `a + b + c`: the chain is flattened without recursion (long concatenations are
-    /// common in SQL builders); operands we cannot follow become interpolations.
-    fn concat(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
-        let mut operands = Vec::new();
-        let mut cur = node;
-        loop {
-            let is_plus = cur.kind() == "binary_operator"
-                && cur.child_by_field_name("operator").map(|o| o.kind()) == Some("+");
-            if !is_plus {
-                operands.push(cur);
-                break;
-            }
-            if let Some(right) = cur.child_by_field_name("right") {
-                operands.push(right);
-            }
-            match cur.child_by_field_name("left") {
-                Some(left) => cur = left,
-                None => break,
-            }
-        }
-        operands.reverse();
-        let values: Vec<Option<Value>> =
-            operands.iter().map(|&o| self.eval(o, depth + 1)).collect();
-        if values.iter().all(Option::is_none) {
-            return None;
-        }
-        let mut out = Value::default();
-        for (operand, value) in operands.iter().zip(values) {
-            match value {
-                Some(v) => out.append(&v),
-                None => out.push_interpolation(self.text(*operand), operand.start_byte()),
-            }
-        }
-        Some(out)
-    }
-
-    /// Append the value of `node` to `out`, or an interpolation when it is unknown.
-    fn append_operand(&mut self, out: &mut Value, node: Node<'t>, depth: usize) {
-        match self.eval(node, depth + 1) {
-            Some(v) => out.append(&v),
-            None => out.push_interpolation(self.text(node), node.start_byte()),
-        }
-    }
-
-    /// Fill a placeholder: a known constant is inlined (its text becomes part of the SQL);
-    /// anything else becomes an interpolation marker showing the expression.
-    fn fill(
-        &mut self,
-        out: &mut Value,
-        arg: Option<Node<'t>>,
-        fallback: &str,
-        offset: usize,
-        depth: usize,
-    ) {
-        match arg {
-            Some(a) => match self.eval(a, depth + 1) {
-                Some(v) if v.is_constant() => out.append(&v),
-                _ => out.push_interpolation(self.text(a), a.start_byte()),
-            },
-            None => out.push_interpolation(fallback, offset),
-        }
-    }
-
-    /// Fill `specs` of `template` from positional and keyword argument nodes.
-    fn fill_template(
-        &mut self,
-        template: &Value,
-        specs: &[Spec],
-        positional: &[Node<'t>],
-        keywords: &[(String, Node<'t>)],
-        depth: usize,
-    ) -> Value {
-        flow::substitute(template, specs, |spec, out| {
-            let arg = match &spec.arg {
-                SpecArg::Index(n) => positional.get(*n).copied(),
-                SpecArg::Name(name) => keywords.iter().find(|(k, _)| k == name).map(|(_, v)| *v),
-                SpecArg::Text(_) => None,
-            };
-            let fallback = template.sql.text.get(spec.range.clone()).unwrap_or("");
-            let offset = template.sql.source_offset(spec.range.start).unwrap_or(0);
-            self.fill(out, arg, fallback, offset, depth);
-        })
-    }
-
-    /// `template % args`: every conversion is filled at run time.
-    fn percent(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
-        let template = self.eval(node.child_by_field_name("left")?, depth + 1)?;
-        let right = node.child_by_field_name("right")?;
-        let specs = flow::percent_specs(&template.sql.text);
-        let (positional, keywords) = match right.kind() {
-            "tuple" => (children(right), Vec::new()),
-            "dictionary" => {
-                let mut keywords = Vec::new();
-                for pair in children(right) {
-                    let (Some(k), Some(v)) = (
-                        pair.child_by_field_name("key"),
-                        pair.child_by_field_name("value"),
-                    ) else {
-                        continue;
-                    };
-                    if let Some(key) = self.eval(k, depth + 1).filter(Value::is_constant) {
-                        keywords.push((key.sql.text, v));
-                    }
-                }
-                (Vec::new(), keywords)
-            }
-            _ => (vec![right], Vec::new()),
-        };
-        Some(self.fill_template(&template, &specs, &positional, &keywords, depth))
-    }
-
-    fn call_value(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
-        let callee = node.child_by_field_name("function")?;
-        let args = node.child_by_field_name("arguments")?;
-        if args.kind() != "argument_list" {
-            return None;
-        }
-        let (_, name) = callee_parts(self.src, callee)?;
-        let (positional, keywords) = split_args(self.src, args);
-        let keywords: Vec<(String, Node<'t>)> = keywords
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        let object = callee.child_by_field_name("object");
-        match (name, object) {
-            ("format", Some(object)) => {
-                let template = self.eval(object, depth + 1)?;
-                let specs = flow::brace_specs(&template.sql.text);
-                Some(self.fill_template(&template, &specs, &positional, &keywords, depth))
-            }
-            ("join", Some(object)) => {
-                let sep = self.eval(object, depth + 1).filter(Value::is_constant)?;
-                let list = self.list_items(*positional.first()?, depth)?;
-                let mut out = Value::default();
-                out.literals.extend(sep.literals.iter().copied());
-                for (i, item) in list.into_iter().enumerate() {
-                    if i > 0 {
-                        out.sql.push_synthetic(&sep.sql.text);
-                    }
-                    self.append_operand(&mut out, item, depth);
-                }
-                Some(out)
-            }
-            // psycopg's `sql.SQL("…")` composes like a string; `textwrap.dedent` only
-            // changes indentation.
-            ("SQL" | "dedent", _) => self.eval(*positional.first()?, depth + 1),
-            // `"""…""".strip()`: whitespace around SQL does not matter (and keeping it
-            // keeps the source map exact).
-            ("strip" | "lstrip" | "rstrip", Some(object)) if positional.is_empty() => {
-                self.eval(object, depth + 1)
-            }
-            // psycopg's `sql.Identifier("schema", "table")`.
-            ("Identifier", _) => {
-                let mut out = Value::default();
-                for (i, part) in positional.iter().enumerate() {
-                    let v = self.eval(*part, depth + 1).filter(Value::is_constant)?;
-                    if i > 0 {
-                        out.sql.push_synthetic(".");
-                    }
-                    out.append(&v);
-                }
-                Some(out)
-            }
-            _ => None,
-        }
-    }
-
-    /// The items of a list or tuple literal, directly or through a name bound to one.
-    fn list_items(&mut self, node: Node<'t>, depth: usize) -> Option<Vec<Node<'t>>> {
+    fn shape(&self, node: Node<'t>) -> Shape<'t> {
         match node.kind() {
-            "list" | "tuple" => Some(children(node)),
-            "parenthesized_expression" => {
-                self.list_items(children(node).into_iter().next()?, depth + 1)
-            }
-            "identifier" if depth < flow::MAX_DEPTH => {
-                let chain = self.find(self.text(node), node.start_byte())?;
-                match chain.as_slice() {
-                    [(false, value)] => self.list_items(*value, depth + 1),
-                    _ => None,
-                }
-            }
-            _ => None,
+            "string" | "concatenated_string" => Shape::Literal,
+            "parenthesized_expression" => children(node)
+                .into_iter()
+                .next()
+                .map_or(Shape::Opaque, Shape::Inner),
+            "binary_operator" => match operator(node) {
+                Some("+") => Shape::Concat,
+                Some("%") => Shape::Form,
+                _ => Shape::Opaque,
+            },
+            "call" | "attribute" => Shape::Form,
+            "identifier" => Shape::Name,
+            _ => Shape::Opaque,
         }
     }
 
-    /// The bindings (`(append, value)`) that give `name` its value at `pos`: the function
-    /// and its enclosing functions first, then the module.
-    fn find(&self, name: &str, pos: usize) -> Option<Vec<(bool, Node<'t>)>> {
-        let strip = |chain: Vec<&Binding<'t>>| chain.iter().map(|b| (b.append, b.value)).collect();
-        for (i, scope) in self.scopes.chain(pos).into_iter().enumerate() {
-            // Class attributes are not visible as bare names inside methods.
-            if self.scopes.get(scope).is_class && i > 0 {
-                continue;
-            }
-            if let Some(chain) = self.bindings.chain(Some(scope), name, Some(pos)) {
-                return Some(strip(chain));
-            }
-        }
-        self.bindings
-            .chain(None, name, Some(pos))
-            .or_else(|| self.bindings.chain(None, name, None))
-            .map(strip)
+    fn operands(&self, node: Node<'t>) -> Option<Vec<Node<'t>>> {
+        Some(left_spine(node, node_is_plus))
     }
 
-    fn eval_chain(&mut self, chain: &[(bool, Node<'t>)], depth: usize) -> Option<Value> {
-        let (&(_, first), rest) = chain.split_first()?;
-        let mut value = self.eval(first, depth + 1)?;
-        for &(_, node) in rest {
-            self.append_operand(&mut value, node, depth);
+    /// A string, or adjacent strings (`"SELECT …" 'FROM …'`), one value.
+    fn literal(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
+        if node.kind() == "string" {
+            return Some(string(ev, node, depth));
+        }
+        let mut value = Value::default();
+        for part in children(node) {
+            if part.kind() == "string" {
+                let piece = string(ev, part, depth);
+                value.append(&piece);
+            }
         }
         Some(value)
     }
 
-    fn lookup(&mut self, name: &str, pos: usize, depth: usize) -> Option<Value> {
-        let chain = self.find(name, pos)?;
-        self.eval_chain(&chain, depth)
+    fn name(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
+        ev.lookup(ev.text(node), node.start_byte(), depth)
     }
 
-    /// `self.SQL` / `cls.SQL`: a class attribute of the enclosing class; `Queries.SQL`: a
-    /// class attribute of a class of this file.
-    fn attribute_value(&mut self, node: Node<'t>, depth: usize) -> Option<Value> {
-        let object = node.child_by_field_name("object")?;
-        let attr = self.text(node.child_by_field_name("attribute")?);
-        let class = match (object.kind(), self.text(object)) {
-            (_, "self" | "cls") => self
-                .scopes
-                .chain(node.start_byte())
-                .into_iter()
-                .find(|&s| self.scopes.get(s).is_class)?,
-            ("identifier", name) => self.scopes.class_named(name)?,
-            _ => return None,
-        };
-        let chain: Vec<(bool, Node<'t>)> = self
-            .bindings
-            .chain(Some(class), attr, None)?
-            .iter()
-            .map(|b| (b.append, b.value))
-            .collect();
-        self.eval_chain(&chain, depth)
-    }
-
-    /// The outermost string expressions of the file, in source order, except those that a
-    /// binding or a docstring position accounts for. Iterative: deep trees are fine.
-    fn string_roots(&self, root: Node<'t>) -> Vec<Node<'t>> {
-        let mut roots = Vec::new();
-        let mut stack: Vec<(Node<'t>, Option<Node<'t>>, bool)> = vec![(root, None, false)];
-        while let Some((node, parent, in_string)) = stack.pop() {
-            let is_string = if in_string {
-                continues_string(self.src, node)
-            } else {
-                is_string_expr(self.src, node)
-            };
-            if is_string && !in_string && !self.accounted_for(node, parent) {
-                roots.push(node);
-            }
-            let mut cursor = node.walk();
-            let kids: Vec<Node<'t>> = node.children(&mut cursor).collect();
-            for child in kids.into_iter().rev() {
-                stack.push((child, Some(node), is_string));
-            }
+    fn form(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
+        match node.kind() {
+            "binary_operator" => percent(ev, node, depth),
+            "call" => call_value(ev, node, depth),
+            "attribute" => attribute_value(ev, node, depth),
+            _ => None,
         }
-        roots.sort_by_key(|n| n.start_byte());
-        roots
+    }
+}
+
+impl<'t> Scoped<'t> for Py<'t> {
+    const MODULE: ModuleOrder = ModuleOrder::Source;
+
+    fn names(&self) -> &Names<'t> {
+        &self.names
+    }
+
+    fn callee_parts(src: &'t str, callee: Node<'t>) -> Option<(Option<&'t str>, &'t str)> {
+        callee_parts(src, callee)
+    }
+
+    fn arguments(src: &'t str, args: Node<'t>) -> Args<'t> {
+        split_args(src, args)
+    }
+
+    fn builds_string(src: &'t str, node: Node<'t>) -> bool {
+        is_string_expr(src, node)
+    }
+
+    fn continues_string(src: &'t str, node: Node<'t>) -> bool {
+        match node.kind() {
+            "string" | "concatenated_string" | "binary_operator" | "parenthesized_expression" => {
+                true
+            }
+            "call" => is_string_expr(src, node),
+            _ => false,
+        }
     }
 
     /// A docstring or bare string statement, or the value of a binding (reported through
     /// the binding, with the appends that follow it).
-    fn accounted_for(&self, node: Node<'t>, parent: Option<Node<'t>>) -> bool {
+    fn accounted_for(node: Node<'t>, parent: Option<Node<'t>>) -> bool {
         let Some(parent) = parent else {
             return false;
         };
@@ -703,14 +239,172 @@ impl<'s, 't> Py<'s, 't> {
     }
 }
 
-/// Whether a node, met inside a string expression, continues it (its children are parts of
-/// the same value).
-fn continues_string(src: &str, node: Node<'_>) -> bool {
-    match node.kind() {
-        "string" | "concatenated_string" | "binary_operator" | "parenthesized_expression" => true,
-        "call" => is_string_expr(src, node),
-        _ => false,
+fn operator<'t>(node: Node<'t>) -> Option<&'t str> {
+    node.child_by_field_name("operator").map(|o| o.kind())
+}
+
+/// A string literal: escapes decoded (unless raw), f-string interpolations filled with
+/// known constants or turned into interpolation markers.
+fn string<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Value {
+    let mut value = ev.literal_at(node.start_byte());
+    let mut raw = false;
+    for part in children(node) {
+        match part.kind() {
+            "string_start" => {
+                raw = ev
+                    .text(part)
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .any(|c| c.eq_ignore_ascii_case(&'r'));
+            }
+            "string_content" => content(ev.src, part, raw, &mut value),
+            "interpolation" => {
+                let expr = part.child_by_field_name("expression").unwrap_or(part);
+                ev.fill(&mut value, Some(expr), ("", part.start_byte()), depth);
+            }
+            _ => {}
+        }
     }
+    value
+}
+
+/// The text of a string's content, with its escape sequences decoded unless `raw`.
+fn content(src: &str, node: Node<'_>, raw: bool, value: &mut Value) {
+    let mut at = node.start_byte();
+    let end = node.end_byte();
+    for esc in children(node) {
+        let (es, ee) = (esc.start_byte(), esc.end_byte());
+        if es > at {
+            value
+                .sql
+                .push_literal(src.get(at..es).unwrap_or(""), at, es - at);
+        }
+        let written = src.get(es..ee).unwrap_or("");
+        let decoded = match esc.kind() {
+            "escape_interpolation" => written.get(..1).unwrap_or("").to_string(),
+            "escape_sequence" if !raw => flow::unescape(written),
+            _ => written.to_string(),
+        };
+        value.sql.push_literal(&decoded, es, ee - es);
+        at = ee.max(at);
+    }
+    if end > at {
+        value
+            .sql
+            .push_literal(src.get(at..end).unwrap_or(""), at, end - at);
+    }
+}
+
+/// `template % args`: every conversion is filled at run time.
+fn percent<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
+    let template = ev.eval(node.child_by_field_name("left")?, depth + 1)?;
+    let right = node.child_by_field_name("right")?;
+    let specs = flow::percent_specs(&template.sql.text);
+    let (positional, keywords) = match right.kind() {
+        "tuple" => (children(right), Vec::new()),
+        "dictionary" => {
+            let mut keywords = Vec::new();
+            for pair in children(right) {
+                let (Some(k), Some(v)) = (
+                    pair.child_by_field_name("key"),
+                    pair.child_by_field_name("value"),
+                ) else {
+                    continue;
+                };
+                if let Some(key) = ev.eval(k, depth + 1).filter(Value::is_constant) {
+                    keywords.push((key.sql.text, v));
+                }
+            }
+            (Vec::new(), keywords)
+        }
+        _ => (vec![right], Vec::new()),
+    };
+    Some(ev.fill_template(&template, &specs, &positional, &keywords, depth))
+}
+
+/// Calls that build strings: `.format`, `.join`, psycopg's `sql.SQL` and
+/// `sql.Identifier`, `textwrap.dedent`, `.strip()`.
+fn call_value<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
+    let callee = node.child_by_field_name("function")?;
+    let args = node.child_by_field_name("arguments")?;
+    if args.kind() != "argument_list" {
+        return None;
+    }
+    let (_, name) = callee_parts(ev.src, callee)?;
+    let Args {
+        positional,
+        keywords,
+    } = split_args(ev.src, args);
+    let keywords: Vec<(String, Node<'t>)> = keywords
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let object = callee.child_by_field_name("object");
+    match (name, object) {
+        ("format", Some(object)) => {
+            let template = ev.eval(object, depth + 1)?;
+            let specs = flow::brace_specs(&template.sql.text);
+            Some(ev.fill_template(&template, &specs, &positional, &keywords, depth))
+        }
+        ("join", Some(object)) => {
+            let sep = ev.eval(object, depth + 1).filter(Value::is_constant)?;
+            let list = list_items(ev, *positional.first()?, depth)?;
+            Some(ev.join(list, &sep, depth))
+        }
+        // psycopg's `sql.SQL("…")` composes like a string; `textwrap.dedent` only
+        // changes indentation.
+        ("SQL" | "dedent", _) => ev.eval(*positional.first()?, depth + 1),
+        // `"""…""".strip()`: whitespace around SQL does not matter (and keeping it
+        // keeps the source map exact).
+        ("strip" | "lstrip" | "rstrip", Some(object)) if positional.is_empty() => {
+            ev.eval(object, depth + 1)
+        }
+        // psycopg's `sql.Identifier("schema", "table")`.
+        ("Identifier", _) => ev.dotted(&positional, depth),
+        _ => None,
+    }
+}
+
+/// The items of a list or tuple literal, directly or through a name bound to one.
+fn list_items<'t>(ev: &Eval<'t>, node: Node<'t>, depth: usize) -> Option<Vec<Node<'t>>> {
+    match node.kind() {
+        "list" | "tuple" => Some(children(node)),
+        "parenthesized_expression" => list_items(ev, children(node).into_iter().next()?, depth + 1),
+        "identifier" if depth < flow::MAX_DEPTH => {
+            let names = &ev.syntax.names;
+            let chain = names.find(ev.text(node), node.start_byte(), ModuleOrder::Source)?;
+            match chain.as_slice() {
+                [(false, value)] => list_items(ev, *value, depth + 1),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `self.SQL` / `cls.SQL`: a class attribute of the enclosing class; `Queries.SQL`: a
+/// class attribute of a class of this file.
+fn attribute_value<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
+    let object = node.child_by_field_name("object")?;
+    let attr = ev.text(node.child_by_field_name("attribute")?);
+    let scopes = &ev.syntax.names.scopes;
+    let class = match (object.kind(), ev.text(object)) {
+        (_, "self" | "cls") => scopes
+            .chain(node.start_byte())
+            .into_iter()
+            .find(|&s| scopes.get(s).is_class)?,
+        ("identifier", name) => scopes.class_named(name)?,
+        _ => return None,
+    };
+    let chain: Vec<(bool, Node<'t>)> = ev
+        .syntax
+        .names
+        .bindings
+        .chain(Some(class), attr, None)?
+        .iter()
+        .map(|b| (b.append, b.value))
+        .collect();
+    ev.eval_chain(&chain, depth)
 }
 
 /// Whether an expression builds a string from literals: a literal, a `+` chain with a

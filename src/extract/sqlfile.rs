@@ -1,16 +1,20 @@
 //! `.sql` files (migrations, views, functions, triggers): every statement is classified, and
 //! statements inside function and trigger bodies are attributed to their routine.
 
-use super::{FileInput, FileScan, LineIndex, code, evidence};
-use crate::model::{Confidence, Finding, Kind, Problem, SkipReason};
+use super::{FileInput, FileScan, LineIndex, evidence, sql_text};
+use crate::model::{Confidence, Kind, Problem, Site, SkipReason};
 use crate::sql;
 
 pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
     let text = file.text;
     let index = LineIndex::new(text);
     for stmt in sql::classify(text, file.ctx.dialect) {
-        let (line, column) = index.position(text, stmt.start);
         let body = &text[stmt.start..stmt.end.max(stmt.start)];
+        let at = Site {
+            function: stmt.routine.clone(),
+            evidence: evidence(body),
+            ..file.site_at(&index, stmt.start)
+        };
         let mut matched = false;
         let mut dynamic = Vec::new();
         for u in &stmt.uses {
@@ -22,48 +26,31 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
                 continue;
             };
             matched = true;
-            out.findings.push(Finding {
-                table: table.display.clone(),
-                access: u.access,
-                operation: u.operation,
-                file: file.rel.to_string(),
-                line,
-                column,
-                language: file.language,
-                kind: Kind::SqlFile,
-                function: stmt.routine.clone(),
-                confidence: stmt.confidence,
-                evidence: evidence(body),
-                sink: None,
-                framework: None,
-                via: Vec::new(),
-            });
+            out.findings.push(at.finding(
+                table.display.clone(),
+                u.access,
+                u.operation,
+                Kind::SqlFile,
+                stmt.confidence,
+            ));
         }
         // `EXECUTE format('DELETE FROM %I …', t)` in a routine: the table is computed at run
-        // time, so it may be any legacy table this file mentions (as in code, see code.rs).
+        // time, so it may be any legacy table this file mentions (as in code: see
+        // `sql_text::sql_findings`).
         if !matched && !dynamic.is_empty() {
             for table in file.ctx.tables.tables() {
                 let name = table.name.name.to_ascii_lowercase();
-                if !code::mentioned_tables(file).contains(&name) {
+                if !sql_text::mentioned_tables(file).contains(&name) {
                     continue;
                 }
                 for &(access, operation) in &dynamic {
-                    out.findings.push(Finding {
-                        table: table.display.clone(),
+                    out.findings.push(at.finding(
+                        table.display.clone(),
                         access,
                         operation,
-                        file: file.rel.to_string(),
-                        line,
-                        column,
-                        language: file.language,
-                        kind: Kind::SqlFile,
-                        function: stmt.routine.clone(),
-                        confidence: Confidence::Dynamic,
-                        evidence: evidence(body),
-                        sink: None,
-                        framework: None,
-                        via: Vec::new(),
-                    });
+                        Kind::SqlFile,
+                        Confidence::Dynamic,
+                    ));
                 }
             }
         }
@@ -73,7 +60,7 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
             if file.ctx.may_match(body.as_bytes()) {
                 out.problems.push(Problem {
                     file: file.rel.to_string(),
-                    line: Some(line),
+                    line: Some(at.line),
                     reason: SkipReason::UnparsedSql,
                     detail: format!(
                         "statement mentions a legacy table but could not be classified: {}",

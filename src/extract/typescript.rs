@@ -1,23 +1,24 @@
-//! TypeScript and JavaScript extraction: one decoded `.ts/.tsx/.mts/.cts/.js/.jsx/.mjs/.cjs`
+//! TypeScript and JavaScript extraction: one parsed `.ts/.tsx/.mts/.cts/.js/.jsx/.mjs/.cjs`
 //! file in, raw-SQL findings out. `queries/typescript.scm` finds the shapes (calls, tagged
 //! templates, SQL-looking literals, variable bindings, function definitions);
-//! `catalog/typescript.toml` says which calls and tags run SQL. This file puts the SQL
-//! text back together (string and template literals, `+`, `+=`, `[...].join(" ")`,
-//! constants, nested sql`` fragments and identifier helpers) and hands it to
-//! `code::sql_findings`, which classifies it and keeps the configured tables.
+//! `catalog/typescript.toml` says which calls and tags run SQL. The string evaluator
+//! (`flow::Evaluator`) puts the SQL text back together with TypeScript's leaves, which
+//! this file defines (string and template literals, `+=`, `[...].join(" ")`, constants
+//! and class fields, nested sql`` fragments and identifier helpers, both branches of a
+//! ternary), and `sql_text::sql_findings` classifies it and keeps the configured tables.
 //!
 //! Every walk here is either a tree-sitter query, a loop, or a recursion with a depth and
 //! a work budget, so a pathological file (10,000 nested parentheses) cannot overflow the
 //! stack or run for long.
 
-use super::code::{self, Assembled, SqlSite, sql_findings, table_finding};
-use super::{FileInput, FileScan, LineIndex};
+use super::flow::{Budget, Call, Evaluator, Shape, Syntax, Value};
+use super::sql_text::{self, Assembled, SqlSite, sql_findings, table_finding};
+use super::{FileInput, FileScan, LineIndex, evidence};
 use crate::catalog::{Catalog, Sink};
-use crate::lang::{self, Grammar};
+use crate::lang::Grammar;
 use crate::model::{Access, Operation, Problem, SkipReason};
-use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use tree_sitter::{Node, QueryCursor, StreamingIterator};
+use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 /// Capture names read from `queries/typescript.scm`. Names starting with `_` are helpers.
 pub const CAPTURES: &[&str] = &[
@@ -49,11 +50,9 @@ pub const CAPTURES: &[&str] = &[
     "var.value",
 ];
 
-/// Deepest expression nesting followed when evaluating SQL text.
-const MAX_DEPTH: usize = 48;
 /// Most evaluation steps spent on one root expression (guards against exponential
 /// re-evaluation of variables that refer to themselves).
-const BUDGET: u32 = 20_000;
+const BUDGET: usize = 20_000;
 /// Most parents climbed from a literal to the expression that holds the whole statement.
 const MAX_CLIMB: usize = 64;
 /// Most extra evaluations of one root with a ternary flipped (`cond ? a : b` spliced
@@ -64,7 +63,7 @@ const MAX_CONCAT: usize = 20_000;
 
 /// Words a SQL statement may start with. Built-in sinks with generic names (`get`, `run`)
 /// are only reported when their text starts with one of these (bare literals need the
-/// stricter `code::looks_like_sql`).
+/// stricter `sql_text::looks_like_sql`).
 const SQL_START: &[&str] = &[
     "alter", "analyze", "begin", "call", "cluster", "comment", "copy", "create", "delete", "do",
     "drop", "explain", "grant", "insert", "load", "lock", "merge", "prepare", "refresh", "reindex",
@@ -95,45 +94,38 @@ const RAW_HELPERS: &[&str] = &["raw", "unsafe"];
 /// Kysely `sql.table('orders')` / `sql.ref('public.orders')` / `sql.id('orders')`).
 const IDENT_HELPERS: &[&str] = &["id", "ident", "identifier", "ref", "table"];
 
-/// Extract findings from one TypeScript or JavaScript file.
-pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
-    let Some(grammar) = Grammar::for_file(file.language, file.rel) else {
-        return;
-    };
-    let Some(tree) = lang::parse(grammar, file.text) else {
-        out.problems.push(Problem {
-            file: file.rel.to_string(),
-            line: None,
-            reason: SkipReason::SyntaxError,
-            detail: "tree-sitter could not parse the file".to_string(),
-        });
-        return;
-    };
+/// Extract findings from one TypeScript or JavaScript file, parsed with `grammar`.
+pub fn extract(file: &FileInput<'_>, grammar: Grammar, tree: &Tree, out: &mut FileScan) {
     let root = tree.root_node();
     let index = LineIndex::new(file.text);
-    if root.has_error()
-        && let Some(offset) = first_error(root)
-    {
-        let (line, _) = index.position(file.text, offset);
-        out.problems.push(Problem {
-            file: file.rel.to_string(),
-            line: Some(line),
-            reason: SkipReason::SyntaxError,
-            detail: "the parser could not read part of the file (a syntax error, or syntax \
-                     tree-sitter-typescript does not support); the rest was analysed"
-                .to_string(),
-        });
-    }
     let shapes = Shapes::collect(grammar, root, file.text);
-    let scanner = Scanner {
-        src: file.text,
+    let syntax = Ts {
         shapes: &shapes,
         catalog: file.ctx.catalog(file.language),
-        budget: Cell::new(BUDGET),
-        flipped: RefCell::new(HashSet::new()),
-        ternaries: RefCell::new(Vec::new()),
+        flipped: HashSet::new(),
+        ternaries: Vec::new(),
     };
-    scanner.report(file, &index, out);
+    let mut ev = Evaluator::new(file.text, syntax, Budget::steps(BUDGET));
+    report(&mut ev, file, &index, out);
+}
+
+/// Where the parser could not read the file, if anywhere. What parsed around it is still
+/// analysed.
+pub fn syntax_problem(file: &FileInput<'_>, tree: &Tree) -> Option<Problem> {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return None;
+    }
+    let offset = first_error(root)?;
+    let (line, _) = LineIndex::new(file.text).position(file.text, offset);
+    Some(Problem {
+        file: file.rel.to_string(),
+        line: Some(line),
+        reason: SkipReason::SyntaxError,
+        detail: "the parser could not read part of the file (a syntax error, or syntax \
+                 tree-sitter-typescript does not support); the rest was analysed"
+            .to_string(),
+    })
 }
 
 /// Byte offset of the first syntax error (an ERROR or MISSING node), walking only into
@@ -168,13 +160,6 @@ fn is_tagged_type_arguments_quirk(missing: Node<'_>) -> bool {
             p.kind() == "non_null_expression"
                 && named_children(p).any(|c| c.kind() == "instantiation_expression")
         })
-}
-
-/// A call that may be a sink.
-struct Call<'t> {
-    node: Node<'t>,
-    callee: Node<'t>,
-    args: Node<'t>,
 }
 
 /// A tagged template: `tag` applied to `template`.
@@ -487,22 +472,40 @@ impl<'t> Shapes<'t> {
             .max_by_key(|f| (f.start, std::cmp::Reverse(f.end)))
             .map(|f| f.name.clone())
     }
+
+    /// The expression last bound to `name` before `at` (for `CONST.member` lookups).
+    fn bound_expression(&self, name: &str, at: usize) -> Option<Node<'t>> {
+        let events = self.visible(name, at);
+        events
+            .iter()
+            .filter(|e| !e.append)
+            .rfind(|e| e.offset < at)
+            .or_else(|| events.iter().rfind(|e| !e.append && e.scope == MODULE))
+            .map(|e| e.value)
+    }
+
+    /// The initializer of a class field read as `this.name` (inside the class) or
+    /// `Class.name` (`object` written `written`).
+    fn field(&self, object: Node<'_>, written: &str, name: &str, at: usize) -> Option<Node<'t>> {
+        let fields = self.fields.iter().filter(|f| f.name == name);
+        match object.kind() {
+            "this" => fields
+                .filter(|f| f.range.0 <= at && at < f.range.1)
+                .max_by_key(|f| f.range.0)
+                .map(|f| f.value),
+            "identifier" => fields
+                .filter(|f| f.class == written)
+                .map(|f| f.value)
+                .next(),
+            _ => None,
+        }
+    }
 }
 
 /// A property or method name as written, without quotes (`'create'` -> `create`).
 fn property_name(raw: &str) -> String {
     raw.trim_matches(|c| c == '"' || c == '\'' || c == '`')
         .to_string()
-}
-
-/// An evaluated expression.
-struct Val {
-    sql: Assembled,
-    /// Built by a SQL tag or helper (sql`…`, `sql.identifier(…)`): spliced as SQL text
-    /// into an enclosing tagged template, where other interpolations are bound values.
-    fragment: bool,
-    /// Holds literal text (not only interpolation markers).
-    text: bool,
 }
 
 /// One SQL text found at a sink, before reporting.
@@ -520,438 +523,33 @@ struct Pending {
     variant: bool,
 }
 
-struct Scanner<'a, 't> {
-    src: &'t str,
+/// TypeScript's leaves of the string evaluator: what the query found in the file, the
+/// catalog (which tags run SQL), and the ternaries of the reading under way.
+struct Ts<'a, 't> {
     shapes: &'a Shapes<'t>,
     catalog: &'a Catalog,
-    budget: Cell<u32>,
     /// Ternaries (node ids) that take their other branch in this evaluation.
-    flipped: RefCell<HashSet<usize>>,
+    flipped: HashSet<usize>,
     /// Ternaries met in this evaluation with a branch to flip.
-    ternaries: RefCell<Vec<usize>>,
+    ternaries: Vec<usize>,
 }
 
-impl<'t> Scanner<'_, 't> {
-    fn text(&self, node: Node<'_>) -> &'t str {
-        self.src.get(node.byte_range()).unwrap_or("")
-    }
+type Eval<'a, 't> = Evaluator<'t, Ts<'a, 't>>;
 
-    /// Source text with whitespace and optional-chaining marks removed, for call names.
-    fn compact(&self, node: Node<'_>) -> String {
-        self.text(node)
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '?' && *c != '!')
-            .collect()
-    }
+impl<'t> Syntax<'t> for Ts<'_, 't> {
+    /// The budget of each reading (`BUDGET`) bounds values; no size limit of its own.
+    const MAX_TEXT: usize = usize::MAX;
+    /// A literal read in a reading is seen, even when the reading did not keep its value:
+    /// the bare-literal pass does not report it again.
+    const LOGS_READS: bool = true;
 
-    fn report(&self, file: &FileInput<'_>, index: &LineIndex, out: &mut FileScan) {
-        let mut pending = Vec::new();
-        for call in &self.shapes.calls {
-            self.sink_call(call, file, index, &mut pending, out);
-        }
-        for tagged in &self.shapes.tagged {
-            self.sink_tagged(tagged, &mut pending);
-        }
-        // A tagged template that another sink spliced in (a fragment, or the argument of
-        // `db.execute(sql`…`)`) is reported once, by that sink.
-        let mut inside_other = HashSet::new();
-        for p in &pending {
-            inside_other.extend(p.touched.iter().copied().filter(|t| Some(*t) != p.own));
-        }
-        let mut touched: HashSet<usize> = HashSet::new();
-        for p in &pending {
-            touched.extend(p.touched.iter().copied());
-        }
-        for p in pending {
-            if p.own.is_some_and(|own| inside_other.contains(&own)) {
-                continue;
-            }
-            if p.gated && !starts_like_statement(&p.sql.text) {
-                continue;
-            }
-            if p.variant {
-                add_new_uses(file, index, &p.sql, &p.site, out);
-            } else {
-                sql_findings(file, index, &p.sql, &p.site, out);
-            }
-        }
-        self.bare_literals(file, index, &mut touched, out);
-    }
-
-    /// Evaluate a root, then again with each ternary it met flipped (bounded): every
-    /// reading with text, with the literals it read.
-    fn variants(&self, eval: &dyn Fn(&mut Vec<usize>) -> Option<Val>) -> Vec<(Val, Vec<usize>)> {
-        self.flipped.borrow_mut().clear();
-        self.ternaries.borrow_mut().clear();
-        self.budget.set(BUDGET);
-        let mut out = Vec::new();
-        let mut touched = Vec::new();
-        if let Some(v) = eval(&mut touched) {
-            out.push((v, touched));
-        }
-        // In the order met (node ids are addresses: sorting them would not be stable).
-        let mut seen = HashSet::new();
-        let met: Vec<usize> = self
-            .ternaries
-            .take()
-            .into_iter()
-            .filter(|id| seen.insert(*id))
-            .collect();
-        for id in met.into_iter().take(MAX_VARIANTS) {
-            *self.flipped.borrow_mut() = HashSet::from([id]);
-            self.ternaries.borrow_mut().clear();
-            self.budget.set(BUDGET);
-            let mut touched = Vec::new();
-            if let Some(v) = eval(&mut touched) {
-                out.push((v, touched));
-            }
-        }
-        self.flipped.borrow_mut().clear();
-        out
-    }
-
-    /// A call whose callee is in the catalog: evaluate its SQL (or table) argument.
-    fn sink_call(
-        &self,
-        call: &Call<'t>,
-        file: &FileInput<'_>,
-        index: &LineIndex,
-        pending: &mut Vec<Pending>,
-        out: &mut FileScan,
-    ) {
-        let callee = unwrap_expression(call.callee);
-        let (receiver, method) = match callee.kind() {
-            "member_expression" => {
-                let Some(prop) = callee.child_by_field_name("property") else {
-                    return;
-                };
-                let object = callee
-                    .child_by_field_name("object")
-                    .map(|o| self.compact(o));
-                (object, self.text(prop))
-            }
-            "identifier" => (None, self.text(callee)),
-            _ => return,
-        };
-        let sink = self
-            .catalog
-            .lookup_call(receiver.as_deref(), method)
-            .or_else(|| match (&receiver, self.shapes.imports.get(method)) {
-                (None, Some(original)) => self.catalog.lookup_call(None, original),
-                _ => None,
-            });
-        let Some(sink) = sink else {
-            return;
-        };
-        let site = SqlSite {
-            function: self.shapes.function_at(call.node.start_byte()),
-            sink: Some(self.compact(callee)),
-            fallback_offset: call.node.start_byte(),
-        };
-        if let Some(n) = sink.sql_arg {
-            let Some(arg) = argument(call.args, n) else {
-                return;
-            };
-            // pg / mysql config objects: `query({ text: '…', values })`, `{ sql: '…' }`.
-            let arg = if arg.kind() == "object" {
-                match object_property(self.src, arg, &["text", "sql", "query"]) {
-                    Some(v) => v,
-                    None => return,
-                }
-            } else {
-                arg
-            };
-            let readings = self.variants(&|touched| self.eval(arg, 0, touched));
-            for (i, (v, touched)) in readings.into_iter().enumerate() {
-                if v.text {
-                    pending.push(Pending {
-                        sql: v.sql,
-                        site: site.clone(),
-                        own: None,
-                        touched,
-                        gated: !is_user_sink(sink),
-                        variant: i > 0,
-                    });
-                }
-            }
-        } else if let Some(n) = sink.table_arg {
-            let Some(arg) = argument(call.args, n) else {
-                return;
-            };
-            let mut touched = Vec::new();
-            self.budget.set(BUDGET);
-            if let Some(v) = self.eval(arg, 0, &mut touched)
-                && v.text
-                && !v.sql.has_interpolation()
-            {
-                table_finding(
-                    file,
-                    index,
-                    v.sql.text.trim(),
-                    arg.start_byte(),
-                    &site,
-                    sink.access.unwrap_or(Access::Write),
-                    sink.operation.unwrap_or(Operation::Copy),
-                    self.text(call.node),
-                    out,
-                );
-            }
-        }
-    }
-
-    /// A template with a SQL tag (sql`…`, prisma.$queryRaw`…`).
-    fn sink_tagged(&self, tagged: &Tagged<'t>, pending: &mut Vec<Pending>) {
-        if self.sql_tag(tagged.tag).is_none() {
-            return;
-        }
-        let site = SqlSite {
-            function: self.shapes.function_at(tagged.node.start_byte()),
-            sink: Some(self.compact(tag_name_node(tagged.tag))),
-            fallback_offset: tagged.template.start_byte(),
-        };
-        let readings =
-            self.variants(&|touched| self.template(tagged.template, true, false, 0, touched));
-        for (i, (v, touched)) in readings.into_iter().enumerate() {
-            pending.push(Pending {
-                sql: v.sql,
-                site: site.clone(),
-                own: Some(tagged.template.start_byte()),
-                touched,
-                gated: true,
-                variant: i > 0,
-            });
-        }
-    }
-
-    /// The catalog row of a template tag: tried as written, then its last and its first
-    /// segment (`Prisma.sql` -> `sql`, `sql.type(Row)` -> `sql`).
-    fn sql_tag(&self, tag: Node<'_>) -> Option<&Sink> {
-        let mut tag = tag_name_node(tag);
-        if tag.kind() == "call_expression" {
-            tag = unwrap_expression(tag.child_by_field_name("function")?);
-        }
-        let written = self.compact(tag);
-        let last = written.rsplit('.').next().unwrap_or(&written);
-        let first = written.split('.').next().unwrap_or(&written);
-        let renamed = |name: &str| {
-            self.shapes
-                .imports
-                .get(name)
-                .or_else(|| self.shapes.factories.get(name))
-                .and_then(|original| self.catalog.tagged(original))
-        };
-        self.catalog
-            .tagged(&written)
-            .or_else(|| self.catalog.tagged(last))
-            .or_else(|| self.catalog.tagged(first))
-            .or_else(|| renamed(first))
-    }
-
-    /// SQL-looking literals that no sink consumed: reported without a sink when they touch
-    /// a configured table (a constant passed to a wrapper we do not know, a query built in
-    /// one module and run in another).
-    fn bare_literals(
-        &self,
-        file: &FileInput<'_>,
-        index: &LineIndex,
-        touched: &mut HashSet<usize>,
-        out: &mut FileScan,
-    ) {
-        for &lit in &self.shapes.literals {
-            if touched.contains(&lit.start_byte()) {
-                continue;
-            }
-            let root = climb(lit, self.src, &self.shapes.parents);
-            if self.is_message(root) {
-                touched.insert(lit.start_byte());
-                continue;
-            }
-            touched.insert(lit.start_byte());
-            let binding = self.binding_of(root);
-            let readings = self.variants(&|seen| match binding {
-                Some(name) => self.binding_value(name, root, seen),
-                None => self.eval(root, 0, seen),
-            });
-            let site = SqlSite {
-                function: self.shapes.function_at(root.start_byte()),
-                sink: None,
-                fallback_offset: lit.start_byte(),
-            };
-            for (i, (v, seen)) in readings.into_iter().enumerate() {
-                touched.extend(seen);
-                // A bare literal must read like a statement (verb and its object), not
-                // like a message that names a table.
-                if !v.text || !code::looks_like_sql(&v.sql.text) {
-                    continue;
-                }
-                if i == 0 {
-                    sql_findings(file, index, &v.sql, &site, out);
-                } else {
-                    add_new_uses(file, index, &v.sql, &site, out);
-                }
-            }
-        }
-    }
-
-    /// Whether `root` is thrown or is an argument of an error constructor or a logging call.
-    fn is_message(&self, root: Node<'t>) -> bool {
-        let parents = &self.shapes.parents;
-        let Some(parent) = parents.of(root) else {
-            return false;
-        };
-        if parent.kind() == "throw_statement" {
-            return true;
-        }
-        if parent.kind() != "arguments" {
-            return false;
-        }
-        let callee = parents.of(parent).and_then(|call| match call.kind() {
-            "call_expression" => call.child_by_field_name("function"),
-            "new_expression" => call.child_by_field_name("constructor"),
-            _ => None,
-        });
-        callee.is_some_and(|c| {
-            let name = self.text(c);
-            let last = name.rsplit('.').next().unwrap_or(name).trim();
-            MESSAGE_CALLS.binary_search(&last).is_ok()
-        })
-    }
-
-    /// The variable `root` is bound to, when it is the whole value of a binding.
-    fn binding_of(&self, root: Node<'t>) -> Option<&'t str> {
-        let parent = self.shapes.parents.of(root)?;
-        let (name_field, value_field) = match parent.kind() {
-            "variable_declarator" => ("name", "value"),
-            "assignment_expression" | "augmented_assignment_expression" => ("left", "right"),
-            _ => return None,
-        };
-        let value = parent.child_by_field_name(value_field)?;
-        if value.id() != root.id() {
-            return None;
-        }
-        let name = parent.child_by_field_name(name_field)?;
-        (name.kind() == "identifier").then(|| self.text(name))
-    }
-
-    /// A variable's value from the binding holding `root` through the appends that follow
-    /// it, up to the next replacement: `let q = "…"; q += "…";` is one statement.
-    fn binding_value(&self, name: &str, root: Node<'t>, touched: &mut Vec<usize>) -> Option<Val> {
-        let events = self.shapes.visible(name, root.start_byte());
-        let at = events.iter().position(|e| e.value.id() == root.id())?;
-        let start = events[..=at].iter().rposition(|e| !e.append).unwrap_or(0);
-        let end = events[at + 1..]
-            .iter()
-            .position(|e| !e.append)
-            .map_or(events.len(), |p| at + 1 + p);
-        self.fold(&events[start..end], 0, touched)
-    }
-
-    /// Fold bindings into one value: a replacement starts over, an append adds.
-    fn fold(&self, events: &[Event<'t>], depth: usize, touched: &mut Vec<usize>) -> Option<Val> {
-        let start = events.iter().rposition(|e| !e.append).unwrap_or(0);
-        let mut out = Val {
-            sql: Assembled::new(),
-            fragment: false,
-            text: false,
-        };
-        for e in &events[start..] {
-            match self.eval(e.value, depth + 1, touched) {
-                Some(v) => {
-                    out.sql.append(&v.sql);
-                    out.text |= v.text;
-                    out.fragment |= v.fragment;
-                }
-                None => out
-                    .sql
-                    .push_interpolation(self.text(e.value), e.value.start_byte()),
-            }
-        }
-        out.text.then_some(out)
-    }
-
-    /// The value of variable `name` where it is used at `at`.
-    fn variable(
-        &self,
-        name: &str,
-        at: usize,
-        depth: usize,
-        touched: &mut Vec<usize>,
-    ) -> Option<Val> {
-        let events = self.shapes.visible(name, at);
-        let before: Vec<Event<'t>> = events.iter().filter(|e| e.offset < at).copied().collect();
-        // A module-level constant used in a function written above it.
-        let events = if before.is_empty()
-            && events.iter().all(|e| e.scope == MODULE)
-            && self.shapes.innermost_scope(at) != MODULE
-        {
-            events
-        } else {
-            before
-        };
-        if events.is_empty() {
-            return None;
-        }
-        self.fold(&events, depth, touched)
-    }
-
-    /// The expression last bound to `name` before `at` (for `CONST.member` lookups).
-    fn bound_expression(&self, name: &str, at: usize) -> Option<Node<'t>> {
-        let events = self.shapes.visible(name, at);
-        events
-            .iter()
-            .filter(|e| !e.append)
-            .rfind(|e| e.offset < at)
-            .or_else(|| events.iter().rfind(|e| !e.append && e.scope == MODULE))
-            .map(|e| e.value)
-    }
-
-    /// The initializer of a class field read as `this.name` (inside the class) or
-    /// `Class.name`.
-    fn field(&self, object: Node<'t>, name: &str, at: usize) -> Option<Node<'t>> {
-        let fields = self.shapes.fields.iter().filter(|f| f.name == name);
-        match object.kind() {
-            "this" => fields
-                .filter(|f| f.range.0 <= at && at < f.range.1)
-                .max_by_key(|f| f.range.0)
-                .map(|f| f.value),
-            "identifier" => {
-                let class = self.text(object);
-                fields.filter(|f| f.class == class).map(|f| f.value).next()
-            }
-            _ => None,
-        }
-    }
-
-    /// Evaluate an expression to SQL text, when it is built from literals. `None` when the
-    /// expression is not text we can follow (a call result, a parameter…).
-    fn eval(&self, node: Node<'t>, depth: usize, touched: &mut Vec<usize>) -> Option<Val> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        let left = self.budget.get();
-        if left == 0 {
-            return None;
-        }
-        self.budget.set(left - 1);
+    fn shape(&self, node: Node<'t>) -> Shape<'t> {
         match node.kind() {
-            "string" => {
-                touched.push(node.start_byte());
-                let mut sql = Assembled::new();
-                self.literal_pieces(node, false, &mut sql, &mut |_, _| {});
-                Some(Val {
-                    sql,
-                    fragment: false,
-                    text: true,
-                })
-            }
-            "template_string" => self.template(node, false, false, depth, touched),
+            "string" | "template_string" => Shape::Literal,
             "binary_expression" => match tagged_parts(node) {
-                Some((tag, template)) if self.sql_tag(tag).is_some() => {
-                    let mut v = self.template(template, true, false, depth, touched)?;
-                    v.fragment = true;
-                    Some(v)
-                }
-                _ => self.concat(node, depth, touched),
+                // sql<Row>`…` (see `tagged_parts`) builds a fragment.
+                Some(_) => Shape::Form,
+                None => Shape::Concat,
             },
             "parenthesized_expression"
             | "as_expression"
@@ -960,245 +558,20 @@ impl<'t> Scanner<'_, 't> {
             | "await_expression" => {
                 let inner = unwrap_expression(node);
                 if inner.id() == node.id() {
-                    return None;
-                }
-                self.eval(inner, depth + 1, touched)
-            }
-            "identifier" | "shorthand_property_identifier" => {
-                self.variable(self.text(node), node.start_byte(), depth + 1, touched)
-            }
-            "member_expression" => {
-                // QUERIES.insertOrder, where `const QUERIES = { insertOrder: "…" }`;
-                // this.findSql / OrderRepo.SQL, class fields.
-                let object = node.child_by_field_name("object")?;
-                let prop = node.child_by_field_name("property")?;
-                if let Some(value) = self.field(object, self.text(prop), node.start_byte()) {
-                    return self.eval(value, depth + 1, touched);
-                }
-                if object.kind() != "identifier" {
-                    return None;
-                }
-                let bound = self.bound_expression(self.text(object), node.start_byte())?;
-                let bound = unwrap_expression(bound);
-                if bound.kind() != "object" {
-                    return None;
-                }
-                let value = object_property(self.src, bound, &[self.text(prop)])?;
-                self.eval(value, depth + 1, touched)
-            }
-            // cond ? sql`WHERE …` : sql`` — the first branch that is text; the other
-            // branch's literals stay unread, so the bare-literal pass still sees them.
-            "ternary_expression" => {
-                let flip = self.flipped.borrow().contains(&node.id());
-                if !flip {
-                    self.ternaries.borrow_mut().push(node.id());
-                }
-                let order = if flip {
-                    ["alternative", "consequence"]
+                    Shape::Opaque
                 } else {
-                    ["consequence", "alternative"]
-                };
-                for field in order {
-                    let branch = node.child_by_field_name(field)?;
-                    let mut seen = Vec::new();
-                    if let Some(v) = self.eval(branch, depth + 1, &mut seen)
-                        && v.text
-                        && !v.sql.is_empty()
-                    {
-                        touched.extend(seen);
-                        return Some(v);
-                    }
-                }
-                None
-            }
-            "call_expression" => self.eval_call(node, depth, touched),
-            _ => None,
-        }
-    }
-
-    /// Calls that build SQL text: tagged templates, `[…].join(sep)`, `.trim()`,
-    /// `.concat(…)`, and the raw / identifier helpers of SQL tags.
-    fn eval_call(&self, node: Node<'t>, depth: usize, touched: &mut Vec<usize>) -> Option<Val> {
-        let function = node.child_by_field_name("function")?;
-        let args = node.child_by_field_name("arguments")?;
-        if args.kind() == "template_string" {
-            if self.sql_tag(function).is_some() {
-                let mut v = self.template(args, true, false, depth, touched)?;
-                v.fragment = true;
-                return Some(v);
-            }
-            // String.raw`…` (migrations kept in code): the text with escapes left as written.
-            if self.compact(function) == "String.raw" {
-                return self.template(args, false, true, depth, touched);
-            }
-            return None;
-        }
-        match function.kind() {
-            "member_expression" => {
-                let object = function.child_by_field_name("object")?;
-                let method = self.text(function.child_by_field_name("property")?);
-                match method {
-                    "join" => self.join(object, args, depth, touched),
-                    "trim" | "trimStart" | "trimEnd" | "toString" => {
-                        self.eval(object, depth + 1, touched)
-                    }
-                    "concat" => {
-                        let mut v = self.eval(object, depth + 1, touched)?;
-                        for a in named_children(args).filter(|c| c.kind() != "comment") {
-                            self.push_part(&mut v, a, depth, touched);
-                        }
-                        Some(v)
-                    }
-                    _ if object.kind() == "identifier" && RAW_HELPERS.contains(&method) => {
-                        Some(self.helper(node, args, false, depth, touched))
-                    }
-                    _ if object.kind() == "identifier" && IDENT_HELPERS.contains(&method) => {
-                        Some(self.helper(node, args, true, depth, touched))
-                    }
-                    _ => None,
+                    Shape::Inner(inner)
                 }
             }
-            // postgres.js: sql(table) inside sql`…` names an identifier.
-            "identifier" if self.sql_tag(function).is_some() => {
-                Some(self.helper(node, args, true, depth, touched))
-            }
-            _ => None,
-        }
-    }
-
-    /// `sql.raw(text)` (raw = true) or `sql.identifier(['schema', 'name'])`: a fragment with
-    /// the text or the quoted identifier, or an interpolation marker when the argument is
-    /// not a literal.
-    fn helper(
-        &self,
-        call: Node<'t>,
-        args: Node<'t>,
-        ident: bool,
-        depth: usize,
-        touched: &mut Vec<usize>,
-    ) -> Val {
-        let mut out = Val {
-            sql: Assembled::new(),
-            fragment: true,
-            text: false,
-        };
-        let arg = argument(args, 0);
-        let parts: Option<Vec<(String, usize, usize)>> = arg.and_then(|arg| {
-            let items: Vec<Node<'t>> = if arg.kind() == "array" {
-                named_children(arg)
-                    .filter(|c| c.kind() != "comment")
-                    .collect()
-            } else {
-                vec![arg]
-            };
-            items
-                .into_iter()
-                .map(|item| {
-                    let v = self.eval(item, depth + 1, touched)?;
-                    (v.text && !v.sql.has_interpolation()).then(|| {
-                        (
-                            v.sql.text,
-                            item.start_byte(),
-                            item.end_byte() - item.start_byte(),
-                        )
-                    })
-                })
-                .collect()
-        });
-        match parts {
-            Some(parts) if !parts.is_empty() => {
-                let mut first = true;
-                for (text, start, len) in parts {
-                    if ident {
-                        for seg in text.split('.') {
-                            if !first {
-                                out.sql.push_synthetic(".");
-                            }
-                            first = false;
-                            out.sql.push_literal(
-                                &format!("\"{}\"", seg.replace('"', "\"\"")),
-                                start,
-                                len,
-                            );
-                        }
-                    } else {
-                        out.sql.push_literal(&text, start, len);
-                    }
-                }
-                out.text = true;
-            }
-            _ => out
-                .sql
-                .push_interpolation(self.text(call), call.start_byte()),
-        }
-        out
-    }
-
-    /// `[a, b, c].join(sep)`: the elements joined with the separator (`,` by default).
-    fn join(
-        &self,
-        array: Node<'t>,
-        args: Node<'t>,
-        depth: usize,
-        touched: &mut Vec<usize>,
-    ) -> Option<Val> {
-        let array = unwrap_expression(array);
-        let items: Vec<Node<'t>> = match array.kind() {
-            "array" => named_children(array)
-                .filter(|c| c.kind() != "comment")
-                .collect(),
-            "identifier" => {
-                let bound = self.bound_expression(self.text(array), array.start_byte())?;
-                let bound = unwrap_expression(bound);
-                if bound.kind() != "array" {
-                    return None;
-                }
-                named_children(bound)
-                    .filter(|c| c.kind() != "comment")
-                    .collect()
-            }
-            _ => return None,
-        };
-        let sep = match argument(args, 0) {
-            Some(a) => {
-                let v = self.eval(a, depth + 1, touched)?;
-                if v.sql.has_interpolation() {
-                    return None;
-                }
-                v.sql.text
-            }
-            None => ",".to_string(),
-        };
-        let mut out = Val {
-            sql: Assembled::new(),
-            fragment: false,
-            text: false,
-        };
-        for (i, item) in items.into_iter().enumerate() {
-            if i > 0 {
-                out.sql.push_synthetic(&sep);
-            }
-            self.push_part(&mut out, item, depth, touched);
-        }
-        out.text.then_some(out)
-    }
-
-    /// Append one operand: its text when it evaluates, else a marker for the expression.
-    fn push_part(&self, out: &mut Val, part: Node<'t>, depth: usize, touched: &mut Vec<usize>) {
-        match self.eval(part, depth + 1, touched) {
-            Some(v) if v.text => {
-                out.sql.append(&v.sql);
-                out.text = true;
-            }
-            _ => out
-                .sql
-                .push_interpolation(self.text(part), part.start_byte()),
+            "identifier" | "shorthand_property_identifier" => Shape::Name,
+            "member_expression" | "ternary_expression" | "call_expression" => Shape::Form,
+            _ => Shape::Opaque,
         }
     }
 
     /// A `+` chain, flattened with a loop (a 10,000-operand concatenation is a deep
-    /// left-nested tree). `None` when no operand is text (numeric addition).
-    fn concat(&self, node: Node<'t>, depth: usize, touched: &mut Vec<usize>) -> Option<Val> {
+    /// left-nested tree).
+    fn operands(&self, node: Node<'t>) -> Option<Vec<Node<'t>>> {
         let mut operands = Vec::new();
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
@@ -1221,119 +594,697 @@ impl<'t> Scanner<'_, 't> {
                 return None;
             }
         }
-        if operands.len() < 2 {
-            return None;
+        (operands.len() >= 2).then_some(operands)
+    }
+
+    fn literal(ev: &mut Eval<'_, 't>, node: Node<'t>, depth: usize) -> Option<Value> {
+        if node.kind() == "template_string" {
+            return template(ev, node, false, false, depth);
         }
-        let mut out = Val {
-            sql: Assembled::new(),
-            fragment: false,
-            text: false,
+        let mut value = ev.literal_at(node.start_byte());
+        literal_pieces(ev.src, node, false, &mut value.sql, &mut |_, _| {});
+        value.text = true;
+        Some(value)
+    }
+
+    fn name(ev: &mut Eval<'_, 't>, node: Node<'t>, depth: usize) -> Option<Value> {
+        variable(ev, ev.text(node), node.start_byte(), depth + 1)
+    }
+
+    fn form(ev: &mut Eval<'_, 't>, node: Node<'t>, depth: usize) -> Option<Value> {
+        match node.kind() {
+            "binary_expression" => tagged_fragment(ev, node, depth),
+            "member_expression" => member(ev, node, depth),
+            "ternary_expression" => ternary(ev, node, depth),
+            "call_expression" => eval_call(ev, node, depth),
+            _ => None,
+        }
+    }
+
+    /// Only text joins a `+` chain or a list: a value that is all markers is shown as the
+    /// expression that made it.
+    fn joins(value: &Value) -> bool {
+        value.text
+    }
+}
+
+/// Source text with whitespace and optional-chaining marks removed, for call names.
+fn compact(src: &str, node: Node<'_>) -> String {
+    src.get(node.byte_range())
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '?' && *c != '!')
+        .collect()
+}
+
+/// The raw SQL of the file: calls to sinks and SQL-tagged templates first (a tagged
+/// template another sink spliced in is reported once, by that sink), then the SQL-looking
+/// literals no sink read.
+fn report(ev: &mut Eval<'_, '_>, file: &FileInput<'_>, index: &LineIndex, out: &mut FileScan) {
+    let shapes = ev.syntax.shapes;
+    let mut pending = Vec::new();
+    for call in &shapes.calls {
+        sink_call(ev, call, file, index, &mut pending, out);
+    }
+    for tagged in &shapes.tagged {
+        sink_tagged(ev, tagged, &mut pending);
+    }
+    // A tagged template that another sink spliced in (a fragment, or the argument of
+    // `db.execute(sql`…`)`) is reported once, by that sink.
+    let mut inside_other = HashSet::new();
+    for p in &pending {
+        inside_other.extend(p.touched.iter().copied().filter(|t| Some(*t) != p.own));
+    }
+    let mut touched: HashSet<usize> = HashSet::new();
+    for p in &pending {
+        touched.extend(p.touched.iter().copied());
+    }
+    for p in pending {
+        if p.own.is_some_and(|own| inside_other.contains(&own)) {
+            continue;
+        }
+        if p.gated && !starts_like_statement(&p.sql.text) {
+            continue;
+        }
+        if p.variant {
+            add_new_uses(file, index, &p.sql, &p.site, out);
+        } else {
+            sql_findings(file, index, &p.sql, &p.site, out);
+        }
+    }
+    bare_literals(ev, file, index, &mut touched, out);
+}
+
+/// Evaluate a root, then again with each ternary it met flipped (bounded): every reading
+/// with text, with the literals it read.
+fn variants<'t>(
+    ev: &mut Eval<'_, 't>,
+    eval: &mut dyn FnMut(&mut Eval<'_, 't>) -> Option<Value>,
+) -> Vec<(Value, Vec<usize>)> {
+    ev.syntax.flipped.clear();
+    ev.syntax.ternaries.clear();
+    let mut out = Vec::new();
+    out.extend(reading(ev, eval));
+    // In the order met (node ids are addresses: sorting them would not be stable).
+    let mut seen = HashSet::new();
+    let met: Vec<usize> = std::mem::take(&mut ev.syntax.ternaries)
+        .into_iter()
+        .filter(|id| seen.insert(*id))
+        .collect();
+    for id in met.into_iter().take(MAX_VARIANTS) {
+        ev.syntax.flipped = HashSet::from([id]);
+        ev.syntax.ternaries.clear();
+        out.extend(reading(ev, eval));
+    }
+    ev.syntax.flipped.clear();
+    out
+}
+
+/// One evaluation with a fresh budget: its value and the literals it read.
+fn reading<'t>(
+    ev: &mut Eval<'_, 't>,
+    eval: &mut dyn FnMut(&mut Eval<'_, 't>) -> Option<Value>,
+) -> Option<(Value, Vec<usize>)> {
+    ev.budget = Budget::steps(BUDGET);
+    ev.take_read();
+    let value = eval(ev);
+    let read = ev.take_read();
+    value.map(|v| (v, read))
+}
+
+/// A call whose callee is in the catalog: evaluate its SQL (or table) argument.
+fn sink_call<'t>(
+    ev: &mut Eval<'_, 't>,
+    call: &Call<'t>,
+    file: &FileInput<'_>,
+    index: &LineIndex,
+    pending: &mut Vec<Pending>,
+    out: &mut FileScan,
+) {
+    let Some(sink) = call_sink(ev, call) else {
+        return;
+    };
+    let callee = unwrap_expression(call.callee);
+    let site = SqlSite {
+        function: ev.syntax.shapes.function_at(call.node.start_byte()),
+        sink: Some(compact(ev.src, callee)),
+        fallback_offset: call.node.start_byte(),
+    };
+    if let Some(n) = sink.sql_arg {
+        let Some(arg) = argument(call.args, n) else {
+            return;
         };
-        for part in operands {
-            self.push_part(&mut out, part, depth, touched);
+        // pg / mysql config objects: `query({ text: '…', values })`, `{ sql: '…' }`.
+        let arg = if arg.kind() == "object" {
+            match object_property(ev.src, arg, &["text", "sql", "query"]) {
+                Some(v) => v,
+                None => return,
+            }
+        } else {
+            arg
+        };
+        let readings = variants(ev, &mut |ev| ev.eval(arg, 0));
+        for (i, (v, touched)) in readings.into_iter().enumerate() {
+            if v.text {
+                pending.push(Pending {
+                    sql: v.sql,
+                    site: site.clone(),
+                    own: None,
+                    touched,
+                    gated: !is_user_sink(sink),
+                    variant: i > 0,
+                });
+            }
         }
-        out.text.then_some(out)
+    } else if let Some(n) = sink.table_arg {
+        let Some(arg) = argument(call.args, n) else {
+            return;
+        };
+        ev.budget = Budget::steps(BUDGET);
+        let value = ev.eval(arg, 0);
+        ev.take_read();
+        if let Some(v) = value
+            && v.text
+            && !v.sql.has_interpolation()
+        {
+            let shown = evidence(ev.text(call.node));
+            let at = site.placed(file, index, arg.start_byte(), shown);
+            let access = sink.access.unwrap_or(Access::Write);
+            let operation = sink.operation.unwrap_or(Operation::Copy);
+            table_finding(file, &at, v.sql.text.trim(), (access, operation), out);
+        }
     }
+}
 
-    /// A template literal. Untagged: an interpolation that evaluates to text is inlined
-    /// (`${TABLE}` with `const TABLE = "orders"`), anything else becomes a marker. Tagged
-    /// with a SQL tag: interpolations are bound parameters (markers) unless they are SQL
-    /// fragments (nested sql`…`, `sql.identifier(…)`, `sql.raw(…)`).
-    fn template(
-        &self,
-        node: Node<'t>,
-        tagged: bool,
-        raw: bool,
-        depth: usize,
-        touched: &mut Vec<usize>,
-    ) -> Option<Val> {
-        touched.push(node.start_byte());
-        let mut sql = Assembled::new();
-        let mut spliced_text = false;
-        let literal_text = self.literal_pieces(node, raw, &mut sql, &mut |sql, sub| {
-            let Some(expr) = named_children(sub).find(|c| c.kind() != "comment") else {
-                return;
-            };
-            // `$${n}` builds a numbered placeholder: keep it one (`$1`), not `$marker`.
-            if sql.text.ends_with('$') {
-                sql.push_synthetic("1");
-                return;
-            }
-            match self.eval(expr, depth + 1, touched) {
-                Some(v) if v.fragment || (!tagged && v.text) => {
-                    spliced_text |= v.text;
-                    sql.append(&v.sql);
-                }
-                _ => sql.push_interpolation(self.text(expr), expr.start_byte()),
-            }
-        });
-        Some(Val {
-            sql,
-            fragment: false,
-            text: literal_text || spliced_text,
+/// The catalog row of a call's callee, as written or under the name it was imported as.
+fn call_sink<'a>(ev: &Eval<'a, '_>, call: &Call<'_>) -> Option<&'a Sink> {
+    let callee = unwrap_expression(call.callee);
+    let (receiver, method) = match callee.kind() {
+        "member_expression" => {
+            let prop = callee.child_by_field_name("property")?;
+            let object = callee
+                .child_by_field_name("object")
+                .map(|o| compact(ev.src, o));
+            (object, ev.text(prop))
+        }
+        "identifier" => (None, ev.text(callee)),
+        _ => return None,
+    };
+    let catalog = ev.syntax.catalog;
+    catalog
+        .lookup_call(receiver.as_deref(), method)
+        .or_else(|| match (&receiver, ev.syntax.shapes.imports.get(method)) {
+            (None, Some(original)) => catalog.lookup_call(None, original),
+            _ => None,
         })
-    }
+}
 
-    /// Walk a string or template literal's content: raw text and decoded escapes go to
-    /// `sql` with their source positions; each `${…}` substitution is passed to `on_sub`.
-    /// Returns whether the literal has any non-blank text of its own.
-    fn literal_pieces(
-        &self,
-        node: Node<'t>,
-        raw: bool,
-        sql: &mut Assembled,
-        on_sub: &mut dyn FnMut(&mut Assembled, Node<'t>),
-    ) -> bool {
-        let (start, end) = content_range(self.src, node);
-        let mut pos = start;
-        let mut cursor = node.walk();
-        for child in node.children(&mut cursor) {
-            let (cs, ce) = (child.start_byte(), child.end_byte());
-            if cs < start || ce > end || cs < pos {
+/// A template with a SQL tag (sql`…`, prisma.$queryRaw`…`).
+fn sink_tagged<'t>(ev: &mut Eval<'_, 't>, tagged: &Tagged<'t>, pending: &mut Vec<Pending>) {
+    if sql_tag(ev, tagged.tag).is_none() {
+        return;
+    }
+    let site = SqlSite {
+        function: ev.syntax.shapes.function_at(tagged.node.start_byte()),
+        sink: Some(compact(ev.src, tag_name_node(tagged.tag))),
+        fallback_offset: tagged.template.start_byte(),
+    };
+    let readings = variants(ev, &mut |ev| template(ev, tagged.template, true, false, 0));
+    for (i, (v, touched)) in readings.into_iter().enumerate() {
+        pending.push(Pending {
+            sql: v.sql,
+            site: site.clone(),
+            own: Some(tagged.template.start_byte()),
+            touched,
+            gated: true,
+            variant: i > 0,
+        });
+    }
+}
+
+/// The catalog row of a template tag: tried as written, then its last and its first
+/// segment (`Prisma.sql` -> `sql`, `sql.type(Row)` -> `sql`).
+fn sql_tag<'a>(ev: &Eval<'a, '_>, tag: Node<'_>) -> Option<&'a Sink> {
+    let mut tag = tag_name_node(tag);
+    if tag.kind() == "call_expression" {
+        tag = unwrap_expression(tag.child_by_field_name("function")?);
+    }
+    let written = compact(ev.src, tag);
+    let last = written.rsplit('.').next().unwrap_or(&written);
+    let first = written.split('.').next().unwrap_or(&written);
+    let (shapes, catalog) = (ev.syntax.shapes, ev.syntax.catalog);
+    let renamed = |name: &str| {
+        shapes
+            .imports
+            .get(name)
+            .or_else(|| shapes.factories.get(name))
+            .and_then(|original| catalog.tagged(original))
+    };
+    catalog
+        .tagged(&written)
+        .or_else(|| catalog.tagged(last))
+        .or_else(|| catalog.tagged(first))
+        .or_else(|| renamed(first))
+}
+
+/// SQL-looking literals that no sink consumed: reported without a sink when they touch a
+/// configured table (a constant passed to a wrapper we do not know, a query built in one
+/// module and run in another).
+fn bare_literals(
+    ev: &mut Eval<'_, '_>,
+    file: &FileInput<'_>,
+    index: &LineIndex,
+    touched: &mut HashSet<usize>,
+    out: &mut FileScan,
+) {
+    let shapes = ev.syntax.shapes;
+    for &lit in &shapes.literals {
+        if touched.contains(&lit.start_byte()) {
+            continue;
+        }
+        let root = climb(lit, ev.src, &shapes.parents);
+        if is_message(ev, root) {
+            touched.insert(lit.start_byte());
+            continue;
+        }
+        touched.insert(lit.start_byte());
+        let binding = binding_of(ev, root);
+        let readings = variants(ev, &mut |ev| match binding {
+            Some(name) => binding_value(ev, name, root),
+            None => ev.eval(root, 0),
+        });
+        let site = SqlSite {
+            function: shapes.function_at(root.start_byte()),
+            sink: None,
+            fallback_offset: lit.start_byte(),
+        };
+        for (i, (v, seen)) in readings.into_iter().enumerate() {
+            touched.extend(seen);
+            // A bare literal must read like a statement (verb and its object), not like a
+            // message that names a table.
+            if !v.text || !sql_text::looks_like_sql(&v.sql.text) {
                 continue;
             }
-            match child.kind() {
-                "escape_sequence" if !raw => {
-                    self.raw_text(pos, cs, sql);
-                    sql.push_literal(&unescape(self.text(child)), cs, ce - cs);
-                    pos = ce;
-                }
-                "template_substitution" => {
-                    self.raw_text(pos, cs, sql);
-                    on_sub(sql, child);
-                    pos = ce;
-                }
-                _ => {}
+            if i == 0 {
+                sql_findings(file, index, &v.sql, &site, out);
+            } else {
+                add_new_uses(file, index, &v.sql, &site, out);
             }
         }
-        self.raw_text(pos, end, sql);
-        let mut cursor = node.walk();
-        let subs: Vec<(usize, usize)> = node
-            .children(&mut cursor)
-            .filter(|c| c.kind() == "template_substitution")
-            .map(|c| (c.start_byte(), c.end_byte()))
-            .collect();
-        // Non-blank text outside the substitutions.
-        let mut from = start;
-        for (s, e) in subs.into_iter().chain([(end, end)]) {
-            if self
-                .src
-                .get(from..s.max(from))
-                .is_some_and(|t| !t.trim().is_empty())
-            {
-                return true;
-            }
-            from = e;
-        }
-        false
     }
+}
 
-    fn raw_text(&self, from: usize, to: usize, sql: &mut Assembled) {
-        if from < to
-            && let Some(t) = self.src.get(from..to)
-        {
-            sql.push_literal(t, from, to - from);
+/// Whether `root` is thrown or is an argument of an error constructor or a logging call.
+fn is_message(ev: &Eval<'_, '_>, root: Node<'_>) -> bool {
+    let parents = &ev.syntax.shapes.parents;
+    let Some(parent) = parents.of(root) else {
+        return false;
+    };
+    if parent.kind() == "throw_statement" {
+        return true;
+    }
+    if parent.kind() != "arguments" {
+        return false;
+    }
+    let callee = parents.of(parent).and_then(|call| match call.kind() {
+        "call_expression" => call.child_by_field_name("function"),
+        "new_expression" => call.child_by_field_name("constructor"),
+        _ => None,
+    });
+    callee.is_some_and(|c| {
+        let name = ev.text(c);
+        let last = name.rsplit('.').next().unwrap_or(name).trim();
+        MESSAGE_CALLS.binary_search(&last).is_ok()
+    })
+}
+
+/// The variable `root` is bound to, when it is the whole value of a binding.
+fn binding_of<'t>(ev: &Eval<'_, 't>, root: Node<'_>) -> Option<&'t str> {
+    let parent = ev.syntax.shapes.parents.of(root)?;
+    let (name_field, value_field) = match parent.kind() {
+        "variable_declarator" => ("name", "value"),
+        "assignment_expression" | "augmented_assignment_expression" => ("left", "right"),
+        _ => return None,
+    };
+    let value = parent.child_by_field_name(value_field)?;
+    if value.id() != root.id() {
+        return None;
+    }
+    let name = parent.child_by_field_name(name_field)?;
+    (name.kind() == "identifier").then(|| ev.text(name))
+}
+
+/// A variable's value from the binding holding `root` through the appends that follow it,
+/// up to the next replacement: `let q = "…"; q += "…";` is one statement.
+fn binding_value<'t>(ev: &mut Eval<'_, 't>, name: &str, root: Node<'t>) -> Option<Value> {
+    let events = ev.syntax.shapes.visible(name, root.start_byte());
+    let at = events.iter().position(|e| e.value.id() == root.id())?;
+    let start = events[..=at].iter().rposition(|e| !e.append).unwrap_or(0);
+    let end = events[at + 1..]
+        .iter()
+        .position(|e| !e.append)
+        .map_or(events.len(), |p| at + 1 + p);
+    fold(ev, &events[start..end], 0)
+}
+
+/// Fold bindings into one value: a replacement starts over, an append adds (a value that
+/// is all markers too, unlike an operand of `+`).
+fn fold<'t>(ev: &mut Eval<'_, 't>, events: &[Event<'t>], depth: usize) -> Option<Value> {
+    let start = events.iter().rposition(|e| !e.append).unwrap_or(0);
+    let mut out = Value::default();
+    for e in &events[start..] {
+        match ev.eval(e.value, depth + 1) {
+            Some(v) => {
+                out.append(&v);
+                out.fragment |= v.fragment;
+            }
+            None => out.push_interpolation(ev.text(e.value), e.value.start_byte()),
         }
+    }
+    out.text.then_some(out)
+}
+
+/// The value of variable `name` where it is used at `at`.
+fn variable<'t>(ev: &mut Eval<'_, 't>, name: &str, at: usize, depth: usize) -> Option<Value> {
+    let shapes = ev.syntax.shapes;
+    let events = shapes.visible(name, at);
+    let before: Vec<Event<'t>> = events.iter().filter(|e| e.offset < at).copied().collect();
+    // A module-level constant used in a function written above it.
+    let events = if before.is_empty()
+        && events.iter().all(|e| e.scope == MODULE)
+        && shapes.innermost_scope(at) != MODULE
+    {
+        events
+    } else {
+        before
+    };
+    if events.is_empty() {
+        return None;
+    }
+    fold(ev, &events, depth)
+}
+
+/// `QUERIES.insertOrder`, where `const QUERIES = { insertOrder: "…" }`; `this.findSql`
+/// and `OrderRepo.SQL`, class fields.
+fn member<'t>(ev: &mut Eval<'_, 't>, node: Node<'t>, depth: usize) -> Option<Value> {
+    let object = node.child_by_field_name("object")?;
+    let prop = node.child_by_field_name("property")?;
+    let shapes = ev.syntax.shapes;
+    if let Some(value) = shapes.field(object, ev.text(object), ev.text(prop), node.start_byte()) {
+        return ev.eval(value, depth + 1);
+    }
+    if object.kind() != "identifier" {
+        return None;
+    }
+    let bound = shapes.bound_expression(ev.text(object), node.start_byte())?;
+    let bound = unwrap_expression(bound);
+    if bound.kind() != "object" {
+        return None;
+    }
+    let value = object_property(ev.src, bound, &[ev.text(prop)])?;
+    ev.eval(value, depth + 1)
+}
+
+/// cond ? sql`WHERE …` : sql`` — the first branch that is text; the other branch's
+/// literals stay unread, so the bare-literal pass still sees them. `variants` reads the
+/// other branch first in another reading.
+fn ternary<'t>(ev: &mut Eval<'_, 't>, node: Node<'t>, depth: usize) -> Option<Value> {
+    let flip = ev.syntax.flipped.contains(&node.id());
+    if !flip {
+        ev.syntax.ternaries.push(node.id());
+    }
+    let order = if flip {
+        ["alternative", "consequence"]
+    } else {
+        ["consequence", "alternative"]
+    };
+    for field in order {
+        let branch = node.child_by_field_name(field)?;
+        let mark = ev.read_mark();
+        if let Some(v) = ev.eval(branch, depth + 1)
+            && v.text
+            && !v.sql.is_empty()
+        {
+            return Some(v);
+        }
+        ev.forget_read(mark);
+    }
+    None
+}
+
+/// sql<Row>`…` with a SQL tag: a fragment.
+fn tagged_fragment<'t>(ev: &mut Eval<'_, 't>, node: Node<'t>, depth: usize) -> Option<Value> {
+    let (tag, template_node) = tagged_parts(node)?;
+    sql_tag(ev, tag)?;
+    let mut v = template(ev, template_node, true, false, depth)?;
+    v.fragment = true;
+    Some(v)
+}
+
+/// Calls that build SQL text: tagged templates, `[…].join(sep)`, `.trim()`,
+/// `.concat(…)`, and the raw / identifier helpers of SQL tags.
+fn eval_call<'t>(ev: &mut Eval<'_, 't>, node: Node<'t>, depth: usize) -> Option<Value> {
+    let function = node.child_by_field_name("function")?;
+    let args = node.child_by_field_name("arguments")?;
+    if args.kind() == "template_string" {
+        if sql_tag(ev, function).is_some() {
+            let mut v = template(ev, args, true, false, depth)?;
+            v.fragment = true;
+            return Some(v);
+        }
+        // String.raw`…` (migrations kept in code): the text with escapes left as written.
+        if compact(ev.src, function) == "String.raw" {
+            return template(ev, args, false, true, depth);
+        }
+        return None;
+    }
+    match function.kind() {
+        "member_expression" => {
+            let object = function.child_by_field_name("object")?;
+            let method = ev.text(function.child_by_field_name("property")?);
+            match method {
+                "join" => join(ev, object, args, depth),
+                "trim" | "trimStart" | "trimEnd" | "toString" => ev.eval(object, depth + 1),
+                "concat" => {
+                    let mut v = ev.eval(object, depth + 1)?;
+                    for a in named_children(args).filter(|c| c.kind() != "comment") {
+                        ev.operand(&mut v, a, depth);
+                    }
+                    Some(v)
+                }
+                _ if object.kind() == "identifier" && RAW_HELPERS.contains(&method) => {
+                    Some(helper(ev, node, args, false, depth))
+                }
+                _ if object.kind() == "identifier" && IDENT_HELPERS.contains(&method) => {
+                    Some(helper(ev, node, args, true, depth))
+                }
+                _ => None,
+            }
+        }
+        // postgres.js: sql(table) inside sql`…` names an identifier.
+        "identifier" if sql_tag(ev, function).is_some() => {
+            Some(helper(ev, node, args, true, depth))
+        }
+        _ => None,
+    }
+}
+
+/// `sql.raw(text)` (`ident` false) or `sql.identifier(['schema', 'name'])`: a fragment
+/// with the text or the quoted identifier, or an interpolation marker when the argument is
+/// not a literal.
+fn helper<'t>(
+    ev: &mut Eval<'_, 't>,
+    call: Node<'t>,
+    args: Node<'t>,
+    ident: bool,
+    depth: usize,
+) -> Value {
+    let mut out = Value {
+        fragment: true,
+        ..Value::default()
+    };
+    let parts = argument(args, 0).and_then(|arg| helper_parts(ev, arg, depth));
+    match parts {
+        Some(parts) if !parts.is_empty() => {
+            let mut first = true;
+            for (text, start, len) in parts {
+                if !ident {
+                    out.sql.push_literal(&text, start, len);
+                    continue;
+                }
+                for seg in text.split('.') {
+                    if !first {
+                        out.sql.push_synthetic(".");
+                    }
+                    first = false;
+                    let quoted = format!("\"{}\"", seg.replace('"', "\"\""));
+                    out.sql.push_literal(&quoted, start, len);
+                }
+            }
+            out.text = true;
+        }
+        _ => out.push_interpolation(ev.text(call), call.start_byte()),
+    }
+    out
+}
+
+/// The constant texts of a helper's argument (one, or each item of an array), with their
+/// places: `None` when one is not a constant.
+fn helper_parts<'t>(
+    ev: &mut Eval<'_, 't>,
+    arg: Node<'t>,
+    depth: usize,
+) -> Option<Vec<(String, usize, usize)>> {
+    let items: Vec<Node<'t>> = if arg.kind() == "array" {
+        named_children(arg)
+            .filter(|c| c.kind() != "comment")
+            .collect()
+    } else {
+        vec![arg]
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let v = ev.eval(item, depth + 1)?;
+            (v.text && !v.sql.has_interpolation()).then(|| {
+                (
+                    v.sql.text,
+                    item.start_byte(),
+                    item.end_byte() - item.start_byte(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `[a, b, c].join(sep)`: the elements joined with the separator (`,` by default).
+fn join<'t>(ev: &mut Eval<'_, 't>, array: Node<'t>, args: Node<'t>, depth: usize) -> Option<Value> {
+    let array = unwrap_expression(array);
+    let items: Vec<Node<'t>> = match array.kind() {
+        "array" => named_children(array)
+            .filter(|c| c.kind() != "comment")
+            .collect(),
+        "identifier" => {
+            let bound = ev
+                .syntax
+                .shapes
+                .bound_expression(ev.text(array), array.start_byte())?;
+            let bound = unwrap_expression(bound);
+            if bound.kind() != "array" {
+                return None;
+            }
+            named_children(bound)
+                .filter(|c| c.kind() != "comment")
+                .collect()
+        }
+        _ => return None,
+    };
+    let sep = match argument(args, 0) {
+        Some(a) => ev.eval(a, depth + 1).filter(Value::is_constant)?,
+        None => {
+            let mut comma = Value::default();
+            comma.sql.push_synthetic(",");
+            comma
+        }
+    };
+    let out = ev.join(items, &sep, depth);
+    out.text.then_some(out)
+}
+
+/// A template literal. Untagged: an interpolation that evaluates to text is inlined
+/// (`${TABLE}` with `const TABLE = "orders"`), anything else becomes a marker. Tagged with
+/// a SQL tag: interpolations are bound parameters (markers) unless they are SQL fragments
+/// (nested sql`…`, `sql.identifier(…)`, `sql.raw(…)`).
+fn template<'t>(
+    ev: &mut Eval<'_, 't>,
+    node: Node<'t>,
+    tagged: bool,
+    raw: bool,
+    depth: usize,
+) -> Option<Value> {
+    let mut value = ev.literal_at(node.start_byte());
+    let src = ev.src;
+    let mut spliced_text = false;
+    let literal_text = literal_pieces(src, node, raw, &mut value.sql, &mut |sql, sub| {
+        let Some(expr) = named_children(sub).find(|c| c.kind() != "comment") else {
+            return;
+        };
+        // `$${n}` builds a numbered placeholder: keep it one (`$1`), not `$marker`.
+        if sql.text.ends_with('$') {
+            sql.push_synthetic("1");
+            return;
+        }
+        match ev.eval(expr, depth + 1) {
+            Some(v) if v.fragment || (!tagged && v.text) => {
+                spliced_text |= v.text;
+                sql.append(&v.sql);
+            }
+            _ => sql.push_interpolation(ev.text(expr), expr.start_byte()),
+        }
+    });
+    value.text = literal_text || spliced_text;
+    Some(value)
+}
+
+/// Walk a string or template literal's content: raw text and decoded escapes go to `sql`
+/// with their source positions; each `${…}` substitution is passed to `on_sub`. Returns
+/// whether the literal has any non-blank text of its own.
+fn literal_pieces<'t>(
+    src: &str,
+    node: Node<'t>,
+    raw: bool,
+    sql: &mut Assembled,
+    on_sub: &mut dyn FnMut(&mut Assembled, Node<'t>),
+) -> bool {
+    let (start, end) = content_range(src, node);
+    let mut pos = start;
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        let (cs, ce) = (child.start_byte(), child.end_byte());
+        if cs < start || ce > end || cs < pos {
+            continue;
+        }
+        match child.kind() {
+            "escape_sequence" if !raw => {
+                raw_text(src, pos, cs, sql);
+                let written = src.get(child.byte_range()).unwrap_or("");
+                sql.push_literal(&unescape(written), cs, ce - cs);
+                pos = ce;
+            }
+            "template_substitution" => {
+                raw_text(src, pos, cs, sql);
+                on_sub(sql, child);
+                pos = ce;
+            }
+            _ => {}
+        }
+    }
+    raw_text(src, pos, end, sql);
+    let mut cursor = node.walk();
+    let subs: Vec<(usize, usize)> = node
+        .children(&mut cursor)
+        .filter(|c| c.kind() == "template_substitution")
+        .map(|c| (c.start_byte(), c.end_byte()))
+        .collect();
+    // Non-blank text outside the substitutions.
+    let mut from = start;
+    for (s, e) in subs.into_iter().chain([(end, end)]) {
+        if src
+            .get(from..s.max(from))
+            .is_some_and(|t| !t.trim().is_empty())
+        {
+            return true;
+        }
+        from = e;
+    }
+    false
+}
+
+fn raw_text(src: &str, from: usize, to: usize, sql: &mut Assembled) {
+    if from < to
+        && let Some(t) = src.get(from..to)
+    {
+        sql.push_literal(t, from, to - from);
     }
 }
 

@@ -4,10 +4,16 @@
 //! Sequelize models, `[[models]]` from `cutover.toml` — are resolved across the repository
 //! into one `ModelIndex`: model name → table (explicit, or by the framework's naming
 //! convention), framework, place, abstract / schema-defining flags, custom managers and
-//! cascades. Pass 2 (`extract`) gets the index in its `ScanContext`: usage extractors
-//! (`orm::python`, `orm::go`, `orm::typescript`, `orm::tsmodels`) resolve calls through it,
-//! and the names of legacy models join the prefilter. Each declaration of a legacy model is itself a finding
-//! (`declaration_findings`).
+//! cascades. Pass 2 (`extract`) gets the index in its `ScanContext`: the usage passes
+//! resolve calls through it, and the names of legacy models join the prefilter. Each
+//! declaration of a legacy model is itself a finding (`declaration_findings`).
+//!
+//! One folder per language, the files named by pass: `models.rs` (pass 1: declarations,
+//! and `resolve`, which decides tables across files) and `usages.rs` (pass 2), with
+//! `<framework>_models.rs` / `<framework>_usages.rs` where one language has several
+//! frameworks (`typescript/`: Prisma, TypeORM, Sequelize; `class_usages.rs` resolves
+//! TypeORM and Sequelize model classes together). `python/` is Django and SQLAlchemy,
+//! `go/` is GORM.
 //!
 //! Adding a framework in another language: a byte check in `may_declare`, a
 //! `declarations` arm returning `ModelDecl`s (with `explicit_table`, or a `Convention`),
@@ -16,22 +22,19 @@
 mod digest;
 pub mod go;
 pub mod naming;
-pub mod prisma;
+mod nodes;
 pub mod python;
-pub mod sequelize;
-mod tree;
-pub mod tsmodels;
-pub mod typeorm;
 pub mod typescript;
 
 use crate::catalog::OrmCatalog;
 use crate::config::Config;
 use crate::discover::SourceFile;
 use crate::extract::{decode, read_file};
-use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
+use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
 use crate::sql::TableName;
 use naming::{Convention, GormNaming};
 use rayon::prelude::*;
+use typescript::{prisma_models, sequelize_models, typeorm_models};
 
 /// Where a model's table name comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -193,14 +196,14 @@ pub struct FileDecls {
     /// GORM `func (T) TableName() string { return "t" }`: `(package dir, type, table)`.
     pub table_names: Vec<(String, String, String)>,
     /// Relation fields of Prisma models.
-    pub prisma_relations: Vec<prisma::Relation>,
+    pub prisma_relations: Vec<prisma_models::Relation>,
     /// Frameworks the file turns schema synchronisation on for (TypeORM
     /// `synchronize: true`, Sequelize `.sync()`): their models define their tables.
     pub schema_sync: Vec<String>,
     /// Sequelize's repository-wide model options (`new Sequelize(…, { define: { … } })`).
     pub sequelize_defaults: Vec<(String, String)>,
     /// Sequelize associations (`A.hasMany(B, { as })`), for their accessor methods.
-    pub sequelize_associations: Vec<sequelize::Association>,
+    pub sequelize_associations: Vec<sequelize_models::Association>,
 }
 
 /// Every model of the repository, resolved; read-only during pass 2.
@@ -214,8 +217,8 @@ pub struct ModelIndex {
     manager_classes: Vec<(String, Vec<String>)>,
     gorm_naming: GormNaming,
     conventions: Vec<(Language, Convention)>,
-    prisma_relations: Vec<prisma::Relation>,
-    sequelize_associations: Vec<sequelize::Association>,
+    prisma_relations: Vec<prisma_models::Relation>,
+    sequelize_associations: Vec<sequelize_models::Association>,
 }
 
 impl ModelIndex {
@@ -244,7 +247,7 @@ impl ModelIndex {
             sqlalchemy_schema |= f.sqlalchemy_creates_schema;
             if let Some(n) = f.gorm_naming {
                 // Several strategies in one repository: the first (in path order) wins,
-                // deterministically; the README lists this.
+                // deterministically; docs/orm.md says so.
                 if index.gorm_naming == GormNaming::default() {
                     index.gorm_naming = n;
                 }
@@ -252,11 +255,11 @@ impl ModelIndex {
         }
         python::resolve(&mut index.models, sqlalchemy_schema);
         go::resolve(&mut index.models, &table_names, &index.gorm_naming);
-        typeorm::resolve(
+        typeorm_models::resolve(
             &mut index.models,
             schema_sync.iter().any(|f| f == "typeorm"),
         );
-        sequelize::resolve(
+        sequelize_models::resolve(
             &mut index.models,
             &mut index.cascades,
             &mut index.sequelize_associations,
@@ -317,12 +320,12 @@ impl ModelIndex {
     }
 
     /// Relation fields of Prisma models, sorted.
-    pub fn prisma_relations(&self) -> &[prisma::Relation] {
+    pub fn prisma_relations(&self) -> &[prisma_models::Relation] {
         &self.prisma_relations
     }
 
     /// Sequelize associations, with model names resolved.
-    pub fn sequelize_associations(&self) -> &[sequelize::Association] {
+    pub fn sequelize_associations(&self) -> &[sequelize_models::Association] {
         &self.sequelize_associations
     }
 
@@ -543,7 +546,7 @@ impl ModelIndex {
             names.extend(m.aliases.iter().cloned());
             if m.framework == "prisma" {
                 // Code says `prisma.legacyOrder`, never the model's name.
-                names.push(prisma::accessor(&m.name));
+                names.push(prisma_models::accessor(&m.name));
             }
             names.extend(m.managers.iter().map(|(_, c)| c.clone()));
         }
@@ -554,7 +557,7 @@ impl ModelIndex {
                 .iter()
                 .any(|(_, child)| self.legacy(Language::TypeScript, child, None).is_some())
             {
-                names.push(prisma::accessor(&m.name));
+                names.push(prisma_models::accessor(&m.name));
             }
         }
         // A TypeORM entity with a relation to a legacy entity: `relations: ["orders"]`.
@@ -588,7 +591,7 @@ impl ModelIndex {
         }
         for c in &self.cascades {
             if c.framework == "prisma" && reaching.iter().any(|(_, n)| *n == c.parent) {
-                names.push(prisma::accessor(&c.parent));
+                names.push(prisma_models::accessor(&c.parent));
             }
         }
         names.extend(reaching.into_iter().map(|(_, n)| n));
@@ -611,25 +614,21 @@ impl ModelIndex {
                 } else {
                     (Access::Declare, Operation::Declare)
                 };
-                Some(Finding {
-                    table,
-                    access,
-                    operation,
+                let confidence = match m.source {
+                    TableSource::Explicit => Confidence::Parsed,
+                    _ => Confidence::Inferred,
+                };
+                let site = Site {
                     file: m.file.clone(),
                     line: m.line,
                     column: m.column,
                     language: m.language,
-                    kind: Kind::ModelDeclaration,
                     function: None,
-                    confidence: match m.source {
-                        TableSource::Explicit => Confidence::Parsed,
-                        _ => Confidence::Inferred,
-                    },
                     evidence: m.evidence.clone(),
                     sink: None,
                     framework: Some(m.framework.clone()),
-                    via: Vec::new(),
-                })
+                };
+                Some(site.finding(table, access, operation, Kind::ModelDeclaration, confidence))
             })
             .collect()
     }
@@ -671,8 +670,8 @@ pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
         Language::TypeScript | Language::JavaScript => {
             rel.ends_with(".prisma")
                 || typescript::may_declare(text)
-                || typeorm::may_declare(text)
-                || sequelize::may_declare(text)
+                || typeorm_models::may_declare(text)
+                || sequelize_models::may_declare(text)
         }
         Language::Sql => false,
     }
@@ -683,7 +682,7 @@ pub fn declarations(language: Language, rel: &str, text: &str, catalog: &OrmCata
     match language {
         Language::Python => python::declarations(rel, text, catalog),
         Language::Go => go::declarations(rel, text),
-        Language::TypeScript if rel.ends_with(".prisma") => prisma::declarations(rel, text),
+        Language::TypeScript if rel.ends_with(".prisma") => prisma_models::declarations(rel, text),
         Language::TypeScript | Language::JavaScript => {
             typescript::declarations(rel, language, text)
         }
@@ -846,14 +845,14 @@ mod tests {
     #[test]
     fn data_tables_are_sorted() {
         assert!(PYTHON_MODEL_MARKERS.is_sorted());
-        assert!(python::TYPING_WORDS.is_sorted());
+        assert!(python::models::TYPING_WORDS.is_sorted());
         assert!(naming::IRREGULAR.is_sorted());
         assert!(naming::UNCOUNTABLE.is_sorted());
-        assert!(typescript::SNAKE_CASE_MARKERS.is_sorted());
-        assert!(prisma::SCALARS.is_sorted());
-        assert!(prisma::WRITE_KEYS.is_sorted());
-        assert!(prisma::LINK_OPERATIONS.is_sorted());
-        assert!(typescript::DRIZZLE_TABLES.is_sorted());
+        assert!(typescript::models::SNAKE_CASE_MARKERS.is_sorted());
+        assert!(prisma_models::SCALARS.is_sorted());
+        assert!(typescript::prisma_usages::WRITE_KEYS.is_sorted());
+        assert!(typescript::prisma_usages::LINK_OPERATIONS.is_sorted());
+        assert!(typescript::models::DRIZZLE_TABLES.is_sorted());
     }
 
     #[test]

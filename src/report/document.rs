@@ -628,25 +628,20 @@ pub fn series_label(name: &str) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::{Confidence, Kind, Language, Operation, SkipReason};
+    use crate::model::{Confidence, Kind, Language, Operation, Site, SkipReason};
 
     pub(crate) fn finding(table: &str, access: Access, op: Operation, file: &str) -> Finding {
-        Finding {
-            table: table.into(),
-            access,
-            operation: op,
+        let site = Site {
             file: file.into(),
             line: 12,
             column: 9,
             language: Language::Python,
-            kind: Kind::RawSql,
             function: Some("OrderRepository.create_order".into()),
-            confidence: Confidence::Parsed,
             evidence: format!("{} {table} ...", op.as_str().to_uppercase()),
             sink: Some("cursor.execute".into()),
             framework: None,
-            via: Vec::new(),
-        }
+        };
+        site.finding(table.into(), access, op, Kind::RawSql, Confidence::Parsed)
     }
 
     fn row(f: Finding, component: &str, owners: &[&str]) -> Row {

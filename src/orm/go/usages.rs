@@ -1,12 +1,4 @@
-//! GORM, both passes.
-//!
-//! Pass 1 (`declarations`, `resolve`): structs of files that mention GORM (their embedded
-//! types and the fields that hold other structs, for `Preload`), `func (T) TableName()
-//! string { return "t" }`, and a `schema.NamingStrategy{TablePrefix, SingularTable}`; a
-//! struct without `TableName()` gets GORM's default name (snake_case plural, with the
-//! strategy applied).
-//!
-//! Pass 2 (`usages`): `*gorm.DB` chains (`db.Model(&X{}).Where(…).Updates(…)`,
+//! GORM, pass 2: `*gorm.DB` chains (`db.Model(&X{}).Where(…).Updates(…)`,
 //! `db.Table("t").Find(&rows)`, `db.Create(&X{…})`, `db.First(&o)` with `var o X`, slices,
 //! `new(X)`, parameters, `range` values, type assertions, model fields such as
 //! `o.Items`), package qualifiers (`models.LegacyOrder`), `Preload("Orders")` and
@@ -16,200 +8,15 @@
 //! of `catalog/go.toml`. Not resolved: models reached through interfaces, generics or
 //! values returned by other functions, and `db.Table(name)` with a computed name.
 
-use super::naming::GormNaming;
-use super::{FileDecls, ModelDecl, ModelIndex, TableSource, first_line};
+use super::{string_value, type_name};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
-use crate::extract::flow::{Scope, Scopes};
+use crate::extract::scoped::{Scope, Scopes};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
-use crate::lang::{self, Grammar};
-use crate::model::{Access, Confidence, Finding, Kind, Language, Operation};
+use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
+use crate::orm::nodes::{all_nodes, named_children, text};
+use crate::orm::{ModelDecl, ModelIndex};
 use crate::sql::TableName;
-use tree_sitter::Node;
-
-use super::tree::{all_nodes, named_children, text};
-
-/// A Go string literal's value (raw or interpreted; escapes beyond quotes are rare in
-/// table names and kept as written).
-fn string_value(src: &str, node: Node<'_>) -> Option<String> {
-    let t = text(src, node);
-    match node.kind() {
-        "interpreted_string_literal" => t.strip_prefix('"')?.strip_suffix('"').map(str::to_string),
-        "raw_string_literal" => t.strip_prefix('`')?.strip_suffix('`').map(str::to_string),
-        _ => None,
-    }
-}
-
-/// The package directory of a file (`internal/models/order.go` → `internal/models`).
-fn package_of(rel: &str) -> String {
-    rel.rsplit_once('/')
-        .map(|(d, _)| d.to_string())
-        .unwrap_or_default()
-}
-
-/// `*models.LegacyOrder`, `[]LegacyOrder`, `[]*pkg.X` → `(Some("models"), "LegacyOrder")`.
-fn type_name(type_text: &str) -> (Option<&str>, &str) {
-    let t = type_text.trim().trim_start_matches(['*', '&']);
-    let t = t.strip_prefix("[]").unwrap_or(t).trim_start_matches('*');
-    match t.split_once('.') {
-        Some((pkg, name)) => (Some(pkg), name),
-        None => (None, t),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Pass 1
-// ---------------------------------------------------------------------------------------
-
-/// The declarations of one Go file.
-pub fn declarations(rel: &str, src: &str) -> FileDecls {
-    let mut out = FileDecls::default();
-    let Some(tree) = lang::parse(Grammar::Go, src) else {
-        return out;
-    };
-    let module = package_of(rel);
-    let index = LineIndex::new(src);
-    for node in all_nodes(tree.root_node()) {
-        match node.kind() {
-            "type_spec" => {
-                let (Some(name), Some(ty)) = (
-                    node.child_by_field_name("name"),
-                    node.child_by_field_name("type"),
-                ) else {
-                    continue;
-                };
-                if ty.kind() != "struct_type" {
-                    continue;
-                }
-                let mut decl = ModelDecl::new(Language::Go, "gorm", text(src, name), rel);
-                decl.module = module.clone();
-                let (line, column) = index.position(src, node.start_byte());
-                decl.line = line;
-                decl.column = column;
-                decl.evidence = first_line(&format!("type {}", text(src, node)));
-                struct_fields(src, ty, &mut decl);
-                out.models.push(decl);
-            }
-            "method_declaration" => {
-                if let Some((ty, table)) = table_name_method(src, node) {
-                    out.table_names.push((module.clone(), ty, table));
-                }
-            }
-            "composite_literal" => {
-                if let Some(n) = naming_strategy(src, node) {
-                    out.gorm_naming.get_or_insert(n);
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-fn struct_fields(src: &str, ty: Node<'_>, decl: &mut ModelDecl) {
-    for list in named_children(ty) {
-        for field in named_children(list) {
-            if field.kind() != "field_declaration" {
-                continue;
-            }
-            let Some(field_type) = field.child_by_field_name("type") else {
-                continue;
-            };
-            let mut cursor = field.walk();
-            let names: Vec<String> = field
-                .children_by_field_name("name", &mut cursor)
-                .map(|n| text(src, n).to_string())
-                .collect();
-            let type_text = text(src, field_type);
-            if names.is_empty() {
-                decl.bases_full.push(type_text.to_string());
-                decl.bases.push(type_name(type_text).1.to_string());
-            } else {
-                let (_, target) = type_name(type_text);
-                if target.chars().next().is_some_and(char::is_uppercase) {
-                    for n in names {
-                        decl.associations.push((n, target.to_string()));
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `func (LegacyOrder) TableName() string { return "orders_legacy" }`.
-fn table_name_method(src: &str, node: Node<'_>) -> Option<(String, String)> {
-    if text(src, node.child_by_field_name("name")?) != "TableName" {
-        return None;
-    }
-    let receiver = node.child_by_field_name("receiver")?;
-    let param = named_children(receiver).into_iter().next()?;
-    let ty = type_name(text(src, param.child_by_field_name("type")?))
-        .1
-        .to_string();
-    let body = node.child_by_field_name("body")?;
-    let ret = all_nodes(body)
-        .into_iter()
-        .find(|n| n.kind() == "return_statement")?;
-    let value = all_nodes(ret)
-        .into_iter()
-        .find_map(|n| string_value(src, n))?;
-    Some((ty, value))
-}
-
-/// `schema.NamingStrategy{TablePrefix: "t_", SingularTable: true}`.
-fn naming_strategy(src: &str, node: Node<'_>) -> Option<GormNaming> {
-    let ty = node.child_by_field_name("type")?;
-    if !text(src, ty).ends_with("NamingStrategy") {
-        return None;
-    }
-    let body = node.child_by_field_name("body")?;
-    let mut n = GormNaming::default();
-    for el in named_children(body) {
-        if el.kind() != "keyed_element" {
-            continue;
-        }
-        let parts = named_children(el);
-        let (Some(k), Some(v)) = (parts.first(), parts.get(1)) else {
-            continue;
-        };
-        let value = all_nodes(*v).into_iter().find(|x| {
-            matches!(
-                x.kind(),
-                "interpreted_string_literal" | "raw_string_literal" | "true" | "false"
-            )
-        });
-        match (text(src, *k), value) {
-            ("TablePrefix", Some(s)) => n.table_prefix = string_value(src, s).unwrap_or_default(),
-            ("SingularTable", Some(b)) => n.singular_table = b.kind() == "true",
-            _ => {}
-        }
-    }
-    Some(n)
-}
-
-/// Tables of GORM structs: `TableName()` in the same package, else the naming strategy.
-pub fn resolve(
-    models: &mut [ModelDecl],
-    table_names: &[(String, String, String)],
-    naming: &GormNaming,
-) {
-    for m in models.iter_mut().filter(|m| m.language == Language::Go) {
-        if let Some((_, _, t)) = table_names
-            .iter()
-            .find(|(pkg, ty, _)| *ty == m.name && *pkg == m.module)
-        {
-            m.table = Some(t.clone());
-            m.explicit_table = Some(t.clone());
-            m.source = TableSource::Explicit;
-        } else {
-            m.table = Some(naming.table(&m.name));
-            m.source = TableSource::Convention;
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Pass 2
-// ---------------------------------------------------------------------------------------
+use tree_sitter::{Node, Tree};
 
 /// A name's declared type in a function: `(function start, declared at, name, type text)`.
 type Binding = (Option<usize>, usize, String, String);
@@ -234,20 +41,7 @@ struct Usages<'a, 's> {
 }
 
 /// GORM findings of one Go file.
-pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
-    let Some(tree) = lang::parse(Grammar::Go, file.text) else {
-        return;
-    };
-    // The raw-SQL extractor reports syntax errors when it ran on this file; a file that
-    // only names a model is reported here.
-    if !out
-        .problems
-        .iter()
-        .any(|p| p.reason == crate::model::SkipReason::SyntaxError)
-        && let Some(problem) = crate::extract::code::syntax_problem(file, &tree)
-    {
-        out.problems.push(problem);
-    }
+pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     let src = file.text;
     let nodes = all_nodes(tree.root_node());
     let mut scopes = Vec::new();
@@ -715,14 +509,15 @@ impl<'a, 's> Usages<'a, 's> {
                     target.and_then(|(_, t)| self.models().legacy(Language::Go, t, None))
                 {
                     let via = vec![format!("{}.{first}", m.name)];
-                    self.push(
-                        call,
-                        t.legacy.clone(),
-                        preload,
-                        "Preload",
-                        via,
-                        Confidence::Inferred,
-                        out,
+                    out.findings.extend(
+                        self.finding(
+                            call,
+                            t.legacy.clone(),
+                            preload,
+                            "Preload",
+                            Confidence::Inferred,
+                        )
+                        .map(|f| f.via(via)),
                     );
                 }
             }
@@ -744,14 +539,9 @@ impl<'a, 's> Usages<'a, 's> {
             let target = m.associations.iter().find(|(f, _)| *f == field);
             if let Some(t) = target.and_then(|(_, t)| self.models().legacy(Language::Go, t, None)) {
                 let via = vec![format!("{}.{field}", m.name)];
-                self.push(
-                    call,
-                    t.legacy.clone(),
-                    rule,
-                    method,
-                    via,
-                    Confidence::Inferred,
-                    out,
+                out.findings.extend(
+                    self.finding(call, t.legacy.clone(), rule, method, Confidence::Inferred)
+                        .map(|f| f.via(via)),
                 );
             }
             return;
@@ -793,29 +583,22 @@ impl<'a, 's> Usages<'a, 's> {
                 tables.sort();
                 tables.dedup();
                 for t in tables {
-                    self.push(
+                    out.findings.extend(self.finding(
                         call,
                         Some(t),
                         &rule,
                         method,
-                        Vec::new(),
                         Confidence::Parsed,
-                        out,
-                    );
+                    ));
                 }
             } else if let Some(Subject::Model(m)) = subject
                 && let Some((field, target)) = m.associations.iter().find(|(f, _)| *f == arg)
                 && let Some(t) = self.models().legacy(Language::Go, target, None)
             {
                 let via = vec![format!("{}.{field}", m.name)];
-                self.push(
-                    call,
-                    t.legacy.clone(),
-                    &rule,
-                    method,
-                    via,
-                    Confidence::Inferred,
-                    out,
+                out.findings.extend(
+                    self.finding(call, t.legacy.clone(), &rule, method, Confidence::Inferred)
+                        .map(|f| f.via(via)),
                 );
             }
         }
@@ -830,15 +613,13 @@ impl<'a, 's> Usages<'a, 's> {
         out: &mut FileScan,
     ) {
         match subject {
-            Subject::Model(m) => self.push(
+            Subject::Model(m) => out.findings.extend(self.finding(
                 call,
                 m.legacy.clone(),
                 rule,
                 method,
-                Vec::new(),
                 Confidence::Inferred,
-                out,
-            ),
+            )),
             Subject::Table(t) => {
                 let table = self
                     .file
@@ -846,51 +627,34 @@ impl<'a, 's> Usages<'a, 's> {
                     .tables
                     .resolve(&TableName::parse_config(t))
                     .map(|l| l.display.clone());
-                self.push(
-                    call,
-                    table,
-                    rule,
-                    method,
-                    Vec::new(),
-                    Confidence::Parsed,
-                    out,
-                );
+                out.findings
+                    .extend(self.finding(call, table, rule, method, Confidence::Parsed));
             }
         }
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one flat finding constructor")]
-    fn push(
+    /// The finding of `rule` on `table` at `call`; none when the table is not a legacy
+    /// one or the rule does not say what the method does.
+    fn finding(
         &self,
         call: Node<'_>,
         table: Option<String>,
         rule: &OrmRule,
         method: &str,
-        via: Vec<String>,
         confidence: Confidence,
-        out: &mut FileScan,
-    ) {
+    ) -> Option<Finding> {
         let (Some(table), Some(access), Some(operation)) = (table, rule.access, rule.operation)
         else {
-            return;
+            return None;
         };
-        let (line, column) = self.index.position(self.src, call.start_byte());
-        out.findings.push(Finding {
-            table,
-            access,
-            operation,
-            file: self.file.rel.to_string(),
-            line,
-            column,
-            language: Language::Go,
-            kind: rule.kind,
+        let site = Site {
             function: self.scopes.qualified(call.start_byte()),
-            confidence,
             evidence: evidence(text(self.src, call)),
             sink: Some(method.to_string()),
             framework: Some(rule.framework.clone()),
-            via,
-        });
+            ..self.file.site_at(&self.index, call.start_byte())
+        };
+        Some(site.finding(table, access, operation, rule.kind, confidence))
     }
 }
 
@@ -973,59 +737,5 @@ fn expr_type(src: &str, node: Node<'_>) -> Option<String> {
             }
         }
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn type_names() {
-        assert_eq!(
-            type_name("*models.LegacyOrder"),
-            (Some("models"), "LegacyOrder")
-        );
-        assert_eq!(type_name("[]*LegacyOrder"), (None, "LegacyOrder"));
-        assert_eq!(type_name("&[]pkg.X"), (Some("pkg"), "X"));
-    }
-
-    #[test]
-    fn table_names_strategies_and_defaults() {
-        let src = "package m\nimport \"gorm.io/gorm\"\n\
-                   type A struct { gorm.Model; Bs []B }\ntype B struct { ID uint }\n\
-                   func (*A) TableName() string { return `a_legacy` }\n\
-                   var cfg = gorm.Config{NamingStrategy: schema.NamingStrategy{TablePrefix: \"p_\", SingularTable: true}}\n";
-        let d = declarations("internal/m/m.go", src);
-        assert_eq!(
-            d.table_names,
-            vec![(
-                "internal/m".to_string(),
-                "A".to_string(),
-                "a_legacy".to_string()
-            )]
-        );
-        let naming = d.gorm_naming.clone().unwrap();
-        assert_eq!(naming.table_prefix, "p_");
-        assert!(naming.singular_table);
-        let mut models = d.models;
-        resolve(&mut models, &d.table_names, &naming);
-        let a = models.iter().find(|m| m.name == "A").unwrap();
-        assert_eq!(a.table.as_deref(), Some("a_legacy"));
-        assert_eq!(a.associations, vec![("Bs".to_string(), "B".to_string())]);
-        assert_eq!(a.bases, vec!["Model"]);
-        let b = models.iter().find(|m| m.name == "B").unwrap();
-        assert_eq!(b.table.as_deref(), Some("p_b"));
-    }
-
-    #[test]
-    fn broken_input_does_not_panic() {
-        for src in [
-            "package x\ntype A struct {",
-            "func (A) TableName() string { return }",
-            "",
-        ] {
-            let _ = declarations("x.go", src);
-        }
     }
 }

@@ -1,5 +1,6 @@
-//! TypeScript / JavaScript model classes, pass 2: one decoded file in, findings for the
-//! calls that read or write the table of a TypeORM entity or a Sequelize model out.
+//! TypeORM entities and Sequelize models, pass 2 (their pass 1: `typeorm_models`,
+//! `sequelize_models`): one parsed file in, findings for the calls that read or write the
+//! table of a model class out.
 //!
 //! A call `E.method(…)` is resolved by what `E` is:
 //! - a model class (`LegacyOrder`, an import alias, `db.LegacyOrder`,
@@ -26,23 +27,20 @@
 //! except class fields through `this`). A delete of a model whose deletion cascades into a
 //! legacy table (`onDelete`) also writes that table, with the chain in `via`.
 
-use super::tree::{all_nodes_within, named_children, text};
-use super::typeorm::decorator_call;
-use super::typescript::{chain_access, function_at_with, in_template, outermost};
-use super::{ModelDecl, ModelIndex};
+use super::{
+    MAX_CHAIN, MAX_NODES, chain_access, decorator_call, decorators, function_at_with, in_template,
+    is_class, object_value, outermost,
+};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
-use crate::lang::{self, Grammar};
-use crate::model::{Access, Confidence, Finding, Language, Operation};
+use crate::model::{Access, Confidence, Language, Operation, Site};
+use crate::orm::nodes::{all_nodes_within, named_children, text};
+use crate::orm::{ModelDecl, ModelIndex};
 use std::collections::HashMap;
-use tree_sitter::Node;
+use tree_sitter::{Node, Tree};
 
-/// Walks stop here: a pathological file cannot make the pass unbounded.
-const MAX_NODES: usize = 500_000;
 /// Levels of wrapping looked through (`await`, parentheses, `as`, `!`).
 const MAX_DEPTH: usize = 16;
-/// Links of one query-builder chain looked at.
-const MAX_CHAIN: usize = 256;
 
 /// Methods that return a repository of the entity class in their first argument (sorted).
 const REPOSITORY_FACTORIES: &[&str] = &["getMongoRepository", "getRepository", "getTreeRepository"];
@@ -92,7 +90,7 @@ struct Usages<'a, 's, 't> {
     parents: HashMap<usize, Node<'t>>,
 }
 
-pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
+pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     let models = &file.ctx.models;
     if !models
         .models()
@@ -101,12 +99,6 @@ pub fn usages(file: &FileInput<'_>, out: &mut FileScan) {
     {
         return;
     }
-    let Some(grammar) = Grammar::for_file(file.language, file.rel) else {
-        return;
-    };
-    let Some(tree) = lang::parse(grammar, file.text) else {
-        return;
-    };
     let nodes = all_nodes_within(tree.root_node(), MAX_NODES);
     let mut u = Usages {
         file,
@@ -198,7 +190,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 "import_statement" => {
                     let Some(source) = n
                         .child_by_field_name("source")
-                        .and_then(|s| super::typescript::string_value(self.src, s))
+                        .and_then(|s| super::string_value(self.src, s))
                     else {
                         continue;
                     };
@@ -248,7 +240,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     let Some(source) = value
                         .child_by_field_name("arguments")
                         .and_then(|a| named_children(a).into_iter().next())
-                        .and_then(|a| super::typescript::string_value(self.src, a))
+                        .and_then(|a| super::string_value(self.src, a))
                         .filter(|_| is_require)
                     else {
                         continue;
@@ -623,7 +615,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     }
                 }
                 "function_declaration" | "function_expression" | "function" => return None,
-                _ if super::typeorm::is_class(n) => return self.class_this(n, is_static),
+                _ if is_class(n) => return self.class_this(n, is_static),
                 _ => {}
             }
             at = self.parent(n);
@@ -643,7 +635,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 Value::Instance(m)
             });
         }
-        for d in super::typeorm::decorators(class) {
+        for d in decorators(class) {
             if let Some((n, args)) = decorator_call(self.src, d)
                 && n == "EntityRepository"
                 && let Some(m) = args.first().and_then(|a| self.model_of(*a, 1))
@@ -833,8 +825,8 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         owner: &'a ModelDecl,
         method: &str,
     ) -> Option<(&'a ModelDecl, OrmRule, Vec<String>)> {
-        use super::naming::{pluralize, singularize};
-        use super::sequelize::{MIXINS, MixinTable};
+        use super::sequelize_models::{MIXINS, MixinTable};
+        use crate::orm::naming::{pluralize, singularize};
         let upper_first = |s: &str| {
             let mut c = s.chars();
             c.next()
@@ -918,9 +910,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             match model.framework.as_str() {
                 "sequelize" => self.includes(*arg, &root, 0, &mut out),
                 "typeorm" => {
-                    if let Some(relations) =
-                        super::typeorm::object_value(self.src, *arg, "relations")
-                    {
+                    if let Some(relations) = object_value(self.src, *arg, "relations") {
                         self.relations(model, relations, &root, 0, &mut out);
                     }
                 }
@@ -996,7 +986,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 .iter()
                 .skip(skip)
                 .take(2)
-                .map(|a| super::typeorm::string_value(self.src, *a))
+                .map(|a| super::string_value(self.src, *a))
                 .collect();
             let (Some(Some(path)), Some(Some(new_alias))) = (strings.first(), strings.get(1))
             else {
@@ -1042,7 +1032,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         if depth > MAX_DEPTH {
             return;
         }
-        let Some(include) = super::typeorm::object_value(self.src, options, "include") else {
+        let Some(include) = object_value(self.src, options, "include") else {
             return;
         };
         let items = match include.kind() {
@@ -1051,10 +1041,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         };
         for item in items {
             let (target, nested) = match item.kind() {
-                "object" => (
-                    super::typeorm::object_value(self.src, item, "model"),
-                    Some(item),
-                ),
+                "object" => (object_value(self.src, item, "model"), Some(item)),
                 _ => (Some(item), None),
             };
             let Some(m) = target
@@ -1096,7 +1083,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         match relations.kind() {
             "array" => {
                 for item in named_children(relations) {
-                    let Some(path) = super::typeorm::string_value(self.src, item) else {
+                    let Some(path) = super::string_value(self.src, item) else {
                         continue;
                     };
                     let mut owner = model;
@@ -1150,26 +1137,16 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         via: &[String],
         out: &mut FileScan,
     ) {
-        let (line, column) = self.index.position(self.src, call.start_byte());
-        let function = function_at_with(self.src, call, |n| self.parent(n));
-        let shown = evidence(self.text(outermost(call)));
+        let site = Site {
+            function: function_at_with(self.src, call, |n| self.parent(n)),
+            evidence: evidence(self.text(outermost(call))),
+            sink: Some(method.to_string()),
+            framework: Some(model.framework.clone()),
+            ..self.file.site_at(&self.index, call.start_byte())
+        };
         let mut push = |table: String, access, operation, via: Vec<String>| {
-            out.findings.push(Finding {
-                table,
-                access,
-                operation,
-                file: self.file.rel.to_string(),
-                line,
-                column,
-                language: self.file.language,
-                kind: rule.kind,
-                function: function.clone(),
-                confidence: Confidence::Inferred,
-                evidence: shown.clone(),
-                sink: Some(method.to_string()),
-                framework: Some(model.framework.clone()),
-                via,
-            });
+            let found = site.finding(table, access, operation, rule.kind, Confidence::Inferred);
+            out.findings.push(found.via(via));
         };
         if let Some(table) = &model.legacy {
             push(table.clone(), access, operation, via.to_vec());
@@ -1187,9 +1164,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             && matches!(rule.method.as_str(), "createQueryBuilder" | "from")
         {
             // The alias is the string argument: `createQueryBuilder("o")`, `(X, "o")`.
-            let alias = args
-                .iter()
-                .find_map(|a| super::typeorm::string_value(self.src, *a));
+            let alias = args.iter().find_map(|a| super::string_value(self.src, *a));
             for (child, via) in self.relation_joins(call, model, alias, &rule.method) {
                 if let Some(table) = &child.legacy {
                     push(table.clone(), Access::Read, Operation::Select, via);

@@ -1,20 +1,23 @@
 //! TypeORM entities, pass 1: the syntax tree of one `.ts/.js` file in (already parsed by
-//! `typescript::declarations`), its `@Entity` / `@ViewEntity` classes out as `ModelDecl`s
+//! `models::declarations`), its `@Entity` / `@ViewEntity` classes out as `ModelDecl`s
 //! with the table TypeORM gives them, plus the foreign keys whose `onDelete` makes the
 //! database write a legacy table when a parent row goes (`Cascade`), and whether the
-//! project lets TypeORM create tables (`synchronize: true`). Pass 2 is `tsmodels`.
+//! project lets TypeORM create tables (`synchronize: true`). Pass 2 is `class_usages`.
 //!
 //! Table names follow TypeORM's `DefaultNamingStrategy.tableName`: the name given in the
 //! decorator, else the class name in snake_case. `typeorm-naming-strategies`'
 //! `SnakeNamingStrategy` gives tables the same names (it changes columns), so it needs
-//! nothing here; a project's own strategy that overrides `tableName` is not read (README).
-//! The decorator helpers are shared with `sequelize` (sequelize-typescript decorators).
+//! nothing here; a project's own strategy that overrides `tableName` is not read (docs/orm.md).
+//! The relation decorator helpers are shared with `sequelize_models` (sequelize-typescript
+//! decorators).
 
-use super::naming::snake_case;
-use super::tree::{named_children, text};
-pub(super) use super::typescript::string_value;
-use super::{Cascade, FileDecls, ModelDecl, TableSource, first_line};
+use super::{
+    decorator_call, decorators, heritage, is_class, object_string, object_value, string_value,
+};
 use crate::model::{Language, Operation};
+use crate::orm::naming::snake_case;
+use crate::orm::nodes::{named_children, text};
+use crate::orm::{Cascade, FileDecls, ModelDecl, TableSource, first_line};
 use tree_sitter::Node;
 
 /// Decorators that declare an entity: `(decorator, is a view)` (sorted).
@@ -126,100 +129,6 @@ pub fn resolve(models: &mut [ModelDecl], synchronize: bool) {
     for m in models.iter_mut().filter(|m| m.framework == "typeorm") {
         m.defines_schema = synchronize && !m.options.iter().any(|(k, _)| k == "view");
     }
-}
-
-pub(super) fn is_class(n: Node<'_>) -> bool {
-    matches!(
-        n.kind(),
-        "class_declaration" | "abstract_class_declaration" | "class"
-    )
-}
-
-/// A class's decorators: its own, and those of the `export` statement around it (the
-/// grammar hangs `@Entity() export class X` decorators on the export).
-pub(super) fn decorators(class: Node<'_>) -> Vec<Node<'_>> {
-    let mut out: Vec<Node<'_>> = named_children(class)
-        .into_iter()
-        .filter(|c| c.kind() == "decorator")
-        .collect();
-    if let Some(export) = class.parent().filter(|p| p.kind() == "export_statement") {
-        out.extend(
-            named_children(export)
-                .into_iter()
-                .filter(|c| c.kind() == "decorator"),
-        );
-    }
-    out.sort_by_key(|d| d.start_byte());
-    out
-}
-
-/// `@Name(args…)` / `@Name` / `@lib.Name(args…)`: the decorator's last name segment and its
-/// arguments.
-pub(super) fn decorator_call<'s, 't>(
-    src: &'s str,
-    decorator: Node<'t>,
-) -> Option<(&'s str, Vec<Node<'t>>)> {
-    let inner = named_children(decorator).into_iter().next()?;
-    let (callee, args) = match inner.kind() {
-        "call_expression" => (
-            inner.child_by_field_name("function")?,
-            named_children(inner.child_by_field_name("arguments")?),
-        ),
-        "identifier" | "member_expression" => (inner, Vec::new()),
-        _ => return None,
-    };
-    let name = match callee.kind() {
-        "identifier" => text(src, callee),
-        "member_expression" => text(src, callee.child_by_field_name("property")?),
-        _ => return None,
-    };
-    Some((name, args))
-}
-
-/// Names of the classes a class extends (last segment; generic arguments dropped).
-pub(super) fn heritage(src: &str, class: Node<'_>) -> Vec<String> {
-    let mut out = Vec::new();
-    for h in named_children(class)
-        .into_iter()
-        .filter(|c| c.kind() == "class_heritage")
-    {
-        for clause in named_children(h)
-            .into_iter()
-            .filter(|c| c.kind() == "extends_clause")
-        {
-            if let Some(v) = clause.child_by_field_name("value") {
-                let name = match v.kind() {
-                    "member_expression" => v
-                        .child_by_field_name("property")
-                        .map(|p| text(src, p))
-                        .unwrap_or(""),
-                    _ => text(src, v),
-                };
-                if !name.is_empty() {
-                    out.push(name.to_string());
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The string value of `key` in an object literal.
-pub(super) fn object_string(src: &str, object: Node<'_>, key: &str) -> Option<String> {
-    object_value(src, object, key).and_then(|v| string_value(src, v))
-}
-
-/// The value node of `key` in an object literal (`{ key: v }`, `{ "key": v }`).
-pub(super) fn object_value<'t>(src: &str, object: Node<'t>, key: &str) -> Option<Node<'t>> {
-    named_children(object)
-        .into_iter()
-        .filter(|p| p.kind() == "pair")
-        .find(|p| {
-            p.child_by_field_name("key")
-                .map(|k| text(src, k).trim_matches(['"', '\'']))
-                == Some(key)
-        })
-        .and_then(|p| p.child_by_field_name("value"))
 }
 
 /// What the database does to the child's rows when the parent's go: `CASCADE` deletes
@@ -377,7 +286,7 @@ mod tests {
 
     fn decls(src: &str) -> FileDecls {
         let tree = lang::parse(Grammar::TypeScript, src).unwrap();
-        let nodes = super::super::tree::all_nodes(tree.root_node());
+        let nodes = crate::orm::nodes::all_nodes(tree.root_node());
         let mut out = FileDecls::default();
         declare(src, "e.ts", Language::TypeScript, &nodes, &mut out);
         out

@@ -1,5 +1,5 @@
 //! Sequelize models, pass 1: the syntax tree of one `.ts/.js` file in (parsed by
-//! `typescript::declarations`), its models out as `ModelDecl`s — `sequelize.define("Name",
+//! `models::declarations`), its models out as `ModelDecl`s — `sequelize.define("Name",
 //! attrs, opts)`, `class X extends Model {}; X.init(attrs, { sequelize, … })`,
 //! sequelize-typescript `@Table` classes — with the options that decide the table
 //! (`tableName`, `freezeTableName`, `underscored`, `modelName`, `schema`), the
@@ -9,15 +9,13 @@
 //! Sequelize's `Model.init` does: `tableName`, else the model name when
 //! `freezeTableName`, else its plural, snake_cased when `underscored`.
 
-use super::naming::{pluralize, snake_case};
-use super::tree::{named_children, text};
-use super::typeorm::{
-    Side, decorator_call, decorators, heritage, is_class, object_string, object_value, on_delete,
-    relation_cascades,
-};
-use super::typescript::string_value;
-use super::{Cascade, FileDecls, ModelDecl, TableSource, first_line};
+use super::string_value;
+use super::typeorm_models::{Side, on_delete, relation_cascades};
+use super::{decorator_call, decorators, heritage, is_class, object_string, object_value};
 use crate::model::{Access, Language, Operation};
+use crate::orm::naming::{pluralize, snake_case};
+use crate::orm::nodes::{named_children, text};
+use crate::orm::{Cascade, FileDecls, ModelDecl, TableSource, first_line};
 use tree_sitter::Node;
 
 /// Model options that decide the table (sorted).
@@ -535,7 +533,7 @@ mod tests {
 
     fn decls(src: &str) -> FileDecls {
         let tree = lang::parse(Grammar::Tsx, src).unwrap();
-        let nodes = super::super::tree::all_nodes(tree.root_node());
+        let nodes = crate::orm::nodes::all_nodes(tree.root_node());
         let mut out = FileDecls::default();
         declare(src, "m.js", Language::JavaScript, &nodes, &mut out);
         out

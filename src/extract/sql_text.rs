@@ -1,10 +1,11 @@
-//! What every code extractor shares: SQL text assembled from source pieces (literals,
-//! concatenations, templates) with a map back to source offsets, and the step that turns
-//! such text into findings (classify, keep configured tables, place each statement at the
-//! line where its text starts, report interpolated table names as `dynamic`).
+//! SQL text in code, what every code extractor shares: text assembled from source pieces
+//! (literals, concatenations, templates) with a map back to source offsets (`Assembled`),
+//! and the step that turns such text into findings (`sql_findings`: classify, keep
+//! configured tables, place each statement at the line where its text starts, report
+//! interpolated table names as `dynamic`), with the bulk-copy calls that name a table.
 
-use super::{FileInput, FileScan, LineIndex, evidence};
-use crate::model::{Access, Confidence, Finding, Kind, Operation, Problem, SkipReason};
+use super::{FileInput, FileScan, LineIndex, evidence, prefilter};
+use crate::model::{Access, Confidence, Kind, Operation, Problem, Site, SkipReason};
 use crate::sql::{self, DYNAMIC_MARKER_PREFIX, TableName};
 
 /// A run of assembled text that came from one place in the source.
@@ -197,7 +198,8 @@ fn marker(n: usize) -> String {
     format!("{DYNAMIC_MARKER_PREFIX}{n}__")
 }
 
-/// Where SQL text was found: the function around it and the call that runs it.
+/// Where SQL text was found: the function around it and the call that runs it. Each
+/// statement of the text becomes a `Site` at the place its own text starts.
 #[derive(Debug, Clone, Default)]
 pub struct SqlSite {
     pub function: Option<String>,
@@ -205,6 +207,24 @@ pub struct SqlSite {
     pub sink: Option<String>,
     /// Source offset used when the assembled text has no piece map (never expected).
     pub fallback_offset: usize,
+}
+
+impl SqlSite {
+    /// The site at `offset` showing `shown` (already evidence, or a call's text).
+    pub fn placed(
+        &self,
+        file: &FileInput<'_>,
+        index: &LineIndex,
+        offset: usize,
+        shown: String,
+    ) -> Site {
+        Site {
+            function: self.function.clone(),
+            evidence: shown,
+            sink: self.sink.clone(),
+            ..file.site_at(index, offset)
+        }
+    }
 }
 
 /// Classify assembled SQL and add a finding per (statement, configured table, access).
@@ -222,12 +242,11 @@ pub fn sql_findings(
         let source = sql_text
             .source_offset(stmt.start)
             .unwrap_or(site.fallback_offset);
-        let (line, column) = index.position(file.text, source);
         let body = sql_text
             .text
             .get(stmt.start..stmt.end.max(stmt.start))
             .unwrap_or("");
-        let shown = evidence(&sql_text.display(body));
+        let at = site.placed(file, index, source, evidence(&sql_text.display(body)));
         let mut named_configured = false;
         let mut dynamic: Vec<(Access, Operation, &str)> = Vec::new();
         for u in &stmt.uses {
@@ -245,22 +264,13 @@ pub fn sql_findings(
                 continue;
             };
             named_configured = true;
-            out.findings.push(Finding {
-                table: table.display.clone(),
-                access: u.access,
-                operation: u.operation,
-                file: file.rel.to_string(),
-                line,
-                column,
-                language: file.language,
-                kind: Kind::RawSql,
-                function: site.function.clone(),
-                confidence: stmt.confidence,
-                evidence: shown.clone(),
-                sink: site.sink.clone(),
-                framework: None,
-                via: Vec::new(),
-            });
+            out.findings.push(at.finding(
+                table.display.clone(),
+                u.access,
+                u.operation,
+                Kind::RawSql,
+                stmt.confidence,
+            ));
         }
         // SQL run by a sink that no parser understood and in which the fallback found no
         // table, yet it names a legacy table: say so rather than drop it. (A bare literal
@@ -270,12 +280,12 @@ pub fn sql_findings(
                 .ctx
                 .names_in(body.as_bytes())
                 .into_iter()
-                .filter(|name| mentions_word(body, name))
+                .filter(|name| prefilter::mentions_word(body, name))
                 .collect();
             if !mentioned.is_empty() {
                 out.problems.push(Problem {
                     file: file.rel.to_string(),
-                    line: Some(line),
+                    line: Some(at.line),
                     reason: SkipReason::UnparsedSql,
                     detail: format!(
                         "SQL mentions {} but could not be classified: {}",
@@ -294,111 +304,67 @@ pub fn sql_findings(
                     continue;
                 }
                 for (access, operation, _expr) in &dynamic {
-                    out.findings.push(Finding {
-                        table: t.display.clone(),
-                        access: *access,
-                        operation: *operation,
-                        file: file.rel.to_string(),
-                        line,
-                        column,
-                        language: file.language,
-                        kind: Kind::RawSql,
-                        function: site.function.clone(),
-                        confidence: Confidence::Dynamic,
-                        evidence: shown.clone(),
-                        sink: site.sink.clone(),
-                        framework: None,
-                        via: Vec::new(),
-                    });
+                    out.findings.push(at.finding(
+                        t.display.clone(),
+                        *access,
+                        *operation,
+                        Kind::RawSql,
+                        Confidence::Dynamic,
+                    ));
                 }
             }
         }
     }
 }
 
-/// A bulk-copy call naming a table directly (`copy_from(f, "orders_legacy")`).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one flat call site per extractor"
-)]
+/// A bulk-copy call naming a table directly (`copy_from(f, "orders_legacy")`): `call` is
+/// the call's site, placed at the table argument.
 pub fn table_finding(
     file: &FileInput<'_>,
-    index: &LineIndex,
+    call: &Site,
     table_text: &str,
-    offset: usize,
-    site: &SqlSite,
-    access: Access,
-    operation: Operation,
-    call_text: &str,
+    (access, operation): (Access, Operation),
     out: &mut FileScan,
 ) {
     let name = TableName::parse_config(table_text);
     let Some(table) = file.ctx.tables.resolve(&name) else {
         return;
     };
-    let (line, column) = index.position(file.text, offset);
-    out.findings.push(Finding {
-        table: table.display.clone(),
+    out.findings.push(call.finding(
+        table.display.clone(),
         access,
         operation,
-        file: file.rel.to_string(),
-        line,
-        column,
-        language: file.language,
-        kind: Kind::BulkCopy,
-        function: site.function.clone(),
-        confidence: Confidence::Parsed,
-        evidence: evidence(call_text),
-        sink: site.sink.clone(),
-        framework: None,
-        via: Vec::new(),
-    });
+        Kind::BulkCopy,
+        Confidence::Parsed,
+    ));
 }
 
 /// A bulk-copy call whose table argument is computed at run time (`copy_from(f, table)`):
 /// like an interpolated table name in SQL, it is reported as `dynamic` against the legacy
 /// tables the file mentions, with the call as evidence.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one flat call site per extractor"
-)]
 pub fn dynamic_table_findings(
     file: &FileInput<'_>,
-    index: &LineIndex,
-    offset: usize,
-    site: &SqlSite,
-    access: Access,
-    operation: Operation,
-    call_text: &str,
+    call: &Site,
+    (access, operation): (Access, Operation),
     out: &mut FileScan,
 ) {
     let mentioned = mentioned_tables(file);
-    let (line, column) = index.position(file.text, offset);
     for t in file.ctx.tables.tables() {
         if !mentioned.contains(&t.name.name.to_ascii_lowercase()) {
             continue;
         }
-        out.findings.push(Finding {
-            table: t.display.clone(),
+        out.findings.push(call.finding(
+            t.display.clone(),
             access,
             operation,
-            file: file.rel.to_string(),
-            line,
-            column,
-            language: file.language,
-            kind: Kind::BulkCopy,
-            function: site.function.clone(),
-            confidence: Confidence::Dynamic,
-            evidence: evidence(call_text),
-            sink: site.sink.clone(),
-            framework: None,
-            via: Vec::new(),
-        });
+            Kind::BulkCopy,
+            Confidence::Dynamic,
+        ));
     }
 }
 
-/// The configured table names (lower-case) that `file` names where SQL can use them, computed
-/// once per file: a file with many dynamic statements must not be rescanned for each.
+/// The prefilter names (table names lower-case) that `file` names where SQL can use them,
+/// computed once per file: a file with many dynamic statements must not be rescanned for each.
 /// `RECORDING_FEEDBACK_DATAFRAME` does not mention `recording_feedback`.
 pub fn mentioned_tables<'f>(file: &'f FileInput<'_>) -> &'f [String] {
     file.mentioned.get_or_init(|| {
@@ -406,32 +372,6 @@ pub fn mentioned_tables<'f>(file: &'f FileInput<'_>) -> &'f [String] {
         file.ctx
             .names_where_used(file.text.as_bytes(), file.language)
     })
-}
-
-/// Whether `name` (lower-case) occurs in `text` as a whole identifier, case-insensitively:
-/// not as a part of a longer name (`orders_legacy_archive`, `ORDERS_LEGACY_URL`).
-pub fn mentions_word(text: &str, name: &str) -> bool {
-    if name.is_empty() {
-        return false;
-    }
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let hay = text.as_bytes();
-    let needle = name.as_bytes();
-    let mut from = 0;
-    while let Some(i) = hay.get(from..).and_then(|rest| {
-        rest.windows(needle.len())
-            .position(|w| w.eq_ignore_ascii_case(needle))
-    }) {
-        let start = from + i;
-        let end = start + needle.len();
-        let before_ok = start == 0 || !is_word(hay[start - 1]);
-        let after_ok = end >= hay.len() || !is_word(hay[end]);
-        if before_ok && after_ok {
-            return true;
-        }
-        from = start + 1;
-    }
-    false
 }
 
 /// Whether text in code reads like a SQL statement (a verb and the word that must follow
@@ -446,50 +386,6 @@ pub fn looks_like_sql(text: &str) -> bool {
         .ok()
     });
     SHAPE.as_ref().is_some_and(|re| re.is_match(text))
-}
-
-/// A problem for a file whose parse tree has error nodes: where the first one is. What
-/// parsed around it is still analysed.
-pub fn syntax_problem(file: &FileInput<'_>, tree: &tree_sitter::Tree) -> Option<Problem> {
-    let root = tree.root_node();
-    if !root.has_error() {
-        return None;
-    }
-    // Iterative descent towards the first error: a deep tree must not overflow the stack.
-    let mut cursor = root.walk();
-    let mut at = root;
-    'down: loop {
-        if at.is_error() || at.is_missing() {
-            break;
-        }
-        if !cursor.goto_first_child() {
-            break;
-        }
-        loop {
-            let n = cursor.node();
-            if n.has_error() {
-                at = n;
-                continue 'down;
-            }
-            if !cursor.goto_next_sibling() {
-                break 'down;
-            }
-        }
-    }
-    let line = at.start_position().row as u32 + 1;
-    Some(Problem {
-        file: file.rel.to_string(),
-        line: Some(line),
-        reason: SkipReason::SyntaxError,
-        detail: format!(
-            "syntax error near line {line} ({}); the rest of the file was analysed",
-            if at.is_missing() {
-                format!("missing {}", at.kind())
-            } else {
-                "unexpected input".to_string()
-            }
-        ),
-    })
 }
 
 #[cfg(test)]
@@ -521,21 +417,6 @@ mod tests {
         ] {
             assert!(!looks_like_sql(prose), "{prose}");
         }
-    }
-
-    #[test]
-    fn whole_word_mentions() {
-        assert!(mentions_word("FROM Orders_Legacy o", "orders_legacy"));
-        assert!(mentions_word("orders_legacy", "orders_legacy"));
-        assert!(!mentions_word(
-            "ORDERS_LEGACY_URL and orders_legacy2",
-            "orders_legacy"
-        ));
-        assert!(mentions_word(
-            "x_orders_legacy orders_legacy.",
-            "orders_legacy"
-        ));
-        assert!(!mentions_word("anything", ""));
     }
 
     #[test]

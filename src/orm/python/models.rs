@@ -1,0 +1,655 @@
+//! Django and SQLAlchemy, pass 1: the declarations of one Python file. Classes and their
+//! bases, `class Meta` (`db_table`, `app_label`, `abstract`, `managed`, `proxy`),
+//! `__tablename__`, `__table__`, `__abstract__`, `Table("t", metadata, …)`, manager
+//! attributes (`objects = LegacyOrderManager()`, `QS.as_manager()`,
+//! `Manager.from_queryset(QS)()`), what custom manager methods do (`self.filter(…)`),
+//! foreign keys with `on_delete` and `relationship(…, cascade=…)`. Which classes are models
+//! is decided across files (`resolve`: bases resolved by name).
+
+use super::{Chain, chain_access, is_chain_link, last_segment, string_value};
+use crate::catalog::{OrmCatalog, OrmReceiver};
+use crate::extract::LineIndex;
+use crate::lang::{self, Grammar};
+use crate::model::{Language, Operation};
+use crate::orm::naming;
+use crate::orm::nodes::{all_nodes, named_children, text};
+use crate::orm::{Cascade, FileDecls, ManagerMethod, ModelDecl, TableSource, first_line};
+use std::collections::HashMap;
+use tree_sitter::Node;
+
+/// The declarations of one Python file.
+pub fn declarations(rel: &str, src: &str, catalog: &OrmCatalog) -> FileDecls {
+    let mut out = FileDecls {
+        sqlalchemy_creates_schema: src.contains("create_all("),
+        ..FileDecls::default()
+    };
+    let Some(tree) = lang::parse(Grammar::Python, src) else {
+        return out;
+    };
+    let module = module_of(rel);
+    let index = LineIndex::new(src);
+    for node in all_nodes(tree.root_node()) {
+        match node.kind() {
+            "class_definition" => {
+                class_declaration(rel, src, &module, &index, node, catalog, &mut out)
+            }
+            "assignment" => {
+                if let Some(decl) = table_object(rel, src, &module, &index, node) {
+                    out.models.push(decl);
+                }
+                if let Some(alias) = queryset_manager(src, node) {
+                    out.manager_classes.push(alias);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `OrderManager = models.Manager.from_queryset(OrderQuerySet)`: a manager class whose
+/// methods are the QuerySet's, as `(name, [QuerySet])`.
+fn queryset_manager(src: &str, node: Node<'_>) -> Option<(String, Vec<String>)> {
+    let left = node.child_by_field_name("left")?;
+    let right = node.child_by_field_name("right")?;
+    if left.kind() != "identifier" || right.kind() != "call" {
+        return None;
+    }
+    let function = right.child_by_field_name("function")?;
+    if last_segment(text(src, function)) != "from_queryset" {
+        return None;
+    }
+    let args = named_children(right.child_by_field_name("arguments")?);
+    let qs = args.first()?;
+    Some((
+        text(src, left).to_string(),
+        vec![last_segment(text(src, *qs)).to_string()],
+    ))
+}
+
+/// `orders = Table("orders_legacy", metadata, …)`: a SQLAlchemy Core table object.
+fn table_object(
+    rel: &str,
+    src: &str,
+    module: &str,
+    index: &LineIndex,
+    node: Node<'_>,
+) -> Option<ModelDecl> {
+    let left = node.child_by_field_name("left")?;
+    let right = node.child_by_field_name("right")?;
+    if left.kind() != "identifier" || right.kind() != "call" {
+        return None;
+    }
+    let table = table_call(src, right)?;
+    let mut decl = ModelDecl::new(Language::Python, "sqlalchemy", text(src, left), rel);
+    decl.module = module.to_string();
+    decl.explicit_table = Some(table);
+    let (line, column) = index.position(src, node.start_byte());
+    decl.line = line;
+    decl.column = column;
+    decl.evidence = first_line(text(src, node));
+    Some(decl)
+}
+
+/// The table of `Table("t", metadata, …)` (also `sa.Table`, `db.Table`).
+fn table_call(src: &str, call: Node<'_>) -> Option<String> {
+    let function = call.child_by_field_name("function")?;
+    if last_segment(text(src, function)) != "Table" {
+        return None;
+    }
+    let args = named_children(call.child_by_field_name("arguments")?);
+    if args.len() < 2 {
+        return None;
+    }
+    string_value(src, args[0])
+}
+
+fn class_declaration(
+    rel: &str,
+    src: &str,
+    module: &str,
+    index: &LineIndex,
+    node: Node<'_>,
+    catalog: &OrmCatalog,
+    out: &mut FileDecls,
+) {
+    let (Some(name), Some(body)) = (
+        node.child_by_field_name("name"),
+        node.child_by_field_name("body"),
+    ) else {
+        return;
+    };
+    let name = text(src, name).to_string();
+    let mut decl = ModelDecl::new(Language::Python, "", &name, rel);
+    decl.module = module.to_string();
+    decl.app_label = app_label_of(rel);
+    let (line, column) = index.position(src, node.start_byte());
+    decl.line = line;
+    decl.column = column;
+    decl.evidence = first_line(text(src, node));
+    if let Some(supers) = node.child_by_field_name("superclasses") {
+        for base in named_children(supers) {
+            // `models.QuerySet["Order"]`: the generic's value is the base.
+            let base = match base.kind() {
+                "subscript" => match base.child_by_field_name("value") {
+                    Some(v) => v,
+                    None => continue,
+                },
+                _ => base,
+            };
+            if matches!(base.kind(), "identifier" | "attribute") {
+                let full = text(src, base).to_string();
+                decl.bases.push(last_segment(&full).to_string());
+                decl.bases_full.push(full);
+            }
+        }
+    }
+    let is_manager = decl
+        .bases
+        .iter()
+        .any(|b| b.ends_with("Manager") || b.ends_with("QuerySet"));
+    if is_manager {
+        out.manager_classes.push((name.clone(), decl.bases.clone()));
+    }
+    for stmt in named_children(body) {
+        let stmt = if stmt.kind() == "decorated_definition" {
+            match stmt.child_by_field_name("definition") {
+                Some(d) => d,
+                None => continue,
+            }
+        } else {
+            stmt
+        };
+        match stmt.kind() {
+            "class_definition" => {
+                let is_meta = stmt
+                    .child_by_field_name("name")
+                    .is_some_and(|n| text(src, n) == "Meta");
+                if let (true, Some(meta_body)) = (is_meta, stmt.child_by_field_name("body")) {
+                    meta_options(src, meta_body, &mut decl);
+                }
+            }
+            "function_definition" if is_manager => {
+                manager_method(src, &name, stmt, catalog, out);
+            }
+            "expression_statement" => {
+                for a in named_children(stmt) {
+                    if a.kind() == "assignment" {
+                        class_attribute(src, &name, a, &mut decl, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if !decl.bases.is_empty() {
+        out.models.push(decl);
+    }
+}
+
+fn meta_options(src: &str, body: Node<'_>, decl: &mut ModelDecl) {
+    for stmt in named_children(body) {
+        for a in named_children(stmt) {
+            if a.kind() != "assignment" {
+                continue;
+            }
+            let (Some(left), Some(right)) = (
+                a.child_by_field_name("left"),
+                a.child_by_field_name("right"),
+            ) else {
+                continue;
+            };
+            match text(src, left) {
+                "db_table" => decl.explicit_table = string_value(src, right),
+                "app_label" => decl.app_label = string_value(src, right),
+                "abstract" => decl.is_abstract = right.kind() == "true",
+                "managed" => decl.managed = Some(right.kind() != "false"),
+                "proxy" => decl.inherits_table = right.kind() == "true",
+                _ => {}
+            }
+        }
+    }
+}
+
+fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, out: &mut FileDecls) {
+    let Some(left) = a.child_by_field_name("left") else {
+        return;
+    };
+    let attr = text(src, left);
+    let Some(right) = a.child_by_field_name("right") else {
+        return;
+    };
+    match (attr, right.kind()) {
+        // These attributes are SQLAlchemy's alone: they decide the framework.
+        ("__tablename__", _) => {
+            decl.framework = "sqlalchemy".into();
+            decl.explicit_table = string_value(src, right);
+        }
+        ("__abstract__", _) => {
+            decl.framework = "sqlalchemy".into();
+            decl.is_abstract = right.kind() == "true";
+        }
+        ("__table__", "identifier") => {
+            decl.framework = "sqlalchemy".into();
+            decl.table_ref = Some(text(src, right).to_string());
+        }
+        ("__table__", "call") => {
+            decl.framework = "sqlalchemy".into();
+            decl.explicit_table = table_call(src, right);
+        }
+        (_, "call") => {
+            let Some(function) = right.child_by_field_name("function") else {
+                return;
+            };
+            let callee = text(src, function);
+            let args = right
+                .child_by_field_name("arguments")
+                .map(named_children)
+                .unwrap_or_default();
+            let kw = |k: &str| {
+                args.iter()
+                    .filter(|n| n.kind() == "keyword_argument")
+                    .find(|n| {
+                        n.child_by_field_name("name")
+                            .is_some_and(|x| text(src, x) == k)
+                    })
+                    .and_then(|n| n.child_by_field_name("value"))
+            };
+            let positional: Vec<Node<'_>> = args
+                .iter()
+                .copied()
+                .filter(|n| n.kind() != "keyword_argument")
+                .collect();
+            let method = last_segment(callee);
+            if let Some(manager) = manager_class(src, function) {
+                decl.managers.push((attr.to_string(), manager));
+            } else if matches!(method, "FileField" | "ImageField") {
+                decl.file_fields.push(attr.to_string());
+            } else if matches!(method, "ForeignKey" | "OneToOneField") {
+                let target = kw("to").or_else(|| positional.first().copied());
+                let target = target.and_then(|t| model_ref(src, t));
+                let on_delete = kw("on_delete").or_else(|| positional.get(1).copied());
+                let operation = on_delete.and_then(|d| match last_segment(text(src, d)) {
+                    "CASCADE" => Some(Operation::Delete),
+                    "SET_NULL" | "SET_DEFAULT" => Some(Operation::Update),
+                    t if t.starts_with("SET(") => Some(Operation::Update),
+                    _ => None,
+                });
+                // The reverse accessor: `customer.orders` (related_name) or
+                // `customer.legacyorder_set` is a manager of this model.
+                let accessor = match kw("related_name").and_then(|r| string_value(src, r)) {
+                    Some(r) => r,
+                    None => format!("{}_set", class.to_lowercase()),
+                };
+                if let (Some(parent), false) = (&target, accessor.ends_with('+')) {
+                    out.related.push(crate::orm::Related {
+                        language: Language::Python,
+                        parent: parent.clone(),
+                        accessor,
+                        child: class.to_string(),
+                    });
+                }
+                if let (Some(parent), Some(operation), Some(d)) = (target, operation, on_delete) {
+                    out.cascades.push(Cascade {
+                        language: Language::Python,
+                        framework: "django".into(),
+                        parent,
+                        child: class.to_string(),
+                        operation,
+                        via: format!("{class}.{attr} on_delete={}", last_segment(text(src, d))),
+                        child_file: String::new(),
+                    });
+                }
+            } else if method == "relationship" {
+                let cascade = kw("cascade").and_then(|c| string_value(src, c));
+                let deletes = cascade.as_deref().is_some_and(|c| {
+                    c.split(',')
+                        .any(|p| matches!(p.trim(), "all" | "delete" | "delete-orphan"))
+                });
+                let target = positional
+                    .first()
+                    .and_then(|t| model_ref(src, *t))
+                    .or_else(|| {
+                        a.child_by_field_name("type")
+                            .and_then(|t| annotated_model(src, t))
+                    });
+                if let (true, Some(child)) = (deletes, target) {
+                    out.cascades.push(Cascade {
+                        language: Language::Python,
+                        framework: "sqlalchemy".into(),
+                        parent: class.to_string(),
+                        child,
+                        operation: Operation::Delete,
+                        via: format!("{class}.{attr} cascade=\"{}\"", cascade.unwrap_or_default()),
+                        child_file: String::new(),
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The manager class of `objects = X()`, `X.as_manager()`, `Manager.from_queryset(X)()`.
+fn manager_class(src: &str, function: Node<'_>) -> Option<String> {
+    let callee = text(src, function);
+    if function.kind() == "call" {
+        // `Manager.from_queryset(QS)()`
+        let inner = function.child_by_field_name("function")?;
+        if last_segment(text(src, inner)) == "from_queryset" {
+            let args = named_children(function.child_by_field_name("arguments")?);
+            return args
+                .first()
+                .map(|a| last_segment(text(src, *a)).to_string());
+        }
+        return None;
+    }
+    if let Some(qs) = callee.strip_suffix(".as_manager") {
+        return Some(last_segment(qs).to_string());
+    }
+    let last = last_segment(callee);
+    (last.ends_with("Manager") && last != "Manager").then(|| last.to_string())
+}
+
+/// A model named by a `ForeignKey`/`relationship` target: `Customer`, `"Customer"`,
+/// `"sales.Customer"`, `models.Customer`.
+fn model_ref(src: &str, node: Node<'_>) -> Option<String> {
+    match node.kind() {
+        "string" => string_value(src, node).map(|s| last_segment(&s).to_string()),
+        "identifier" | "attribute" => Some(last_segment(text(src, node)).to_string()),
+        _ => None,
+    }
+}
+
+/// Words of a type annotation that are not the model (sorted).
+pub(crate) const TYPING_WORDS: &[&str] = &[
+    "DynamicMapped",
+    "List",
+    "Mapped",
+    "Optional",
+    "Sequence",
+    "Set",
+    "WriteOnlyMapped",
+    "list",
+    "set",
+];
+
+/// The model in `Mapped[list["LegacyOrder"]]`: the last name that is not a typing word.
+fn annotated_model(src: &str, node: Node<'_>) -> Option<String> {
+    text(src, node)
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .rfind(|w| !w.is_empty() && !TYPING_WORDS.contains(w))
+        .map(str::to_string)
+}
+
+/// What each method of a manager / QuerySet class does to its model's table.
+fn manager_method(
+    src: &str,
+    class: &str,
+    def: Node<'_>,
+    catalog: &OrmCatalog,
+    out: &mut FileDecls,
+) {
+    let Some(name) = def.child_by_field_name("name") else {
+        return;
+    };
+    let method = text(src, name);
+    for node in all_nodes(def) {
+        if node.kind() != "call" || is_chain_link(node) {
+            continue;
+        }
+        let chain = Chain::of(node);
+        if !chain.rooted_in_self(src) {
+            continue;
+        }
+        let methods = chain.methods_after_self(src);
+        if let Some((rule, _)) = chain_access(catalog, "django", OrmReceiver::Manager, &methods)
+            && let (Some(access), Some(operation)) = (rule.access, rule.operation)
+        {
+            out.manager_methods.push(ManagerMethod {
+                language: Language::Python,
+                class: class.to_string(),
+                method: method.to_string(),
+                access,
+                operation,
+            });
+        }
+    }
+}
+
+/// Decide which classes are models, and resolve their tables.
+pub fn resolve(models: &mut Vec<ModelDecl>, sqlalchemy_creates_schema: bool) {
+    let py: Vec<usize> = (0..models.len())
+        .filter(|&i| models[i].language == Language::Python)
+        .collect();
+    // Frameworks by fixpoint over bases: a class is a model when a base is a framework root
+    // or a model (in any file).
+    for i in &py {
+        let m = &mut models[*i];
+        if !m.framework.is_empty() {
+            continue;
+        }
+        if m.bases_full
+            .iter()
+            .any(|b| b == "models.Model" || b.ends_with("db.models.Model"))
+        {
+            m.framework = "django".into();
+        } else if m.bases_full.iter().any(|b| b == "db.Model") {
+            // Flask-SQLAlchemy names the table after the class (snake_case).
+            m.framework = "sqlalchemy".into();
+            m.source = TableSource::Convention;
+            m.explicit_table = None;
+        }
+    }
+    for _round in 0..8 {
+        let known: HashMap<String, String> = py
+            .iter()
+            .map(|&i| &models[i])
+            .filter(|m| !m.framework.is_empty())
+            .map(|m| (m.name.clone(), m.framework.clone()))
+            .collect();
+        let mut changed = false;
+        for &i in &py {
+            if !models[i].framework.is_empty() {
+                continue;
+            }
+            if let Some(fw) = models[i].bases.iter().find_map(|b| known.get(b)) {
+                models[i].framework = fw.clone();
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // Tables, parents first: a child inherits from a resolved parent.
+    let by_name = |models: &Vec<ModelDecl>, name: &str| -> Option<usize> {
+        py.iter()
+            .copied()
+            .find(|&i| models[i].name == name && !models[i].framework.is_empty())
+    };
+    for _round in 0..8 {
+        for &i in &py {
+            let m = models[i].clone();
+            if m.framework.is_empty() || m.table.is_some() && m.source != TableSource::Convention {
+                continue;
+            }
+            let parents: Vec<ModelDecl> = m
+                .bases
+                .iter()
+                .filter_map(|b| by_name(models, b))
+                .map(|p| models[p].clone())
+                .collect();
+            let abstract_parent = parents.iter().find(|p| p.is_abstract);
+            let concrete_parent = parents.iter().find(|p| !p.is_abstract && p.table.is_some());
+            let mut next = m.clone();
+            if next.managers.is_empty()
+                && let Some(p) = parents.iter().find(|p| !p.managers.is_empty())
+            {
+                next.managers = p.managers.clone();
+            }
+            if next.managed.is_none() {
+                next.managed = abstract_parent.and_then(|p| p.managed);
+            }
+            for p in &parents {
+                for f in &p.file_fields {
+                    if !next.file_fields.contains(f) {
+                        next.file_fields.push(f.clone());
+                    }
+                }
+            }
+            match m.framework.as_str() {
+                "django" => {
+                    if m.is_abstract {
+                        next.table = None;
+                    } else if m.inherits_table {
+                        next.table = concrete_parent.and_then(|p| p.table.clone());
+                        next.source = TableSource::Inherited;
+                    } else if let Some(t) = &m.explicit_table {
+                        next.table = Some(t.clone());
+                        next.source = TableSource::Explicit;
+                    } else if let Some(t) = abstract_parent.and_then(|p| p.explicit_table.clone()) {
+                        next.table = Some(t);
+                        next.source = TableSource::Inherited;
+                    } else if let Some(app) = &m.app_label {
+                        next.table = Some(naming::django_table(app, &m.name));
+                        next.source = TableSource::Convention;
+                    }
+                    next.defines_schema =
+                        !m.is_abstract && !m.inherits_table && next.managed != Some(false);
+                }
+                _ => {
+                    if m.is_abstract {
+                        next.table = None;
+                    } else if let Some(t) = &m.explicit_table {
+                        next.table = Some(t.clone());
+                        next.source = TableSource::Explicit;
+                    } else if let Some(r) = &m.table_ref {
+                        next.table = py
+                            .iter()
+                            .map(|&j| &models[j])
+                            .find(|t| {
+                                &t.name == r && t.framework == "sqlalchemy" && t.bases.is_empty()
+                            })
+                            .and_then(|t| t.explicit_table.clone());
+                        next.source = TableSource::Explicit;
+                    } else if let Some(p) = concrete_parent {
+                        // Single-table inheritance: the parent's table.
+                        next.table = p.table.clone();
+                        next.source = TableSource::Inherited;
+                    } else if m.source == TableSource::Convention {
+                        next.table = Some(naming::snake_case(&m.name));
+                    }
+                    next.defines_schema = sqlalchemy_creates_schema
+                        && !m.is_abstract
+                        && matches!(next.source, TableSource::Explicit | TableSource::Convention);
+                }
+            }
+            models[i] = next;
+        }
+    }
+    // Plain classes that turned out not to be models leave the index.
+    models.retain(|m| m.language != Language::Python || !m.framework.is_empty());
+}
+
+/// `app/models.py` → `app.models`; `app/models/__init__.py` → `app.models`.
+fn module_of(rel: &str) -> String {
+    let trimmed = rel.strip_suffix(".py").unwrap_or(rel);
+    let trimmed = trimmed.strip_suffix("/__init__").unwrap_or(trimmed);
+    trimmed.replace('/', ".")
+}
+
+/// Django's app label for a file: the package that holds `models.py` or the `models/`
+/// package (the last segment of the app's module, as Django's `AppConfig.label`).
+fn app_label_of(rel: &str) -> Option<String> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let dirs = &parts[..parts.len().saturating_sub(1)];
+    match dirs.last() {
+        Some(&"models") => dirs.iter().rev().nth(1).map(|s| s.to_string()),
+        Some(d) => Some(d.to_string()),
+        None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_and_app_labels() {
+        assert_eq!(module_of("billing/models.py"), "billing.models");
+        assert_eq!(module_of("billing/models/__init__.py"), "billing.models");
+        assert_eq!(
+            app_label_of("src/billing/models.py").as_deref(),
+            Some("billing")
+        );
+        assert_eq!(
+            app_label_of("billing/models/order.py").as_deref(),
+            Some("billing")
+        );
+        assert_eq!(app_label_of("models.py"), None);
+    }
+
+    #[test]
+    fn declarations_of_one_file() {
+        let catalog = OrmCatalog::for_language(Language::Python, &[]);
+        let src = "from django.db import models\n\
+                   class QS(models.QuerySet):\n    def gone(self):\n        return self.filter(x=1).delete()\n\
+                   class P(models.Model):\n    pass\n\
+                   class C(models.Model):\n    p = models.ForeignKey('app.P', on_delete=models.SET_NULL)\n    objects = QS.as_manager()\n    class Meta:\n        db_table = 't'\n        managed = False\n";
+        let d = declarations("app/models.py", src, &catalog);
+        let c = d.models.iter().find(|m| m.name == "C").unwrap();
+        assert_eq!(c.explicit_table.as_deref(), Some("t"));
+        assert_eq!(c.managed, Some(false));
+        assert_eq!(c.managers, vec![("objects".to_string(), "QS".to_string())]);
+        assert_eq!(d.cascades[0].parent, "P");
+        assert_eq!(d.cascades[0].operation, Operation::Update);
+        assert_eq!(d.manager_methods[0].method, "gone");
+        assert_eq!(d.manager_methods[0].operation, Operation::Delete);
+        let mut models = d.models;
+        resolve(&mut models, false);
+        let p = models.iter().find(|m| m.name == "P").unwrap();
+        assert_eq!(p.table.as_deref(), Some("app_p"));
+        assert!(p.defines_schema);
+        let c = models.iter().find(|m| m.name == "C").unwrap();
+        assert!(!c.defines_schema, "managed = False");
+        // QS is a manager class, not a model.
+        assert!(models.iter().all(|m| m.name != "QS"));
+    }
+
+    #[test]
+    fn sqlalchemy_inheritance_and_table_refs() {
+        let catalog = OrmCatalog::for_language(Language::Python, &[]);
+        let src = "t = Table('orders_legacy', metadata, Column('id'))\n\
+                   class Base(DeclarativeBase):\n    pass\n\
+                   class O(Base):\n    __table__ = t\n\
+                   class Special(O):\n    pass\n\
+                   class Mixin(Base):\n    __abstract__ = True\n";
+        let mut models = declarations("shop/models.py", src, &catalog).models;
+        resolve(&mut models, true);
+        let table = |n: &str| {
+            models
+                .iter()
+                .find(|m| m.name == n)
+                .and_then(|m| m.table.clone())
+        };
+        assert_eq!(table("t").as_deref(), Some("orders_legacy"));
+        assert_eq!(table("O").as_deref(), Some("orders_legacy"));
+        assert_eq!(table("Special").as_deref(), Some("orders_legacy"));
+        assert_eq!(table("Mixin"), None);
+        assert!(models.iter().all(|m| m.name != "Base"), "a plain class");
+    }
+
+    #[test]
+    fn broken_input_does_not_panic() {
+        let catalog = OrmCatalog::for_language(Language::Python, &[]);
+        for src in [
+            "class (models.Model:\n  class Meta: db_table =",
+            "\u{0}\u{1}",
+            "x = Table(",
+            "",
+        ] {
+            let _ = declarations("a/models.py", src, &catalog);
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! TypeScript and JavaScript, pass 2: calls that name a legacy table or a model accessor,
+//! one walk over the file's calls. Knex and Kysely chains name the table as a string: the
+//! argument of a call that names it (`knex("t")`, `.from("t")`, `.into("t")`,
+//! `db.selectFrom("t")`, `knex.schema.createTable("t")`), a string literal, a template
+//! without substitutions, or a `const` of the same file bound to one. What the chain does
+//! to it comes from the `[[orm]]` rows of `catalog/typescript.toml`: rows with a
+//! `table_arg` name the table (receiver `function` for a bare call such as `knex("t")`,
+//! `db` for a method), rows on receiver `query` say what a later or earlier method of the
+//! chain does (`.insert(…)`, `.del()`). Identifiers map to tables through the naming
+//! conventions pass 1 found (Kysely `CamelCasePlugin`, Knex `knexSnakeCaseMappers`).
+//! Drizzle calls name a table const (`db.insert(orders)`); Prisma client calls name a
+//! model accessor (`prisma.legacyOrder.create(…)`, see `prisma_usages`).
+
+use super::{
+    MAX_NODES, chain_access, children_with_comments, function_at, in_template, outermost,
+    prisma_usages, string_value,
+};
+use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
+use crate::extract::{FileInput, FileScan, LineIndex, evidence};
+use crate::model::{Access, Confidence, Language, Operation, Site};
+use crate::orm::nodes::{all_nodes_within, text};
+use crate::orm::{ModelDecl, ModelIndex};
+use crate::sql::TableName;
+use std::collections::HashMap;
+use tree_sitter::{Node, Tree};
+
+/// Objects whose `from` / `table` methods are not query builders (`Array.from("…")`).
+const NOT_BUILDERS: &[&str] = &["Array", "Buffer", "JSON", "Object", "Promise", "Set"];
+
+/// The findings of a file's calls that name a table or a model accessor: for each call, a
+/// Prisma client call, else a Drizzle call, else a query builder's.
+pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
+    let nodes = all_nodes_within(tree.root_node(), MAX_NODES);
+    let calls = Calls::new(file, &nodes);
+    for &call in &nodes {
+        if call.kind() != "call_expression" {
+            continue;
+        }
+        let Some(callee) = call.child_by_field_name("function") else {
+            continue;
+        };
+        if !calls.prisma.is_empty()
+            && let Some(found) =
+                prisma_usages::client_call(file.text, callee, &calls.prisma, calls.catalog)
+        {
+            prisma_usages::report(file, &calls.index, call, found, out);
+            continue;
+        }
+        if let Some(found) = drizzle_call(
+            file.text,
+            callee,
+            call,
+            &file.ctx.models,
+            &calls.aliases,
+            calls.catalog,
+        ) {
+            calls.report_drizzle(call, found, out);
+            continue;
+        }
+        calls.builder_call(call, callee, out);
+    }
+}
+
+/// What the walk over a file's calls knows about the file.
+struct Calls<'a> {
+    file: &'a FileInput<'a>,
+    index: LineIndex,
+    catalog: &'a OrmCatalog,
+    /// `const T = "orders_legacy"` anywhere in the file. A name bound twice to different
+    /// strings is ambiguous and left unresolved (`None`).
+    consts: HashMap<&'a str, Option<String>>,
+    /// `import { knex as db } from "./db"`: a bare call of the alias is a call of the
+    /// imported name.
+    aliases: HashMap<&'a str, &'a str>,
+    /// Knex, Kysely and Sequelize's QueryInterface share method names (`innerJoin`,
+    /// `createTable`): a file that imports Kysely or says `queryInterface` prefers its rows.
+    prefer: &'static [&'static str],
+    /// Prisma client accessors of the Prisma models (`prisma.legacyOrder` → `LegacyOrder`).
+    prisma: HashMap<String, &'a ModelDecl>,
+}
+
+impl<'a> Calls<'a> {
+    fn new(file: &'a FileInput<'a>, nodes: &[Node<'_>]) -> Calls<'a> {
+        let src = file.text;
+        let prefer: &'static [&'static str] = if src.contains("kysely") || src.contains("Kysely") {
+            &["kysely"]
+        } else if src.contains("queryInterface") {
+            // Sequelize migrations and seeders.
+            &["sequelize"]
+        } else {
+            &[]
+        };
+        Calls {
+            file,
+            index: LineIndex::new(src),
+            catalog: file.ctx.orm_catalog(file.language),
+            consts: string_consts(src, nodes),
+            aliases: import_aliases(src, nodes),
+            prefer,
+            prisma: prisma_usages::accessors(src, &file.ctx.models),
+        }
+    }
+
+    fn lookup(&self, receiver: OrmReceiver, method: &str) -> Option<&'a OrmRule> {
+        self.catalog
+            .lookup(self.prefer, receiver, method)
+            .or_else(|| self.catalog.lookup(&[], receiver, method))
+    }
+
+    fn report_drizzle(&self, call: Node<'_>, found: DrizzleCall<'_, '_>, out: &mut FileScan) {
+        let src = self.file.text;
+        let site = Site {
+            function: function_at(src, call),
+            evidence: evidence(text(src, outermost(call))),
+            sink: Some(found.method.to_string()),
+            framework: Some("drizzle".to_string()),
+            ..self.file.site_at(&self.index, call.start_byte())
+        };
+        let operation = found.rule.operation.unwrap_or(Operation::Unknown);
+        out.findings.push(site.finding(
+            found.table,
+            found.access,
+            operation,
+            found.rule.kind,
+            Confidence::Inferred,
+        ));
+    }
+
+    /// A query builder's call that names a legacy table (`knex("t")`, `.from("t")`).
+    fn builder_call(&self, call: Node<'_>, callee: Node<'_>, out: &mut FileScan) {
+        let src = self.file.text;
+        let Some(rule) = self.builder_rule(callee) else {
+            return;
+        };
+        // `sql`…${sql.table("t")}…`` is an identifier helper of a raw SQL template, which
+        // the raw-SQL extractor reports.
+        if in_template(call) {
+            return;
+        }
+        let Some(name) = self.table_argument(call, rule) else {
+            return;
+        };
+        let (file, tables) = (self.file, &self.file.ctx.tables);
+        let Some(table) = file
+            .ctx
+            .models
+            .table_for_identifier(tables, file.language, &name)
+        else {
+            return;
+        };
+        let literal = tables.resolve(&TableName::parse_config(&name)).is_some();
+        let (access, operation, method) = match (rule.access, rule.operation) {
+            (Some(a), op) => (a, op.unwrap_or(Operation::Unknown), rule.method.clone()),
+            (None, _) => chain_access(src, call, self.catalog, &rule.framework),
+        };
+        let site = Site {
+            function: function_at(src, call),
+            evidence: evidence(text(src, outermost(call))),
+            sink: Some(method),
+            framework: Some(rule.framework.clone()),
+            ..file.site_at(&self.index, call.start_byte())
+        };
+        let confidence = if literal {
+            Confidence::Parsed
+        } else {
+            Confidence::Inferred
+        };
+        out.findings
+            .push(site.finding(table, access, operation, rule.kind, confidence));
+    }
+
+    /// The catalog row of a builder's callee: a bare call (`knex("t")`, through an import
+    /// alias) or a method (`.from("t")`), never one of `NOT_BUILDERS`.
+    fn builder_rule(&self, callee: Node<'_>) -> Option<&'a OrmRule> {
+        let src = self.file.text;
+        match callee.kind() {
+            "identifier" => {
+                let name = text(src, callee);
+                self.lookup(
+                    OrmReceiver::Function,
+                    self.aliases.get(name).unwrap_or(&name),
+                )
+            }
+            "member_expression" => {
+                let object = callee.child_by_field_name("object");
+                if object.is_some_and(|o| NOT_BUILDERS.contains(&text(src, o))) {
+                    return None;
+                }
+                callee
+                    .child_by_field_name("property")
+                    .and_then(|p| self.lookup(OrmReceiver::Db, text(src, p)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The table name the rule's table argument writes (`"orders_legacy as o"` →
+    /// `orders_legacy`, which Knex and Kysely both accept), from a literal or a const.
+    fn table_argument(&self, call: Node<'_>, rule: &OrmRule) -> Option<String> {
+        let src = self.file.text;
+        let arg = call
+            .child_by_field_name("arguments")
+            .and_then(|a| children_with_comments(a).into_iter().nth(rule.table_arg?))?;
+        let written = match arg.kind() {
+            "identifier" => self.consts.get(text(src, arg)).cloned().flatten(),
+            _ => string_value(src, arg),
+        }?;
+        let name = written.split_whitespace().next().unwrap_or("");
+        (!name.is_empty()).then(|| name.to_string())
+    }
+}
+
+/// `const T = "orders_legacy"` anywhere in the file; a name bound twice to different
+/// strings is `None`.
+fn string_consts<'s>(src: &'s str, nodes: &[Node<'_>]) -> HashMap<&'s str, Option<String>> {
+    let mut consts: HashMap<&str, Option<String>> = HashMap::new();
+    for n in nodes {
+        if n.kind() != "variable_declarator" {
+            continue;
+        }
+        let (Some(name), Some(value)) = (
+            n.child_by_field_name("name"),
+            n.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        if name.kind() != "identifier" {
+            continue;
+        }
+        if let Some(s) = string_value(src, value) {
+            let entry = consts.entry(text(src, name)).or_insert(Some(s.clone()));
+            if entry.as_deref() != Some(s.as_str()) {
+                *entry = None;
+            }
+        }
+    }
+    consts
+}
+
+/// `import { a as b }`: `b` → `a`.
+fn import_aliases<'s>(src: &'s str, nodes: &[Node<'_>]) -> HashMap<&'s str, &'s str> {
+    let mut aliases = HashMap::new();
+    for n in nodes {
+        if n.kind() == "import_specifier"
+            && let (Some(name), Some(alias)) = (
+                n.child_by_field_name("name"),
+                n.child_by_field_name("alias"),
+            )
+        {
+            aliases.insert(text(src, alias), text(src, name));
+        }
+    }
+    aliases
+}
+
+/// Drizzle: `db.insert(t)`, `db.update(t)`, `db.delete(t)`, `db.select().from(t)`, joins,
+/// where `t` is a table const declared with `pgTable` (imported by name or alias), or
+/// `db.query.<t>.findMany(…)`: the legacy table, what the call does, and the method.
+fn drizzle_call<'s, 'c>(
+    src: &'s str,
+    callee: Node<'_>,
+    call: Node<'_>,
+    models: &ModelIndex,
+    aliases: &HashMap<&str, &str>,
+    catalog: &'c OrmCatalog,
+) -> Option<DrizzleCall<'s, 'c>> {
+    if callee.kind() != "member_expression" {
+        return None;
+    }
+    let method = text(src, callee.child_by_field_name("property")?);
+    let (rule, name) = if let Some(rule) = catalog.lookup(&["drizzle"], OrmReceiver::Table, method)
+    {
+        let arg = call
+            .child_by_field_name("arguments")
+            .and_then(|a| children_with_comments(a).into_iter().nth(rule.model_arg?))?;
+        (rule, text(src, arg))
+    } else {
+        // `db.query.orders.findMany(…)`
+        let rule = catalog.lookup(&["drizzle"], OrmReceiver::Query, method)?;
+        let object = callee.child_by_field_name("object")?;
+        let query = object.child_by_field_name("object")?;
+        if query.kind() != "member_expression"
+            || query.child_by_field_name("property").map(|p| text(src, p)) != Some("query")
+        {
+            return None;
+        }
+        (rule, text(src, object.child_by_field_name("property")?))
+    };
+    let name = aliases.get(name).copied().unwrap_or(name);
+    let model = models
+        .find(Language::TypeScript, name)
+        .into_iter()
+        .find(|m| m.framework == "drizzle")?;
+    Some(DrizzleCall {
+        table: model.legacy.clone()?,
+        access: rule.access?,
+        rule,
+        method,
+    })
+}
+
+/// A Drizzle call on a legacy table: its table, its access, its catalog row and method.
+struct DrizzleCall<'s, 'c> {
+    table: String,
+    access: Access,
+    rule: &'c OrmRule,
+    method: &'s str,
+}
