@@ -106,3 +106,66 @@ fn issue_19_operator_chains_end_normally_with_the_statement_reported() {
     // Not parsed, and said so: the reason is in the log's accounting.
     assert!(stdout.contains("more than 2000 operators"), "{stdout}");
 }
+
+/// One configuration checked in one place: every command rejects the same mistake with the
+/// same message, naming the file and the line (`kind = "web"` used to pass `inventory` and
+/// fail `plan` without a line; a `db_clients` typo surfaced only with `--logs`; a bad glob or
+/// an empty sink call had no location or was accepted; an absurd size read every file as
+/// empty).
+#[test]
+fn issue_19_configuration_mistakes_fail_every_command_with_file_and_line() {
+    let cases = [
+        (
+            "[[components]]\nname = \"web\"\nkind = \"web\"\n",
+            "line 6",
+            "unknown component kind `web`",
+        ),
+        (
+            "[[components]]\nname = \"api\"\ndb_clients = [\"aplication=api\"]\n",
+            "line 6",
+            "unknown key `aplication`",
+        ),
+        (
+            "[scan]\nexclude = [\"vendor/[\"]\n",
+            "line 5",
+            "invalid glob `vendor/[`",
+        ),
+        (
+            "[[sinks]]\nlanguage = \"python\"\ncall = \"\"\nsql_arg = 0\n",
+            "line 4",
+            "sink call ``",
+        ),
+        (
+            "[scan]\nmax_file_size = \"99999999999999999999GiB\"\n",
+            "line 5",
+            "over the limit of 16GiB",
+        ),
+    ];
+    for (extra, line, what) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "cutover.toml", &format!("{CONFIG}{extra}"));
+        write(
+            dir.path(),
+            "app.py",
+            "def f(cur):\n    cur.execute(\"DELETE FROM orders_legacy\")\n",
+        );
+        let log = write(
+            dir.path(),
+            "pg.log",
+            "2024-05-01 10:00:00.000 UTC [1] LOG:  statement: SELECT 1\n",
+        );
+        for command in ["inventory", "plan", "audit", "dual-write", "report", "logs"] {
+            let mut cmd = cutover();
+            cmd.current_dir(dir.path()).arg(command);
+            if command == "logs" {
+                cmd.arg(&log);
+            }
+            let (code, _, stderr) = run(&mut cmd);
+            assert_eq!(code, 2, "{command} with {extra:?}: {stderr}");
+            assert!(
+                stderr.contains("cutover.toml") && stderr.contains(line) && stderr.contains(what),
+                "{command} with {extra:?}: {stderr}"
+            );
+        }
+    }
+}

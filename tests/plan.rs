@@ -479,8 +479,9 @@ fn cli_unknown_declared_kind_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // Issue 19: checked when the configuration is read, with its line, for every command.
     assert!(
-        stderr.contains("component `api` has unknown kind `daemon`"),
+        stderr.contains("line 6") && stderr.contains("unknown component kind `daemon`"),
         "{stderr}"
     );
 }

@@ -245,7 +245,7 @@ pub fn load_repo(config: &Config) -> Result<PlanInput> {
 fn read_limited(path: &std::path::Path, max: u64) -> std::io::Result<Option<String>> {
     let file = std::fs::File::open(path)?;
     let mut buf = Vec::new();
-    file.take(max + 1).read_to_end(&mut buf)?;
+    file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
     if buf.len() as u64 > max {
         return Ok(None);
     }
