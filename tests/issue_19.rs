@@ -169,3 +169,48 @@ fn issue_19_configuration_mistakes_fail_every_command_with_file_and_line() {
         }
     }
 }
+
+/// `audit --update-baseline` dropped the entries of files it skipped (here, a file turned
+/// binary) and called it progress. They are kept, and the report says which and why.
+#[test]
+fn issue_19_update_baseline_keeps_the_entries_of_skipped_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "cutover.toml", CONFIG);
+    write(
+        dir.path(),
+        "keep.py",
+        "def f(cur):\n    cur.execute(\"UPDATE orders_legacy SET a = 1\")\n",
+    );
+    let (code, _, stderr) = run(cutover()
+        .args(["audit", "--update-baseline", "--allow-new"])
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{stderr}");
+    let baseline = dir.path().join("cutover-baseline.json");
+    let before = std::fs::read_to_string(&baseline).unwrap();
+    assert!(before.contains("keep.py"), "{before}");
+
+    // The file becomes unreadable as text: a NUL byte in its first block.
+    write(
+        dir.path(),
+        "keep.py",
+        "\0def f(cur):\n    cur.execute(\"UPDATE orders_legacy SET a = 1\")\n",
+    );
+    let (code, stdout, stderr) = run(cutover().args(["audit"]).arg(dir.path()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stdout.contains("removed: run"),
+        "a skipped file is not progress: {stdout}"
+    );
+    assert!(stdout.contains("keep.py: 1 reference (binary)"), "{stdout}");
+
+    let (code, stdout, stderr) = run(cutover()
+        .args(["audit", "--update-baseline"])
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("baseline entries kept for 1 file"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(0 removed, 0 added)"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&baseline).unwrap(), before);
+}

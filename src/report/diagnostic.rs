@@ -170,6 +170,22 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
                 "followed rename: {old} → {new} (its baseline entries moved along)"
             )?;
         }
+        if !b.kept.is_empty() {
+            writeln!(
+                out,
+                "baseline entries kept for {} this run could not analyse (not counted as removed):",
+                count(b.kept.len() as u64, "file")
+            )?;
+            for k in &b.kept {
+                writeln!(
+                    out,
+                    "  {}: {} ({})",
+                    k.file,
+                    count(k.references, "reference"),
+                    k.reason.as_str()
+                )?;
+            }
+        }
         let removed = b.removed();
         match &b.update {
             Some(u) => {
@@ -202,7 +218,7 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
             }
             None => {}
         }
-        if !b.renames.is_empty() || removed > 0 || b.update.is_some() {
+        if !b.renames.is_empty() || !b.kept.is_empty() || removed > 0 || b.update.is_some() {
             writeln!(out)?;
         }
     }
