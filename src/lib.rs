@@ -29,6 +29,7 @@ pub mod config;
 pub mod discover;
 pub mod dualwrite;
 pub mod extract;
+mod git;
 pub mod lang;
 pub mod logs;
 pub mod model;

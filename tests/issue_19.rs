@@ -214,3 +214,52 @@ fn issue_19_update_baseline_keeps_the_entries_of_skipped_files() {
     assert!(stdout.contains("(0 removed, 0 added)"), "{stdout}");
     assert_eq!(std::fs::read_to_string(&baseline).unwrap(), before);
 }
+
+/// A repository with enough findings that every report overflows a pipe's buffer, in a git
+/// repository so that `burndown` and the report's history run too.
+fn big_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "cutover.toml",
+        "[[tables]]\nname = \"orders_legacy\"\nreplacement = \"orders\"\nphase = \"dual-write\"\n",
+    );
+    let sql: String = (0..1500)
+        .map(|i| format!("UPDATE orders_legacy SET status = 'n{i}' WHERE id = {i};\n"))
+        .collect();
+    write(dir.path(), "db/big.sql", &sql);
+    let log: String = (0..1500)
+        .map(|i| {
+            format!(
+                "2024-05-01 10:00:00.000 UTC [{i}] LOG:  statement: UPDATE orders_legacy SET c{i} = 1\n"
+            )
+        })
+        .collect();
+    write(dir.path(), "pg.log", &log);
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("cutover.toml")).unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+        .unwrap();
+    dir
+}
+
+/// libgit2's class and code numbers are translated into a sentence.
+#[test]
+fn issue_19_git_errors_are_sentences() {
+    let dir = big_repo();
+    for args in [
+        &["burndown", "--rev", "no-such-branch"][..],
+        &["audit", "--changed-since", "no-such-branch"],
+    ] {
+        let (code, _, stderr) = run(cutover().current_dir(dir.path()).args(args));
+        assert_eq!(code, 2, "{args:?}");
+        assert!(stderr.contains("no-such-branch"), "{stderr}");
+        assert!(
+            !stderr.contains("class=") && !stderr.contains("code="),
+            "{stderr}"
+        );
+    }
+}
