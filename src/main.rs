@@ -13,14 +13,15 @@ fn main() -> ExitCode {
         }
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = cutover::Output::new(std::io::BufWriter::new(stdout.lock()));
     let result = cutover::run(cli, &mut out).and_then(|o| {
         out.flush()?;
         Ok(o)
     });
     match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
-        Err(e) if cutover::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        // `cutover … | head`: the reader has what it wanted.
+        Err(e) if out.closed() || cutover::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             #[expect(clippy::print_stderr, reason = "main reports the error chain")]
             {
