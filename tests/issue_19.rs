@@ -303,6 +303,28 @@ fn issue_19_a_pipe_closed_early_is_a_clean_exit_for_every_command_and_format() {
     }
 }
 
+/// The report's title names the repository, not `.`.
+#[test]
+fn issue_19_the_report_title_names_the_repository() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("shop-api");
+    write(&dir, "cutover.toml", CONFIG);
+    write(
+        &dir,
+        "a.py",
+        "def f(cur):\n    cur.execute(\"DELETE FROM orders_legacy\")\n",
+    );
+    let (code, stdout, stderr) =
+        run(cutover()
+            .current_dir(&dir)
+            .args(["report", "--no-history", "--format", "md", "."]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("# Legacy table writers in `shop-api`"),
+        "{stdout}"
+    );
+}
+
 /// libgit2's class and code numbers are translated into a sentence.
 #[test]
 fn issue_19_git_errors_are_sentences() {

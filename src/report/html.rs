@@ -183,7 +183,7 @@ pub fn render(data: &ReportData) -> Result<String> {
     let _ = writeln!(
         h,
         "<title>Legacy table inventory: {}</title>",
-        escape(&data.root)
+        escape(&data.name)
     );
     let _ = writeln!(h, "<style>\n{CSS}</style>\n</head>\n<body>");
     h.push_str(
@@ -235,7 +235,7 @@ impl Page<'_> {
         let _ = writeln!(
             h,
             "<h1>Who writes the legacy tables in <code>{}</code></h1>",
-            escape(&data.root)
+            escape(&data.name)
         );
         let _ = writeln!(
             h,

@@ -150,7 +150,7 @@ pub fn write_report(data: &ReportData, out: &mut dyn Write) -> Result<()> {
 pub fn render(data: &ReportData) -> String {
     let mut md = String::new();
     let s = data.summary(None);
-    let _ = writeln!(md, "# Legacy table writers in {}\n", code(&data.root));
+    let _ = writeln!(md, "# Legacy table writers in {}\n", code(&data.name));
     let _ = writeln!(md, "**{}**\n", text(&headline(&s, data.tables.len())));
 
     let sign_off: Vec<String> = data
