@@ -5,9 +5,13 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let cli = match cutover::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            let e = cutover::cli::with_tips(e, &args);
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }

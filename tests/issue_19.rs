@@ -216,6 +216,93 @@ fn issue_19_update_baseline_keeps_the_entries_of_skipped_files() {
     assert_eq!(std::fs::read_to_string(&baseline).unwrap(), before);
 }
 
+/// A repository whose file name, code and log client carry a newline plus a workflow
+/// command, terminal escapes and a bidi override.
+fn hostile_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "cutover.toml", CONFIG);
+    write(
+        dir.path(),
+        "evil\n::error file=x::pwned\u{1b}[2J.py",
+        "def purge(cur):\n    cur.execute(\"UPDATE orders_legacy SET a = '\u{1b}]0;title\u{7}\u{202e}'\")\n",
+    );
+    dir
+}
+
+/// No control character from scanned text reaches the terminal or the CI log: no ESC or
+/// BEL, no line that starts a workflow command other than cutover's own annotations.
+fn assert_terminal_safe(what: &str, out: &str) {
+    assert!(!out.contains('\u{1b}'), "{what}: raw ESC in {out:?}");
+    assert!(!out.contains('\u{7}'), "{what}: raw BEL in {out:?}");
+    assert!(
+        !out.contains('\u{202e}'),
+        "{what}: raw bidi override in {out:?}"
+    );
+    for line in out.lines() {
+        assert!(
+            !line.starts_with("::error file=x::pwned"),
+            "{what}: injected workflow command {line:?}"
+        );
+    }
+}
+
+#[test]
+fn issue_19_control_characters_are_escaped_in_every_human_readable_format() {
+    let dir = hostile_repo();
+    let root = dir.path();
+    let (code, stdout, stderr) = run(cutover().arg("inventory").arg(root));
+    assert_eq!(code, 0, "{stderr}");
+    assert_terminal_safe("inventory text", &stdout);
+    assert!(
+        stdout.contains("evil\\n::error file=x::pwned\\x1b[2J.py:2"),
+        "{stdout}"
+    );
+
+    // An empty baseline: the reference is new, so audit shows it with its code frame.
+    write(
+        root,
+        "cutover-baseline.json",
+        "{\"version\": 1, \"references\": []}\n",
+    );
+    for format in ["text", "github"] {
+        let (code, stdout, stderr) = run(cutover().args(["audit", "--format", format]).arg(root));
+        assert_eq!(code, 1, "{format}: {stderr}");
+        assert!(
+            stdout.contains("pwned"),
+            "{format}: the file is reported\n{stdout}"
+        );
+        assert_terminal_safe(format, &stdout);
+    }
+    let (_, stdout, _) = run(cutover().args(["plan"]).arg(root));
+    assert_terminal_safe("plan", &stdout);
+    let (_, stdout, _) = run(cutover()
+        .args(["report", "--no-history", "--format", "md"])
+        .arg(root));
+    assert_terminal_safe("report md", &stdout);
+    let out = cutover()
+        .args(["report", "--no-history", "--format", "html"])
+        .arg(root)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let html = out.stdout;
+    assert!(!html.contains(&0), "NUL in the HTML report");
+    assert_terminal_safe("report html", &String::from_utf8(html).unwrap());
+
+    // A database client is less trusted than the repository.
+    let log = write(
+        root,
+        "pg.log",
+        "2024-05-01 10:00:00.000 UTC [42] app=\u{1b}[31mevil\u{7} LOG:  statement: UPDATE orders_legacy SET a = 1\n",
+    );
+    let (code, stdout, stderr) = run(cutover()
+        .current_dir(root)
+        .args(["logs", "--log-line-prefix", "%m [%p] app=%a "])
+        .arg(&log));
+    assert_eq!(code, 0, "{stderr}");
+    assert_terminal_safe("logs", &stdout);
+}
+
 /// A repository with enough findings that every report overflows a pipe's buffer, in a git
 /// repository so that `burndown` and the report's history run too.
 fn big_repo() -> tempfile::TempDir {
@@ -301,6 +388,183 @@ fn issue_19_a_pipe_closed_early_is_a_clean_exit_for_every_command_and_format() {
             assert!(code == 0 || code == verdict, "{args:?}: exit {code}");
         }
     }
+    let (code, stderr) = closed_early(dir.path(), &["completions", "bash"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+}
+
+/// `inventory --logs a.log PATH` took PATH for a second log. `--logs` takes one file per
+/// flag, and the error says so when a second file follows.
+#[test]
+fn issue_19_logs_takes_one_file_per_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "cutover.toml", CONFIG);
+    let log = write(
+        dir.path(),
+        "a.log",
+        "2024-05-01 10:00:00.000 UTC [1] LOG:  statement: SELECT 1\n",
+    );
+    let (code, stdout, stderr) =
+        run(cutover()
+            .current_dir(dir.path())
+            .args(["inventory", "--logs", "a.log", "."]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("runtime evidence (a.log"), "{stdout}");
+    let (code, _, stderr) =
+        run(cutover()
+            .current_dir(dir.path())
+            .args(["inventory", "--logs", "a.log", "b.log", "."]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--logs takes one file"), "{stderr}");
+    let (code, _, stderr) = run(cutover()
+        .current_dir(dir.path())
+        .args(["report", "--logs"])
+        .arg(&log)
+        .arg("b.log"));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--logs takes one file"), "{stderr}");
+}
+
+#[test]
+fn issue_19_completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, stdout, stderr) = run(cutover().args(["completions", shell]));
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        assert!(
+            stdout.contains("inventory") && stdout.contains("format"),
+            "{shell}"
+        );
+    }
+}
+
+/// One layout for every command: arguments, the command's options, `Input`, `Output`
+/// (with `-o/--output` and `--color` wherever a report is written), then examples.
+#[test]
+fn issue_19_every_help_has_the_same_layout_and_examples() {
+    for command in [
+        "inventory",
+        "logs",
+        "burndown",
+        "audit",
+        "plan",
+        "dual-write",
+        "report",
+    ] {
+        let (code, stdout, _) = run(cutover().args([command, "--help"]));
+        assert_eq!(code, 0);
+        let at = |s: &str| {
+            stdout
+                .find(s)
+                .unwrap_or_else(|| panic!("{command}: no {s:?}\n{stdout}"))
+        };
+        assert!(at("Options:") < at("Input:"), "{command}");
+        assert!(at("Input:") < at("Output:"), "{command}");
+        assert!(at("Output:") < at("Examples:"), "{command}");
+        assert!(stdout.contains("-o, --output <FILE>"), "{command}");
+        assert!(stdout.contains("--color <WHEN>"), "{command}");
+        let examples = stdout[at("Examples:")..]
+            .lines()
+            .filter(|l| l.trim_start().starts_with("cutover "))
+            .count();
+        assert!(
+            (2..=3).contains(&examples),
+            "{command}: {examples} examples"
+        );
+    }
+    let (_, stdout, _) = run(cutover().args(["completions", "--help"]));
+    assert!(stdout.contains("Examples:"));
+}
+
+/// `--color auto|always|never`, `NO_COLOR`, `CLICOLOR_FORCE` and `FORCE_COLOR`, for every
+/// command's text output (not only audit's).
+#[test]
+fn issue_19_colour_follows_the_flag_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "cutover.toml", CONFIG);
+    write(
+        dir.path(),
+        "a.py",
+        "def f(cur):\n    cur.execute(\"DELETE FROM orders_legacy\")\n",
+    );
+    let colored = |extra: &[&str], env: &[(&str, &str)]| -> bool {
+        let mut cmd = cutover();
+        cmd.current_dir(dir.path()).args(["inventory"]).args(extra);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let (code, stdout, stderr) = run(&mut cmd);
+        assert_eq!(code, 0, "{stderr}");
+        stdout.contains('\u{1b}')
+    };
+    assert!(!colored(&[], &[]), "not a terminal");
+    assert!(colored(&["--color", "always"], &[]));
+    assert!(colored(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(colored(&[], &[("FORCE_COLOR", "1")]));
+    assert!(!colored(&[], &[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]));
+    assert!(!colored(&["--color", "never"], &[("FORCE_COLOR", "1")]));
+    for command in [&["plan"][..], &["dual-write"], &["logs", "a.log"]] {
+        if command[0] == "logs" {
+            write(
+                dir.path(),
+                "a.log",
+                "2024-05-01 10:00:00.000 UTC [1] LOG:  statement: DELETE FROM orders_legacy\n",
+            );
+        }
+        let (code, stdout, stderr) = run(cutover()
+            .current_dir(dir.path())
+            .args(command)
+            .args(["--color", "always"]));
+        assert_eq!(code, 0, "{command:?}: {stderr}");
+        assert!(stdout.contains("\u{1b}["), "{command:?}: no colour");
+        // JSON is never coloured.
+        let (_, stdout, _) = run(cutover()
+            .current_dir(dir.path())
+            .args(command)
+            .args(["--color", "always", "--format", "json"]));
+        assert!(!stdout.contains('\u{1b}'), "{command:?}");
+    }
+}
+
+/// `-o/--output` on every command that writes a report, through the atomic writer.
+#[test]
+fn issue_19_every_report_can_be_written_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "cutover.toml", CONFIG);
+    write(
+        dir.path(),
+        "a.py",
+        "def f(cur):\n    cur.execute(\"DELETE FROM orders_legacy\")\n",
+    );
+    write(
+        dir.path(),
+        "a.log",
+        "2024-05-01 10:00:00.000 UTC [1] LOG:  statement: DELETE FROM orders_legacy\n",
+    );
+    for (args, name) in [
+        (&["inventory", "--format", "json"][..], "inventory.json"),
+        (&["logs", "a.log"], "logs.txt"),
+        (
+            &[
+                "audit",
+                "--update-baseline",
+                "--allow-new",
+                "--format",
+                "sarif",
+            ],
+            "audit.sarif",
+        ),
+        (&["plan", "--format", "dot"], "plan.dot"),
+        (&["dual-write"], "dual-write.txt"),
+        (&["report", "--no-history"], "report.html"),
+    ] {
+        let (code, stdout, stderr) = run(cutover()
+            .current_dir(dir.path())
+            .args(args)
+            .args(["-o", name]));
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert_eq!(stdout, "", "{args:?} wrote to stdout too");
+        let written = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert!(!written.is_empty(), "{args:?}");
+    }
 }
 
 /// The report's title names the repository, not `.`.
@@ -321,6 +585,43 @@ fn issue_19_the_report_title_names_the_repository() {
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.starts_with("# Legacy table writers in `shop-api`"),
+        "{stdout}"
+    );
+}
+
+/// A cascade printed as an unexplained `update`: the text inventory shows `via`, and
+/// counts say "1 schema change", not "1 schema changes".
+#[test]
+fn issue_19_text_inventory_shows_via_and_plurals() {
+    let prisma = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/orm/prisma");
+    let (code, stdout, stderr) = run(cutover().arg("inventory").arg(prisma));
+    assert_eq!(code, 0, "{stderr}");
+    let jsonl = run(cutover()
+        .args(["inventory", "--format", "jsonl"])
+        .arg(prisma))
+    .1;
+    let mut with_via = 0;
+    for line in jsonl.lines() {
+        let f: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(via) = f["via"].as_array() {
+            let chain: Vec<&str> = via.iter().map(|v| v.as_str().unwrap()).collect();
+            let shown = format!(" via {}", chain.join(" → "));
+            assert!(stdout.contains(&shown), "{shown}\n{stdout}");
+            with_via += 1;
+        }
+    }
+    assert!(with_via > 0, "the fixture has cascades");
+
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "cutover.toml", CONFIG);
+    write(
+        dir.path(),
+        "schema.sql",
+        "CREATE TABLE orders_legacy (id int);\n",
+    );
+    let (_, stdout, _) = run(cutover().arg("inventory").arg(dir.path()));
+    assert!(
+        stdout.contains("0 writers, 0 readers, 1 schema change, 0 model declarations"),
         "{stdout}"
     );
 }

@@ -189,7 +189,11 @@ fn order_on_the_shop_fixture_with_reasons() {
     assert_eq!(reason("notify"), "touches no legacy table");
     insta::assert_snapshot!(
         "plan_shop_text",
-        render(&plan, cutover::report::plan::write_text)
+        render(&plan, |p, o| cutover::report::plan::write_text(
+            p,
+            cutover::report::style::Style::PLAIN,
+            o
+        ))
     );
 }
 

@@ -2,24 +2,21 @@
 //! Exit 1 when a writer is uncovered (the audit's failing verdict).
 
 use crate::cli::DualWriteArgs;
-use crate::report::{self, Document, Format};
+use crate::report::{Document, Format};
 use crate::session::{Outcome, Session};
 use crate::{dualwrite, scan};
 use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &DualWriteArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let session = Session::for_scan(&args.scan)?;
+    let format = Format::from(args.format);
+    let session = Session::for_scan(&args.scan, &args.output, format)?;
     let (inventory, analysis) = session.install(|| -> Result<_> {
         let inventory = scan::scan(session.config.clone(), session.root_display.clone())?;
         let analysis = dualwrite::run(&inventory.config, &inventory.scan.findings)?;
         Ok((inventory, analysis))
     })?;
-    report::write(
-        &Document::DualWrite(&analysis),
-        Format::from(args.format),
-        out,
-    )?;
+    session.write(&Document::DualWrite(&analysis), format, out)?;
     Ok(if analysis.count(dualwrite::Verdict::Uncovered) > 0 {
         Outcome::Failed
     } else {

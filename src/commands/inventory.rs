@@ -1,14 +1,16 @@
 //! `cutover inventory`: scan, optionally reconcile with query logs, print.
 
 use crate::cli::InventoryArgs;
-use crate::report::{self, Document, Format};
+use crate::report::{Document, Format};
 use crate::session::{Outcome, Session};
 use crate::{logs, scan};
 use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let session = Session::for_scan(&args.scan)?;
+    super::check_path_is_not_a_log(&args.scan.path, &args.logs)?;
+    let format = Format::from(args.format);
+    let session = Session::for_scan(&args.scan, &args.output, format)?;
     let inventory =
         session.install(|| scan::scan(session.config.clone(), session.root_display.clone()))?;
     let runtime = if args.logs.is_empty() {
@@ -27,6 +29,6 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
         inventory: &inventory,
         runtime: runtime.as_ref(),
     };
-    report::write(&doc, Format::from(args.format), out)?;
+    session.write(&doc, format, out)?;
     Ok(session.outcome(&inventory.scan.problems))
 }

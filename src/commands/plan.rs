@@ -1,14 +1,15 @@
 //! `cutover plan`: scan, read the repository's layout, order the migration.
 
 use crate::cli::PlanArgs;
-use crate::report::{self, Document, Format};
+use crate::report::{Document, Format};
 use crate::session::{Outcome, Session};
 use crate::{plan, scan};
 use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let session = Session::for_scan(&args.scan)?;
+    let format = Format::from(args.format);
+    let session = Session::for_scan(&args.scan, &args.output, format)?;
     let mut input = plan::load_repo(&session.config)?;
     let inventory =
         session.install(|| scan::scan(session.config.clone(), session.root_display.clone()))?;
@@ -21,6 +22,6 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         .problems
         .dedup_by(|a, b| a.file == b.file && a.line == b.line && a.reason == b.reason);
     let plan = plan::build(&input, &session.root_display)?;
-    report::write(&Document::Plan(&plan), Format::from(args.format), out)?;
+    session.write(&Document::Plan(&plan), format, out)?;
     Ok(outcome)
 }

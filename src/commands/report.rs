@@ -3,15 +3,16 @@
 
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::report::document::{BurndownSection, ReportData, RuntimeSection};
-use crate::report::{self, Document, Format};
+use crate::report::{Document, Format};
 use crate::session::{Outcome, Session};
 use crate::{burndown, dualwrite, logs, plan, scan};
 use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
+    super::check_path_is_not_a_log(&args.scan.path, &args.logs)?;
     let format = format(args);
-    let session = Session::for_scan(&args.scan)?;
+    let session = Session::for_scan(&args.scan, &args.output, format)?;
     let config = &session.config;
     // Components, owners and waves come from the plan, built from this very scan.
     let mut input = plan::load_repo(config)?;
@@ -51,9 +52,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
             data.burndown = Some(BurndownSection::from_burndown(&chart));
         }
     }
-    crate::session::emit(args.output.as_deref(), out, |w| {
-        report::write(&Document::Report(&data), format, w)
-    })?;
+    session.write(&Document::Report(&data), format, out)?;
     Ok(session.outcome(&inventory.scan.problems))
 }
 
@@ -61,6 +60,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
 fn format(args: &ReportArgs) -> Format {
     let format = args.format.unwrap_or_else(|| {
         let is_md = args
+            .output
             .output
             .as_ref()
             .and_then(|p| p.extension())

@@ -34,8 +34,11 @@ const ERROR_CAPTURE: &str = r#"(function () {
   window.addEventListener("unhandledrejection", function (e) { show(String(e.reason)); });
 })();"#;
 
-/// Escape text for HTML element content and double-quoted attribute values.
+/// Escape text for HTML element content and double-quoted attribute values. Control
+/// characters (invalid in HTML, and a NUL makes tools treat the page as binary) and bidi
+/// overrides are shown as visible escapes (`\x1b`), like in text output.
 pub fn escape(text: &str) -> String {
+    let text = crate::report::escape::control(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -48,6 +51,14 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// The `data-sort` key of a location: the path, then the line zero-padded, so that rows
+/// sort by file and then by line. A space separates them: it sorts before any character
+/// of a path in the browser's collation, and keeps the page text (a NUL made `grep` call
+/// the report binary).
+fn sort_key(file: &str, line: u32) -> String {
+    format!("{file} {line:010}")
 }
 
 /// Serialize `value` as JSON that is safe inside a `<script>` element: no `<`, `>` or `&`
@@ -679,7 +690,7 @@ impl Page<'_> {
                 let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
                 format!(
                     "<tr><td class=\"loc\" data-sort=\"{}\">{}{}</td><td><span class=\"op\">{}</span></td><td>{}</td></tr>",
-                    escape(&format!("{}\u{0}{:010}", p.file, p.line.unwrap_or(0))),
+                    escape(&sort_key(&p.file, p.line.unwrap_or(0))),
                     path_html(&p.file),
                     line,
                     p.reason.as_str(),
@@ -800,7 +811,7 @@ fn finding_row(r: &Row) -> String {
          <td><span class=\"badge conf-{confidence}\" title=\"{conf_title}\">{confidence}</span></td></tr>",
         escape(&r.component),
         owners_text(&r.owners),
-        escape(&format!("{}\u{0}{:010}", f.file, f.line)),
+        escape(&sort_key(&f.file, f.line)),
         path_html(&f.file),
         f.line,
         function,

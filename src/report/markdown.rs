@@ -12,11 +12,20 @@ use anyhow::Result;
 use std::fmt::Write as _;
 use std::io::Write;
 
-/// Fold line breaks (and other control characters) into spaces: a table row is one line.
+/// Fold line breaks into spaces (a table row is one line) and show other control
+/// characters and bidi overrides as visible escapes (`\x1b`), as in text output.
 fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    let folded: String = text
+        .chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    crate::report::escape::control(&folded).into_owned()
 }
 
 /// The longest run of backticks in `text`.
