@@ -744,14 +744,22 @@ fn same_client(k: &Client, c: &ClientRef<'_>) -> bool {
 }
 
 pub(crate) fn truncate(text: &str, max: usize) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= max {
-        one_line
-    } else {
-        let mut s: String = one_line.chars().take(max).collect();
-        s.push('…');
-        s
+    // Stops at `max` characters: an unmatched line can be megabytes long, and only its
+    // start is shown.
+    let mut out = String::new();
+    let mut chars = 0;
+    for word in text.split_whitespace() {
+        let separator = (!out.is_empty()).then_some(' ');
+        for c in separator.into_iter().chain(word.chars()) {
+            if chars == max {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            chars += 1;
+        }
     }
+    out
 }
 
 /// How to read a set of log files.
@@ -877,8 +885,53 @@ const SYSTEM_SCHEMAS: &[&str] = &[
     "sys",
 ];
 
+/// A log to read: a file, or bytes already in memory (the fuzz targets and tests read
+/// thousands of inputs a second, and a temporary file per input costs more than the parse).
+#[derive(Debug, Clone, Copy)]
+pub enum LogInput<'a> {
+    File(&'a Path),
+    Bytes { name: &'a str, bytes: &'a [u8] },
+}
+
+impl<'a> LogInput<'a> {
+    /// The name reports and messages use.
+    fn name(&self) -> String {
+        match self {
+            LogInput::File(path) => path.display().to_string(),
+            LogInput::Bytes { name, .. } => (*name).to_string(),
+        }
+    }
+
+    /// A reader of the decompressed content, and the compression undone.
+    fn open(&self) -> Result<(Box<dyn Read + Send + 'a>, Option<&'static str>)> {
+        match *self {
+            LogInput::File(path) => open(path),
+            LogInput::Bytes { name, bytes } => {
+                if bytes.starts_with(&[0x1f, 0x8b]) {
+                    Ok((
+                        Box::new(flate2::read::MultiGzDecoder::new(bytes)),
+                        Some("gzip"),
+                    ))
+                } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+                    let d = zstd::stream::read::Decoder::new(bytes)
+                        .with_context(|| format!("cannot start zstd decoding of {name}"))?;
+                    Ok((Box::new(d), Some("zstd")))
+                } else {
+                    Ok((Box::new(bytes), None))
+                }
+            }
+        }
+    }
+}
+
 /// Read, parse and aggregate `paths` as one log window.
 pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
+    let inputs: Vec<LogInput<'_>> = paths.iter().map(|p| LogInput::File(p)).collect();
+    read_inputs(&inputs, opts)
+}
+
+/// Read, parse and aggregate `inputs` as one log window.
+pub fn read_inputs(inputs: &[LogInput<'_>], opts: &ReadOptions) -> Result<LogReport> {
     let prefix = postgres_stderr::Prefix::parse(
         opts.log_line_prefix
             .as_deref()
@@ -888,8 +941,8 @@ pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
     let mut files = Vec::new();
     let mut dialects: Vec<Dialect> = Vec::new();
     let mut threads: HashMap<u64, Client> = HashMap::new();
-    for (idx, path) in paths.iter().enumerate() {
-        let info = read_one(idx as u32, path, opts, &prefix, &mut global, &mut threads)?;
+    for (idx, input) in inputs.iter().enumerate() {
+        let info = read_one(idx as u32, input, opts, &prefix, &mut global, &mut threads)?;
         if !dialects.contains(&info.format.dialect()) {
             dialects.push(info.format.dialect());
         }
@@ -998,25 +1051,23 @@ pub fn detect(head: &[u8]) -> Option<LogFormat> {
 
 fn read_one(
     idx: u32,
-    path: &Path,
+    input: &LogInput<'_>,
     opts: &ReadOptions,
     prefix: &postgres_stderr::Prefix,
     global: &mut Agg,
     threads: &mut HashMap<u64, Client>,
 ) -> Result<FileInfo> {
-    let (mut reader, compression) = open(path)?;
+    let name = input.name();
+    let (mut reader, compression) = input.open()?;
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     (&mut reader)
         .take(SNIFF_BYTES as u64)
         .read_to_end(&mut head)
-        .with_context(|| format!("cannot read log {}", path.display()))?;
+        .with_context(|| format!("cannot read log {name}"))?;
     let format = match opts.format {
         Some(f) => f,
         None => detect(&head).with_context(|| {
-            format!(
-                "{}: cannot tell the log format from its first lines; pass --log-format",
-                path.display()
-            )
+            format!("{name}: cannot tell the log format from its first lines; pass --log-format")
         })?,
     };
     let reader = std::io::Cursor::new(head).chain(reader);
@@ -1047,7 +1098,7 @@ fn read_one(
         while chunks.len() < batch {
             match chunker
                 .next_chunk()
-                .with_context(|| format!("cannot read log {}", path.display()))?
+                .with_context(|| format!("cannot read log {name}"))?
             {
                 Some(c) => chunks.push(c),
                 None => break,
@@ -1118,30 +1169,26 @@ fn read_one(
     }
     if chunker.forced_cuts > 0 {
         global.note(format!(
-            "{}: {} record(s) longer than {} bytes were split at a line end; the lines \
+            "{name}: {} record(s) longer than {} bytes were split at a line end; the lines \
              after each cut may be counted as unmatched",
-            path.display(),
             chunker.forced_cuts,
             record_limit(chunk_size)
         ));
     }
     if let Some(e) = &chunker.cut_short {
         global.note(format!(
-            "{}: compressed data ends early ({e}); the {line_base} line(s) before the cut \
-             were read",
-            path.display()
+            "{name}: compressed data ends early ({e}); the {line_base} line(s) before the \
+             cut were read"
         ));
     }
     if bytes > 0 && last_byte != Some(b'\n') {
         global.note(format!(
-            "{}:{}: the file does not end with a newline; its last record may be truncated \
-             (it was read as it is)",
-            path.display(),
-            line_base
+            "{name}:{line_base}: the file does not end with a newline; its last record may \
+             be truncated (it was read as it is)"
         ));
     }
     Ok(FileInfo {
-        path: path.display().to_string().replace('\\', "/"),
+        path: name.replace('\\', "/"),
         format,
         compression,
         bytes,
@@ -1530,6 +1577,16 @@ pub fn check_paths(paths: &[PathBuf]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncate_folds_whitespace_and_stops_at_max() {
+        assert_eq!(truncate("  a \n b\tc ", 160), "a b c");
+        assert_eq!(truncate("abc def", 7), "abc def");
+        assert_eq!(truncate("abc def", 4), "abc …");
+        assert_eq!(truncate("abc def", 3), "abc…");
+        assert_eq!(truncate("ééé", 2), "éé…");
+        assert_eq!(truncate("", 5), "");
+    }
 
     #[test]
     fn detects_formats_from_first_lines() {
