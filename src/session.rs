@@ -49,7 +49,7 @@ impl Output {
     pub fn new(args: &OutputArgs, format: Format) -> Result<Output> {
         use std::io::IsTerminal;
         if let Some(path) = &args.output {
-            report::check_output_name(path, format)?;
+            report::check_output_name("--output", path, format)?;
         }
         let terminal = args.output.is_none() && std::io::stdout().is_terminal();
         let color =

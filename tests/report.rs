@@ -198,6 +198,14 @@ fn issue_19_an_output_name_of_another_format_is_refused() {
         );
         assert!(!path.exists());
     }
+    let (code, _, stderr) = run(cutover()
+        .args(["burndown", demo(), "--svg"])
+        .arg(dir.path().join("chart.png")));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--svg") && stderr.contains("chart.png"),
+        "{stderr}"
+    );
 }
 
 #[test]

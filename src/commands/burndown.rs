@@ -15,7 +15,7 @@ pub fn run(args: &BurndownArgs, out: &mut dyn Write) -> Result<Outcome> {
     let format = Format::from(args.format);
     let output = Output::new(&args.output, format)?;
     if let Some(svg) = &args.svg {
-        report::check_output_name(svg, Format::Svg)?;
+        report::check_output_name("--svg", svg, Format::Svg)?;
     }
     let range = burndown::history::Range {
         since: args.since,

@@ -140,8 +140,9 @@ const KNOWN_EXTENSIONS: &[&str] = &[
     "xls", "xlsx", "xml", "yaml", "yml",
 ];
 
-/// Refuse an `--output` name whose extension says another format than `format`.
-pub fn check_output_name(path: &Path, format: Format) -> Result<()> {
+/// Refuse a file name given with `flag` (`--output`, `--svg`) whose extension says another
+/// format than `format`.
+pub fn check_output_name(flag: &str, path: &Path, format: Format) -> Result<()> {
     let Some(ext) = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -151,8 +152,13 @@ pub fn check_output_name(path: &Path, format: Format) -> Result<()> {
     if !KNOWN_EXTENSIONS.contains(&ext.as_str()) || format.extensions().contains(&ext.as_str()) {
         return Ok(());
     }
+    let or_format = if flag == "--output" {
+        " or choose another --format"
+    } else {
+        ""
+    };
     bail!(
-        "--output {}: this writes {} (not {ext}); name the file .{} or choose another --format",
+        "{flag} {}: this writes {} (not {ext}); name the file .{}{or_format}",
         path.display(),
         format.name(),
         format.extensions()[0]
