@@ -11,6 +11,10 @@
 # Environment:
 #   FUZZ_JOBS=N         libFuzzer workers per target (default 1)
 #   FUZZ_SANITIZER=x    cargo-fuzz sanitizer (default none; `address` needs nightly)
+#   FUZZ_MAX_LEN=N      largest input in bytes (default 4096): the cost of an execution grows
+#                       with its input, and 64 KiB log seeds made each one cost 40 ms. Large
+#                       shapes (long chains, deep nesting) come from the gen_* targets, whose
+#                       few input bytes generate them.
 #
 # Seeds: fuzz/corpus/<target>/ (not committed) is filled from fixtures/ before each run, so
 # corpora grow across local runs and start from the fixtures in CI. A crash leaves its input
@@ -27,6 +31,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]]; then
 fi
 sanitizer="${FUZZ_SANITIZER:-none}"
 jobs="${FUZZ_JOBS:-1}"
+max_len="${FUZZ_MAX_LEN:-4096}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "cargo-fuzz is not installed: cargo install cargo-fuzz --locked" >&2
@@ -73,13 +78,13 @@ seed() {
         while IFS= read -r -d '' f; do
             # Named after their fixture path, so reruns do not duplicate them. Compressed
             # logs are seeded decompressed (the targets read plain bytes best), and cut to
-            # 64 KiB: libFuzzer's inputs stay small and fast.
+            # the largest input: libFuzzer's inputs stay small and fast.
             local name="$dir/fixture-$(echo "${f#fixtures/}" | tr '/' '_')"
             [ -e "$name" ] && continue
             case "$f" in
-            *.gz) zcat "$f" 2>/dev/null | head -c 65536 >"$name" ;;
-            *.zst) if command -v zstd >/dev/null; then zstd -dc "$f" 2>/dev/null | head -c 65536 >"$name"; fi ;;
-            *) head -c 65536 "$f" >"$name" ;;
+            *.gz) zcat "$f" 2>/dev/null | head -c "$max_len" >"$name" ;;
+            *.zst) if command -v zstd >/dev/null; then zstd -dc "$f" 2>/dev/null | head -c "$max_len" >"$name"; fi ;;
+            *) head -c "$max_len" "$f" >"$name" ;;
             esac
         done < <(find fixtures -type f -name "$pattern" -print0 2>/dev/null)
     done
@@ -110,7 +115,7 @@ for target in "${targets[@]}"; do
         parallel=(-jobs="$jobs" -workers="$jobs")
     fi
     (cd fuzz && cargo fuzz run -s "$sanitizer" -a "$target" -- \
-        -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+        -max_total_time="$seconds" -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 \
         "${parallel[@]}" -print_final_stats=1) >"$log" 2>&1
     status=$?
     took=$(( $(date +%s) - start ))

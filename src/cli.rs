@@ -1,7 +1,16 @@
-//! Command-line interface: clap derive structs only. `lib.rs` turns these into a `Config`.
+//! Command-line interface: clap derive structs, and the examples and tips `--help` and
+//! usage errors show. `session` turns these into a `Config` and an output.
+//!
+//! One layout for every command: the path (or files) as arguments, then the command's own
+//! options, then `Input` (what is read besides the path), then `Output` (`--format`,
+//! `-o/--output`, `--color`), then examples.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+
+/// Help headings shared by every command.
+const INPUT: &str = "Input";
+const OUTPUT: &str = "Output";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -12,11 +21,101 @@ use std::path::PathBuf;
                   legacy tables (raw SQL, .sql files, ORMs), checks it against database query \
                   logs, orders the migration and enforces it in CI.\n\n\
                   Exit codes: 0 clean, 1 findings that fail the check, 2 usage or configuration \
-                  error, 3 analysis incomplete (with --strict)."
+                  error, 3 analysis incomplete (with --strict).",
+    after_help = examples::TOP
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `Examples:` sections of `--help`, headed like clap's own sections (bold, underlined;
+/// clap drops the style when its output is not a terminal).
+mod examples {
+    pub const TOP: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
+  cutover inventory --table orders_legacy          # who reads and writes it, here
+  cutover audit --update-baseline --allow-new      # lock today's references in for CI
+  cutover report -o signoff.html                   # the page to sign off the migration";
+    pub const INVENTORY: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
+  cutover inventory --table orders_legacy
+  cutover inventory services/ --logs pg.log --logs pg-replica.log.gz
+  cutover inventory --format jsonl -o findings.jsonl";
+    pub const LOGS: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
+  cutover logs postgresql.log --table orders_legacy
+  cutover logs general.log.gz slow.log.zst --format json -o clients.json
+  cutover logs postgresql.log --doctor";
+    pub const BURNDOWN: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
+  cutover burndown --every week --svg burndown.svg
+  cutover burndown --since 2025-01-01 --by access --format csv -o burndown.csv
+  cutover burndown --from audit-history.jsonl";
+    pub const AUDIT: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
+  cutover audit --update-baseline --allow-new      # first run: record what exists
+  cutover audit --format github                    # in CI: annotate the pull request
+  cutover audit --changed-since origin/main --format sarif -o cutover.sarif";
+    pub const PLAN: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
+  cutover plan
+  cutover plan --format mermaid -o plan.mmd
+  cutover plan --format dot | dot -Tsvg -o plan.svg";
+    pub const DUAL_WRITE: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
+  cutover dual-write
+  cutover dual-write services/billing --format json -o dual-write.json";
+    pub const REPORT: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
+  cutover report -o signoff.html
+  cutover report --logs pg.log -o signoff.md
+  cutover report --no-history --format md > signoff.md";
+    pub const DB: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
+  CUTOVER_DATABASE_URL=postgres://auditor@db.internal/shop cutover db
+  cutover db --url postgres://auditor@db.internal/shop --watch 60s
+  cutover db lock-writes --table orders_legacy --url postgres://admin@db.internal/shop";
+    pub const COMPLETIONS: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
+  cutover completions bash > ~/.local/share/bash-completion/completions/cutover
+  cutover completions zsh > \"${fpath[1]}/_cutover\"
+  cutover completions fish > ~/.config/fish/completions/cutover.fish";
+}
+
+/// Where colour goes: `auto` colours a terminal unless `NO_COLOR` is set (and colours
+/// anything when `CLICOLOR_FORCE` or `FORCE_COLOR` is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Options of every command that writes a report.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Write the report to FILE (replaced atomically) instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE", help_heading = OUTPUT)]
+    pub output: Option<PathBuf>,
+    /// When to colour text output.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorChoice::Auto,
+        help_heading = OUTPUT
+    )]
+    pub color: ColorChoice,
+}
+
+/// Hints for usage errors that clap cannot know: a file name after `--logs FILE` is not a
+/// second log (it would be taken for the path).
+pub fn with_tips(mut e: clap::Error, args: &[String]) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let logs_then_more = args
+        .windows(3)
+        .any(|w| w[0] == "--logs" && !w[1].starts_with('-') && !w[2].starts_with('-'));
+    if logs_then_more && e.kind() == ErrorKind::UnknownArgument {
+        e.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![
+                "--logs takes one file; repeat it for more: --logs a.log --logs b.log".into(),
+            ]),
+        );
+    }
+    e
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,6 +139,16 @@ pub enum Command {
     /// Ask the live database: triggers, views, functions, cascades and grants of each legacy
     /// table, who may write it, its live counters; and the write lock for cutover day.
     Db(DbArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = examples::COMPLETIONS)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Options shared by the commands that scan a repository.
@@ -49,10 +158,10 @@ pub struct ScanArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
     /// Legacy table to look for (repeatable; adds to the configuration's tables).
-    #[arg(long = "table", value_name = "NAME")]
+    #[arg(long = "table", value_name = "NAME", help_heading = INPUT)]
     pub tables: Vec<String>,
     /// Configuration file (default: cutover.toml in PATH or its parents).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = INPUT)]
     pub config: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
@@ -70,19 +179,23 @@ pub enum FindingsFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples::INVENTORY)]
 pub struct InventoryArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FindingsFormat::Text)]
-    pub format: FindingsFormat,
-    /// Query logs to reconcile with the code (see `cutover logs`).
-    #[arg(long = "logs", value_name = "FILE", num_args = 1..)]
+    /// Query log to reconcile with the code (see `cutover logs`); one file per flag,
+    /// repeat it for more: --logs a.log --logs b.log.
+    #[arg(long = "logs", value_name = "FILE", help_heading = INPUT)]
     pub logs: Vec<PathBuf>,
     /// Also read the live database at URL: its triggers, views, functions and cascades become
     /// findings of kind `db_object` (see `cutover db`).
-    #[arg(long = "db", value_name = "URL")]
+    #[arg(long = "db", value_name = "URL", help_heading = INPUT)]
     pub db: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Text, help_heading = OUTPUT)]
+    pub format: FindingsFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -99,25 +212,11 @@ pub enum LogFormatArg {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples::LOGS)]
 pub struct LogsArgs {
     /// Log files (plain, .gz or .zst); several files are read as one window.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Legacy table to report on (repeatable; adds to the configuration's tables).
-    #[arg(long = "table", value_name = "NAME")]
-    pub tables: Vec<String>,
-    /// Configuration file (default: cutover.toml in the current directory or its parents).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FindingsFormat::Text)]
-    pub format: FindingsFormat,
-    /// Log format (default: detected from the content).
-    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
-    pub log_format: LogFormatArg,
-    /// PostgreSQL `log_line_prefix` of the server that wrote stderr logs.
-    #[arg(long, value_name = "PREFIX")]
-    pub log_line_prefix: Option<String>,
     /// Check the log's settings instead of reporting on tables.
     #[arg(long)]
     pub doctor: bool,
@@ -134,6 +233,23 @@ pub struct LogsArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Legacy table to report on (repeatable; adds to the configuration's tables).
+    #[arg(long = "table", value_name = "NAME", help_heading = INPUT)]
+    pub tables: Vec<String>,
+    /// Configuration file (default: cutover.toml in the current directory or its parents).
+    #[arg(long, value_name = "FILE", help_heading = INPUT)]
+    pub config: Option<PathBuf>,
+    /// Log format (default: detected from the content).
+    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto, help_heading = INPUT)]
+    pub log_format: LogFormatArg,
+    /// PostgreSQL `log_line_prefix` of the server that wrote stderr logs.
+    #[arg(long, value_name = "PREFIX", help_heading = INPUT)]
+    pub log_line_prefix: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Text, help_heading = OUTPUT)]
+    pub format: FindingsFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Output formats of `cutover audit`.
@@ -148,12 +264,13 @@ pub enum AuditFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples::AUDIT)]
 pub struct AuditArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
     /// Baseline file (default: `[audit] baseline` of the configuration, else
     /// cutover-baseline.json in PATH).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = INPUT)]
     pub baseline: Option<PathBuf>,
     /// Rewrite the baseline with the current counts; counts only go down unless --allow-new.
     #[arg(long)]
@@ -164,18 +281,17 @@ pub struct AuditArgs {
     /// Only references on lines added or changed since this git revision count as new.
     #[arg(long, value_name = "REF")]
     pub changed_since: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
-    pub format: AuditFormat,
-    /// Write the report to FILE (atomically) instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
     /// The date `until=` allowances are compared with (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<String>,
     /// Append this run's reference counts to FILE (JSON Lines) for `burndown --from FILE`.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text, help_heading = OUTPUT)]
+    pub format: AuditFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -201,6 +317,7 @@ pub enum BurndownFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples::BURNDOWN)]
 pub struct BurndownArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
@@ -219,17 +336,13 @@ pub struct BurndownArgs {
     /// One series per table, per access (write/read/ddl) or per component (as `plan` finds them).
     #[arg(long, value_enum, default_value_t = ByArg::Table)]
     pub by: ByArg,
-    /// Also write the chart as SVG to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
-    /// Title of the chart.
-    #[arg(long, value_name = "TEXT")]
-    pub title: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = BurndownFormat::Text)]
-    pub format: BurndownFormat,
     /// Plot a history recorded by `audit --record FILE` instead of walking git.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["cache", "cache_dir", "rev"])]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["cache", "cache_dir", "rev"],
+        help_heading = INPUT
+    )]
     pub from: Option<PathBuf>,
     /// Keep scan results in .cutover/cache of the repository, so reruns only scan new blobs.
     #[arg(long)]
@@ -240,6 +353,17 @@ pub struct BurndownArgs {
     /// Rescan every sampled commit from scratch, without any cache (benchmark baseline).
     #[arg(long, hide = true, conflicts_with_all = ["cache", "cache_dir"])]
     pub no_cache: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BurndownFormat::Text, help_heading = OUTPUT)]
+    pub format: BurndownFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Also write the chart as SVG to FILE.
+    #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
+    pub svg: Option<PathBuf>,
+    /// Title of the chart.
+    #[arg(long, value_name = "TEXT", help_heading = OUTPUT)]
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -251,16 +375,19 @@ pub enum PlanFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples::PLAN)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
     /// Output format (`dot` renders with Graphviz, `mermaid` in GitHub Markdown).
-    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text, help_heading = OUTPUT)]
     pub format: PlanFormat,
     /// Also read the live database at URL: its triggers, functions and cascades count as
     /// writers of the tables they touch (see `cutover db`).
-    #[arg(long = "db", value_name = "URL")]
+    #[arg(long = "db", value_name = "URL", help_heading = INPUT)]
     pub db: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -272,25 +399,26 @@ pub enum ReportFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples::REPORT)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
-    /// Query logs to reconcile with the code: adds runtime clients and unexplained writers.
-    #[arg(long = "logs", value_name = "FILE", num_args = 1..)]
-    pub logs: Vec<PathBuf>,
-    /// Output format (default: md when --output ends in .md, else html).
-    #[arg(long, value_enum)]
-    pub format: Option<ReportFormat>,
-    /// Write the report to FILE (atomically) instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
     /// Leave out the burndown over git history (drawn by default when PATH is in a git work tree).
     #[arg(long)]
     pub no_history: bool,
     /// Also read the live database at URL: adds a "database" section per table and its
     /// objects to the writers and readers (see `cutover db`).
-    #[arg(long = "db", value_name = "URL")]
+    #[arg(long = "db", value_name = "URL", help_heading = INPUT)]
     pub db: Option<String>,
+    /// Query log to reconcile with the code (adds runtime clients and unexplained writers);
+    /// one file per flag, repeat it for more: --logs a.log --logs b.log.
+    #[arg(long = "logs", value_name = "FILE", help_heading = INPUT)]
+    pub logs: Vec<PathBuf>,
+    /// Output format (default: md when --output ends in .md, else html).
+    #[arg(long, value_enum, help_heading = OUTPUT)]
+    pub format: Option<ReportFormat>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -300,12 +428,15 @@ pub enum DualWriteFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples::DUAL_WRITE)]
 pub struct DualWriteArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = DualWriteFormat::Text)]
+    #[arg(long, value_enum, default_value_t = DualWriteFormat::Text, help_heading = OUTPUT)]
     pub format: DualWriteFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Connection and table options of `cutover db` and its subcommands.
@@ -314,39 +445,39 @@ pub struct DbConnArgs {
     /// Database URL: postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (default:
     /// CUTOVER_DATABASE_URL, else `[database] url` of the configuration). Prefer the
     /// environment variable to a password in the URL.
-    #[arg(long, value_name = "URL", global = true)]
+    #[arg(long, value_name = "URL", global = true, help_heading = INPUT)]
     pub url: Option<String>,
     /// Legacy table to look for (repeatable; adds to the configuration's tables).
-    #[arg(long = "table", value_name = "NAME", global = true)]
+    #[arg(long = "table", value_name = "NAME", global = true, help_heading = INPUT)]
     pub tables: Vec<String>,
     /// Configuration file (default: cutover.toml in the current directory or its parents).
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE", global = true, help_heading = INPUT)]
     pub config: Option<PathBuf>,
     /// Seconds to wait for the connection.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10, global = true)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, global = true, help_heading = INPUT)]
     pub connect_timeout: u64,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples::DB)]
 pub struct DbArgs {
     #[command(subcommand)]
     pub action: Option<DbAction>,
     #[command(flatten)]
     pub conn: DbConnArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = DbFormat::Text)]
+    #[arg(long, value_enum, default_value_t = DbFormat::Text, help_heading = OUTPUT)]
     pub format: DbFormat,
     /// Sample the live counters twice, DURATION apart (e.g. 30s, 2m), and report the writes
     /// per second in between.
     #[arg(long, value_name = "DURATION", value_parser = crate::db::parse_duration)]
     pub watch: Option<std::time::Duration>,
-    /// Query logs to compare with the grants: roles that may write but never did, writers
-    /// seen that hold no grant.
-    #[arg(long = "logs", value_name = "FILE", num_args = 1..)]
+    /// Query log to compare with the grants: roles that may write but never did, writers
+    /// seen that hold no grant; one file per flag, repeat it for more.
+    #[arg(long = "logs", value_name = "FILE", help_heading = INPUT)]
     pub logs: Vec<PathBuf>,
-    /// Write the report to FILE (atomically) instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,7 +1,10 @@
 //! Configuration: `cutover.toml` (found in the scanned path or its parents, or given with
 //! `--config`) merged with command-line flags into one checked `Config`. Unknown keys and bad
-//! values are errors naming the file, line and key. No other stage reads the file or the
-//! command line.
+//! values are errors naming the file, line and key. Every value is checked here, while the
+//! file is read, so that each command rejects the same file with the same message: globs
+//! compile, component kinds and `db_clients` entries are known, sinks name a call, sizes
+//! are sane. Checks run inside deserialization, so the TOML parser's error (file, line,
+//! column, the line itself) carries them. No other stage reads the file or the command line.
 
 use crate::model::Language;
 use crate::sql::{Dialect, TableName};
@@ -14,6 +17,11 @@ const DEFAULT_MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
 /// Minified bundles and generated dumps put megabytes on one line; parsing them costs
 /// gigabytes of syntax tree and minutes, and they are not code anyone migrates by hand.
 const DEFAULT_MAX_LINE_LENGTH: u64 = 1024 * 1024;
+/// The largest size setting accepted: a file is read into memory whole, so a larger limit
+/// is a typo, not a choice (and would overflow the reader's arithmetic near `u64::MAX`).
+pub const MAX_SIZE_SETTING: u64 = 16 << 30;
+/// `MAX_SIZE_SETTING` as users write it.
+const MAX_SIZE_SETTING_TEXT: &str = "16GiB";
 
 /// The migration phase of a legacy table; it decides what `audit` forbids.
 #[derive(
@@ -81,6 +89,7 @@ pub struct DualWriteConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TableConfig {
+    #[serde(deserialize_with = "de_name")]
     pub name: String,
     #[serde(default)]
     pub replacement: OneOrMany,
@@ -96,7 +105,7 @@ pub struct TableConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScanConfig {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_globs")]
     pub exclude: Vec<String>,
     #[serde(default = "default_max_file_size", deserialize_with = "de_size")]
     pub max_file_size: u64,
@@ -140,12 +149,22 @@ fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
         Text(String),
     }
     match Raw::deserialize(d)? {
-        Raw::Int(n) => Ok(n),
+        Raw::Int(n) => check_size(n, &n.to_string()).map_err(serde::de::Error::custom),
         Raw::Text(s) => parse_size(&s).map_err(serde::de::Error::custom),
     }
 }
 
-/// Parse `4MiB`, `512 KB`, `100000` into bytes.
+fn check_size(bytes: u64, text: &str) -> Result<u64, String> {
+    if bytes > MAX_SIZE_SETTING {
+        return Err(format!(
+            "size `{text}` is over the limit of {MAX_SIZE_SETTING_TEXT} (files are read into \
+             memory whole)"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Parse `4MiB`, `512 KB`, `100000` into bytes; at most `MAX_SIZE_SETTING`.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let split = t
@@ -169,12 +188,78 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
             ));
         }
     };
-    Ok((value * mult as f64) as u64)
+    let bytes = value * mult as f64;
+    // `as` saturates: a huge or infinite value becomes `u64::MAX`, which the check refuses.
+    check_size(bytes as u64, text)
+}
+
+/// A `Vec<String>` of globs, each of which must compile (`scan.exclude`, `paths`).
+fn de_globs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let globs = Vec::<String>::deserialize(d)?;
+    for g in &globs {
+        globset::Glob::new(g)
+            .map_err(|e| serde::de::Error::custom(format!("invalid glob `{g}`: {}", e.kind())))?;
+    }
+    Ok(globs)
+}
+
+/// A name that must not be blank (tables, models, components).
+fn de_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = String::deserialize(d)?;
+    if name.trim().is_empty() {
+        return Err(serde::de::Error::custom("the name is empty"));
+    }
+    Ok(name)
+}
+
+/// A component's declared kind, one of the plan's kinds.
+fn de_kind<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let kind = String::deserialize(d)?;
+    if crate::plan::kinds::ComponentKind::parse(&kind).is_none() {
+        let known: Vec<&str> = crate::plan::kinds::ComponentKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        return Err(serde::de::Error::custom(format!(
+            "unknown component kind `{kind}`: expected one of {}",
+            known.join(", ")
+        )));
+    }
+    Ok(Some(kind))
+}
+
+/// `db_clients` entries, each a selector the log reconciliation understands.
+fn de_db_clients<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let clients = Vec::<String>::deserialize(d)?;
+    for c in &clients {
+        crate::logs::reconcile::Selector::parse(c)
+            .map_err(|e| serde::de::Error::custom(format!("{e:#}")))?;
+    }
+    Ok(clients)
+}
+
+/// A `log_line_prefix` the stderr reader understands.
+fn de_log_line_prefix<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let prefix = String::deserialize(d)?;
+    crate::logs::postgres_stderr::Prefix::parse(&prefix)
+        .map_err(|e| serde::de::Error::custom(format!("{e:#}")))?;
+    Ok(Some(prefix))
+}
+
+/// Whether `call` is `function`, `method` or `receiver.method` (names joined by dots).
+fn is_call_pattern(call: &str) -> bool {
+    !call.is_empty()
+        && call.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        })
 }
 
 /// A user-declared SQL sink (`[[sinks]]`): a wrapper whose argument is SQL, or names a table.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawSink")]
 pub struct SinkConfig {
     pub language: Language,
     /// `receiver.method` or a bare function name.
@@ -190,11 +275,56 @@ pub struct SinkConfig {
     pub operation: Option<crate::model::Operation>,
 }
 
+/// `[[sinks]]` as written, before its checks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSink {
+    language: Language,
+    call: String,
+    #[serde(default)]
+    sql_arg: Option<usize>,
+    #[serde(default)]
+    table_arg: Option<usize>,
+    #[serde(default)]
+    access: Option<crate::model::Access>,
+    #[serde(default)]
+    operation: Option<crate::model::Operation>,
+}
+
+impl TryFrom<RawSink> for SinkConfig {
+    type Error = String;
+
+    fn try_from(r: RawSink) -> Result<SinkConfig, String> {
+        if !is_call_pattern(&r.call) {
+            return Err(format!(
+                "sink call `{}` is not a function name or `receiver.method` (names of letters, \
+                 digits, `_` or `$`, joined by dots)",
+                r.call
+            ));
+        }
+        if r.sql_arg.is_none() && r.table_arg.is_none() {
+            return Err(format!(
+                "sink `{}` needs `sql_arg` or `table_arg` (the 0-based position of the SQL or \
+                 of the table name)",
+                r.call
+            ));
+        }
+        Ok(SinkConfig {
+            language: r.language,
+            call: r.call,
+            sql_arg: r.sql_arg,
+            table_arg: r.table_arg,
+            access: r.access,
+            operation: r.operation,
+        })
+    }
+}
+
 /// A user-declared ORM row (`[[orm]]`): a house framework's or a repository wrapper's
 /// method that reads or writes the table of the model it is called on. Same fields as a
 /// row of `catalog/<lang>.toml`, plus the language.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawOrm")]
 pub struct OrmConfig {
     pub language: Language,
     pub framework: String,
@@ -214,14 +344,80 @@ pub struct OrmConfig {
     pub kind: Option<crate::model::Kind>,
 }
 
+/// `[[orm]]` as written, before its checks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrm {
+    language: Language,
+    framework: String,
+    receiver: crate::catalog::OrmReceiver,
+    method: String,
+    #[serde(default)]
+    access: Option<crate::model::Access>,
+    #[serde(default)]
+    operation: Option<crate::model::Operation>,
+    #[serde(default)]
+    model_arg: Option<usize>,
+    #[serde(default)]
+    instance_arg: Option<usize>,
+    #[serde(default)]
+    table_arg: Option<usize>,
+    #[serde(default)]
+    kind: Option<crate::model::Kind>,
+}
+
+impl TryFrom<RawOrm> for OrmConfig {
+    type Error = String;
+
+    fn try_from(r: RawOrm) -> Result<OrmConfig, String> {
+        if !is_call_pattern(&r.method) || r.method.contains('.') {
+            return Err(format!(
+                "orm method `{}` is not a method name (letters, digits, `_` or `$`)",
+                r.method
+            ));
+        }
+        if r.access.is_some() != r.operation.is_some() {
+            return Err(format!(
+                "orm row `{}` needs both `access` and `operation`, or neither",
+                r.method
+            ));
+        }
+        if r.access.is_none()
+            && r.model_arg.is_none()
+            && r.instance_arg.is_none()
+            && r.table_arg.is_none()
+        {
+            return Err(format!(
+                "orm row `{}` needs `access` or an argument that names the model \
+                 (`model_arg`, `instance_arg`, `table_arg`)",
+                r.method
+            ));
+        }
+        Ok(OrmConfig {
+            language: r.language,
+            framework: r.framework,
+            receiver: r.receiver,
+            method: r.method,
+            access: r.access,
+            operation: r.operation,
+            model_arg: r.model_arg,
+            instance_arg: r.instance_arg,
+            table_arg: r.table_arg,
+            kind: r.kind,
+        })
+    }
+}
+
 /// A user-declared model (`[[models]]`): a model whose table the resolver cannot see (a
 /// computed `db_table`, a table name from settings).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
     /// The class, struct or entity name as code refers to it (`LegacyOrder`).
+    #[serde(deserialize_with = "de_name")]
     pub name: String,
     /// The table it maps to (`orders_legacy`, may be schema-qualified).
+    #[serde(deserialize_with = "de_name")]
     pub table: String,
     pub language: Language,
     /// The framework whose calls use it (`django`, `sqlalchemy`, `gorm`…); any when absent.
@@ -233,13 +429,15 @@ pub struct ModelConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentConfig {
+    #[serde(deserialize_with = "de_name")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_globs")]
     pub paths: Vec<String>,
-    #[serde(default)]
+    /// One of the plan's kinds (`api`, `worker`, `cron`, `cli`, `library`, `infra`).
+    #[serde(default, deserialize_with = "de_kind")]
     pub kind: Option<String>,
     /// How the component shows up in query logs: `app=…`, `user=…`, `host=…`, `db=…`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_db_clients")]
     pub db_clients: Vec<String>,
 }
 
@@ -256,7 +454,7 @@ pub struct AuditConfig {
 #[serde(deny_unknown_fields)]
 pub struct LogsConfig {
     /// PostgreSQL `log_line_prefix` of the server whose stderr logs are read.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_log_line_prefix")]
     pub log_line_prefix: Option<String>,
 }
 
@@ -305,49 +503,6 @@ impl FileConfig {
                 e.to_string().trim_end()
             )
         })?;
-        for (i, t) in cfg.tables.iter().enumerate() {
-            if t.name.trim().is_empty() {
-                bail!("{}: tables[{i}].name is empty", path.display());
-            }
-        }
-        for (i, s) in cfg.sinks.iter().enumerate() {
-            if s.sql_arg.is_none() && s.table_arg.is_none() {
-                bail!(
-                    "{}: sinks[{i}] (`{}`) needs `sql_arg` or `table_arg`",
-                    path.display(),
-                    s.call
-                );
-            }
-        }
-        for (i, r) in cfg.orm.iter().enumerate() {
-            if r.access.is_some() != r.operation.is_some() {
-                bail!(
-                    "{}: orm[{i}] (`{}`) needs both `access` and `operation`, or neither",
-                    path.display(),
-                    r.method
-                );
-            }
-            if r.access.is_none()
-                && r.model_arg.is_none()
-                && r.instance_arg.is_none()
-                && r.table_arg.is_none()
-            {
-                bail!(
-                    "{}: orm[{i}] (`{}`) needs `access` or an argument that names the model \
-                     (`model_arg`, `instance_arg`, `table_arg`)",
-                    path.display(),
-                    r.method
-                );
-            }
-        }
-        for (i, m) in cfg.models.iter().enumerate() {
-            if m.name.trim().is_empty() || m.table.trim().is_empty() {
-                bail!(
-                    "{}: models[{i}] needs a `name` and a `table`",
-                    path.display()
-                );
-            }
-        }
         Ok(cfg)
     }
 
@@ -654,14 +809,19 @@ framework = "django"
             "[[orm]]\nlanguage = \"go\"\nframework = \"x\"\nreceiver = \"db\"\nmethod = \"M\"\naccess = \"read\"\n",
         )
         .unwrap_err();
-        assert!(format!("{err:#}").contains("orm[0]"), "{err:#}");
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("line ") && msg.contains("both `access`"),
+            "{msg}"
+        );
         let err = parse(
             "[[orm]]\nlanguage = \"go\"\nframework = \"x\"\nreceiver = \"pool\"\nmethod = \"M\"\n",
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("pool"), "{err:#}");
         let err = parse("[[models]]\nname = \"X\"\ntable = \"\"\nlanguage = \"go\"\n").unwrap_err();
-        assert!(format!("{err:#}").contains("models[0]"), "{err:#}");
+        let msg = format!("{err:#}");
+        assert!(msg.contains("line 3") && msg.contains("empty"), "{msg}");
     }
 
     #[test]
@@ -669,7 +829,68 @@ framework = "django"
         assert_eq!(parse_size("4MiB").unwrap(), 4 << 20);
         assert_eq!(parse_size("512 KB").unwrap(), 512_000);
         assert_eq!(parse_size("100").unwrap(), 100);
+        assert_eq!(parse_size("16GiB").unwrap(), MAX_SIZE_SETTING);
         assert!(parse_size("lots").is_err());
+    }
+
+    /// The error for `text`, which must name the file and `line`, and contain `what`.
+    fn rejected(text: &str, line: u32, what: &str) {
+        let err = parse(text).expect_err(text);
+        let msg = format!("{err:#}");
+        assert!(msg.contains("cutover.toml"), "{msg}");
+        assert!(msg.contains(&format!("line {line}")), "{msg}");
+        assert!(msg.contains(what), "{msg}");
+    }
+
+    /// Issue 19: every value is checked when the file is read, with its line, whatever the
+    /// command.
+    #[test]
+    fn issue_19_values_are_checked_at_load_with_their_line() {
+        // A size that wrapped `take(max + 1)` and read every file as empty.
+        rejected(
+            "[scan]\nmax_file_size = \"99999999999999999999GiB\"\n",
+            2,
+            "over the limit of 16GiB",
+        );
+        rejected(
+            "[scan]\nmax_line_length = 18446744073709551615\n",
+            2,
+            "16GiB",
+        );
+        rejected("[scan]\nexclude = [\"src/[\"]\n", 2, "invalid glob `src/[`");
+        rejected(
+            "[[components]]\nname = \"web\"\nkind = \"web\"\n",
+            3,
+            "unknown component kind `web`",
+        );
+        rejected(
+            "[[components]]\nname = \"api\"\npaths = [\"a/{b\"]\n",
+            3,
+            "invalid glob",
+        );
+        rejected(
+            "[[components]]\nname = \"api\"\ndb_clients = [\"application=api\"]\n",
+            3,
+            "unknown key `application`",
+        );
+        rejected(
+            "[[sinks]]\nlanguage = \"python\"\ncall = \"\"\nsql_arg = 0\n",
+            1,
+            "sink call ``",
+        );
+        rejected(
+            "[[sinks]]\nlanguage = \"go\"\ncall = \"db.Run\"\n",
+            1,
+            "needs `sql_arg` or `table_arg`",
+        );
+        rejected("[[tables]]\nname = \" \"\n", 2, "empty");
+        rejected("[logs]\nlog_line_prefix = \"%m %\"\n", 2, "lone `%`");
+        let ok = parse(
+            "[[sinks]]\nlanguage = \"typescript\"\ncall = \"this.db.$run\"\nsql_arg = 0\n\
+             [[components]]\nname = \"api\"\nkind = \"api\"\npaths = [\"api/**\"]\n\
+             db_clients = [\"app=api\", \"tag:service=api*\"]\n",
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[test]

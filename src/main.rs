@@ -5,22 +5,27 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let cli = match cutover::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            let e = cutover::cli::with_tips(e, &args);
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = cutover::Output::new(std::io::BufWriter::new(stdout.lock()));
     let result = cutover::run(cli, &mut out).and_then(|o| {
         out.flush()?;
         Ok(o)
     });
     match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
-        Err(e) if cutover::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        // `cutover … | head`: the reader has what it wanted.
+        Err(e) if out.closed() || cutover::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             #[expect(clippy::print_stderr, reason = "main reports the error chain")]
             {

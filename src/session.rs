@@ -1,12 +1,15 @@
 //! A resolved run: the checked configuration, the thread pool (built once, every parallel
 //! stage runs in it), and the choices every command makes the same way (whether `--strict`
-//! turns problems into exit 3, where the output goes). Commands get one from their
-//! arguments and never look at the command line again.
+//! turns problems into exit 3, where the output goes, whether it is coloured). Commands get
+//! one from their arguments and never look at the command line again.
 
-use crate::cli::ScanArgs;
+use crate::cli::{ColorChoice, OutputArgs, ScanArgs};
 use crate::config::{Config, Overrides};
 use crate::model::Problem;
+use crate::report::style::Style;
+use crate::report::{self, Document, Format};
 use anyhow::Result;
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -31,18 +34,75 @@ impl Outcome {
     }
 }
 
+/// Where a command's report goes and how it looks: standard output or `-o FILE`, with or
+/// without colour. Built before any work, so a wrong `--output` name fails at once.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    pub path: Option<PathBuf>,
+    /// ANSI colour in text output.
+    pub color: bool,
+}
+
+impl Output {
+    /// The output of a report in `format`: refuses an `--output` name of another format
+    /// (`report -o x.pdf`), and decides colour for text going to a terminal.
+    pub fn new(args: &OutputArgs, format: Format) -> Result<Output> {
+        use std::io::IsTerminal;
+        if let Some(path) = &args.output {
+            report::check_output_name("--output", path, format)?;
+        }
+        let terminal = args.output.is_none() && std::io::stdout().is_terminal();
+        let color =
+            format == Format::Text && color_wanted(args.color, terminal, |k| std::env::var_os(k));
+        Ok(Output {
+            path: args.output.clone(),
+            color,
+        })
+    }
+
+    /// Render `doc` as `format` where this output goes.
+    pub fn write(&self, doc: &Document<'_>, format: Format, out: &mut dyn Write) -> Result<()> {
+        let style = Style { color: self.color };
+        emit(self.path.as_deref(), out, |w| {
+            report::write_styled(doc, format, style, w)
+        })
+    }
+}
+
+/// Whether to colour: `--color always|never` decides; `auto` colours a terminal, unless
+/// `NO_COLOR` is set (no-color.org), and colours anything when `CLICOLOR_FORCE` or
+/// `FORCE_COLOR` is set (to anything but `0`), as CI systems that render colour ask.
+pub fn color_wanted(
+    choice: ColorChoice,
+    terminal: bool,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> bool {
+    let set = |k: &str| env(k).is_some_and(|v| !v.is_empty());
+    let forced = |k: &str| env(k).is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR") => false,
+        ColorChoice::Auto if forced("CLICOLOR_FORCE") || forced("FORCE_COLOR") => true,
+        ColorChoice::Auto => terminal && env("TERM").is_none_or(|t| t != "dumb"),
+    }
+}
+
 pub struct Session {
     pub config: Config,
     /// The scanned path as the user gave it, for reports.
     pub root_display: String,
     pub strict: bool,
+    /// Where the report goes and whether it is coloured.
+    pub output: Output,
     pool: rayon::ThreadPool,
 }
 
 impl Session {
     /// A session over a repository: the configuration found in (or given for) `args.path`,
-    /// which must name at least one table.
-    pub fn for_scan(args: &ScanArgs) -> Result<Session> {
+    /// which must name at least one table, and the output of a report in `format`.
+    pub fn for_scan(args: &ScanArgs, output: &OutputArgs, format: Format) -> Result<Session> {
+        let output = Output::new(output, format)?;
         let config = Config::load(
             &args.path,
             &Overrides {
@@ -52,7 +112,7 @@ impl Session {
             },
         )?;
         config.require_tables()?;
-        Session::new(config, args.path.display().to_string(), args.strict)
+        Session::new(config, args.path.display().to_string(), args.strict, output)
     }
 
     /// A session without a repository (`cutover logs`): the configuration of the working
@@ -62,6 +122,7 @@ impl Session {
         tables: &[String],
         threads: Option<usize>,
         strict: bool,
+        output: Output,
     ) -> Result<Session> {
         let config = Config::load(
             Path::new("."),
@@ -71,10 +132,10 @@ impl Session {
                 threads,
             },
         )?;
-        Session::new(config, ".".to_string(), strict)
+        Session::new(config, ".".to_string(), strict, output)
     }
 
-    fn new(config: Config, root_display: String, strict: bool) -> Result<Session> {
+    fn new(config: Config, root_display: String, strict: bool, output: Output) -> Result<Session> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(config.threads)
             .build()?;
@@ -82,6 +143,7 @@ impl Session {
             config,
             root_display,
             strict,
+            output,
             pool,
         })
     }
@@ -91,6 +153,11 @@ impl Session {
         self.install(|| {
             crate::scan::scan_with(self.config.clone(), self.root_display.clone(), wants)
         })
+    }
+
+    /// Render `doc` as `format` to the session's output.
+    pub fn write(&self, doc: &Document<'_>, format: Format, out: &mut dyn Write) -> Result<()> {
+        self.output.write(doc, format, out)
     }
 
     /// Run `work` in the session's thread pool.
@@ -137,5 +204,40 @@ pub fn emit(
             render(&mut buf)?;
             crate::atomic::write(path, &buf)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    #[test]
+    fn colour_follows_the_flag_then_the_environment_then_the_terminal() {
+        use ColorChoice::{Always, Auto, Never};
+        assert!(color_wanted(Auto, true, env(&[])));
+        assert!(!color_wanted(Auto, false, env(&[])));
+        assert!(!color_wanted(Auto, true, env(&[("NO_COLOR", "1")])));
+        assert!(
+            color_wanted(Auto, true, env(&[("NO_COLOR", "")])),
+            "empty is unset"
+        );
+        assert!(color_wanted(Auto, false, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(color_wanted(Auto, false, env(&[("FORCE_COLOR", "3")])));
+        assert!(!color_wanted(Auto, false, env(&[("FORCE_COLOR", "0")])));
+        assert!(!color_wanted(Auto, true, env(&[("TERM", "dumb")])));
+        assert!(
+            !color_wanted(Auto, false, env(&[("NO_COLOR", "1"), ("FORCE_COLOR", "1")])),
+            "NO_COLOR wins over a force"
+        );
+        assert!(color_wanted(Always, false, env(&[("NO_COLOR", "1")])));
+        assert!(!color_wanted(Never, true, env(&[("FORCE_COLOR", "1")])));
     }
 }

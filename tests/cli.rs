@@ -25,7 +25,10 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
 
 #[test]
 fn demo_inventory_text() {
-    let (code, stdout, stderr) = run(cutover().args(["inventory", demo()]));
+    // Run from the crate with a relative path: the closing hint repeats the path.
+    let (code, stdout, stderr) = run(cutover()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["inventory", "fixtures/demo"]));
     assert_eq!(code, 0, "{stderr}");
     let stdout = regex_replace(&stdout, r"time: [0-9.]+ s", "time: [ELAPSED] s");
     insta::assert_snapshot!("demo_inventory_text", stdout);

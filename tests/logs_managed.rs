@@ -417,12 +417,8 @@ fn strict_logs_exit_3_on_unmatched_lines() {
 /// Issue #19: one statement in a production log that is a ~40k-term operator chain used to
 /// overflow the stack when sqlparser's tree was dropped (exit 134). The log path classifies
 /// through `sql::classify`, where the guard for long operator chains lives; the binary must
-/// exit normally and report the line.
-///
-/// REBASE NOTE: un-ignore once the operator-chain guard in `src/sql/` has landed (it is
-/// developed on another branch); nothing else in this test depends on it.
+/// exit normally and report the line (`sql::limits` sends it to the token scan).
 #[test]
-#[ignore = "needs the operator-chain guard of src/sql (issue #19, another branch)"]
 fn issue_19_an_operator_chain_in_a_log_does_not_abort_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("chain.log");

@@ -194,7 +194,11 @@ fn order_on_the_shop_fixture_with_reasons() {
     assert_eq!(reason("notify"), "touches no legacy table");
     insta::assert_snapshot!(
         "plan_shop_text",
-        render(&plan, cutover::report::plan::write_text)
+        render(&plan, |p, o| cutover::report::plan::write_text(
+            p,
+            cutover::report::style::Style::PLAIN,
+            o
+        ))
     );
 }
 
@@ -484,8 +488,9 @@ fn cli_unknown_declared_kind_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // Issue 19: checked when the configuration is read, with its line, for every command.
     assert!(
-        stderr.contains("component `api` has unknown kind `daemon`"),
+        stderr.contains("line 6") && stderr.contains("unknown component kind `daemon`"),
         "{stderr}"
     );
 }

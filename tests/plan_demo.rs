@@ -246,7 +246,8 @@ fn demo_order_is_what_a_careful_engineer_would_do() {
         &"reporting may switch its reads of orders_legacy to orders only once api, billing, fulfillment-worker, nightly-cleanup and storefront dual-write it".to_string()
     ), "{texts:#?}");
     let mut out = Vec::new();
-    cutover::report::plan::write_text(&plan, &mut out).unwrap();
+    cutover::report::plan::write_text(&plan, cutover::report::style::Style::PLAIN, &mut out)
+        .unwrap();
     insta::assert_snapshot!("plan_demo_text", String::from_utf8(out).unwrap());
 }
 

@@ -163,7 +163,7 @@ fn output_format_follows_the_extension_unless_given() {
             .unwrap()
             .starts_with("# Legacy table writers")
     );
-    let forced = dir.path().join("forced.md");
+    let forced = dir.path().join("forced.txt");
     let (code, _, _) = run(cutover()
         .args(["report", demo(), "--format", "html", "-o"])
         .arg(&forced));
@@ -172,6 +172,39 @@ fn output_format_follows_the_extension_unless_given() {
         std::fs::read_to_string(&forced)
             .unwrap()
             .starts_with("<!DOCTYPE html>")
+    );
+}
+
+/// Issue 19: `-o x.pdf` wrote HTML into a file called PDF. A name that says another format
+/// is refused before any work, and nothing is written.
+#[test]
+fn issue_19_an_output_name_of_another_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, name) in [
+        (vec!["report", demo()], "signoff.pdf"),
+        (vec!["report", demo(), "--format", "html"], "signoff.md"),
+        (
+            vec!["inventory", demo(), "--format", "json"],
+            "findings.csv",
+        ),
+        (vec!["audit", demo()], "results.sarif"),
+    ] {
+        let path = dir.path().join(name);
+        let (code, _, stderr) = run(cutover().args(&args).arg("-o").arg(&path));
+        assert_eq!(code, 2, "{args:?} {name}: {stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains("name the file"),
+            "{stderr}"
+        );
+        assert!(!path.exists());
+    }
+    let (code, _, stderr) = run(cutover()
+        .args(["burndown", demo(), "--svg"])
+        .arg(dir.path().join("chart.png")));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--svg") && stderr.contains("chart.png"),
+        "{stderr}"
     );
 }
 

@@ -5,6 +5,8 @@
 
 #[path = "../fuzz/src/checks.rs"]
 mod checks;
+#[path = "../fuzz/src/generate.rs"]
+mod generate;
 
 use proptest::prelude::*;
 
@@ -155,6 +157,49 @@ proptest! {
     #[test]
     fn scan_javascript_holds(data in hostile()) {
         checks::scan_javascript(&data);
+    }
+}
+
+/// Generator parameters (`fuzz/src/generate.rs`): a few bytes, which choose sizes
+/// log-uniformly (mostly small, now and then the largest), operators, languages and places.
+fn generator_input() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), 0..12)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn gen_operator_chain_holds(data in generator_input()) {
+        checks::gen_operator_chain(&data);
+    }
+
+    #[test]
+    fn gen_deep_nesting_holds(data in generator_input()) {
+        checks::gen_deep_nesting(&data);
+    }
+
+    #[test]
+    fn gen_deep_indentation_holds(data in generator_input()) {
+        checks::gen_deep_indentation(&data);
+    }
+}
+
+/// Issue 19: a chain of 40,000 terms in one statement overflowed the stack when sqlparser's
+/// tree was dropped (exit 134), from a `.sql` file, a string in code and a log line. Every
+/// operator and every place, at the size that crashed.
+#[test]
+fn issue_19_forty_thousand_term_operator_chains_in_every_place() {
+    for operator in 0..9u8 {
+        for place in 0..6u8 {
+            let chain = generate::Chain {
+                terms: 40_000,
+                operator,
+                statement: 0,
+                place,
+            };
+            checks::chain_is_reported(generate::write_chain(chain, ""));
+        }
     }
 }
 

@@ -3,3 +3,4 @@
 //! proptest inputs.
 
 pub mod checks;
+pub mod generate;

@@ -41,7 +41,7 @@ impl Git {
             Ok(r) => r,
             Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
             Err(e) => {
-                return Err(e).with_context(|| {
+                return Err(crate::git::explain(e)).with_context(|| {
                     format!("cannot open the git repository of {}", dir.display())
                 });
             }
@@ -78,7 +78,8 @@ impl Git {
                         e.message()
                     );
                 }
-                bail!("unknown git revision `{rev}`: {}", e.message());
+                return Err(crate::git::explain(e))
+                    .with_context(|| format!("unknown git revision `{rev}`"));
             }
         };
         // Like `git diff REF...`: compare with the point where HEAD left REF, so that what
@@ -90,11 +91,17 @@ impl Git {
             // the history in between, as CI checkouts of a pull request's merge commit do):
             // compare with REF itself.
             if let Ok(base) = self.repo.merge_base(commit.id(), head.id()) {
-                return Ok(self.repo.find_commit(base)?.tree()?);
+                return self
+                    .repo
+                    .find_commit(base)
+                    .and_then(|c| c.tree())
+                    .map_err(crate::git::explain)
+                    .with_context(|| format!("reading the merge base of `{rev}` and HEAD"));
             }
         }
         object
             .peel_to_tree()
+            .map_err(crate::git::explain)
             .with_context(|| format!("git revision `{rev}` does not name a commit or tree"))
     }
 
@@ -113,12 +120,14 @@ impl Git {
         let mut diff = self
             .repo
             .diff_tree_to_workdir_with_index(Some(tree), Some(&mut opts))
+            .map_err(crate::git::explain)
             .context("cannot diff against the working tree")?;
         let mut find = DiffFindOptions::new();
         // Above git's default limit of 1000 candidates, so that moving a whole directory
         // of migrations is still seen as a move.
         find.renames(true).for_untracked(true).rename_limit(10_000);
         diff.find_similar(Some(&mut find))
+            .map_err(crate::git::explain)
             .context("git rename detection failed")?;
         Ok(diff)
     }
@@ -143,6 +152,7 @@ impl Git {
                 true
             }),
         )
+        .map_err(crate::git::explain)
         .context("cannot read the git diff")?;
         Ok(out)
     }
@@ -168,7 +178,12 @@ impl Git {
             bases.push(head.id());
         }
         for base in bases {
-            let tree = self.repo.find_commit(base)?.tree()?;
+            let tree = self
+                .repo
+                .find_commit(base)
+                .and_then(|c| c.tree())
+                .map_err(crate::git::explain)
+                .with_context(|| format!("reading commit {base}"))?;
             let diff = self.diff_to_workdir(&tree, false)?;
             for delta in diff.deltas() {
                 if delta.status() != Delta::Renamed {

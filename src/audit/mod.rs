@@ -14,7 +14,7 @@ pub mod suppress;
 use crate::config::{Config, LegacyTable};
 use crate::dualwrite::{Analysis, Check, Verdict};
 use crate::extract::ScanStats;
-use crate::model::{Finding, Problem};
+use crate::model::{Finding, Problem, SkipReason};
 use crate::scan::Inventory;
 use anyhow::{Result, bail};
 use baseline::{Baseline, BaselineError, Key};
@@ -92,6 +92,16 @@ pub struct Removal {
     pub now: u32,
 }
 
+/// Baseline entries of a file this run could not analyse (binary, too large, unreadable…):
+/// kept as they were, since nothing says its references are gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub file: String,
+    pub reason: SkipReason,
+    /// The references its baseline entries count.
+    pub references: u64,
+}
+
 /// What happened to the baseline in this run.
 #[derive(Debug, Clone, Default)]
 pub struct BaselineReport {
@@ -105,6 +115,8 @@ pub struct BaselineReport {
     pub update: Option<baseline::Update>,
     /// Whether the file did not exist before this run.
     pub created: bool,
+    /// Files the baseline knows that this run skipped, their entries kept unchanged.
+    pub kept: Vec<Kept>,
 }
 
 impl BaselineReport {
@@ -316,6 +328,47 @@ fn ratchet(
     out
 }
 
+/// The files and directories the scan left out entirely, with why.
+fn skipped_files(problems: &[Problem]) -> BTreeMap<String, SkipReason> {
+    let mut out = BTreeMap::new();
+    for p in problems.iter().filter(|p| p.reason.is_skip()) {
+        out.entry(p.file.clone()).or_insert(p.reason);
+    }
+    out
+}
+
+/// Why `file` was left out, if it was: it, or a directory above it, is in `skipped`.
+fn skip_reason(skipped: &BTreeMap<String, SkipReason>, file: &str) -> Option<SkipReason> {
+    if let Some(r) = skipped.get(file) {
+        return Some(*r);
+    }
+    let mut dir = file;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        if let Some(r) = skipped.get(parent) {
+            return Some(*r);
+        }
+        dir = parent;
+    }
+    None
+}
+
+/// The baseline's entries that belong to skipped files, one per file.
+fn kept_entries(base: &Baseline, skipped: &BTreeMap<String, SkipReason>) -> Vec<Kept> {
+    let mut kept: BTreeMap<&str, Kept> = BTreeMap::new();
+    for (key, &n) in &base.counts {
+        if let Some(reason) = skip_reason(skipped, &key.file) {
+            kept.entry(&key.file)
+                .or_insert_with(|| Kept {
+                    file: key.file.clone(),
+                    reason,
+                    references: 0,
+                })
+                .references += u64::from(n);
+        }
+    }
+    kept.into_values().collect()
+}
+
 /// A path for messages: relative to the scanned root when inside it.
 fn display_path(path: &std::path::Path, root: &std::path::Path) -> String {
     let abs = if path.is_absolute() {
@@ -445,8 +498,19 @@ pub fn audit(inv: Inventory, dual: Analysis, opts: &Options) -> Result<Audit> {
         .collect();
     let mut statuses = ratchet(&findings, &counted, base.as_ref(), changed.as_ref());
 
-    let mut report = base.as_ref().map(|b| {
-        let current = Baseline::from_findings(counted.iter().map(|&i| &findings[i]));
+    // A file the scan skipped has no findings, but that does not make its references gone:
+    // its baseline entries count as they were, and the report says which and why.
+    let skipped = skipped_files(&inv.scan.problems);
+    let current = base.as_ref().map(|b| {
+        let mut current = Baseline::from_findings(counted.iter().map(|&i| &findings[i]));
+        for (key, &n) in &b.counts {
+            if skip_reason(&skipped, &key.file).is_some() {
+                current.counts.insert(key.clone(), n);
+            }
+        }
+        current
+    });
+    let mut report = base.as_ref().zip(current.as_ref()).map(|(b, current)| {
         let removals = b
             .counts
             .iter()
@@ -465,14 +529,14 @@ pub fn audit(inv: Inventory, dual: Analysis, opts: &Options) -> Result<Audit> {
             renames: renames.clone(),
             update: None,
             created,
+            kept: kept_entries(b, &skipped),
         }
     });
 
     if opts.update_baseline
-        && let (Some(b), Some(report)) = (&base, report.as_mut())
+        && let (Some(b), Some(current), Some(report)) = (&base, &current, report.as_mut())
     {
-        let current = Baseline::from_findings(counted.iter().map(|&i| &findings[i]));
-        let update = baseline::update(b, &current, opts.allow_new);
+        let update = baseline::update(b, current, opts.allow_new);
         update.baseline.save(&opts.baseline_path)?;
         if opts.allow_new {
             // Everything counted is in the new baseline now.

@@ -31,6 +31,7 @@ pub struct Repo {
 /// repository).
 pub fn open(root: &Path) -> Result<Repo> {
     let repo = Repository::discover(root)
+        .map_err(crate::git::explain)
         .with_context(|| format!("{} is not inside a git repository", root.display()))?;
     let git_dir = repo.path().to_path_buf();
     let root = std::fs::canonicalize(root)
@@ -75,23 +76,26 @@ pub struct Range {
 
 /// The first-parent chain of `rev`, oldest first, cut to `range`.
 pub fn first_parent(repo: &Repository, rev: &str, range: &Range) -> Result<Vec<Commit>> {
+    let explain = crate::git::explain;
     let start = repo
         .revparse_single(rev)
         .and_then(|o| o.peel_to_commit())
+        .map_err(explain)
         .with_context(|| format!("cannot resolve revision `{rev}` to a commit"))?;
-    let mut walk = repo.revwalk()?;
-    walk.push(start.id())?;
-    walk.simplify_first_parent()?;
+    let mut walk = repo.revwalk().map_err(explain)?;
+    walk.push(start.id()).map_err(explain)?;
+    walk.simplify_first_parent().map_err(explain)?;
     // Newest first, so `--commits N` can stop early.
-    walk.set_sorting(git2::Sort::NONE)?;
+    walk.set_sorting(git2::Sort::NONE).map_err(explain)?;
     let since = range
         .since
         .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
     let mut commits = Vec::new();
     for oid in walk {
-        let oid = oid.context("reading the commit history")?;
+        let oid = oid.map_err(explain).context("reading the commit history")?;
         let commit = repo
             .find_commit(oid)
+            .map_err(explain)
             .with_context(|| format!("reading commit {oid}"))?;
         let Some(date) = DateTime::from_timestamp(commit.time().seconds(), 0) else {
             bail!("commit {oid} has an out-of-range date");

@@ -1,9 +1,9 @@
 //! `cutover audit`: the CI gate. Scan, compare with the baseline, apply phase rules and
 //! suppressions, report for a terminal or a CI system.
 
-use crate::cli::{AuditArgs, AuditFormat};
+use crate::cli::AuditArgs;
 use crate::config::Config;
-use crate::report::{self, Document, Format};
+use crate::report::{Document, Format};
 use crate::scan::Wants;
 use crate::session::{Outcome, Session};
 use crate::{audit, burndown, dualwrite};
@@ -12,7 +12,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 pub fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let session = Session::for_scan(&args.scan)?;
+    let format = Format::from(args.format);
+    let session = Session::for_scan(&args.scan, &args.output, format)?;
     let opts = audit::Options {
         baseline_path: baseline_path(args, &session.config),
         use_baseline: args.changed_since.is_none()
@@ -40,18 +41,14 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
     });
     let dual = session.install(|| dualwrite::run(&inventory))?;
     let result = session.install(|| audit::audit(inventory, dual, &opts))?;
-    let color = args.output.is_none() && args.format == AuditFormat::Text && color_wanted();
     let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from);
     let doc = Document::Audit {
         audit: &result,
-        color,
         step_summary: step_summary.as_deref(),
     };
-    crate::session::emit(args.output.as_deref(), out, |w| {
-        report::write(&doc, Format::from(args.format), w)
-    })?;
+    session.write(&doc, format, out)?;
     if let Some((path, counts)) = &record {
         burndown::record::append(path, counts)?;
     }
@@ -62,12 +59,6 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
-}
-
-/// Colour for a terminal that has not asked for none (`NO_COLOR`).
-fn color_wanted() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 fn today(given: Option<&str>) -> Result<chrono::NaiveDate> {

@@ -4,13 +4,18 @@
 use crate::burndown::{self, By, DiskCacheMode, Every};
 use crate::cli::{BurndownArgs, ByArg, EveryArg};
 use crate::report::{self, Document, Format};
-use crate::session::{Outcome, Session, progress_bar};
+use crate::session::{Outcome, Output, Session, progress_bar};
 use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &BurndownArgs, out: &mut dyn Write) -> Result<Outcome> {
     if args.commits == Some(0) {
         anyhow::bail!("--commits needs at least 1");
+    }
+    let format = Format::from(args.format);
+    let output = Output::new(&args.output, format)?;
+    if let Some(svg) = &args.svg {
+        report::check_output_name("--svg", svg, Format::Svg)?;
     }
     let range = burndown::history::Range {
         since: args.since,
@@ -20,7 +25,7 @@ pub fn run(args: &BurndownArgs, out: &mut dyn Write) -> Result<Outcome> {
     let (chart, session) = match &args.from {
         Some(path) => (burndown::from_record(path, &range, every, by)?, None),
         None => {
-            let session = Session::for_scan(&args.scan)?;
+            let session = Session::for_scan(&args.scan, &args.output, format)?;
             let opts = burndown::GitOptions {
                 root_display: session.root_display.clone(),
                 rev: args.rev.clone(),
@@ -46,7 +51,7 @@ pub fn run(args: &BurndownArgs, out: &mut dyn Write) -> Result<Outcome> {
         };
         crate::session::emit(Some(path), out, |w| report::write(&doc, Format::Svg, w))?;
     }
-    report::write(&Document::Burndown(&chart), Format::from(args.format), out)?;
+    output.write(&Document::Burndown(&chart), format, out)?;
     Ok(match session {
         Some(s) => s.outcome(&chart.problems),
         None if args.scan.strict && chart.problems.iter().any(|p| p.reason.is_skip()) => {

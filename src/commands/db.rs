@@ -6,21 +6,32 @@ use crate::cli::{DbAction, DbArgs, DbConnArgs, DbFormat, LockArgs};
 use crate::config::Config;
 use crate::db::{self, Catalog, LockRequest, Options, Target};
 use crate::logs;
-use crate::report::{self, Document, Format};
-use crate::session::{Outcome, Session};
+use crate::report::{Document, Format};
+use crate::session::{Outcome, Output, Session};
 use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::time::Duration;
 
 pub fn run(args: &DbArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let session = Session::for_logs(args.conn.config.clone(), &args.conn.tables, None, false)?;
+    let format = match args.format {
+        DbFormat::Text => Format::Text,
+        DbFormat::Json => Format::Json,
+    };
+    let output = Output::new(&args.output, format)?;
+    let session = Session::for_logs(
+        args.conn.config.clone(),
+        &args.conn.tables,
+        None,
+        false,
+        output,
+    )?;
     session.config.require_tables()?;
     let target = target(&session.config, args.conn.url.as_deref())?;
     let opts = options(&session.config, &args.conn, args.watch);
     if let Some(action) = &args.action {
         if args.watch.is_some()
             || !args.logs.is_empty()
-            || args.output.is_some()
+            || args.output.output.is_some()
             || args.format != DbFormat::Text
         {
             bail!(
@@ -40,13 +51,7 @@ pub fn run(args: &DbArgs, out: &mut dyn Write) -> Result<Outcome> {
         let logged = session.install(|| logs::read_logs(&args.logs, &read))?;
         catalog.check_grants(&logged);
     }
-    let format = match args.format {
-        DbFormat::Text => Format::Text,
-        DbFormat::Json => Format::Json,
-    };
-    crate::session::emit(args.output.as_deref(), out, |w| {
-        report::write(&Document::Db(&catalog), format, w)
-    })?;
+    session.write(&Document::Db(&catalog), format, out)?;
     Ok(Outcome::Clean)
 }
 
@@ -121,6 +126,6 @@ fn write_lock(
         revoke: args.revoke,
     };
     let script = db::write_lock(target, &req, lock, args.apply, opts)?;
-    report::write(&Document::DbLock(&script), Format::Text, out)?;
+    session.write(&Document::DbLock(&script), Format::Text, out)?;
     Ok(Outcome::Clean)
 }

@@ -4,14 +4,16 @@
 use crate::cli::InventoryArgs;
 use crate::logs;
 use crate::plan;
-use crate::report::{self, Document, Format};
+use crate::report::{Document, Format};
 use crate::scan::Wants;
 use crate::session::{Outcome, Session};
 use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let session = Session::for_scan(&args.scan)?;
+    super::check_path_is_not_a_log(&args.scan.path, &args.logs)?;
+    let format = Format::from(args.format);
+    let session = Session::for_scan(&args.scan, &args.output, format)?;
     let mut inventory = session.scan(Wants::default())?;
     let mut incomplete = false;
     let runtime = if args.logs.is_empty() {
@@ -44,7 +46,7 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
         runtime: runtime.as_ref(),
         database: database.as_ref(),
     };
-    report::write(&doc, Format::from(args.format), out)?;
+    session.write(&doc, format, out)?;
     let outcome = session.outcome(&inventory.scan.problems);
     if session.strict && incomplete {
         return Ok(Outcome::Incomplete);

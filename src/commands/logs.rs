@@ -3,13 +3,21 @@
 
 use crate::cli::LogsArgs;
 use crate::logs;
-use crate::report::{self, Document, Format};
-use crate::session::{Outcome, Session};
+use crate::report::{Document, Format};
+use crate::session::{Outcome, Output, Session};
 use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &LogsArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let session = Session::for_logs(args.config.clone(), &args.tables, args.threads, args.strict)?;
+    let format = Format::from(args.format);
+    let output = Output::new(&args.output, format)?;
+    let session = Session::for_logs(
+        args.config.clone(),
+        &args.tables,
+        args.threads,
+        args.strict,
+        output,
+    )?;
     logs::check_paths(&args.files)?;
     let opts = super::log_options(
         &session.config,
@@ -35,17 +43,16 @@ pub fn run(args: &LogsArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         session.install(|| logs::read_logs(&args.files, &opts))?
     };
-    let format = Format::from(args.format);
     if args.doctor {
         let diagnosis = logs::doctor::diagnose(&logged);
         let doc = Document::Doctor {
             logs: &logged,
             diagnosis: &diagnosis,
         };
-        report::write(&doc, format, out)?;
+        session.write(&doc, format, out)?;
         return Ok(outcome(&session, &logged));
     }
-    report::write(&Document::Logs(&logged), format, out)?;
+    session.write(&Document::Logs(&logged), format, out)?;
     Ok(outcome(&session, &logged))
 }
 

@@ -3,6 +3,7 @@
 
 mod audit;
 mod burndown;
+mod completions;
 mod db;
 mod dual_write;
 mod inventory;
@@ -26,7 +27,25 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
         Command::DualWrite(args) => dual_write::run(&args, out),
         Command::Report(args) => report::run(&args, out),
         Command::Db(args) => db::run(&args, out),
+        Command::Completions(args) => completions::run(&args, out),
     }
+}
+
+/// `inventory --logs a.log b.log`: `b.log` is the path to scan, not a second log. Say so
+/// rather than scan a log file as code (or report it missing).
+fn check_path_is_not_a_log(path: &std::path::Path, logs: &[std::path::PathBuf]) -> Result<()> {
+    const LOG_EXTENSIONS: &[&str] = &["csv", "gz", "json", "log", "zst"];
+    let is_log = path.extension().is_some_and(|e| {
+        LOG_EXTENSIONS.contains(&e.to_string_lossy().to_ascii_lowercase().as_str())
+    });
+    if !logs.is_empty() && is_log {
+        anyhow::bail!(
+            "PATH {} looks like a query log, not a directory to scan: --logs takes one file, \
+             repeat it for more (--logs a.log --logs b.log)",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// The options `cutover logs` and `--logs` of other commands read logs with.

@@ -2,14 +2,15 @@
 
 use crate::cli::PlanArgs;
 use crate::plan;
-use crate::report::{self, Document, Format};
+use crate::report::{Document, Format};
 use crate::scan::Wants;
 use crate::session::{Outcome, Session};
 use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let session = Session::for_scan(&args.scan)?;
+    let format = Format::from(args.format);
+    let session = Session::for_scan(&args.scan, &args.output, format)?;
     let inventory = session.scan(Wants {
         plan_texts: true,
         ..Wants::default()
@@ -21,7 +22,7 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         add_database(&mut plan, &catalog);
     }
     let outcome = session.outcome(&inventory.scan.problems);
-    report::write(&Document::Plan(&plan), Format::from(args.format), out)?;
+    session.write(&Document::Plan(&plan), format, out)?;
     Ok(outcome)
 }
 

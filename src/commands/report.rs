@@ -3,7 +3,7 @@
 
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::report::document::{BurndownSection, ReportData, RuntimeSection};
-use crate::report::{self, Document, Format};
+use crate::report::{Document, Format};
 use crate::scan::Wants;
 use crate::session::{Outcome, Session};
 use crate::{burndown, dualwrite, logs, plan};
@@ -11,8 +11,9 @@ use anyhow::Result;
 use std::io::Write;
 
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
+    super::check_path_is_not_a_log(&args.scan.path, &args.logs)?;
     let format = format(args);
-    let session = Session::for_scan(&args.scan)?;
+    let session = Session::for_scan(&args.scan, &args.output, format)?;
     let config = &session.config;
     let inventory = session.scan(Wants {
         replacements: true,
@@ -66,9 +67,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
             data.burndown = Some(BurndownSection::from_burndown(&chart));
         }
     }
-    crate::session::emit(args.output.as_deref(), out, |w| {
-        report::write(&Document::Report(&data), format, w)
-    })?;
+    session.write(&Document::Report(&data), format, out)?;
     if strict_logs {
         return Ok(Outcome::Incomplete);
     }
@@ -79,6 +78,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
 fn format(args: &ReportArgs) -> Format {
     let format = args.format.unwrap_or_else(|| {
         let is_md = args
+            .output
             .output
             .as_ref()
             .and_then(|p| p.extension())

@@ -285,7 +285,7 @@ pub(crate) fn read_file(file: &SourceFile, max: u64, buf: &mut Vec<u8>) -> Resul
     }
     // `take` guards against a file that grows while we read it.
     (&mut f)
-        .take(max + 1)
+        .take(max.saturating_add(1))
         .read_to_end(buf)
         .map_err(|e| problem(SkipReason::Unreadable, format!("read failed: {e}")))?;
     if buf.len() as u64 > max {

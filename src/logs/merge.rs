@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 
 /// Read `paths` into a summary (`cutover logs --summary-out`).
 pub fn read_summary(paths: &[PathBuf], opts: &ReadOptions) -> Result<Summary> {
-    let (g, files) = super::read_all(paths, opts)?;
+    let inputs: Vec<super::LogInput<'_>> = paths.iter().map(|p| super::LogInput::File(p)).collect();
+    let (g, files) = super::read_all(&inputs, opts)?;
     summarize(&g, &files)
 }
 

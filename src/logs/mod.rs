@@ -923,14 +923,22 @@ fn same_client(k: &Client, c: &ClientRef<'_>) -> bool {
 }
 
 pub(crate) fn truncate(text: &str, max: usize) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= max {
-        one_line
-    } else {
-        let mut s: String = one_line.chars().take(max).collect();
-        s.push('…');
-        s
+    // Stops at `max` characters: an unmatched line can be megabytes long, and only its
+    // start is shown.
+    let mut out = String::new();
+    let mut chars = 0;
+    for word in text.split_whitespace() {
+        let separator = (!out.is_empty()).then_some(' ');
+        for c in separator.into_iter().chain(word.chars()) {
+            if chars == max {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            chars += 1;
+        }
     }
+    out
 }
 
 /// How to read a set of log files.
@@ -1092,12 +1100,18 @@ const SYSTEM_SCHEMAS: &[&str] = &[
 
 /// Read, parse and aggregate `paths` as one log window.
 pub fn read_logs(paths: &[PathBuf], opts: &ReadOptions) -> Result<LogReport> {
-    let (global, files) = read_all(paths, opts)?;
+    let inputs: Vec<LogInput<'_>> = paths.iter().map(|p| LogInput::File(p)).collect();
+    read_inputs(&inputs, opts)
+}
+
+/// Read, parse and aggregate `inputs` (files, or bytes already in memory) as one log window.
+pub fn read_inputs(inputs: &[LogInput<'_>], opts: &ReadOptions) -> Result<LogReport> {
+    let (global, files) = read_all(inputs, opts)?;
     Ok(finish(global, files, &opts.tables))
 }
 
 pub(crate) use read::read_all;
-pub use read::{detect, open};
+pub use read::{LogInput, detect, open};
 
 /// Classify and report an aggregate of `files`.
 pub(crate) fn finish(mut global: Agg, files: Vec<FileInfo>, tables: &TableMatcher) -> LogReport {

@@ -15,10 +15,50 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::{Read, Seek};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Read `paths` into one aggregate, before classification (what a summary holds).
-pub(crate) fn read_all(paths: &[PathBuf], opts: &ReadOptions) -> Result<(Agg, Vec<FileInfo>)> {
+/// A log to read: a file, or bytes already in memory (the fuzz targets and tests read
+/// thousands of inputs a second, and a temporary file per input costs more than the parse).
+#[derive(Debug, Clone, Copy)]
+pub enum LogInput<'a> {
+    File(&'a Path),
+    Bytes { name: &'a str, bytes: &'a [u8] },
+}
+
+impl<'a> LogInput<'a> {
+    /// The name reports and messages use.
+    fn name(&self) -> String {
+        match self {
+            LogInput::File(path) => path.display().to_string(),
+            LogInput::Bytes { name, .. } => (*name).to_string(),
+        }
+    }
+
+    /// A reader of the decompressed content, and the compression undone.
+    fn open(&self) -> Result<(Box<dyn Read + Send + 'a>, Option<&'static str>)> {
+        match *self {
+            LogInput::File(path) => open(path),
+            LogInput::Bytes { name, bytes } => {
+                if bytes.starts_with(&[0x1f, 0x8b]) {
+                    let gz = flate2::read::MultiGzDecoder::new(bytes);
+                    Ok((Box::new(gz), Some("gzip")))
+                } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+                    let d = zstd::stream::read::Decoder::new(bytes)
+                        .with_context(|| format!("cannot start zstd decoding of {name}"))?;
+                    Ok((Box::new(d), Some("zstd")))
+                } else {
+                    Ok((Box::new(bytes), None))
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn read_all(
+    inputs: &[LogInput<'_>],
+    opts: &ReadOptions,
+) -> Result<(Agg, Vec<FileInfo>)> {
     // A given prefix (flag or configuration) wins over inference, for every file.
     let given = opts
         .log_line_prefix
@@ -28,10 +68,10 @@ pub(crate) fn read_all(paths: &[PathBuf], opts: &ReadOptions) -> Result<(Agg, Ve
     let mut global = Agg::new(0, Dialect::Postgres);
     let mut files = Vec::new();
     let mut threads: HashMap<u64, Client> = HashMap::new();
-    for (idx, path) in paths.iter().enumerate() {
+    for (idx, input) in inputs.iter().enumerate() {
         let info = read_one(
             idx as u32,
-            path,
+            input,
             opts,
             given.as_ref(),
             &mut global,
@@ -124,13 +164,14 @@ pub fn detect(head: &[u8]) -> Option<LogFormat> {
 
 fn read_one(
     idx: u32,
-    path: &Path,
+    input: &LogInput<'_>,
     opts: &ReadOptions,
     given: Option<&postgres_stderr::Prefix>,
     global: &mut Agg,
     threads: &mut HashMap<u64, Client>,
 ) -> Result<FileInfo> {
-    let (mut reader, compression) = open(path)?;
+    let name = input.name();
+    let (mut reader, compression) = input.open()?;
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     // A read error (corrupt or cut compressed data) keeps what was read before it: small
     // reads, since a decoder drops the output of the read call that fails.
@@ -148,7 +189,7 @@ fn read_one(
         }
     }
     let mut info = FileInfo {
-        path: path.display().to_string().replace('\\', "/"),
+        path: name.replace('\\', "/"),
         format: LogFormat::Empty,
         compression,
         bytes: 0,
@@ -163,17 +204,14 @@ fn read_one(
             global.acc.read_errors += 1;
         }
         global.note(match &head_error {
-            Some(e) => format!("{}: nothing could be read ({e})", path.display()),
-            None => format!("{}: the file is empty", path.display()),
+            Some(e) => format!("{}: nothing could be read ({e})", name),
+            None => format!("{}: the file is empty", name),
         });
         return Ok(info);
     }
     let blank = head.iter().all(u8::is_ascii_whitespace);
     if blank && opts.format.is_none() {
-        global.note(format!(
-            "{}: the file holds only blank lines",
-            path.display()
-        ));
+        global.note(format!("{}: the file holds only blank lines", name));
     }
     let head_text = String::from_utf8_lossy(&head);
     let envelope = match opts.format {
@@ -196,7 +234,7 @@ fn read_one(
         (None, _) => detect(inner_text.as_bytes()).with_context(|| {
             format!(
                 "{}: cannot tell the log format from its first lines; pass --log-format",
-                path.display()
+                name
             )
         })?,
     };
@@ -256,7 +294,7 @@ fn read_one(
         while chunks.len() < batch {
             match chunker
                 .next_chunk()
-                .with_context(|| format!("cannot read log {}", path.display()))?
+                .with_context(|| format!("cannot read log {}", name))?
             {
                 Some(c) => chunks.push(c),
                 None => break,
@@ -331,7 +369,7 @@ fn read_one(
         global.note(format!(
             "{}: {} record(s) longer than {} bytes were split at a line end; the lines \
              after each cut may be counted as unmatched",
-            path.display(),
+            name,
             chunker.forced_cuts,
             record_limit(chunk_size)
         ));
@@ -341,7 +379,7 @@ fn read_one(
         global.note(format!(
             "{}: compressed data ends early or is corrupt ({e}); the {line_base} line(s) \
              before that point were read, nothing after it",
-            path.display()
+            name
         ));
     }
     // JSON events need no final newline (Firehose concatenates payloads): a cut last event
@@ -350,8 +388,7 @@ fn read_one(
         global.note(format!(
             "{}:{}: the file does not end with a newline; its last record may be truncated \
              (it was read as it is)",
-            path.display(),
-            line_base
+            name, line_base
         ));
     }
     info.bytes = bytes;

@@ -96,6 +96,15 @@ struct BaselineOut<'a> {
     removals: Vec<RemovalOut<'a>>,
     renames: &'a BTreeMap<String, String>,
     update: Option<UpdateOut>,
+    /// Entries of files this run could not analyse, kept unchanged.
+    kept: Vec<KeptOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct KeptOut<'a> {
+    file: &'a str,
+    reason: crate::model::SkipReason,
+    references: u64,
 }
 
 #[derive(Serialize)]
@@ -195,6 +204,15 @@ pub fn write_audit(audit: &Audit, out: &mut dyn Write) -> Result<()> {
                 added: u.added,
                 refused: u.refused,
             }),
+            kept: b
+                .kept
+                .iter()
+                .map(|k| KeptOut {
+                    file: &k.file,
+                    reason: k.reason,
+                    references: k.references,
+                })
+                .collect(),
         }),
         findings: audit.items.iter().filter_map(finding_out).collect(),
         dual_write: audit

@@ -3,6 +3,8 @@
 
 use crate::burndown::{Burndown, Projection, Source, WalkStats};
 use crate::model::Problem;
+use crate::report::escape::control;
+use crate::report::style::{Role, Style, count};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -22,21 +24,27 @@ fn short(commit: Option<&str>) -> &str {
 
 fn source_line(b: &Burndown) -> String {
     match &b.source {
-        Source::Git { root, rev } => format!("{root} (first-parent history of {rev})"),
-        Source::Record { path } => format!("history file {path}"),
+        Source::Git { root, rev } => {
+            format!(
+                "{} (first-parent history of {})",
+                control(root),
+                control(rev)
+            )
+        }
+        Source::Record { path } => format!("history file {}", control(path)),
     }
 }
 
 /// The table: one row per sample, one column per series, then the total.
-pub fn write_text(b: &Burndown, out: &mut dyn Write) -> Result<()> {
-    writeln!(
-        out,
-        "burndown of {}: {} sample(s), one per {}, by {}",
+pub fn write_text(b: &Burndown, style: Style, out: &mut dyn Write) -> Result<()> {
+    let title = format!(
+        "burndown of {}: {}, one per {}, by {}",
         source_line(b),
-        b.samples.len(),
+        count(b.samples.len() as u64, "sample", "samples"),
         b.every.as_str(),
         b.by.as_str()
-    )?;
+    );
+    writeln!(out, "{}", style.paint(Role::Heading, &title))?;
     let mut header: Vec<String> = vec!["date".into(), "commit".into()];
     header.extend(b.series.iter().cloned());
     header.push("total".into());
@@ -99,23 +107,24 @@ pub fn write_text(b: &Burndown, out: &mut dyn Write) -> Result<()> {
     if let Some(s) = &b.stats {
         writeln!(
             out,
-            "walked {} commit(s), sampled {}: {} file(s) in all, {} blob(s) scanned, {} from the disk cache, {} reused",
-            s.commits_walked,
+            "walked {}, sampled {}: {} in all, {} scanned, {} from the disk cache, {} reused",
+            count(s.commits_walked, "commit", "commits"),
             s.commits_sampled,
-            s.files_seen,
-            s.blobs_scanned,
+            count(s.files_seen, "file", "files"),
+            count(s.blobs_scanned, "blob", "blobs"),
             s.blobs_from_disk_cache,
             s.blobs_reused
         )?;
     }
     if !b.problems.is_empty() {
-        writeln!(out, "{} problem(s):", b.problems.len())?;
+        let title = format!("{}:", count(b.problems.len() as u64, "problem", "problems"));
+        writeln!(out, "{}", style.paint(Role::Heading, &title))?;
         for p in &b.problems {
             let at = match p.line {
-                Some(l) => format!("{}:{l}", p.file),
-                None => p.file.clone(),
+                Some(l) => format!("{}:{l}", control(&p.file)),
+                None => control(&p.file).into_owned(),
             };
-            writeln!(out, "  {at}: {}: {}", p.reason.as_str(), p.detail)?;
+            writeln!(out, "  {at}: {}: {}", p.reason.as_str(), control(&p.detail))?;
         }
     }
     Ok(())

@@ -465,7 +465,7 @@ mod tests {
         assert_eq!(f[0].via, ["function mirror_to_legacy()"]);
         assert_eq!(
             crate::report::text::finding_line(&f[0]),
-            "trigger orders_mirror ON orders  -  update  UPDATE orders_legacy SET status = NEW.status"
+            "trigger orders_mirror ON orders  -  update via function mirror_to_legacy()  UPDATE orders_legacy SET status = NEW.status"
         );
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::audit::rules::{Level, Rule};
 use crate::audit::{Audit, Item};
+use crate::report::escape::control;
 use annotate_snippets::{AnnotationKind, Renderer, Snippet};
 use anyhow::Result;
 use std::io::Write;
@@ -62,10 +63,12 @@ fn render_item(item: &Item, audit: &Audit, renderer: &Renderer) -> String {
         .sources
         .get(&item.file)
         .and_then(|t| t.lines().nth(item.line.saturating_sub(1) as usize));
+    // The source line's control characters are shown as symbols by annotate-snippets; the
+    // path and the message are escaped here (a file name can hold a newline).
+    let file = control(&item.file);
+    let message = control(&item.message);
     let level = level_of(item.level);
-    let title = level
-        .primary_title(item.message.as_str())
-        .id(item.rule.id());
+    let title = level.primary_title(message.as_ref()).id(item.rule.id());
     let help = annotate_snippets::Level::HELP.message(item.rule.help());
     let group = match source_line {
         Some(line) => {
@@ -80,7 +83,7 @@ fn render_item(item: &Item, audit: &Audit, renderer: &Renderer) -> String {
                 .element(
                     Snippet::source(line)
                         .line_start(item.line as usize)
-                        .path(item.file.as_str())
+                        .path(file.as_ref())
                         .annotation(AnnotationKind::Primary.span(start..end).label(label(item))),
                 )
                 .element(help)
@@ -88,7 +91,7 @@ fn render_item(item: &Item, audit: &Audit, renderer: &Renderer) -> String {
         None => title
             .element(
                 annotate_snippets::Level::NOTE
-                    .message(format!("at {}:{}:{}", item.file, item.line, item.column)),
+                    .message(format!("at {file}:{}:{}", item.line, item.column)),
             )
             .element(help),
     };
@@ -103,12 +106,17 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
         Renderer::plain()
     };
     let mode = match (&audit.baseline, &audit.changed_since) {
-        (Some(b), Some(rev)) => format!("baseline {}, changes since {rev}", b.path),
-        (Some(b), None) => format!("baseline {}", b.path),
+        (Some(b), Some(rev)) => format!("baseline {}, changes since {rev}", control(&b.path)),
+        (Some(b), None) => format!("baseline {}", control(&b.path)),
         (None, Some(rev)) => format!("changes since {rev}, no baseline"),
         (None, None) => "no baseline".to_string(),
     };
-    writeln!(out, "cutover audit of {} ({mode})", audit.root_display)?;
+    writeln!(
+        out,
+        "cutover audit of {} ({})",
+        control(&audit.root_display),
+        control(&mode)
+    )?;
     writeln!(out)?;
     writeln!(out, "totals")?;
     for t in &audit.tables {
@@ -151,7 +159,13 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
             .iter()
             .filter(|i| i.rule == Rule::DualWriteCovered)
         {
-            writeln!(out, "  covered  {}:{}  {}", i.file, i.line, i.message)?;
+            writeln!(
+                out,
+                "  covered  {}:{}  {}",
+                control(&i.file),
+                i.line,
+                control(&i.message)
+            )?;
         }
         writeln!(out)?;
     }
@@ -167,8 +181,26 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
         for (old, new) in &b.renames {
             writeln!(
                 out,
-                "followed rename: {old} → {new} (its baseline entries moved along)"
+                "followed rename: {} → {} (its baseline entries moved along)",
+                control(old),
+                control(new)
             )?;
+        }
+        if !b.kept.is_empty() {
+            writeln!(
+                out,
+                "baseline entries kept for {} this run could not analyse (not counted as removed):",
+                count(b.kept.len() as u64, "file")
+            )?;
+            for k in &b.kept {
+                writeln!(
+                    out,
+                    "  {}: {} ({})",
+                    control(&k.file),
+                    count(k.references, "reference"),
+                    k.reason.as_str()
+                )?;
+            }
         }
         let removed = b.removed();
         match &b.update {
@@ -177,7 +209,7 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
                 writeln!(
                     out,
                     "baseline {} {verb}: {} recorded ({} removed, {} added)",
-                    b.path,
+                    control(&b.path),
                     count(u.baseline.total(), "reference"),
                     u.removed,
                     u.added
@@ -197,12 +229,18 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
                     count(removed, "reference")
                 )?;
                 for r in &b.removals {
-                    writeln!(out, "  {}: {} → {}", r.key.describe(), r.was, r.now)?;
+                    writeln!(
+                        out,
+                        "  {}: {} → {}",
+                        control(&r.key.describe()),
+                        r.was,
+                        r.now
+                    )?;
                 }
             }
             None => {}
         }
-        if !b.renames.is_empty() || removed > 0 || b.update.is_some() {
+        if !b.renames.is_empty() || !b.kept.is_empty() || removed > 0 || b.update.is_some() {
             writeln!(out)?;
         }
     }
@@ -211,7 +249,13 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
         writeln!(out, "problems ({})", audit.problems.len())?;
         for p in &audit.problems {
             let at = p.line.map(|l| format!(":{l}")).unwrap_or_default();
-            writeln!(out, "  {}{at}: {}: {}", p.file, p.reason.as_str(), p.detail)?;
+            writeln!(
+                out,
+                "  {}{at}: {}: {}",
+                control(&p.file),
+                p.reason.as_str(),
+                control(&p.detail)
+            )?;
         }
         writeln!(out)?;
     }

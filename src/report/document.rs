@@ -363,6 +363,9 @@ pub const DATABASE_COMPONENT: &str = "(database)";
 pub struct ReportData {
     /// The scanned path as the user gave it.
     pub root: String,
+    /// The repository's name, for titles: the scanned directory's own name (`cutover
+    /// report .` names the directory, not `.`).
+    pub name: String,
     pub tables: Vec<TableInfo>,
     /// Sorted like the inventory (file, line, column, table, access).
     pub rows: Vec<Row>,
@@ -375,6 +378,18 @@ pub struct ReportData {
     pub dual_write: Option<crate::dualwrite::Analysis>,
     /// `--db`: the live database's catalog of each table.
     pub database: Option<DatabaseSection>,
+}
+
+/// The name of the directory `root` (a file's directory), else `fallback`.
+fn directory_name(root: &std::path::Path, fallback: &str) -> String {
+    let dir = if root.is_file() {
+        root.parent().unwrap_or(root)
+    } else {
+        root
+    };
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| fallback.to_string())
 }
 
 /// The headline numbers: "how many writers, in how many components, how many unexplained".
@@ -431,6 +446,7 @@ impl ReportData {
             .collect();
         Ok(ReportData {
             root: inv.root_display.clone(),
+            name: directory_name(&inv.config.root, &inv.root_display),
             tables: inv
                 .config
                 .tables
@@ -708,6 +724,7 @@ pub(crate) mod tests {
         ];
         ReportData {
             root: "fixtures/demo".into(),
+            name: "demo".into(),
             tables: vec![
                 TableInfo {
                     name: "orders_legacy".into(),

@@ -3,35 +3,16 @@
 //! out. Deterministic: checks are sorted by the analysis.
 
 use crate::dualwrite::{Analysis, Check, Verdict};
+use crate::report::escape::control;
+use crate::report::style::{Role, Style, columns};
 use anyhow::Result;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 
 /// Version of the JSON document schema.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// One line per check: `file:line  function  verdict  table ops [missing …] [via …]`.
-pub fn check_line(c: &Check) -> String {
-    let ops =
-        |v: &[crate::model::Operation]| v.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(",");
-    let mut line = format!(
-        "{}:{}  {}  {}  {} → {}",
-        c.file,
-        c.line,
-        c.function.as_deref().unwrap_or("<module>"),
-        ops(&c.operations),
-        c.table,
-        c.replacements.join(", ")
-    );
-    if !c.missing.is_empty() {
-        line.push_str(&format!("  missing: {}", ops(&c.missing)));
-    }
-    if !c.via.is_empty() {
-        line.push_str(&format!("  via: {}", c.via.join("; ")));
-    }
-    line
-}
 
 /// What a verdict means, for the text report's headings.
 fn heading(v: Verdict) -> &'static str {
@@ -54,31 +35,66 @@ const ORDER: [Verdict; 5] = [
     Verdict::Covered,
 ];
 
-pub fn write_text(a: &Analysis, out: &mut dyn Write) -> Result<()> {
+/// The cells of a check's line, escaped for a terminal.
+fn cells(c: &Check) -> Vec<Cow<'_, str>> {
+    let ops =
+        |v: &[crate::model::Operation]| v.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(",");
+    let mut row: Vec<Cow<'_, str>> = vec![
+        format!("{}:{}", control(&c.file), c.line).into(),
+        control(c.function.as_deref().unwrap_or("<module>")),
+        ops(&c.operations).into(),
+        format!("{} → {}", c.table, c.replacements.join(", ")).into(),
+    ];
+    if !c.missing.is_empty() {
+        row.push(format!("missing: {}", ops(&c.missing)).into());
+    }
+    if !c.via.is_empty() {
+        row.push(
+            control(&format!("via: {}", c.via.join("; ")))
+                .into_owned()
+                .into(),
+        );
+    }
+    row
+}
+
+fn role(v: Verdict) -> Role {
+    match v {
+        Verdict::Uncovered => Role::Write,
+        Verdict::Partial | Verdict::ReplacementOnly | Verdict::NoShadowRead => Role::Read,
+        Verdict::Covered => Role::Good,
+    }
+}
+
+pub fn write_text(a: &Analysis, style: Style, out: &mut dyn Write) -> Result<()> {
     if a.checks.is_empty() {
-        writeln!(
-            out,
-            "no function writes a legacy table in the dual-write phase (or reads one in shadow-read)"
-        )?;
+        let none = "no function writes a legacy table in the dual-write phase (or reads one in \
+                    shadow-read)";
+        writeln!(out, "{}", style.paint(Role::Dim, none))?;
     }
     for v in ORDER {
         let group: Vec<&Check> = a.checks.iter().filter(|c| c.verdict == v).collect();
         if group.is_empty() {
             continue;
         }
-        writeln!(out, "{} ({})", heading(v), group.len())?;
-        for c in group {
-            writeln!(out, "  {}", check_line(c))?;
+        let title = format!("{} ({})", heading(v), group.len());
+        writeln!(out, "{}", style.paint(role(v), &title))?;
+        let rows: Vec<Vec<Cow<'_, str>>> = group.iter().map(|c| cells(c)).collect();
+        for line in columns(&rows, |c, cell| match c {
+            0 => style.paint(Role::Path, cell),
+            _ => cell.to_string(),
+        }) {
+            writeln!(out, "  {line}")?;
         }
     }
     for (file, reason) in &a.problems {
-        writeln!(out, "problem: {file}: {reason}")?;
+        writeln!(out, "problem: {}: {}", control(file), control(reason))?;
     }
     let summary: Vec<String> = ORDER
         .iter()
         .map(|v| format!("{} {}", a.count(*v), v.as_str()))
         .collect();
-    writeln!(out, "{}", summary.join(", "))?;
+    writeln!(out, "{}", style.paint(Role::Heading, &summary.join(", ")))?;
     Ok(())
 }
 

@@ -13,11 +13,22 @@ use std::path::Path;
 /// GitHub rejects a step summary over 1 MiB.
 pub const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;
 
-/// Escape a workflow command's message.
+/// Escape a workflow command's message: GitHub's own escapes for `%` and line ends, and
+/// other control characters (an ANSI sequence in a file name) shown as visible escapes.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if crate::report::escape::is_unsafe(c) => {
+                out.push_str(&crate::report::escape::control(c.encode_utf8(&mut [0; 4])));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escape a workflow command's property value (also `:` and `,`, which end properties).
@@ -60,17 +71,11 @@ pub fn write_audit(audit: &Audit, step_summary: Option<&Path>, out: &mut dyn Wri
             escape_data(&item.message)
         )?;
     }
-    let c = audit.counts();
     writeln!(
         out,
-        "cutover audit {}: {} errors, {} warnings; {} references: {} new, {} known, {} suppressed",
+        "cutover audit {}: {}",
         if audit.failed() { "failed" } else { "passed" },
-        c.errors,
-        c.warnings,
-        c.references,
-        c.new,
-        c.known,
-        c.suppressed
+        counts_line(audit)
     )?;
     if let Some(path) = step_summary {
         let existing = std::fs::metadata(path)
@@ -89,24 +94,33 @@ pub fn write_audit(audit: &Audit, step_summary: Option<&Path>, out: &mut dyn Wri
     Ok(())
 }
 
-/// A Markdown table cell: no line breaks, `|` escaped.
+/// `1 error, 2 warnings; 3 references: 1 new, 2 known, 0 suppressed`.
+fn counts_line(audit: &Audit) -> String {
+    use crate::report::style::count;
+    let c = audit.counts();
+    format!(
+        "{}, {}; {}: {} new, {} known, {} suppressed",
+        count(c.errors, "error", "errors"),
+        count(c.warnings, "warning", "warnings"),
+        count(c.references, "reference", "references"),
+        c.new,
+        c.known,
+        c.suppressed
+    )
+}
+
+/// A Markdown table cell: no line breaks, `|` escaped, control characters visible.
 fn cell(s: &str) -> String {
-    s.replace(['\r', '\n'], " ").replace('|', "\\|")
+    crate::report::escape::control(&s.replace(['\r', '\n'], " ")).replace('|', "\\|")
 }
 
 /// The step summary: verdict, totals per table, then every result (suppressed ones too),
 /// at most `budget` bytes; rows that do not fit are counted in a closing line.
 pub fn summary_markdown(audit: &Audit, budget: usize) -> String {
-    let c = audit.counts();
     let mut head = format!(
-        "\n## cutover audit {}\n\n{} errors, {} warnings; {} references: {} new, {} known, {} suppressed\n\n",
+        "\n## cutover audit {}\n\n{}\n\n",
         if audit.failed() { "failed" } else { "passed" },
-        c.errors,
-        c.warnings,
-        c.references,
-        c.new,
-        c.known,
-        c.suppressed
+        counts_line(audit)
     );
     head.push_str("| table | phase | references | new | known | suppressed | baseline |\n");
     head.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
@@ -175,5 +189,6 @@ mod tests {
     fn escaping() {
         assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
         assert_eq!(escape_property("a,b:c%\n"), "a%2Cb%3Ac%25%0A");
+        assert_eq!(escape_data("x\x1b[31m\u{202e}"), "x\\x1b[31m\\u{202e}");
     }
 }

@@ -34,8 +34,11 @@ const ERROR_CAPTURE: &str = r#"(function () {
   window.addEventListener("unhandledrejection", function (e) { show(String(e.reason)); });
 })();"#;
 
-/// Escape text for HTML element content and double-quoted attribute values.
+/// Escape text for HTML element content and double-quoted attribute values. Control
+/// characters (invalid in HTML, and a NUL makes tools treat the page as binary) and bidi
+/// overrides are shown as visible escapes (`\x1b`), like in text output.
 pub fn escape(text: &str) -> String {
+    let text = crate::report::escape::control(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -48,6 +51,14 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// The `data-sort` key of a location: the path, then the line zero-padded, so that rows
+/// sort by file and then by line. A space separates them: it sorts before any character
+/// of a path in the browser's collation, and keeps the page text (a NUL made `grep` call
+/// the report binary).
+fn sort_key(file: &str, line: u32) -> String {
+    format!("{file} {line:010}")
 }
 
 /// Serialize `value` as JSON that is safe inside a `<script>` element: no `<`, `>` or `&`
@@ -183,7 +194,7 @@ pub fn render(data: &ReportData) -> Result<String> {
     let _ = writeln!(
         h,
         "<title>Legacy table inventory: {}</title>",
-        escape(&data.root)
+        escape(&data.name)
     );
     let _ = writeln!(h, "<style>\n{CSS}</style>\n</head>\n<body>");
     h.push_str(
@@ -235,7 +246,7 @@ impl Page<'_> {
         let _ = writeln!(
             h,
             "<h1>Who writes the legacy tables in <code>{}</code></h1>",
-            escape(&data.root)
+            escape(&data.name)
         );
         let _ = writeln!(
             h,
@@ -768,7 +779,7 @@ impl Page<'_> {
                 let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
                 format!(
                     "<tr><td class=\"loc\" data-sort=\"{}\">{}{}</td><td><span class=\"op\">{}</span></td><td>{}</td></tr>",
-                    escape(&format!("{}\u{0}{:010}", p.file, p.line.unwrap_or(0))),
+                    escape(&sort_key(&p.file, p.line.unwrap_or(0))),
                     path_html(&p.file),
                     line,
                     p.reason.as_str(),
@@ -889,7 +900,7 @@ fn finding_row(r: &Row) -> String {
          <td><span class=\"badge conf-{confidence}\" title=\"{conf_title}\">{confidence}</span></td></tr>",
         escape(&r.component),
         owners_text(&r.owners),
-        escape(&format!("{}\u{0}{:010}", f.file, f.line)),
+        escape(&sort_key(&f.file, f.line)),
         path_html(&f.file),
         // A database object has no line: its name is its location.
         if f.kind == crate::model::Kind::DbObject {

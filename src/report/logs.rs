@@ -5,8 +5,11 @@
 
 use crate::logs::{LogReport, Row};
 use crate::model::Access;
+use crate::report::escape::control;
+use crate::report::style::{Role, Style, columns, count};
 use anyhow::Result;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::io::Write;
 
 /// Version of the JSON document schema of `cutover logs`.
@@ -25,14 +28,14 @@ fn heading(access: Access) -> &'static str {
 
 /// The counts of a row on one line: `394 executions, 4 failed`.
 pub fn row_counts(r: &Row) -> String {
-    let mut s = format!("{} executions", r.executions);
+    let mut s = count(r.executions, "execution", "executions");
     if r.failed > 0 {
         s.push_str(&format!(", {} failed (attempted, not applied)", r.failed));
     }
     s
 }
 
-pub fn write_text(report: &LogReport, out: &mut dyn Write) -> Result<()> {
+pub fn write_text(report: &LogReport, style: Style, out: &mut dyn Write) -> Result<()> {
     let mut tables: Vec<&str> = report.rows.iter().map(|r| r.table.as_str()).collect();
     for t in &report.tables {
         tables.push(t);
@@ -40,7 +43,7 @@ pub fn write_text(report: &LogReport, out: &mut dyn Write) -> Result<()> {
     tables.sort();
     tables.dedup();
     for table in tables {
-        writeln!(out, "{table}")?;
+        writeln!(out, "{}", style.paint(Role::Heading, table))?;
         let rows: Vec<&Row> = report.rows_of(table).collect();
         if rows.is_empty() {
             writeln!(out, "  not seen in the logs")?;
@@ -51,20 +54,30 @@ pub fn write_text(report: &LogReport, out: &mut dyn Write) -> Result<()> {
                 continue;
             }
             writeln!(out, "  {} ({})", heading(access), group.len())?;
-            for r in group {
-                let ops: Vec<&str> = r.operations.iter().map(|o| o.as_str()).collect();
-                let window = match (&r.first, &r.last) {
-                    (Some(a), Some(b)) => format!("  {a} .. {b}"),
-                    _ => String::new(),
-                };
-                writeln!(
-                    out,
-                    "    {}  {}  [{}]{}",
-                    r.client,
-                    row_counts(r),
-                    ops.join(", "),
-                    window
-                )?;
+            // Clients in aligned columns: who, how often, what, when.
+            let cells: Vec<Vec<Cow<'_, str>>> = group
+                .iter()
+                .map(|r| {
+                    let ops: Vec<&str> = r.operations.iter().map(|o| o.as_str()).collect();
+                    let mut row: Vec<Cow<'_, str>> = vec![
+                        control(&r.client),
+                        row_counts(r).into(),
+                        format!("[{}]", ops.join(", ")).into(),
+                    ];
+                    if let (Some(a), Some(b)) = (&r.first, &r.last) {
+                        row.push(control(&format!("{a} .. {b}")).into_owned().into());
+                    }
+                    row
+                })
+                .collect();
+            let role = Role::of_access(access);
+            let lines = columns(&cells, |c, cell| match c {
+                0 => style.paint(Role::Heading, cell),
+                2 => style.paint(role, cell),
+                _ => cell.to_string(),
+            });
+            for (r, line) in group.iter().zip(lines) {
+                writeln!(out, "    {line}")?;
                 for s in r.statements.iter().take(TOP_STATEMENTS) {
                     let failed = if s.failed > 0 {
                         format!(" ({} failed)", s.failed)
@@ -76,14 +89,18 @@ pub fn write_text(report: &LogReport, out: &mut dyn Write) -> Result<()> {
                         "      {:>8}{}  {}",
                         s.executions,
                         failed,
-                        crate::logs::truncate(&s.statement, 140)
+                        control(&crate::logs::truncate(&s.statement, 140))
                     )?;
                 }
                 if r.statements.len() > TOP_STATEMENTS {
                     writeln!(
                         out,
-                        "      … {} more distinct statements",
-                        r.statements.len() - TOP_STATEMENTS
+                        "      … {} more",
+                        count(
+                            (r.statements.len() - TOP_STATEMENTS) as u64,
+                            "distinct statement",
+                            "distinct statements"
+                        )
                     )?;
                 }
             }
@@ -107,7 +124,7 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "  file {}: {}{env}{}, {} bytes, {} lines",
-            f.path,
+            control(&f.path),
             f.format.as_str(),
             comp,
             f.bytes,
@@ -122,7 +139,7 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
                 .as_deref()
                 .map(|h| format!(", {h}"))
                 .unwrap_or_default();
-            writeln!(out, "    log_line_prefix: '{p}'{how}")?;
+            writeln!(out, "    log_line_prefix: '{}'{how}", control(p))?;
         }
     }
     writeln!(
@@ -147,11 +164,19 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
     for (reason, u) in &report.unparsed {
         writeln!(
             out,
-            "    failed to parse ({reason}): {} statements, {} executions",
-            u.statements, u.executions
+            "    failed to parse ({}): {} statements, {} executions",
+            control(reason),
+            u.statements,
+            u.executions
         )?;
         for e in &u.examples {
-            writeln!(out, "      {}:{}: {}", e.file, e.line, e.text)?;
+            writeln!(
+                out,
+                "      {}:{}: {}",
+                control(&e.file),
+                e.line,
+                control(&e.text)
+            )?;
         }
     }
     writeln!(
@@ -167,7 +192,13 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     for e in &report.unmatched_examples {
-        writeln!(out, "    {}:{}: {}", e.file, e.line, e.text)?;
+        writeln!(
+            out,
+            "    {}:{}: {}",
+            control(&e.file),
+            e.line,
+            control(&e.text)
+        )?;
     }
     if a.prefix_mismatches > 0 {
         writeln!(
@@ -176,7 +207,13 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
             a.prefix_mismatches
         )?;
         for e in &report.prefix_mismatch_examples {
-            writeln!(out, "    {}:{}: {}", e.file, e.line, e.text)?;
+            writeln!(
+                out,
+                "    {}:{}: {}",
+                control(&e.file),
+                e.line,
+                control(&e.text)
+            )?;
         }
     }
     if a.invalid_utf8_lines > 0 {
@@ -186,7 +223,13 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
             a.invalid_utf8_lines
         )?;
         for e in &report.invalid_utf8_examples {
-            writeln!(out, "    {}:{}: {}", e.file, e.line, e.text)?;
+            writeln!(
+                out,
+                "    {}:{}: {}",
+                control(&e.file),
+                e.line,
+                control(&e.text)
+            )?;
         }
     }
     if a.audit_repeats > 0 {
@@ -197,7 +240,7 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     for n in &report.notes {
-        writeln!(out, "  note: {n}")?;
+        writeln!(out, "  note: {}", control(n))?;
     }
     Ok(())
 }
@@ -230,7 +273,11 @@ pub fn write_jsonl(report: &LogReport, out: &mut dyn Write) -> Result<()> {
 }
 
 fn runtime_line(r: &crate::logs::reconcile::RuntimeClient) -> String {
-    let mut s = format!("{}  {} executions", r.client, r.executions);
+    let mut s = format!(
+        "{}  {}",
+        control(&r.client),
+        count(r.executions, "execution", "executions")
+    );
     if r.failed > 0 {
         s.push_str(&format!(", {} failed", r.failed));
     }
@@ -243,6 +290,7 @@ fn runtime_line(r: &crate::logs::reconcile::RuntimeClient) -> String {
 /// The runtime section appended to `inventory` text output when `--logs` is given.
 pub fn write_reconciliation_text(
     r: &crate::logs::reconcile::Reconciliation,
+    style: Style,
     out: &mut dyn Write,
 ) -> Result<()> {
     writeln!(out)?;
@@ -251,23 +299,24 @@ pub fn write_reconciliation_text(
         .as_ref()
         .map(|(a, b)| format!(", window {a} .. {b}"))
         .unwrap_or_default();
-    writeln!(out, "runtime evidence ({}{window})", r.files.join(", "))?;
+    let title = format!("runtime evidence ({}{window})", r.files.join(", "));
+    writeln!(out, "{}", style.paint(Role::Heading, &title))?;
     for t in &r.tables {
-        writeln!(out, "  {}", t.table)?;
+        writeln!(out, "  {}", style.paint(Role::Heading, &t.table))?;
         writeln!(
             out,
             "    unexplained writers ({})",
             t.unexplained_writers.len()
         )?;
         for w in &t.unexplained_writers {
-            writeln!(out, "      {}", runtime_line(w))?;
-            writeln!(out, "        why: {}", w.reason)?;
+            writeln!(out, "      {}", style.paint(Role::Write, &runtime_line(w)))?;
+            writeln!(out, "        why: {}", control(&w.reason))?;
             for s in &w.statements {
                 writeln!(
                     out,
                     "        {:>8}  {}",
                     s.executions + s.failed,
-                    crate::logs::truncate(&s.statement, 120)
+                    control(&crate::logs::truncate(&s.statement, 120))
                 )?;
             }
         }
@@ -278,7 +327,7 @@ pub fn write_reconciliation_text(
         )?;
         for w in &t.unexplained_readers {
             writeln!(out, "      {}", runtime_line(w))?;
-            writeln!(out, "        why: {}", w.reason)?;
+            writeln!(out, "        why: {}", control(&w.reason))?;
         }
         writeln!(
             out,
@@ -289,14 +338,17 @@ pub fn write_reconciliation_text(
             writeln!(
                 out,
                 "      {}: {}",
-                n.component.as_deref().unwrap_or("(no component)"),
-                n.reason
+                control(n.component.as_deref().unwrap_or("(no component)")),
+                control(&n.reason)
             )?;
             for l in &n.locations {
                 writeln!(
                     out,
                     "        {}:{}  {}  {}",
-                    l.file, l.line, l.operation, l.evidence
+                    control(&l.file),
+                    l.line,
+                    l.operation,
+                    control(&l.evidence)
                 )?;
             }
         }
@@ -312,15 +364,17 @@ pub fn write_reconciliation_text(
         writeln!(
             out,
             "    explained: writers [{}], readers [{}]",
-            names(&t.explained_writers),
-            names(&t.explained_readers)
+            control(&names(&t.explained_writers)),
+            control(&names(&t.explained_readers))
         )?;
         for c in t.explained_writers.iter().chain(&t.explained_readers) {
             if let Some(l) = &c.code_location {
                 writeln!(
                     out,
                     "      {} → {}:{} (its source_location tag)",
-                    c.client, l.file, l.line
+                    control(&c.client),
+                    control(&l.file),
+                    l.line
                 )?;
             }
         }
@@ -328,7 +382,7 @@ pub fn write_reconciliation_text(
     if !r.unmapped_clients.is_empty() {
         writeln!(out, "  clients that match no component's db_clients")?;
         for c in &r.unmapped_clients {
-            writeln!(out, "    {c}")?;
+            writeln!(out, "    {}", control(c))?;
         }
     }
     let a = &r.accounting;

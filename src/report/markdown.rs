@@ -14,11 +14,20 @@ use anyhow::Result;
 use std::fmt::Write as _;
 use std::io::Write;
 
-/// Fold line breaks (and other control characters) into spaces: a table row is one line.
+/// Fold line breaks into spaces (a table row is one line) and show other control
+/// characters and bidi overrides as visible escapes (`\x1b`), as in text output.
 fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    let folded: String = text
+        .chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    crate::report::escape::control(&folded).into_owned()
 }
 
 /// The longest run of backticks in `text`.
@@ -152,7 +161,7 @@ pub fn write_report(data: &ReportData, out: &mut dyn Write) -> Result<()> {
 pub fn render(data: &ReportData) -> String {
     let mut md = String::new();
     let s = data.summary(None);
-    let _ = writeln!(md, "# Legacy table writers in {}\n", code(&data.root));
+    let _ = writeln!(md, "# Legacy table writers in {}\n", code(&data.name));
     let _ = writeln!(md, "**{}**\n", text(&headline(&s, data.tables.len())));
 
     let sign_off: Vec<String> = data

@@ -3,6 +3,8 @@
 //! preconditions, notes and problems. The JSON schema is private to this file.
 
 use crate::plan::{Plan, PlannedComponent};
+use crate::report::escape::control;
+use crate::report::style::{Role, Style, count};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -50,8 +52,9 @@ fn usage_summary(c: &PlannedComponent) -> String {
 }
 
 /// Write the plan as text.
-pub fn write_text(plan: &Plan, out: &mut dyn Write) -> Result<()> {
-    writeln!(out, "Migration plan for {}", plan.root)?;
+pub fn write_text(plan: &Plan, style: Style, out: &mut dyn Write) -> Result<()> {
+    let title = format!("Migration plan for {}", plan.root);
+    writeln!(out, "{}", style.paint(Role::Heading, &title))?;
     let tables: Vec<String> = plan
         .tables
         .iter()
@@ -67,16 +70,26 @@ pub fn write_text(plan: &Plan, out: &mut dyn Write) -> Result<()> {
     )?;
     for (i, wave) in plan.waves.iter().enumerate() {
         writeln!(out)?;
-        writeln!(out, "Wave {}", i + 1)?;
+        writeln!(
+            out,
+            "{}",
+            style.paint(Role::Heading, &format!("Wave {}", i + 1))
+        )?;
         for name in wave {
             if let Some(c) = plan.component(name) {
-                writeln!(out, "  - {} ({}): {}", c.name, kind_label(c), c.reason)?;
+                writeln!(
+                    out,
+                    "  - {} ({}): {}",
+                    style.paint(Role::Path, &c.name),
+                    kind_label(c),
+                    control(&c.reason)
+                )?;
             }
         }
     }
 
     writeln!(out)?;
-    writeln!(out, "Components")?;
+    writeln!(out, "{}", style.paint(Role::Heading, "Components"))?;
     for c in &plan.components {
         let dir = if c.dir.is_empty() {
             "."
@@ -85,8 +98,11 @@ pub fn write_text(plan: &Plan, out: &mut dyn Write) -> Result<()> {
         };
         writeln!(
             out,
-            "  {}  {dir}  [{}; {} files]",
-            c.name, c.origin, c.files
+            "  {}  {}  [{}; {}]",
+            style.paint(Role::Path, &c.name),
+            control(dir),
+            c.origin,
+            count(c.files as u64, "file", "files")
         )?;
         let source = match c.kind_source {
             crate::plan::kinds::KindSource::Declared => "declared",
@@ -100,12 +116,13 @@ pub fn write_text(plan: &Plan, out: &mut dyn Write) -> Result<()> {
             .filter(|e| Some(e.kind) == c.kind)
             .collect();
         for e in chosen.iter().take(EVIDENCE_SHOWN) {
+            let what = control(&e.what);
             if e.file.is_empty() {
-                writeln!(out, "      {}", e.what)?;
+                writeln!(out, "      {what}")?;
             } else if e.line == 0 {
-                writeln!(out, "      {}: {}", e.file, e.what)?;
+                writeln!(out, "      {}: {what}", control(&e.file))?;
             } else {
-                writeln!(out, "      {}:{}: {}", e.file, e.line, e.what)?;
+                writeln!(out, "      {}:{}: {what}", control(&e.file), e.line)?;
             }
         }
         let hidden = chosen.len().saturating_sub(EVIDENCE_SHOWN);
@@ -123,10 +140,10 @@ pub fn write_text(plan: &Plan, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "      also evidence of: {}", others.join(", "))?;
         }
         if !c.owners.is_empty() {
-            writeln!(out, "    owners: {}", c.owners.join(" "))?;
+            writeln!(out, "    owners: {}", control(&c.owners.join(" ")))?;
         }
         if !c.db_clients.is_empty() {
-            writeln!(out, "    db clients: {}", c.db_clients.join(", "))?;
+            writeln!(out, "    db clients: {}", control(&c.db_clients.join(", ")))?;
         }
         writeln!(out, "    tables: {}", usage_summary(c))?;
         let imports: Vec<String> = plan
@@ -136,39 +153,42 @@ pub fn write_text(plan: &Plan, out: &mut dyn Write) -> Result<()> {
             .map(|l| format!("{} ({}x, e.g. {})", l.to, l.count, l.example))
             .collect();
         if !imports.is_empty() {
-            writeln!(out, "    imports: {}", imports.join(", "))?;
+            writeln!(out, "    imports: {}", control(&imports.join(", ")))?;
         }
         writeln!(out, "    wave {}", c.wave)?;
     }
 
     writeln!(out)?;
     if plan.cycles.is_empty() {
-        writeln!(out, "Import cycles: none")?;
+        writeln!(out, "{}", style.paint(Role::Heading, "Import cycles: none"))?;
     } else {
-        writeln!(out, "Import cycles (each moves as one group)")?;
+        let title = "Import cycles (each moves as one group)";
+        writeln!(out, "{}", style.paint(Role::Heading, title))?;
         for cycle in &plan.cycles {
-            writeln!(out, "  - {}", cycle.join(" <-> "))?;
+            writeln!(out, "  - {}", control(&cycle.join(" <-> ")))?;
         }
     }
     if !plan.preconditions.is_empty() {
         writeln!(out)?;
-        writeln!(out, "Preconditions (data, not order)")?;
+        let title = "Preconditions (data, not order)";
+        writeln!(out, "{}", style.paint(Role::Heading, title))?;
         for p in &plan.preconditions {
-            writeln!(out, "  - {}", p.text())?;
+            writeln!(out, "  - {}", control(&p.text()))?;
         }
     }
     if !plan.notes.is_empty() {
         writeln!(out)?;
-        writeln!(out, "Notes")?;
+        writeln!(out, "{}", style.paint(Role::Heading, "Notes"))?;
         for n in &plan.notes {
-            writeln!(out, "  - {n}")?;
+            writeln!(out, "  - {}", control(n))?;
         }
     }
     if !plan.problems.is_empty() {
         writeln!(out)?;
-        writeln!(out, "Problems ({})", plan.problems.len())?;
+        let title = format!("Problems ({})", plan.problems.len());
+        writeln!(out, "{}", style.paint(Role::Heading, &title))?;
         for p in plan.problems.iter().take(PROBLEMS_SHOWN) {
-            writeln!(out, "  - {p}")?;
+            writeln!(out, "  - {}", control(p))?;
         }
         if plan.problems.len() > PROBLEMS_SHOWN {
             writeln!(

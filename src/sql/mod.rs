@@ -8,6 +8,8 @@
 //! the configured dialect first and then the others, and `roles` walks the AST to give each
 //! table its access and operation. Statements no dialect parses go to `fallback` (a fixed
 //! grammar for VACUUM / LOAD DATA / …, else a token scan with `Confidence::Heuristic`).
+//! A statement whose operator chain or nesting could exhaust the stack (`limits`) goes to
+//! the token scan without being parsed, with the reason as its error.
 //! Function, procedure, trigger and DO bodies are cut into statements by `routine` and
 //! classified the same way, attributed to their routine.
 //!
@@ -17,6 +19,7 @@
 mod fallback;
 mod fingerprint;
 mod lex;
+mod limits;
 mod rewrite;
 mod roles;
 mod routine;
@@ -344,6 +347,13 @@ fn classify_text(
     in_routine: bool,
 ) -> (Vec<TableUse>, Confidence, Option<String>) {
     let opts = lex_options(dialect);
+    if let Some(why) = limits::check(rewritten, opts) {
+        return (
+            fallback::scan(rewritten, opts),
+            Confidence::Heuristic,
+            Some(why),
+        );
+    }
     match parse(rewritten, dialect) {
         Ok(stmts) => {
             let mut roles = roles::Roles::new(in_routine);
@@ -381,8 +391,9 @@ fn classify_expr(
 ) {
     let opts = lex_options(dialect);
     let rewritten = rewrite::rewrite(&text[start..end], opts, true);
-    let mut first_error = None;
-    for d in attempts(dialect) {
+    let mut first_error = limits::check(&rewritten, opts);
+    let safe = first_error.is_none();
+    for d in attempts(dialect).into_iter().filter(|_| safe) {
         let parsed = Parser::new(d)
             .with_recursion_limit(RECURSION_LIMIT)
             .try_with_sql(&rewritten)
