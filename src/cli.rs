@@ -39,7 +39,8 @@ mod examples {
     pub const INVENTORY: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
   cutover inventory --table orders_legacy
   cutover inventory services/ --logs pg.log --logs pg-replica.log.gz
-  cutover inventory --format jsonl -o findings.jsonl";
+  cutover inventory --format jsonl -o findings.jsonl
+  cutover inventory --unresolved                   # what cutover could not classify";
     pub const LOGS: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
   cutover logs postgresql.log --table orders_legacy
   cutover logs general.log.gz slow.log.zst --format json -o clients.json
@@ -191,6 +192,10 @@ pub struct InventoryArgs {
     /// findings of kind `db_object` (see `cutover db`).
     #[arg(long = "db", value_name = "URL", help_heading = INPUT)]
     pub db: Option<String>,
+    /// List only the unresolved references: where a legacy table, or a model mapped to
+    /// one, is used in a way cutover cannot classify (each with the reason).
+    #[arg(long, help_heading = OUTPUT)]
+    pub unresolved: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FindingsFormat::Text, help_heading = OUTPUT)]
     pub format: FindingsFormat,

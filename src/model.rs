@@ -10,7 +10,8 @@ use std::fmt;
 /// How a statement or call touches a table. Ordered so that reports list writers first.
 /// `Declare`: an ORM model mapped to the table that does not define its schema (e.g. a
 /// Django `managed = False` model): it neither reads nor writes, but it must move with the
-/// table.
+/// table. `Unknown`: the table (or a model mapped to it) is used in a place the engine
+/// cannot classify — an *unresolved* finding, with its `reason`; it may be a writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
@@ -18,10 +19,17 @@ pub enum Access {
     Read,
     Ddl,
     Declare,
+    Unknown,
 }
 
 impl Access {
-    pub const ALL: [Access; 4] = [Access::Write, Access::Read, Access::Ddl, Access::Declare];
+    pub const ALL: [Access; 5] = [
+        Access::Write,
+        Access::Read,
+        Access::Ddl,
+        Access::Declare,
+        Access::Unknown,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -29,6 +37,7 @@ impl Access {
             Access::Read => "read",
             Access::Ddl => "ddl",
             Access::Declare => "declare",
+            Access::Unknown => "unknown",
         }
     }
 }
@@ -217,6 +226,9 @@ pub struct Finding {
     /// For implicit writes (cascades, nested writes): the chain that causes them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
+    /// For unresolved findings (access `unknown`): why the engine could not classify it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Where a reference was found: the file and position, the function around it, the text
@@ -267,7 +279,23 @@ impl Site {
             sink: self.sink.clone(),
             framework: self.framework.clone(),
             via: Vec::new(),
+            reason: None,
         }
+    }
+
+    /// An unresolved finding of this site: `table` (or a model mapped to it) is used here
+    /// in a way the engine cannot classify, for `reason` (said so in every report, counted
+    /// by audit, never dropped).
+    pub fn unresolved(&self, table: String, kind: Kind, reason: impl Into<String>) -> Finding {
+        let mut f = self.finding(
+            table,
+            Access::Unknown,
+            Operation::Unknown,
+            kind,
+            Confidence::Inferred,
+        );
+        f.reason = Some(reason.into());
+        f
     }
 }
 

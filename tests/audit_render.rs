@@ -97,6 +97,7 @@ fn finding(
         sink: None,
         framework: None,
         via: Vec::new(),
+        reason: None,
     }
 }
 

@@ -193,6 +193,7 @@ fn ts_finding(table: &str, access: Access, op: Operation, line: u32, function: &
         sink: None,
         framework: None,
         via: Vec::new(),
+        reason: None,
     }
 }
 

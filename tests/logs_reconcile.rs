@@ -53,6 +53,7 @@ fn finding(table: &str, access: Access, op: Operation, file: &str, line: u32) ->
         sink: None,
         framework: None,
         via: Vec::new(),
+        reason: None,
     }
 }
 

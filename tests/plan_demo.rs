@@ -36,6 +36,7 @@ fn finding(file: &str, line: u32, table: &str, access: Access, op: Operation) ->
         sink: None,
         framework: None,
         via: Vec::new(),
+        reason: None,
     }
 }
 

@@ -150,6 +150,8 @@ pub struct Counts {
     pub new: u64,
     pub known: u64,
     pub suppressed: u64,
+    /// References the engine could not classify (access `unknown`), among `references`.
+    pub unresolved: u64,
 }
 
 impl Audit {
@@ -185,6 +187,13 @@ impl Audit {
                 None => continue,
             }
             c.references += 1;
+            if item
+                .finding
+                .as_ref()
+                .is_some_and(|f| f.access == crate::model::Access::Unknown)
+            {
+                c.unresolved += 1;
+            }
         }
         c
     }

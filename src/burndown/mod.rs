@@ -281,11 +281,12 @@ impl Burndown {
                 names.into_iter().collect()
             }
             // Access order is the report order: writers first. The three SQL accesses are
-            // always shown; model declarations only when a sample has some.
+            // always shown; model declarations and unresolved references only when a sample
+            // has some.
             By::Access => Access::ALL
                 .iter()
                 .filter(|a| {
-                    **a != Access::Declare
+                    matches!(a, Access::Write | Access::Read | Access::Ddl)
                         || points
                             .iter()
                             .any(|p| p.counts.by_table.keys().any(|(_, x)| x == *a))

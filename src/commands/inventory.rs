@@ -41,6 +41,12 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<Outcome> {
         inventory.scan.findings.extend(c.findings());
         crate::model::sort_findings(&mut inventory.scan.findings);
     }
+    if args.unresolved {
+        inventory
+            .scan
+            .findings
+            .retain(|f| f.access == crate::model::Access::Unknown);
+    }
     let doc = Document::Inventory {
         inventory: &inventory,
         runtime: runtime.as_ref(),

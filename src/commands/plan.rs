@@ -43,6 +43,7 @@ fn add_database(plan: &mut plan::Plan, catalog: &crate::db::Catalog) {
             Access::Ddl | Access::Declare => {
                 format!("moves with {} in the database: {}", f.table, f.file)
             }
+            Access::Unknown => format!("the database uses {}: {}{via}", f.table, f.file),
         };
         plan.notes.push(what);
     }

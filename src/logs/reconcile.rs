@@ -377,7 +377,7 @@ pub fn reconcile(
                     }
                 }
                 // Query logs never declare models.
-                Access::Ddl | Access::Declare => {}
+                Access::Ddl | Access::Declare | Access::Unknown => {}
             }
         }
         for ((comp, tname, access), fs) in &code {

@@ -58,6 +58,8 @@ pub struct Usage {
     pub writes: u64,
     pub ddl: u64,
     pub write_ops: BTreeSet<Operation>,
+    /// Unresolved references (also counted as writes).
+    pub unresolved: u64,
 }
 
 impl Usage {
@@ -72,6 +74,12 @@ impl Usage {
             Access::Ddl => self.ddl += count,
             // A model declaration moves with the table but neither reads nor writes it.
             Access::Declare => {}
+            // Unresolved: may be a writer, so ranked as one (the safe order), and counted.
+            Access::Unknown => {
+                self.unresolved += count;
+                self.writes += count;
+                self.write_ops.insert(operation);
+            }
         }
     }
 }

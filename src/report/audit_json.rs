@@ -117,6 +117,7 @@ struct SummaryOut {
     new: u64,
     known: u64,
     suppressed: u64,
+    unresolved: u64,
     files_scanned: u64,
     files_skipped: u64,
 }
@@ -165,6 +166,7 @@ pub fn write_audit(audit: &Audit, out: &mut dyn Write) -> Result<()> {
             new: c.new,
             known: c.known,
             suppressed: c.suppressed,
+            unresolved: c.unresolved,
             files_scanned: audit.stats.files_scanned,
             files_skipped: audit.stats.files_skipped,
         },

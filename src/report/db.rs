@@ -14,6 +14,7 @@ fn heading(access: Access) -> &'static str {
         Access::Read => "readers",
         Access::Ddl => "schema changes",
         Access::Declare => "attached",
+        Access::Unknown => "unresolved",
     }
 }
 

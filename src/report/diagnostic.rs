@@ -262,9 +262,14 @@ pub fn write_audit(audit: &Audit, color: bool, out: &mut dyn Write) -> Result<()
 
     let c = audit.counts();
     let verdict = if audit.failed() { "failed" } else { "passed" };
+    let unresolved = if c.unresolved > 0 {
+        format!(", {} unresolved", c.unresolved)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "audit {verdict}: {}, {}; {}: {} new, {} known, {} suppressed; {} files scanned, {} skipped",
+        "audit {verdict}: {}, {}; {}: {} new, {} known, {} suppressed{unresolved}; {} files scanned, {} skipped",
         count(c.errors, "error"),
         count(c.warnings, "warning"),
         count(c.references, "reference"),

@@ -580,6 +580,7 @@ impl ReportData {
                 Access::Read => entry.reads += 1,
                 Access::Ddl => entry.ddl += 1,
                 Access::Declare => entry.declarations += 1,
+                Access::Unknown => entry.unresolved += 1,
             }
         }
         by
@@ -595,6 +596,16 @@ pub struct ComponentCounts {
     pub ddl: usize,
     /// ORM models mapped to the table (`kind: model_declaration`).
     pub declarations: usize,
+    /// Unresolved references (access `unknown`).
+    pub unresolved: usize,
+}
+
+/// A finding's evidence, and for an unresolved reference why it could not be classified.
+pub fn evidence_and_reason(f: &crate::model::Finding) -> String {
+    match &f.reason {
+        Some(why) => format!("{}  (why: {why})", f.evidence),
+        None => f.evidence.clone(),
+    }
 }
 
 /// A one-sentence answer to "how many writers, in how many components, how many unexplained".

@@ -98,8 +98,13 @@ pub fn write_audit(audit: &Audit, step_summary: Option<&Path>, out: &mut dyn Wri
 fn counts_line(audit: &Audit) -> String {
     use crate::report::style::count;
     let c = audit.counts();
+    let unresolved = if c.unresolved > 0 {
+        format!(", {} unresolved", c.unresolved)
+    } else {
+        String::new()
+    };
     format!(
-        "{}, {}; {}: {} new, {} known, {} suppressed",
+        "{}, {}; {}: {} new, {} known, {} suppressed{unresolved}",
         count(c.errors, "error", "errors"),
         count(c.warnings, "warning", "warnings"),
         count(c.references, "reference", "references"),

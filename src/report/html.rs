@@ -433,8 +433,13 @@ impl Page<'_> {
                 "Model declarations",
                 "No ORM model maps to this table.",
             ),
+            (Access::Unknown, "Unresolved references", ""),
         ] {
             let found = data.rows_of(&table.name, access);
+            // Unresolved references get a section only when there are some.
+            if access == Access::Unknown && found.is_empty() {
+                continue;
+            }
             let _ = writeln!(
                 h,
                 "<h3>{title} <span class=\"count\">({})</span></h3>",
@@ -910,7 +915,7 @@ fn finding_row(r: &Row) -> String {
         },
         function,
         f.operation.as_str(),
-        escape(&f.evidence),
+        escape(&crate::report::document::evidence_and_reason(f)),
     )
 }
 

@@ -23,6 +23,7 @@ fn heading(access: Access) -> &'static str {
         Access::Read => "readers",
         Access::Ddl => "schema changes and maintenance",
         Access::Declare => "model declarations",
+        Access::Unknown => "unresolved",
     }
 }
 

@@ -124,7 +124,7 @@ fn finding_cells(r: &Row) -> Vec<String> {
         code_cell(&format!("{}:{}", f.file, f.line)),
         f.function.as_deref().map(code_cell).unwrap_or_default(),
         f.operation.as_str().to_string(),
-        code_cell(&f.evidence),
+        code_cell(&crate::report::document::evidence_and_reason(f)),
         f.confidence.as_str().to_string(),
     ]
 }
@@ -288,8 +288,13 @@ pub fn render(data: &ReportData) -> String {
                 "Model declarations",
                 "No ORM model maps to this table.",
             ),
+            (Access::Unknown, "Unresolved references", ""),
         ] {
             let found = data.rows_of(&t.name, access);
+            // Unresolved references get a section only when there are some.
+            if access == Access::Unknown && found.is_empty() {
+                continue;
+            }
             let _ = writeln!(md, "### {title} ({})\n", found.len());
             if found.is_empty() {
                 let _ = writeln!(md, "{empty}\n");

@@ -47,7 +47,8 @@ impl Role {
     /// The role of an access's findings.
     pub fn of_access(access: crate::model::Access) -> Role {
         match access {
-            crate::model::Access::Write => Role::Write,
+            // An unresolved reference may be a write: painted as one.
+            crate::model::Access::Write | crate::model::Access::Unknown => Role::Write,
             crate::model::Access::Read => Role::Read,
             crate::model::Access::Ddl | crate::model::Access::Declare => Role::Ddl,
         }

@@ -16,11 +16,15 @@ fn heading(access: Access) -> (&'static str, &'static str) {
         Access::Read => ("reader", "readers"),
         Access::Ddl => ("schema change", "schema changes"),
         Access::Declare => ("model declaration", "model declarations"),
+        Access::Unknown => ("unresolved reference", "unresolved references"),
     }
 }
 
 /// The operation column: `update`, `select [inferred]`, `delete via Order.items`.
 fn operation(f: &Finding) -> String {
+    if f.access == Access::Unknown {
+        return "unresolved".to_string();
+    }
     let mut s = f.operation.as_str().to_string();
     if f.confidence != crate::model::Confidence::Parsed {
         s.push_str(&format!(" [{}]", f.confidence.as_str()));
@@ -58,7 +62,11 @@ fn cells(f: &Finding) -> Vec<Cow<'_, str>> {
         Cow::Owned(control(&location(f)).into_owned()),
         Cow::Owned(control(f.function.as_deref().unwrap_or("-")).into_owned()),
         Cow::Owned(control(&operation(f)).into_owned()),
-        Cow::Owned(control(&f.evidence).into_owned()),
+        match &f.reason {
+            // An unresolved reference says why it could not be classified.
+            Some(why) => Cow::Owned(control(&format!("{}  (why: {why})", f.evidence)).into_owned()),
+            None => Cow::Owned(control(&f.evidence).into_owned()),
+        },
     ]
 }
 
@@ -136,8 +144,10 @@ pub fn write_inventory(inv: &Inventory, style: Style, out: &mut dyn Write) -> Re
         reasons
     )?;
     for (table, counts) in counts_by_table(inv) {
+        // Unresolved references are named only when there are some.
         let parts: Vec<String> = Access::ALL
             .iter()
+            .filter(|a| **a != Access::Unknown || counts.get(a).is_some_and(|n| *n > 0))
             .map(|a| {
                 let (one, many) = heading(*a);
                 count(counts.get(a).copied().unwrap_or(0), one, many)
