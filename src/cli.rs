@@ -39,8 +39,7 @@ mod examples {
     pub const INVENTORY: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
   cutover inventory --table orders_legacy
   cutover inventory services/ --logs pg.log --logs pg-replica.log.gz
-  cutover inventory --format jsonl -o findings.jsonl
-  cutover inventory --unresolved                   # what cutover could not classify";
+  cutover inventory --unresolved --format jsonl -o unresolved.jsonl";
     pub const LOGS: &str = "\x1b[1m\x1b[4mExamples:\x1b[0m
   cutover logs postgresql.log --table orders_legacy
   cutover logs general.log.gz slow.log.zst --format json -o clients.json

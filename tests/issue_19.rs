@@ -448,6 +448,7 @@ fn issue_19_every_help_has_the_same_layout_and_examples() {
         "plan",
         "dual-write",
         "report",
+        "db",
     ] {
         let (code, stdout, _) = run(cutover().args([command, "--help"]));
         assert_eq!(code, 0);
