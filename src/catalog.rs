@@ -469,3 +469,118 @@ mod tests {
         );
     }
 }
+
+/// One word of the shared vocabulary (`catalog/vocabulary.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VocabularyWord {
+    pub word: String,
+    pub access: Access,
+    pub operation: Operation,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VocabularyFile {
+    skip: Vec<String>,
+    word: Vec<VocabularyWord>,
+}
+
+/// What a call does to the table of a legacy model handed to it, by the words of its name,
+/// when no framework row says otherwise (see `catalog/vocabulary.toml`).
+#[derive(Debug)]
+pub struct Vocabulary {
+    skip: Vec<String>,
+    words: Vec<VocabularyWord>,
+}
+
+impl Vocabulary {
+    /// The built-in vocabulary, parsed once.
+    pub fn builtin() -> &'static Vocabulary {
+        static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(|| {
+            // Tested (`vocabulary_parses_and_is_sorted`): an error is a bug.
+            let file: VocabularyFile = toml::from_str(include_str!("../catalog/vocabulary.toml"))
+                .unwrap_or(VocabularyFile {
+                    skip: Vec::new(),
+                    word: Vec::new(),
+                });
+            Vocabulary {
+                skip: file.skip,
+                words: file.word,
+            }
+        });
+        &VOCABULARY
+    }
+
+    /// The access and operation of a call named `name` (`findOneOrFail`, `bulk_create`,
+    /// `NewSelect`), from its first word that is not in `skip`; `None` when that word is
+    /// not in the vocabulary (the caller reports an unresolved reference).
+    pub fn classify(&self, name: &str) -> Option<(Access, Operation)> {
+        let first = words(name)
+            .into_iter()
+            .find(|w| !self.skip.iter().any(|s| s == w))?;
+        self.words
+            .binary_search_by(|v| v.word.as_str().cmp(first.as_str()))
+            .ok()
+            .map(|i| (self.words[i].access, self.words[i].operation))
+    }
+}
+
+/// The lower-case words of an identifier: `findOneOrFail` → find, one, or, fail;
+/// `bulk_create` → bulk, create; `NewSelect` → new, select.
+fn words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c == '_' || c == '-' || c == '$' {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod vocabulary_tests {
+    use super::*;
+
+    #[test]
+    fn vocabulary_parses_and_is_sorted() {
+        let file: VocabularyFile =
+            toml::from_str(include_str!("../catalog/vocabulary.toml")).unwrap();
+        assert!(!file.word.is_empty());
+        assert!(file.word.windows(2).all(|w| w[0].word < w[1].word));
+    }
+
+    #[test]
+    fn calls_are_classified_by_their_first_meaningful_word() {
+        let v = Vocabulary::builtin();
+        let access = |n: &str| v.classify(n).map(|(a, _)| a);
+        assert_eq!(access("findOneOrFail"), Some(Access::Read));
+        assert_eq!(access("fetchOrThrow"), Some(Access::Read));
+        assert_eq!(access("bulk_create"), Some(Access::Write));
+        assert_eq!(access("NewSelect"), Some(Access::Read));
+        assert_eq!(access("softDelete"), Some(Access::Write));
+        assert_eq!(access("persistAndFlush"), Some(Access::Write));
+        assert_eq!(access("getRepository"), Some(Access::Read));
+        assert_eq!(access("dropTable"), Some(Access::Ddl));
+        assert_eq!(
+            v.classify("upsert").map(|(_, o)| o),
+            Some(Operation::Upsert)
+        );
+        assert_eq!(access("renderInvoice"), None);
+        assert_eq!(access("repo_factory"), None);
+    }
+}
