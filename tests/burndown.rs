@@ -252,23 +252,26 @@ fn since_and_last_commits_cut_the_range() {
 #[test]
 fn by_component_and_by_access() {
     let h = orders_history();
-    // `plan`'s detection: `db/` is an infrastructure directory; `api/` and `worker/` have
-    // no manifest, so their files belong to the root component.
+    // `plan`'s detection: `db/` is the schema component; `api/` and `worker/` have no
+    // manifest, so their files belong to the root component.
     let b = walk(h.path(), &options(Every::Commit, By::Component));
-    assert_eq!(b.series, vec!["(root)", "db"]);
+    assert_eq!(b.series, vec!["(root)", "schema"]);
     let per_sample: Vec<(u64, u64)> = b
         .samples
         .iter()
-        .map(|s| (s.counts["(root)"], s.counts["db"]))
+        .map(|s| (s.counts["(root)"], s.counts["schema"]))
         .collect();
     assert_eq!(per_sample, vec![(3, 1), (4, 1), (3, 1), (2, 1), (0, 1)]);
     // A manifest added in the last commit makes `worker/` a component for all of history.
     h.write("worker/requirements.txt", "psycopg\n");
     h.commit("2026-02-04", "worker becomes a Python service");
     let b = walk(h.path(), &options(Every::Commit, By::Component));
-    assert_eq!(b.series, vec!["(root)", "db", "worker"]);
+    assert_eq!(b.series, vec!["(root)", "schema", "worker"]);
     let first = &b.samples[0].counts;
-    assert_eq!((first["(root)"], first["db"], first["worker"]), (2, 1, 1));
+    assert_eq!(
+        (first["(root)"], first["schema"], first["worker"]),
+        (2, 1, 1)
+    );
     let by_access = walk(h.path(), &options(Every::Commit, By::Access));
     assert_eq!(by_access.series, vec!["write", "read", "ddl"]);
     let totals: Vec<u64> = by_access.samples.iter().map(|s| s.total()).collect();

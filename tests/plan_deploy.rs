@@ -1,0 +1,147 @@
+//! `cutover plan` on `fixtures/plan/polyglot` (issue 18): components as they are deployed.
+//! The real pipeline runs (scan, then plan); the fixture's `expect:` comments are checked
+//! against the scan both ways, so the plan below rests on known findings.
+//!
+//! Each case of the issue has its assertion: Go `cmd/*` binaries are components of their
+//! own and inherit the writes of the package they import; an enterprise Dockerfile that
+//! overlays the community API is a writer that moves after it; `scripts/schema/` is the
+//! `schema` component and moves first; a Helm chart of another system and a minified vendor
+//! file give no component a kind; components that touch nothing are set apart.
+
+use cutover::config::{Config, Overrides};
+use cutover::plan::{self, Plan};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const POLYGLOT: &str = "fixtures/plan/polyglot";
+
+fn polyglot() -> (Plan, cutover::Inventory) {
+    let config = Config::load(Path::new(POLYGLOT), &Overrides::default()).unwrap();
+    let wants = cutover::scan::Wants {
+        plan_texts: true,
+        ..Default::default()
+    };
+    let inventory = cutover::scan::scan_with(config, POLYGLOT.into(), wants).unwrap();
+    let input = plan::input(&inventory);
+    (plan::build(&input, POLYGLOT).unwrap(), inventory)
+}
+
+/// (file, access) → how many `expect:` comments say so.
+fn expected() -> BTreeMap<(String, String), usize> {
+    let mut out = BTreeMap::new();
+    for entry in walk(Path::new(POLYGLOT)) {
+        let rel = entry
+            .strip_prefix(POLYGLOT)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_start_matches('/')
+            .to_string();
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        for line in text.lines() {
+            if let Some((_, rest)) = line.split_once("expect: ") {
+                let access = rest.split_whitespace().next().unwrap().to_string();
+                *out.entry((rel.clone(), access)).or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_fixture_findings_are_its_expect_comments() {
+    let (_, inventory) = polyglot();
+    let mut found: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for f in &inventory.scan.findings {
+        *found
+            .entry((f.file.clone(), f.access.as_str().to_string()))
+            .or_default() += 1;
+    }
+    assert_eq!(found, expected());
+}
+
+#[test]
+fn components_as_they_are_deployed() {
+    let (plan, _) = polyglot();
+    let waves: Vec<Vec<&str>> = plan
+        .waves
+        .iter()
+        .map(|w| w.iter().map(String::as_str).collect())
+        .collect();
+    assert_eq!(
+        waves,
+        vec![
+            vec!["schema"],
+            vec!["backend"],
+            vec!["functions"],
+            vec!["reconcile"],
+            vec!["api"],
+            vec!["enterprise"],
+            vec!["ingest"],
+        ]
+    );
+    let c = |n: &str| plan.component(n).unwrap();
+    let kind = |n: &str| c(n).kind.map(|k| k.as_str());
+
+    // Schema and upgrade scripts are one component, first.
+    assert_eq!(c("schema").dir, "scripts/schema");
+    assert_eq!(kind("schema"), Some("schema"));
+
+    // Each `cmd/<name>` is a component; those importing the writer package are writers and
+    // move after it; the one importing only the mail package touches nothing.
+    assert_eq!(c("ingest").origin, "Go main package in backend/cmd/ingest/");
+    for binary in ["ingest", "reconcile"] {
+        assert_eq!(c(binary).through, vec!["backend"], "{binary}");
+        assert_eq!(c(binary).inherited["orders_legacy"].writes, 1, "{binary}");
+        assert!(c(binary).wave > c("backend").wave, "{binary}");
+    }
+    assert_eq!(kind("reconcile"), Some("cron"));
+    assert_eq!(kind("backend"), Some("library"));
+
+    // The enterprise edition copies the community API into its image: it runs the same
+    // writer, so it is a writer, after the API.
+    assert_eq!(c("enterprise").through, vec!["api"]);
+    assert!(
+        c("enterprise")
+            .reason
+            .contains("through api: writes orders_legacy")
+    );
+    assert!(c("enterprise").reason.ends_with("after api (builds it)"));
+
+    // Components that touch nothing are set apart, not in the waves.
+    assert_eq!(plan.unaffected, vec!["backup", "deploy", "notifier", "web"]);
+    // Another system's Helm chart does not make tools/backup a cron job, and a minified
+    // vendor file does not make the front end a worker.
+    assert_eq!(kind("backup"), Some("cli"));
+    assert_eq!(kind("web"), None);
+    let helm = plan
+        .deployables
+        .iter()
+        .find(|d| d.file.contains("helm"))
+        .unwrap();
+    assert_eq!(helm.component, None);
+    assert!(helm.matched.contains("Helm chart redis"));
+    // Every kind says how sure it is and why.
+    assert!(
+        plan.components
+            .iter()
+            .all(|c| c.kind.is_none() || c.confidence.is_some())
+    );
+
+    let mut out = Vec::new();
+    cutover::report::plan::write_text(&plan, &mut out).unwrap();
+    insta::assert_snapshot!("plan_polyglot_text", String::from_utf8(out).unwrap());
+}
