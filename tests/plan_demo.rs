@@ -281,3 +281,43 @@ fn cli_plan_on_the_demo_places_every_component_once() {
         }
     }
 }
+
+/// The plan `docs/plan.md` shows between its markers is what `cutover plan fixtures/demo`
+/// prints, from the real scan. `CUTOVER_UPDATE_DOCS=1 cargo test --test plan_demo` (or
+/// `INSTA_UPDATE=always`) rewrites it; otherwise a difference fails.
+#[test]
+fn docs_show_the_demo_plan_as_printed() {
+    let config = Config::load(Path::new(DEMO), &Overrides::default()).unwrap();
+    let wants = cutover::scan::Wants {
+        plan_texts: true,
+        ..Default::default()
+    };
+    let inventory = cutover::scan::scan_with(config, DEMO.into(), wants).unwrap();
+    let plan = plan::build(&plan::input(&inventory), DEMO).unwrap();
+    let mut out = Vec::new();
+    cutover::report::plan::write_text(&plan, &mut out).unwrap();
+    let block = format!(
+        "```\n$ cutover plan {DEMO}\n{}```\n",
+        String::from_utf8(out).unwrap()
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/plan.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (begin, end) = ("<!-- plan:begin -->\n", "<!-- plan:end -->");
+    let start = doc
+        .find(begin)
+        .expect("docs/plan.md has <!-- plan:begin -->")
+        + begin.len();
+    let stop = doc.find(end).expect("docs/plan.md has <!-- plan:end -->");
+    if doc[start..stop] == block {
+        return;
+    }
+    let update = std::env::var("CUTOVER_UPDATE_DOCS").is_ok_and(|v| v == "1")
+        || std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always");
+    if update {
+        std::fs::write(&path, format!("{}{block}{}", &doc[..start], &doc[stop..])).unwrap();
+    } else {
+        panic!(
+            "docs/plan.md's demo plan is out of date; run `CUTOVER_UPDATE_DOCS=1 cargo test --test plan_demo` and review the diff"
+        );
+    }
+}

@@ -22,6 +22,8 @@ pub mod graph;
 pub mod imports;
 pub mod kinds;
 pub mod order;
+pub mod replica;
+pub mod steps;
 pub mod yaml;
 
 use crate::config::ComponentConfig;
@@ -39,6 +41,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct TableInfo {
     pub name: String,
     pub replacements: Vec<String>,
+    /// Where the migration of this table stands (cutover.toml).
+    pub phase: crate::config::Phase,
 }
 
 /// An access seen at run time (query logs), already attributed to a component.
@@ -90,6 +94,12 @@ pub struct PlanInput {
     pub tables: Vec<TableInfo>,
     /// Query-log evidence (see the module docs); empty today.
     pub runtime: Vec<RuntimeAccess>,
+    /// What the live catalog says the replacement must copy (triggers, foreign keys, types,
+    /// sequences of the legacy tables), with `replica::Source::Catalog`. The hook for
+    /// `--db`: the live-catalog reader fills it; empty without it.
+    pub catalog: Vec<replica::CopyItem>,
+    /// How the `.sql` files are split into statements.
+    pub dialect: crate::sql::Dialect,
     /// Files that could not be read while loading.
     pub problems: Vec<Problem>,
 }
@@ -152,6 +162,10 @@ pub struct Plan {
     /// What the deployment files run, and which component each runs.
     pub deployables: Vec<PlannedDeployable>,
     pub preconditions: Vec<order::Precondition>,
+    /// What each replacement must copy from its legacy table, from `.sql` and the catalog.
+    pub copies: Vec<replica::CopyItem>,
+    /// The playbook's steps per table.
+    pub steps: Vec<steps::TableSteps>,
     /// Things the reader should know (root component, ambiguous imports, tables nobody writes).
     pub notes: Vec<String>,
     /// Inputs that could not be read or understood, with their location.
@@ -186,6 +200,7 @@ pub fn wanted(rel: &str) -> bool {
     is_source
         || matches!(name, "go.mod" | "package.json" | "Procfile" | "crontab")
         || deploy::is_dockerfile(rel)
+        || name.ends_with(".sql")
         || name.ends_with(".yaml")
         || name.ends_with(".yml")
         || name.ends_with(".cron")
@@ -222,6 +237,7 @@ pub fn input(inventory: &Inventory) -> PlanInput {
         .map(|t| TableInfo {
             name: t.display.clone(),
             replacements: t.replacements.clone(),
+            phase: t.phase,
         })
         .collect();
     tables.sort();
@@ -232,6 +248,8 @@ pub fn input(inventory: &Inventory) -> PlanInput {
         components: config.components.clone(),
         tables,
         runtime: Vec::new(),
+        catalog: Vec::new(),
+        dialect: config.dialect,
         problems,
     }
 }
@@ -600,6 +618,8 @@ pub fn build(input: &PlanInput, root: &str) -> Result<Plan> {
             matched: d.matched.clone(),
         })
         .collect();
+    let copies = copies(input);
+    let steps = steps::build(&input.tables, &planned, &copies);
     problems.sort();
     Ok(Plan {
         root: root.to_string(),
@@ -611,7 +631,26 @@ pub fn build(input: &PlanInput, root: &str) -> Result<Plan> {
         unaffected,
         deployables,
         preconditions,
+        copies,
+        steps,
         notes,
         problems,
     })
+}
+
+/// The copy list: the `.sql` files' facts and the live catalog's, each once.
+fn copies(input: &PlanInput) -> Vec<replica::CopyItem> {
+    let legacy: BTreeMap<String, String> = input
+        .tables
+        .iter()
+        .map(|t| {
+            let bare = t.name.rsplit('.').next().unwrap_or(&t.name);
+            (bare.to_ascii_lowercase(), t.name.clone())
+        })
+        .collect();
+    let mut out = replica::from_sql(&input.texts, &legacy, input.dialect);
+    out.extend(input.catalog.iter().cloned());
+    out.sort();
+    out.dedup();
+    out
 }

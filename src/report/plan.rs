@@ -82,6 +82,7 @@ pub fn write_text(plan: &Plan, out: &mut dyn Write) -> Result<()> {
         )?;
     }
 
+    write_steps(plan, out)?;
     writeln!(out)?;
     writeln!(out, "Components")?;
     // Those in no wave were listed once, above; `--format json` has them in full.
@@ -221,6 +222,43 @@ fn write_links(plan: &Plan, c: &PlannedComponent, out: &mut dyn Write) -> Result
     Ok(())
 }
 
+/// The playbook per table, and what its replacement must copy.
+fn write_steps(plan: &Plan, out: &mut dyn Write) -> Result<()> {
+    for (t, steps) in plan.tables.iter().zip(&plan.steps) {
+        writeln!(out)?;
+        let target = t
+            .replacements
+            .first()
+            .map_or(String::new(), |r| format!(" -> {r}"));
+        writeln!(
+            out,
+            "Steps for {}{target} (phase now: {})",
+            t.name,
+            t.phase.as_str()
+        )?;
+        for (i, s) in steps.steps.iter().enumerate() {
+            let now = if s.current { "  <- now" } else { "" };
+            writeln!(out, "  {}. {}: {}{now}", i + 1, s.name, s.text)?;
+        }
+        let items: Vec<_> = plan.copies.iter().filter(|c| c.table == t.name).collect();
+        if items.is_empty() {
+            continue;
+        }
+        writeln!(out, "  The replacement must copy ({}):", items.len())?;
+        for c in items {
+            writeln!(
+                out,
+                "    - {} {}: {} ({})",
+                c.what.as_str(),
+                c.name,
+                c.detail,
+                c.source.describe()
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// What the deployment files run.
 fn write_deployables(plan: &Plan, out: &mut dyn Write) -> Result<()> {
     if plan.deployables.is_empty() {
@@ -253,6 +291,7 @@ fn write_deployables(plan: &Plan, out: &mut dyn Write) -> Result<()> {
 struct TableOut<'a> {
     name: &'a str,
     replacements: &'a [String],
+    phase: &'static str,
 }
 
 #[derive(Serialize)]
@@ -307,6 +346,23 @@ fn usage_out(u: &crate::plan::Usage) -> UsageOut {
         ddl: u.ddl,
         write_operations: u.write_ops.iter().map(|o| o.as_str()).collect(),
     }
+}
+
+#[derive(Serialize)]
+struct StepOut<'a> {
+    table: &'a str,
+    step: &'static str,
+    text: &'a str,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct CopyOut<'a> {
+    table: &'a str,
+    what: &'static str,
+    name: &'a str,
+    detail: &'a str,
+    source: String,
 }
 
 #[derive(Serialize)]
@@ -366,6 +422,8 @@ struct PlanOut<'a> {
     edges: EdgesOut<'a>,
     cycles: &'a [Vec<String>],
     preconditions: Vec<PreconditionOut<'a>>,
+    steps: Vec<StepOut<'a>>,
+    copies: Vec<CopyOut<'a>>,
     notes: &'a [String],
     problems: &'a [String],
 }
@@ -381,6 +439,7 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> Result<()> {
             .map(|t| TableOut {
                 name: &t.name,
                 replacements: &t.replacements,
+                phase: t.phase.as_str(),
             })
             .collect(),
         waves: &plan.waves,
@@ -475,6 +534,29 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> Result<()> {
                 replacement: p.replacement.as_deref(),
                 writers: &p.writers,
                 text: p.text(),
+            })
+            .collect(),
+        steps: plan
+            .steps
+            .iter()
+            .flat_map(|t| {
+                t.steps.iter().map(|s| StepOut {
+                    table: &t.table,
+                    step: s.name,
+                    text: &s.text,
+                    current: s.current,
+                })
+            })
+            .collect(),
+        copies: plan
+            .copies
+            .iter()
+            .map(|c| CopyOut {
+                table: &c.table,
+                what: c.what.as_str(),
+                name: &c.name,
+                detail: &c.detail,
+                source: c.source.describe(),
             })
             .collect(),
         notes: &plan.notes,
