@@ -263,6 +263,10 @@ fn message(f: &Finding, rule: Rule, table: Option<&LegacyTable>) -> String {
         Rule::InvalidSuppression
         | Rule::UnusedSuppression
         | Rule::DualWriteCovered
+        | Rule::DualWriteConditional
+        | Rule::DualWriteNotIdempotent
+        | Rule::DualWriteOrder
+        | Rule::DualWriteSwallowed
         | Rule::DualWritePartial
         | Rule::DualWriteReplacementOnly
         | Rule::DualWriteUncovered
@@ -342,6 +346,10 @@ fn dual_write_item(c: &Check, table: Option<&LegacyTable>) -> Item {
     let rule = match c.verdict {
         Verdict::Covered => Rule::DualWriteCovered,
         Verdict::Partial => Rule::DualWritePartial,
+        Verdict::Conditional => Rule::DualWriteConditional,
+        Verdict::Order => Rule::DualWriteOrder,
+        Verdict::Swallowed => Rule::DualWriteSwallowed,
+        Verdict::NotIdempotent => Rule::DualWriteNotIdempotent,
         Verdict::Uncovered => Rule::DualWriteUncovered,
         Verdict::ReplacementOnly => Rule::DualWriteReplacementOnly,
         Verdict::NoShadowRead => Rule::ShadowReadMissing,

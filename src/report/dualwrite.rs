@@ -38,6 +38,12 @@ fn heading(v: Verdict) -> &'static str {
     match v {
         Verdict::Uncovered => "uncovered: writes the legacy table, never the replacement",
         Verdict::Partial => "partial: some legacy operations have no matching replacement write",
+        Verdict::Conditional => "conditional: the new write runs only under a condition or flag",
+        Verdict::Order => {
+            "order: the new write runs first, or its failure can fail the legacy write"
+        }
+        Verdict::Swallowed => "swallowed: the new write's failure is dropped with no metric or log",
+        Verdict::NotIdempotent => "not idempotent: the new write is a plain INSERT",
         Verdict::ReplacementOnly => {
             "replacement-only: writes the replacement while the legacy table is the source of truth"
         }
@@ -46,9 +52,13 @@ fn heading(v: Verdict) -> &'static str {
     }
 }
 
-const ORDER: [Verdict; 5] = [
+const ORDER: [Verdict; 9] = [
     Verdict::Uncovered,
     Verdict::Partial,
+    Verdict::Conditional,
+    Verdict::Order,
+    Verdict::Swallowed,
+    Verdict::NotIdempotent,
     Verdict::ReplacementOnly,
     Verdict::NoShadowRead,
     Verdict::Covered,
@@ -69,6 +79,9 @@ pub fn write_text(a: &Analysis, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "{} ({})", heading(v), group.len())?;
         for c in group {
             writeln!(out, "  {}", check_line(c))?;
+            for n in &c.notes {
+                writeln!(out, "      - {n}")?;
+            }
         }
     }
     for (file, reason) in &a.problems {
