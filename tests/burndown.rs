@@ -764,3 +764,43 @@ fn audit_record_appends_what_burndown_from_plots() {
         String::from_utf8(git).unwrap()
     );
 }
+
+/// Issue 18: deleting one of two copies of the same code halves the count, but nothing was
+/// migrated; the step says so.
+#[test]
+fn a_deleted_copy_is_a_refactor_not_progress() {
+    let h = History::new();
+    h.write("cutover.toml", CONFIG);
+    let code = "def settle(cur):\n    cur.execute(\"UPDATE orders_legacy SET id = 2\")\n";
+    h.write("api/settle.py", code);
+    h.write("old/api/settle.py", code);
+    h.commit("2026-01-05", "two copies");
+    h.remove("old/api/settle.py");
+    h.commit("2026-01-06", "remove the old copy");
+    h.write(
+        "api/settle.py",
+        "def settle(cur):\n    cur.execute(\"UPDATE orders SET id = 2\")\n",
+    );
+    h.commit("2026-01-07", "migrate");
+    let b = walk(h.path(), &options(Every::Commit, By::Table));
+    let totals: Vec<u64> = b.samples.iter().map(|s| s.total()).collect();
+    assert_eq!(totals, vec![2, 1, 0]);
+    let marks: Vec<Option<&str>> = b.samples.iter().map(|s| s.refactor.as_deref()).collect();
+    assert_eq!(
+        marks,
+        vec![
+            None,
+            Some("old/api/settle.py deleted, its copy api/settle.py kept"),
+            None
+        ]
+    );
+    let mut text = Vec::new();
+    cutover::report::burndown::write_text(&b, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains(
+            "refactors, not progress (references moved between copies of the same code):"
+        ),
+        "{text}"
+    );
+}
