@@ -71,6 +71,8 @@ pub enum Origin {
     GoMain,
     /// Schema and migration directories (all of them form one component).
     Schema,
+    /// A top-level `db/` that holds code beside its migrations (a data-access package).
+    DataDir,
     /// Files outside any other component.
     Root,
 }
@@ -85,6 +87,7 @@ impl Origin {
             Origin::InfraDir => format!("infrastructure directory {dir}/"),
             Origin::GoMain => format!("Go main package in {dir}/"),
             Origin::Schema => "schema and migration directories".to_string(),
+            Origin::DataDir => format!("top-level directory {dir}/ (code beside the schema)"),
             Origin::Root => "files outside any other component".to_string(),
         }
     }
@@ -279,6 +282,11 @@ fn candidates(files: &[String], shipped: &Shipped) -> BTreeMap<String, Origin> {
         if !d.is_empty() {
             candidates.insert(d.clone(), Origin::GoMain);
         }
+    }
+    if !shipped.schema.contains("db") && files.iter().any(|f| f.starts_with("db/")) {
+        candidates
+            .entry("db".to_string())
+            .or_insert(Origin::DataDir);
     }
     for d in &shipped.schema {
         candidates.insert(d.clone(), Origin::Schema);

@@ -13,7 +13,7 @@ use super::yaml::{self, Node};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Directory names that hold schema changes wherever they are (sorted).
-pub const MIGRATION_DIRS: &[&str] = &["migrate", "migrations"];
+pub const MIGRATION_DIRS: &[&str] = &["migrate", "migration", "migrations"];
 
 /// Directory names that hold schema when they hold `.sql` files (sorted).
 pub const SCHEMA_DIRS: &[&str] = &["ddl", "schema", "schemas", "sql"];
@@ -66,9 +66,18 @@ pub fn go_main_dirs(files: &[String], texts: &BTreeMap<String, String>) -> BTree
 
 /// Schema and migration directories, outermost only: any `migrations/` or `migrate/`,
 /// Alembic's directory, a `schema/`, `schemas/`, `sql/` or `ddl/` that holds `.sql` files,
-/// and a top-level `db/`. A directory of `.sql` files named otherwise is left where it is:
-/// such files are as often a job's statements as they are schema.
+/// and a top-level `db/` unless it holds application code outside such directories (sqlc's
+/// generated store, a data-access package: code, not schema). A directory of `.sql` files
+/// named otherwise is left where it is: such files are as often a job's statements as they
+/// are schema.
 pub fn schema_dirs(files: &[String]) -> BTreeSet<String> {
+    let db_has_code = files.iter().any(|f| {
+        f.starts_with("db/")
+            && super::kinds::is_application_code(f)
+            && !f
+                .split('/')
+                .any(|d| MIGRATION_DIRS.binary_search(&d).is_ok())
+    });
     let mut found = BTreeSet::new();
     for f in files {
         if is_vendored(f) {
@@ -83,7 +92,7 @@ pub fn schema_dirs(files: &[String]) -> BTreeSet<String> {
             if MIGRATION_DIRS.binary_search(d).is_ok()
                 || alembic
                 || schema
-                || (k == 0 && *d == "db")
+                || (k == 0 && *d == "db" && !db_has_code)
             {
                 found.insert(dir);
                 break;
@@ -724,6 +733,7 @@ mod tests {
             "api/migrations/0001_initial.py",
             "backend/internal/store/orders.go",
             "db/migrate/001.rb",
+            "store/db/migration/001.up.sql",
             "prisma/migrations/2024/migration.sql",
             "prisma/schema.prisma",
             "scripts/schema/001.sql",
@@ -747,6 +757,7 @@ mod tests {
                 "db",
                 "prisma/migrations",
                 "scripts/schema",
+                "store/db/migration",
                 "warehouse/sql"
             ]
         );

@@ -329,7 +329,7 @@ pub const CODE_EXTENSIONS: &[&str] = &[
     "swift", "ts", "tsx",
 ];
 
-fn is_application_code(path: &str) -> bool {
+pub fn is_application_code(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.rsplit_once('.').is_some_and(|(_, ext)| {
         CODE_EXTENSIONS

@@ -651,6 +651,10 @@ fn copies(input: &PlanInput) -> Vec<replica::CopyItem> {
     let mut out = replica::from_sql(&input.texts, &legacy, input.dialect);
     out.extend(input.catalog.iter().cloned());
     out.sort();
-    out.dedup();
+    // The same fact in several files (a migration and a schema dump) is listed once, at
+    // its first source.
+    out.dedup_by(|b, a| {
+        (&a.table, a.what, &a.name, &a.detail) == (&b.table, b.what, &b.name, &b.detail)
+    });
     out
 }
