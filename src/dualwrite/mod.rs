@@ -18,7 +18,7 @@ use crate::scan::Inventory;
 use crate::sql::TableName;
 use anyhow::Result;
 use callgraph::{CallGraph, FnId};
-use playbook::{Sources, first_write, path_to, rules_of};
+use playbook::{Sources, Writer};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -326,18 +326,15 @@ pub fn analyze(
                 let (line, column) = e.first[&(t.display.clone(), Access::Write)];
                 let mut notes = Vec::new();
                 if reach.helper.is_none() && !reach.ops.is_empty() {
-                    let repl = |e: &Effects| first_write(e, &t.replacements);
-                    if let Some(hops) = path_to(id, graph, &effects, helpers, &repl) {
-                        let facts = guard::facts(&hops, line, lang, &sources.texts(graph, &hops));
-                        let target_writes_legacy = hops.last().is_some_and(|h| {
-                            effects.iter().any(|(fid, fe)| {
-                                fid.0 == h.file
-                                    && graph.defined.get(fid).copied().unwrap_or(0) == h.defined
-                                    && fe.ops.contains_key(&(t.display.clone(), Access::Write))
-                            })
-                        });
-                        let (worst, found) =
-                            rules_of(&facts, &hops, line, &reach.ops, graph, target_writes_legacy);
+                    let at = Writer {
+                        id,
+                        line,
+                        language: lang,
+                        reached: &reach.ops,
+                    };
+                    if let Some((worst, found)) =
+                        playbook::check(&at, t, graph, &effects, &mut sources)
+                    {
                         notes = found;
                         if verdict == Verdict::Covered {
                             verdict = worst.unwrap_or(Verdict::Covered);

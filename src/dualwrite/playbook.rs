@@ -13,6 +13,8 @@
 use super::callgraph::{CallGraph, FnId};
 use super::guard::{Failure, Hop, PathFacts};
 use super::{DEPTH, Effects, Verdict, helper_matches};
+use crate::config::LegacyTable;
+use crate::model::Language;
 use crate::model::{Access, Operation};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -43,6 +45,46 @@ impl Sources {
         }
         out
     }
+}
+
+/// A legacy writer that reaches its replacement: the function, the line of its legacy
+/// write, its language and the replacement operations it reaches.
+pub(super) struct Writer<'a> {
+    pub id: &'a FnId,
+    pub line: u32,
+    pub language: Language,
+    pub reached: &'a BTreeSet<Operation>,
+}
+
+/// The playbook on one writer of table `t`: the most serious verdict the rules give (if
+/// any) and every sentence; `None` when no path to the new write is found (a helper
+/// vouches for it).
+pub(super) fn check(
+    w: &Writer,
+    t: &LegacyTable,
+    graph: &CallGraph,
+    effects: &BTreeMap<FnId, Effects>,
+    sources: &mut Sources,
+) -> Option<(Option<Verdict>, Vec<String>)> {
+    let helpers = &t.dual_write_helpers;
+    let repl = |e: &Effects| first_write(e, &t.replacements);
+    let hops = path_to(w.id, graph, effects, helpers, &repl)?;
+    let facts = super::guard::facts(&hops, w.line, w.language, &sources.texts(graph, &hops));
+    let target_writes_legacy = hops.last().is_some_and(|h| {
+        effects.iter().any(|(fid, fe)| {
+            fid.0 == h.file
+                && graph.defined.get(fid).copied().unwrap_or(0) == h.defined
+                && fe.ops.contains_key(&(t.display.clone(), Access::Write))
+        })
+    });
+    Some(rules_of(
+        &facts,
+        &hops,
+        w.line,
+        w.reached,
+        graph,
+        target_writes_legacy,
+    ))
 }
 
 /// The first line where a function writes one of `tables`.

@@ -370,6 +370,51 @@ fn chart_of<'a>(files: &'a [String], path: &str) -> Option<&'a str> {
 
 const WORKLOADS: &[&str] = &["CronJob", "DaemonSet", "Deployment", "Job", "StatefulSet"];
 
+/// The Helm chart a manifest belongs to: (directory, chart name).
+fn helm_chart(
+    files: &[String],
+    texts: &BTreeMap<String, String>,
+    file: &str,
+) -> Option<(String, String)> {
+    chart_of(files, file).map(|dir| {
+        let meta = texts.get(&join(dir, "Chart.yaml"));
+        let name = meta
+            .and_then(|t| yaml::documents(t).into_iter().next())
+            .and_then(|(_, d)| d.get("name").and_then(Node::str).map(str::to_string))
+            .unwrap_or_else(|| file_name(dir).to_string());
+        (dir.to_string(), name)
+    })
+}
+
+/// What a workload's containers say: the component one of them runs (by command, then by
+/// image), the first image, and whether any container declares ports.
+fn containers_of(
+    layout: &Layout,
+    containers: &[Node],
+    images: &BTreeMap<String, usize>,
+) -> (Option<(usize, String)>, Option<String>, bool) {
+    let mut image = None;
+    let mut found = None;
+    let mut ports = false;
+    for c in containers {
+        let img = c.get("image").and_then(Node::str).map(str::to_string);
+        ports |= c.get("ports").is_some();
+        let command = format!(
+            "{} {}",
+            c.get("command").map(Node::text).unwrap_or_default(),
+            c.get("args").map(Node::text).unwrap_or_default()
+        );
+        image = image.or(img.clone());
+        found = found
+            .or_else(|| component_by_command(layout, &command))
+            .or_else(|| {
+                img.as_deref()
+                    .and_then(|i| component_by_image(layout, i, images))
+            });
+    }
+    (found, image, ports)
+}
+
 fn kubernetes(
     layout: &Layout,
     files: &[String],
@@ -379,14 +424,9 @@ fn kubernetes(
     images: &BTreeMap<String, usize>,
     out: &mut Deployment,
 ) {
-    let chart = chart_of(files, file).map(|dir| {
-        let meta = texts.get(&join(dir, "Chart.yaml"));
-        let name = meta
-            .and_then(|t| yaml::documents(t).into_iter().next())
-            .and_then(|(_, d)| d.get("name").and_then(Node::str).map(str::to_string))
-            .unwrap_or_else(|| file_name(dir).to_string());
-        (dir.to_string(), name)
-    });
+    let chart = helm_chart(files, texts, file);
+    // Another system's chart: its names say nothing about this repository's code.
+    let foreign_chart = chart.as_ref().filter(|(_, n)| layout.index_of(n).is_none());
     for (start, doc) in yaml::documents(text) {
         let Some(kind) = doc.get("kind").and_then(Node::str) else {
             continue;
@@ -408,31 +448,7 @@ fn kubernetes(
             .and_then(|p| p.get("containers"))
             .map(Node::items)
             .unwrap_or(&[]);
-        let schedule = doc
-            .at(&["spec", "schedule"])
-            .and_then(Node::str)
-            .map(str::to_string);
-        let mut image = None;
-        let mut found = None;
-        let mut ports = false;
-        for c in containers {
-            let img = c.get("image").and_then(Node::str).map(str::to_string);
-            ports |= c.get("ports").is_some();
-            let command = format!(
-                "{} {}",
-                c.get("command").map(Node::text).unwrap_or_default(),
-                c.get("args").map(Node::text).unwrap_or_default()
-            );
-            image = image.or(img.clone());
-            found = found
-                .or_else(|| component_by_command(layout, &command))
-                .or_else(|| {
-                    img.as_deref()
-                        .and_then(|i| component_by_image(layout, i, images))
-                });
-        }
-        // Another system's chart: its names say nothing about this repository's code.
-        let foreign_chart = chart.as_ref().filter(|(_, n)| layout.index_of(n).is_none());
+        let (mut found, image, ports) = containers_of(layout, containers, images);
         if found.is_none() && foreign_chart.is_none() && !name.contains("{{") {
             found = layout
                 .index_of(&name)
@@ -462,7 +478,10 @@ fn kubernetes(
             source: format!("Kubernetes {kind}"),
             name,
             image,
-            schedule,
+            schedule: doc
+                .at(&["spec", "schedule"])
+                .and_then(Node::str)
+                .map(str::to_string),
             component,
             matched,
             kind: component.and(k),
@@ -601,6 +620,120 @@ fn copy_sources(args: &str) -> Option<Vec<String>> {
     Some(sources.to_vec())
 }
 
+/// One Dockerfile being read: where it is, whose it is, where its build context is.
+struct Build<'a> {
+    layout: &'a Layout,
+    files: &'a [String],
+    file: &'a str,
+    own: usize,
+    /// The build context docker-compose gives it, if any.
+    context: Option<&'a str>,
+}
+
+impl Build<'_> {
+    fn edge(&self, to: usize, line: u32, what: String) -> BuildEdge {
+        BuildEdge {
+            from: self.own,
+            to,
+            file: self.file.to_string(),
+            line,
+            what,
+        }
+    }
+
+    fn exists(&self, p: &str) -> bool {
+        p.is_empty()
+            || self
+                .files
+                .iter()
+                .any(|f| f == p || f.starts_with(&format!("{p}/")))
+    }
+
+    /// `FROM image [AS stage]`: an image another component builds is overlaid.
+    fn from(
+        &self,
+        args: &str,
+        line: u32,
+        stages: &mut BTreeSet<String>,
+        images: &BTreeMap<String, usize>,
+        out: &mut Deployment,
+    ) {
+        let words: Vec<&str> = args
+            .split_whitespace()
+            .filter(|w| !w.starts_with("--"))
+            .collect();
+        if let Some(alias) = words.iter().position(|w| w.eq_ignore_ascii_case("as"))
+            && let Some(a) = words.get(alias + 1)
+        {
+            stages.insert(a.to_string());
+        }
+        let Some(image) = words.first() else { return };
+        if stages.contains(*image) {
+            return;
+        }
+        if let Some((c, _)) = component_by_image(self.layout, image, images)
+            && c != self.own
+        {
+            out.builds
+                .push(self.edge(c, line, format!("overlays {image}")));
+        }
+    }
+
+    /// Where a `COPY`/`ADD` source is in the repository: against the compose context, else
+    /// the Dockerfile's directory, else the root.
+    fn resolve(&self, src: &str) -> Option<String> {
+        let literal: String = src
+            .split('/')
+            .take_while(|p| !p.contains(['*', '?', '[']))
+            .collect::<Vec<_>>()
+            .join("/");
+        let own_dir = parent(self.file);
+        let candidates = self.context.map_or_else(|| vec![own_dir, ""], |c| vec![c]);
+        candidates
+            .iter()
+            .filter_map(|c| normalize(&join(c, &literal)))
+            .find(|p| self.exists(p))
+    }
+
+    /// `COPY`/`ADD` of a directory outside the Dockerfile's own tree builds the components
+    /// it holds.
+    fn copy(&self, args: &str, line: u32, out: &mut Deployment) {
+        let own_dir = parent(self.file);
+        for src in copy_sources(args).unwrap_or_default() {
+            if src.contains("://") {
+                continue;
+            }
+            let Some(path) = self.resolve(&src) else {
+                continue;
+            };
+            let inside_own = own_dir.is_empty() && path.is_empty()
+                || path == own_dir
+                || !own_dir.is_empty() && path.starts_with(&format!("{own_dir}/"));
+            if inside_own {
+                continue;
+            }
+            if path.is_empty() {
+                out.notes.push(format!(
+                    "{}:{line}: copies the whole repository; not counted as building any one component",
+                    self.file
+                ));
+                continue;
+            }
+            let mut targets: BTreeSet<usize> = self
+                .files
+                .iter()
+                .filter(|f| **f == path || f.starts_with(&format!("{path}/")))
+                .filter_map(|f| self.layout.component_of(f))
+                .collect();
+            targets.remove(&self.own);
+            for to in targets {
+                out.builds
+                    .push(self.edge(to, line, format!("copies {src}")));
+            }
+        }
+    }
+}
+
 fn dockerfile(
     layout: &Layout,
     files: &[String],
@@ -613,94 +746,19 @@ fn dockerfile(
     let Some(own) = layout.component_of(file) else {
         return;
     };
-    let own_dir = parent(file);
-    let mut stages = BTreeSet::new();
-    let exists = |p: &str| {
-        p.is_empty()
-            || files
-                .iter()
-                .any(|f| f == p || f.starts_with(&format!("{p}/")))
+    let build = Build {
+        layout,
+        files,
+        file,
+        own,
+        context: contexts.get(file).map(String::as_str),
     };
+    let mut stages = BTreeSet::new();
     for (line, ins) in instructions(text) {
         let (op, args) = ins.split_once(char::is_whitespace).unwrap_or((&ins, ""));
         match op.to_ascii_uppercase().as_str() {
-            "FROM" => {
-                let words: Vec<&str> = args
-                    .split_whitespace()
-                    .filter(|w| !w.starts_with("--"))
-                    .collect();
-                if let Some(alias) = words.iter().position(|w| w.eq_ignore_ascii_case("as"))
-                    && let Some(a) = words.get(alias + 1)
-                {
-                    stages.insert(a.to_string());
-                }
-                let Some(image) = words.first() else { continue };
-                if stages.contains(*image) {
-                    continue;
-                }
-                if let Some((c, _)) = component_by_image(layout, image, images)
-                    && c != own
-                {
-                    out.builds.push(BuildEdge {
-                        from: own,
-                        to: c,
-                        file: file.to_string(),
-                        line,
-                        what: format!("overlays {image}"),
-                    });
-                }
-            }
-            "COPY" | "ADD" => {
-                let Some(sources) = copy_sources(args) else {
-                    continue;
-                };
-                for src in sources {
-                    if src.contains("://") {
-                        continue;
-                    }
-                    let literal: String = src
-                        .split('/')
-                        .take_while(|p| !p.contains(['*', '?', '[']))
-                        .collect::<Vec<_>>()
-                        .join("/");
-                    let context = contexts.get(file).map(String::as_str);
-                    let candidates = context.map_or_else(|| vec![own_dir, ""], |c| vec![c]);
-                    let Some(path) = candidates
-                        .iter()
-                        .filter_map(|c| normalize(&join(c, &literal)))
-                        .find(|p| exists(p))
-                    else {
-                        continue;
-                    };
-                    let inside_own = own_dir.is_empty() && path.is_empty()
-                        || path == own_dir
-                        || !own_dir.is_empty() && path.starts_with(&format!("{own_dir}/"));
-                    if inside_own {
-                        continue;
-                    }
-                    if path.is_empty() {
-                        out.notes.push(format!(
-                            "{file}:{line}: copies the whole repository; not counted as building any one component"
-                        ));
-                        continue;
-                    }
-                    let mut targets: BTreeSet<usize> = files
-                        .iter()
-                        .filter(|f| **f == path || f.starts_with(&format!("{path}/")))
-                        .filter_map(|f| layout.component_of(f))
-                        .collect();
-                    targets.remove(&own);
-                    for to in targets {
-                        out.builds.push(BuildEdge {
-                            from: own,
-                            to,
-                            file: file.to_string(),
-                            line,
-                            what: format!("copies {src}"),
-                        });
-                    }
-                }
-            }
+            "FROM" => build.from(args, line, &mut stages, images, out),
+            "COPY" | "ADD" => build.copy(args, line, out),
             _ => {}
         }
     }

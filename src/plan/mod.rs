@@ -555,29 +555,18 @@ pub fn build(input: &PlanInput, root: &str) -> Result<Plan> {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let (wave, reason) = ordered.placement.get(&i).cloned().unwrap_or_default();
-            let owners = owners_file.as_ref().map_or_else(Vec::new, |co| {
-                let set: BTreeSet<String> = c.files.iter().flat_map(|f| co.owners_of(f)).collect();
-                set.into_iter().collect()
-            });
-            PlannedComponent {
-                name: c.name.clone(),
-                dir: c.dir.clone(),
-                origin: c.origin.describe(&c.dir),
-                declared: c.origin == components::Origin::Declared,
-                kind: verdicts[i].kind,
-                kind_source: verdicts[i].source,
-                evidence: verdicts[i].evidence.clone(),
+            let owners = owners_file
+                .as_ref()
+                .map_or_else(Vec::new, |co| owners_of(co, c));
+            planned_component(
+                c,
+                &verdicts[i],
+                &usage[i],
+                &inherited[i],
                 owners,
-                files: c.files.len(),
-                db_clients: c.db_clients.clone(),
-                usage: usage[i].clone(),
-                confidence: verdicts[i].confidence.clone(),
-                inherited: inherited[i].0.clone(),
-                through: inherited[i].1.clone(),
-                wave,
-                reason,
-            }
+                &ordered.placement,
+                i,
+            )
         })
         .collect();
     let cycles: Vec<Vec<String>> = g
@@ -636,6 +625,42 @@ pub fn build(input: &PlanInput, root: &str) -> Result<Plan> {
         notes,
         problems,
     })
+}
+
+fn owners_of(co: &CodeOwners, c: &components::Component) -> Vec<String> {
+    let set: BTreeSet<String> = c.files.iter().flat_map(|f| co.owners_of(f)).collect();
+    set.into_iter().collect()
+}
+
+/// One component as the plan shows it.
+fn planned_component(
+    c: &components::Component,
+    verdict: &kinds::KindVerdict,
+    usage: &BTreeMap<String, Usage>,
+    inherited: &(BTreeMap<String, Usage>, Vec<String>),
+    owners: Vec<String>,
+    placement: &BTreeMap<usize, (usize, String)>,
+    index: usize,
+) -> PlannedComponent {
+    let (wave, reason) = placement.get(&index).cloned().unwrap_or_default();
+    PlannedComponent {
+        name: c.name.clone(),
+        dir: c.dir.clone(),
+        origin: c.origin.describe(&c.dir),
+        declared: c.origin == components::Origin::Declared,
+        kind: verdict.kind,
+        kind_source: verdict.source,
+        evidence: verdict.evidence.clone(),
+        owners,
+        files: c.files.len(),
+        db_clients: c.db_clients.clone(),
+        usage: usage.clone(),
+        confidence: verdict.confidence.clone(),
+        inherited: inherited.0.clone(),
+        through: inherited.1.clone(),
+        wave,
+        reason,
+    }
 }
 
 /// The copy list: the `.sql` files' facts and the live catalog's, each once.
