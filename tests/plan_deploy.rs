@@ -134,6 +134,38 @@ fn components_as_they_are_deployed() {
         .unwrap();
     assert_eq!(helm.component, None);
     assert!(helm.matched.contains("Helm chart redis"));
+    // What the replacement must copy, from scripts/schema/, and the backfill between
+    // dual-write and shadow reads.
+    let copies: Vec<String> = plan
+        .copies
+        .iter()
+        .map(|c| format!("{} {}", c.what.as_str(), c.detail))
+        .collect();
+    for want in [
+        "type enum, created at scripts/schema/001_orders_legacy.sql:1",
+        "sequence column default nextval, created at scripts/schema/001_orders_legacy.sql:3",
+        "foreign key -> customers (id) ON DELETE CASCADE",
+        "foreign key to it shipments (order_id) -> orders_legacy (id) ON DELETE RESTRICT",
+        "trigger BEFORE INSERT OR UPDATE",
+    ] {
+        assert!(copies.iter().any(|c| c == want), "{want}: {copies:#?}");
+    }
+    let steps: Vec<&str> = plan.steps[0].steps.iter().map(|s| s.name).collect();
+    assert_eq!(
+        steps,
+        vec![
+            "prepare",
+            "dual-write",
+            "backfill",
+            "shadow reads",
+            "cutover",
+            "cleanup"
+        ]
+    );
+    assert!(
+        plan.steps[0].steps[1].current,
+        "cutover.toml says dual-write"
+    );
     // Every kind says how sure it is and why.
     assert!(
         plan.components

@@ -109,9 +109,10 @@ static ACTIONS: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static LINE_COMMENT: LazyLock<Option<Regex>> = LazyLock::new(|| re(r"--[^\n]*"));
 
-/// ` ON DELETE CASCADE ON UPDATE NO ACTION` (with a leading space), or empty.
+/// ` ON DELETE CASCADE ON UPDATE NO ACTION` (with a leading space); with none written, the
+/// default said out loud: the replacement must choose the same.
 fn actions(text: &str) -> String {
-    ACTIONS
+    let said: String = ACTIONS
         .as_ref()
         .into_iter()
         .flat_map(|r| r.captures_iter(text))
@@ -122,7 +123,12 @@ fn actions(text: &str) -> String {
                 squash(&c[2]).to_ascii_uppercase()
             )
         })
-        .collect()
+        .collect();
+    if said.is_empty() {
+        " (no ON DELETE/ON UPDATE: NO ACTION)".to_string()
+    } else {
+        said
+    }
 }
 
 /// `"Billing".Orders` → `billing.orders`; the last part alone is `bare`.
@@ -252,7 +258,7 @@ fn table_facts(
             out.push(item(
                 t,
                 CopyKind::ForeignKeyOut,
-                format!("-> {target}"),
+                String::new(),
                 format!("-> {detail}"),
                 &s.at,
             ));
@@ -263,7 +269,7 @@ fn table_facts(
             out.push(item(
                 t,
                 CopyKind::ForeignKeyIn,
-                format!("{owner} ->"),
+                String::new(),
                 format!("{owner} -> {detail}"),
                 &s.at,
             ));
@@ -334,7 +340,7 @@ fn alter_fk(s: &Stmt, legacy: &BTreeMap<String, String>, out: &mut Vec<CopyItem>
             .map_or(String::new(), |m| format!(" {}", squash(m.as_str()))),
         actions
     );
-    let label = name.unwrap_or_else(|| format!("{from} -> {target}"));
+    let label = name.unwrap_or_default();
     if let Some(t) = legacy.get(&from) {
         out.push(item(
             t,
@@ -409,8 +415,8 @@ mod tests {
                 "type order_status | enum, created at db/001.sql:1 | db/001.sql:3",
                 "sequence orders_legacy_id_seq | column default nextval, created at db/001.sql:2 | db/001.sql:3",
                 "sequence orders_legacy_n_seq | bigserial column n: its sequence, and its current value | db/001.sql:3",
-                "foreign key -> customers | -> customers (id) ON DELETE CASCADE | db/001.sql:3",
-                "foreign key to it items -> | items -> orders_legacy ON DELETE SET NULL | db/001.sql:9",
+                "foreign key  | -> customers (id) ON DELETE CASCADE | db/001.sql:3",
+                "foreign key to it  | items -> orders_legacy ON DELETE SET NULL | db/001.sql:9",
                 "foreign key to it s_fk | shipments (order_id) -> orders_legacy (id) ON DELETE RESTRICT | db/001.sql:10",
                 "trigger touch | BEFORE INSERT OR UPDATE | db/001.sql:11",
             ]

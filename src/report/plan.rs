@@ -246,11 +246,15 @@ fn write_steps(plan: &Plan, out: &mut dyn Write) -> Result<()> {
         }
         writeln!(out, "  The replacement must copy ({}):", items.len())?;
         for c in items {
+            let name = if c.name.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", c.name)
+            };
             writeln!(
                 out,
-                "    - {} {}: {} ({})",
+                "    - {}{name}: {} ({})",
                 c.what.as_str(),
-                c.name,
                 c.detail,
                 c.source.describe()
             )?;
