@@ -177,3 +177,71 @@ fn components_as_they_are_deployed() {
     cutover::report::plan::write_text(&plan, &mut out).unwrap();
     insta::assert_snapshot!("plan_polyglot_text", String::from_utf8(out).unwrap());
 }
+
+fn finding(file: &str, line: u32, access: cutover::model::Access) -> cutover::model::Finding {
+    use cutover::model::*;
+    Finding {
+        table: "orders_legacy".into(),
+        access,
+        operation: match access {
+            Access::Ddl => Operation::Create,
+            Access::Write => Operation::Update,
+            _ => Operation::Select,
+        },
+        file: file.into(),
+        line,
+        column: 1,
+        language: Language::Python,
+        kind: Kind::RawSql,
+        function: None,
+        confidence: Confidence::Parsed,
+        evidence: String::new(),
+        sink: None,
+        framework: None,
+        via: Vec::new(),
+    }
+}
+
+/// Django and Alembic migrations import the application's models: the schema still moves
+/// first, and does not become a writer through them (seen on a real Django project).
+#[test]
+fn migrations_importing_the_models_stay_first() {
+    use cutover::model::Access;
+    let files = [
+        "shop/requirements.txt",
+        "shop/orders/models.py",
+        "shop/orders/migrations/0001_initial.py",
+    ];
+    let texts = [
+        ("shop/orders/models.py", "def ship(cur):\n    pass\n"),
+        (
+            "shop/orders/migrations/0001_initial.py",
+            "from orders import models\n\nOPS = []\n",
+        ),
+    ];
+    let input = plan::PlanInput {
+        files: files.iter().map(|s| s.to_string()).collect(),
+        texts: texts
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect(),
+        findings: vec![
+            finding("shop/orders/models.py", 2, Access::Write),
+            finding("shop/orders/migrations/0001_initial.py", 3, Access::Ddl),
+        ],
+        tables: vec![plan::TableInfo {
+            name: "orders_legacy".into(),
+            replacements: vec!["orders".into()],
+            phase: cutover::config::Phase::DualWrite,
+        }],
+        ..Default::default()
+    };
+    let plan = plan::build(&input, ".").unwrap();
+    assert_eq!(plan.waves, vec![vec!["schema"], vec!["shop"]]);
+    assert!(plan.component("schema").unwrap().through.is_empty());
+    assert!(
+        plan.imports
+            .iter()
+            .any(|l| l.from == "schema" && l.to == "shop")
+    );
+}

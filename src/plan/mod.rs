@@ -354,10 +354,14 @@ fn target_files<'a>(files: &'a [String], target: &str) -> Vec<&'a str> {
     let under = |f: &&String| f.starts_with(&prefix);
     let start = files.partition_point(|f| f.as_str() < prefix.as_str());
     let inside: Vec<&'a String> = files[start..].iter().take_while(under).collect();
+    // `files` is sorted: each prefix is one range, found by bisection (imports × files would
+    // be too slow on a large repository).
     let stem = format!("{target}.");
-    let modules: Vec<&'a str> = files
+    let from = files.partition_point(|f| f.as_str() < stem.as_str());
+    let modules: Vec<&'a str> = files[from..]
         .iter()
-        .filter(|f| f.starts_with(&stem) && !f[stem.len()..].contains('/'))
+        .take_while(|f| f.starts_with(&stem))
+        .filter(|f| !f[stem.len()..].contains('/'))
         .map(String::as_str)
         .collect();
     if !modules.is_empty() {
@@ -377,8 +381,9 @@ fn target_files<'a>(files: &'a [String], target: &str) -> Vec<&'a str> {
 /// What each component reaches through the imports of its files (followed file by file,
 /// transitively, across components) and through the code its Dockerfiles copy or overlay:
 /// the usage of the reached files outside it, and the components they belong to. The
-/// schema component is not inherited: importing migrations does not make a service change
-/// the schema.
+/// schema component is not inherited (importing migrations does not make a service change
+/// the schema) and inherits nothing (migrations that import the models do not write
+/// through them).
 fn inherit(
     input: &PlanInput,
     layout: &components::Layout,
@@ -395,15 +400,23 @@ fn inherit(
             .or_default()
             .add(f.access, f.operation, 1);
     }
+    let mut targets: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut next: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for imp in file_imports {
+        let files = targets
+            .entry(imp.target.as_str())
+            .or_insert_with(|| target_files(&input.files, &imp.target));
         next.entry(imp.file.as_str())
             .or_default()
-            .extend(target_files(&input.files, &imp.target));
+            .extend(files.iter().copied());
     }
     let comps = &layout.components;
     (0..comps.len())
         .map(|c| {
+            if is_schema[c] {
+                // Migrations that import the models do not make the schema a writer.
+                return (BTreeMap::new(), Vec::new());
+            }
             let mut stack: Vec<&str> = comps[c].files.iter().map(String::as_str).collect();
             for b in builds.iter().filter(|b| b.from == c) {
                 stack.extend(comps[b.to].files.iter().map(String::as_str));
@@ -522,8 +535,14 @@ pub fn build(input: &PlanInput, root: &str) -> Result<Plan> {
         .map(|v| v.kind == Some(ComponentKind::Schema))
         .collect();
     let inherited = inherit(input, &layout, &links.files, &deployment.builds, &is_schema);
-    let counts: BTreeMap<(usize, usize), u64> =
-        links.edges.iter().map(|(k, v)| (*k, v.0)).collect();
+    // The schema moves first whatever its migrations import (Django and Alembic migrations
+    // import the application's models): its imports do not order it.
+    let counts: BTreeMap<(usize, usize), u64> = links
+        .edges
+        .iter()
+        .filter(|((from, _), _)| !is_schema[*from])
+        .map(|(k, v)| (*k, v.0))
+        .collect();
     let g = graph::build(comps.len(), &usage, &counts);
     let mut builds: Vec<Vec<String>> = vec![Vec::new(); comps.len()];
     for b in &deployment.builds {
