@@ -252,23 +252,26 @@ fn since_and_last_commits_cut_the_range() {
 #[test]
 fn by_component_and_by_access() {
     let h = orders_history();
-    // `plan`'s detection: `db/` is an infrastructure directory; `api/` and `worker/` have
-    // no manifest, so their files belong to the root component.
+    // `plan`'s detection: `db/` is the schema component; `api/` and `worker/` have no
+    // manifest, so their files belong to the root component.
     let b = walk(h.path(), &options(Every::Commit, By::Component));
-    assert_eq!(b.series, vec!["(root)", "db"]);
+    assert_eq!(b.series, vec!["(root)", "schema"]);
     let per_sample: Vec<(u64, u64)> = b
         .samples
         .iter()
-        .map(|s| (s.counts["(root)"], s.counts["db"]))
+        .map(|s| (s.counts["(root)"], s.counts["schema"]))
         .collect();
     assert_eq!(per_sample, vec![(3, 1), (4, 1), (3, 1), (2, 1), (0, 1)]);
     // A manifest added in the last commit makes `worker/` a component for all of history.
     h.write("worker/requirements.txt", "psycopg\n");
     h.commit("2026-02-04", "worker becomes a Python service");
     let b = walk(h.path(), &options(Every::Commit, By::Component));
-    assert_eq!(b.series, vec!["(root)", "db", "worker"]);
+    assert_eq!(b.series, vec!["(root)", "schema", "worker"]);
     let first = &b.samples[0].counts;
-    assert_eq!((first["(root)"], first["db"], first["worker"]), (2, 1, 1));
+    assert_eq!(
+        (first["(root)"], first["schema"], first["worker"]),
+        (2, 1, 1)
+    );
     let by_access = walk(h.path(), &options(Every::Commit, By::Access));
     assert_eq!(by_access.series, vec!["write", "read", "ddl"]);
     let totals: Vec<u64> = by_access.samples.iter().map(|s| s.total()).collect();
@@ -759,5 +762,46 @@ fn audit_record_appends_what_burndown_from_plots() {
     assert_eq!(
         String::from_utf8(from).unwrap(),
         String::from_utf8(git).unwrap()
+    );
+}
+
+/// Issue 18: deleting one of two copies of the same code halves the count, but nothing was
+/// migrated; the step says so.
+#[test]
+fn a_deleted_copy_is_a_refactor_not_progress() {
+    let h = History::new();
+    h.write("cutover.toml", CONFIG);
+    let code = "def settle(cur):\n    cur.execute(\"UPDATE orders_legacy SET id = 2\")\n";
+    h.write("api/settle.py", code);
+    h.write("old/api/settle.py", code);
+    h.commit("2026-01-05", "two copies");
+    h.remove("old/api/settle.py");
+    h.commit("2026-01-06", "remove the old copy");
+    h.write(
+        "api/settle.py",
+        "def settle(cur):\n    cur.execute(\"UPDATE orders SET id = 2\")\n",
+    );
+    h.commit("2026-01-07", "migrate");
+    let b = walk(h.path(), &options(Every::Commit, By::Table));
+    let totals: Vec<u64> = b.samples.iter().map(|s| s.total()).collect();
+    assert_eq!(totals, vec![2, 1, 0]);
+    let marks: Vec<Option<&str>> = b.samples.iter().map(|s| s.refactor.as_deref()).collect();
+    assert_eq!(
+        marks,
+        vec![
+            None,
+            Some("old/api/settle.py deleted, its copy api/settle.py kept"),
+            None
+        ]
+    );
+    let mut text = Vec::new();
+    cutover::report::burndown::write_text(&b, cutover::report::style::Style::PLAIN, &mut text)
+        .unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains(
+            "refactors, not progress (references moved between copies of the same code):"
+        ),
+        "{text}"
     );
 }

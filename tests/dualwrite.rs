@@ -57,14 +57,16 @@ fn row(file: &str, function: &str, verdict: &'static str) -> (String, String, &'
 
 #[test]
 fn python_verdicts() {
+    // The mirrors of this fixture reach the replacement but nothing catches their failure:
+    // `order` (issue 18); `fixtures/dualwrite/playbook` has the rules one by one.
     let r = "py/shop/repo.py";
     assert_eq!(
         verdicts(fixture(), &[".py"]),
         vec![
             // Through `from .writes import insert_new`.
-            row(r, "Orders.create", "covered"),
+            row(r, "Orders.create", "order"),
             // Through `self._mirror` and `upsert_new as upsert`: an upsert mirrors an update.
-            row(r, "Orders.save", "covered"),
+            row(r, "Orders.save", "order"),
             row(r, "Orders.replace", "partial"),
             row(r, "Orders.purge", "uncovered"),
             // The replacement write is 4 calls away, one more than DEPTH.
@@ -72,7 +74,7 @@ fn python_verdicts() {
             row(r, "Orders.recompute", "covered"),
             row(r, "only_new", "replacement-only"),
             row(r, "customer_name", "no-shadow-read"),
-            row(r, "archive", "covered"),
+            row(r, "archive", "order"),
         ]
     );
 }
@@ -84,9 +86,9 @@ fn go_verdicts() {
         verdicts(fixture(), &[".go"]),
         vec![
             // Through `insertNew` in new.go (same package, another file).
-            row(o, "Store.Create", "covered"),
+            row(o, "Store.Create", "order"),
             // Through `s.updateNew`, a method of the receiver in new.go.
-            row(o, "Store.Save", "covered"),
+            row(o, "Store.Save", "order"),
             row(o, "Store.Replace", "partial"),
             row(o, "Store.Purge", "uncovered"),
             // `s.outbox.Mirror` is an interface call: covered by the declared helper only.
@@ -103,9 +105,9 @@ fn typescript_verdicts() {
         verdicts(fixture(), &[".ts"]),
         vec![
             // Through `import { insertNew as writeNew } from "./new-orders"`.
-            row(o, "Orders.create", "covered"),
+            row(o, "Orders.create", "order"),
             // Through `this.updateNew`.
-            row(o, "Orders.save", "covered"),
+            row(o, "Orders.save", "order"),
             // `this.create` mirrors an insert; the delete stays unmirrored.
             row(o, "Orders.replace", "partial"),
             row(o, "Orders.purge", "uncovered"),
@@ -135,7 +137,7 @@ fn details_of_partial_and_helper_verdicts() {
     let recompute = find("Orders.recompute");
     assert_eq!(recompute.via, vec!["helper replicate (py/shop/repo.py:36)"]);
     // `newdb.orders` (another database's table) counts as the replacement too.
-    assert_eq!(find("Orders.save").verdict, Verdict::Covered);
+    assert_eq!(find("Orders.save").verdict, Verdict::Order);
     // Functions that only write the replacement but are called by legacy writers are the
     // second half of a dual write, not divergence.
     assert!(
@@ -228,9 +230,9 @@ fn typescript_call_graph_on_hand_made_findings() {
         got,
         vec![
             // Through `import { insertNew as writeNew } from "./new-orders"`.
-            ("Orders.create", "covered"),
+            ("Orders.create", "order"),
             // Through `this.updateNew`.
-            ("Orders.save", "covered"),
+            ("Orders.save", "order"),
             // `this.create` mirrors the insert it does not make; the delete stays unmirrored.
             ("Orders.replace", "partial"),
             ("Orders.purge", "uncovered"),
@@ -308,17 +310,19 @@ fn dual_write_command_text_and_json() {
 fn demo_has_every_verdict() {
     let got = verdicts(demo(), &[".py", ".go", ".ts"]);
     let find = |f: &str| got.iter().find(|(_, func, _)| func == f).map(|r| r.2);
-    assert_eq!(find("OrderRepository.create_order"), Some("covered"));
+    // The demo's direct mirrors are unguarded: a failure of the new write fails the request
+    // (issue 18's `order`); the declared helpers stay covered.
+    assert_eq!(find("OrderRepository.create_order"), Some("order"));
     assert_eq!(find("OrderRepository.mark_paid"), Some("uncovered"));
     assert_eq!(find("OrderRepository.replace_order"), Some("partial"));
     assert_eq!(find("OrderRepository.set_currency"), Some("covered"));
     assert_eq!(find("cancel"), Some("uncovered"));
-    assert_eq!(find("mark_delivered"), Some("covered"));
-    assert_eq!(find("OrderStore.Ship"), Some("covered"));
+    assert_eq!(find("mark_delivered"), Some("order"));
+    assert_eq!(find("OrderStore.Ship"), Some("order"));
     assert_eq!(find("OrderStore.Cancel"), Some("partial"));
     assert_eq!(find("OrderStore.Reopen"), Some("uncovered"));
     assert_eq!(find("OrderStore.Refund"), Some("covered"));
-    assert_eq!(find("OrderService.place"), Some("covered"));
+    assert_eq!(find("OrderService.place"), Some("order"));
     assert_eq!(find("OrderService.cancel"), Some("partial"));
     assert_eq!(find("OrderService.expire"), Some("uncovered"));
     assert_eq!(find("OrderService.refund"), Some("covered"));
@@ -389,6 +393,10 @@ fn verdicts_in_audit_text_json_and_sarif() {
     );
     assert_eq!(
         rule_of("Orders.create"),
+        Some(("cutover/dual-write-order".into(), "warning".into()))
+    );
+    assert_eq!(
+        rule_of("Orders.recompute"),
         Some(("cutover/dual-write-covered".into(), "note".into()))
     );
 
@@ -433,5 +441,64 @@ fn verdicts_in_audit_text_json_and_sarif() {
     assert_eq!(
         partial["locations"][0]["physicalLocation"]["region"]["startLine"],
         36
+    );
+}
+
+fn playbook() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/dualwrite/playbook")
+}
+
+/// Issue 18: the playbook's rules, one writer per rule. A mirror behind a flag that ships
+/// off and one whose failure is swallowed silently are no longer "covered".
+#[test]
+fn playbook_rules_are_checked() {
+    let got = verdicts(playbook(), &[".py", ".go", ".ts"]);
+    let of = |f: &str| {
+        got.iter()
+            .find(|(_, func, _)| func == f)
+            .map(|r| r.2)
+            .unwrap_or("missing")
+    };
+    assert_eq!(of("place"), "covered");
+    assert_eq!(of("pay"), "covered", "caught and counted is best-effort");
+    assert_eq!(of("ship"), "conditional");
+    assert_eq!(of("Store.Pay"), "conditional");
+    assert_eq!(of("cancel"), "swallowed");
+    assert_eq!(of("Store.Cancel"), "swallowed");
+    assert_eq!(of("Orders.cancel"), "swallowed");
+    assert_eq!(of("create"), "not-idempotent");
+    assert_eq!(of("refund"), "order");
+    assert_eq!(of("archive"), "order");
+    assert_eq!(of("Store.Ship"), "covered");
+    assert_eq!(
+        of("Orders.place"),
+        "covered",
+        "ON CONFLICT DO NOTHING is idempotent"
+    );
+
+    let inv = scan(config(playbook()), String::new());
+    let a = dualwrite::run(&inv).unwrap();
+    let notes = |f: &str| {
+        a.checks
+            .iter()
+            .find(|c| c.function.as_deref() == Some(f))
+            .unwrap()
+            .notes
+            .join("\n")
+    };
+    assert!(
+        notes("ship").contains("flag MIRROR_ORDERS defaults to off (py/settings.py:2"),
+        "{}",
+        notes("ship")
+    );
+    assert!(notes("Store.Pay").contains("off unless the environment sets MIRROR_ORDERS"));
+    assert!(notes("pay").contains("counted (not logged)"));
+    assert!(notes("place").contains("non-atomic (information)"));
+
+    let out = cutover().args(["dual-write", playbook()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "no uncovered writer: exit 0");
+    insta::assert_snapshot!(
+        "dualwrite_playbook_text",
+        String::from_utf8(out.stdout).unwrap()
     );
 }

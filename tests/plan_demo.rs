@@ -201,7 +201,7 @@ fn demo_order_is_what_a_careful_engineer_would_do() {
     assert_eq!(
         waves,
         vec![
-            vec!["deploy", "db"],
+            vec!["schema"],
             vec!["order-events", "reporting"],
             vec!["fulfillment-worker"],
             vec!["nightly-cleanup"],
@@ -230,7 +230,10 @@ fn demo_order_is_what_a_careful_engineer_would_do() {
     assert_eq!(kind("fulfillment-worker"), Some("worker"));
     assert_eq!(kind("nightly-cleanup"), Some("cron"));
     assert_eq!(kind("order-events"), Some("library"));
-    assert_eq!(kind("db"), Some("infra"));
+    assert_eq!(kind("schema"), Some("schema"));
+    assert_eq!(plan.component("schema").unwrap().dir, "db");
+    // The deploy directory touches no table: listed apart, in no wave.
+    assert_eq!(plan.unaffected, vec!["deploy"]);
     assert_eq!(
         kind("reporting"),
         None,
@@ -273,9 +276,51 @@ fn cli_plan_on_the_demo_places_every_component_once() {
                 .unwrap()
                 .iter()
                 .map(|w| w.as_array().unwrap().len())
-                .sum();
+                .sum::<usize>()
+                + v["unaffected"].as_array().unwrap().len();
             assert_eq!(placed, v["components"].as_array().unwrap().len());
             assert_eq!(v["components"].as_array().unwrap().len(), 9);
         }
+    }
+}
+
+/// The plan `docs/plan.md` shows between its markers is what `cutover plan fixtures/demo`
+/// prints, from the real scan. `CUTOVER_UPDATE_DOCS=1 cargo test --test plan_demo` (or
+/// `INSTA_UPDATE=always`) rewrites it; otherwise a difference fails.
+#[test]
+fn docs_show_the_demo_plan_as_printed() {
+    let config = Config::load(Path::new(DEMO), &Overrides::default()).unwrap();
+    let wants = cutover::scan::Wants {
+        plan_texts: true,
+        ..Default::default()
+    };
+    let inventory = cutover::scan::scan_with(config, DEMO.into(), wants).unwrap();
+    let plan = plan::build(&plan::input(&inventory), DEMO).unwrap();
+    let mut out = Vec::new();
+    cutover::report::plan::write_text(&plan, cutover::report::style::Style::PLAIN, &mut out)
+        .unwrap();
+    let block = format!(
+        "```\n$ cutover plan {DEMO}\n{}```\n",
+        String::from_utf8(out).unwrap()
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/plan.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (begin, end) = ("<!-- plan:begin -->\n", "<!-- plan:end -->");
+    let start = doc
+        .find(begin)
+        .expect("docs/plan.md has <!-- plan:begin -->")
+        + begin.len();
+    let stop = doc.find(end).expect("docs/plan.md has <!-- plan:end -->");
+    if doc[start..stop] == block {
+        return;
+    }
+    let update = std::env::var("CUTOVER_UPDATE_DOCS").is_ok_and(|v| v == "1")
+        || std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always");
+    if update {
+        std::fs::write(&path, format!("{}{block}{}", &doc[..start], &doc[stop..])).unwrap();
+    } else {
+        panic!(
+            "docs/plan.md's demo plan is out of date; run `CUTOVER_UPDATE_DOCS=1 cargo test --test plan_demo` and review the diff"
+        );
     }
 }

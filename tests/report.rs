@@ -61,9 +61,11 @@ fn demo_report_shows_dual_write_verdicts() {
         .find("<span class=\"badge verdict-uncovered\">uncovered</span></td><td class=\"fn\">OrderRepository.mark_paid")
         .expect("mark_paid is uncovered");
     let covered = html
-        .find("verdict-covered\">covered</span></td><td class=\"fn\">OrderStore.Ship")
-        .expect("Ship is covered");
+        .find("verdict-covered\">covered</span></td><td class=\"fn\">OrderStore.Refund")
+        .expect("Refund is covered (declared helper)");
     assert!(uncovered < covered);
+    // Issue 18: Ship mirrors in the same transaction with nothing catching the new write.
+    assert!(html.contains("verdict-order\">order</span></td><td class=\"fn\">OrderStore.Ship"));
     assert!(
         html.contains("verdict-partial\">partial</span></td><td class=\"fn\">OrderService.cancel")
     );

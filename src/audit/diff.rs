@@ -16,14 +16,29 @@ pub struct Git {
 }
 
 /// Lines added or changed since a revision, per file relative to the scanned root.
+/// Changes of whitespace only do not count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangedLines {
     pub files: BTreeMap<String, BTreeSet<u32>>,
+    /// Files whose old version could not be read (its blob is missing from a partial or
+    /// broken clone): every line counts as changed, and `missing` says why.
+    pub whole: BTreeSet<String>,
+    /// (file, what is missing): one warning each.
+    pub missing: Vec<(String, String)>,
 }
 
 impl ChangedLines {
     pub fn contains(&self, file: &str, line: u32) -> bool {
-        self.files.get(file).is_some_and(|l| l.contains(&line))
+        self.touches(file, line, line)
+    }
+
+    /// Whether any line of `first..=last` changed.
+    pub fn touches(&self, file: &str, first: u32, last: u32) -> bool {
+        self.whole.contains(file)
+            || self
+                .files
+                .get(file)
+                .is_some_and(|l| l.range(first..=last.max(first)).next().is_some())
     }
 }
 
@@ -132,29 +147,78 @@ impl Git {
         Ok(diff)
     }
 
-    /// The lines added or changed in the working tree since `rev`. A renamed file keeps its
-    /// unchanged lines; an untracked file is all new.
+    /// The lines added or changed in the working tree since `rev`, whitespace-only changes
+    /// left out. A renamed file keeps its unchanged lines; an untracked file is all new. A
+    /// file whose old blob is missing (a partial or broken clone) is a warning naming the
+    /// blob, and all of it counts as changed: the run goes on.
     pub fn changed_lines(&self, rev: &str) -> Result<ChangedLines> {
         let tree = self.tree_of(rev)?;
-        let diff = self.diff_to_workdir(&tree, true)?;
+        let diff = match self.diff_to_workdir(&tree, false) {
+            Ok(d) => d,
+            // Rename detection reads old blobs; without them, compare path by path.
+            Err(_) => self.diff_without_renames(&tree)?,
+        };
+        let workdir = self
+            .repo
+            .workdir()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let mut out = ChangedLines::default();
-        diff.foreach(
-            &mut |_, _| true,
-            None,
-            None,
-            Some(&mut |delta, _hunk, line| {
-                if line.origin() == '+'
-                    && let (Some(path), Some(n)) = (delta.new_file().path(), line.new_lineno())
-                    && let Some(rel) = self.to_root(path)
-                {
-                    out.files.entry(rel).or_default().insert(n);
+        for delta in diff.deltas() {
+            let Some(path) = delta.new_file().path() else {
+                continue;
+            };
+            let Some(rel) = self.to_root(path) else {
+                continue;
+            };
+            let new = match std::fs::read(workdir.join(path)) {
+                Ok(bytes) => bytes,
+                Err(_) => continue, // deleted, or not a file: no lines
+            };
+            match delta.status() {
+                Delta::Added | Delta::Untracked => {
+                    let breaks = new.iter().filter(|b| **b == b'\n').count();
+                    let n = (breaks + usize::from(new.last().is_some_and(|b| *b != b'\n'))) as u32;
+                    out.files.entry(rel).or_default().extend(1..=n);
                 }
-                true
-            }),
-        )
-        .map_err(crate::git::explain)
-        .context("cannot read the git diff")?;
+                Delta::Deleted | Delta::Ignored | Delta::Unreadable => {}
+                _ => {
+                    let old_id = delta.old_file().id();
+                    match self.repo.find_blob(old_id) {
+                        Ok(old) => {
+                            let lines = added_lines(&old, delta.old_file().path(), &new, path)?;
+                            if !lines.is_empty() {
+                                out.files.entry(rel).or_default().extend(lines);
+                            }
+                        }
+                        Err(e) => {
+                            out.missing.push((
+                                rel.clone(),
+                                format!(
+                                    "its version at `{rev}` (blob {old_id}) is missing from this clone ({}); every line counts as changed",
+                                    e.message()
+                                ),
+                            ));
+                            out.whole.insert(rel);
+                        }
+                    }
+                }
+            }
+        }
         Ok(out)
+    }
+
+    fn diff_without_renames(&self, tree: &git2::Tree<'_>) -> Result<git2::Diff<'_>> {
+        let mut opts = DiffOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .ignore_submodules(true);
+        if !self.prefix.is_empty() {
+            opts.pathspec(&self.prefix);
+        }
+        self.repo
+            .diff_tree_to_workdir_with_index(Some(tree), Some(&mut opts))
+            .context("cannot diff against the working tree")
     }
 
     /// Renames since the commit that last changed `baseline` (and since HEAD), limited to
@@ -239,6 +303,33 @@ impl Git {
     }
 }
 
+/// The new-side numbers of the lines added between an old blob and new contents, whitespace
+/// ignored.
+fn added_lines(
+    old: &git2::Blob<'_>,
+    old_path: Option<&Path>,
+    new: &[u8],
+    new_path: &Path,
+) -> Result<Vec<u32>> {
+    let mut opts = DiffOptions::new();
+    opts.ignore_whitespace(true).context_lines(0);
+    let patch =
+        git2::Patch::from_blob_and_buffer(old, old_path, new, Some(new_path), Some(&mut opts))
+            .context("cannot diff a file against its old version")?;
+    let mut out = Vec::new();
+    for h in 0..patch.num_hunks() {
+        for l in 0..patch.num_lines_in_hunk(h)? {
+            let line = patch.line_in_hunk(h, l)?;
+            if line.origin() == '+'
+                && let Some(n) = line.new_lineno()
+            {
+                out.push(n);
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +353,45 @@ mod tests {
 
     fn lines(n: usize, tag: &str) -> String {
         (1..=n).map(|i| format!("{tag} line {i}\n")).collect()
+    }
+
+    #[test]
+    fn whitespace_only_changes_do_not_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        std::fs::write(root.join("a.py"), "x = 1\ny = 2\nz = 3\n").unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "one"]);
+        std::fs::write(root.join("a.py"), "x = 1\ny  =  2\nz = 4\n").unwrap();
+        let git = Git::open(root).unwrap().unwrap();
+        let changed = git.changed_lines("HEAD").unwrap();
+        assert_eq!(changed.files.get("a.py"), Some(&BTreeSet::from([3])));
+        assert!(changed.touches("a.py", 2, 3) && !changed.touches("a.py", 1, 2));
+    }
+
+    #[test]
+    fn a_missing_blob_is_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        std::fs::write(root.join("a.py"), "x = 1\n").unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "one"]);
+        std::fs::write(root.join("a.py"), "x = 2\n").unwrap();
+        // Break the clone: remove the old blob's loose object.
+        let out = std::process::Command::new("git")
+            .args(["rev-parse", "HEAD:a.py"])
+            .current_dir(root)
+            .output()
+            .unwrap();
+        let oid = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        std::fs::remove_file(root.join(".git/objects").join(&oid[..2]).join(&oid[2..])).unwrap();
+        let git = Git::open(root).unwrap().unwrap();
+        let changed = git.changed_lines("HEAD").unwrap();
+        assert!(changed.whole.contains("a.py"));
+        assert_eq!(changed.missing.len(), 1);
+        assert!(changed.missing[0].1.contains(&oid), "{:?}", changed.missing);
     }
 
     #[test]

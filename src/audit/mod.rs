@@ -9,12 +9,13 @@ pub mod baseline;
 pub mod diff;
 pub mod fingerprint;
 pub mod rules;
+pub mod span;
 pub mod suppress;
 
 use crate::config::{Config, LegacyTable};
 use crate::dualwrite::{Analysis, Check, Verdict};
 use crate::extract::ScanStats;
-use crate::model::{Finding, Problem, SkipReason};
+use crate::model::{Access, Finding, Operation, Problem, SkipReason};
 use crate::scan::Inventory;
 use anyhow::{Result, bail};
 use baseline::{Baseline, BaselineError, Key};
@@ -257,8 +258,11 @@ fn follow_renames(
 }
 
 fn message(f: &Finding, rule: Rule, table: Option<&LegacyTable>) -> String {
+    // The legacy table's own schema (its CREATE TABLE, indexes, ALTERs) has no replacement
+    // to use instead; a foreign key pointing at it does.
+    let own_schema = f.access == Access::Ddl && f.operation != Operation::References;
     let replacement = table
-        .filter(|t| !t.replacements.is_empty())
+        .filter(|t| !t.replacements.is_empty() && !own_schema)
         .map(|t| format!("; use `{}` instead", t.replacements.join("` or `")))
         .unwrap_or_default();
     let what = format!("{} of legacy table `{}`", f.operation, f.table);
@@ -284,6 +288,10 @@ fn message(f: &Finding, rule: Rule, table: Option<&LegacyTable>) -> String {
         Rule::InvalidSuppression
         | Rule::UnusedSuppression
         | Rule::DualWriteCovered
+        | Rule::DualWriteConditional
+        | Rule::DualWriteNotIdempotent
+        | Rule::DualWriteOrder
+        | Rule::DualWriteSwallowed
         | Rule::DualWritePartial
         | Rule::DualWriteReplacementOnly
         | Rule::DualWriteUncovered
@@ -299,10 +307,9 @@ fn ratchet(
     findings: &[Finding],
     counted: &[usize],
     base: Option<&Baseline>,
-    changed: Option<&diff::ChangedLines>,
+    touched: Option<&[bool]>,
 ) -> BTreeMap<usize, Status> {
-    let on_changed =
-        |i: usize| changed.is_none_or(|c| c.contains(&findings[i].file, findings[i].line));
+    let on_changed = |i: usize| touched.is_none_or(|t| t.get(i).copied().unwrap_or(true));
     let mut out = BTreeMap::new();
     let Some(base) = base else {
         for &i in counted {
@@ -378,6 +385,25 @@ fn kept_entries(base: &Baseline, skipped: &BTreeMap<String, SkipReason>) -> Vec<
     kept.into_values().collect()
 }
 
+/// Whether a changed line falls anywhere in each finding's statement (its first line to its
+/// last, `span::last_line`).
+fn changed_statements(
+    findings: &[Finding],
+    changed: &diff::ChangedLines,
+    texts: &BTreeMap<String, String>,
+) -> Vec<bool> {
+    findings
+        .iter()
+        .map(|f| {
+            if !changed.whole.contains(&f.file) && !changed.files.contains_key(&f.file) {
+                return false;
+            }
+            let last = texts.get(&f.file).map_or(f.line, |t| span::last_line(t, f));
+            changed.touches(&f.file, f.line, last)
+        })
+        .collect()
+}
+
 /// A path for messages: relative to the scanned root when inside it.
 fn display_path(path: &std::path::Path, root: &std::path::Path) -> String {
     let abs = if path.is_absolute() {
@@ -404,6 +430,10 @@ fn dual_write_item(c: &Check, table: Option<&LegacyTable>) -> Item {
     let rule = match c.verdict {
         Verdict::Covered => Rule::DualWriteCovered,
         Verdict::Partial => Rule::DualWritePartial,
+        Verdict::Conditional => Rule::DualWriteConditional,
+        Verdict::Order => Rule::DualWriteOrder,
+        Verdict::Swallowed => Rule::DualWriteSwallowed,
+        Verdict::NotIdempotent => Rule::DualWriteNotIdempotent,
         Verdict::Uncovered => Rule::DualWriteUncovered,
         Verdict::ReplacementOnly => Rule::DualWriteReplacementOnly,
         Verdict::NoShadowRead => Rule::ShadowReadMissing,
@@ -502,14 +532,26 @@ pub fn audit(inv: Inventory, dual: Analysis, opts: &Options) -> Result<Audit> {
         None => None,
     };
 
-    let counted: Vec<usize> = (0..findings.len())
-        .filter(|&i| allowance[i].is_none())
-        .collect();
-    let mut statuses = ratchet(&findings, &counted, base.as_ref(), changed.as_ref());
-
+    let touched = changed
+        .as_ref()
+        .map(|c| changed_statements(&findings, c, &sources.texts));
     // A file the scan skipped has no findings, but that does not make its references gone:
     // its baseline entries count as they were, and the report says which and why.
     let skipped = skipped_files(&inv.scan.problems);
+    let mut problems = inv.scan.problems;
+    for (file, what) in changed.iter().flat_map(|c| &c.missing) {
+        problems.push(Problem {
+            file: file.clone(),
+            line: None,
+            reason: crate::model::SkipReason::Unreadable,
+            detail: what.clone(),
+        });
+    }
+    let counted: Vec<usize> = (0..findings.len())
+        .filter(|&i| allowance[i].is_none())
+        .collect();
+    let mut statuses = ratchet(&findings, &counted, base.as_ref(), touched.as_deref());
+
     let current = base.as_ref().map(|b| {
         let mut current = Baseline::from_findings(counted.iter().map(|&i| &findings[i]));
         for (key, &n) in &b.counts {
@@ -707,7 +749,7 @@ pub fn audit(inv: Inventory, dual: Analysis, opts: &Options) -> Result<Audit> {
         tables,
         baseline: report,
         changed_since: opts.changed_since.clone(),
-        problems: inv.scan.problems,
+        problems,
         stats: inv.scan.stats,
         sources: texts,
     })
@@ -740,6 +782,28 @@ mod tests {
     }
 
     #[test]
+    fn no_use_instead_on_the_legacy_tables_own_schema() {
+        // Issue 18: a CREATE TABLE of the legacy table has no replacement to use instead.
+        let table = LegacyTable {
+            display: "orders_legacy".into(),
+            name: crate::sql::TableName::parse_config("orders_legacy"),
+            replacements: vec!["orders".into()],
+            phase: crate::config::Phase::Prepare,
+            severity: None,
+            dual_write_helpers: Vec::new(),
+        };
+        let mut create = finding("db/001.sql", 1, "f");
+        create.access = Access::Ddl;
+        create.operation = Operation::Create;
+        assert!(!message(&create, Rule::NewReference, Some(&table)).contains("instead"));
+        let mut fk = create.clone();
+        fk.operation = Operation::References;
+        assert!(message(&fk, Rule::NewReference, Some(&table)).ends_with("use `orders` instead"));
+        let read = finding("a.py", 3, "f");
+        assert!(message(&read, Rule::NewReference, Some(&table)).ends_with("use `orders` instead"));
+    }
+
+    #[test]
     fn ratchet_marks_the_excess_as_new() {
         let findings = vec![
             finding("a.py", 3, "f"),
@@ -761,7 +825,8 @@ mod tests {
         let base = Baseline::from_findings(&findings[..1]);
         let mut changed = diff::ChangedLines::default();
         changed.files.entry("a.py".into()).or_default().insert(3);
-        let s = ratchet(&findings, &[0, 1], Some(&base), Some(&changed));
+        let touched = changed_statements(&findings, &changed, &BTreeMap::new());
+        let s = ratchet(&findings, &[0, 1], Some(&base), Some(&touched));
         assert_eq!((s[&0], s[&1]), (Status::New, Status::Known));
     }
 
@@ -770,7 +835,25 @@ mod tests {
         let findings = vec![finding("a.py", 3, "f"), finding("a.py", 9, "f")];
         let mut changed = diff::ChangedLines::default();
         changed.files.entry("a.py".into()).or_default().insert(9);
-        let s = ratchet(&findings, &[0, 1], None, Some(&changed));
+        let touched = changed_statements(&findings, &changed, &BTreeMap::new());
+        let s = ratchet(&findings, &[0, 1], None, Some(&touched));
         assert_eq!((s[&0], s[&1]), (Status::Known, Status::New));
+    }
+
+    #[test]
+    fn a_change_inside_a_statement_counts() {
+        // Issue 18: the SQL's third line changed; the finding is on its first.
+        let findings = vec![finding("a.py", 3, "f")];
+        let mut changed = diff::ChangedLines::default();
+        changed.files.entry("a.py".into()).or_default().insert(5);
+        let text = "def f(cur):\n    cur.execute(\n        \"UPDATE orders_legacy \"\n        \"SET a = 1 \"\n        \"WHERE id = 2\",\n    )\n";
+        let texts = BTreeMap::from([("a.py".to_string(), text.to_string())]);
+        let mut f = findings.clone();
+        f[0].column = 9;
+        assert_eq!(changed_statements(&f, &changed, &texts), vec![true]);
+        assert_eq!(
+            changed_statements(&f, &changed, &BTreeMap::new()),
+            vec![false]
+        );
     }
 }

@@ -36,13 +36,21 @@ impl Level {
 /// Every kind of result `audit` reports. Sorted by id (a test checks it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Rule {
+    /// A dual write whose new write runs only under a condition or flag.
+    DualWriteConditional,
     /// A writer of a dual-write-phase legacy table that also writes the replacement with
     /// every matching operation (directly, through calls, or through a declared helper).
     DualWriteCovered,
+    /// A dual write whose new write is a plain INSERT (no conflict handling).
+    DualWriteNotIdempotent,
+    /// A dual write whose new write runs first, or can fail the request (no guard).
+    DualWriteOrder,
     /// A writer that writes the replacement but misses some legacy operations.
     DualWritePartial,
     /// A writer of the replacement that does not write the legacy table (before `cutover`).
     DualWriteReplacementOnly,
+    /// A dual write whose new write's failure is caught with no metric and no log.
+    DualWriteSwallowed,
     /// A writer of a dual-write-phase legacy table with no reachable replacement write.
     DualWriteUncovered,
     /// A suppression whose `until=` date has passed.
@@ -64,10 +72,14 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 12] = [
+    pub const ALL: [Rule; 16] = [
+        Rule::DualWriteConditional,
         Rule::DualWriteCovered,
+        Rule::DualWriteNotIdempotent,
+        Rule::DualWriteOrder,
         Rule::DualWritePartial,
         Rule::DualWriteReplacementOnly,
+        Rule::DualWriteSwallowed,
         Rule::DualWriteUncovered,
         Rule::ExpiredAllowance,
         Rule::ForbiddenRead,
@@ -83,6 +95,10 @@ impl Rule {
     pub fn id(self) -> &'static str {
         match self {
             Rule::DualWriteCovered => "cutover/dual-write-covered",
+            Rule::DualWriteConditional => "cutover/dual-write-conditional",
+            Rule::DualWriteNotIdempotent => "cutover/dual-write-not-idempotent",
+            Rule::DualWriteOrder => "cutover/dual-write-order",
+            Rule::DualWriteSwallowed => "cutover/dual-write-swallowed",
             Rule::DualWritePartial => "cutover/dual-write-partial",
             Rule::DualWriteReplacementOnly => "cutover/dual-write-replacement-only",
             Rule::DualWriteUncovered => "cutover/dual-write-uncovered",
@@ -101,6 +117,10 @@ impl Rule {
     pub fn title(self) -> &'static str {
         match self {
             Rule::DualWriteCovered => "Dual write covered",
+            Rule::DualWriteConditional => "Dual write behind a condition",
+            Rule::DualWriteNotIdempotent => "Dual write not idempotent",
+            Rule::DualWriteOrder => "Dual write out of order",
+            Rule::DualWriteSwallowed => "Dual write failure swallowed",
             Rule::DualWritePartial => "Dual write misses some operations",
             Rule::DualWriteReplacementOnly => "Write of the replacement table only",
             Rule::DualWriteUncovered => "Write of the legacy table only (no dual write)",
@@ -122,6 +142,25 @@ impl Rule {
                 "This function writes the legacy table and its replacement with matching \
                  operations (directly, through calls followed 3 levels deep, or through a \
                  declared `[tables.dual_write] helpers` wrapper). Nothing to do."
+            }
+            Rule::DualWriteConditional => {
+                "The new write runs only under a condition or feature flag, so some legacy writes \
+                 are never mirrored (a flag that is off by default mirrors nothing). Mirror on \
+                 every path; turn the flag on everywhere before the backfill."
+            }
+            Rule::DualWriteNotIdempotent => {
+                "The new write is a plain INSERT. Retries and the backfill replay rows: use an \
+                 upsert (ON CONFLICT / ON DUPLICATE KEY) or an idempotent key."
+            }
+            Rule::DualWriteOrder => {
+                "The legacy write must come first and stay authoritative: the new write runs \
+                 before it, or its failure is not caught and fails the request (in one \
+                 transaction, it rolls the legacy write back). Write the legacy table first, then \
+                 the replacement inside try/except (or an error check) that logs and counts."
+            }
+            Rule::DualWriteSwallowed => {
+                "The new write's failure is caught and dropped with neither a metric nor a log: \
+                 the replacement diverges and nobody knows. Log it and count it with a metric."
             }
             Rule::DualWritePartial => {
                 "This function writes the replacement table, but not for every operation it \
@@ -189,9 +228,13 @@ impl Rule {
             // Partial coverage may be deliberate (a soft delete mirrored by an update):
             // the run still passes, the developer sees it.
             Rule::DualWriteUncovered => Level::Error,
-            Rule::DualWritePartial | Rule::DualWriteReplacementOnly | Rule::ShadowReadMissing => {
-                Level::Warning
-            }
+            Rule::DualWritePartial
+            | Rule::DualWriteReplacementOnly
+            | Rule::ShadowReadMissing
+            | Rule::DualWriteConditional
+            | Rule::DualWriteNotIdempotent
+            | Rule::DualWriteOrder
+            | Rule::DualWriteSwallowed => Level::Warning,
             Rule::DualWriteCovered => Level::Note,
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod history;
 pub mod record;
+pub mod twins;
 
 use crate::config::Config;
 use crate::model::{Access, Problem};
@@ -93,6 +94,9 @@ pub struct Sample {
     pub date: DateTime<Utc>,
     /// Count per series; every series of the burndown has an entry.
     pub counts: BTreeMap<String, u64>,
+    /// Since the previous sample, references moved between copies of the same code (a file
+    /// deleted, its twin kept): a refactor, not migration progress. Git history only.
+    pub refactor: Option<String>,
 }
 
 impl Sample {
@@ -326,6 +330,7 @@ impl Burndown {
                     commit: p.commit,
                     date: p.date,
                     counts,
+                    refactor: None,
                 }
             })
             .collect();
@@ -434,7 +439,7 @@ pub fn from_git(config: &Config, opts: &GitOptions, progress: ProgressBar) -> Re
         .iter()
         .map(|t| t.display.clone())
         .collect();
-    Ok(Burndown::new(
+    let mut burndown = Burndown::new(
         Source::Git {
             root: opts.root_display.clone(),
             rev: opts.rev.clone(),
@@ -445,7 +450,41 @@ pub fn from_git(config: &Config, opts: &GitOptions, progress: ProgressBar) -> Re
         points,
         Some(stats),
         problems,
-    ))
+    );
+    mark_refactors(&repo, &sampled, &tables, &mut burndown.samples);
+    Ok(burndown)
+}
+
+/// Mark the samples whose count fell because a file was deleted while its copy stayed.
+fn mark_refactors(
+    repo: &history::Repo,
+    sampled: &[history::Commit],
+    tables: &[String],
+    samples: &mut [Sample],
+) {
+    let names: Vec<String> = tables
+        .iter()
+        .map(|t| t.rsplit('.').next().unwrap_or(t).to_ascii_lowercase())
+        .collect();
+    for i in 1..sampled.len().min(samples.len()) {
+        if samples[i].total() >= samples[i - 1].total() {
+            continue;
+        }
+        let pairs = twins::moved_between_copies(
+            &repo.repo,
+            &repo.prefix,
+            sampled[i - 1].id,
+            sampled[i].id,
+            &names,
+        );
+        if !pairs.is_empty() {
+            let said: Vec<String> = pairs
+                .iter()
+                .map(|(gone, kept)| format!("{gone} deleted, its copy {kept} kept"))
+                .collect();
+            samples[i].refactor = Some(said.join("; "));
+        }
+    }
 }
 
 /// Plot a history file written by `audit --record`: its records cut to `range`, one per
@@ -492,6 +531,7 @@ mod tests {
             commit: None,
             date,
             counts: BTreeMap::from([("t".to_string(), total)]),
+            refactor: None,
         }
     }
 

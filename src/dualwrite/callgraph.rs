@@ -57,6 +57,35 @@ pub struct CallGraph {
     pub defined: BTreeMap<FnId, u32>,
     /// Files that could not be read for the call graph: (file, reason).
     pub problems: Vec<(String, String)>,
+    /// Where each file is on disk, to read the writers' source again for `guard`.
+    pub paths: BTreeMap<String, std::path::PathBuf>,
+    /// Names assigned an "off" value (`MIRROR = False`, `getenv("X", "0")`): name →
+    /// (`file:line`, the assignment as written). Flags that default to off.
+    pub off_defaults: BTreeMap<String, (String, String)>,
+}
+
+/// `NAME = False` / `const NAME = false` / `NAME: bool = False` / `getenv("NAME", "0")`.
+static OFF_DEFAULT: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(r#"(?m)^\s*(?:(?:const|let|var|export)\s+)*([A-Za-z_]\w*)\s*(?::\s*[\w.]+\s*)?=\s*(?:False|false|None|nil|0|"false"|'false'|"0"|'0'|"off"|'off')\s*;?\s*$|(?:getenv|environ\.get|env\.get|Getenv|getEnv)\s*\(\s*["']([A-Za-z_]\w*)["']\s*,\s*(?:False|false|None|0|"false"|'false'|"0"|'0'|"off"|'off'|"")\s*\)"#).ok()
+});
+
+/// The "off" defaults a file assigns.
+fn off_defaults(file: &str, text: &str) -> Vec<(String, String, String)> {
+    let Some(re) = OFF_DEFAULT.as_ref() else {
+        return Vec::new();
+    };
+    re.captures_iter(text)
+        .filter_map(|c| {
+            let m = c.get(0)?;
+            let name = c.get(1).or_else(|| c.get(2))?;
+            let line = text[..name.start()].matches('\n').count() + 1;
+            Some((
+                name.as_str().to_string(),
+                format!("{file}:{line}"),
+                m.as_str().trim().to_string(),
+            ))
+        })
+        .collect()
 }
 
 /// What one file contributes before cross-file resolution.
@@ -72,6 +101,8 @@ struct FileFacts {
     imports: BTreeMap<String, (String, String)>,
     /// Go: import alias (or last path segment) → import path.
     go_imports: BTreeMap<String, String>,
+    /// (name, `file:line`, text) of "off" defaults.
+    off: Vec<(String, String, String)>,
 }
 
 /// Languages whose calls can resolve to each other (TS and JS import each other).
@@ -91,7 +122,13 @@ pub fn build(files: &[SourceFile], max_file_size: u64) -> CallGraph {
         .filter(|f| f.language != Language::Sql)
         .map(|f| read_facts(f, max_file_size))
         .collect();
-    let mut graph = CallGraph::default();
+    let mut graph = CallGraph {
+        paths: files
+            .iter()
+            .map(|f| (f.rel.clone(), f.path.clone()))
+            .collect(),
+        ..CallGraph::default()
+    };
     let mut all = Vec::new();
     for r in facts {
         match r {
@@ -100,6 +137,14 @@ pub fn build(files: &[SourceFile], max_file_size: u64) -> CallGraph {
         }
     }
     graph.problems.sort();
+    for f in &all {
+        for (name, at, text) in &f.off {
+            graph
+                .off_defaults
+                .entry(name.clone())
+                .or_insert_with(|| (at.clone(), text.clone()));
+        }
+    }
     // name → files defining it, per language family.
     let mut by_name: BTreeMap<(u8, &str), BTreeSet<&str>> = BTreeMap::new();
     for f in &all {
@@ -329,6 +374,7 @@ fn read_facts(file: &SourceFile, max: u64) -> Result<FileFacts, (String, String)
         return Ok(facts);
     };
     let text: &str = &decoded.text;
+    facts.off = off_defaults(&file.rel, text);
     let Some(grammar) = Grammar::for_file(file.language, &file.rel) else {
         return Ok(facts);
     };

@@ -9,6 +9,8 @@
 //! operation, file and function matter.
 
 pub mod callgraph;
+pub mod guard;
+mod playbook;
 
 use crate::config::{Config, LegacyTable, Phase, TableMatcher};
 use crate::model::{Access, Finding, Language, Operation};
@@ -16,6 +18,7 @@ use crate::scan::Inventory;
 use crate::sql::TableName;
 use anyhow::Result;
 use callgraph::{CallGraph, FnId};
+use playbook::{Sources, Writer};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -30,6 +33,15 @@ pub enum Verdict {
     Uncovered,
     /// Writes the replacement, but not with every operation it performs on the legacy table.
     Partial,
+    /// The replacement write runs only under a condition or feature flag.
+    Conditional,
+    /// The replacement write runs before the legacy one, or its failure is not caught and
+    /// fails the request (and, in one transaction, the legacy write).
+    Order,
+    /// The replacement write's failure is caught and dropped: no metric, no log.
+    Swallowed,
+    /// The replacement write is a plain INSERT: retries and the backfill replay rows.
+    NotIdempotent,
     /// Writes the replacement (before `cutover`) and not the legacy table.
     ReplacementOnly,
     /// Reads the legacy table in `shadow-read` with no read of the replacement.
@@ -43,6 +55,10 @@ impl Verdict {
         match self {
             Verdict::Uncovered => "uncovered",
             Verdict::Partial => "partial",
+            Verdict::Conditional => "conditional",
+            Verdict::Order => "order",
+            Verdict::Swallowed => "swallowed",
+            Verdict::NotIdempotent => "not-idempotent",
             Verdict::ReplacementOnly => "replacement-only",
             Verdict::NoShadowRead => "no-shadow-read",
             Verdict::Covered => "covered",
@@ -70,6 +86,10 @@ pub struct Check {
     pub missing: Vec<Operation>,
     /// How the other side is reached: `function (file:line)` of each call, or `helper NAME`.
     pub via: Vec<String>,
+    /// What the playbook's rules found on the path to the new write, one sentence each
+    /// (`non-atomic`, `best-effort`… as information too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Check {
@@ -112,6 +132,16 @@ impl Check {
                 self.table,
                 ops(&self.operations)
             ),
+            Verdict::Conditional | Verdict::Order | Verdict::Swallowed | Verdict::NotIdempotent => {
+                format!(
+                    "{who} writes `{}` and {repl} ({}){via}, but {}",
+                    self.table,
+                    ops(&self.operations),
+                    self.notes
+                        .first()
+                        .map_or("breaks the playbook", String::as_str)
+                )
+            }
         }
     }
 }
@@ -232,7 +262,10 @@ pub fn analyze(
             .entry((f.file.clone(), f.function.clone()))
             .or_default();
         let key = (f.table.clone(), f.access);
-        e.ops.entry(key.clone()).or_default().insert(f.operation);
+        e.ops
+            .entry(key.clone())
+            .or_default()
+            .insert(idempotent_as(f));
         let pos = (f.line, f.column);
         e.first
             .entry(key)
@@ -247,6 +280,7 @@ pub fn analyze(
         }
     }
     let mut checks = Vec::new();
+    let mut sources = Sources::default();
     for t in config.tables.tables() {
         if t.replacements.is_empty() || t.phase >= Phase::Cutover {
             continue;
@@ -282,7 +316,7 @@ pub fn analyze(
                         .filter(|op| !mirrors(*op).iter().any(|m| reach.ops.contains(m)))
                         .collect()
                 };
-                let verdict = if reach.helper.is_none() && reach.ops.is_empty() {
+                let mut verdict = if reach.helper.is_none() && reach.ops.is_empty() {
                     Verdict::Uncovered
                 } else if missing.is_empty() {
                     Verdict::Covered
@@ -290,6 +324,23 @@ pub fn analyze(
                     Verdict::Partial
                 };
                 let (line, column) = e.first[&(t.display.clone(), Access::Write)];
+                let mut notes = Vec::new();
+                if reach.helper.is_none() && !reach.ops.is_empty() {
+                    let at = Writer {
+                        id,
+                        line,
+                        language: lang,
+                        reached: &reach.ops,
+                    };
+                    if let Some((worst, found)) =
+                        playbook::check(&at, t, graph, &effects, &mut sources)
+                    {
+                        notes = found;
+                        if verdict == Verdict::Covered {
+                            verdict = worst.unwrap_or(Verdict::Covered);
+                        }
+                    }
+                }
                 checks.push(Check {
                     file: id.0.clone(),
                     line,
@@ -302,6 +353,7 @@ pub fn analyze(
                     operations: ops.iter().copied().collect(),
                     missing,
                     via: reach.via,
+                    notes,
                 });
             }
             // Reverse divergence: the replacement is written, the source of truth is not.
@@ -352,6 +404,7 @@ pub fn analyze(
                         operations: repl_writes.iter().copied().collect(),
                         missing,
                         via: reach.via,
+                        notes: Vec::new(),
                     });
                 }
             }
@@ -380,6 +433,7 @@ pub fn analyze(
                         operations: ops.iter().copied().collect(),
                         missing: ops.iter().copied().collect(),
                         via: Vec::new(),
+                        notes: Vec::new(),
                     });
                 }
             }
@@ -389,6 +443,24 @@ pub fn analyze(
     Analysis {
         checks,
         problems: graph.problems.clone(),
+    }
+}
+
+/// An INSERT that ignores duplicates (`ON CONFLICT DO NOTHING`, `INSERT IGNORE`,
+/// `WHERE NOT EXISTS`) replays like an upsert: count it as one.
+fn idempotent_as(f: &Finding) -> Operation {
+    static IGNORES_DUPLICATES: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(
+        || {
+            regex::Regex::new(r"(?i)\bon\s+conflict\b|\binsert\s+ignore\b|\bnot\s+exists\b|\bon\s+duplicate\s+key\b").ok()
+        },
+    );
+    let ignores = IGNORES_DUPLICATES
+        .as_ref()
+        .is_some_and(|r| r.is_match(&f.evidence));
+    if f.operation == Operation::Insert && ignores {
+        Operation::Upsert
+    } else {
+        f.operation
     }
 }
 

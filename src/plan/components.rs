@@ -1,9 +1,11 @@
 //! Component detection: the repository's file list and the declared `[[components]]` in,
 //! a `Layout` out (the components and which one owns each path). A declared component wins
 //! over detection for every path it matches. Otherwise a file belongs to the nearest
-//! directory above it that holds a manifest, is a child of a conventional root
-//! (`services/x`), or is a top-level infrastructure directory (`migrations/`, `deploy/`);
-//! whatever is left goes to the root component, and the plan says so.
+//! directory above it that is a Go `main` package, holds a manifest, is a child of a
+//! conventional root (`services/x`), or is a top-level infrastructure directory
+//! (`deploy/`); every schema and migration directory (see `deploy::schema_dirs`) belongs to
+//! the one component `schema`; whatever is left goes to the root component, and the plan
+//! says so.
 
 use crate::config::ComponentConfig;
 use anyhow::{Context, Result};
@@ -25,18 +27,9 @@ pub const MANIFESTS: &[&str] = &[
 /// Top-level directories whose children are components (sorted).
 pub const CONVENTIONAL_ROOTS: &[&str] = &["apps", "cmd", "jobs", "packages", "services"];
 
-/// Top-level directories that hold supporting infrastructure: schema and deployment (sorted).
-pub const INFRA_DIRS: &[&str] = &[
-    "db",
-    "deploy",
-    "helm",
-    "infra",
-    "k8s",
-    "kubernetes",
-    "migrations",
-    "sql",
-    "terraform",
-];
+/// Top-level directories that hold deployment infrastructure (sorted). Schema directories
+/// are the `schema` component instead.
+pub const INFRA_DIRS: &[&str] = &["deploy", "helm", "infra", "k8s", "kubernetes", "terraform"];
 
 /// Words that make a top-level directory infrastructure wherever they appear in its name
 /// (`kubernetes-manifests`, `helm-chart`), sorted.
@@ -60,6 +53,9 @@ fn is_infra_dir(name: &str) -> bool {
 /// The name of the component that collects files outside every other component.
 pub const ROOT_NAME: &str = "(root)";
 
+/// The name of the component that holds every schema and migration directory.
+pub const SCHEMA_NAME: &str = "schema";
+
 /// Why a set of files is a component.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -71,6 +67,12 @@ pub enum Origin {
     ConventionalRoot(String),
     /// A top-level infrastructure directory.
     InfraDir,
+    /// A Go `main` package: a binary of its own.
+    GoMain,
+    /// Schema and migration directories (all of them form one component).
+    Schema,
+    /// A top-level `db/` that holds code beside its migrations (a data-access package).
+    DataDir,
     /// Files outside any other component.
     Root,
 }
@@ -83,6 +85,9 @@ impl Origin {
             Origin::Manifest(m) => format!("{m} in {dir}/"),
             Origin::ConventionalRoot(r) => format!("child of {r}/"),
             Origin::InfraDir => format!("infrastructure directory {dir}/"),
+            Origin::GoMain => format!("Go main package in {dir}/"),
+            Origin::Schema => "schema and migration directories".to_string(),
+            Origin::DataDir => format!("top-level directory {dir}/ (code beside the schema)"),
             Origin::Root => "files outside any other component".to_string(),
         }
     }
@@ -95,6 +100,8 @@ pub struct Component {
     /// Directory relative to the root (`""` for the root); for a declared component, its
     /// first path as written.
     pub dir: String,
+    /// Every directory it covers (more than one for `schema`).
+    pub dirs: Vec<String>,
     pub origin: Origin,
     /// Files it owns, sorted.
     pub files: Vec<String>,
@@ -191,8 +198,28 @@ fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+/// Directories that are components because of how they ship, found by `deploy`.
+#[derive(Debug, Default)]
+pub struct Shipped {
+    /// Go `main` package directories.
+    pub go_mains: BTreeSet<String>,
+    /// Schema and migration directories, outermost only.
+    pub schema: BTreeSet<String>,
+}
+
 /// Detect the components of a repository whose files are `files` (relative, sorted).
+/// Schema directories need only the file list; Go main packages need the texts
+/// (`detect_shipped`).
 pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layout> {
+    let shipped = Shipped {
+        go_mains: BTreeSet::new(),
+        schema: super::deploy::schema_dirs(files),
+    };
+    detect_shipped(files, declared_cfg, &shipped)
+}
+
+/// The declared components' path rules.
+fn declared_rules(declared_cfg: &[ComponentConfig]) -> Result<Vec<Declared>> {
     let mut declared = Vec::new();
     for (index, d) in declared_cfg.iter().enumerate() {
         let mut rules = Vec::new();
@@ -216,8 +243,11 @@ pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layo
         }
         declared.push(Declared { index, rules });
     }
+    Ok(declared)
+}
 
-    // Candidate directories and why each is one; deeper origins are found by walking up.
+/// Candidate directories and why each is one; deeper origins are found by walking up.
+fn candidates(files: &[String], shipped: &Shipped) -> BTreeMap<String, Origin> {
     let mut candidates: BTreeMap<String, Origin> = BTreeMap::new();
     for f in files {
         let name = file_name(f);
@@ -246,6 +276,32 @@ pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layo
                 .or_insert(Origin::InfraDir);
         }
     }
+    // A Go main package is its own binary, whatever manifest sits there (the module's
+    // `go.mod` at the same directory makes it no less a binary).
+    for d in &shipped.go_mains {
+        if !d.is_empty() {
+            candidates.insert(d.clone(), Origin::GoMain);
+        }
+    }
+    if !shipped.schema.contains("db") && files.iter().any(|f| f.starts_with("db/")) {
+        candidates
+            .entry("db".to_string())
+            .or_insert(Origin::DataDir);
+    }
+    for d in &shipped.schema {
+        candidates.insert(d.clone(), Origin::Schema);
+    }
+    candidates
+}
+
+/// Detect the components, with the directories `shipped` names as components too.
+pub fn detect_shipped(
+    files: &[String],
+    declared_cfg: &[ComponentConfig],
+    shipped: &Shipped,
+) -> Result<Layout> {
+    let declared = declared_rules(declared_cfg)?;
+    let candidates = candidates(files, shipped);
 
     // Assign files.
     let mut declared_files: Vec<Vec<String>> = vec![Vec::new(); declared_cfg.len()];
@@ -279,24 +335,32 @@ pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layo
 
     let mut components: Vec<Component> = Vec::new();
     for (i, d) in declared_cfg.iter().enumerate() {
+        let dir = d.paths.first().map(|p| literal_dir(p)).unwrap_or_default();
         components.push(Component {
             name: d.name.clone(),
-            dir: d.paths.first().map(|p| literal_dir(p)).unwrap_or_default(),
+            dirs: vec![dir.clone()],
+            dir,
             origin: Origin::Declared,
             files: std::mem::take(&mut declared_files[i]),
             declared_kind: d.kind.clone(),
             db_clients: d.db_clients.clone(),
         });
     }
+    let declared_names: BTreeSet<&str> = declared_cfg.iter().map(|d| d.name.as_str()).collect();
+    components.extend(schema_component(
+        &mut detected_files,
+        &candidates,
+        &declared_names,
+    ));
     // Short names (the directory's last segment) unless two would collide.
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for dir in detected_files.keys() {
         *seen.entry(short_name(dir)).or_default() += 1;
     }
-    let declared_names: BTreeSet<&str> = declared_cfg.iter().map(|d| d.name.as_str()).collect();
+    let taken: BTreeSet<String> = components.iter().map(|c| c.name.clone()).collect();
     for (dir, files) in detected_files {
         let short = short_name(&dir);
-        let name = if seen.get(&short) == Some(&1) && !declared_names.contains(short.as_str()) {
+        let name = if seen.get(&short) == Some(&1) && !taken.contains(short.as_str()) {
             short
         } else {
             dir.clone()
@@ -304,6 +368,7 @@ pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layo
         let origin = candidates.get(&dir).cloned().unwrap_or(Origin::Root);
         components.push(Component {
             name,
+            dirs: vec![dir.clone()],
             dir,
             origin,
             files,
@@ -312,7 +377,49 @@ pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layo
         });
     }
     components.sort_by(|a, b| a.name.cmp(&b.name).then(a.dir.cmp(&b.dir)));
+    Ok(index_layout(components, declared, declared_cfg, unassigned))
+}
 
+/// The schema directories' files, taken out of `detected`, as the one `schema` component.
+fn schema_component(
+    detected: &mut BTreeMap<String, Vec<String>>,
+    candidates: &BTreeMap<String, Origin>,
+    declared_names: &BTreeSet<&str>,
+) -> Option<Component> {
+    let dirs: Vec<String> = detected
+        .keys()
+        .filter(|d| candidates.get(*d) == Some(&Origin::Schema))
+        .cloned()
+        .collect();
+    let first = dirs.first()?.clone();
+    let mut files: Vec<String> = dirs
+        .iter()
+        .flat_map(|d| detected.remove(d).unwrap_or_default())
+        .collect();
+    files.sort();
+    let name = if declared_names.contains(SCHEMA_NAME) {
+        format!("{SCHEMA_NAME} ({first})")
+    } else {
+        SCHEMA_NAME.to_string()
+    };
+    Some(Component {
+        name,
+        dir: first,
+        dirs,
+        origin: Origin::Schema,
+        files,
+        declared_kind: None,
+        db_clients: Vec::new(),
+    })
+}
+
+/// The lookups of a layout over its sorted components.
+fn index_layout(
+    components: Vec<Component>,
+    declared: Vec<Declared>,
+    declared_cfg: &[ComponentConfig],
+    unassigned: Vec<String>,
+) -> Layout {
     let mut layout = Layout {
         components,
         declared: Vec::new(),
@@ -331,7 +438,9 @@ pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layo
         if c.dir.is_empty() {
             layout.root = Some(i);
         }
-        layout.detected_dirs.insert(c.dir.clone(), i);
+        for d in &c.dirs {
+            layout.detected_dirs.insert(d.clone(), i);
+        }
     }
     // Declared indexes point into the config order; remap to the sorted components.
     for mut d in declared {
@@ -345,7 +454,7 @@ pub fn detect(files: &[String], declared_cfg: &[ComponentConfig]) -> Result<Layo
             layout.declared.push(d);
         }
     }
-    Ok(layout)
+    layout
 }
 
 /// Code, SQL, YAML or a schedule: what makes a file worth a component.
@@ -402,8 +511,8 @@ mod tests {
         assert!(INFRA_DIRS.windows(2).all(|w| w[0] < w[1]));
         assert!(GENERIC_DIRS.windows(2).all(|w| w[0] < w[1]));
         assert!(INFRA_WORDS.windows(2).all(|w| w[0] < w[1]));
-        assert!(is_infra_dir("kubernetes-manifests") && is_infra_dir("db"));
-        assert!(!is_infra_dir("dbtools") && !is_infra_dir("services"));
+        assert!(is_infra_dir("kubernetes-manifests") && is_infra_dir("deploy"));
+        assert!(!is_infra_dir("db") && !is_infra_dir("services"));
         assert_eq!(short_name("src/cartservice/src"), "cartservice/src");
         assert_eq!(short_name("services/api"), "api");
     }
@@ -436,8 +545,8 @@ mod tests {
             vec![
                 ("(root)", ""),
                 ("api", "services/api"),
-                ("migrations", "migrations"),
                 ("report", "cmd/report"),
+                ("schema", "migrations"),
                 ("shared", "libs/shared"),
                 ("web", "services/web"),
             ]

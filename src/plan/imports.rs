@@ -56,6 +56,14 @@ enum SpecKind {
     Js,
 }
 
+/// An import resolved to the code it names: a directory (a Go package, a Python or JS
+/// package) or a module path without extension (`a/b/c` for `a/b/c.py`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileImport {
+    pub file: String,
+    pub target: String,
+}
+
 /// An import that crosses a component boundary.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ImportEdge {
@@ -70,6 +78,8 @@ pub struct ImportEdge {
 #[derive(Debug, Default)]
 pub struct Imports {
     pub edges: Vec<ImportEdge>,
+    /// Every resolved import, within components too: what inheritance follows.
+    pub files: Vec<FileImport>,
     /// Imports that matched code in several other components: (file:line, spec, candidates).
     pub ambiguous: Vec<(String, u32, String, Vec<String>)>,
     /// Manifests that could not be read (`package.json` that is not JSON): (file, reason).
@@ -204,23 +214,23 @@ impl<'a> Resolver<'a> {
         )
     }
 
-    /// Resolve a site to the components it may point to (empty: outside the repository).
-    fn resolve(&self, site: &ImportSite, from: usize) -> Vec<usize> {
+    /// Resolve a site to the components it may point to (empty: outside the repository),
+    /// each with the path it names.
+    fn resolve(&self, site: &ImportSite, from: usize) -> Vec<(usize, String)> {
+        let with_path = |path: Option<String>| -> Vec<(usize, String)> {
+            path.and_then(|p| self.layout.component_of(&p).map(|c| (c, p)))
+                .into_iter()
+                .collect()
+        };
         match site.kind {
-            SpecKind::Go => self.resolve_go(&site.spec).into_iter().collect(),
-            SpecKind::Js => self
-                .resolve_js(&site.file, &site.spec)
-                .into_iter()
-                .collect(),
-            SpecKind::PyRelative => self
-                .resolve_py_relative(&site.file, &site.spec)
-                .into_iter()
-                .collect(),
+            SpecKind::Go => with_path(self.go_path(&site.spec)),
+            SpecKind::Js => with_path(self.js_path(&site.file, &site.spec)),
+            SpecKind::PyRelative => with_path(self.py_relative_path(&site.file, &site.spec)),
             SpecKind::PyAbsolute => self.resolve_py(&site.spec, from),
         }
     }
 
-    fn resolve_go(&self, spec: &str) -> Option<usize> {
+    fn go_path(&self, spec: &str) -> Option<String> {
         let (module, dir) = self.go_modules.iter().find(|(m, _)| {
             spec == m
                 || spec
@@ -228,14 +238,13 @@ impl<'a> Resolver<'a> {
                     .is_some_and(|r| r.starts_with('/'))
         })?;
         let rest = spec[module.len()..].trim_start_matches('/');
-        self.layout.component_of(&join(dir, rest))
+        Some(join(dir, rest))
     }
 
-    fn resolve_js(&self, file: &str, spec: &str) -> Option<usize> {
+    fn js_path(&self, file: &str, spec: &str) -> Option<String> {
         if spec.starts_with("./") || spec.starts_with("../") || spec == "." || spec == ".." {
             let dir = file.rfind('/').map_or("", |i| &file[..i]);
-            let target = normalize(&join(dir, spec))?;
-            return self.layout.component_of(&target);
+            return normalize(&join(dir, spec));
         }
         // The longest workspace package name that the specifier starts with.
         let (_, dir) = self
@@ -248,10 +257,10 @@ impl<'a> Resolver<'a> {
                         .is_some_and(|r| r.starts_with('/'))
             })
             .max_by_key(|(name, _)| name.len())?;
-        self.layout.component_of(dir)
+        Some(dir.clone())
     }
 
-    fn resolve_py_relative(&self, file: &str, spec: &str) -> Option<usize> {
+    fn py_relative_path(&self, file: &str, spec: &str) -> Option<String> {
         let dots = spec.chars().take_while(|c| *c == '.').count();
         let mut dir = file.rfind('/').map_or("", |i| &file[..i]).to_string();
         for _ in 1..dots {
@@ -263,19 +272,19 @@ impl<'a> Resolver<'a> {
                 .map_or(String::new(), |i| dir[..i].to_string());
         }
         let rest = spec[dots..].replace('.', "/");
-        self.layout.component_of(&join(&dir, &rest))
+        Some(join(&dir, &rest))
     }
 
     /// Python: the packages or modules in the repository that `a.b.c` may name, in the
     /// importer's own component first (then the import is internal), else in the others,
     /// counting only plausible import roots (the repository root, a component directory or
     /// its `src/`, or a package that is itself a component directory).
-    fn resolve_py(&self, spec: &str, from: usize) -> Vec<usize> {
+    fn resolve_py(&self, spec: &str, from: usize) -> Vec<(usize, String)> {
         let parts: Vec<&str> = spec.split('.').collect();
         let Some(bases) = self.py_bases.get(parts[0]) else {
             return Vec::new();
         };
-        let mut best: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut best: BTreeMap<usize, (usize, String)> = BTreeMap::new();
         for base in bases {
             let top = join(base, parts[0]);
             let Some(comp) = self.layout.component_of(&top) else {
@@ -292,26 +301,31 @@ impl<'a> Resolver<'a> {
             // How much of the dotted name exists below this base.
             let mut depth = 0;
             let mut path = base.clone();
+            let mut found = base.clone();
             for p in &parts {
                 path = join(&path, p);
                 if self.py_paths.contains(&path) {
                     depth += 1;
+                    found = path.clone();
                 } else {
                     break;
                 }
             }
-            let e = best.entry(comp).or_default();
-            *e = (*e).max(depth);
+            let e = best.entry(comp).or_insert((0, found.clone()));
+            if depth > e.0 {
+                *e = (depth, found);
+            }
         }
-        if best.contains_key(&from) {
-            return Vec::new();
+        if let Some((_, path)) = best.get(&from) {
+            // Internal to the importer's component: no edge, but inheritance follows it.
+            return vec![(from, path.clone())];
         }
-        let Some(&max) = best.values().max() else {
+        let Some(max) = best.values().map(|v| v.0).max() else {
             return Vec::new();
         };
         best.into_iter()
-            .filter(|(_, d)| *d == max)
-            .map(|(c, _)| c)
+            .filter(|(_, d)| d.0 == max)
+            .map(|(c, (_, p))| (c, p))
             .collect()
     }
 }
@@ -374,10 +388,16 @@ pub fn resolve_all(layout: &Layout, files: &[String], texts: &BTreeMap<String, S
             continue;
         };
         let targets = resolver.resolve(&site, from);
+        if let [(_, path)] = targets.as_slice() {
+            out.files.push(FileImport {
+                file: site.file.clone(),
+                target: path.clone(),
+            });
+        }
         match targets.as_slice() {
             [] => {}
-            [to] if *to == from => {}
-            [to] => out.edges.push(ImportEdge {
+            [(to, _)] if *to == from => {}
+            [(to, _)] => out.edges.push(ImportEdge {
                 from,
                 to: *to,
                 file: site.file,
@@ -389,12 +409,14 @@ pub fn resolve_all(layout: &Layout, files: &[String], texts: &BTreeMap<String, S
                 site.line,
                 site.spec,
                 many.iter()
-                    .map(|&c| layout.components[c].name.clone())
+                    .map(|(c, _)| layout.components[*c].name.clone())
                     .collect(),
             )),
         }
     }
     out.edges.sort();
+    out.files.sort();
+    out.files.dedup();
     out
 }
 

@@ -1,13 +1,17 @@
 //! Component kinds: the components, their file texts and the import edges in, a kind per
 //! component with the evidence for it out. A declared `kind` wins. Otherwise evidence is
 //! collected line by line with small regular expressions (decorators, route registrations,
-//! consumers, schedules, `package main`), plus Kubernetes `CronJob` manifests, crontab
-//! files and Procfiles — which may live in a deploy directory and then count for the
-//! components they name. Priority when several kinds show: api, worker, cron, cli. With
-//! no entry point, a component imported by others is a library, and one without code is
-//! infra.
+//! consumers, schedules, `package main`) in the component's own code — vendored and
+//! minified files excluded — plus crontab entries that name it and the deployables mapped to
+//! it (`deploy::Deployment`: Kubernetes workloads, docker-compose services, Procfile
+//! processes, serverless functions). Priority when several kinds show: api, worker, cron,
+//! cli. With no entry point, a component imported by others is a library, and one without
+//! code is infra; the schema directories are `schema`. Each verdict says how sure it is: a
+//! declaration or a deployment file is `high`, several signals in the code `medium`, one
+//! signal (or only being imported) `low`.
 
 use super::components::{Component, Layout, Origin};
+use super::deploy::{Deployment, is_vendored};
 use crate::discover::language_of;
 use crate::model::Language;
 use anyhow::{Result, bail};
@@ -26,16 +30,19 @@ pub enum ComponentKind {
     Cli,
     Library,
     Infra,
+    /// Schema and migration directories: the replacement table is created here, first.
+    Schema,
 }
 
 impl ComponentKind {
-    pub const ALL: [ComponentKind; 6] = [
+    pub const ALL: [ComponentKind; 7] = [
         ComponentKind::Api,
         ComponentKind::Worker,
         ComponentKind::Cron,
         ComponentKind::Cli,
         ComponentKind::Library,
         ComponentKind::Infra,
+        ComponentKind::Schema,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +53,7 @@ impl ComponentKind {
             ComponentKind::Cli => "cli",
             ComponentKind::Library => "library",
             ComponentKind::Infra => "infra",
+            ComponentKind::Schema => "schema",
         }
     }
 
@@ -62,6 +70,30 @@ pub struct Evidence {
     /// 0 when the evidence is not a line (e.g. "imported by").
     pub line: u32,
     pub what: String,
+    /// From a deployment file (manifest, crontab, Procfile) rather than the code.
+    pub deployment: bool,
+}
+
+/// How sure a kind is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// Declared, or said by a deployment file, or by the directory's role (schema, infra).
+    High,
+    /// Several signals in the component's own code.
+    Medium,
+    /// One signal in the code, or only that others import it.
+    Low,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Medium => "medium",
+            Confidence::Low => "low",
+        }
+    }
 }
 
 /// How the kind was decided.
@@ -81,6 +113,8 @@ pub struct KindVerdict {
     pub source: KindSource,
     /// Sorted; includes evidence for kinds that lost.
     pub evidence: Vec<Evidence>,
+    /// How sure the kind is, and why; `None` without a kind.
+    pub confidence: Option<(Confidence, String)>,
 }
 
 /// Which files a signal applies to.
@@ -277,10 +311,6 @@ static CRON_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:@(?:yearly|annually|monthly|weekly|daily|hourly|midnight|reboot)|(?:[\d*/,\-]+\s+){4}[\d*/,\-A-Za-z]+)\s+\S")
         .ok()
 });
-static K8S_CRONJOB: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?m)^\s*kind:\s*CronJob\s*$").ok());
-static PROCFILE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^(web|worker|clock|beat|scheduler)\s*:").ok());
 
 fn scope_of(path: &str) -> Option<Scope> {
     match language_of(std::path::Path::new(path))? {
@@ -299,7 +329,7 @@ pub const CODE_EXTENSIONS: &[&str] = &[
     "swift", "ts", "tsx",
 ];
 
-fn is_application_code(path: &str) -> bool {
+pub fn is_application_code(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.rsplit_once('.').is_some_and(|(_, ext)| {
         CODE_EXTENSIONS
@@ -315,10 +345,6 @@ fn is_crontab(path: &str) -> bool {
         || name.ends_with(".cron")
         || path.starts_with("cron.d/")
         || path.contains("/cron.d/")
-}
-
-fn is_yaml(path: &str) -> bool {
-    path.ends_with(".yaml") || path.ends_with(".yml")
 }
 
 fn is_comment(scope: Scope, line: &str) -> bool {
@@ -339,16 +365,20 @@ fn snippet(line: &str) -> String {
     }
 }
 
+/// Lines longer than this are minified or generated: no evidence.
+const MAX_LINE: usize = 400;
+
 /// Evidence found in the files of one component's own code.
 fn code_evidence(c: &Component, texts: &BTreeMap<String, String>) -> Vec<Evidence> {
     let mut out = Vec::new();
-    for f in &c.files {
+    for f in c.files.iter().filter(|f| !is_vendored(f)) {
         let Some(text) = texts.get(f) else { continue };
         if let Some(scope) = scope_of(f) {
             let mut package_main = None;
             let mut func_main = false;
             for (i, line) in text.lines().enumerate() {
-                if is_comment(scope, line) {
+                // A line this long is generated or minified code, not the component's own.
+                if is_comment(scope, line) || line.len() > MAX_LINE {
                     continue;
                 }
                 let n = i as u32 + 1;
@@ -359,6 +389,7 @@ fn code_evidence(c: &Component, texts: &BTreeMap<String, String>) -> Vec<Evidenc
                             file: f.clone(),
                             line: n,
                             what: format!("{what}: {}", snippet(line)),
+                            deployment: false,
                         });
                     }
                 }
@@ -382,73 +413,38 @@ fn code_evidence(c: &Component, texts: &BTreeMap<String, String>) -> Vec<Evidenc
                     } else {
                         "main package".to_string()
                     },
+                    deployment: false,
                 });
             }
-        } else if f.ends_with("package.json") {
-            if serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("bin").is_some())
-            {
-                out.push(Evidence {
-                    kind: ComponentKind::Cli,
-                    file: f.clone(),
-                    line: 0,
-                    what: "package.json declares `bin`".to_string(),
-                });
-            }
-        } else if f.rsplit('/').next() == Some("Procfile") {
-            for (i, line) in text.lines().enumerate() {
-                let Some(cap) = PROCFILE.as_ref().and_then(|r| r.captures(line)) else {
-                    continue;
-                };
-                let kind = match &cap[1] {
-                    "web" => ComponentKind::Api,
-                    "worker" => ComponentKind::Worker,
-                    _ => ComponentKind::Cron,
-                };
-                out.push(Evidence {
-                    kind,
-                    file: f.clone(),
-                    line: i as u32 + 1,
-                    what: format!("Procfile process: {}", snippet(line)),
-                });
-            }
+        } else if f.ends_with("package.json")
+            && serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("bin").is_some())
+        {
+            out.push(Evidence {
+                kind: ComponentKind::Cli,
+                file: f.clone(),
+                line: 0,
+                what: "package.json declares `bin`".to_string(),
+                deployment: false,
+            });
         }
     }
     out
 }
 
-/// Schedules (crontab lines, Kubernetes CronJobs): (file, line, text) of each entry.
-fn schedule_entries(path: &str, text: &str) -> Vec<(u32, String, &'static str)> {
-    let mut out = Vec::new();
-    if is_crontab(path) {
-        for (i, line) in text.lines().enumerate() {
-            if !line.trim_start().starts_with('#')
-                && CRON_LINE.as_ref().is_some_and(|r| r.is_match(line))
-            {
-                out.push((i as u32 + 1, line.to_string(), "crontab entry"));
-            }
-        }
-    } else if is_yaml(path) && K8S_CRONJOB.as_ref().is_some_and(|r| r.is_match(text)) {
-        // One entry per YAML document that is a CronJob; its lines are the "entry".
-        let mut start = 0u32;
-        let mut doc = String::new();
-        let flush = |start: u32, doc: &str, out: &mut Vec<(u32, String, &'static str)>| {
-            if K8S_CRONJOB.as_ref().is_some_and(|r| r.is_match(doc)) {
-                out.push((start + 1, doc.to_string(), "Kubernetes CronJob"));
-            }
-        };
-        for (i, line) in text.lines().enumerate() {
-            if line.trim_end() == "---" {
-                flush(start, &doc, &mut out);
-                doc.clear();
-                start = i as u32 + 1;
-            } else {
-                doc.push_str(line);
-                doc.push('\n');
-            }
-        }
-        flush(start, &doc, &mut out);
+/// Crontab entries: (line, text) of each. Kubernetes CronJobs are deployables
+/// (`deploy::survey`), matched by what they run rather than by the words they contain.
+fn crontab_entries(path: &str, text: &str) -> Vec<(u32, String)> {
+    if !is_crontab(path) {
+        return Vec::new();
     }
-    out
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            !line.trim_start().starts_with('#')
+                && CRON_LINE.as_ref().is_some_and(|r| r.is_match(line))
+        })
+        .map(|(i, line)| (i as u32 + 1, line.to_string()))
+        .collect()
 }
 
 /// Whether schedule `entry` names component `c`: its directory path, or its name as a word
@@ -463,16 +459,13 @@ fn names_component(entry: &str, c: &Component, word: Option<&Regex>) -> bool {
     word.is_some_and(|r| r.is_match(entry))
 }
 
-/// Decide every component's kind. `imported_by[i]` lists the names of components that
-/// import component `i`.
-pub fn infer(
-    layout: &Layout,
+/// Crontab entries in a shared directory (deploy/, the root) count for the components they
+/// name; elsewhere for their own component.
+fn crontab_evidence(
+    comps: &[Component],
     texts: &BTreeMap<String, String>,
-    imported_by: &[BTreeSet<String>],
-) -> Result<Vec<KindVerdict>> {
-    let comps = &layout.components;
-    let mut evidence: Vec<Vec<Evidence>> = comps.iter().map(|c| code_evidence(c, texts)).collect();
-
+    evidence: &mut [Vec<Evidence>],
+) {
     let words: Vec<Option<Regex>> = comps
         .iter()
         .map(|c| {
@@ -483,12 +476,10 @@ pub fn infer(
             .ok()
         })
         .collect();
-    // Schedules: count for their own component, unless that is infrastructure or the root
-    // (a deploy directory), in which case they count for the components they name.
     for (ci, c) in comps.iter().enumerate() {
         for f in &c.files {
             let Some(text) = texts.get(f) else { continue };
-            for (line, entry, what) in schedule_entries(f, text) {
+            for (line, entry) in crontab_entries(f, text) {
                 let shared = matches!(c.origin, Origin::InfraDir | Origin::Root);
                 let targets: Vec<usize> = if shared {
                     (0..comps.len())
@@ -499,13 +490,135 @@ pub fn infer(
                 } else {
                     vec![ci]
                 };
-                let first = entry.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
                 for t in targets {
-                    out_push(&mut evidence[t], f, line, what, first);
+                    evidence[t].push(Evidence {
+                        kind: ComponentKind::Cron,
+                        file: f.clone(),
+                        line,
+                        what: format!("crontab entry: {}", snippet(&entry)),
+                        deployment: true,
+                    });
                 }
             }
         }
     }
+}
+
+/// The deployables mapped to a component, as evidence of its kind.
+fn deployment_evidence(deployment: &Deployment, evidence: &mut [Vec<Evidence>]) {
+    for d in &deployment.deployables {
+        let (Some(c), Some(kind)) = (d.component, d.kind) else {
+            continue;
+        };
+        let schedule = d
+            .schedule
+            .as_ref()
+            .map(|s| format!(", schedule {s}"))
+            .unwrap_or_default();
+        evidence[c].push(Evidence {
+            kind,
+            file: d.file.clone(),
+            line: d.line,
+            what: format!("{} `{}` ({}{schedule})", d.source, d.name, d.matched),
+            deployment: true,
+        });
+    }
+}
+
+/// Evidence that a component is infrastructure or schema, from its place and contents.
+fn structural_evidence(c: &Component, imported_by: &BTreeSet<String>) -> Vec<Evidence> {
+    let mut ev = Vec::new();
+    let mut push = |kind, what: String| {
+        ev.push(Evidence {
+            kind,
+            file: String::new(),
+            line: 0,
+            what,
+            deployment: false,
+        })
+    };
+    if !imported_by.is_empty() {
+        let names: Vec<String> = imported_by.iter().cloned().collect();
+        push(
+            ComponentKind::Library,
+            format!("imported by {}", names.join(", ")),
+        );
+    }
+    let has_code = c.files.iter().any(|f| is_application_code(f));
+    let sql = c.files.iter().filter(|f| f.ends_with(".sql")).count();
+    match c.origin {
+        Origin::Schema => push(
+            ComponentKind::Schema,
+            format!("schema and migration directories: {}", c.dirs.join(", ")),
+        ),
+        // A top-level infrastructure directory is infra even with helper scripts in it.
+        Origin::InfraDir if has_code => push(
+            ComponentKind::Infra,
+            format!(
+                "infrastructure directory {}/ (its scripts do not make it a service)",
+                c.dir
+            ),
+        ),
+        Origin::InfraDir => push(
+            ComponentKind::Infra,
+            format!(
+                "infrastructure directory {}/ with no application code",
+                c.dir
+            ),
+        ),
+        Origin::Root => {}
+        _ if has_code => {}
+        _ if sql > 0 => push(
+            ComponentKind::Infra,
+            format!("no application code; {sql} .sql file(s)"),
+        ),
+        _ => push(ComponentKind::Infra, "no application code".to_string()),
+    }
+    ev
+}
+
+/// How sure the chosen kind is.
+fn confidence(c: &Component, kind: ComponentKind, ev: &[Evidence]) -> (Confidence, String) {
+    if matches!(c.origin, Origin::Schema | Origin::InfraDir) {
+        return (Confidence::High, "the directory's role".to_string());
+    }
+    let chosen: Vec<&Evidence> = ev.iter().filter(|e| e.kind == kind).collect();
+    if let Some(e) = chosen.iter().find(|e| e.deployment) {
+        return (
+            Confidence::High,
+            format!("a deployment file says so ({})", e.file),
+        );
+    }
+    let in_code = chosen.iter().filter(|e| e.line > 0).count();
+    match kind {
+        ComponentKind::Library => (
+            Confidence::Medium,
+            "no entry point, and other components import it".to_string(),
+        ),
+        ComponentKind::Infra => (Confidence::Medium, "no application code".to_string()),
+        _ if in_code >= 2 => (
+            Confidence::Medium,
+            format!("{in_code} signals in its code, no deployment file"),
+        ),
+        _ => (
+            Confidence::Low,
+            "one signal in its code, no deployment file".to_string(),
+        ),
+    }
+}
+
+/// Decide every component's kind. `imported_by[i]` lists the names of components that
+/// import component `i`.
+pub fn infer(
+    layout: &Layout,
+    texts: &BTreeMap<String, String>,
+    imported_by: &[BTreeSet<String>],
+    deployment: &Deployment,
+) -> Result<Vec<KindVerdict>> {
+    let comps = &layout.components;
+    let mut evidence: Vec<Vec<Evidence>> = comps.iter().map(|c| code_evidence(c, texts)).collect();
+    crontab_evidence(comps, texts, &mut evidence);
+    deployment_evidence(deployment, &mut evidence);
 
     let mut verdicts = Vec::new();
     for (i, c) in comps.iter().enumerate() {
@@ -513,7 +626,7 @@ pub fn infer(
         if let Some(declared) = &c.declared_kind {
             let Some(kind) = ComponentKind::parse(declared) else {
                 bail!(
-                    "cutover.toml: component `{}` has unknown kind `{declared}` (expected one of api, worker, cron, cli, library, infra)",
+                    "cutover.toml: component `{}` has unknown kind `{declared}` (expected one of api, worker, cron, cli, library, infra, schema)",
                     c.name
                 );
             };
@@ -522,62 +635,19 @@ pub fn infer(
                 kind: Some(kind),
                 source: KindSource::Declared,
                 evidence: ev,
+                confidence: Some((Confidence::High, "declared in cutover.toml".to_string())),
             });
             continue;
         }
-        let has_code = c.files.iter().any(|f| is_application_code(f));
-        if !imported_by[i].is_empty() {
-            ev.push(Evidence {
-                kind: ComponentKind::Library,
-                file: String::new(),
-                line: 0,
-                what: format!(
-                    "imported by {}",
-                    imported_by[i]
-                        .iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            });
-        }
-        let sql = c.files.iter().filter(|f| f.ends_with(".sql")).count();
-        // A top-level infrastructure directory is infra even with helper scripts in it.
-        let infra = if c.origin == Origin::InfraDir {
-            Some(if has_code {
-                format!(
-                    "infrastructure directory {}/ (its scripts do not make it a service)",
-                    c.dir
-                )
-            } else {
-                format!(
-                    "infrastructure directory {}/ with no application code",
-                    c.dir
-                )
-            })
-        } else if !has_code && c.origin != Origin::Root {
-            Some(if sql > 0 {
-                format!("no application code; {sql} .sql file(s)")
-            } else {
-                "no application code".to_string()
-            })
-        } else {
-            None
-        };
-        if let Some(what) = &infra {
-            ev.push(Evidence {
-                kind: ComponentKind::Infra,
-                file: String::new(),
-                line: 0,
-                what: what.clone(),
-            });
-        }
+        ev.extend(structural_evidence(c, &imported_by[i]));
         ev.sort();
+        // What a deployment file says wins over what the code suggests; within each,
         // api > worker > cron > cli > library > infra: the enum order.
-        let kind = if c.origin == Origin::InfraDir {
-            Some(ComponentKind::Infra)
-        } else {
-            ev.iter().map(|e| e.kind).min()
+        let deployed = ev.iter().filter(|e| e.deployment).map(|e| e.kind).min();
+        let kind = match c.origin {
+            Origin::Schema => Some(ComponentKind::Schema),
+            Origin::InfraDir => Some(ComponentKind::Infra),
+            _ => deployed.or_else(|| ev.iter().map(|e| e.kind).min()),
         };
         verdicts.push(KindVerdict {
             kind,
@@ -586,19 +656,11 @@ pub fn infer(
             } else {
                 KindSource::Unknown
             },
+            confidence: kind.map(|k| confidence(c, k, &ev)),
             evidence: ev,
         });
     }
     Ok(verdicts)
-}
-
-fn out_push(ev: &mut Vec<Evidence>, file: &str, line: u32, what: &str, entry: &str) {
-    ev.push(Evidence {
-        kind: ComponentKind::Cron,
-        file: file.to_string(),
-        line,
-        what: format!("{what}: {}", snippet(entry)),
-    });
 }
 
 #[cfg(test)]
@@ -617,7 +679,7 @@ mod tests {
     #[test]
     fn signals_compile() {
         assert_eq!(COMPILED.len(), SIGNALS.len());
-        assert!(CRON_LINE.is_some() && K8S_CRONJOB.is_some() && PROCFILE.is_some());
+        assert!(CRON_LINE.is_some());
     }
 
     fn kinds(files: &[(&str, &str)]) -> Vec<(String, Option<ComponentKind>, Vec<String>)> {
@@ -629,7 +691,8 @@ mod tests {
             .collect();
         let layout = detect(&list, &[]).unwrap();
         let imported = vec![BTreeSet::new(); layout.components.len()];
-        let v = infer(&layout, &texts, &imported).unwrap();
+        let deployment = crate::plan::deploy::survey(&layout, &list, &texts);
+        let v = infer(&layout, &texts, &imported, &deployment).unwrap();
         layout
             .components
             .iter()
@@ -698,7 +761,7 @@ mod tests {
             get("report")
                 .2
                 .iter()
-                .any(|e| e == "cron deploy/k8s.yaml:5 Kubernetes CronJob: apiVersion: batch/v1"),
+                .any(|e| e == "cron deploy/k8s.yaml:6 Kubernetes CronJob `report` (named report like the component)"),
             "{:?}",
             get("report").2
         );
@@ -708,7 +771,7 @@ mod tests {
                 .iter()
                 .any(|e| e == "cli cmd/report/main.go:1 main package under cmd/")
         );
-        assert_eq!(get("migrations").1, Some(ComponentKind::Infra));
+        assert_eq!(get("schema").1, Some(ComponentKind::Schema));
         assert_eq!(get("deploy").1, Some(ComponentKind::Infra));
         assert_eq!(get("web").1, Some(ComponentKind::Api));
         assert_eq!(get("site").1, Some(ComponentKind::Api));
@@ -726,7 +789,13 @@ mod tests {
             }],
         )
         .unwrap();
-        let err = infer(&layout, &BTreeMap::new(), &[BTreeSet::new()]).unwrap_err();
+        let err = infer(
+            &layout,
+            &BTreeMap::new(),
+            &[BTreeSet::new()],
+            &Deployment::default(),
+        )
+        .unwrap_err();
         assert!(format!("{err}").contains("unknown kind `daemon`"));
     }
 }

@@ -2,7 +2,9 @@
 //! its kind in; numbered waves with a one-line reason per component, and the data
 //! preconditions, out.
 //!
-//! Rank by statefulness: tier 0 = infrastructure or no legacy access; tier 1 = read-only,
+//! A component touches a legacy table when it, or code it imports or builds (transitively),
+//! reads, writes or changes one; the others have nothing to move and are set apart, in no
+//! wave. Rank by statefulness: tier 0 = the schema, then infrastructure; tier 1 = read-only,
 //! or a worker/cron job whose only writes are upserts (replayable); tier 2 = writers that
 //! are not entry points, fewer written tables and write sites first; tier 3 = entry points
 //! (api) that write. The import constraints come first: a group moves only after every
@@ -22,6 +24,11 @@ pub struct Member<'a> {
     pub name: &'a str,
     pub kind: Option<ComponentKind>,
     pub usage: &'a BTreeMap<String, Usage>,
+    /// The components it imports or builds (transitively) that touch a legacy table: their
+    /// accesses are its accesses too.
+    pub through: &'a [String],
+    /// The components whose code its Dockerfiles copy or overlay.
+    pub builds: &'a [String],
 }
 
 /// The order's result.
@@ -29,14 +36,18 @@ pub struct Member<'a> {
 pub struct Order {
     /// Waves of component indexes, in order; members sorted by rank, then name.
     pub waves: Vec<Vec<usize>>,
-    /// Component index → (wave number from 1, reason).
+    /// Component index → (wave number from 1, reason); wave 0 for those set apart.
     pub placement: BTreeMap<usize, (usize, String)>,
+    /// Components that touch no legacy table, directly or through what they import.
+    pub apart: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Rank {
     tier: u8,
-    /// Within tier 0, infrastructure first.
+    /// Within tier 0, the schema first.
+    not_schema: bool,
+    /// Within tier 0, infrastructure next.
     not_infra: bool,
     entry: bool,
     written_tables: usize,
@@ -53,6 +64,7 @@ struct Totals {
     write_ops: BTreeSet<Operation>,
 }
 
+/// What the members do themselves.
 fn totals(members: &[&Member]) -> Totals {
     let mut t = Totals::default();
     for m in members {
@@ -110,7 +122,10 @@ fn is_replayable(kinds: &[Option<ComponentKind>], t: &Totals) -> bool {
 
 fn rank(members: &[&Member], t: &Totals) -> Rank {
     let kinds: Vec<Option<ComponentKind>> = members.iter().map(|m| m.kind).collect();
-    let infra = kinds.iter().all(|k| *k == Some(ComponentKind::Infra));
+    let schema = kinds.iter().all(|k| *k == Some(ComponentKind::Schema));
+    let infra = kinds
+        .iter()
+        .all(|k| matches!(k, Some(ComponentKind::Infra | ComponentKind::Schema)));
     let legacy = !(t.reads.is_empty() && t.writes.is_empty() && t.ddl.is_empty());
     let entry = kinds.contains(&Some(ComponentKind::Api));
     let tier = if infra || !legacy {
@@ -124,6 +139,7 @@ fn rank(members: &[&Member], t: &Totals) -> Rank {
     };
     Rank {
         tier,
+        not_schema: !schema,
         not_infra: !infra,
         entry,
         written_tables: t.writes.len(),
@@ -144,9 +160,8 @@ fn kind_word(kinds: &[Option<ComponentKind>]) -> &'static str {
         .map_or("component", |k| k.as_str())
 }
 
-/// The one-line reason for a group's place, before the import clauses.
-fn base_reason(members: &[&Member], t: &Totals, r: &Rank) -> String {
-    let kinds: Vec<Option<ComponentKind>> = members.iter().map(|m| m.kind).collect();
+/// "writes t in 2 places; reads u in 1 place"
+fn access_phrase(t: &Totals) -> String {
     let mut access = Vec::new();
     if !t.writes.is_empty() {
         access.push(format!("writes {}", list_counts(&t.writes)));
@@ -157,9 +172,33 @@ fn base_reason(members: &[&Member], t: &Totals, r: &Rank) -> String {
     if !t.ddl.is_empty() {
         access.push(format!("changes the schema of {}", list_counts(&t.ddl)));
     }
-    let access = access.join("; ");
+    access.join("; ")
+}
+
+/// The one-line reason for a group's place, before the import clauses. `through`: the
+/// components outside the group whose accesses it inherits.
+fn base_reason(members: &[&Member], through: &[&Member], t: &Totals, r: &Rank) -> String {
+    let kinds: Vec<Option<ComponentKind>> = members.iter().map(|m| m.kind).collect();
+    let own = access_phrase(&totals(members));
+    let inherited = if through.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = through.iter().map(|m| m.name.to_string()).collect();
+        format!(
+            "through {}: {}",
+            join_and(&names),
+            access_phrase(&totals(through))
+        )
+    };
+    let access = match (own.is_empty(), inherited.is_empty()) {
+        (false, false) => format!("{own}; {inherited}"),
+        (true, _) => inherited,
+        (false, true) => own,
+    };
     match r.tier {
-        0 if access.is_empty() => "touches no legacy table".to_string(),
+        0 if !r.not_schema => {
+            format!("schema: {access}; the replacement is created here, before anyone dual-writes")
+        }
         0 => format!("infrastructure: {access}; supporting infrastructure moves first"),
         1 if t.writes.is_empty() => format!("{access}, writes nothing"),
         1 => format!(
@@ -208,7 +247,26 @@ pub fn order(members: &[Member], graph: &Graph) -> Order {
         .iter()
         .map(|g| g.iter().map(|&i| &members[i]).collect())
         .collect();
-    let group_totals: Vec<Totals> = group_members.iter().map(|m| totals(m)).collect();
+    // What each group reaches outside itself; its totals count those accesses as its own.
+    let through: Vec<Vec<&Member>> = groups
+        .iter()
+        .map(|g| {
+            let names: BTreeSet<&str> = g
+                .iter()
+                .flat_map(|&i| members[i].through.iter().map(String::as_str))
+                .filter(|n| !g.iter().any(|&i| members[i].name == *n))
+                .collect();
+            members.iter().filter(|m| names.contains(m.name)).collect()
+        })
+        .collect();
+    let group_totals: Vec<Totals> = group_members
+        .iter()
+        .zip(&through)
+        .map(|(m, t)| {
+            let all: Vec<&Member> = m.iter().chain(t).copied().collect();
+            totals(&all)
+        })
+        .collect();
     let ranks: Vec<Rank> = group_members
         .iter()
         .zip(&group_totals)
@@ -254,7 +312,21 @@ pub fn order(members: &[Member], graph: &Graph) -> Order {
 
     // Cut the linear order into waves.
     let mut wave_groups: Vec<Vec<usize>> = Vec::new();
+    let mut out = Order::default();
     for &g in &linear {
+        if !touches[g] {
+            for &c in &groups[g] {
+                out.apart.push(c);
+                out.placement.insert(
+                    c,
+                    (
+                        0,
+                        "touches no legacy table and imports nothing that does".to_string(),
+                    ),
+                );
+            }
+            continue;
+        }
         let joins = wave_groups.last().is_some_and(|wave| {
             let head = wave[0];
             ranks[g].tier <= 1
@@ -268,7 +340,7 @@ pub fn order(members: &[Member], graph: &Graph) -> Order {
         }
     }
 
-    let mut out = Order::default();
+    out.apart.sort();
     let mut wave_of_group = vec![0; groups.len()];
     for (wi, wave) in wave_groups.iter().enumerate() {
         for &g in wave {
@@ -278,7 +350,8 @@ pub fn order(members: &[Member], graph: &Graph) -> Order {
     for (wi, wave) in wave_groups.iter().enumerate() {
         let mut comps = Vec::new();
         for &g in wave {
-            let mut reason = base_reason(&group_members[g], &group_totals[g], &ranks[g]);
+            let mut reason =
+                base_reason(&group_members[g], &through[g], &group_totals[g], &ranks[g]);
             if groups[g].len() > 1 {
                 let names: Vec<String> = groups[g]
                     .iter()
@@ -293,8 +366,17 @@ pub fn order(members: &[Member], graph: &Graph) -> Order {
                 .iter()
                 .flat_map(|&d| groups[d].iter().map(|&i| members[i].name.to_string()))
                 .collect();
-            if !after.is_empty() {
-                reason.push_str(&format!("; after {} (imports it)", join_and(&after)));
+            // Split by how: a Dockerfile that copies another component's code builds it.
+            let built: BTreeSet<&str> = groups[g]
+                .iter()
+                .flat_map(|&i| members[i].builds.iter().map(String::as_str))
+                .collect();
+            let (builds, imports): (Vec<String>, Vec<String>) =
+                after.into_iter().partition(|n| built.contains(n.as_str()));
+            for (list, how) in [(imports, "imports it"), (builds, "builds it")] {
+                if !list.is_empty() {
+                    reason.push_str(&format!("; after {} ({how})", join_and(&list)));
+                }
             }
             let before: Vec<String> = dependents[g]
                 .iter()
@@ -468,6 +550,8 @@ mod order_tests {
                 name: NAMES[i],
                 kind: *k,
                 usage: u,
+                through: &[],
+                builds: &[],
             })
             .collect();
         let usages: Vec<BTreeMap<String, Usage>> = specs.iter().map(|(_, u)| u.clone()).collect();
@@ -483,7 +567,8 @@ mod order_tests {
     #[test]
     fn imports_constrain_through_components_without_legacy_access() {
         use ComponentKind::*;
-        // a (reader) imports b (no access) imports c (library writer): a waits for c.
+        // a (reader) imports b (no access) imports c (library writer): a waits for c, and
+        // b (which, in a real plan, would inherit c's writes) is in no wave here.
         let waves = run(
             &[
                 (Some(Cli), usage(1, 0, Operation::Select)),
@@ -492,7 +577,7 @@ mod order_tests {
             ],
             &[(0, 1), (1, 2)],
         );
-        assert_eq!(waves, vec![vec!["b"], vec!["c"], vec!["a"]]);
+        assert_eq!(waves, vec![vec!["c"], vec!["a"]]);
     }
 
     #[test]

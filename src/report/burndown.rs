@@ -81,6 +81,23 @@ pub fn write_text(b: &Burndown, style: Style, out: &mut dyn Write) -> Result<()>
         }
         writeln!(out, "{}", line.trim_end())?;
     }
+    let refactors: Vec<_> = b.samples.iter().filter(|s| s.refactor.is_some()).collect();
+    if !refactors.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "refactors, not progress (references moved between copies of the same code):"
+        )?;
+        for s in refactors {
+            writeln!(
+                out,
+                "  {} {}: {}",
+                s.date.format("%Y-%m-%d %H:%M"),
+                short(s.commit.as_deref()),
+                s.refactor.as_deref().unwrap_or("")
+            )?;
+        }
+    }
     writeln!(out)?;
     match &b.projection {
         Projection::Finish {
@@ -164,6 +181,9 @@ struct SampleOut<'a> {
     date: String,
     counts: &'a BTreeMap<String, u64>,
     total: u64,
+    /// References moved between copies since the previous sample (a refactor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refactor: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -244,6 +264,7 @@ pub fn write_json(b: &Burndown, out: &mut dyn Write) -> Result<()> {
                 date: date(&s.date),
                 counts: &s.counts,
                 total: s.total(),
+                refactor: s.refactor.as_deref(),
             })
             .collect(),
         projection,

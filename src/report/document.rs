@@ -223,7 +223,8 @@ impl PlanSection {
                             kind: c.and_then(|c| c.kind).map(|k| k.as_str().to_string()),
                             owners: c.map(|c| c.owners.clone()).unwrap_or_default(),
                             reason: c.map(|c| c.reason.clone()).unwrap_or_default(),
-                            touches: c.is_some_and(|c| !c.usage.is_empty()),
+                            touches: c
+                                .is_some_and(|c| !c.usage.is_empty() || !c.inherited.is_empty()),
                         }
                     })
                     .collect(),

@@ -91,13 +91,19 @@ pub fn write(plan: &Plan, out: &mut dyn Write) -> Result<()> {
             )?;
         }
     }
-    for l in &plan.imports {
+    // Components in no wave are not drawn, nor their edges.
+    let drawn = |n: &str| !plan.unaffected.iter().any(|u| u == n);
+    for l in plan
+        .imports
+        .iter()
+        .filter(|l| drawn(&l.from) && drawn(&l.to))
+    {
         writeln!(
             out,
             "  {} -> {} [label={}, style=dashed];",
             component_id(&l.from),
             component_id(&l.to),
-            quote(&format!("imports ({})", l.count))
+            quote(&format!("{} ({})", l.how, l.count))
         )?;
     }
     writeln!(out, "}}")?;

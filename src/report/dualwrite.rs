@@ -19,6 +19,12 @@ fn heading(v: Verdict) -> &'static str {
     match v {
         Verdict::Uncovered => "uncovered: writes the legacy table, never the replacement",
         Verdict::Partial => "partial: some legacy operations have no matching replacement write",
+        Verdict::Conditional => "conditional: the new write runs only under a condition or flag",
+        Verdict::Order => {
+            "order: the new write runs first, or its failure can fail the legacy write"
+        }
+        Verdict::Swallowed => "swallowed: the new write's failure is dropped with no metric or log",
+        Verdict::NotIdempotent => "not idempotent: the new write is a plain INSERT",
         Verdict::ReplacementOnly => {
             "replacement-only: writes the replacement while the legacy table is the source of truth"
         }
@@ -27,9 +33,13 @@ fn heading(v: Verdict) -> &'static str {
     }
 }
 
-const ORDER: [Verdict; 5] = [
+const ORDER: [Verdict; 9] = [
     Verdict::Uncovered,
     Verdict::Partial,
+    Verdict::Conditional,
+    Verdict::Order,
+    Verdict::Swallowed,
+    Verdict::NotIdempotent,
     Verdict::ReplacementOnly,
     Verdict::NoShadowRead,
     Verdict::Covered,
@@ -61,7 +71,13 @@ fn cells(c: &Check) -> Vec<Cow<'_, str>> {
 fn role(v: Verdict) -> Role {
     match v {
         Verdict::Uncovered => Role::Write,
-        Verdict::Partial | Verdict::ReplacementOnly | Verdict::NoShadowRead => Role::Read,
+        Verdict::Partial
+        | Verdict::Conditional
+        | Verdict::Order
+        | Verdict::Swallowed
+        | Verdict::NotIdempotent
+        | Verdict::ReplacementOnly
+        | Verdict::NoShadowRead => Role::Read,
         Verdict::Covered => Role::Good,
     }
 }
@@ -80,11 +96,15 @@ pub fn write_text(a: &Analysis, style: Style, out: &mut dyn Write) -> Result<()>
         let title = format!("{} ({})", heading(v), group.len());
         writeln!(out, "{}", style.paint(role(v), &title))?;
         let rows: Vec<Vec<Cow<'_, str>>> = group.iter().map(|c| cells(c)).collect();
-        for line in columns(&rows, |c, cell| match c {
+        let lines = columns(&rows, |c, cell| match c {
             0 => style.paint(Role::Path, cell),
             _ => cell.to_string(),
-        }) {
+        });
+        for (line, c) in lines.iter().zip(&group) {
             writeln!(out, "  {line}")?;
+            for n in &c.notes {
+                writeln!(out, "      - {}", control(n))?;
+            }
         }
     }
     for (file, reason) in &a.problems {

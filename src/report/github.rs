@@ -1,5 +1,6 @@
 //! GitHub Actions output of `audit`: workflow commands (`::error file=…,line=…,col=…,title=…::
-//! message`) so results show inline on pull requests, most important first because GitHub
+//! message`) so results show inline on pull requests — new and forbidden references and
+//! dual-write findings, not the known backlog — most important first because GitHub
 //! shows only 10 annotations of each level per step; and, when the caller passes the
 //! `GITHUB_STEP_SUMMARY` file, the full results as a Markdown table appended to it, capped
 //! below GitHub's 1 MiB limit. Suppressed findings are not annotated.
@@ -50,11 +51,15 @@ fn ordered(audit: &Audit) -> Vec<&Item> {
     let mut items: Vec<&Item> = audit
         .items
         .iter()
-        // A covered dual write is good news, not something to annotate in a pull request.
-        .filter(|i| i.allowance.is_none() && i.rule != Rule::DualWriteCovered)
+        // A covered dual write is good news, and a known reference is the backlog (the step
+        // summary lists both): neither is annotated on a pull request (issue 18).
+        .filter(|i| {
+            i.allowance.is_none()
+                && i.rule != Rule::DualWriteCovered
+                && i.rule != Rule::KnownReference
+        })
         .collect();
-    // Within a level, the backlog (known references) goes last.
-    items.sort_by_key(|i| (i.level, i.rule == Rule::KnownReference));
+    items.sort_by_key(|i| i.level);
     items
 }
 

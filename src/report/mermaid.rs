@@ -82,13 +82,18 @@ pub fn write(plan: &Plan, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "  {from} {arrow}|{}| {to}", label(&parts.join(", ")))?;
         }
     }
-    for l in &plan.imports {
+    let drawn = |n: &str| !plan.unaffected.iter().any(|u| u == n);
+    for l in plan
+        .imports
+        .iter()
+        .filter(|l| drawn(&l.from) && drawn(&l.to))
+    {
         if let (Some(from), Some(to)) = (comp_ids.get(l.from.as_str()), comp_ids.get(l.to.as_str()))
         {
             writeln!(
                 out,
                 "  {from} -.->|{}| {to}",
-                label(&format!("imports ({})", l.count))
+                label(&format!("{} ({})", l.how, l.count))
             )?;
         }
     }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 /// Version of the plan JSON schema.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How many problems the text output lists (JSON has them all).
 const PROBLEMS_SHOWN: usize = 20;
@@ -26,9 +26,8 @@ fn kind_label(c: &PlannedComponent) -> String {
     }
 }
 
-fn usage_summary(c: &PlannedComponent) -> String {
-    let parts: Vec<String> = c
-        .usage
+fn usage_summary(usage: &BTreeMap<String, crate::plan::Usage>) -> String {
+    let parts: Vec<String> = usage
         .iter()
         .map(|(t, u)| {
             let mut a = Vec::new();
@@ -66,7 +65,7 @@ pub fn write_text(plan: &Plan, style: Style, out: &mut dyn Write) -> Result<()> 
     writeln!(out, "Legacy tables: {}", tables.join(", "))?;
     writeln!(
         out,
-        "Order: infrastructure and components without legacy access first, then read-only and replayable ones, then writers (fewest written tables and write sites first, jobs before entry points), entry points last; never before what a component imports."
+        "Order: the schema first, then infrastructure, then read-only and replayable components, then writers (fewest written tables and write sites first, jobs before entry points), entry points last; never before what a component imports or builds, whose accesses it inherits."
     )?;
     for (i, wave) in plan.waves.iter().enumerate() {
         writeln!(out)?;
@@ -87,10 +86,20 @@ pub fn write_text(plan: &Plan, style: Style, out: &mut dyn Write) -> Result<()> 
             }
         }
     }
+    if !plan.unaffected.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Not affected (no legacy table, directly or through what they import): {}",
+            plan.unaffected.join(", ")
+        )?;
+    }
 
+    write_steps(plan, out)?;
     writeln!(out)?;
     writeln!(out, "{}", style.paint(Role::Heading, "Components"))?;
-    for c in &plan.components {
+    // Those in no wave were listed once, above; `--format json` has them in full.
+    for c in plan.components.iter().filter(|c| c.wave > 0) {
         let dir = if c.dir.is_empty() {
             "."
         } else {
@@ -109,7 +118,15 @@ pub fn write_text(plan: &Plan, style: Style, out: &mut dyn Write) -> Result<()> 
             crate::plan::kinds::KindSource::Inferred => "inferred",
             crate::plan::kinds::KindSource::Unknown => "no evidence",
         };
-        writeln!(out, "    kind: {} ({source})", kind_label(c))?;
+        match &c.confidence {
+            Some((level, why)) => writeln!(
+                out,
+                "    kind: {} ({source}; {} confidence: {why})",
+                kind_label(c),
+                level.as_str()
+            )?,
+            None => writeln!(out, "    kind: {} ({source})", kind_label(c))?,
+        }
         let chosen: Vec<_> = c
             .evidence
             .iter()
@@ -145,18 +162,19 @@ pub fn write_text(plan: &Plan, style: Style, out: &mut dyn Write) -> Result<()> 
         if !c.db_clients.is_empty() {
             writeln!(out, "    db clients: {}", control(&c.db_clients.join(", ")))?;
         }
-        writeln!(out, "    tables: {}", usage_summary(c))?;
-        let imports: Vec<String> = plan
-            .imports
-            .iter()
-            .filter(|l| l.from == c.name)
-            .map(|l| format!("{} ({}x, e.g. {})", l.to, l.count, l.example))
-            .collect();
-        if !imports.is_empty() {
-            writeln!(out, "    imports: {}", control(&imports.join(", ")))?;
+        writeln!(out, "    tables: {}", usage_summary(&c.usage))?;
+        if !c.through.is_empty() {
+            writeln!(
+                out,
+                "    through {}: {}",
+                control(&c.through.join(", ")),
+                usage_summary(&c.inherited)
+            )?;
         }
+        write_links(plan, c, out)?;
         writeln!(out, "    wave {}", c.wave)?;
     }
+    write_deployables(plan, out)?;
 
     writeln!(out)?;
     if plan.cycles.is_empty() {
@@ -201,10 +219,103 @@ pub fn write_text(plan: &Plan, style: Style, out: &mut dyn Write) -> Result<()> 
     Ok(())
 }
 
+/// A component's import and build edges.
+fn write_links(plan: &Plan, c: &PlannedComponent, out: &mut dyn Write) -> Result<()> {
+    let of = |imports: bool| -> Vec<String> {
+        plan.imports
+            .iter()
+            .filter(|l| l.from == c.name && (l.how == "imports") == imports)
+            .map(|l| {
+                if imports {
+                    format!("{} ({}x, e.g. {})", l.to, l.count, l.example)
+                } else {
+                    format!("{} ({}, {})", l.to, l.how, l.example)
+                }
+            })
+            .collect()
+    };
+    for (label, list) in [("imports", of(true)), ("builds", of(false))] {
+        if !list.is_empty() {
+            writeln!(out, "    {label}: {}", control(&list.join(", ")))?;
+        }
+    }
+    Ok(())
+}
+
+/// The playbook per table, and what its replacement must copy.
+fn write_steps(plan: &Plan, out: &mut dyn Write) -> Result<()> {
+    for (t, steps) in plan.tables.iter().zip(&plan.steps) {
+        writeln!(out)?;
+        let target = t
+            .replacements
+            .first()
+            .map_or(String::new(), |r| format!(" -> {r}"));
+        writeln!(
+            out,
+            "Steps for {}{target} (phase now: {})",
+            t.name,
+            t.phase.as_str()
+        )?;
+        for (i, s) in steps.steps.iter().enumerate() {
+            let now = if s.current { "  <- now" } else { "" };
+            writeln!(out, "  {}. {}: {}{now}", i + 1, s.name, s.text)?;
+        }
+        let items: Vec<_> = plan.copies.iter().filter(|c| c.table == t.name).collect();
+        if items.is_empty() {
+            continue;
+        }
+        writeln!(out, "  The replacement must copy ({}):", items.len())?;
+        for c in items {
+            let name = if c.name.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", c.name)
+            };
+            writeln!(
+                out,
+                "    - {}{name}: {} ({})",
+                c.what.as_str(),
+                c.detail,
+                c.source.describe()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// What the deployment files run.
+fn write_deployables(plan: &Plan, out: &mut dyn Write) -> Result<()> {
+    if plan.deployables.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "Deployables (from the deployment files)")?;
+    for d in &plan.deployables {
+        let runs = match &d.component {
+            Some(c) => format!("runs {c} ({})", d.matched),
+            None => format!("runs no component ({})", d.matched),
+        };
+        let mut extra = String::new();
+        if let Some(i) = &d.image {
+            extra.push_str(&format!("; image {i}"));
+        }
+        if let Some(s) = &d.schedule {
+            extra.push_str(&format!("; schedule {s}"));
+        }
+        writeln!(
+            out,
+            "  - {} `{}` {}:{}: {runs}{extra}",
+            d.source, d.name, d.file, d.line
+        )?;
+    }
+    Ok(())
+}
+
 #[derive(Serialize)]
 struct TableOut<'a> {
     name: &'a str,
     replacements: &'a [String],
+    phase: &'static str,
 }
 
 #[derive(Serialize)]
@@ -237,13 +348,57 @@ struct ComponentOut<'a> {
     declared: bool,
     kind: Option<&'static str>,
     kind_source: crate::plan::kinds::KindSource,
+    confidence: Option<&'static str>,
+    confidence_why: Option<&'a str>,
     evidence: Vec<EvidenceOut<'a>>,
     owners: &'a [String],
     db_clients: &'a [String],
     files: usize,
     tables: BTreeMap<&'a str, UsageOut>,
+    /// Usage through imported or built components.
+    inherited: BTreeMap<&'a str, UsageOut>,
+    through: &'a [String],
+    /// 0: in no wave (see `unaffected`).
     wave: usize,
     reason: &'a str,
+}
+
+fn usage_out(u: &crate::plan::Usage) -> UsageOut {
+    UsageOut {
+        reads: u.reads,
+        writes: u.writes,
+        ddl: u.ddl,
+        write_operations: u.write_ops.iter().map(|o| o.as_str()).collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct StepOut<'a> {
+    table: &'a str,
+    step: &'static str,
+    text: &'a str,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct CopyOut<'a> {
+    table: &'a str,
+    what: &'static str,
+    name: &'a str,
+    detail: &'a str,
+    source: String,
+}
+
+#[derive(Serialize)]
+struct DeployableOut<'a> {
+    file: &'a str,
+    line: u32,
+    source: &'a str,
+    name: &'a str,
+    image: Option<&'a str>,
+    schedule: Option<&'a str>,
+    component: Option<&'a str>,
+    matched: &'a str,
 }
 
 #[derive(Serialize)]
@@ -261,6 +416,7 @@ struct ImportEdgeOut<'a> {
     to: &'a str,
     count: u64,
     example: &'a str,
+    how: &'a str,
 }
 
 #[derive(Serialize)]
@@ -284,10 +440,14 @@ struct PlanOut<'a> {
     root: &'a str,
     tables: Vec<TableOut<'a>>,
     waves: &'a [Vec<String>],
+    unaffected: &'a [String],
     components: Vec<ComponentOut<'a>>,
+    deployables: Vec<DeployableOut<'a>>,
     edges: EdgesOut<'a>,
     cycles: &'a [Vec<String>],
     preconditions: Vec<PreconditionOut<'a>>,
+    steps: Vec<StepOut<'a>>,
+    copies: Vec<CopyOut<'a>>,
     notes: &'a [String],
     problems: &'a [String],
 }
@@ -303,9 +463,25 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> Result<()> {
             .map(|t| TableOut {
                 name: &t.name,
                 replacements: &t.replacements,
+                phase: t.phase.as_str(),
             })
             .collect(),
         waves: &plan.waves,
+        unaffected: &plan.unaffected,
+        deployables: plan
+            .deployables
+            .iter()
+            .map(|d| DeployableOut {
+                file: &d.file,
+                line: d.line,
+                source: &d.source,
+                name: &d.name,
+                image: d.image.as_deref(),
+                schedule: d.schedule.as_deref(),
+                component: d.component.as_deref(),
+                matched: &d.matched,
+            })
+            .collect(),
         components: plan
             .components
             .iter()
@@ -316,6 +492,8 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> Result<()> {
                 declared: c.declared,
                 kind: c.kind.map(|k| k.as_str()),
                 kind_source: c.kind_source,
+                confidence: c.confidence.as_ref().map(|(l, _)| l.as_str()),
+                confidence_why: c.confidence.as_ref().map(|(_, w)| w.as_str()),
                 evidence: c
                     .evidence
                     .iter()
@@ -332,18 +510,14 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> Result<()> {
                 tables: c
                     .usage
                     .iter()
-                    .map(|(t, u)| {
-                        (
-                            t.as_str(),
-                            UsageOut {
-                                reads: u.reads,
-                                writes: u.writes,
-                                ddl: u.ddl,
-                                write_operations: u.write_ops.iter().map(|o| o.as_str()).collect(),
-                            },
-                        )
-                    })
+                    .map(|(t, u)| (t.as_str(), usage_out(u)))
                     .collect(),
+                inherited: c
+                    .inherited
+                    .iter()
+                    .map(|(t, u)| (t.as_str(), usage_out(u)))
+                    .collect(),
+                through: &c.through,
                 wave: c.wave,
                 reason: &c.reason,
             })
@@ -370,6 +544,7 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> Result<()> {
                     to: &l.to,
                     count: l.count,
                     example: &l.example,
+                    how: &l.how,
                 })
                 .collect(),
         },
@@ -383,6 +558,29 @@ pub fn write_json(plan: &Plan, out: &mut dyn Write) -> Result<()> {
                 replacement: p.replacement.as_deref(),
                 writers: &p.writers,
                 text: p.text(),
+            })
+            .collect(),
+        steps: plan
+            .steps
+            .iter()
+            .flat_map(|t| {
+                t.steps.iter().map(|s| StepOut {
+                    table: &t.table,
+                    step: s.name,
+                    text: &s.text,
+                    current: s.current,
+                })
+            })
+            .collect(),
+        copies: plan
+            .copies
+            .iter()
+            .map(|c| CopyOut {
+                table: &c.table,
+                what: c.what.as_str(),
+                name: &c.name,
+                detail: &c.detail,
+                source: c.source.describe(),
             })
             .collect(),
         notes: &plan.notes,

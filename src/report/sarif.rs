@@ -94,6 +94,9 @@ struct ResultOut {
     rule_id: &'static str,
     rule_index: usize,
     level: &'static str,
+    /// With a baseline or `--changed-since`: `new` or `unchanged` (a known reference).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
     message: Text,
     locations: Vec<Location>,
     partial_fingerprints: BTreeMap<&'static str, String>,
@@ -200,7 +203,17 @@ fn rule_out(rule: Rule) -> RuleOut {
     }
 }
 
-fn result_out(item: &Item) -> ResultOut {
+/// A known reference is the backlog, not news: level `note` and `baselineState: unchanged`,
+/// so that code-scanning views show what a change added (issue 18). New and forbidden
+/// references keep their level.
+fn result_out(item: &Item, compared: bool) -> ResultOut {
+    let known = item.rule == Rule::KnownReference;
+    let reference = item.finding.is_some();
+    let baseline_state = match (compared, reference, known) {
+        (true, true, true) => Some("unchanged"),
+        (true, true, false) => Some("new"),
+        _ => None,
+    };
     let rule_index = Rule::ALL.iter().position(|r| *r == item.rule).unwrap_or(0);
     let suppressions = item
         .allowance
@@ -217,7 +230,8 @@ fn result_out(item: &Item) -> ResultOut {
     ResultOut {
         rule_id: item.rule.id(),
         rule_index,
-        level: level(item.level),
+        level: if known { "note" } else { level(item.level) },
+        baseline_state,
         message: Text {
             text: item.message.clone(),
         },
@@ -276,7 +290,11 @@ pub fn write_audit(audit: &Audit, out: &mut dyn Write) -> Result<()> {
                     },
                 },
             )]),
-            results: audit.items.iter().map(result_out).collect(),
+            results: audit
+                .items
+                .iter()
+                .map(|i| result_out(i, audit.baseline.is_some() || audit.changed_since.is_some()))
+                .collect(),
         }],
     };
     serde_json::to_writer_pretty(&mut *out, &log)?;

@@ -88,7 +88,18 @@ fn read_once(
     buf: &mut Vec<u8>,
 ) -> FilePass1 {
     let mut out = FilePass1::default();
-    if file.language == Language::Sql || read_file(file, config.scan.max_file_size, buf).is_err() {
+    if file.language == Language::Sql {
+        // Plan reads schema scripts for what the replacement must copy; nothing else here.
+        if wants.plan_texts
+            && crate::plan::wanted(&file.rel)
+            && read_file(file, config.scan.max_file_size, buf).is_ok()
+            && let Ok(decoded) = decode(buf)
+        {
+            out.plan_text = Some(decoded.text.into_owned());
+        }
+        return out;
+    }
+    if read_file(file, config.scan.max_file_size, buf).is_err() {
         return out;
     }
     let declares = orm::may_declare(file.language, &file.rel, buf);

@@ -200,6 +200,11 @@ fn classify_now(sql: &str, dialect: Dialect) -> Vec<Statement> {
     out
 }
 
+/// Byte ranges of the statements of a script, split as the classifier splits them.
+pub fn statements(sql: &str, dialect: Dialect) -> Vec<(usize, usize)> {
+    split::split(sql, lex_options(dialect))
+}
+
 fn lex_options(dialect: Dialect) -> LexOptions {
     match dialect {
         Dialect::Postgres => LexOptions::POSTGRES,
