@@ -151,7 +151,15 @@ impl Session {
     /// Scan the session's repository once, collecting what `wants` asks for.
     pub fn scan(&self, wants: crate::scan::Wants) -> Result<crate::scan::Inventory> {
         self.install(|| {
-            crate::scan::scan_with(self.config.clone(), self.root_display.clone(), wants)
+            let progress = progress_bar("files");
+            let inventory = crate::scan::scan_observed(
+                self.config.clone(),
+                self.root_display.clone(),
+                wants,
+                &progress,
+            );
+            progress.finish_and_clear();
+            inventory
         })
     }
 
@@ -176,19 +184,49 @@ impl Session {
     }
 }
 
-/// A progress bar on stderr when it is a terminal; hidden otherwise (tests, CI, pipes).
-pub fn progress_bar() -> indicatif::ProgressBar {
+/// A progress bar on stderr, drawn only when stderr is a terminal and only once the work has
+/// run for a second (a quick run leaves the screen as it was); hidden in tests, CI, pipes and
+/// under `CUTOVER_NO_PROGRESS`. It clears itself when finished or when its last handle is
+/// dropped. `unit` names what is counted ("files", "items"), or is "bytes".
+pub fn progress_bar(unit: &str) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
     use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
+    if !std::io::stderr().is_terminal() || std::env::var_os("CUTOVER_NO_PROGRESS").is_some() {
+        return ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len} (ETA {eta})")
-    {
-        bar.set_style(style.progress_chars("=> "));
+    let template = if unit == "bytes" {
+        "{msg:>10} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta})"
+    } else {
+        "{msg:>10} [{bar:30}] {pos}/{len} {prefix} (ETA {eta})"
+    };
+    let mut bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden())
+        .with_finish(ProgressFinish::AndClear)
+        .with_prefix(unit.to_string());
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar = bar.with_style(style.progress_chars("=> "));
     }
+    // The thread holds a weak handle: a bar dropped before the delay is never drawn.
+    let weak = bar.downgrade();
+    std::thread::spawn(move || {
+        std::thread::sleep(PROGRESS_DELAY);
+        if let Some(bar) = weak.upgrade()
+            && !bar.is_finished()
+        {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        }
+    });
     bar
+}
+
+/// How long a run goes before its progress bar is drawn.
+const PROGRESS_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Start a stage of `len` steps on `bar`, named `stage`.
+pub fn progress_stage(bar: &indicatif::ProgressBar, stage: &'static str, len: u64) {
+    bar.set_message(stage);
+    bar.set_length(len);
+    bar.set_position(0);
 }
 
 /// Where a command's report goes: standard output, or a file replaced atomically.

@@ -47,6 +47,7 @@ fn read(files: &[&str], prefix: Option<&str>, chunk: Option<usize>) -> LogReport
             log_line_prefix: prefix.map(str::to_string),
             tables: Default::default(),
             chunk_size: chunk,
+            progress: None,
         },
     )
     .unwrap()
@@ -403,6 +404,7 @@ fn read_path(p: &std::path::Path, format: Option<LogFormat>, prefix: Option<&str
             log_line_prefix: prefix.map(str::to_string),
             tables: Default::default(),
             chunk_size: Some(64),
+            progress: None,
         },
     )
     .unwrap()

@@ -39,8 +39,8 @@ pub fn run(args: &BurndownArgs, out: &mut dyn Write) -> Result<Outcome> {
                 },
                 naive: args.no_cache,
             };
-            let chart =
-                session.install(|| burndown::from_git(&session.config, &opts, progress_bar()))?;
+            let chart = session
+                .install(|| burndown::from_git(&session.config, &opts, progress_bar("items")))?;
             (chart, Some(session))
         }
     };

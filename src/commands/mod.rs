@@ -61,5 +61,7 @@ fn log_options(
             .or_else(|| config.logs.log_line_prefix.clone()),
         tables: config.tables.clone(),
         chunk_size: None,
+        // A progress bar on stderr, drawn once reading takes more than a second.
+        progress: Some(crate::session::progress_bar("bytes")),
     }
 }

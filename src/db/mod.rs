@@ -582,6 +582,7 @@ pub(crate) fn statements_report(csv: &str, opts: &Options) -> Result<LogReport> 
         log_line_prefix: None,
         tables: opts.tables.clone(),
         chunk_size: None,
+        progress: None,
     };
     let mut report = crate::logs::read_logs(&[path], &read)?;
     for f in &mut report.files {

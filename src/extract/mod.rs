@@ -22,6 +22,7 @@ use crate::model::{Finding, Language, Problem, Site, SkipReason, sort_findings};
 use crate::orm::ModelIndex;
 use crate::sql::Dialect;
 use aho_corasick::AhoCorasick;
+use indicatif::{ParallelProgressIterator, ProgressBar};
 use prefilter::Prefilter;
 use rayon::prelude::*;
 use std::io::Read;
@@ -206,7 +207,7 @@ pub struct FileScan {
 
 /// Scan all files in parallel; the result is sorted.
 pub fn extract_all(files: &[SourceFile], ctx: &ScanContext) -> ScanOutput {
-    extract_unsettled(files, ctx, &[])
+    extract_unsettled(files, ctx, &[], &ProgressBar::hidden())
 }
 
 /// Scan the files pass 1 did not settle (`settled[i]` is `Some(bytes)` for a file pass 1
@@ -216,9 +217,11 @@ pub fn extract_unsettled(
     files: &[SourceFile],
     ctx: &ScanContext,
     settled: &[Option<u64>],
+    progress: &ProgressBar,
 ) -> ScanOutput {
     let per_file: Vec<(u64, Result<FileScan, Problem>)> = files
         .par_iter()
+        .progress_with(progress.clone())
         .enumerate()
         .map_init(Vec::new, |buf, (i, file)| {
             if let Some(bytes) = settled.get(i).copied().flatten() {

@@ -952,6 +952,8 @@ pub struct ReadOptions {
     pub tables: TableMatcher,
     /// Bytes per parallel chunk (tests use small chunks to exercise the cuts).
     pub chunk_size: Option<usize>,
+    /// Where the bytes read are counted (the command's progress bar).
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 /// One input file as read.

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::sql::Dialect;
 use anyhow::{Context, Result};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::{Read, Seek};
@@ -27,6 +28,14 @@ pub enum LogInput<'a> {
 }
 
 impl<'a> LogInput<'a> {
+    /// The size on disk, for progress (0 when unknown).
+    fn size(&self) -> u64 {
+        match self {
+            LogInput::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
+            LogInput::Bytes { .. } => 0,
+        }
+    }
+
     /// The name reports and messages use.
     fn name(&self) -> String {
         match self {
@@ -35,10 +44,14 @@ impl<'a> LogInput<'a> {
         }
     }
 
-    /// A reader of the decompressed content, and the compression undone.
-    fn open(&self) -> Result<(Box<dyn Read + Send + 'a>, Option<&'static str>)> {
+    /// A reader of the decompressed content, and the compression undone; the bytes read
+    /// from a file (compressed, as on disk) advance `progress`.
+    fn open(
+        &self,
+        progress: &ProgressBar,
+    ) -> Result<(Box<dyn Read + Send + 'a>, Option<&'static str>)> {
         match *self {
-            LogInput::File(path) => open(path),
+            LogInput::File(path) => open_counted(path, progress),
             LogInput::Bytes { name, bytes } => {
                 if bytes.starts_with(&[0x1f, 0x8b]) {
                     let gz = flate2::read::MultiGzDecoder::new(bytes);
@@ -68,6 +81,11 @@ pub(crate) fn read_all(
     let mut global = Agg::new(0, Dialect::Postgres);
     let mut files = Vec::new();
     let mut threads: HashMap<u64, Client> = HashMap::new();
+    if let Some(bar) = &opts.progress {
+        bar.reset();
+        bar.set_message("reading");
+        bar.set_length(inputs.iter().map(LogInput::size).sum());
+    }
     for (idx, input) in inputs.iter().enumerate() {
         let info = read_one(
             idx as u32,
@@ -79,11 +97,27 @@ pub(crate) fn read_all(
         )?;
         files.push(info);
     }
+    if let Some(bar) = &opts.progress {
+        bar.finish_and_clear();
+    }
     Ok((global, files))
+}
+
+/// A bar that draws nothing, for reads nobody watches.
+fn hidden() -> ProgressBar {
+    ProgressBar::hidden()
 }
 
 /// Open a file, undoing gzip or zstd compression (detected from the magic bytes).
 pub fn open(path: &Path) -> Result<(Box<dyn Read + Send>, Option<&'static str>)> {
+    open_counted(path, &ProgressBar::hidden())
+}
+
+/// `open`, counting the file's bytes on `progress` as they are read.
+fn open_counted(
+    path: &Path,
+    progress: &ProgressBar,
+) -> Result<(Box<dyn Read + Send>, Option<&'static str>)> {
     let mut f =
         std::fs::File::open(path).with_context(|| format!("cannot open log {}", path.display()))?;
     let mut magic = [0u8; 4];
@@ -99,6 +133,7 @@ pub fn open(path: &Path) -> Result<(Box<dyn Read + Send>, Option<&'static str>)>
     }
     f.rewind()
         .with_context(|| format!("cannot read log {}", path.display()))?;
+    let f = progress.wrap_read(f);
     if n >= 2 && magic[..2] == [0x1f, 0x8b] {
         Ok((
             Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
@@ -171,7 +206,7 @@ fn read_one(
     threads: &mut HashMap<u64, Client>,
 ) -> Result<FileInfo> {
     let name = input.name();
-    let (mut reader, compression) = input.open()?;
+    let (mut reader, compression) = input.open(opts.progress.as_ref().unwrap_or(&hidden()))?;
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     // A read error (corrupt or cut compressed data) keeps what was read before it: small
     // reads, since a decoder drops the output of the read call that fails.

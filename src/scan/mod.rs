@@ -18,8 +18,10 @@ use crate::audit::suppress::Suppression;
 use crate::config::{Config, TableMatcher};
 use crate::extract::{self, ScanContext, ScanOutput};
 use crate::model::{Finding, Language, Problem, SkipReason, sort_findings};
+use crate::session::progress_stage;
 use anyhow::Result;
 use discover::{Discovered, SourceFile};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -94,13 +96,24 @@ pub fn scan(config: Config, root_display: String) -> Result<Inventory> {
 
 /// Scan the configured root, collecting what `wants` asks for in the same pass.
 pub fn scan_with(config: Config, root_display: String, wants: Wants) -> Result<Inventory> {
+    scan_observed(config, root_display, wants, &ProgressBar::hidden())
+}
+
+/// `scan_with`, reporting its passes on `progress`.
+pub fn scan_observed(
+    config: Config,
+    root_display: String,
+    wants: Wants,
+    progress: &ProgressBar,
+) -> Result<Inventory> {
     let started = Instant::now();
     let found = discover::discover(&config)?;
     let tables = scanned_tables(&config.tables, wants.replacements);
     let mut scan_config = config.clone();
     scan_config.tables = tables;
     let tables_only = ScanContext::new(&scan_config);
-    let pass1 = models::collect(&found.files, &scan_config, &tables_only, wants);
+    progress_stage(progress, "models", found.files.len() as u64);
+    let pass1 = models::collect(&found.files, &scan_config, &tables_only, wants, progress);
     let declarations = pass1.models.declaration_findings();
     let ctx = ScanContext::with_models(&scan_config, pass1.models, Vec::new());
     // Legacy models or a naming convention widen the prefilter: then pass 1's answer for
@@ -111,7 +124,8 @@ pub fn scan_with(config: Config, root_display: String, wants: Wants) -> Result<I
     } else {
         unsettle_all
     };
-    let mut scan = extract::extract_unsettled(&found.files, &ctx, settled);
+    progress_stage(progress, "scanning", found.files.len() as u64);
+    let mut scan = extract::extract_unsettled(&found.files, &ctx, settled, progress);
     scan.findings.extend(declarations);
     sort_findings(&mut scan.findings);
     let (findings, replacement_findings) = split_by_role(&config.tables, scan.findings);

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::extract::{ScanContext, decode, read_file};
 use crate::model::Language;
 use crate::orm::{self, FileDecls, ModelIndex};
+use indicatif::{ParallelProgressIterator, ProgressBar};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -45,10 +46,12 @@ pub fn collect(
     config: &Config,
     tables_only: &ScanContext,
     wants: Wants,
+    progress: &ProgressBar,
 ) -> Pass1 {
     let catalog = OrmCatalog::for_language(Language::Python, &config.orm);
     let per_file: Vec<FilePass1> = files
         .par_iter()
+        .progress_with(progress.clone())
         .map_init(Vec::new, |buf, file| {
             read_once(file, config, &catalog, tables_only, wants, buf)
         })
