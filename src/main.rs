@@ -18,20 +18,24 @@ fn main() -> ExitCode {
     };
     let stdout = std::io::stdout();
     let mut out = cutover::Output::new(std::io::BufWriter::new(stdout.lock()));
-    let result = cutover::run(cli, &mut out).and_then(|o| {
-        out.flush()?;
-        Ok(o)
-    });
-    match result {
-        Ok(outcome) => ExitCode::from(outcome.exit_code()),
-        // `cutover … | head`: the reader has what it wanted.
-        Err(e) if out.closed() || cutover::is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            #[expect(clippy::print_stderr, reason = "main reports the error chain")]
-            {
-                eprintln!("error: {e:#}");
-            }
-            ExitCode::from(2)
-        }
+    let result = cutover::run(cli, &mut out);
+    let flushed = out.flush();
+    let closed = out.closed();
+    match (result, flushed) {
+        // `cutover … | head`: the reader has what it wanted, and the exit code still says
+        // what the run found (an audit that fails the check fails it with its stdout closed).
+        (Ok(outcome), Ok(())) => ExitCode::from(outcome.exit_code()),
+        (Ok(outcome), Err(_)) if closed => ExitCode::from(outcome.exit_code()),
+        (Ok(_), Err(e)) => report(&e.into()),
+        (Err(e), _) if closed || cutover::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        (Err(e), _) => report(&e),
     }
+}
+
+fn report(e: &anyhow::Error) -> ExitCode {
+    #[expect(clippy::print_stderr, reason = "main reports the error chain")]
+    {
+        eprintln!("error: {e:#}");
+    }
+    ExitCode::from(2)
 }

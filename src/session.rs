@@ -164,8 +164,13 @@ impl Session {
     }
 
     /// Render `doc` as `format` to the session's output.
+    /// A closed stdout (`cutover … | head`) is not an error: the rest of the run goes on
+    /// (an audit still records, still fails the check) and its outcome is the exit code.
     pub fn write(&self, doc: &Document<'_>, format: Format, out: &mut dyn Write) -> Result<()> {
-        self.output.write(doc, format, out)
+        match self.output.write(doc, format, out) {
+            Err(e) if crate::is_broken_pipe(&e) => Ok(()),
+            r => r,
+        }
     }
 
     /// Run `work` in the session's thread pool.
