@@ -7,6 +7,7 @@
 
 pub mod flow;
 pub mod go;
+pub mod model_names;
 pub mod prefilter;
 pub mod python;
 pub mod scoped;
@@ -21,7 +22,6 @@ use crate::lang::{self, Grammar};
 use crate::model::{Finding, Language, Problem, Site, SkipReason, sort_findings};
 use crate::orm::ModelIndex;
 use crate::sql::Dialect;
-use aho_corasick::AhoCorasick;
 use indicatif::{ParallelProgressIterator, ProgressBar};
 use prefilter::Prefilter;
 use rayon::prelude::*;
@@ -41,7 +41,7 @@ pub struct ScanContext {
     orm_catalogs: [OrmCatalog; 3],
     prefilter: Prefilter,
     /// Model names (case-sensitive: `Order` must not match every `order` in a codebase).
-    model_names: Option<AhoCorasick>,
+    model_names: Option<model_names::ModelNames>,
 }
 
 impl ScanContext {
@@ -82,9 +82,7 @@ impl ScanContext {
         names.extend(camel);
         names.extend(extra_names);
         let model_names = models.prefilter_names();
-        let model_names = (!model_names.is_empty())
-            .then(|| AhoCorasick::new(&model_names).ok())
-            .flatten();
+        let model_names = model_names::ModelNames::new(&model_names);
         ScanContext {
             tables: config.tables.clone(),
             dialect: config.dialect,
@@ -126,7 +124,7 @@ impl ScanContext {
 
     /// Whether `text` may reference a configured table at all (by name, or through a model).
     pub fn may_match(&self, text: &[u8]) -> bool {
-        self.may_name_table(text) || self.may_name_model(text)
+        self.may_name_table(text) || self.model_names.as_ref().is_some_and(|m| m.mentioned(text))
     }
 
     /// Whether `text` may name a configured table (or an extra name).
@@ -134,10 +132,12 @@ impl ScanContext {
         self.prefilter.is_match(text)
     }
 
-    /// Whether `text` names a model of a legacy table (or its manager, or a parent whose
-    /// deletion cascades into it).
-    pub fn may_name_model(&self, text: &[u8]) -> bool {
-        self.model_names.as_ref().is_some_and(|a| a.is_match(text))
+    /// Whether `text` uses a model of a legacy table (or its manager, or a parent whose
+    /// deletion cascades into it) where `language` can use it as code (`model_names`).
+    pub fn may_name_model(&self, text: &[u8], language: Language) -> bool {
+        self.model_names
+            .as_ref()
+            .is_some_and(|m| m.used(text, language))
     }
 
     /// Whether `text` names a configured table where SQL or a query builder can use it
@@ -387,7 +387,7 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
     // Most files never mention a legacy table: they are read once and never parsed. A
     // file that only names a model is left to the ORM pass.
     let names_table = ctx.names_table_where_used(decoded.text.as_bytes(), language);
-    let names_model = ctx.may_name_model(decoded.text.as_bytes());
+    let names_model = ctx.may_name_model(decoded.text.as_bytes(), language);
     if !names_table && !names_model {
         return out;
     }
