@@ -9,6 +9,7 @@
 
 use super::components::{Layout, Origin};
 use super::kinds::ComponentKind;
+use super::imports::normalize;
 use super::yaml::{self, Node};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -209,20 +210,6 @@ fn image_base(image: &str) -> &str {
     last.split(':').next().unwrap_or(last)
 }
 
-/// Resolve `.` and `..` in a relative path; `None` when it leaves the root.
-fn normalize(path: &str) -> Option<String> {
-    let mut out: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                out.pop()?;
-            }
-            p => out.push(p),
-        }
-    }
-    Some(out.join("/"))
-}
 
 fn join(dir: &str, rest: &str) -> String {
     if dir.is_empty() {

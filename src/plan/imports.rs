@@ -351,8 +351,8 @@ fn join(dir: &str, rest: &str) -> String {
     }
 }
 
-/// Resolve `.` and `..`; `None` when the path leaves the root.
-fn normalize(path: &str) -> Option<String> {
+/// Resolve `.` and `..` in a relative path; `None` when it leaves the root.
+pub(crate) fn normalize(path: &str) -> Option<String> {
     let mut out: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
