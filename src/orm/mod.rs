@@ -163,6 +163,9 @@ pub struct Related {
     pub parent: String,
     pub accessor: String,
     pub child: String,
+    /// Through an association table (`secondary=`): adding to the collection writes that
+    /// table, not the child's.
+    pub secondary: bool,
 }
 
 /// What a method of a custom manager or QuerySet class does (`def open_orders(self):
@@ -204,6 +207,21 @@ pub struct FileDecls {
     pub sequelize_defaults: Vec<(String, String)>,
     /// Sequelize associations (`A.hasMany(B, { as })`), for their accessor methods.
     pub sequelize_associations: Vec<sequelize_models::Association>,
+    /// Python names whose value is a model instance by their declaration: functions
+    /// annotated `-> User`, aliases `CurrentUser = Annotated[User, …]`.
+    pub typed_names: Vec<TypedName>,
+}
+
+/// A Python function or type alias that stands for a model instance (or a collection of
+/// them) by its annotation, in `module`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TypedName {
+    pub module: String,
+    pub name: String,
+    /// The class named by the annotation (a model or not: pass 2 looks it up).
+    pub model: String,
+    /// `-> list[User]`: iterating gives instances.
+    pub collection: bool,
 }
 
 /// Every model of the repository, resolved; read-only during pass 2.
@@ -219,6 +237,7 @@ pub struct ModelIndex {
     conventions: Vec<(Language, Convention)>,
     prisma_relations: Vec<prisma_models::Relation>,
     sequelize_associations: Vec<sequelize_models::Association>,
+    typed_names: Vec<TypedName>,
 }
 
 impl ModelIndex {
@@ -244,6 +263,7 @@ impl ModelIndex {
             index.manager_classes.extend(f.manager_classes);
             index.conventions.extend(f.conventions);
             index.prisma_relations.extend(f.prisma_relations);
+            index.typed_names.extend(f.typed_names);
             sqlalchemy_schema |= f.sqlalchemy_creates_schema;
             if let Some(n) = f.gorm_naming {
                 // Several strategies in one repository: the first (in path order) wins,
@@ -316,6 +336,8 @@ impl ModelIndex {
         index.prisma_relations.dedup();
         index.sequelize_associations.sort();
         index.sequelize_associations.dedup();
+        index.typed_names.sort();
+        index.typed_names.dedup();
         index
     }
 
@@ -478,6 +500,20 @@ impl ModelIndex {
             .iter()
             .find(|r| r.language == language && r.parent == parent && r.accessor == accessor)?;
         self.find(language, &r.child).into_iter().next()
+    }
+
+    /// Python functions / aliases called `name` whose annotation names a class, with the
+    /// module they are declared in (sorted).
+    pub fn typed_names(&self, name: &str) -> impl Iterator<Item = &TypedName> {
+        self.typed_names.iter().filter(move |t| t.name == name)
+    }
+
+    /// Related accessors declared on `parent` (`relationship`, Django foreign keys).
+    pub fn relations_of(&self, language: Language, parent: &str) -> Vec<&Related> {
+        self.related
+            .iter()
+            .filter(|r| r.language == language && r.parent == parent)
+            .collect()
     }
 
     /// Whether `class` is a manager / QuerySet class declared in the repository.
