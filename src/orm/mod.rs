@@ -672,6 +672,9 @@ impl ModelIndex {
 
 /// Bytes that make any Python file a model file (sorted).
 const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
+    // A return annotation or an `Annotated` alias: pass 2 types calls and names by them.
+    b") ->",
+    b"Annotated[",
     b"DeclarativeBase",
     b"__table__",
     b"__tablename__",
@@ -679,6 +682,9 @@ const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
     b"db.Model",
     b"declarative_base",
     b"models.Model",
+    b"peewee",
+    b"playhouse",
+    b"table=True",
 ];
 
 /// Whether a file can declare a model at all: a path and byte check before any parsing.
