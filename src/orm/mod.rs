@@ -685,6 +685,7 @@ const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
     b"peewee",
     b"playhouse",
     b"table=True",
+    b"user_loader",
 ];
 
 /// Whether a file can declare a model at all: a path and byte check before any parsing.

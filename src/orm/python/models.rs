@@ -45,6 +45,11 @@ pub fn declarations(rel: &str, src: &str, catalog: &OrmCatalog) -> FileDecls {
                     out.typed_names.push(t);
                 }
             }
+            "decorated_definition" => {
+                if let Some(t) = login_user_model(src, node) {
+                    out.typed_names.push(t);
+                }
+            }
             "assignment" => {
                 if let Some(decl) = table_object(rel, src, &module, &index, node) {
                     out.models.push(decl);
@@ -83,6 +88,34 @@ fn returned_model(src: &str, module: &str, def: Node<'_>) -> Option<TypedName> {
         name: name.to_string(),
         model,
         collection,
+    })
+}
+
+/// Flask-Login's `current_user` is what the `@login.user_loader` function returns:
+/// `return User.query.get(int(id))` / `return db.session.get(User, int(id))` names the
+/// class (the first capitalized name of the returned expression).
+fn login_user_model(src: &str, node: Node<'_>) -> Option<TypedName> {
+    let def = node.child_by_field_name("definition")?;
+    let loader = named_children(node)
+        .into_iter()
+        .filter(|d| d.kind() == "decorator")
+        .any(|d| text(src, d).trim_end().ends_with("user_loader"));
+    if !loader {
+        return None;
+    }
+    let returned = all_nodes(def)
+        .into_iter()
+        .find(|n| n.kind() == "return_statement")?;
+    let class = all_nodes(returned)
+        .into_iter()
+        .filter(|n| n.kind() == "identifier")
+        .map(|n| text(src, n))
+        .find(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))?;
+    Some(TypedName {
+        module: "flask_login".to_string(),
+        name: "current_user".to_string(),
+        model: class.to_string(),
+        collection: false,
     })
 }
 

@@ -21,6 +21,7 @@ mod generic;
 mod queries;
 mod relations;
 mod typed;
+mod unit_of_work;
 
 /// A name bound to a model type: (where the binding starts, its function scope, the
 /// name, the type).
@@ -244,6 +245,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
             u.relation_attribute(n, &bindings, out);
         }
     }
+    u.unit_of_work(&nodes, &bindings, out);
 }
 
 /// `app/crud.py` → `app.crud`; `app/models/__init__.py` → `app.models`.
@@ -412,6 +414,23 @@ impl<'a, 's> Usages<'a, 's> {
                     .flatten()
                     .map(VarType::instance)
             })
+            .or_else(|| self.login_user(name))
+    }
+
+    /// Flask-Login's `current_user`, imported from `flask_login`: an instance of the model
+    /// the project's `user_loader` returns.
+    fn login_user(&self, name: &str) -> Option<VarType> {
+        let (orig, module) = self.imports.get(name)?;
+        if orig != "current_user" || module.as_deref() != Some("flask_login") {
+            return None;
+        }
+        let t = self.typed_name(name, None)?;
+        let m = self
+            .models()
+            .find(Language::Python, &t.model)
+            .into_iter()
+            .next()?;
+        Some(VarType::instance(m))
     }
 
     /// The model whose method holds `pos` (for `self` and `cls`).

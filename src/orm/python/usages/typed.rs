@@ -52,6 +52,12 @@ impl<'a> Usages<'a, '_> {
         let function = call.child_by_field_name("function")?;
         let methods = chain.methods(src);
         let last = *methods.last()?;
+        // Flask-Login's proxy: `current_user._get_current_object()` is the user itself.
+        if methods == ["_get_current_object"]
+            && let Some(m) = chain.root.and_then(|r| self.instance_of(r, bindings, pos))
+        {
+            return Some(VarType::instance(m));
+        }
         // `crud.create_user(…)`, `get_current_user(…)`: its return annotation.
         let module = function
             .child_by_field_name("object")
