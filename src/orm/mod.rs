@@ -605,6 +605,20 @@ impl ModelIndex {
                 names.push(m.name.clone());
             }
         }
+        // Python: a model with a relation to a legacy model (`post.author`), and the
+        // functions / aliases whose annotation names one (`crud.get_user(…)`,
+        // `current_user`): files naming only those reach the legacy table too.
+        for r in self.related.iter().filter(|r| r.language == Language::Python) {
+            if self.legacy(Language::Python, &r.child, None).is_some() {
+                names.push(r.parent.clone());
+            }
+        }
+        for t in &self.typed_names {
+            let model = python::models::hint_class(&t.model).map(|(m, _)| m);
+            if model.is_some_and(|m| self.legacy(Language::Python, &m, None).is_some()) {
+                names.push(t.name.clone());
+            }
+        }
         // Parents whose deletion reaches a legacy table, through chains of cascading
         // deletes too (bounded).
         let mut reaching: Vec<(Language, String)> = Vec::new();
