@@ -608,7 +608,11 @@ impl ModelIndex {
         // Python: a model with a relation to a legacy model (`post.author`), and the
         // functions / aliases whose annotation names one (`crud.get_user(…)`,
         // `current_user`): files naming only those reach the legacy table too.
-        for r in self.related.iter().filter(|r| r.language == Language::Python) {
+        for r in self
+            .related
+            .iter()
+            .filter(|r| r.language == Language::Python)
+        {
             if self.legacy(Language::Python, &r.child, None).is_some() {
                 names.push(r.parent.clone());
             }

@@ -508,10 +508,11 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                 }
             } else if matches!(method, "relationship" | "Relationship") {
                 let cascade = kw("cascade").and_then(|c| string_value(src, c));
+                // SQLModel spells it `Relationship(cascade_delete=True)`.
                 let deletes = cascade.as_deref().is_some_and(|c| {
                     c.split(',')
                         .any(|p| matches!(p.trim(), "all" | "delete" | "delete-orphan"))
-                });
+                }) || kw("cascade_delete").is_some_and(|v| v.kind() == "true");
                 let target = positional
                     .first()
                     .and_then(|t| model_ref(src, *t))

@@ -60,6 +60,11 @@ enum VarType {
         model: String,
         module: Option<String>,
     },
+    /// A `select(Model)` statement held in a name, run later by a session.
+    Select {
+        model: String,
+        module: Option<String>,
+    },
 }
 
 impl VarType {
@@ -170,7 +175,12 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
                         (_, VarType::Instance { model, module, new }) => {
                             VarType::Instance { model, module, new }
                         }
-                        (_, VarType::QuerySet { .. } | VarType::Collection { .. }) => continue,
+                        (
+                            _,
+                            VarType::QuerySet { .. }
+                            | VarType::Collection { .. }
+                            | VarType::Select { .. },
+                        ) => continue,
                     };
                     // A class attribute (`queryset = LO.objects.all()` in a DRF view) is
                     // reached as `self.queryset` in the class's methods.
@@ -537,6 +547,7 @@ impl<'a, 's> Usages<'a, 's> {
                             new: false,
                         })
                     }
+                    VarType::Select { .. } => None,
                 }
             }
             "call" => {
@@ -576,7 +587,7 @@ impl<'a, 's> Usages<'a, 's> {
                         VarType::QuerySet { model, module } => {
                             self.lookup(&model, module.as_deref())
                         }
-                        VarType::Instance { .. } | VarType::Collection { .. } => None,
+                        _ => None,
                     }
                 };
                 if let Some(model) = self
@@ -750,7 +761,7 @@ impl<'a, 's> Usages<'a, 's> {
                     }
                     return;
                 }
-                Some(VarType::Collection { .. }) => return,
+                Some(VarType::Collection { .. } | VarType::Select { .. }) => return,
                 None => {}
             }
         }
@@ -1034,7 +1045,7 @@ impl<'a, 's> Usages<'a, 's> {
             VarType::Instance { model, module, .. } | VarType::Collection { model, module } => {
                 self.lookup(&model, module.as_deref())
             }
-            VarType::QuerySet { .. } => None,
+            VarType::QuerySet { .. } | VarType::Select { .. } => None,
         }
     }
 

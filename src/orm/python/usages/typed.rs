@@ -99,8 +99,15 @@ impl<'a> Usages<'a, '_> {
                 return self.rows_of(m, &methods);
             }
         }
+        // `stmt = select(User).where(…)`: a statement, run later.
+        if let Some(m) = self.select_statement(chain) {
+            return Some(VarType::Select {
+                model: m.name.clone(),
+                module: Some(m.module.clone()),
+            });
+        }
         // `session.scalar(select(User)…)`, `session.exec(select(User)).first()`.
-        if let Some(m) = self.selected_model(chain) {
+        if let Some(m) = self.selected_model(chain, bindings, pos) {
             let one = matches!(
                 last,
                 "first" | "one" | "one_or_none" | "scalar" | "scalar_one" | "scalar_one_or_none"
@@ -121,7 +128,12 @@ impl<'a> Usages<'a, '_> {
     }
 
     /// The model of `select(Model)…` run by a session's `scalar`/`scalars`/`execute`/`exec`.
-    fn selected_model(&self, chain: &Chain<'_>) -> Option<&'a crate::orm::ModelDecl> {
+    fn selected_model(
+        &self,
+        chain: &Chain<'_>,
+        bindings: &[Binding],
+        pos: usize,
+    ) -> Option<&'a crate::orm::ModelDecl> {
         let root = chain.root?;
         let runner = chain.links.first()?;
         let session = last_word(text(self.src, root));
@@ -137,9 +149,23 @@ impl<'a> Usages<'a, '_> {
         let stmt = runner
             .args
             .and_then(|a| named_children(a).into_iter().next())?;
-        let stmt = Chain::of(stmt);
+        if stmt.kind() == "identifier" {
+            return match self.var_type(text(self.src, stmt), pos, bindings)? {
+                VarType::Select { model, module } => self.lookup(&model, module.as_deref()),
+                _ => None,
+            };
+        }
+        self.select_statement(&Chain::of(stmt))
+    }
+
+    /// The model of `select(Model)…` (also `sa.select`, `db.select`).
+    fn select_statement(&self, stmt: &Chain<'_>) -> Option<&'a crate::orm::ModelDecl> {
         let select = stmt.links.first()?;
-        if text(self.src, select.method) != "select" {
+        let root_ok = match stmt.root {
+            None => select.bare,
+            Some(r) => matches!(text(self.src, r), "sa" | "sqlalchemy" | "db" | "sqlmodel"),
+        };
+        if !root_ok || text(self.src, select.method) != "select" {
             return None;
         }
         let model = select
