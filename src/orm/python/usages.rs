@@ -443,6 +443,32 @@ impl<'a, 's> Usages<'a, 's> {
         Some(VarType::instance(m))
     }
 
+    /// The SQLAlchemy models `model` inherits with a table other than its own (bounded).
+    fn joined_parents(&self, model: &ModelDecl) -> Vec<&'a ModelDecl> {
+        let mut out: Vec<&'a ModelDecl> = Vec::new();
+        if model.framework != "sqlalchemy" || model.table.is_none() {
+            return out;
+        }
+        let mut queue: Vec<String> = model.bases.clone();
+        while let Some(base) = queue.pop() {
+            if out.len() >= 8 {
+                break;
+            }
+            for p in self.models().find(Language::Python, &base) {
+                if p.framework == "sqlalchemy"
+                    && !p.is_abstract
+                    && p.table.is_some()
+                    && p.table != model.table
+                    && !out.iter().any(|o| o.name == p.name)
+                {
+                    out.push(p);
+                    queue.extend(p.bases.iter().cloned());
+                }
+            }
+        }
+        out
+    }
+
     /// The model whose method holds `pos` (for `self` and `cls`).
     fn enclosing_model(&self, pos: usize) -> Option<&'a ModelDecl> {
         let class = self.enclosing_class(pos)?;
@@ -1069,6 +1095,19 @@ impl<'a, 's> Usages<'a, 's> {
         };
         if let Some(table) = &model.legacy {
             push(table.clone(), access, operation, via.clone());
+        }
+        // Joined-table inheritance: a subclass with a table of its own also reads and
+        // writes its parent's rows.
+        for parent in self.joined_parents(model) {
+            if let Some(table) = parent
+                .legacy
+                .as_ref()
+                .filter(|t| model.legacy.as_ref() != Some(*t))
+            {
+                let mut chain = via.clone();
+                chain.push(format!("{} inherits {} (joined)", model.name, parent.name));
+                push(table.clone(), access, operation, chain);
+            }
         }
         if operation == Operation::Delete {
             for (path, child) in self.models().cascade_chains(Language::Python, &model.name) {
