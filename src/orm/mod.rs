@@ -166,6 +166,8 @@ pub struct Related {
     /// Through an association table (`secondary=`): adding to the collection writes that
     /// table, not the child's.
     pub secondary: bool,
+    /// Loaded with its parent by a join (`lazy="joined"`): reading parents reads it.
+    pub joined: bool,
 }
 
 /// What a method of a custom manager or QuerySet class does (`def open_orders(self):

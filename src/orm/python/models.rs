@@ -67,6 +67,9 @@ pub fn declarations(rel: &str, src: &str, catalog: &OrmCatalog) -> FileDecls {
     out
 }
 
+/// playhouse's model classes (full-text search tables), sorted.
+const PLAYHOUSE_MODELS: &[&str] = &["FTS5Model", "FTSModel", "VirtualModel"];
+
 /// What one file's class declarations need to know about the file.
 struct PyFile<'a> {
     rel: &'a str,
@@ -335,17 +338,11 @@ fn class_declaration(file: &PyFile<'_>, node: Node<'_>, catalog: &OrmCatalog, ou
     }
     // peewee: `class Index(Model)` (or `pw.Model`, playhouse's `FTS5Model`) in a file that
     // imports it; each model has its own table, `Meta.table_name` or the lowercased name.
-    if file.peewee
-        && decl.framework.is_empty()
-        && decl
-            .bases
-            .iter()
-            .any(|b| b == "Model" || b.ends_with("Model") && b != "BaseModel")
-        && !decl
-            .bases_full
-            .iter()
-            .any(|b| b == "models.Model" || b == "db.Model")
-    {
+    let peewee_base = |b: &String| {
+        matches!(b.as_str(), "Model" | "pw.Model" | "peewee.Model")
+            || PLAYHOUSE_MODELS.contains(&b.as_str())
+    };
+    if file.peewee && decl.framework.is_empty() && decl.bases_full.iter().any(peewee_base) {
         decl.framework = "peewee".into();
     }
     let is_manager = decl
@@ -493,6 +490,7 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                         accessor,
                         child: class.to_string(),
                         secondary: false,
+                        joined: false,
                     });
                 }
                 if let (Some(parent), Some(operation), Some(d)) = (target, operation, on_delete) {
@@ -553,28 +551,43 @@ fn relationship_accessors<'t>(
         return;
     };
     let secondary = kw("secondary").is_some();
+    let joined = |lazy: Option<Node<'_>>| {
+        lazy.and_then(|l| string_value(src, l))
+            .is_some_and(|l| l == "joined")
+    };
     out.related.push(crate::orm::Related {
         language: Language::Python,
         parent: class.to_string(),
         accessor: attr.to_string(),
         child: target.to_string(),
         secondary,
+        joined: joined(kw("lazy")),
     });
-    // `backref="x"` or `backref=db.backref("x", …)`.
+    // `backref="x"` or `backref=db.backref("x", lazy="joined")`.
     let backref = kw("backref").and_then(|b| match b.kind() {
-        "call" => b
-            .child_by_field_name("arguments")
-            .and_then(|a| named_children(a).into_iter().next())
-            .and_then(|n| string_value(src, n)),
-        _ => string_value(src, b),
+        "call" => {
+            let args = named_children(b.child_by_field_name("arguments")?);
+            let lazy = args
+                .iter()
+                .filter(|a| a.kind() == "keyword_argument")
+                .find(|a| {
+                    a.child_by_field_name("name")
+                        .is_some_and(|n| text(src, n) == "lazy")
+                })
+                .and_then(|a| a.child_by_field_name("value"));
+            let name = args.first().and_then(|n| string_value(src, *n))?;
+            Some((name, joined(lazy)))
+        }
+        _ => string_value(src, b).map(|n| (n, false)),
     });
-    if let Some(backref) = backref {
+    if let Some((backref, joined)) = backref {
         out.related.push(crate::orm::Related {
             language: Language::Python,
             parent: target.to_string(),
             accessor: backref,
             child: class.to_string(),
             secondary,
+            joined,
         });
     }
 }
@@ -730,7 +743,9 @@ pub fn resolve(models: &mut Vec<ModelDecl>, sqlalchemy_creates_schema: bool) {
                 .map(|p| models[p].clone())
                 .collect();
             let abstract_parent = parents.iter().find(|p| p.is_abstract);
-            let concrete_parent = parents.iter().find(|p| !p.is_abstract && p.table.is_some());
+            let concrete_parent = parents
+                .iter()
+                .find(|p| !p.is_abstract && p.table.is_some() && p.framework == m.framework);
             let mut next = m.clone();
             if next.managers.is_empty()
                 && let Some(p) = parents.iter().find(|p| !p.managers.is_empty())
@@ -906,6 +921,52 @@ mod tests {
         assert_eq!(table("Special").as_deref(), Some("orders_legacy"));
         assert_eq!(table("Mixin"), None);
         assert!(models.iter().all(|m| m.name != "Base"), "a plain class");
+    }
+
+    #[test]
+    fn type_hints_name_their_class() {
+        let hint = |h: &str| hint_class(h);
+        assert_eq!(hint("User"), Some(("User".into(), false)));
+        assert_eq!(hint("Optional[User]"), Some(("User".into(), false)));
+        assert_eq!(hint("User | None"), Some(("User".into(), false)));
+        assert_eq!(hint("\"app.models.User\""), Some(("User".into(), false)));
+        assert_eq!(hint("Mapped[List[\"User\"]]"), Some(("User".into(), true)));
+        assert_eq!(hint("list[User]"), Some(("User".into(), true)));
+        assert_eq!(
+            hint("Annotated[User, Depends(get_current_user)]"),
+            Some(("User".into(), false))
+        );
+        assert_eq!(hint("dict[str, User]"), None);
+        assert_eq!(hint("None"), None);
+    }
+
+    #[test]
+    fn sqlmodel_and_peewee_tables() {
+        let catalog = OrmCatalog::for_language(Language::Python, &[]);
+        let src = "import peewee as pw\n\
+                   from sqlmodel import SQLModel\n\
+                   class TicketBase(SQLModel):\n    title: str\n\
+                   class TicketItem(TicketBase, table=True):\n    id: int\n\
+                   class Base(pw.Model):\n    pass\n\
+                   class Shelf(Base):\n    class Meta:\n        table_name = 'shelves'\n\
+                   class BookCopy(Base):\n    pass\n\
+                   class Schema(BaseModel):\n    pass\n";
+        let mut models = declarations("app/models.py", src, &catalog).models;
+        resolve(&mut models, false);
+        let table = |n: &str| {
+            models
+                .iter()
+                .find(|m| m.name == n)
+                .and_then(|m| m.table.clone())
+        };
+        assert_eq!(table("TicketItem").as_deref(), Some("ticketitem"));
+        assert_eq!(table("TicketBase"), None);
+        assert_eq!(table("Shelf").as_deref(), Some("shelves"));
+        assert_eq!(table("BookCopy").as_deref(), Some("bookcopy"));
+        assert!(
+            models.iter().all(|m| m.name != "Schema"),
+            "pydantic, not peewee"
+        );
     }
 
     #[test]

@@ -18,6 +18,9 @@ const COLLECTION_WRITES: &[&str] = &[
     "add", "add_all", "append", "clear", "extend", "insert", "pop", "remove",
 ];
 
+/// Last methods of a read that load no rows (so no eager loads).
+const NO_ROWS: &[&str] = &["count", "exists", "scalar"];
+
 /// Methods of a chain whose arguments name further tables it reads.
 const JOINS: &[&str] = &["join", "join_from", "outerjoin", "select_from"];
 
@@ -188,6 +191,33 @@ impl<'a> Usages<'a, '_> {
         self.report(call, m, rule, method, via, out);
         if rule.access == Some(Access::Read) {
             self.joined_reads(call, chain, m, out);
+            if !NO_ROWS.contains(&methods.last().copied().unwrap_or("")) {
+                self.eager_reads(call, m, out);
+            }
+        }
+    }
+
+    /// Relations of `m` loaded with `lazy="joined"`: loading `m`'s rows joins their tables.
+    pub(super) fn eager_reads(&self, call: Node<'_>, m: &ModelDecl, out: &mut FileScan) {
+        let mut seen: Vec<&str> = m.legacy.as_deref().into_iter().collect();
+        for rel in self.models().relations_of(Language::Python, &m.name) {
+            if !rel.joined {
+                continue;
+            }
+            let Some(child) = self
+                .models()
+                .find(Language::Python, &rel.child)
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            if let Some(t) = child.legacy.as_deref().filter(|t| !seen.contains(t)) {
+                seen.push(t);
+                let read = rule("sqlalchemy", Access::Read, Operation::Select);
+                let via = vec![format!("{}.{} lazy=\"joined\"", rel.parent, rel.accessor)];
+                self.report(call, child, &read, &rel.accessor, via, out);
+            }
         }
     }
 

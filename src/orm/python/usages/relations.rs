@@ -51,7 +51,8 @@ impl Usages<'_, '_> {
                     let write = rule("sqlalchemy", Access::Write, Operation::Update);
                     self.report(node, child, &write, attr_name, via, out);
                 }
-            } else {
+            } else if !rel.joined {
+                // (A `lazy="joined"` relation came with its parent: no query here.)
                 let read = rule("sqlalchemy", Access::Read, Operation::Select);
                 self.report(node, child, &read, attr_name, via, out);
             }
