@@ -622,7 +622,8 @@ impl ModelIndex {
         for t in &self.typed_names {
             let model = python::models::hint_class(&t.model).map(|(m, _)| m);
             if model.is_some_and(|m| self.legacy(Language::Python, &m, None).is_some()) {
-                names.push(t.name.clone());
+                // `InvoiceSchema.load`: files name the schema class.
+                names.push(t.name.trim_end_matches(".load").to_string());
             }
         }
         // Parents whose deletion reaches a legacy table, through chains of cascading
@@ -695,6 +696,7 @@ const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
     // A return annotation or an `Annotated` alias: pass 2 types calls and names by them.
     b") ->",
     b"Annotated[",
+    b"AutoSchema",
     b"DeclarativeBase",
     b"__table__",
     b"__tablename__",

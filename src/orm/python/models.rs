@@ -39,7 +39,12 @@ pub fn declarations(rel: &str, src: &str, catalog: &OrmCatalog) -> FileDecls {
     };
     for node in all_nodes(tree.root_node()) {
         match node.kind() {
-            "class_definition" => class_declaration(&file, node, catalog, &mut out),
+            "class_definition" => {
+                if let Some(t) = schema_model(src, &module, node) {
+                    out.typed_names.push(t);
+                }
+                class_declaration(&file, node, catalog, &mut out)
+            }
             "function_definition" => {
                 if let Some(t) = returned_model(src, &module, node) {
                     out.typed_names.push(t);
@@ -91,6 +96,38 @@ fn returned_model(src: &str, module: &str, def: Node<'_>) -> Option<TypedName> {
         name: name.to_string(),
         model,
         collection,
+    })
+}
+
+/// A marshmallow-sqlalchemy schema (`class InvoiceSchema(SQLAlchemyAutoSchema)` with
+/// `class Meta: model = Invoice`): its `load(…)` builds instances of the model. Recorded
+/// as `InvoiceSchema.load`.
+fn schema_model(src: &str, module: &str, class: Node<'_>) -> Option<TypedName> {
+    let name = text(src, class.child_by_field_name("name")?);
+    let bases = text(src, class.child_by_field_name("superclasses")?);
+    if !bases.contains("Schema") {
+        return None;
+    }
+    let body = class.child_by_field_name("body")?;
+    let meta = named_children(body).into_iter().find(|c| {
+        c.kind() == "class_definition"
+            && c.child_by_field_name("name")
+                .is_some_and(|n| text(src, n) == "Meta")
+    })?;
+    let model = all_nodes(meta.child_by_field_name("body")?)
+        .into_iter()
+        .filter(|a| a.kind() == "assignment")
+        .find(|a| {
+            a.child_by_field_name("left")
+                .is_some_and(|l| text(src, l) == "model")
+        })
+        .and_then(|a| a.child_by_field_name("right"))
+        .filter(|r| matches!(r.kind(), "identifier" | "attribute"))?;
+    Some(TypedName {
+        module: module.to_string(),
+        name: format!("{name}.load"),
+        model: last_segment(text(src, model)).to_string(),
+        collection: false,
     })
 }
 

@@ -100,6 +100,8 @@ struct Usages<'a, 's> {
     module: String,
     /// Functions and methods defined in this file: their bodies are scanned themselves.
     local_functions: std::collections::HashSet<String>,
+    /// Names bound to a schema instance (`invoice_schema = InvoiceSchema()`) → the class.
+    schemas: HashMap<String, String>,
 }
 
 /// ORM findings of one Python file.
@@ -116,6 +118,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         modules: HashMap::new(),
         module: module_of(file.rel),
         local_functions: Default::default(),
+        schemas: HashMap::new(),
     };
     // Bindings of names to model types, per function, in source order.
     let mut bindings: Vec<Binding> = Vec::new();
@@ -143,6 +146,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         }
     }
     u.scopes = Scopes::new(scopes);
+    u.schema_instances(&nodes);
     for &n in &nodes {
         match n.kind() {
             "assignment" => {

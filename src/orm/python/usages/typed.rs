@@ -99,6 +99,13 @@ impl<'a> Usages<'a, '_> {
                 return self.rows_of(m, &methods);
             }
         }
+        // `InvoiceSchema().load(data)`, `invoice_schema.load(data)`: the schema's model.
+        if last == "load"
+            && methods.len() <= 2
+            && let Some(t) = self.schema_load(chain)
+        {
+            return Some(t);
+        }
         // `stmt = select(User).where(…)`: a statement, run later.
         if let Some(m) = self.select_statement(chain) {
             return Some(VarType::Select {
@@ -156,6 +163,74 @@ impl<'a> Usages<'a, '_> {
             };
         }
         self.select_statement(&Chain::of(stmt))
+    }
+
+    /// Remember `x = SomeSchema(…)` for schemas whose `load` builds a model.
+    pub(super) fn schema_instances(&mut self, nodes: &[Node<'_>]) {
+        for n in nodes.iter().filter(|n| n.kind() == "assignment") {
+            let (Some(left), Some(right)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) else {
+                continue;
+            };
+            let Some(class) = right
+                .child_by_field_name("function")
+                .filter(|f| right.kind() == "call" && f.kind() == "identifier")
+            else {
+                continue;
+            };
+            let class = text(self.src, class);
+            if self.schema_model(class).is_some() {
+                let name = text(self.src, left).to_string();
+                self.schemas.insert(name, class.to_string());
+            }
+        }
+    }
+
+    fn schema_model(&self, class: &str) -> Option<&'a crate::orm::ModelDecl> {
+        let t = self
+            .typed_name(&format!("{class}.load"), None)
+            .or_else(|| {
+                let (_, module) = self.imports.get(class)?;
+                let all: Vec<_> = self
+                    .models()
+                    .typed_names(&format!("{class}.load"))
+                    .collect();
+                all.into_iter().find(|t| {
+                    module
+                        .as_deref()
+                        .is_some_and(|q| t.module.ends_with(q) || q.ends_with(&t.module))
+                })
+            })?;
+        self.models()
+            .find(crate::model::Language::Python, &t.model)
+            .into_iter()
+            .next()
+    }
+
+    fn schema_load(&self, chain: &Chain<'_>) -> Option<VarType> {
+        let class = match (chain.root, chain.links.as_slice()) {
+            (None, [ctor, _]) if ctor.bare => text(self.src, ctor.method).to_string(),
+            (Some(r), [_]) if r.kind() == "identifier" => {
+                self.schemas.get(text(self.src, r))?.clone()
+            }
+            _ => return None,
+        };
+        let load = chain.links.last()?;
+        let many = load
+            .args
+            .map(named_children)
+            .unwrap_or_default()
+            .into_iter()
+            .any(|a| {
+                a.kind() == "keyword_argument"
+                    && a.child_by_field_name("name")
+                        .is_some_and(|n| text(self.src, n) == "many")
+                    && a.child_by_field_name("value")
+                        .is_some_and(|v| v.kind() == "true")
+            });
+        self.schema_model(&class).map(|m| VarType::of(m, many))
     }
 
     /// The model of `select(Model)…` (also `sa.select`, `db.select`).
