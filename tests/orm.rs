@@ -57,7 +57,7 @@ fn render(findings: &[Finding]) -> String {
 
 /// `(file, line, access, table)` of every `expect: <access> <table>` in the fixture.
 fn expectations(framework: &str) -> Vec<(String, u32, String, String)> {
-    let re = regex::Regex::new(r"\b(read|write|ddl) ([A-Za-z_]+)").unwrap();
+    let re = regex::Regex::new(r"\b(read|write|ddl|unknown) ([A-Za-z_]+)").unwrap();
     let mut out = Vec::new();
     let root = root(framework);
     let mut stack = vec![root.clone()];
@@ -150,6 +150,24 @@ fn django_project() {
 fn sqlalchemy_project() {
     let found = check("sqlalchemy");
     insta::assert_snapshot!("sqlalchemy", render(&found));
+}
+
+#[test]
+fn flask_sqlalchemy_project() {
+    let found = check("flask_sqlalchemy");
+    insta::assert_snapshot!("flask_sqlalchemy", render(&found));
+}
+
+#[test]
+fn sqlmodel_project() {
+    let found = check("sqlmodel");
+    insta::assert_snapshot!("sqlmodel", render(&found));
+}
+
+#[test]
+fn peewee_project() {
+    let found = check("peewee");
+    insta::assert_snapshot!("peewee", render(&found));
 }
 
 #[test]

@@ -163,6 +163,11 @@ pub struct Related {
     pub parent: String,
     pub accessor: String,
     pub child: String,
+    /// Through an association table (`secondary=`): adding to the collection writes that
+    /// table, not the child's.
+    pub secondary: bool,
+    /// Loaded with its parent by a join (`lazy="joined"`): reading parents reads it.
+    pub joined: bool,
 }
 
 /// What a method of a custom manager or QuerySet class does (`def open_orders(self):
@@ -204,6 +209,21 @@ pub struct FileDecls {
     pub sequelize_defaults: Vec<(String, String)>,
     /// Sequelize associations (`A.hasMany(B, { as })`), for their accessor methods.
     pub sequelize_associations: Vec<sequelize_models::Association>,
+    /// Python names whose value is a model instance by their declaration: functions
+    /// annotated `-> User`, aliases `CurrentUser = Annotated[User, …]`.
+    pub typed_names: Vec<TypedName>,
+}
+
+/// A Python function or type alias that stands for a model instance (or a collection of
+/// them) by its annotation, in `module`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TypedName {
+    pub module: String,
+    pub name: String,
+    /// The class named by the annotation (a model or not: pass 2 looks it up).
+    pub model: String,
+    /// `-> list[User]`: iterating gives instances.
+    pub collection: bool,
 }
 
 /// Every model of the repository, resolved; read-only during pass 2.
@@ -219,6 +239,7 @@ pub struct ModelIndex {
     conventions: Vec<(Language, Convention)>,
     prisma_relations: Vec<prisma_models::Relation>,
     sequelize_associations: Vec<sequelize_models::Association>,
+    typed_names: Vec<TypedName>,
 }
 
 impl ModelIndex {
@@ -244,6 +265,7 @@ impl ModelIndex {
             index.manager_classes.extend(f.manager_classes);
             index.conventions.extend(f.conventions);
             index.prisma_relations.extend(f.prisma_relations);
+            index.typed_names.extend(f.typed_names);
             sqlalchemy_schema |= f.sqlalchemy_creates_schema;
             if let Some(n) = f.gorm_naming {
                 // Several strategies in one repository: the first (in path order) wins,
@@ -316,6 +338,8 @@ impl ModelIndex {
         index.prisma_relations.dedup();
         index.sequelize_associations.sort();
         index.sequelize_associations.dedup();
+        index.typed_names.sort();
+        index.typed_names.dedup();
         index
     }
 
@@ -480,6 +504,20 @@ impl ModelIndex {
         self.find(language, &r.child).into_iter().next()
     }
 
+    /// Python functions / aliases called `name` whose annotation names a class, with the
+    /// module they are declared in (sorted).
+    pub fn typed_names(&self, name: &str) -> impl Iterator<Item = &TypedName> {
+        self.typed_names.iter().filter(move |t| t.name == name)
+    }
+
+    /// Related accessors declared on `parent` (`relationship`, Django foreign keys).
+    pub fn relations_of(&self, language: Language, parent: &str) -> Vec<&Related> {
+        self.related
+            .iter()
+            .filter(|r| r.language == language && r.parent == parent)
+            .collect()
+    }
+
     /// Whether `class` is a manager / QuerySet class declared in the repository.
     pub fn is_manager_class(&self, class: &str) -> bool {
         self.manager_classes.iter().any(|(n, _)| n == class)
@@ -569,6 +607,25 @@ impl ModelIndex {
                 names.push(m.name.clone());
             }
         }
+        // Python: a model with a relation to a legacy model (`post.author`), and the
+        // functions / aliases whose annotation names one (`crud.get_user(…)`,
+        // `current_user`): files naming only those reach the legacy table too.
+        for r in self
+            .related
+            .iter()
+            .filter(|r| r.language == Language::Python)
+        {
+            if self.legacy(Language::Python, &r.child, None).is_some() {
+                names.push(r.parent.clone());
+            }
+        }
+        for t in &self.typed_names {
+            let model = python::models::hint_class(&t.model).map(|(m, _)| m);
+            if model.is_some_and(|m| self.legacy(Language::Python, &m, None).is_some()) {
+                // `InvoiceSchema.load`: files name the schema class.
+                names.push(t.name.trim_end_matches(".load").to_string());
+            }
+        }
         // Parents whose deletion reaches a legacy table, through chains of cascading
         // deletes too (bounded).
         let mut reaching: Vec<(Language, String)> = Vec::new();
@@ -636,6 +693,10 @@ impl ModelIndex {
 
 /// Bytes that make any Python file a model file (sorted).
 const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
+    // A return annotation or an `Annotated` alias: pass 2 types calls and names by them.
+    b") ->",
+    b"Annotated[",
+    b"AutoSchema",
     b"DeclarativeBase",
     b"__table__",
     b"__tablename__",
@@ -643,6 +704,10 @@ const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
     b"db.Model",
     b"declarative_base",
     b"models.Model",
+    b"peewee",
+    b"playhouse",
+    b"table=True",
+    b"user_loader",
 ];
 
 /// Whether a file can declare a model at all: a path and byte check before any parsing.

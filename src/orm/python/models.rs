@@ -13,7 +13,9 @@ use crate::lang::{self, Grammar};
 use crate::model::{Language, Operation};
 use crate::orm::naming;
 use crate::orm::nodes::{all_nodes, named_children, text};
-use crate::orm::{Cascade, FileDecls, ManagerMethod, ModelDecl, TableSource, first_line};
+use crate::orm::{
+    Cascade, FileDecls, ManagerMethod, ModelDecl, TableSource, TypedName, first_line,
+};
 use std::collections::HashMap;
 use tree_sitter::Node;
 
@@ -28,10 +30,30 @@ pub fn declarations(rel: &str, src: &str, catalog: &OrmCatalog) -> FileDecls {
     };
     let module = module_of(rel);
     let index = LineIndex::new(src);
+    let file = PyFile {
+        rel,
+        src,
+        module: &module,
+        index: &index,
+        peewee: src.contains("peewee") || src.contains("playhouse"),
+    };
     for node in all_nodes(tree.root_node()) {
         match node.kind() {
             "class_definition" => {
-                class_declaration(rel, src, &module, &index, node, catalog, &mut out)
+                if let Some(t) = schema_model(src, &module, node) {
+                    out.typed_names.push(t);
+                }
+                class_declaration(&file, node, catalog, &mut out)
+            }
+            "function_definition" => {
+                if let Some(t) = returned_model(src, &module, node) {
+                    out.typed_names.push(t);
+                }
+            }
+            "decorated_definition" => {
+                if let Some(t) = login_user_model(src, node) {
+                    out.typed_names.push(t);
+                }
             }
             "assignment" => {
                 if let Some(decl) = table_object(rel, src, &module, &index, node) {
@@ -40,11 +62,211 @@ pub fn declarations(rel: &str, src: &str, catalog: &OrmCatalog) -> FileDecls {
                 if let Some(alias) = queryset_manager(src, node) {
                     out.manager_classes.push(alias);
                 }
+                if let Some(t) = annotated_alias(src, &module, node) {
+                    out.typed_names.push(t);
+                }
             }
             _ => {}
         }
     }
     out
+}
+
+/// playhouse's model classes (full-text search tables), sorted.
+const PLAYHOUSE_MODELS: &[&str] = &["FTS5Model", "FTSModel", "VirtualModel"];
+
+/// What one file's class declarations need to know about the file.
+struct PyFile<'a> {
+    rel: &'a str,
+    src: &'a str,
+    module: &'a str,
+    index: &'a LineIndex,
+    /// The file imports peewee (or its `playhouse` extensions): `Model` is peewee's.
+    peewee: bool,
+}
+
+/// `def get_user(…) -> User` / `-> Optional[User]` / `-> list[User]`: calls of it give
+/// instances of the class the annotation names (a model or not: pass 2 looks it up).
+fn returned_model(src: &str, module: &str, def: Node<'_>) -> Option<TypedName> {
+    let name = text(src, def.child_by_field_name("name")?);
+    let hint = text(src, def.child_by_field_name("return_type")?);
+    let (model, collection) = hint_class(hint)?;
+    Some(TypedName {
+        module: module.to_string(),
+        name: name.to_string(),
+        model,
+        collection,
+    })
+}
+
+/// A marshmallow-sqlalchemy schema (`class InvoiceSchema(SQLAlchemyAutoSchema)` with
+/// `class Meta: model = Invoice`): its `load(…)` builds instances of the model. Recorded
+/// as `InvoiceSchema.load`.
+fn schema_model(src: &str, module: &str, class: Node<'_>) -> Option<TypedName> {
+    let name = text(src, class.child_by_field_name("name")?);
+    let bases = text(src, class.child_by_field_name("superclasses")?);
+    if !bases.contains("Schema") {
+        return None;
+    }
+    let body = class.child_by_field_name("body")?;
+    let meta = named_children(body).into_iter().find(|c| {
+        c.kind() == "class_definition"
+            && c.child_by_field_name("name")
+                .is_some_and(|n| text(src, n) == "Meta")
+    })?;
+    let model = all_nodes(meta.child_by_field_name("body")?)
+        .into_iter()
+        .filter(|a| a.kind() == "assignment")
+        .find(|a| {
+            a.child_by_field_name("left")
+                .is_some_and(|l| text(src, l) == "model")
+        })
+        .and_then(|a| a.child_by_field_name("right"))
+        .filter(|r| matches!(r.kind(), "identifier" | "attribute"))?;
+    Some(TypedName {
+        module: module.to_string(),
+        name: format!("{name}.load"),
+        model: last_segment(text(src, model)).to_string(),
+        collection: false,
+    })
+}
+
+/// Flask-Login's `current_user` is what the `@login.user_loader` function returns:
+/// `return User.query.get(int(id))` / `return db.session.get(User, int(id))` names the
+/// class (the first capitalized name of the returned expression).
+fn login_user_model(src: &str, node: Node<'_>) -> Option<TypedName> {
+    let def = node.child_by_field_name("definition")?;
+    let loader = named_children(node)
+        .into_iter()
+        .filter(|d| d.kind() == "decorator")
+        .any(|d| text(src, d).trim_end().ends_with("user_loader"));
+    if !loader {
+        return None;
+    }
+    let returned = all_nodes(def)
+        .into_iter()
+        .find(|n| n.kind() == "return_statement")?;
+    let class = all_nodes(returned)
+        .into_iter()
+        .filter(|n| n.kind() == "identifier")
+        .map(|n| text(src, n))
+        .find(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))?;
+    Some(TypedName {
+        module: "flask_login".to_string(),
+        name: "current_user".to_string(),
+        model: class.to_string(),
+        collection: false,
+    })
+}
+
+/// `CurrentUser = Annotated[User, Depends(get_current_user)]`: a type alias of a class.
+fn annotated_alias(src: &str, module: &str, node: Node<'_>) -> Option<TypedName> {
+    let left = node.child_by_field_name("left")?;
+    let right = node.child_by_field_name("right")?;
+    if left.kind() != "identifier" || right.kind() != "subscript" {
+        return None;
+    }
+    let value = right.child_by_field_name("value")?;
+    if last_segment(text(src, value)) != "Annotated" {
+        return None;
+    }
+    let (model, collection) = hint_class(text(src, right))?;
+    Some(TypedName {
+        module: module.to_string(),
+        name: text(src, left).to_string(),
+        model,
+        collection,
+    })
+}
+
+/// The class a type hint names, and whether the hint is a collection of it:
+/// `User`, `"User"`, `Optional[User]`, `User | None`, `Annotated[User, …]`,
+/// `Mapped[List["User"]]` (collection), `list[User]` (collection). `None` for hints whose
+/// class is not the value itself (`dict[str, User]`, `tuple[User, int]`).
+pub(crate) fn hint_class(hint: &str) -> Option<(String, bool)> {
+    hint_class_at(hint, 0)
+}
+
+const WRAPPERS: &[&str] = &[
+    "Annotated",
+    "Awaitable",
+    "DynamicMapped",
+    "Mapped",
+    "Optional",
+    "Type",
+    "Union",
+    "WriteOnlyMapped",
+    "type",
+];
+
+const COLLECTIONS: &[&str] = &[
+    "AsyncGenerator",
+    "AsyncIterator",
+    "Generator",
+    "Iterable",
+    "Iterator",
+    "List",
+    "Sequence",
+    "Set",
+    "list",
+    "set",
+];
+
+fn hint_class_at(hint: &str, depth: usize) -> Option<(String, bool)> {
+    if depth > 8 {
+        return None;
+    }
+    let hint = hint.trim().trim_matches(|c| c == '"' || c == '\'');
+    if let Some(parts) = top_level_split(hint, '|') {
+        let first = parts.into_iter().find(|p| p.trim() != "None")?;
+        return hint_class_at(first, depth + 1);
+    }
+    match hint.split_once('[') {
+        Some((head, rest)) => {
+            let inner = rest.strip_suffix(']')?;
+            let first = top_level_split(inner, ',')
+                .and_then(|p| p.into_iter().next())
+                .unwrap_or(inner);
+            let head = last_segment(head.trim());
+            if WRAPPERS.contains(&head) {
+                hint_class_at(first, depth + 1)
+            } else if COLLECTIONS.contains(&head) {
+                hint_class_at(first, depth + 1).map(|(m, _)| (m, true))
+            } else {
+                None
+            }
+        }
+        None => {
+            let name = last_segment(hint);
+            let ok = !name.is_empty()
+                && name != "None"
+                && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+            ok.then(|| (name.to_string(), false))
+        }
+    }
+}
+
+/// `a, b[c, d], e` split on `sep` outside brackets; `None` when `sep` is not there.
+fn top_level_split(s: &str, sep: char) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth -= 1,
+            c if c == sep && depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    parts.push(&s[start..]);
+    Some(parts)
 }
 
 /// `OrderManager = models.Manager.from_queryset(OrderQuerySet)`: a manager class whose
@@ -104,15 +326,8 @@ fn table_call(src: &str, call: Node<'_>) -> Option<String> {
     string_value(src, args[0])
 }
 
-fn class_declaration(
-    rel: &str,
-    src: &str,
-    module: &str,
-    index: &LineIndex,
-    node: Node<'_>,
-    catalog: &OrmCatalog,
-    out: &mut FileDecls,
-) {
+fn class_declaration(file: &PyFile<'_>, node: Node<'_>, catalog: &OrmCatalog, out: &mut FileDecls) {
+    let (rel, src, module, index) = (file.rel, file.src, file.module, file.index);
     let (Some(name), Some(body)) = (
         node.child_by_field_name("name"),
         node.child_by_field_name("body"),
@@ -129,6 +344,20 @@ fn class_declaration(
     decl.evidence = first_line(text(src, node));
     if let Some(supers) = node.child_by_field_name("superclasses") {
         for base in named_children(supers) {
+            // SQLModel: `class User(UserBase, table=True)` is a table, named `user`.
+            if base.kind() == "keyword_argument"
+                && base
+                    .child_by_field_name("name")
+                    .is_some_and(|n| text(src, n) == "table")
+                && base
+                    .child_by_field_name("value")
+                    .is_some_and(|v| v.kind() == "true")
+            {
+                decl.framework = "sqlalchemy".into();
+                decl.source = TableSource::Convention;
+                decl.options.push(("naming".into(), "lowercase".into()));
+                continue;
+            }
             // `models.QuerySet["Order"]`: the generic's value is the base.
             let base = match base.kind() {
                 "subscript" => match base.child_by_field_name("value") {
@@ -143,6 +372,15 @@ fn class_declaration(
                 decl.bases_full.push(full);
             }
         }
+    }
+    // peewee: `class Index(Model)` (or `pw.Model`, playhouse's `FTS5Model`) in a file that
+    // imports it; each model has its own table, `Meta.table_name` or the lowercased name.
+    let peewee_base = |b: &String| {
+        matches!(b.as_str(), "Model" | "pw.Model" | "peewee.Model")
+            || PLAYHOUSE_MODELS.contains(&b.as_str())
+    };
+    if file.peewee && decl.framework.is_empty() && decl.bases_full.iter().any(peewee_base) {
+        decl.framework = "peewee".into();
     }
     let is_manager = decl
         .bases
@@ -200,7 +438,8 @@ fn meta_options(src: &str, body: Node<'_>, decl: &mut ModelDecl) {
                 continue;
             };
             match text(src, left) {
-                "db_table" => decl.explicit_table = string_value(src, right),
+                // `table_name` is peewee's (3.x), `db_table` Django's and peewee 2's.
+                "db_table" | "table_name" => decl.explicit_table = string_value(src, right),
                 "app_label" => decl.app_label = string_value(src, right),
                 "abstract" => decl.is_abstract = right.kind() == "true",
                 "managed" => decl.managed = Some(right.kind() != "false"),
@@ -287,6 +526,8 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                         parent: parent.clone(),
                         accessor,
                         child: class.to_string(),
+                        secondary: false,
+                        joined: false,
                     });
                 }
                 if let (Some(parent), Some(operation), Some(d)) = (target, operation, on_delete) {
@@ -300,12 +541,13 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                         child_file: String::new(),
                     });
                 }
-            } else if method == "relationship" {
+            } else if matches!(method, "relationship" | "Relationship") {
                 let cascade = kw("cascade").and_then(|c| string_value(src, c));
+                // SQLModel spells it `Relationship(cascade_delete=True)`.
                 let deletes = cascade.as_deref().is_some_and(|c| {
                     c.split(',')
                         .any(|p| matches!(p.trim(), "all" | "delete" | "delete-orphan"))
-                });
+                }) || kw("cascade_delete").is_some_and(|v| v.kind() == "true");
                 let target = positional
                     .first()
                     .and_then(|t| model_ref(src, *t))
@@ -313,6 +555,7 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                         a.child_by_field_name("type")
                             .and_then(|t| annotated_model(src, t))
                     });
+                relationship_accessors(src, class, attr, target.as_deref(), &kw, out);
                 if let (true, Some(child)) = (deletes, target) {
                     out.cascades.push(Cascade {
                         language: Language::Python,
@@ -327,6 +570,62 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
             }
         }
         _ => {}
+    }
+}
+
+/// `followed = relationship("Follow", backref="follower", lazy="dynamic")`: `x.followed`
+/// on an instance of `class` holds `Follow` rows, and `f.follower` on a `Follow` holds
+/// `class` rows.
+fn relationship_accessors<'t>(
+    src: &str,
+    class: &str,
+    attr: &str,
+    target: Option<&str>,
+    kw: &dyn Fn(&str) -> Option<Node<'t>>,
+    out: &mut FileDecls,
+) {
+    let Some(target) = target else {
+        return;
+    };
+    let secondary = kw("secondary").is_some();
+    let joined = |lazy: Option<Node<'_>>| {
+        lazy.and_then(|l| string_value(src, l))
+            .is_some_and(|l| l == "joined")
+    };
+    out.related.push(crate::orm::Related {
+        language: Language::Python,
+        parent: class.to_string(),
+        accessor: attr.to_string(),
+        child: target.to_string(),
+        secondary,
+        joined: joined(kw("lazy")),
+    });
+    // `backref="x"` or `backref=db.backref("x", lazy="joined")`.
+    let backref = kw("backref").and_then(|b| match b.kind() {
+        "call" => {
+            let args = named_children(b.child_by_field_name("arguments")?);
+            let lazy = args
+                .iter()
+                .filter(|a| a.kind() == "keyword_argument")
+                .find(|a| {
+                    a.child_by_field_name("name")
+                        .is_some_and(|n| text(src, n) == "lazy")
+                })
+                .and_then(|a| a.child_by_field_name("value"));
+            let name = args.first().and_then(|n| string_value(src, *n))?;
+            Some((name, joined(lazy)))
+        }
+        _ => string_value(src, b).map(|n| (n, false)),
+    });
+    if let Some((backref, joined)) = backref {
+        out.related.push(crate::orm::Related {
+            language: Language::Python,
+            parent: target.to_string(),
+            accessor: backref,
+            child: class.to_string(),
+            secondary,
+            joined,
+        });
     }
 }
 
@@ -481,7 +780,9 @@ pub fn resolve(models: &mut Vec<ModelDecl>, sqlalchemy_creates_schema: bool) {
                 .map(|p| models[p].clone())
                 .collect();
             let abstract_parent = parents.iter().find(|p| p.is_abstract);
-            let concrete_parent = parents.iter().find(|p| !p.is_abstract && p.table.is_some());
+            let concrete_parent = parents
+                .iter()
+                .find(|p| !p.is_abstract && p.table.is_some() && p.framework == m.framework);
             let mut next = m.clone();
             if next.managers.is_empty()
                 && let Some(p) = parents.iter().find(|p| !p.managers.is_empty())
@@ -499,6 +800,17 @@ pub fn resolve(models: &mut Vec<ModelDecl>, sqlalchemy_creates_schema: bool) {
                 }
             }
             match m.framework.as_str() {
+                "peewee" => {
+                    // Every peewee model has its own table; `table_name` is not inherited.
+                    next.table = Some(match &m.explicit_table {
+                        Some(t) => t.clone(),
+                        None => m.name.to_lowercase(),
+                    });
+                    next.source = match &m.explicit_table {
+                        Some(_) => TableSource::Explicit,
+                        None => TableSource::Convention,
+                    };
+                }
                 "django" => {
                     if m.is_abstract {
                         next.table = None;
@@ -538,7 +850,15 @@ pub fn resolve(models: &mut Vec<ModelDecl>, sqlalchemy_creates_schema: bool) {
                         next.table = p.table.clone();
                         next.source = TableSource::Inherited;
                     } else if m.source == TableSource::Convention {
-                        next.table = Some(naming::snake_case(&m.name));
+                        // SQLModel names a table after the class, lowercased.
+                        let lowercase = m
+                            .options
+                            .iter()
+                            .any(|(k, v)| k == "naming" && v == "lowercase");
+                        next.table = Some(match lowercase {
+                            true => m.name.to_lowercase(),
+                            false => naming::snake_case(&m.name),
+                        });
                     }
                     next.defines_schema = sqlalchemy_creates_schema
                         && !m.is_abstract
@@ -638,6 +958,52 @@ mod tests {
         assert_eq!(table("Special").as_deref(), Some("orders_legacy"));
         assert_eq!(table("Mixin"), None);
         assert!(models.iter().all(|m| m.name != "Base"), "a plain class");
+    }
+
+    #[test]
+    fn type_hints_name_their_class() {
+        let hint = |h: &str| hint_class(h);
+        assert_eq!(hint("User"), Some(("User".into(), false)));
+        assert_eq!(hint("Optional[User]"), Some(("User".into(), false)));
+        assert_eq!(hint("User | None"), Some(("User".into(), false)));
+        assert_eq!(hint("\"app.models.User\""), Some(("User".into(), false)));
+        assert_eq!(hint("Mapped[List[\"User\"]]"), Some(("User".into(), true)));
+        assert_eq!(hint("list[User]"), Some(("User".into(), true)));
+        assert_eq!(
+            hint("Annotated[User, Depends(get_current_user)]"),
+            Some(("User".into(), false))
+        );
+        assert_eq!(hint("dict[str, User]"), None);
+        assert_eq!(hint("None"), None);
+    }
+
+    #[test]
+    fn sqlmodel_and_peewee_tables() {
+        let catalog = OrmCatalog::for_language(Language::Python, &[]);
+        let src = "import peewee as pw\n\
+                   from sqlmodel import SQLModel\n\
+                   class TicketBase(SQLModel):\n    title: str\n\
+                   class TicketItem(TicketBase, table=True):\n    id: int\n\
+                   class Base(pw.Model):\n    pass\n\
+                   class Shelf(Base):\n    class Meta:\n        table_name = 'shelves'\n\
+                   class BookCopy(Base):\n    pass\n\
+                   class Schema(BaseModel):\n    pass\n";
+        let mut models = declarations("app/models.py", src, &catalog).models;
+        resolve(&mut models, false);
+        let table = |n: &str| {
+            models
+                .iter()
+                .find(|m| m.name == n)
+                .and_then(|m| m.table.clone())
+        };
+        assert_eq!(table("TicketItem").as_deref(), Some("ticketitem"));
+        assert_eq!(table("TicketBase"), None);
+        assert_eq!(table("Shelf").as_deref(), Some("shelves"));
+        assert_eq!(table("BookCopy").as_deref(), Some("bookcopy"));
+        assert!(
+            models.iter().all(|m| m.name != "Schema"),
+            "pydantic, not peewee"
+        );
     }
 
     #[test]

@@ -7,15 +7,25 @@
 //! `catalog/python.toml`. Not resolved: values returned by other functions, untyped
 //! parameters, `getattr`, models passed around as values, many-to-many managers.
 
-use super::{Chain, chain_access, is_chain_link, last_segment, string_value};
+use super::{Chain, chain_access, is_chain_link, last_segment};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::scoped::{Scope, Scopes};
-use crate::extract::{FileInput, FileScan, LineIndex, evidence};
-use crate::model::{Access, Confidence, Kind, Language, Operation, Site};
+use crate::extract::{FileInput, FileScan, LineIndex};
+use crate::model::{Access, Confidence, Kind, Language, Operation};
 use crate::orm::nodes::{all_nodes, named_children, text};
 use crate::orm::{ManagerMethod, ModelDecl, ModelIndex};
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
+
+mod generic;
+mod queries;
+mod relations;
+mod typed;
+mod unit_of_work;
+
+/// A name bound to a model type: (where the binding starts, its function scope, the
+/// name, the type).
+type Binding = (usize, Option<usize>, String, VarType);
 
 /// The binding scope of a class body's attributes, apart from function scopes.
 fn class_key(class: usize) -> Option<usize> {
@@ -44,6 +54,37 @@ enum VarType {
         model: String,
         module: Option<String>,
     },
+    /// A list of instances (`-> list[User]`, `User.query.all()`): iterating gives
+    /// instances; its own methods are the list's.
+    Collection {
+        model: String,
+        module: Option<String>,
+    },
+    /// A `select(Model)` statement held in a name, run later by a session.
+    Select {
+        model: String,
+        module: Option<String>,
+    },
+}
+
+impl VarType {
+    fn instance(m: &ModelDecl) -> VarType {
+        VarType::Instance {
+            model: m.name.clone(),
+            module: Some(m.module.clone()),
+            new: false,
+        }
+    }
+
+    fn of(m: &ModelDecl, collection: bool) -> VarType {
+        match collection {
+            true => VarType::Collection {
+                model: m.name.clone(),
+                module: Some(m.module.clone()),
+            },
+            false => VarType::instance(m),
+        }
+    }
 }
 
 struct Usages<'a, 's> {
@@ -55,6 +96,12 @@ struct Usages<'a, 's> {
     imports: HashMap<String, (String, Option<String>)>,
     /// Module alias → dotted module (`import app.models as m`).
     modules: HashMap<String, String>,
+    /// This file's dotted module (`app/crud.py` → `app.crud`).
+    module: String,
+    /// Functions and methods defined in this file: their bodies are scanned themselves.
+    local_functions: std::collections::HashSet<String>,
+    /// Names bound to a schema instance (`invoice_schema = InvoiceSchema()`) → the class.
+    schemas: HashMap<String, String>,
 }
 
 /// ORM findings of one Python file.
@@ -69,28 +116,51 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         scopes: Scopes::default(),
         imports: HashMap::new(),
         modules: HashMap::new(),
+        module: module_of(file.rel),
+        local_functions: Default::default(),
+        schemas: HashMap::new(),
     };
     // Bindings of names to model types, per function, in source order.
-    let mut bindings: Vec<(usize, Option<usize>, String, VarType)> = Vec::new();
+    let mut bindings: Vec<Binding> = Vec::new();
     for &n in &nodes {
         match n.kind() {
-            "function_definition" | "class_definition" => scopes.push(Scope {
-                start: n.start_byte(),
-                end: n.end_byte(),
-                name: n
-                    .child_by_field_name("name")
-                    .map(|x| text(src, x).to_string()),
-                is_class: n.kind() == "class_definition",
-            }),
+            "function_definition" | "class_definition" => {
+                if n.kind() == "function_definition"
+                    && let Some(name) = n.child_by_field_name("name")
+                {
+                    u.local_functions.insert(text(src, name).to_string());
+                }
+                scopes.push(Scope {
+                    start: n.start_byte(),
+                    end: n.end_byte(),
+                    name: n
+                        .child_by_field_name("name")
+                        .map(|x| text(src, x).to_string()),
+                    is_class: n.kind() == "class_definition",
+                });
+            }
             "import_from_statement" => u.import_from(n),
+
             "import_statement" => u.import_module(n),
             _ => {}
         }
     }
     u.scopes = Scopes::new(scopes);
+    u.schema_instances(&nodes);
     for &n in &nodes {
         match n.kind() {
             "assignment" => {
+                // `user: User = …`, `users: list[User] = …`: the hint decides.
+                if let (Some(left), Some(hint)) =
+                    (n.child_by_field_name("left"), n.child_by_field_name("type"))
+                    && left.kind() == "identifier"
+                    && u.class_body_at(n.start_byte()).is_none()
+                    && let Some(ty) = u.hint_type(text(src, hint))
+                {
+                    let scope = u.function_at(n.start_byte());
+                    bindings.push((n.end_byte(), scope, text(src, left).to_string(), ty));
+                    continue;
+                }
                 let (Some(left), Some(right)) = (
                     n.child_by_field_name("left"),
                     n.child_by_field_name("right"),
@@ -109,7 +179,12 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
                         (_, VarType::Instance { model, module, new }) => {
                             VarType::Instance { model, module, new }
                         }
-                        (_, VarType::QuerySet { .. }) => continue,
+                        (
+                            _,
+                            VarType::QuerySet { .. }
+                            | VarType::Collection { .. }
+                            | VarType::Select { .. },
+                        ) => continue,
                     };
                     // A class attribute (`queryset = LO.objects.all()` in a DRF view) is
                     // reached as `self.queryset` in the class's methods.
@@ -127,23 +202,11 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
                         .into_iter()
                         .find(|c| c.kind() == "identifier")
                 });
-                let ty = n
-                    .child_by_field_name("type")
-                    .and_then(|t| named_children(t).into_iter().next());
+                let ty = n.child_by_field_name("type");
                 let (Some(name), Some(ty)) = (name, ty) else {
                     continue;
                 };
-                let model = match ty.kind() {
-                    "string" => string_value(src, ty)
-                        .and_then(|t| u.lookup(last_segment(&t), None).map(|m| m.name.clone())),
-                    _ => u.model(ty).map(|m| m.name.clone()),
-                };
-                if let Some(model) = model {
-                    let ty = VarType::Instance {
-                        model,
-                        module: None,
-                        new: false,
-                    };
+                if let Some(ty) = u.hint_type(text(src, ty)) {
                     bindings.push((
                         name.end_byte(),
                         u.function_at(n.start_byte()),
@@ -163,7 +226,9 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
                     continue;
                 }
                 let ty = match u.type_of(right, &bindings, n.start_byte()) {
-                    Some(VarType::QuerySet { model, module }) => VarType::Instance {
+                    Some(
+                        VarType::QuerySet { model, module } | VarType::Collection { model, module },
+                    ) => VarType::Instance {
                         model,
                         module,
                         new: false,
@@ -182,9 +247,26 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     }
     for &n in &nodes {
         if n.kind() == "call" && !is_chain_link(n) {
+            let before = out.findings.len();
             u.call(n, &bindings, out);
+            if out.findings.len() == before {
+                u.generic_call(n, &bindings, out);
+            }
         }
     }
+    for &n in &nodes {
+        if n.kind() == "attribute" {
+            u.relation_attribute(n, &bindings, out);
+        }
+    }
+    u.unit_of_work(&nodes, &bindings, out);
+}
+
+/// `app/crud.py` → `app.crud`; `app/models/__init__.py` → `app.models`.
+fn module_of(rel: &str) -> String {
+    let trimmed = rel.strip_suffix(".py").unwrap_or(rel);
+    let trimmed = trimmed.strip_suffix("/__init__").unwrap_or(trimmed);
+    trimmed.replace('/', ".")
 }
 
 impl<'a, 's> Usages<'a, 's> {
@@ -287,6 +369,9 @@ impl<'a, 's> Usages<'a, 's> {
 
     /// A model (any, not only legacy: cascade parents count) named by `node`.
     fn model(&self, node: Node<'_>) -> Option<&'a ModelDecl> {
+        if node.kind() == "identifier" && text(self.src, node) == "cls" {
+            return self.enclosing_model(node.start_byte());
+        }
         let (name, module) = self.model_name(node)?;
         let found = self.models().find(Language::Python, &name);
         let pick = found
@@ -310,12 +395,7 @@ impl<'a, 's> Usages<'a, 's> {
             .filter(|&i| self.scopes.get(i).is_class)
     }
 
-    fn var_type(
-        &self,
-        name: &str,
-        pos: usize,
-        bindings: &[(usize, Option<usize>, String, VarType)],
-    ) -> Option<VarType> {
+    fn var_type(&self, name: &str, pos: usize, bindings: &[Binding]) -> Option<VarType> {
         if name.starts_with("self.") {
             let class = self
                 .scopes
@@ -341,23 +421,133 @@ impl<'a, 's> Usages<'a, 's> {
                     .rfind(|(at, f, n, _)| *at <= pos && *f == function && n == name)
             })
             .map(|(_, _, _, t)| t.clone())
+            .or_else(|| {
+                // `self` in a model's own method is an instance of it.
+                (name == "self")
+                    .then(|| self.enclosing_model(pos))
+                    .flatten()
+                    .map(VarType::instance)
+            })
+            .or_else(|| self.login_user(name))
+    }
+
+    /// Flask-Login's `current_user`, imported from `flask_login`: an instance of the model
+    /// the project's `user_loader` returns.
+    fn login_user(&self, name: &str) -> Option<VarType> {
+        let (orig, module) = self.imports.get(name)?;
+        if orig != "current_user" || module.as_deref() != Some("flask_login") {
+            return None;
+        }
+        let t = self.typed_name(name, None)?;
+        let m = self
+            .models()
+            .find(Language::Python, &t.model)
+            .into_iter()
+            .next()?;
+        Some(VarType::instance(m))
+    }
+
+    /// The SQLAlchemy models `model` inherits with a table other than its own (bounded).
+    fn joined_parents(&self, model: &ModelDecl) -> Vec<&'a ModelDecl> {
+        let mut out: Vec<&'a ModelDecl> = Vec::new();
+        if model.framework != "sqlalchemy" || model.table.is_none() {
+            return out;
+        }
+        let mut queue: Vec<String> = model.bases.clone();
+        while let Some(base) = queue.pop() {
+            if out.len() >= 8 {
+                break;
+            }
+            for p in self.models().find(Language::Python, &base) {
+                if p.framework == "sqlalchemy"
+                    && !p.is_abstract
+                    && p.table.is_some()
+                    && p.table != model.table
+                    && !out.iter().any(|o| o.name == p.name)
+                {
+                    out.push(p);
+                    queue.extend(p.bases.iter().cloned());
+                }
+            }
+        }
+        out
+    }
+
+    /// The model whose method holds `pos` (for `self` and `cls`).
+    fn enclosing_model(&self, pos: usize) -> Option<&'a ModelDecl> {
+        let class = self.enclosing_class(pos)?;
+        self.models()
+            .find(Language::Python, &class)
+            .into_iter()
+            .find(|m| m.file == self.file.rel)
+    }
+
+    /// The model named by a class in this file's namespace: imported (then its module must
+    /// match) or declared anywhere under that name.
+    fn class_named(&self, name: &str) -> Option<&'a ModelDecl> {
+        let (orig, module) = match self.imports.get(name) {
+            Some((o, m)) => (o.as_str(), m.as_deref()),
+            None => (name, None),
+        };
+        let found = self.models().find(Language::Python, orig);
+        match module {
+            Some(q) => found
+                .into_iter()
+                .find(|m| m.module == q || m.module.ends_with(q) || q.ends_with(&m.module)),
+            None => found.into_iter().next(),
+        }
+    }
+
+    /// The type a hint gives a name: `User`, `Optional[User]`, `list[User]`, an alias
+    /// `CurrentUser = Annotated[User, …]` of this or another module.
+    fn hint_type(&self, hint: &str) -> Option<VarType> {
+        let (name, collection) = super::models::hint_class(hint)?;
+        if let Some(m) = self.class_named(&name) {
+            return Some(VarType::of(m, collection));
+        }
+        let alias = self.typed_name(&name, None)?;
+        let (model, inner) = super::models::hint_class(&alias.model)?;
+        let m = self
+            .models()
+            .find(Language::Python, &model)
+            .into_iter()
+            .next()?;
+        Some(VarType::of(m, collection || inner || alias.collection))
+    }
+
+    /// The function or alias `name` of this file, of the module it is imported from, of
+    /// `module` (a module alias it is reached through), or the only one of that name.
+    fn typed_name(&self, name: &str, module: Option<&str>) -> Option<&'a crate::orm::TypedName> {
+        let (orig, from) = match self.imports.get(name) {
+            Some((o, m)) => (o.as_str(), m.as_deref()),
+            None => (name, module),
+        };
+        let all: Vec<_> = self.models().typed_names(orig).collect();
+        let in_module = |q: &str| {
+            all.iter()
+                .find(|t| t.module == q || t.module.ends_with(q) || q.ends_with(&t.module))
+                .copied()
+        };
+        match from {
+            Some(q) => in_module(q),
+            None => in_module(&self.module).or_else(|| {
+                // A method of an object of unknown type: only a name that says what it
+                // is (`get_current_user`), and only one of it in the repository.
+                (all.len() == 1 && orig.contains('_')).then(|| all[0])
+            }),
+        }
     }
 
     /// The model type of an expression: a constructor, a query returning one instance, a
     /// QuerySet, or a name bound to one of those.
-    fn type_of(
-        &self,
-        node: Node<'_>,
-        bindings: &[(usize, Option<usize>, String, VarType)],
-        pos: usize,
-    ) -> Option<VarType> {
+    fn type_of(&self, node: Node<'_>, bindings: &[Binding], pos: usize) -> Option<VarType> {
         self.type_of_at(node, bindings, pos, 0)
     }
 
     fn type_of_at(
         &self,
         node: Node<'_>,
-        bindings: &[(usize, Option<usize>, String, VarType)],
+        bindings: &[Binding],
         pos: usize,
         depth: usize,
     ) -> Option<VarType> {
@@ -380,11 +570,14 @@ impl<'a, 's> Usages<'a, 's> {
                 let value = node.child_by_field_name("value")?;
                 match self.type_of_at(value, bindings, pos, depth + 1)? {
                     t @ VarType::Instance { .. } => Some(t),
-                    VarType::QuerySet { model, module } => Some(VarType::Instance {
-                        model,
-                        module,
-                        new: false,
-                    }),
+                    VarType::QuerySet { model, module } | VarType::Collection { model, module } => {
+                        Some(VarType::Instance {
+                            model,
+                            module,
+                            new: false,
+                        })
+                    }
+                    VarType::Select { .. } => None,
                 }
             }
             "call" => {
@@ -410,6 +603,9 @@ impl<'a, 's> Usages<'a, 's> {
                     });
                 }
                 let chain = Chain::of(node);
+                if let Some(t) = self.returned_type(node, &chain, bindings, pos) {
+                    return Some(t);
+                }
                 let methods = chain.methods(src);
                 // A QuerySet held in a name goes on as one (`qs.first()`, `for o in
                 // qs.iterator()`), as `Model.objects` does.
@@ -421,7 +617,7 @@ impl<'a, 's> Usages<'a, 's> {
                         VarType::QuerySet { model, module } => {
                             self.lookup(&model, module.as_deref())
                         }
-                        VarType::Instance { .. } => None,
+                        _ => None,
                     }
                 };
                 if let Some(model) = self
@@ -502,7 +698,7 @@ impl<'a, 's> Usages<'a, 's> {
     fn manager_root(
         &self,
         chain: &Chain<'_>,
-        bindings: &[(usize, Option<usize>, String, VarType)],
+        bindings: &[Binding],
         pos: usize,
     ) -> Option<&'a ModelDecl> {
         let root = chain.root?;
@@ -530,12 +726,7 @@ impl<'a, 's> Usages<'a, 's> {
         known.then_some(m)
     }
 
-    fn call(
-        &self,
-        call: Node<'_>,
-        bindings: &[(usize, Option<usize>, String, VarType)],
-        out: &mut FileScan,
-    ) {
+    fn call(&self, call: Node<'_>, bindings: &[Binding], out: &mut FileScan) {
         let src = self.src;
         let chain = Chain::of(call);
         if chain.links.is_empty() {
@@ -543,6 +734,10 @@ impl<'a, 's> Usages<'a, 's> {
         }
         let methods = chain.methods(src);
         let pos = call.start_byte();
+        // 0. `Model.query.…`, `obj.rel.…`, peewee's `Model.select()…`.
+        if self.model_rooted_chain(call, &chain, &methods, bindings, out) {
+            return;
+        }
         // 1. Django: `Model.objects.…`.
         if let Some(model) = self.manager_root(&chain, bindings, pos) {
             let attr = chain
@@ -596,6 +791,7 @@ impl<'a, 's> Usages<'a, 's> {
                     }
                     return;
                 }
+                Some(VarType::Collection { .. } | VarType::Select { .. }) => return,
                 None => {}
             }
         }
@@ -726,7 +922,7 @@ impl<'a, 's> Usages<'a, 's> {
         call: Node<'_>,
         chain: &Chain<'_>,
         methods: &[&str],
-        bindings: &[(usize, Option<usize>, String, VarType)],
+        bindings: &[Binding],
         out: &mut FileScan,
     ) {
         let src = self.src;
@@ -772,7 +968,13 @@ impl<'a, 's> Usages<'a, 's> {
             let last = last_segment(text(src, r)).to_ascii_lowercase();
             last.contains("session") || matches!(last.as_str(), "db" | "s" | "sess")
         });
+        // Flask-SQLAlchemy's `db.select(…)` / `db.delete(…)` are SQLAlchemy's functions.
+        let db_function = chain.root.is_some_and(|r| text(src, r) == "db")
+            && catalog
+                .lookup(&["sqlalchemy"], OrmReceiver::Function, first_method)
+                .is_some();
         let receiver = if first.bare
+            || db_function
             || chain
                 .root
                 .is_some_and(|r| matches!(text(src, r), "sa" | "sqlalchemy" | "sql"))
@@ -789,12 +991,20 @@ impl<'a, 's> Usages<'a, 's> {
         let model = if let Some(i) = rule.model_arg {
             // `select(LegacyOrder.id, …)`, `select(func.count(LegacyOrder.id))`: the first
             // model named inside the argument (a small subtree; a statement is short).
-            arg(i).and_then(|a| {
+            // `select(func.count()).select_from(User)`, `….where(User.email == e)`: the
+            // first model the rest of the chain names.
+            let first_model = |a: Node<'_>| {
                 all_nodes(a)
                     .into_iter()
                     .take(256)
                     .filter(|n| matches!(n.kind(), "identifier" | "attribute"))
                     .find_map(|n| self.model(n).filter(|m| m.framework == "sqlalchemy"))
+            };
+            arg(i).and_then(first_model).or_else(|| {
+                chain.links[1..]
+                    .iter()
+                    .filter_map(|l| l.args)
+                    .find_map(first_model)
             })
         } else if let Some(i) = rule.instance_arg {
             arg(i).and_then(|a| self.instance_model(a, bindings, pos))
@@ -820,13 +1030,16 @@ impl<'a, 's> Usages<'a, 's> {
             (rule, first_method)
         };
         self.report(call, model, rule, method, Vec::new(), out);
+        if rule.access == Some(Access::Read) {
+            self.joined_reads(call, chain, model, out);
+        }
     }
 
     /// The model of an instance argument: `LegacyOrder(…)`, a typed variable, a list of them.
     fn instance_model(
         &self,
         node: Node<'_>,
-        bindings: &[(usize, Option<usize>, String, VarType)],
+        bindings: &[Binding],
         pos: usize,
     ) -> Option<&'a ModelDecl> {
         self.instance_model_at(node, bindings, pos, 0)
@@ -835,7 +1048,7 @@ impl<'a, 's> Usages<'a, 's> {
     fn instance_model_at(
         &self,
         node: Node<'_>,
-        bindings: &[(usize, Option<usize>, String, VarType)],
+        bindings: &[Binding],
         pos: usize,
         depth: usize,
     ) -> Option<&'a ModelDecl> {
@@ -859,8 +1072,10 @@ impl<'a, 's> Usages<'a, 's> {
                 .find_map(|n| self.instance_model_at(n, bindings, pos, depth + 1));
         }
         match self.type_of(node, bindings, pos)? {
-            VarType::Instance { model, module, .. } => self.lookup(&model, module.as_deref()),
-            VarType::QuerySet { .. } => None,
+            VarType::Instance { model, module, .. } | VarType::Collection { model, module } => {
+                self.lookup(&model, module.as_deref())
+            }
+            VarType::QuerySet { .. } | VarType::Select { .. } => None,
         }
     }
 
@@ -877,19 +1092,26 @@ impl<'a, 's> Usages<'a, 's> {
         let (Some(access), Some(operation)) = (rule.access, rule.operation) else {
             return;
         };
-        let site = Site {
-            function: self.scopes.qualified(call.start_byte()),
-            evidence: evidence(text(self.src, call)),
-            sink: Some(method.to_string()),
-            framework: Some(model.framework.clone()),
-            ..self.file.site_at(&self.index, call.start_byte())
-        };
+        let site = self.site(call, method, model);
         let mut push = |table: String, access, operation, via: Vec<String>| {
             let found = site.finding(table, access, operation, rule.kind, Confidence::Inferred);
             out.findings.push(found.via(via));
         };
         if let Some(table) = &model.legacy {
             push(table.clone(), access, operation, via.clone());
+        }
+        // Joined-table inheritance: a subclass with a table of its own also reads and
+        // writes its parent's rows.
+        for parent in self.joined_parents(model) {
+            if let Some(table) = parent
+                .legacy
+                .as_ref()
+                .filter(|t| model.legacy.as_ref() != Some(*t))
+            {
+                let mut chain = via.clone();
+                chain.push(format!("{} inherits {} (joined)", model.name, parent.name));
+                push(table.clone(), access, operation, chain);
+            }
         }
         if operation == Operation::Delete {
             for (path, child) in self.models().cascade_chains(Language::Python, &model.name) {

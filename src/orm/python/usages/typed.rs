@@ -1,0 +1,262 @@
+//! What a call hands back, when its declaration or its framework says: a function
+//! annotated `-> User` (in this module or another), `User.query.…first()` (Flask-SQLAlchemy),
+//! peewee's `Index.get(…)` / `Index.create(…)`, SQLModel's `User.model_validate(…)`, and
+//! `get_object_or_404(Index, …)`-like calls handed the model class.
+
+use super::{Binding, Usages, VarType};
+use crate::orm::nodes::{named_children, text};
+use crate::orm::python::Chain;
+use tree_sitter::Node;
+
+fn last_word(s: &str) -> &str {
+    s.rsplit('.').next().unwrap_or(s).trim()
+}
+
+/// Calls handed a model class that give back one instance of it.
+const GETTERS: &[&str] = &[
+    "first_or_404",
+    "get",
+    "get_object_or_404",
+    "get_one",
+    "get_or_404",
+    "one_or_404",
+];
+
+/// Methods at the end of a query chain that give back one instance.
+const ONE: &[&str] = &[
+    "create",
+    "first",
+    "first_or_404",
+    "get",
+    "get_by_id",
+    "get_or_404",
+    "get_or_none",
+    "one",
+    "one_or_404",
+    "one_or_none",
+    "scalar",
+];
+
+/// Methods whose result is not rows of the model (a number, a flag, a write's result).
+const NOT_ROWS: &[&str] = &["count", "delete", "execute", "exists", "insert", "update"];
+
+impl<'a> Usages<'a, '_> {
+    pub(super) fn returned_type(
+        &self,
+        call: Node<'_>,
+        chain: &Chain<'_>,
+        bindings: &[Binding],
+        pos: usize,
+    ) -> Option<VarType> {
+        let src = self.src;
+        let function = call.child_by_field_name("function")?;
+        let methods = chain.methods(src);
+        let last = *methods.last()?;
+        // Flask-Login's proxy: `current_user._get_current_object()` is the user itself.
+        if methods == ["_get_current_object"]
+            && let Some(m) = chain.root.and_then(|r| self.instance_of(r, bindings, pos))
+        {
+            return Some(VarType::instance(m));
+        }
+        // `crud.create_user(…)`, `get_current_user(…)`: its return annotation.
+        let module = function
+            .child_by_field_name("object")
+            .and_then(|o| self.modules.get(text(src, o)))
+            .map(String::as_str);
+        let name = match function.kind() {
+            "identifier" => Some(text(src, function)),
+            "attribute" => function
+                .child_by_field_name("attribute")
+                .map(|a| text(src, a)),
+            _ => None,
+        };
+        if let Some(t) = name.and_then(|n| self.typed_name(n, module)) {
+            let (model, inner) = crate::orm::python::models::hint_class(&t.model)?;
+            if let Some(m) = self.class_named(&model).or_else(|| {
+                self.models()
+                    .find(crate::model::Language::Python, &model)
+                    .into_iter()
+                    .next()
+            }) {
+                return Some(VarType::of(m, inner || t.collection));
+            }
+        }
+        // `Model.query.filter_by(…).first()`, `self.followed.all()`.
+        if let Some(m) = self.query_root(chain, bindings, pos) {
+            return self.rows_of(m, &methods);
+        }
+        // peewee `Index.get(…)`, SQLModel `User.model_validate(…)`.
+        if let Some(m) = chain.root.and_then(|r| self.model(r)) {
+            if methods.first().is_some_and(|f| {
+                matches!(
+                    *f,
+                    "model_validate" | "from_orm" | "parse_obj" | "model_construct"
+                )
+            }) {
+                return Some(VarType::instance(m));
+            }
+            if m.framework == "peewee" {
+                return self.rows_of(m, &methods);
+            }
+        }
+        // `InvoiceSchema().load(data)`, `invoice_schema.load(data)`: the schema's model.
+        if last == "load"
+            && methods.len() <= 2
+            && let Some(t) = self.schema_load(chain)
+        {
+            return Some(t);
+        }
+        // `stmt = select(User).where(…)`: a statement, run later.
+        if let Some(m) = self.select_statement(chain) {
+            return Some(VarType::Select {
+                model: m.name.clone(),
+                module: Some(m.module.clone()),
+            });
+        }
+        // `session.scalar(select(User)…)`, `session.exec(select(User)).first()`.
+        if let Some(m) = self.selected_model(chain, bindings, pos) {
+            let one = matches!(
+                last,
+                "first" | "one" | "one_or_none" | "scalar" | "scalar_one" | "scalar_one_or_none"
+            );
+            return Some(VarType::of(m, !one));
+        }
+        // `get_object_or_404(Index, Index.name == pk)`, `db.get_or_404(User, id)`.
+        if GETTERS.contains(&last) && methods.len() == 1 {
+            let first = chain.links[0]
+                .args
+                .map(named_children)
+                .unwrap_or_default()
+                .into_iter()
+                .next()?;
+            return self.model(first).map(VarType::instance);
+        }
+        None
+    }
+
+    /// The model of `select(Model)…` run by a session's `scalar`/`scalars`/`execute`/`exec`.
+    fn selected_model(
+        &self,
+        chain: &Chain<'_>,
+        bindings: &[Binding],
+        pos: usize,
+    ) -> Option<&'a crate::orm::ModelDecl> {
+        let root = chain.root?;
+        let runner = chain.links.first()?;
+        let session = last_word(text(self.src, root));
+        let session_like = session.contains("session") || matches!(session, "db" | "s" | "sess");
+        if !session_like
+            || !matches!(
+                text(self.src, runner.method),
+                "scalar" | "scalars" | "execute" | "exec"
+            )
+        {
+            return None;
+        }
+        let stmt = runner
+            .args
+            .and_then(|a| named_children(a).into_iter().next())?;
+        if stmt.kind() == "identifier" {
+            return match self.var_type(text(self.src, stmt), pos, bindings)? {
+                VarType::Select { model, module } => self.lookup(&model, module.as_deref()),
+                _ => None,
+            };
+        }
+        self.select_statement(&Chain::of(stmt))
+    }
+
+    /// Remember `x = SomeSchema(…)` for schemas whose `load` builds a model.
+    pub(super) fn schema_instances(&mut self, nodes: &[Node<'_>]) {
+        for n in nodes.iter().filter(|n| n.kind() == "assignment") {
+            let (Some(left), Some(right)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) else {
+                continue;
+            };
+            let Some(class) = right
+                .child_by_field_name("function")
+                .filter(|f| right.kind() == "call" && f.kind() == "identifier")
+            else {
+                continue;
+            };
+            let class = text(self.src, class);
+            if self.schema_model(class).is_some() {
+                let name = text(self.src, left).to_string();
+                self.schemas.insert(name, class.to_string());
+            }
+        }
+    }
+
+    fn schema_model(&self, class: &str) -> Option<&'a crate::orm::ModelDecl> {
+        let t = self
+            .typed_name(&format!("{class}.load"), None)
+            .or_else(|| {
+                let (_, module) = self.imports.get(class)?;
+                let all: Vec<_> = self
+                    .models()
+                    .typed_names(&format!("{class}.load"))
+                    .collect();
+                all.into_iter().find(|t| {
+                    module
+                        .as_deref()
+                        .is_some_and(|q| t.module.ends_with(q) || q.ends_with(&t.module))
+                })
+            })?;
+        self.models()
+            .find(crate::model::Language::Python, &t.model)
+            .into_iter()
+            .next()
+    }
+
+    fn schema_load(&self, chain: &Chain<'_>) -> Option<VarType> {
+        let class = match (chain.root, chain.links.as_slice()) {
+            (None, [ctor, _]) if ctor.bare => text(self.src, ctor.method).to_string(),
+            (Some(r), [_]) if r.kind() == "identifier" => {
+                self.schemas.get(text(self.src, r))?.clone()
+            }
+            _ => return None,
+        };
+        let load = chain.links.last()?;
+        let many = load
+            .args
+            .map(named_children)
+            .unwrap_or_default()
+            .into_iter()
+            .any(|a| {
+                a.kind() == "keyword_argument"
+                    && a.child_by_field_name("name")
+                        .is_some_and(|n| text(self.src, n) == "many")
+                    && a.child_by_field_name("value")
+                        .is_some_and(|v| v.kind() == "true")
+            });
+        self.schema_model(&class).map(|m| VarType::of(m, many))
+    }
+
+    /// The model of `select(Model)…` (also `sa.select`, `db.select`).
+    fn select_statement(&self, stmt: &Chain<'_>) -> Option<&'a crate::orm::ModelDecl> {
+        let select = stmt.links.first()?;
+        let root_ok = match stmt.root {
+            None => select.bare,
+            Some(r) => matches!(text(self.src, r), "sa" | "sqlalchemy" | "db" | "sqlmodel"),
+        };
+        if !root_ok || text(self.src, select.method) != "select" {
+            return None;
+        }
+        let model = select
+            .args
+            .and_then(|a| named_children(a).into_iter().next())?;
+        self.model(model).filter(|m| m.framework == "sqlalchemy")
+    }
+
+    fn rows_of(&self, m: &crate::orm::ModelDecl, methods: &[&str]) -> Option<VarType> {
+        let last = *methods.last()?;
+        if NOT_ROWS.contains(&last) {
+            None
+        } else if ONE.contains(&last) {
+            Some(VarType::instance(m))
+        } else {
+            Some(VarType::of(m, true))
+        }
+    }
+}
