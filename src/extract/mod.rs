@@ -384,7 +384,9 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
     // Most files never mention a legacy table: they are read once and never parsed. A
     // file that only names a model is left to the ORM pass.
     let names_table = ctx.names_table_where_used(decoded.text.as_bytes(), language);
-    let names_model = ctx.may_name_model(decoded.text.as_bytes());
+    let names_model = ctx.may_name_model(decoded.text.as_bytes())
+        || language == Language::Python
+            && crate::orm::python::migration_may_apply(rel, decoded.text.as_bytes(), ctx);
     if !names_table && !names_model {
         return out;
     }
@@ -455,6 +457,10 @@ fn extract_parsed(
             if models {
                 crate::orm::python::usages(file, tree, out);
             }
+            // Migrations name their tables as data (`op.add_column("t", …)`) or by model
+            // (`AddField(model_name="order")`): their own passes.
+            crate::orm::python::alembic::usages(file, tree, out);
+            crate::orm::python::django_migrations::usages(file, tree, out);
         }
         Language::Go => {
             if names_table {

@@ -83,6 +83,14 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
                 is_class: n.kind() == "class_definition",
             }),
             "import_from_statement" => u.import_from(n),
+            // `Order = apps.get_model("shop", "Order")` in a migration's RunPython function.
+            "assignment" => {
+                if let Some((local, model)) =
+                    super::django_migrations::get_model_binding(src, n, &file.ctx.models)
+                {
+                    u.imports.insert(local, (model, None));
+                }
+            }
             "import_statement" => u.import_module(n),
             _ => {}
         }
