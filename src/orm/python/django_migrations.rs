@@ -246,7 +246,19 @@ pub fn get_model_binding(
         "identifier" => loop_strings(src, model_arg)?,
         _ => vec![string_value(src, model_arg)?],
     };
-    let names: Vec<&str> = candidates.iter().map(|c| last_segment(c)).collect();
+    // `apps.get_model("helpdesk", "emailtemplate")`: Django matches the name in any case;
+    // the index spells it as the class does.
+    let names: Vec<String> = candidates
+        .iter()
+        .map(|c| {
+            let name = last_segment(c);
+            models
+                .models()
+                .iter()
+                .find(|m| m.framework == "django" && m.name.eq_ignore_ascii_case(name))
+                .map_or_else(|| name.to_string(), |m| m.name.clone())
+        })
+        .collect();
     let legacy = names.iter().find(|n| {
         models
             .find(Language::Python, n)
@@ -254,7 +266,7 @@ pub fn get_model_binding(
             .any(|m| m.legacy.is_some())
     });
     let model = legacy.or(names.first())?;
-    Some((text(src, left).to_string(), model.to_string()))
+    Some((text(src, left).to_string(), model.clone()))
 }
 
 /// The strings a loop variable takes: `for name in ["A", "B"]:` around `ident`.
