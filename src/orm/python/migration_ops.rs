@@ -181,11 +181,12 @@ pub fn string_consts(
     consts
 }
 
-/// The name of the function around `node` (`upgrade`, `forwards`), for the finding.
+/// The name of the function or class around `node` (`upgrade`, `forwards`, the
+/// `Migration` whose `operations` hold it), for the finding.
 pub fn enclosing_function(src: &str, node: Node<'_>) -> Option<String> {
     let mut at = node.parent();
     while let Some(n) = at {
-        if n.kind() == "function_definition" {
+        if matches!(n.kind(), "function_definition" | "class_definition") {
             return n
                 .child_by_field_name("name")
                 .map(|x| text(src, x).to_string());
