@@ -5,6 +5,7 @@
 
 pub mod alembic;
 pub mod django_migrations;
+pub mod django_views;
 mod migration_ops;
 pub mod models;
 pub mod usages;

@@ -898,6 +898,10 @@ impl<'a, 's> Usages<'a, 's> {
         };
         if let Some(table) = &model.legacy {
             push(table.clone(), access, operation, via.clone());
+            // `get_or_create` selects before it inserts.
+            if model.framework == "django" && super::django_views::reads_before_write(method) {
+                push(table.clone(), Access::Read, Operation::Select, via.clone());
+            }
         }
         if operation == Operation::Delete {
             for (path, child) in self.models().cascade_chains(Language::Python, &model.name) {
