@@ -103,8 +103,26 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         }
         if let Some(row) = catalog.django(last_segment(text(src, function))) {
             pass.operation(call, row, out);
+        } else if is_operation(src, call) {
+            pass.unknown_operation(call, last_segment(text(src, function)), out);
         }
     }
+}
+
+/// Operations that name no model (`RunSQL`, `RunPython`) or hold others
+/// (`SeparateDatabaseAndState`, whose inner operations are read as any other).
+const NO_MODEL: &[&str] = &["RunPython", "RunSQL", "SeparateDatabaseAndState"];
+
+/// Whether `call` is an element of an `operations = [...]` list.
+fn is_operation(src: &str, call: Node<'_>) -> bool {
+    let Some(list) = call.parent().filter(|p| p.kind() == "list") else {
+        return false;
+    };
+    list.parent().is_some_and(|a| {
+        a.kind() == "assignment"
+            && a.child_by_field_name("left")
+                .is_some_and(|l| text(src, l) == "operations")
+    })
 }
 
 impl Migration<'_, '_> {
@@ -170,6 +188,33 @@ impl Migration<'_, '_> {
                 Confidence::Inferred,
             ));
         }
+    }
+
+    /// An operation the catalog does not know (a third-party or house operation) that names
+    /// a legacy model (`model_name=`, `name=`, or its first argument): unresolved.
+    fn unknown_operation(&self, call: Node<'_>, class: &str, out: &mut FileScan) {
+        if NO_MODEL.contains(&class) {
+            return;
+        }
+        let src = self.src;
+        let args = CallArgs::of(src, call);
+        let Some(table) = args
+            .get(Some(0), Some("model_name"))
+            .or_else(|| args.get(None, Some("name")))
+            .and_then(|m| string_or_const(src, m, &self.consts))
+            .and_then(|m| self.table_of(&m))
+        else {
+            return;
+        };
+        let site = Site {
+            function: enclosing_function(src, call),
+            evidence: evidence(text(src, call)),
+            sink: Some(class.to_string()),
+            framework: Some("django".to_string()),
+            ..self.file.site_at(&self.index, call.start_byte())
+        };
+        let reason = format!("django migration operation {class} is not in the catalog");
+        out.findings.push(site.unresolved(table, Kind::Orm, reason));
     }
 
     /// The legacy table of a model of this migration's app, if it is one.
