@@ -299,23 +299,27 @@ impl<'a, 's> Alembic<'a, 's> {
     fn statement_on_object(&self, node: Node<'_>) -> Option<(String, &'s str)> {
         let src = self.src;
         let mut at = node;
-        let mut first_method = None;
         for _ in 0..64 {
             match at.kind() {
                 "call" => {
                     let function = at.child_by_field_name("function")?;
-                    if function.kind() == "attribute"
-                        && let Some(object) = function.child_by_field_name("object")
-                    {
-                        first_method = function
-                            .child_by_field_name("attribute")
-                            .map(|a| text(src, a));
-                        if object.kind() == "identifier" {
-                            let table = self.object_of_name(text(src, object))?;
-                            return Some((table, first_method?));
+                    let object = match function.kind() {
+                        "attribute" => function.child_by_field_name("object"),
+                        _ => None,
+                    };
+                    match object {
+                        // `t.update().where(…)`: down the chain to its root.
+                        Some(o) if o.kind() != "identifier" => {
+                            at = o;
+                            continue;
                         }
-                        at = object;
-                        continue;
+                        Some(o) => {
+                            if let Some(table) = self.object_of_name(text(src, o)) {
+                                let method = function.child_by_field_name("attribute")?;
+                                return Some((table, text(src, method)));
+                            }
+                        }
+                        None => {}
                     }
                     // `sa.update(t)`, `update(t)`.
                     let method = last_segment(text(src, function));
@@ -327,7 +331,6 @@ impl<'a, 's> Alembic<'a, 's> {
                 _ => return None,
             }
         }
-        let _ = first_method;
         None
     }
 
