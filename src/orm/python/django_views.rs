@@ -3,8 +3,10 @@
 //! viewsets and generic API views (`queryset = Order.objects.all()` in a `ModelViewSet`: the
 //! writes its create/update/destroy actions make), admin inlines, and admin registrations
 //! (`@admin.register(Order)`, `admin.site.register(Order)`: the admin lists, changes and
-//! deletes rows). Which base does what is data: `catalog/django_views.toml`. A `model = X`
-//! of a legacy model on a class whose bases say nothing the catalog knows is unresolved.
+//! deletes rows), and DRF serializer fields that nest a serializer of a legacy model (each
+//! row serialized reads its related rows). Which base does what is data:
+//! `catalog/django_views.toml`. A `model = X` of a legacy model on a class whose bases say
+//! nothing the catalog knows is unresolved.
 
 use super::last_segment;
 use super::migration_ops::enclosing_function;
@@ -92,6 +94,8 @@ struct Views<'a, 's> {
     index: LineIndex,
     /// The classes of this file: name → base names (last segments).
     classes: HashMap<&'s str, Vec<&'s str>>,
+    /// DRF serializers of this file whose `Meta.model` is a legacy model: name → table.
+    serializers: HashMap<&'s str, String>,
 }
 
 /// The findings of one Python file's views, viewsets, inlines and admin registrations.
@@ -106,12 +110,20 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         src,
         index: LineIndex::new(src),
         classes: HashMap::new(),
+        serializers: HashMap::new(),
     };
     for &n in &nodes {
         if n.kind() == "class_definition"
             && let Some(name) = n.child_by_field_name("name")
         {
             pass.classes.insert(text(src, name), bases(src, n));
+        }
+    }
+    for &n in &nodes {
+        if n.kind() == "class_definition"
+            && let Some((name, table)) = pass.model_serializer(n)
+        {
+            pass.serializers.insert(name, table);
         }
     }
     for &n in &nodes {
@@ -134,7 +146,7 @@ fn bases<'s>(src: &'s str, class: Node<'_>) -> Vec<&'s str> {
         .collect()
 }
 
-impl Views<'_, '_> {
+impl<'s> Views<'_, 's> {
     /// What a class does, from its bases and (through classes of this file) theirs.
     fn access_of(&self, bases: &[&str], depth: usize) -> ViewAccess {
         let mut access = ViewAccess::default();
@@ -179,10 +191,54 @@ impl Views<'_, '_> {
                 match text(src, left) {
                     "model" => self.model_attribute(a, right, access, out),
                     "queryset" => self.queryset_attribute(a, right, access, out),
-                    _ => {}
+                    _ => self.nested_serializer(a, right, out),
                 }
             }
         }
+    }
+
+    /// `class FileSerializer(serializers.ModelSerializer): class Meta: model = File`.
+    fn model_serializer(&self, class: Node<'_>) -> Option<(&'s str, String)> {
+        let src = self.src;
+        let name = text(src, class.child_by_field_name("name")?);
+        if !bases(src, class).iter().any(|b| b.ends_with("Serializer")) {
+            return None;
+        }
+        let body = class.child_by_field_name("body")?;
+        let meta = named_children(body).into_iter().find(|c| {
+            c.kind() == "class_definition"
+                && c.child_by_field_name("name")
+                    .is_some_and(|n| text(src, n) == "Meta")
+        })?;
+        let model = all_nodes(meta.child_by_field_name("body")?)
+            .into_iter()
+            .filter(|a| a.kind() == "assignment")
+            .find(|a| {
+                a.child_by_field_name("left")
+                    .is_some_and(|l| text(src, l) == "model")
+            })?
+            .child_by_field_name("right")?;
+        Some((name, self.legacy_model(model)?))
+    }
+
+    /// `files = FileSerializer(many=True)` in a serializer: each serialized row reads its
+    /// related rows of the nested serializer's model (a lazy load, or the view's prefetch).
+    fn nested_serializer(&self, at: Node<'_>, value: Node<'_>, out: &mut FileScan) {
+        if value.kind() != "call" {
+            return;
+        }
+        let Some(table) = value
+            .child_by_field_name("function")
+            .and_then(|f| self.serializers.get(last_segment(text(self.src, f))))
+        else {
+            return;
+        };
+        let access = ViewAccess {
+            read: true,
+            write: None,
+            known: true,
+        };
+        self.report(at, table, access, true, "nested serializer", out);
     }
 
     fn model_attribute(
