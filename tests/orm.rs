@@ -55,7 +55,8 @@ fn render(findings: &[Finding]) -> String {
     out
 }
 
-/// `(file, line, access, table)` of every `expect: <access> <table>` in the fixture.
+/// `(file, line, access, table)` of every `expect: <access> <table>` in the fixture
+/// (`unknown`: an unresolved finding).
 fn expectations(framework: &str) -> Vec<(String, u32, String, String)> {
     let re = regex::Regex::new(r"\b(read|write|ddl|unknown) ([A-Za-z_]+)").unwrap();
     let mut out = Vec::new();
@@ -493,4 +494,71 @@ fn pathological_input_through_the_typeorm_pass() {
             );
         }
     }
+}
+
+#[test]
+fn alembic_project() {
+    let found = check("alembic");
+    insta::assert_snapshot!("alembic", render(&found));
+}
+
+#[test]
+fn django_apps_project() {
+    let found = check("django_apps");
+    insta::assert_snapshot!("django_apps", render(&found));
+}
+
+/// An Alembic operation the catalog does not know, on a legacy table (an `op` method or a
+/// `batch_op` method of a legacy table's batch block), is reported as unresolved, with the
+/// method in the reason: seen, not classified, never dropped.
+#[test]
+fn an_unknown_alembic_operation_on_a_legacy_table_is_unresolved() {
+    use cutover::config::FileConfig;
+    use cutover::model::{Access, Language};
+    let file = FileConfig::parse("[[tables]]\nname = \"orders_legacy\"\n", Path::new("c")).unwrap();
+    let config = Config::from_file(PathBuf::from("/r"), None, file, &Overrides::default()).unwrap();
+    let ctx = cutover::extract::ScanContext::new(&config);
+    let src = "from alembic import op\n\n\ndef upgrade():\n    op.attach_partition(\"orders_legacy\", \"orders_2024\")\n    with op.batch_alter_table(\"orders_legacy\") as batch_op:\n        batch_op.add_geospatial_column(\"where\")\n        batch_op.drop_column(\"note\")\n";
+    let found = cutover::extract::scan_bytes(
+        "migrations/versions/0003_partition.py",
+        Language::Python,
+        src.as_bytes(),
+        &ctx,
+    )
+    .findings;
+    let unresolved: Vec<_> = found
+        .iter()
+        .filter(|f| f.access == Access::Unknown)
+        .map(|f| {
+            (
+                f.line,
+                f.table.as_str(),
+                f.reason.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unresolved,
+        vec![
+            (
+                5,
+                "orders_legacy",
+                "alembic op.attach_partition is not in the catalog".to_string()
+            ),
+            (
+                7,
+                "orders_legacy",
+                "alembic batch_op.add_geospatial_column is not in the catalog".to_string()
+            ),
+        ],
+        "{}",
+        render(&found)
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.line == 8 && f.access == Access::Ddl && f.table == "orders_legacy"),
+        "{}",
+        render(&found)
+    );
 }

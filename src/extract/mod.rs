@@ -369,6 +369,14 @@ fn decode_utf8(bytes: &[u8]) -> Decoded<'_> {
     }
 }
 
+/// Whether the ORM passes want a file parsed: it uses a legacy model as code, or it is a
+/// migration that may touch a legacy table (which names it as `"users.id"` or
+/// `model_name="order"`, where the table prefilter does not look).
+pub fn for_orm_passes(rel: &str, language: Language, text: &[u8], ctx: &ScanContext) -> bool {
+    ctx.may_name_model(text, language)
+        || language == Language::Python && crate::orm::python::migration_may_apply(rel, text, ctx)
+}
+
 /// Scan one file's bytes. Shared by `inventory` (files on disk) and `burndown` (git blobs).
 pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext) -> FileScan {
     let mut out = FileScan::default();
@@ -387,7 +395,7 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
     // Most files never mention a legacy table: they are read once and never parsed. A
     // file that only names a model is left to the ORM pass.
     let names_table = ctx.names_table_where_used(decoded.text.as_bytes(), language);
-    let names_model = ctx.may_name_model(decoded.text.as_bytes(), language);
+    let names_model = for_orm_passes(rel, language, decoded.text.as_bytes(), ctx);
     if !names_table && !names_model {
         return out;
     }
@@ -457,7 +465,12 @@ fn extract_parsed(
             }
             if models {
                 crate::orm::python::usages(file, tree, out);
+                crate::orm::python::django_views::usages(file, tree, out);
             }
+            // Migrations name their tables as data (`op.add_column("t", …)`) or by model
+            // (`AddField(model_name="order")`): their own passes.
+            crate::orm::python::alembic::usages(file, tree, out);
+            crate::orm::python::django_migrations::usages(file, tree, out);
         }
         Language::Go => {
             if names_table {

@@ -8,8 +8,8 @@
 //! Helm chart) maps to none and gives no component a kind.
 
 use super::components::{Layout, Origin};
-use super::kinds::ComponentKind;
 use super::imports::normalize;
+use super::kinds::ComponentKind;
 use super::yaml::{self, Node};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -209,7 +209,6 @@ fn image_base(image: &str) -> &str {
     let last = no_digest.rsplit('/').next().unwrap_or(no_digest);
     last.split(':').next().unwrap_or(last)
 }
-
 
 fn join(dir: &str, rest: &str) -> String {
     if dir.is_empty() {

@@ -631,7 +631,7 @@ impl<'a> Scanner<'a> {
             match read_blob(repo, key, max) {
                 Ok(blob) => {
                     let decls = declarations_of(config, key, &item.path, &blob);
-                    let result = (!gated(blob.content(), key.language, ctx))
+                    let result = (!gated(blob.content(), &item.path, key.language, ctx))
                         .then(|| scan_blob(&blob, key, &item.name, ctx));
                     (result, decls)
                 }
@@ -928,7 +928,7 @@ impl<'a> Scanner<'a> {
             let Ok(blob) = read_blob(repo, key, max) else {
                 return None;
             };
-            gated(blob.content(), key.language, context)
+            gated(blob.content(), &item.path, key.language, context)
                 .then(|| scan_blob(&blob, key, &item.path, context))
         });
         for ((key, item), result) in items.into_iter().zip(done) {
@@ -1259,12 +1259,12 @@ fn context_digest(ctx: &ScanContext) -> String {
 }
 
 /// Whether pass 2 parses these bytes in `ctx` (the same test `extract::scan_bytes` makes).
-fn gated(bytes: &[u8], language: Language, ctx: &ScanContext) -> bool {
+fn gated(bytes: &[u8], rel: &str, language: Language, ctx: &ScanContext) -> bool {
     let Ok(decoded) = extract::decode(bytes) else {
         return false;
     };
     let text = decoded.text.as_bytes();
-    ctx.names_table_where_used(text, language) || ctx.may_name_model(text, language)
+    ctx.names_table_where_used(text, language) || extract::for_orm_passes(rel, language, text, ctx)
 }
 
 fn join(path: &str, name: &str) -> String {

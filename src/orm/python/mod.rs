@@ -3,6 +3,10 @@
 //! tables, decided across files. Pass 2 (`usages`): call chains resolved to those models.
 //! Here: what both passes read the same way (string literals, dotted names, method chains).
 
+pub mod alembic;
+pub mod django_migrations;
+pub mod django_views;
+mod migration_ops;
 pub mod models;
 pub mod usages;
 
@@ -13,6 +17,15 @@ use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::model::Access;
 use crate::orm::nodes::text;
 use tree_sitter::Node;
+
+/// Whether a Python file is a migration (Alembic or Django) that may change a legacy table
+/// where no prefilter of names used as code looks (`"users.id"` in a foreign key,
+/// `model_name="order"`): such files are parsed for the migration passes.
+pub fn migration_may_apply(rel: &str, bytes: &[u8], ctx: &crate::extract::ScanContext) -> bool {
+    django_migrations::may_apply(rel, bytes, ctx)
+        || ctx.may_name_table(bytes)
+            && alembic::applies(rel, std::str::from_utf8(bytes).unwrap_or(""))
+}
 
 /// The value of a plain string literal (no f-string interpolation), prefixes and quotes
 /// stripped.

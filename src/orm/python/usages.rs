@@ -140,7 +140,14 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
                 });
             }
             "import_from_statement" => u.import_from(n),
-
+            // `Order = apps.get_model("shop", "Order")` in a migration's RunPython function.
+            "assignment" => {
+                if let Some((local, model)) =
+                    super::django_migrations::get_model_binding(src, n, &file.ctx.models)
+                {
+                    u.imports.insert(local, (model, None));
+                }
+            }
             "import_statement" => u.import_module(n),
             _ => {}
         }
@@ -1099,6 +1106,10 @@ impl<'a, 's> Usages<'a, 's> {
         };
         if let Some(table) = &model.legacy {
             push(table.clone(), access, operation, via.clone());
+            // `get_or_create` selects before it inserts.
+            if model.framework == "django" && super::django_views::reads_before_write(method) {
+                push(table.clone(), Access::Read, Operation::Select, via.clone());
+            }
         }
         // Joined-table inheritance: a subclass with a table of its own also reads and
         // writes its parent's rows.

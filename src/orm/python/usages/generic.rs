@@ -62,8 +62,12 @@ impl<'a> Usages<'a, '_> {
             },
             _ => return,
         };
-        // A function of this file is scanned itself: its accesses are found in its body.
-        if NOT_ACCESSES.binary_search(&name).is_ok() || self.local_functions.contains(name) {
+        // A function of this file is scanned itself: its accesses are found in its body. The
+        // admin's registrations are the Django view pass's.
+        if NOT_ACCESSES.binary_search(&name).is_ok()
+            || self.local_functions.contains(name)
+            || crate::orm::python::django_views::is_admin_register(text(self.src, function))
+        {
             return;
         }
         let mut handed: Vec<&'a ModelDecl> = Vec::new();
