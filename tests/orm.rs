@@ -57,7 +57,7 @@ fn render(findings: &[Finding]) -> String {
 
 /// `(file, line, access, table)` of every `expect: <access> <table>` in the fixture.
 fn expectations(framework: &str) -> Vec<(String, u32, String, String)> {
-    let re = regex::Regex::new(r"\b(read|write|ddl) ([A-Za-z_]+)").unwrap();
+    let re = regex::Regex::new(r"\b(read|write|ddl|unknown) ([A-Za-z_]+)").unwrap();
     let mut out = Vec::new();
     let root = root(framework);
     let mut stack = vec![root.clone()];
@@ -186,6 +186,12 @@ fn kysely_project() {
 fn typeorm_project() {
     let found = check("typeorm");
     insta::assert_snapshot!("typeorm", render(&found));
+}
+
+#[test]
+fn typeorm_migrations_project() {
+    let found = check("typeorm-migrations");
+    insta::assert_snapshot!("typeorm_migrations", render(&found));
 }
 
 #[test]

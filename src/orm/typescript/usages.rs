@@ -12,8 +12,8 @@
 //! model accessor (`prisma.legacyOrder.create(…)`, see `prisma_usages`).
 
 use super::{
-    MAX_NODES, chain_access, children_with_comments, function_at, in_template, outermost,
-    prisma_usages, string_value,
+    MAX_NODES, chain_access, children_with_comments, function_at, in_template, object_value,
+    outermost, prisma_usages, string_value,
 };
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
@@ -87,6 +87,9 @@ impl<'a> Calls<'a> {
         } else if src.contains("queryInterface") {
             // Sequelize migrations and seeders.
             &["sequelize"]
+        } else if src.contains("QueryRunner") || src.contains("queryRunner") {
+            // TypeORM migrations.
+            &["typeorm"]
         } else {
             &[]
         };
@@ -101,10 +104,14 @@ impl<'a> Calls<'a> {
         }
     }
 
+    /// The row of a builder method: the preferred framework's, else any framework's except
+    /// TypeORM's QueryRunner rows, which only a file naming a query runner reaches
+    /// (`table.dropColumn("state")` in a Knex callback names a column, not a table).
     fn lookup(&self, receiver: OrmReceiver, method: &str) -> Option<&'a OrmRule> {
         self.catalog
             .lookup(self.prefer, receiver, method)
             .or_else(|| self.catalog.lookup(&[], receiver, method))
+            .filter(|r| r.framework != "typeorm" || self.prefer.contains(&"typeorm"))
     }
 
     fn report_drizzle(&self, call: Node<'_>, found: DrizzleCall<'_, '_>, out: &mut FileScan) {
@@ -165,6 +172,17 @@ impl<'a> Calls<'a> {
         } else {
             Confidence::Inferred
         };
+        if rule.framework == "typeorm" && access == Access::Ddl {
+            for referenced in self.referenced_tables(call) {
+                out.findings.push(site.clone().finding(
+                    referenced,
+                    Access::Ddl,
+                    Operation::References,
+                    rule.kind,
+                    confidence,
+                ));
+            }
+        }
         out.findings
             .push(site.finding(table, access, operation, rule.kind, confidence));
     }
@@ -201,13 +219,62 @@ impl<'a> Calls<'a> {
         let arg = call
             .child_by_field_name("arguments")
             .and_then(|a| children_with_comments(a).into_iter().nth(rule.table_arg?))?;
-        let written = match arg.kind() {
-            "identifier" => self.consts.get(text(src, arg)).cloned().flatten(),
-            _ => string_value(src, arg),
-        }?;
+        let written = self.string_of(table_object_name(src, arg).unwrap_or(arg))?;
         let name = written.split_whitespace().next().unwrap_or("");
         (!name.is_empty()).then(|| name.to_string())
     }
+
+    /// The string an expression writes: a literal, or a `const` of this file bound to one.
+    fn string_of(&self, node: Node<'_>) -> Option<String> {
+        let src = self.file.text;
+        match node.kind() {
+            "identifier" => self.consts.get(text(src, node)).cloned().flatten(),
+            _ => string_value(src, node),
+        }
+    }
+
+    /// TypeORM schema calls: the legacy tables a foreign key among the arguments points at
+    /// (`new TableForeignKey({ referencedTableName: "users" })`, `foreignKeys: [{ … }]`).
+    fn referenced_tables(&self, call: Node<'_>) -> Vec<String> {
+        let src = self.file.text;
+        let Some(args) = call.child_by_field_name("arguments") else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = all_nodes_within(args, MAX_NODES)
+            .into_iter()
+            .filter(|n| n.kind() == "pair")
+            .filter(|p| {
+                p.child_by_field_name("key").is_some_and(|k| {
+                    text(src, k).trim_matches(['"', '\'']) == "referencedTableName"
+                })
+            })
+            .filter_map(|p| p.child_by_field_name("value"))
+            .filter_map(|v| self.string_of(v))
+            .filter_map(|name| {
+                let file = self.file;
+                file.ctx
+                    .models
+                    .table_for_identifier(&file.ctx.tables, file.language, &name)
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// TypeORM's `new Table({ name: "t", … })`: the node of its name.
+fn table_object_name<'t>(src: &str, arg: Node<'t>) -> Option<Node<'t>> {
+    if arg.kind() != "new_expression"
+        || arg.child_by_field_name("constructor").map(|c| text(src, c)) != Some("Table")
+    {
+        return None;
+    }
+    let options = arg
+        .child_by_field_name("arguments")
+        .and_then(|a| children_with_comments(a).into_iter().next())
+        .filter(|o| o.kind() == "object")?;
+    object_value(src, options, "name")
 }
 
 /// `const T = "orders_legacy"` anywhere in the file; a name bound twice to different
