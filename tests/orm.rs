@@ -195,6 +195,12 @@ fn typeorm_migrations_project() {
 }
 
 #[test]
+fn objection_project() {
+    let found = check("objection");
+    insta::assert_snapshot!("objection", render(&found));
+}
+
+#[test]
 fn sequelize_project() {
     let found = check("sequelize");
     insta::assert_snapshot!("sequelize", render(&found));

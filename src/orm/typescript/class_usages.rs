@@ -61,6 +61,15 @@ const INSTANCE_SOURCES: &[&str] = &[
     "preload",
 ];
 
+/// Objection chain methods that load relations by name (sorted).
+const GRAPH_METHODS: &[&str] = &[
+    "innerJoinRelated",
+    "joinRelated",
+    "leftJoinRelated",
+    "withGraphFetched",
+    "withGraphJoined",
+];
+
 /// Methods that hand back the model they are called on (sorted).
 const MODEL_PASSTHROUGH: &[&str] = &["schema", "scope", "unscoped"];
 
@@ -95,7 +104,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     if !models
         .models()
         .iter()
-        .any(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+        .any(|m| is_class_framework(&m.framework))
     {
         return;
     }
@@ -271,7 +280,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             .models
             .models()
             .iter()
-            .filter(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+            .filter(|m| is_class_framework(&m.framework))
             .filter(|m| {
                 let stem = m.file.rsplit_once('.').map(|(s, _)| s).unwrap_or(&m.file);
                 stem == target || stem == format!("{target}/index")
@@ -293,7 +302,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         let found: Vec<&'a ModelDecl> = [Language::TypeScript, Language::JavaScript]
             .into_iter()
             .flat_map(|l| self.models.find(l, name))
-            .filter(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+            .filter(|m| is_class_framework(&m.framework))
             .collect();
         if found.len() <= 1 {
             return found.first().copied();
@@ -702,7 +711,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             .map(named_children)
             .unwrap_or_default();
         let found = match self.value_of(object, 0) {
-            Some(Value::Model(m)) if m.framework == "sequelize" => {
+            Some(Value::Model(m)) if matches!(m.framework.as_str(), "sequelize" | "objection") => {
                 self.rule(m, OrmReceiver::Table, method)
             }
             Some(Value::Model(m)) if self.active_record(m) => {
@@ -805,7 +814,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         let found: Vec<&'a ModelDecl> = [Language::TypeScript, Language::JavaScript]
             .into_iter()
             .flat_map(|l| self.models.find(l, name))
-            .filter(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+            .filter(|m| is_class_framework(&m.framework))
             .collect();
         if let Some(m) = found.iter().find(|m| !file.is_empty() && m.file == file) {
             return Some(*m);
@@ -1021,6 +1030,68 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         out
     }
 
+    /// Objection: the models a chain loads by relation name (`.withGraphFetched("[customer,
+    /// items.product]")`, `.joinRelated("customer")`), through `relationMappings`.
+    fn graph_relations(
+        &self,
+        call: Node<'_>,
+        model: &'a ModelDecl,
+    ) -> Vec<(&'a ModelDecl, Vec<String>)> {
+        let mut out = Vec::new();
+        let mut at = call;
+        for _ in 0..MAX_CHAIN {
+            let Some(member) = self.parent(at).filter(|p| {
+                p.kind() == "member_expression" && p.child_by_field_name("object") == Some(at)
+            }) else {
+                break;
+            };
+            let Some(next) = self
+                .parent(member)
+                .filter(|c| c.kind() == "call_expression")
+            else {
+                break;
+            };
+            at = next;
+            let method = member
+                .child_by_field_name("property")
+                .map(|p| self.text(p))
+                .unwrap_or("");
+            if !GRAPH_METHODS.contains(&method) {
+                continue;
+            }
+            let Some(expression) = next
+                .child_by_field_name("arguments")
+                .and_then(|a| named_children(a).into_iter().next())
+                .and_then(|a| super::string_value(self.src, a))
+            else {
+                continue;
+            };
+            for path in expression
+                .split(|c: char| matches!(c, ',' | '[' | ']') || c.is_whitespace())
+                .filter(|p| !p.is_empty())
+                .take(MAX_CHAIN)
+            {
+                let mut owner = model;
+                let mut via = vec![format!("{}.{method}(\"{path}\")", model.name)];
+                for field in path.split('.').take(MAX_DEPTH) {
+                    let Some(next) = owner
+                        .associations
+                        .iter()
+                        .find(|(f, _)| f == field)
+                        .and_then(|(_, t)| self.model_named(t))
+                        .filter(|m| m.framework == "objection")
+                    else {
+                        break;
+                    };
+                    via.push(format!("{}.{field}", owner.name));
+                    out.push((next, via.clone()));
+                    owner = next;
+                }
+            }
+        }
+        out
+    }
+
     /// The models of an options object's `include` (recursively, bounded).
     fn includes(
         &self,
@@ -1171,6 +1242,13 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 }
             }
         }
+        if model.framework == "objection" {
+            for (child, via) in self.graph_relations(call, model) {
+                if let Some(table) = &child.legacy {
+                    push(table.clone(), Access::Read, Operation::Select, via);
+                }
+            }
+        }
         if operation == Operation::Delete {
             // The database follows `ON DELETE CASCADE` through every level: deleting a
             // customer deletes its orders, which deletes their items.
@@ -1205,6 +1283,11 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
     }
 }
 
+/// Frameworks whose models are classes code calls (`X.findAll`, `X.query()`, `repo.find`).
+fn is_class_framework(framework: &str) -> bool {
+    matches!(framework, "typeorm" | "sequelize" | "objection")
+}
+
 fn is_scope(n: Node<'_>) -> bool {
     matches!(
         n.kind(),
@@ -1221,7 +1304,7 @@ fn is_scope(n: Node<'_>) -> bool {
 }
 
 /// `src/services/orders.ts` + `../entities/order` → `src/entities/order`.
-fn join(rel: &str, source: &str) -> String {
+pub(crate) fn join(rel: &str, source: &str) -> String {
     let mut parts: Vec<&str> = rel.split('/').collect();
     parts.pop();
     for seg in source.split('/') {
@@ -1254,5 +1337,6 @@ mod tests {
         assert!(REPOSITORY_TYPES.is_sorted());
         assert!(INSTANCE_SOURCES.is_sorted());
         assert!(MODEL_PASSTHROUGH.is_sorted());
+        assert!(GRAPH_METHODS.is_sorted());
     }
 }

@@ -77,6 +77,8 @@ struct Calls<'a> {
     prefer: &'static [&'static str],
     /// Prisma client accessors of the Prisma models (`prisma.legacyOrder` → `LegacyOrder`).
     prisma: HashMap<String, &'a ModelDecl>,
+    /// Names bound to a whole relative module (`const tableNames = require("./names")`).
+    modules: Vec<(String, String)>,
 }
 
 impl<'a> Calls<'a> {
@@ -101,6 +103,7 @@ impl<'a> Calls<'a> {
             aliases: import_aliases(src, nodes),
             prefer,
             prisma: prisma_usages::accessors(src, &file.ctx.models),
+            modules: super::objection_models::module_imports(src, file.rel, nodes),
         }
     }
 
@@ -221,6 +224,11 @@ impl<'a> Calls<'a> {
             .and_then(|a| children_with_comments(a).into_iter().nth(rule.table_arg?))?;
         let written = self.string_of(table_object_name(src, arg).unwrap_or(arg))?;
         let name = written.split_whitespace().next().unwrap_or("");
+        let name = match rule.method.as_str() {
+            // `.references("users.id")`: the table before the column.
+            "references" => name.rsplit_once('.').map(|(t, _)| t)?,
+            _ => name,
+        };
         (!name.is_empty()).then(|| name.to_string())
     }
 
@@ -229,6 +237,18 @@ impl<'a> Calls<'a> {
         let src = self.file.text;
         match node.kind() {
             "identifier" => self.consts.get(text(src, node)).cloned().flatten(),
+            // `tableNames.user`, `tableNames["user"]`: a string an imported module exports.
+            "member_expression" | "subscript_expression" => {
+                let object = text(src, node.child_by_field_name("object")?);
+                let key = match node.kind() {
+                    "member_expression" => {
+                        text(src, node.child_by_field_name("property")?).to_string()
+                    }
+                    _ => string_value(src, node.child_by_field_name("index")?)?,
+                };
+                let (_, module) = self.modules.iter().find(|(name, _)| name == object)?;
+                self.file.ctx.models.module_string(module, &key)
+            }
             _ => string_value(src, node),
         }
     }
