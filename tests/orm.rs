@@ -201,6 +201,12 @@ fn objection_project() {
 }
 
 #[test]
+fn mikroorm_project() {
+    let found = check("mikroorm");
+    insta::assert_snapshot!("mikroorm", render(&found));
+}
+
+#[test]
 fn sequelize_project() {
     let found = check("sequelize");
     insta::assert_snapshot!("sequelize", render(&found));

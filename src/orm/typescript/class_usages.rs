@@ -46,7 +46,12 @@ const MAX_DEPTH: usize = 16;
 const REPOSITORY_FACTORIES: &[&str] = &["getMongoRepository", "getRepository", "getTreeRepository"];
 
 /// Generic types whose argument is the entity of a repository (sorted).
-const REPOSITORY_TYPES: &[&str] = &["MongoRepository", "Repository", "TreeRepository"];
+const REPOSITORY_TYPES: &[&str] = &[
+    "EntityRepository",
+    "MongoRepository",
+    "Repository",
+    "TreeRepository",
+];
 
 /// Methods of a model class or repository that return one instance (sorted): a variable
 /// bound to their result is an instance of the model.
@@ -470,7 +475,12 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             t
         };
         match t.kind() {
-            "type_identifier" => self.model_named(self.text(t)).map(Value::Instance),
+            "type_identifier" => {
+                let name = self.text(t);
+                self.model_named(name)
+                    .map(Value::Instance)
+                    .or_else(|| self.repository_class(name).map(Value::Repository))
+            }
             "generic_type" => {
                 let name = self.text(t.child_by_field_name("name")?);
                 if !REPOSITORY_TYPES.contains(&name) {
@@ -481,6 +491,25 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     .next()?;
                 self.model_named(self.text(arg)).map(Value::Repository)
             }
+            _ => None,
+        }
+    }
+
+    /// The entity whose declaration names `class` as its repository (MikroORM
+    /// `@Entity({ repository: () => UserRepository })`), when exactly one does.
+    fn repository_class(&self, class: &str) -> Option<&'a ModelDecl> {
+        let found: Vec<&'a ModelDecl> = self
+            .models
+            .models()
+            .iter()
+            .filter(|m| {
+                m.options
+                    .iter()
+                    .any(|(k, v)| k == "repository" && v == class)
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => Some(*one),
             _ => None,
         }
     }
@@ -760,8 +789,13 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         receiver: OrmReceiver,
         method: &str,
     ) -> Option<(&'a ModelDecl, &'a OrmRule)> {
-        self.catalog
-            .lookup(&[m.framework.as_str()], receiver, method)
+        is_mikroorm(m)
+            .then(|| self.catalog.lookup(&["mikroorm"], receiver, method))
+            .flatten()
+            .or_else(|| {
+                self.catalog
+                    .lookup(&[m.framework.as_str()], receiver, method)
+            })
             .map(|r| (m, r))
     }
 
@@ -773,9 +807,32 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         method: &str,
         args: &[Node<'_>],
     ) -> Option<(&'a ModelDecl, &'a OrmRule)> {
-        let rule = self
-            .catalog
-            .lookup(&["typeorm"], OrmReceiver::Session, method)?;
+        // A MikroORM entity takes MikroORM's row (`em.create` writes there, not in
+        // TypeORM), then TypeORM's; a TypeORM entity only TypeORM's.
+        for framework in ["mikroorm", "typeorm"] {
+            let Some(rule) = self
+                .catalog
+                .lookup(&[framework], OrmReceiver::Session, method)
+            else {
+                continue;
+            };
+            if let Some(m) = self.session_model(object, rule, args)
+                && (framework == "typeorm" || is_mikroorm(m))
+            {
+                return Some((m, rule));
+            }
+        }
+        None
+    }
+
+    /// The entity an entity-manager call is about: its class argument, or (on a receiver
+    /// named like an entity manager) its instance argument.
+    fn session_model(
+        &self,
+        object: Node<'_>,
+        rule: &OrmRule,
+        args: &[Node<'_>],
+    ) -> Option<&'a ModelDecl> {
         let typeorm = |m: &&'a ModelDecl| m.framework == "typeorm";
         if let Some(m) = rule
             .model_arg
@@ -783,7 +840,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             .and_then(|a| self.model_of(*a, 0))
             .filter(typeorm)
         {
-            return Some((m, rule));
+            return Some(m);
         }
         let receiver = match object.kind() {
             "member_expression" => object
@@ -801,7 +858,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             .and_then(|i| args.get(i))
             .and_then(|a| self.value_of(*a, 0))
         {
-            Some(Value::Instance(m)) if m.framework == "typeorm" => Some((m, rule)),
+            Some(Value::Instance(m)) if m.framework == "typeorm" => Some(m),
             _ => None,
         }
     }
@@ -915,12 +972,21 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         };
         let root = vec![format!("{}.{method}", model.name)];
         let mut out = Vec::new();
+        // MikroORM `em.populate(article, ["author"])`.
+        if method == "populate" {
+            for arg in args.iter().filter(|a| a.kind() == "array") {
+                self.relations(model, *arg, &root, 0, &mut out);
+            }
+        }
         for arg in args.iter().filter(|a| a.kind() == "object") {
             match model.framework.as_str() {
                 "sequelize" => self.includes(*arg, &root, 0, &mut out),
                 "typeorm" => {
-                    if let Some(relations) = object_value(self.src, *arg, "relations") {
-                        self.relations(model, relations, &root, 0, &mut out);
+                    // TypeORM `relations`, MikroORM `populate`.
+                    for key in ["relations", "populate"] {
+                        if let Some(relations) = object_value(self.src, *arg, key) {
+                            self.relations(model, relations, &root, 0, &mut out);
+                        }
                     }
                 }
                 _ => {}
@@ -1212,14 +1278,19 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             function: function_at_with(self.src, call, |n| self.parent(n)),
             evidence: evidence(self.text(outermost(call))),
             sink: Some(method.to_string()),
-            framework: Some(model.framework.clone()),
+            framework: Some(if is_mikroorm(model) {
+                "mikroorm".to_string()
+            } else {
+                model.framework.clone()
+            }),
             ..self.file.site_at(&self.index, call.start_byte())
         };
         let mut push = |table: String, access, operation, via: Vec<String>| {
             let found = site.finding(table, access, operation, rule.kind, Confidence::Inferred);
             out.findings.push(found.via(via));
         };
-        if let Some(table) = &model.legacy {
+        // `em.populate(entity, […])` loads relations, not the entity itself.
+        if let Some(table) = model.legacy.as_ref().filter(|_| rule.method != "populate") {
             push(table.clone(), access, operation, via.to_vec());
         }
         let args = call
@@ -1281,6 +1352,11 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             }
         }
     }
+}
+
+/// A MikroORM entity (declared with the decorators TypeORM shares, see `typeorm_models`).
+fn is_mikroorm(m: &ModelDecl) -> bool {
+    m.options.iter().any(|(k, v)| k == "orm" && v == "mikroorm")
 }
 
 /// Frameworks whose models are classes code calls (`X.findAll`, `X.query()`, `repo.find`).
