@@ -66,6 +66,27 @@ const INSTANCE_SOURCES: &[&str] = &[
     "preload",
 ];
 
+/// Calls that take a model class and run no query (sorted): DI and module wiring,
+/// Sequelize association declarations, serialisation, metadata, references, `require`.
+const NOT_QUERIES: &[&str] = &[
+    "InjectModel",
+    "InjectRepository",
+    "belongsTo",
+    "belongsToMany",
+    "classToPlain",
+    "forFeature",
+    "getEntityMetadata",
+    "getMetadata",
+    "getReference",
+    "hasMany",
+    "hasOne",
+    "instanceToPlain",
+    "plainToClass",
+    "plainToInstance",
+    "require",
+    "serialize",
+];
+
 /// Objection chain methods that load relations by name (sorted).
 const GRAPH_METHODS: &[&str] = &[
     "innerJoinRelated",
@@ -723,12 +744,21 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
 
     /// Resolve one call and report it.
     fn call(&self, call: Node<'_>, out: &mut FileScan) {
-        let Some(callee) = call
-            .child_by_field_name("function")
-            .filter(|c| c.kind() == "member_expression")
-        else {
+        let Some(callee) = call.child_by_field_name("function") else {
             return;
         };
+        if callee.kind() == "identifier" {
+            // `fetchOrThrow(ctx, Invoice, id)`.
+            let args = call
+                .child_by_field_name("arguments")
+                .map(named_children)
+                .unwrap_or_default();
+            self.generic_call(call, self.text(callee), &args, out);
+            return;
+        }
+        if callee.kind() != "member_expression" {
+            return;
+        }
         let (Some(object), Some(method)) = (
             callee.child_by_field_name("object"),
             callee.child_by_field_name("property").map(|p| self.text(p)),
@@ -768,6 +798,12 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         // Checked last: `Node::parent` walks down from the root, so upward walks cost the
         // tree's depth and only resolved calls pay for them.
         let Some((model, rule)) = found.filter(|_| !in_template(call)) else {
+            if !matches!(
+                self.value_of(object, 0),
+                Some(Value::Repository(_) | Value::Instance(_))
+            ) {
+                self.generic_call(call, method, &args, out);
+            }
             return;
         };
         // A row without an access (`createQueryBuilder`, `from`) takes the chain's: the
@@ -781,6 +817,77 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             None => chain_access(self.src, call, self.catalog, &rule.framework),
         };
         self.report(call, model, rule, (access, operation, &method), &[], out);
+    }
+
+    /// A legacy model class handed to a call no row knows (`getRepository(ctx, Invoice)`
+    /// → the methods called on what it returns; `fetchOrThrow(ctx, Invoice, id)`,
+    /// `utils.purge(Invoice)`): the shared vocabulary classifies the call by its name;
+    /// a name it does not know is reported unresolved, never dropped.
+    fn generic_call(&self, call: Node<'_>, method: &str, args: &[Node<'_>], out: &mut FileScan) {
+        if NOT_QUERIES.contains(&method)
+            || REPOSITORY_FACTORIES.contains(&method)
+            || MODEL_PASSTHROUGH.contains(&method)
+        {
+            return;
+        }
+        let Some(model) = args
+            .iter()
+            .filter(|a| matches!(a.kind(), "identifier" | "member_expression"))
+            .find_map(|a| self.model_of(*a, 0))
+            .filter(|m| m.legacy.is_some())
+        else {
+            return;
+        };
+        if in_template(call) || self.in_decorator(call) {
+            return;
+        }
+        let rule = OrmRule {
+            framework: model.framework.clone(),
+            receiver: OrmReceiver::Session,
+            method: method.to_string(),
+            access: None,
+            operation: None,
+            model_arg: None,
+            instance_arg: None,
+            table_arg: None,
+            kind: crate::model::Kind::Orm,
+        };
+        match crate::catalog::Vocabulary::builtin().classify(method) {
+            Some((access, operation)) => {
+                let via = vec![format!("{method}({})", model.name)];
+                self.report(call, model, &rule, (access, operation, method), &via, out);
+            }
+            None => {
+                let site = Site {
+                    function: function_at_with(self.src, call, |n| self.parent(n)),
+                    evidence: evidence(self.text(outermost(call))),
+                    sink: Some(method.to_string()),
+                    framework: Some(framework_name(model)),
+                    ..self.file.site_at(&self.index, call.start_byte())
+                };
+                let reason = format!(
+                    "model {} is handed to `{method}`, which cutover does not know",
+                    model.name
+                );
+                if let Some(table) = &model.legacy {
+                    out.findings
+                        .push(site.unresolved(table.clone(), rule.kind, reason));
+                }
+            }
+        }
+    }
+
+    /// Whether a call is a decorator's (`@InjectRepository(X)`, `@ManyToOne(X)`).
+    fn in_decorator(&self, call: Node<'_>) -> bool {
+        let mut at = self.parent(call);
+        for _ in 0..4 {
+            match at {
+                Some(n) if n.kind() == "decorator" => return true,
+                Some(n) => at = self.parent(n),
+                None => return false,
+            }
+        }
+        false
     }
 
     fn rule(
@@ -1278,11 +1385,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             function: function_at_with(self.src, call, |n| self.parent(n)),
             evidence: evidence(self.text(outermost(call))),
             sink: Some(method.to_string()),
-            framework: Some(if is_mikroorm(model) {
-                "mikroorm".to_string()
-            } else {
-                model.framework.clone()
-            }),
+            framework: Some(framework_name(model)),
             ..self.file.site_at(&self.index, call.start_byte())
         };
         let mut push = |table: String, access, operation, via: Vec<String>| {
@@ -1359,6 +1462,15 @@ fn is_mikroorm(m: &ModelDecl) -> bool {
     m.options.iter().any(|(k, v)| k == "orm" && v == "mikroorm")
 }
 
+/// The framework a finding names: MikroORM for its entities, else the declaration's.
+fn framework_name(m: &ModelDecl) -> String {
+    if is_mikroorm(m) {
+        "mikroorm".to_string()
+    } else {
+        m.framework.clone()
+    }
+}
+
 /// Frameworks whose models are classes code calls (`X.findAll`, `X.query()`, `repo.find`).
 fn is_class_framework(framework: &str) -> bool {
     matches!(framework, "typeorm" | "sequelize" | "objection")
@@ -1414,5 +1526,6 @@ mod tests {
         assert!(INSTANCE_SOURCES.is_sorted());
         assert!(MODEL_PASSTHROUGH.is_sorted());
         assert!(GRAPH_METHODS.is_sorted());
+        assert!(NOT_QUERIES.is_sorted());
     }
 }

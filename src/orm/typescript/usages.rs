@@ -140,6 +140,7 @@ impl<'a> Calls<'a> {
     fn builder_call(&self, call: Node<'_>, callee: Node<'_>, out: &mut FileScan) {
         let src = self.file.text;
         let Some(rule) = self.builder_rule(callee) else {
+            self.table_name_handed_on(call, callee, out);
             return;
         };
         // `sql`…${sql.table("t")}…`` is an identifier helper of a raw SQL template, which
@@ -188,6 +189,61 @@ impl<'a> Calls<'a> {
         }
         out.findings
             .push(site.finding(table, access, operation, rule.kind, confidence));
+    }
+
+    /// A legacy table's name, written through a constant (`tableNames.user`, a file
+    /// `const`), handed to a call no row knows (`createNameTable(knex, tableNames.user)`):
+    /// unresolved. String literals are left out: `t.string("state")` names a column.
+    fn table_name_handed_on(&self, call: Node<'_>, callee: Node<'_>, out: &mut FileScan) {
+        let src = self.file.text;
+        let Some(args) = call.child_by_field_name("arguments") else {
+            return;
+        };
+        let name = match callee.kind() {
+            "identifier" => text(src, callee),
+            "member_expression" => callee
+                .child_by_field_name("property")
+                .map(|p| text(src, p))
+                .unwrap_or(""),
+            _ => return,
+        };
+        if name == "require" {
+            return;
+        }
+        let file = self.file;
+        let mut tables: Vec<String> = children_with_comments(args)
+            .into_iter()
+            .filter(|a| {
+                matches!(
+                    a.kind(),
+                    "identifier" | "member_expression" | "subscript_expression"
+                )
+            })
+            .filter_map(|a| self.string_of(a))
+            .filter_map(|t| {
+                file.ctx
+                    .models
+                    .table_for_identifier(&file.ctx.tables, file.language, &t)
+            })
+            .collect();
+        tables.sort();
+        tables.dedup();
+        if tables.is_empty() || in_template(call) {
+            return;
+        }
+        let site = Site {
+            function: function_at(src, call),
+            evidence: evidence(text(src, outermost(call))),
+            sink: Some(name.to_string()),
+            framework: None,
+            ..file.site_at(&self.index, call.start_byte())
+        };
+        for table in tables {
+            let reason =
+                format!("the table name is handed to `{name}`, which cutover does not know");
+            out.findings
+                .push(site.unresolved(table, crate::model::Kind::QueryBuilder, reason));
+        }
     }
 
     /// The catalog row of a builder's callee: a bare call (`knex("t")`, through an import
