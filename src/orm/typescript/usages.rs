@@ -148,6 +148,9 @@ impl<'a> Calls<'a> {
         if in_template(call) {
             return;
         }
+        if rule.method == "on" && !self.after_index_builder(callee) {
+            return;
+        }
         let Some(name) = self.table_argument(call, rule) else {
             return;
         };
@@ -244,6 +247,30 @@ impl<'a> Calls<'a> {
             out.findings
                 .push(site.unresolved(table, crate::model::Kind::QueryBuilder, reason));
         }
+    }
+
+    /// Whether `.on(…)` follows `createIndex(…)` / `dropIndex(…)` in its chain (Kysely),
+    /// rather than a join condition or an event listener.
+    fn after_index_builder(&self, callee: Node<'_>) -> bool {
+        let src = self.file.text;
+        let mut node = callee.child_by_field_name("object");
+        for _ in 0..super::MAX_CHAIN {
+            let Some(n) = node else {
+                return false;
+            };
+            match n.kind() {
+                "call_expression" => node = n.child_by_field_name("function"),
+                "member_expression" => {
+                    let method = n.child_by_field_name("property").map(|p| text(src, p));
+                    if matches!(method, Some("createIndex" | "dropIndex")) {
+                        return true;
+                    }
+                    node = n.child_by_field_name("object");
+                }
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// The catalog row of a builder's callee: a bare call (`knex("t")`, through an import
