@@ -378,6 +378,22 @@ impl ModelIndex {
             .flatten()
     }
 
+    /// Every `(key, string)` a JS/TS module exports (its own file, else its `index`).
+    pub fn module_entries(&self, module: &str) -> Vec<(String, String)> {
+        for m in [module.to_string(), format!("{module}/index")] {
+            let found: Vec<(String, String)> = self
+                .module_strings
+                .iter()
+                .filter(|((path, _), _)| *path == m)
+                .filter_map(|((_, k), v)| v.clone().map(|v| (k.clone(), v)))
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+
     /// Sequelize associations, with model names resolved.
     pub fn sequelize_associations(&self) -> &[sequelize_models::Association] {
         &self.sequelize_associations

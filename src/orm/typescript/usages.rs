@@ -24,6 +24,9 @@ use crate::sql::TableName;
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
 
+/// Array methods whose callback takes each element (sorted).
+const ITERATIONS: &[&str] = &["flatMap", "forEach", "map"];
+
 /// Objects whose `from` / `table` methods are not query builders (`Array.from("…")`).
 const NOT_BUILDERS: &[&str] = &["Array", "Buffer", "JSON", "Object", "Promise", "Set"];
 
@@ -151,18 +154,24 @@ impl<'a> Calls<'a> {
         if rule.method == "on" && !self.after_index_builder(callee) {
             return;
         }
-        let Some(name) = self.table_argument(call, rule) else {
-            return;
-        };
         let (file, tables) = (self.file, &self.file.ctx.tables);
-        let Some(table) = file
-            .ctx
-            .models
-            .table_for_identifier(tables, file.language, &name)
-        else {
+        let found: Vec<(String, bool)> = self
+            .table_arguments(call, rule)
+            .into_iter()
+            .filter_map(|name| {
+                let table = file
+                    .ctx
+                    .models
+                    .table_for_identifier(tables, file.language, &name)?;
+                Some((
+                    table,
+                    tables.resolve(&TableName::parse_config(&name)).is_some(),
+                ))
+            })
+            .collect();
+        if found.is_empty() {
             return;
-        };
-        let literal = tables.resolve(&TableName::parse_config(&name)).is_some();
+        }
         let (access, operation, method) = match (rule.access, rule.operation) {
             (Some(a), op) => (a, op.unwrap_or(Operation::Unknown), rule.method.clone()),
             (None, _) => chain_access(src, call, self.catalog, &rule.framework),
@@ -174,10 +183,12 @@ impl<'a> Calls<'a> {
             framework: Some(rule.framework.clone()),
             ..file.site_at(&self.index, call.start_byte())
         };
-        let confidence = if literal {
-            Confidence::Parsed
-        } else {
-            Confidence::Inferred
+        let confidence = |literal: bool| {
+            if literal {
+                Confidence::Parsed
+            } else {
+                Confidence::Inferred
+            }
         };
         if rule.framework == "typeorm" && access == Access::Ddl {
             for referenced in self.referenced_tables(call) {
@@ -186,12 +197,19 @@ impl<'a> Calls<'a> {
                     Access::Ddl,
                     Operation::References,
                     rule.kind,
-                    confidence,
+                    confidence(found.iter().all(|(_, l)| *l)),
                 ));
             }
         }
-        out.findings
-            .push(site.finding(table, access, operation, rule.kind, confidence));
+        for (table, literal) in found {
+            out.findings.push(site.clone().finding(
+                table,
+                access,
+                operation,
+                rule.kind,
+                confidence(literal),
+            ));
+        }
     }
 
     /// A legacy table's name, written through a constant (`tableNames.user`, a file
@@ -293,6 +311,83 @@ impl<'a> Calls<'a> {
                 callee
                     .child_by_field_name("property")
                     .and_then(|p| self.lookup(OrmReceiver::Db, text(src, p)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The table names the rule's table argument writes: one, or, for the parameter of a
+    /// callback iterating a list of them, each (`[tables.a, tables.b].map((t) =>
+    /// knex.schema.dropTable(t))`, `Object.keys(tableNames).map((name) => knex(name).del())`).
+    fn table_arguments(&self, call: Node<'_>, rule: &OrmRule) -> Vec<String> {
+        let arg = call
+            .child_by_field_name("arguments")
+            .and_then(|a| children_with_comments(a).into_iter().nth(rule.table_arg?));
+        if let Some(arg) = arg.filter(|a| a.kind() == "identifier")
+            && !self.consts.contains_key(text(self.file.text, arg))
+            && let Some(names) = self.iterated_strings(arg)
+        {
+            return names;
+        }
+        self.table_argument(call, rule).into_iter().collect()
+    }
+
+    /// The strings a callback parameter takes: the callback is handed to `.map` /
+    /// `.forEach` / … of an array of strings or constants, or of `Object.keys(M)` /
+    /// `Object.values(M)` of an imported constants module `M`.
+    fn iterated_strings(&self, param: Node<'_>) -> Option<Vec<String>> {
+        let src = self.file.text;
+        let name = text(src, param);
+        let mut at = param.parent();
+        let callback = loop {
+            let n = at?;
+            if matches!(
+                n.kind(),
+                "arrow_function" | "function_expression" | "function"
+            ) {
+                break n;
+            }
+            at = n.parent();
+        };
+        let first_param = callback.child_by_field_name("parameter").or_else(|| {
+            callback
+                .child_by_field_name("parameters")
+                .and_then(|p| children_with_comments(p).into_iter().next())
+        })?;
+        let first_name = match first_param.kind() {
+            "identifier" => first_param,
+            _ => first_param.child_by_field_name("pattern")?,
+        };
+        if text(src, first_name) != name {
+            return None;
+        }
+        let iteration = callback.parent()?.parent()?;
+        let callee = iteration.child_by_field_name("function")?;
+        let method = text(src, callee.child_by_field_name("property")?);
+        if !ITERATIONS.contains(&method) {
+            return None;
+        }
+        let list = callee.child_by_field_name("object")?;
+        match list.kind() {
+            "array" => Some(
+                children_with_comments(list)
+                    .into_iter()
+                    .filter_map(|e| self.string_of(e))
+                    .collect(),
+            ),
+            "call_expression" => {
+                let f = text(src, list.child_by_field_name("function")?);
+                let module = list
+                    .child_by_field_name("arguments")
+                    .and_then(|a| children_with_comments(a).into_iter().next())
+                    .map(|m| text(src, m))?;
+                let (_, path) = self.modules.iter().find(|(n, _)| n == module)?;
+                let entries = self.file.ctx.models.module_entries(path);
+                match f {
+                    "Object.keys" => Some(entries.into_iter().map(|(k, _)| k).collect()),
+                    "Object.values" => Some(entries.into_iter().map(|(_, v)| v).collect()),
+                    _ => None,
+                }
             }
             _ => None,
         }
