@@ -87,6 +87,20 @@ const NOT_QUERIES: &[&str] = &[
     "serialize",
 ];
 
+/// Generic types that hold their argument's model (sorted): `Promise<Invoice>`,
+/// `Array<Invoice>`, MikroORM `Loaded<User, "x">` / `Ref<User>`.
+const TYPE_WRAPPERS: &[&str] = &[
+    "Array",
+    "Loaded",
+    "Partial",
+    "Promise",
+    "Readonly",
+    "ReadonlyArray",
+    "Ref",
+    "Reference",
+    "Rel",
+];
+
 /// Objection chain methods that load relations by name (sorted).
 const GRAPH_METHODS: &[&str] = &[
     "innerJoinRelated",
@@ -123,6 +137,9 @@ struct Usages<'a, 's, 't> {
     /// Each node's parent by node id: `Node::parent` walks down from the root, so walking
     /// up a deep tree with it would cost the depth squared.
     parents: HashMap<usize, Node<'t>>,
+    /// Functions and methods of this file by name → what their declared return type
+    /// says (`async function load(): Promise<Invoice>`); `None` when two disagree.
+    returns: HashMap<&'s str, Option<Value<'a>>>,
 }
 
 pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
@@ -145,6 +162,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         bindings: HashMap::new(),
         index: LineIndex::new(file.text),
         parents: HashMap::new(),
+        returns: HashMap::new(),
     };
     for &n in &nodes {
         let mut cursor = n.walk();
@@ -153,6 +171,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         }
     }
     u.collect_aliases(&nodes);
+    u.collect_returns(&nodes);
     // Twice: an instance may come from a repository bound earlier in the walk order
     // (`const o = await this.repo.findOneBy(…)` with the field declared below).
     for _ in 0..2 {
@@ -488,14 +507,69 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             })
     }
 
-    /// `Repository<X>` → a repository of X; `X` → an instance of X.
+    /// The declared return types of this file's functions and methods, by name.
+    fn collect_returns(&mut self, nodes: &[Node<'_>]) {
+        for &n in nodes {
+            let (name, function) = match n.kind() {
+                "function_declaration" | "method_definition" => (n.child_by_field_name("name"), n),
+                "variable_declarator" => match n.child_by_field_name("value") {
+                    Some(v) if matches!(v.kind(), "arrow_function" | "function_expression") => {
+                        (n.child_by_field_name("name"), v)
+                    }
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let (Some(name), Some(returns)) = (name, function.child_by_field_name("return_type"))
+            else {
+                continue;
+            };
+            let value = self.value_of_type(returns);
+            let entry = self.returns.entry(self.text(name)).or_insert(value);
+            if *entry != value {
+                *entry = None;
+            }
+        }
+    }
+
+    /// `Repository<X>` → a repository of X; `X`, `X[]`, `Promise<X>`, `X | null`,
+    /// `Loaded<X, …>` → an instance of X.
     fn value_of_type(&self, t: Node<'_>) -> Option<Value<'a>> {
+        self.value_of_type_at(t, 0)
+    }
+
+    fn value_of_type_at(&self, t: Node<'_>, depth: usize) -> Option<Value<'a>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
         let t = if t.kind() == "type_annotation" {
             named_children(t).into_iter().next()?
         } else {
             t
         };
         match t.kind() {
+            "array_type" | "parenthesized_type" | "readonly_type" => {
+                self.value_of_type_at(named_children(t).into_iter().next()?, depth + 1)
+            }
+            // `Invoice | null`: the model among the members, when only one is.
+            "union_type" => {
+                let found: Vec<Value<'a>> = named_children(t)
+                    .into_iter()
+                    .filter_map(|m| self.value_of_type_at(m, depth + 1))
+                    .collect();
+                match found.as_slice() {
+                    [one] => Some(*one),
+                    _ => None,
+                }
+            }
+            "generic_type"
+                if TYPE_WRAPPERS.contains(&self.text(t.child_by_field_name("name")?)) =>
+            {
+                let arg = named_children(t.child_by_field_name("type_arguments")?)
+                    .into_iter()
+                    .next()?;
+                self.value_of_type_at(arg, depth + 1)
+            }
             "type_identifier" => {
                 let name = self.text(t);
                 self.model_named(name)
@@ -624,6 +698,15 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 .map(Value::Repository);
         }
         let object_value = object.and_then(|o| self.value_of(o, depth + 1));
+        // `loadInvoice(id)`, `this.loadInvoice(id)`: a function of this file whose return
+        // type names the model.
+        let own = object.is_none_or(|o| o.kind() == "this");
+        if own
+            && object_value.is_none()
+            && let Some(Some(v)) = self.returns.get(method)
+        {
+            return Some(*v);
+        }
         match (object_value, method) {
             // A custom repository: `getRepository(X).extend({ … })`.
             (Some(Value::Repository(m)), "extend") => Some(Value::Repository(m)),
@@ -1527,5 +1610,6 @@ mod tests {
         assert!(MODEL_PASSTHROUGH.is_sorted());
         assert!(GRAPH_METHODS.is_sorted());
         assert!(NOT_QUERIES.is_sorted());
+        assert!(TYPE_WRAPPERS.is_sorted());
     }
 }
