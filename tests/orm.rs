@@ -208,6 +208,24 @@ fn typeorm_project() {
 }
 
 #[test]
+fn typeorm_migrations_project() {
+    let found = check("typeorm-migrations");
+    insta::assert_snapshot!("typeorm_migrations", render(&found));
+}
+
+#[test]
+fn objection_project() {
+    let found = check("objection");
+    insta::assert_snapshot!("objection", render(&found));
+}
+
+#[test]
+fn mikroorm_project() {
+    let found = check("mikroorm");
+    insta::assert_snapshot!("mikroorm", render(&found));
+}
+
+#[test]
 fn sequelize_project() {
     let found = check("sequelize");
     insta::assert_snapshot!("sequelize", render(&found));

@@ -34,6 +34,7 @@ use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site}
 use crate::sql::TableName;
 use naming::{Convention, GormNaming};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use typescript::{prisma_models, sequelize_models, typeorm_models};
 
 /// Where a model's table name comes from.
@@ -212,6 +213,9 @@ pub struct FileDecls {
     /// Python names whose value is a model instance by their declaration: functions
     /// annotated `-> User`, aliases `CurrentUser = Annotated[User, …]`.
     pub typed_names: Vec<TypedName>,
+    /// Strings a JS/TS module exports: `(file without extension, key, value)`
+    /// (`module.exports = { user: "user" }`), for `tableNames.user` elsewhere.
+    pub module_strings: Vec<(String, String, String)>,
 }
 
 /// A Python function or type alias that stands for a model instance (or a collection of
@@ -240,6 +244,12 @@ pub struct ModelIndex {
     prisma_relations: Vec<prisma_models::Relation>,
     sequelize_associations: Vec<sequelize_models::Association>,
     typed_names: Vec<TypedName>,
+    /// `(module, key)` → the string a JS/TS module exports under `key`; `None` when two
+    /// files of that module disagree.
+    module_strings: BTreeMap<(String, String), Option<String>>,
+    /// Base names of the modules that export a legacy table's name (`tableNames`): a file
+    /// that says `tableNames.user` is worth parsing.
+    table_name_modules: Vec<String>,
 }
 
 impl ModelIndex {
@@ -266,6 +276,15 @@ impl ModelIndex {
             index.conventions.extend(f.conventions);
             index.prisma_relations.extend(f.prisma_relations);
             index.typed_names.extend(f.typed_names);
+            for (module, key, value) in f.module_strings {
+                let entry = index
+                    .module_strings
+                    .entry((module, key))
+                    .or_insert(Some(value.clone()));
+                if entry.as_deref() != Some(value.as_str()) {
+                    *entry = None;
+                }
+            }
             sqlalchemy_schema |= f.sqlalchemy_creates_schema;
             if let Some(n) = f.gorm_naming {
                 // Several strategies in one repository: the first (in path order) wins,
@@ -281,6 +300,21 @@ impl ModelIndex {
             &mut index.models,
             schema_sync.iter().any(|f| f == "typeorm"),
         );
+        let models = std::mem::take(&mut index.models);
+        index.models = models
+            .into_iter()
+            .map(|mut m| {
+                // Objection `static get tableName() { return tableNames.user }`.
+                if m.framework == "objection"
+                    && m.table.is_none()
+                    && let Some((module, key)) =
+                        m.table_ref.as_deref().and_then(|r| r.split_once('#'))
+                {
+                    m.table = index.module_string(module, key);
+                }
+                m
+            })
+            .collect();
         sequelize_models::resolve(
             &mut index.models,
             &mut index.cascades,
@@ -315,6 +349,16 @@ impl ModelIndex {
                 index.models.push(decl);
             }
         }
+        for ((module, _), value) in &index.module_strings {
+            if value
+                .as_deref()
+                .is_some_and(|v| config.tables.resolve(&TableName::parse_config(v)).is_some())
+            {
+                let base = module.rsplit('/').next().unwrap_or(module);
+                index.table_name_modules.push(base.to_string());
+            }
+        }
+        index.table_name_modules.dedup();
         for m in &mut index.models {
             m.legacy = m.table.as_deref().and_then(|t| {
                 config
@@ -346,6 +390,32 @@ impl ModelIndex {
     /// Relation fields of Prisma models, sorted.
     pub fn prisma_relations(&self) -> &[prisma_models::Relation] {
         &self.prisma_relations
+    }
+
+    /// The string a JS/TS module (path from the root, no extension; or its `index`)
+    /// exports under `key`.
+    pub fn module_string(&self, module: &str, key: &str) -> Option<String> {
+        [module.to_string(), format!("{module}/index")]
+            .into_iter()
+            .find_map(|m| self.module_strings.get(&(m, key.to_string())))
+            .cloned()
+            .flatten()
+    }
+
+    /// Every `(key, string)` a JS/TS module exports (its own file, else its `index`).
+    pub fn module_entries(&self, module: &str) -> Vec<(String, String)> {
+        for m in [module.to_string(), format!("{module}/index")] {
+            let found: Vec<(String, String)> = self
+                .module_strings
+                .iter()
+                .filter(|((path, _), _)| *path == m)
+                .filter_map(|((_, k), v)| v.clone().map(|v| (k.clone(), v)))
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
     }
 
     /// Sequelize associations, with model names resolved.
@@ -578,7 +648,7 @@ impl ModelIndex {
     /// Words that make a file worth parsing in pass 2: legacy model names, their manager
     /// classes, and the parents whose deletion cascades into a legacy table.
     pub fn prefilter_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
+        let mut names: Vec<String> = self.table_name_modules.clone();
         for m in self.models.iter().filter(|m| m.legacy.is_some()) {
             names.push(m.name.clone());
             names.extend(m.aliases.iter().cloned());
@@ -737,6 +807,7 @@ pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
                 || typescript::may_declare(text)
                 || typeorm_models::may_declare(text)
                 || sequelize_models::may_declare(text)
+                || typescript::objection_models::may_declare(text)
         }
         Language::Sql => false,
     }

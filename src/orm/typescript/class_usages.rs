@@ -46,7 +46,12 @@ const MAX_DEPTH: usize = 16;
 const REPOSITORY_FACTORIES: &[&str] = &["getMongoRepository", "getRepository", "getTreeRepository"];
 
 /// Generic types whose argument is the entity of a repository (sorted).
-const REPOSITORY_TYPES: &[&str] = &["MongoRepository", "Repository", "TreeRepository"];
+const REPOSITORY_TYPES: &[&str] = &[
+    "EntityRepository",
+    "MongoRepository",
+    "Repository",
+    "TreeRepository",
+];
 
 /// Methods of a model class or repository that return one instance (sorted): a variable
 /// bound to their result is an instance of the model.
@@ -59,6 +64,50 @@ const INSTANCE_SOURCES: &[&str] = &[
     "findOneByOrFail",
     "findOneOrFail",
     "preload",
+];
+
+/// Calls that take a model class and run no query (sorted): DI and module wiring,
+/// Sequelize association declarations, serialisation, metadata, references, `require`.
+const NOT_QUERIES: &[&str] = &[
+    "InjectModel",
+    "InjectRepository",
+    "belongsTo",
+    "belongsToMany",
+    "classToPlain",
+    "forFeature",
+    "getEntityMetadata",
+    "getMetadata",
+    "getReference",
+    "hasMany",
+    "hasOne",
+    "instanceToPlain",
+    "plainToClass",
+    "plainToInstance",
+    "require",
+    "serialize",
+];
+
+/// Generic types that hold their argument's model (sorted): `Promise<Invoice>`,
+/// `Array<Invoice>`, MikroORM `Loaded<User, "x">` / `Ref<User>`.
+const TYPE_WRAPPERS: &[&str] = &[
+    "Array",
+    "Loaded",
+    "Partial",
+    "Promise",
+    "Readonly",
+    "ReadonlyArray",
+    "Ref",
+    "Reference",
+    "Rel",
+];
+
+/// Objection chain methods that load relations by name (sorted).
+const GRAPH_METHODS: &[&str] = &[
+    "innerJoinRelated",
+    "joinRelated",
+    "leftJoinRelated",
+    "withGraphFetched",
+    "withGraphJoined",
 ];
 
 /// Methods that hand back the model they are called on (sorted).
@@ -88,6 +137,9 @@ struct Usages<'a, 's, 't> {
     /// Each node's parent by node id: `Node::parent` walks down from the root, so walking
     /// up a deep tree with it would cost the depth squared.
     parents: HashMap<usize, Node<'t>>,
+    /// Functions and methods of this file by name → what their declared return type
+    /// says (`async function load(): Promise<Invoice>`); `None` when two disagree.
+    returns: HashMap<&'s str, Option<Value<'a>>>,
 }
 
 pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
@@ -95,7 +147,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     if !models
         .models()
         .iter()
-        .any(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+        .any(|m| is_class_framework(&m.framework))
     {
         return;
     }
@@ -110,6 +162,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         bindings: HashMap::new(),
         index: LineIndex::new(file.text),
         parents: HashMap::new(),
+        returns: HashMap::new(),
     };
     for &n in &nodes {
         let mut cursor = n.walk();
@@ -118,6 +171,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         }
     }
     u.collect_aliases(&nodes);
+    u.collect_returns(&nodes);
     // Twice: an instance may come from a repository bound earlier in the walk order
     // (`const o = await this.repo.findOneBy(…)` with the field declared below).
     for _ in 0..2 {
@@ -271,7 +325,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             .models
             .models()
             .iter()
-            .filter(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+            .filter(|m| is_class_framework(&m.framework))
             .filter(|m| {
                 let stem = m.file.rsplit_once('.').map(|(s, _)| s).unwrap_or(&m.file);
                 stem == target || stem == format!("{target}/index")
@@ -293,7 +347,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         let found: Vec<&'a ModelDecl> = [Language::TypeScript, Language::JavaScript]
             .into_iter()
             .flat_map(|l| self.models.find(l, name))
-            .filter(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+            .filter(|m| is_class_framework(&m.framework))
             .collect();
         if found.len() <= 1 {
             return found.first().copied();
@@ -453,15 +507,75 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             })
     }
 
-    /// `Repository<X>` → a repository of X; `X` → an instance of X.
+    /// The declared return types of this file's functions and methods, by name.
+    fn collect_returns(&mut self, nodes: &[Node<'_>]) {
+        for &n in nodes {
+            let (name, function) = match n.kind() {
+                "function_declaration" | "method_definition" => (n.child_by_field_name("name"), n),
+                "variable_declarator" => match n.child_by_field_name("value") {
+                    Some(v) if matches!(v.kind(), "arrow_function" | "function_expression") => {
+                        (n.child_by_field_name("name"), v)
+                    }
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let (Some(name), Some(returns)) = (name, function.child_by_field_name("return_type"))
+            else {
+                continue;
+            };
+            let value = self.value_of_type(returns);
+            let entry = self.returns.entry(self.text(name)).or_insert(value);
+            if *entry != value {
+                *entry = None;
+            }
+        }
+    }
+
+    /// `Repository<X>` → a repository of X; `X`, `X[]`, `Promise<X>`, `X | null`,
+    /// `Loaded<X, …>` → an instance of X.
     fn value_of_type(&self, t: Node<'_>) -> Option<Value<'a>> {
+        self.value_of_type_at(t, 0)
+    }
+
+    fn value_of_type_at(&self, t: Node<'_>, depth: usize) -> Option<Value<'a>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
         let t = if t.kind() == "type_annotation" {
             named_children(t).into_iter().next()?
         } else {
             t
         };
         match t.kind() {
-            "type_identifier" => self.model_named(self.text(t)).map(Value::Instance),
+            "array_type" | "parenthesized_type" | "readonly_type" => {
+                self.value_of_type_at(named_children(t).into_iter().next()?, depth + 1)
+            }
+            // `Invoice | null`: the model among the members, when only one is.
+            "union_type" => {
+                let found: Vec<Value<'a>> = named_children(t)
+                    .into_iter()
+                    .filter_map(|m| self.value_of_type_at(m, depth + 1))
+                    .collect();
+                match found.as_slice() {
+                    [one] => Some(*one),
+                    _ => None,
+                }
+            }
+            "generic_type"
+                if TYPE_WRAPPERS.contains(&self.text(t.child_by_field_name("name")?)) =>
+            {
+                let arg = named_children(t.child_by_field_name("type_arguments")?)
+                    .into_iter()
+                    .next()?;
+                self.value_of_type_at(arg, depth + 1)
+            }
+            "type_identifier" => {
+                let name = self.text(t);
+                self.model_named(name)
+                    .map(Value::Instance)
+                    .or_else(|| self.repository_class(name).map(Value::Repository))
+            }
             "generic_type" => {
                 let name = self.text(t.child_by_field_name("name")?);
                 if !REPOSITORY_TYPES.contains(&name) {
@@ -472,6 +586,25 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     .next()?;
                 self.model_named(self.text(arg)).map(Value::Repository)
             }
+            _ => None,
+        }
+    }
+
+    /// The entity whose declaration names `class` as its repository (MikroORM
+    /// `@Entity({ repository: () => UserRepository })`), when exactly one does.
+    fn repository_class(&self, class: &str) -> Option<&'a ModelDecl> {
+        let found: Vec<&'a ModelDecl> = self
+            .models
+            .models()
+            .iter()
+            .filter(|m| {
+                m.options
+                    .iter()
+                    .any(|(k, v)| k == "repository" && v == class)
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => Some(*one),
             _ => None,
         }
     }
@@ -565,6 +698,15 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 .map(Value::Repository);
         }
         let object_value = object.and_then(|o| self.value_of(o, depth + 1));
+        // `loadInvoice(id)`, `this.loadInvoice(id)`: a function of this file whose return
+        // type names the model.
+        let own = object.is_none_or(|o| o.kind() == "this");
+        if own
+            && object_value.is_none()
+            && let Some(Some(v)) = self.returns.get(method)
+        {
+            return Some(*v);
+        }
         match (object_value, method) {
             // A custom repository: `getRepository(X).extend({ … })`.
             (Some(Value::Repository(m)), "extend") => Some(Value::Repository(m)),
@@ -685,12 +827,21 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
 
     /// Resolve one call and report it.
     fn call(&self, call: Node<'_>, out: &mut FileScan) {
-        let Some(callee) = call
-            .child_by_field_name("function")
-            .filter(|c| c.kind() == "member_expression")
-        else {
+        let Some(callee) = call.child_by_field_name("function") else {
             return;
         };
+        if callee.kind() == "identifier" {
+            // `fetchOrThrow(ctx, Invoice, id)`.
+            let args = call
+                .child_by_field_name("arguments")
+                .map(named_children)
+                .unwrap_or_default();
+            self.generic_call(call, self.text(callee), &args, out);
+            return;
+        }
+        if callee.kind() != "member_expression" {
+            return;
+        }
         let (Some(object), Some(method)) = (
             callee.child_by_field_name("object"),
             callee.child_by_field_name("property").map(|p| self.text(p)),
@@ -702,7 +853,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             .map(named_children)
             .unwrap_or_default();
         let found = match self.value_of(object, 0) {
-            Some(Value::Model(m)) if m.framework == "sequelize" => {
+            Some(Value::Model(m)) if matches!(m.framework.as_str(), "sequelize" | "objection") => {
                 self.rule(m, OrmReceiver::Table, method)
             }
             Some(Value::Model(m)) if self.active_record(m) => {
@@ -730,6 +881,12 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         // Checked last: `Node::parent` walks down from the root, so upward walks cost the
         // tree's depth and only resolved calls pay for them.
         let Some((model, rule)) = found.filter(|_| !in_template(call)) else {
+            if !matches!(
+                self.value_of(object, 0),
+                Some(Value::Repository(_) | Value::Instance(_))
+            ) {
+                self.generic_call(call, method, &args, out);
+            }
             return;
         };
         // A row without an access (`createQueryBuilder`, `from`) takes the chain's: the
@@ -745,14 +902,90 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         self.report(call, model, rule, (access, operation, &method), &[], out);
     }
 
+    /// A legacy model class handed to a call no row knows (`getRepository(ctx, Invoice)`
+    /// → the methods called on what it returns; `fetchOrThrow(ctx, Invoice, id)`,
+    /// `utils.purge(Invoice)`): the shared vocabulary classifies the call by its name;
+    /// a name it does not know is reported unresolved, never dropped.
+    fn generic_call(&self, call: Node<'_>, method: &str, args: &[Node<'_>], out: &mut FileScan) {
+        if NOT_QUERIES.contains(&method)
+            || REPOSITORY_FACTORIES.contains(&method)
+            || MODEL_PASSTHROUGH.contains(&method)
+        {
+            return;
+        }
+        let Some(model) = args
+            .iter()
+            .filter(|a| matches!(a.kind(), "identifier" | "member_expression"))
+            .find_map(|a| self.model_of(*a, 0))
+            .filter(|m| m.legacy.is_some())
+        else {
+            return;
+        };
+        if in_template(call) || self.in_decorator(call) {
+            return;
+        }
+        let rule = OrmRule {
+            framework: model.framework.clone(),
+            receiver: OrmReceiver::Session,
+            method: method.to_string(),
+            access: None,
+            operation: None,
+            model_arg: None,
+            instance_arg: None,
+            table_arg: None,
+            kind: crate::model::Kind::Orm,
+        };
+        match crate::catalog::Vocabulary::builtin().classify(method) {
+            Some((access, operation)) => {
+                let via = vec![format!("{method}({})", model.name)];
+                self.report(call, model, &rule, (access, operation, method), &via, out);
+            }
+            None => {
+                let site = Site {
+                    function: function_at_with(self.src, call, |n| self.parent(n)),
+                    evidence: evidence(self.text(outermost(call))),
+                    sink: Some(method.to_string()),
+                    framework: Some(framework_name(model)),
+                    ..self.file.site_at(&self.index, call.start_byte())
+                };
+                let reason = format!(
+                    "model {} is handed to `{method}`, which cutover does not know",
+                    model.name
+                );
+                if let Some(table) = &model.legacy {
+                    out.findings
+                        .push(site.unresolved(table.clone(), rule.kind, reason));
+                }
+            }
+        }
+    }
+
+    /// Whether a call is a decorator's (`@InjectRepository(X)`, `@ManyToOne(X)`).
+    fn in_decorator(&self, call: Node<'_>) -> bool {
+        let mut at = self.parent(call);
+        for _ in 0..4 {
+            match at {
+                Some(n) if n.kind() == "decorator" => return true,
+                Some(n) => at = self.parent(n),
+                None => return false,
+            }
+        }
+        false
+    }
+
     fn rule(
         &self,
         m: &'a ModelDecl,
         receiver: OrmReceiver,
         method: &str,
     ) -> Option<(&'a ModelDecl, &'a OrmRule)> {
-        self.catalog
-            .lookup(&[m.framework.as_str()], receiver, method)
+        is_mikroorm(m)
+            .then(|| self.catalog.lookup(&["mikroorm"], receiver, method))
+            .flatten()
+            .or_else(|| {
+                self.catalog
+                    .lookup(&[m.framework.as_str()], receiver, method)
+            })
             .map(|r| (m, r))
     }
 
@@ -764,9 +997,32 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         method: &str,
         args: &[Node<'_>],
     ) -> Option<(&'a ModelDecl, &'a OrmRule)> {
-        let rule = self
-            .catalog
-            .lookup(&["typeorm"], OrmReceiver::Session, method)?;
+        // A MikroORM entity takes MikroORM's row (`em.create` writes there, not in
+        // TypeORM), then TypeORM's; a TypeORM entity only TypeORM's.
+        for framework in ["mikroorm", "typeorm"] {
+            let Some(rule) = self
+                .catalog
+                .lookup(&[framework], OrmReceiver::Session, method)
+            else {
+                continue;
+            };
+            if let Some(m) = self.session_model(object, rule, args)
+                && (framework == "typeorm" || is_mikroorm(m))
+            {
+                return Some((m, rule));
+            }
+        }
+        None
+    }
+
+    /// The entity an entity-manager call is about: its class argument, or (on a receiver
+    /// named like an entity manager) its instance argument.
+    fn session_model(
+        &self,
+        object: Node<'_>,
+        rule: &OrmRule,
+        args: &[Node<'_>],
+    ) -> Option<&'a ModelDecl> {
         let typeorm = |m: &&'a ModelDecl| m.framework == "typeorm";
         if let Some(m) = rule
             .model_arg
@@ -774,7 +1030,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             .and_then(|a| self.model_of(*a, 0))
             .filter(typeorm)
         {
-            return Some((m, rule));
+            return Some(m);
         }
         let receiver = match object.kind() {
             "member_expression" => object
@@ -792,7 +1048,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             .and_then(|i| args.get(i))
             .and_then(|a| self.value_of(*a, 0))
         {
-            Some(Value::Instance(m)) if m.framework == "typeorm" => Some((m, rule)),
+            Some(Value::Instance(m)) if m.framework == "typeorm" => Some(m),
             _ => None,
         }
     }
@@ -805,7 +1061,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         let found: Vec<&'a ModelDecl> = [Language::TypeScript, Language::JavaScript]
             .into_iter()
             .flat_map(|l| self.models.find(l, name))
-            .filter(|m| matches!(m.framework.as_str(), "typeorm" | "sequelize"))
+            .filter(|m| is_class_framework(&m.framework))
             .collect();
         if let Some(m) = found.iter().find(|m| !file.is_empty() && m.file == file) {
             return Some(*m);
@@ -906,12 +1162,21 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         };
         let root = vec![format!("{}.{method}", model.name)];
         let mut out = Vec::new();
+        // MikroORM `em.populate(article, ["author"])`.
+        if method == "populate" {
+            for arg in args.iter().filter(|a| a.kind() == "array") {
+                self.relations(model, *arg, &root, 0, &mut out);
+            }
+        }
         for arg in args.iter().filter(|a| a.kind() == "object") {
             match model.framework.as_str() {
                 "sequelize" => self.includes(*arg, &root, 0, &mut out),
                 "typeorm" => {
-                    if let Some(relations) = object_value(self.src, *arg, "relations") {
-                        self.relations(model, relations, &root, 0, &mut out);
+                    // TypeORM `relations`, MikroORM `populate`.
+                    for key in ["relations", "populate"] {
+                        if let Some(relations) = object_value(self.src, *arg, key) {
+                            self.relations(model, relations, &root, 0, &mut out);
+                        }
                     }
                 }
                 _ => {}
@@ -1016,6 +1281,68 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             ));
             if aliases.len() < MAX_CHAIN {
                 aliases.push((new_alias.clone(), target));
+            }
+        }
+        out
+    }
+
+    /// Objection: the models a chain loads by relation name (`.withGraphFetched("[customer,
+    /// items.product]")`, `.joinRelated("customer")`), through `relationMappings`.
+    fn graph_relations(
+        &self,
+        call: Node<'_>,
+        model: &'a ModelDecl,
+    ) -> Vec<(&'a ModelDecl, Vec<String>)> {
+        let mut out = Vec::new();
+        let mut at = call;
+        for _ in 0..MAX_CHAIN {
+            let Some(member) = self.parent(at).filter(|p| {
+                p.kind() == "member_expression" && p.child_by_field_name("object") == Some(at)
+            }) else {
+                break;
+            };
+            let Some(next) = self
+                .parent(member)
+                .filter(|c| c.kind() == "call_expression")
+            else {
+                break;
+            };
+            at = next;
+            let method = member
+                .child_by_field_name("property")
+                .map(|p| self.text(p))
+                .unwrap_or("");
+            if !GRAPH_METHODS.contains(&method) {
+                continue;
+            }
+            let Some(expression) = next
+                .child_by_field_name("arguments")
+                .and_then(|a| named_children(a).into_iter().next())
+                .and_then(|a| super::string_value(self.src, a))
+            else {
+                continue;
+            };
+            for path in expression
+                .split(|c: char| matches!(c, ',' | '[' | ']') || c.is_whitespace())
+                .filter(|p| !p.is_empty())
+                .take(MAX_CHAIN)
+            {
+                let mut owner = model;
+                let mut via = vec![format!("{}.{method}(\"{path}\")", model.name)];
+                for field in path.split('.').take(MAX_DEPTH) {
+                    let Some(next) = owner
+                        .associations
+                        .iter()
+                        .find(|(f, _)| f == field)
+                        .and_then(|(_, t)| self.model_named(t))
+                        .filter(|m| m.framework == "objection")
+                    else {
+                        break;
+                    };
+                    via.push(format!("{}.{field}", owner.name));
+                    out.push((next, via.clone()));
+                    owner = next;
+                }
             }
         }
         out
@@ -1141,14 +1468,15 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             function: function_at_with(self.src, call, |n| self.parent(n)),
             evidence: evidence(self.text(outermost(call))),
             sink: Some(method.to_string()),
-            framework: Some(model.framework.clone()),
+            framework: Some(framework_name(model)),
             ..self.file.site_at(&self.index, call.start_byte())
         };
         let mut push = |table: String, access, operation, via: Vec<String>| {
             let found = site.finding(table, access, operation, rule.kind, Confidence::Inferred);
             out.findings.push(found.via(via));
         };
-        if let Some(table) = &model.legacy {
+        // `em.populate(entity, […])` loads relations, not the entity itself.
+        if let Some(table) = model.legacy.as_ref().filter(|_| rule.method != "populate") {
             push(table.clone(), access, operation, via.to_vec());
         }
         let args = call
@@ -1166,6 +1494,13 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             // The alias is the string argument: `createQueryBuilder("o")`, `(X, "o")`.
             let alias = args.iter().find_map(|a| super::string_value(self.src, *a));
             for (child, via) in self.relation_joins(call, model, alias, &rule.method) {
+                if let Some(table) = &child.legacy {
+                    push(table.clone(), Access::Read, Operation::Select, via);
+                }
+            }
+        }
+        if model.framework == "objection" {
+            for (child, via) in self.graph_relations(call, model) {
                 if let Some(table) = &child.legacy {
                     push(table.clone(), Access::Read, Operation::Select, via);
                 }
@@ -1205,6 +1540,25 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
     }
 }
 
+/// A MikroORM entity (declared with the decorators TypeORM shares, see `typeorm_models`).
+fn is_mikroorm(m: &ModelDecl) -> bool {
+    m.options.iter().any(|(k, v)| k == "orm" && v == "mikroorm")
+}
+
+/// The framework a finding names: MikroORM for its entities, else the declaration's.
+fn framework_name(m: &ModelDecl) -> String {
+    if is_mikroorm(m) {
+        "mikroorm".to_string()
+    } else {
+        m.framework.clone()
+    }
+}
+
+/// Frameworks whose models are classes code calls (`X.findAll`, `X.query()`, `repo.find`).
+fn is_class_framework(framework: &str) -> bool {
+    matches!(framework, "typeorm" | "sequelize" | "objection")
+}
+
 fn is_scope(n: Node<'_>) -> bool {
     matches!(
         n.kind(),
@@ -1221,7 +1575,7 @@ fn is_scope(n: Node<'_>) -> bool {
 }
 
 /// `src/services/orders.ts` + `../entities/order` → `src/entities/order`.
-fn join(rel: &str, source: &str) -> String {
+pub(crate) fn join(rel: &str, source: &str) -> String {
     let mut parts: Vec<&str> = rel.split('/').collect();
     parts.pop();
     for seg in source.split('/') {
@@ -1254,5 +1608,8 @@ mod tests {
         assert!(REPOSITORY_TYPES.is_sorted());
         assert!(INSTANCE_SOURCES.is_sorted());
         assert!(MODEL_PASSTHROUGH.is_sorted());
+        assert!(GRAPH_METHODS.is_sorted());
+        assert!(NOT_QUERIES.is_sorted());
+        assert!(TYPE_WRAPPERS.is_sorted());
     }
 }

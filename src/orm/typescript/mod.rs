@@ -10,6 +10,7 @@
 
 pub mod class_usages;
 pub mod models;
+pub mod objection_models;
 pub mod prisma_models;
 pub mod prisma_usages;
 pub mod sequelize_models;

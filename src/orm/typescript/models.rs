@@ -4,7 +4,10 @@
 //! conventions that map identifiers written in code to tables (Kysely `CamelCasePlugin`,
 //! Knex `knexSnakeCaseMappers`), which query builders need in pass 2.
 
-use super::{MAX_NODES, children_with_comments, sequelize_models, string_value, typeorm_models};
+use super::{
+    MAX_NODES, children_with_comments, objection_models, sequelize_models, string_value,
+    typeorm_models,
+};
 use crate::lang::{self, Grammar};
 use crate::model::Language;
 use crate::orm::naming::Convention;
@@ -51,6 +54,7 @@ pub fn declarations(rel: &str, language: Language, src: &str) -> FileDecls {
     let nodes = all_nodes_within(tree.root_node(), MAX_NODES);
     typeorm_models::declare(src, rel, language, &nodes, &mut out);
     sequelize_models::declare(src, rel, language, &nodes, &mut out);
+    objection_models::declare(src, rel, language, &nodes, &mut out);
     out.models
         .extend(nodes.iter().filter_map(|n| drizzle_table(src, rel, *n)));
     let found = nodes.into_iter().any(|n| {

@@ -80,7 +80,10 @@ pub(super) fn declare(
         let first = args.first().copied();
         let (name, schema) = match first {
             Some(a) if a.kind() == "object" => (
-                object_string(src, a, "name"),
+                // MikroORM says `tableName` (or `collection`).
+                object_string(src, a, "name")
+                    .or_else(|| object_string(src, a, "tableName"))
+                    .or_else(|| object_string(src, a, "collection")),
                 object_string(src, a, "schema"),
             ),
             Some(a) => (string_value(src, a), None),
@@ -103,6 +106,21 @@ pub(super) fn declare(
         }
         if view {
             decl.options.push(("view".to_string(), "true".to_string()));
+        }
+        if src.contains("@mikro-orm/") {
+            // MikroORM shares TypeORM's decorators; its entity manager and repositories
+            // have their own methods (`catalog/typescript.toml`, framework `mikroorm`).
+            decl.options
+                .push(("orm".to_string(), "mikroorm".to_string()));
+            // `@Entity({ repository: () => UserRepository })`: fields of that type are
+            // repositories of the entity.
+            if let Some(repository) = first
+                .filter(|a| a.kind() == "object")
+                .and_then(|a| object_value(src, a, "repository"))
+                .and_then(|r| relation_target(src, r))
+            {
+                decl.options.push(("repository".to_string(), repository));
+            }
         }
         decl.bases = heritage(src, n);
         let position = decorator.start_position();
@@ -180,13 +198,36 @@ pub(super) fn relation_fields(
         {
             if let Some((decorator, args)) = decorator_call(src, d)
                 && decorators.contains(&decorator)
-                && let Some(target) = args.first().and_then(|a| relation_target(src, *a))
+                && let Some(target) = args
+                    .first()
+                    .and_then(|a| relation_target(src, *a))
+                    .or_else(|| typed_target(src, field))
             {
                 out.push((name.to_string(), target));
             }
         }
     }
     out
+}
+
+/// MikroORM's `@ManyToOne() author!: Ref<User>`: the target is the field's type (`User`,
+/// `Ref<User>`, `LazyRef<User>`, `Rel<User>`, `Collection<User>`).
+fn typed_target(src: &str, field: Node<'_>) -> Option<String> {
+    let mut t = named_children(field.child_by_field_name("type")?)
+        .into_iter()
+        .next()?;
+    for _ in 0..4 {
+        match t.kind() {
+            "type_identifier" => return Some(text(src, t).to_string()),
+            "generic_type" => {
+                t = named_children(t.child_by_field_name("type_arguments")?)
+                    .into_iter()
+                    .next()?;
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Relation fields whose decorator says `eager: true`.

@@ -12,8 +12,8 @@
 //! model accessor (`prisma.legacyOrder.create(…)`, see `prisma_usages`).
 
 use super::{
-    MAX_NODES, chain_access, children_with_comments, function_at, in_template, outermost,
-    prisma_usages, string_value,
+    MAX_NODES, chain_access, children_with_comments, function_at, in_template, object_value,
+    outermost, prisma_usages, string_value,
 };
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
@@ -23,6 +23,9 @@ use crate::orm::{ModelDecl, ModelIndex};
 use crate::sql::TableName;
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
+
+/// Array methods whose callback takes each element (sorted).
+const ITERATIONS: &[&str] = &["flatMap", "forEach", "map"];
 
 /// Objects whose `from` / `table` methods are not query builders (`Array.from("…")`).
 const NOT_BUILDERS: &[&str] = &["Array", "Buffer", "JSON", "Object", "Promise", "Set"];
@@ -77,6 +80,8 @@ struct Calls<'a> {
     prefer: &'static [&'static str],
     /// Prisma client accessors of the Prisma models (`prisma.legacyOrder` → `LegacyOrder`).
     prisma: HashMap<String, &'a ModelDecl>,
+    /// Names bound to a whole relative module (`const tableNames = require("./names")`).
+    modules: Vec<(String, String)>,
 }
 
 impl<'a> Calls<'a> {
@@ -87,6 +92,9 @@ impl<'a> Calls<'a> {
         } else if src.contains("queryInterface") {
             // Sequelize migrations and seeders.
             &["sequelize"]
+        } else if src.contains("QueryRunner") || src.contains("queryRunner") {
+            // TypeORM migrations.
+            &["typeorm"]
         } else {
             &[]
         };
@@ -98,13 +106,18 @@ impl<'a> Calls<'a> {
             aliases: import_aliases(src, nodes),
             prefer,
             prisma: prisma_usages::accessors(src, &file.ctx.models),
+            modules: super::objection_models::module_imports(src, file.rel, nodes),
         }
     }
 
+    /// The row of a builder method: the preferred framework's, else any framework's except
+    /// TypeORM's QueryRunner rows, which only a file naming a query runner reaches
+    /// (`table.dropColumn("state")` in a Knex callback names a column, not a table).
     fn lookup(&self, receiver: OrmReceiver, method: &str) -> Option<&'a OrmRule> {
         self.catalog
             .lookup(self.prefer, receiver, method)
             .or_else(|| self.catalog.lookup(&[], receiver, method))
+            .filter(|r| r.framework != "typeorm" || self.prefer.contains(&"typeorm"))
     }
 
     fn report_drizzle(&self, call: Node<'_>, found: DrizzleCall<'_, '_>, out: &mut FileScan) {
@@ -130,6 +143,7 @@ impl<'a> Calls<'a> {
     fn builder_call(&self, call: Node<'_>, callee: Node<'_>, out: &mut FileScan) {
         let src = self.file.text;
         let Some(rule) = self.builder_rule(callee) else {
+            self.table_name_handed_on(call, callee, out);
             return;
         };
         // `sql`…${sql.table("t")}…`` is an identifier helper of a raw SQL template, which
@@ -137,18 +151,27 @@ impl<'a> Calls<'a> {
         if in_template(call) {
             return;
         }
-        let Some(name) = self.table_argument(call, rule) else {
+        if rule.method == "on" && !self.after_index_builder(callee) {
             return;
-        };
+        }
         let (file, tables) = (self.file, &self.file.ctx.tables);
-        let Some(table) = file
-            .ctx
-            .models
-            .table_for_identifier(tables, file.language, &name)
-        else {
+        let found: Vec<(String, bool)> = self
+            .table_arguments(call, rule)
+            .into_iter()
+            .filter_map(|name| {
+                let table = file
+                    .ctx
+                    .models
+                    .table_for_identifier(tables, file.language, &name)?;
+                Some((
+                    table,
+                    tables.resolve(&TableName::parse_config(&name)).is_some(),
+                ))
+            })
+            .collect();
+        if found.is_empty() {
             return;
-        };
-        let literal = tables.resolve(&TableName::parse_config(&name)).is_some();
+        }
         let (access, operation, method) = match (rule.access, rule.operation) {
             (Some(a), op) => (a, op.unwrap_or(Operation::Unknown), rule.method.clone()),
             (None, _) => chain_access(src, call, self.catalog, &rule.framework),
@@ -160,13 +183,112 @@ impl<'a> Calls<'a> {
             framework: Some(rule.framework.clone()),
             ..file.site_at(&self.index, call.start_byte())
         };
-        let confidence = if literal {
-            Confidence::Parsed
-        } else {
-            Confidence::Inferred
+        let confidence = |literal: bool| {
+            if literal {
+                Confidence::Parsed
+            } else {
+                Confidence::Inferred
+            }
         };
-        out.findings
-            .push(site.finding(table, access, operation, rule.kind, confidence));
+        if rule.framework == "typeorm" && access == Access::Ddl {
+            for referenced in self.referenced_tables(call) {
+                out.findings.push(site.clone().finding(
+                    referenced,
+                    Access::Ddl,
+                    Operation::References,
+                    rule.kind,
+                    confidence(found.iter().all(|(_, l)| *l)),
+                ));
+            }
+        }
+        for (table, literal) in found {
+            out.findings.push(site.clone().finding(
+                table,
+                access,
+                operation,
+                rule.kind,
+                confidence(literal),
+            ));
+        }
+    }
+
+    /// A legacy table's name, written through a constant (`tableNames.user`, a file
+    /// `const`), handed to a call no row knows (`createNameTable(knex, tableNames.user)`):
+    /// unresolved. String literals are left out: `t.string("state")` names a column.
+    fn table_name_handed_on(&self, call: Node<'_>, callee: Node<'_>, out: &mut FileScan) {
+        let src = self.file.text;
+        let Some(args) = call.child_by_field_name("arguments") else {
+            return;
+        };
+        let name = match callee.kind() {
+            "identifier" => text(src, callee),
+            "member_expression" => callee
+                .child_by_field_name("property")
+                .map(|p| text(src, p))
+                .unwrap_or(""),
+            _ => return,
+        };
+        if name == "require" {
+            return;
+        }
+        let file = self.file;
+        let mut tables: Vec<String> = children_with_comments(args)
+            .into_iter()
+            .filter(|a| {
+                matches!(
+                    a.kind(),
+                    "identifier" | "member_expression" | "subscript_expression"
+                )
+            })
+            .filter_map(|a| self.string_of(a))
+            .filter_map(|t| {
+                file.ctx
+                    .models
+                    .table_for_identifier(&file.ctx.tables, file.language, &t)
+            })
+            .collect();
+        tables.sort();
+        tables.dedup();
+        if tables.is_empty() || in_template(call) {
+            return;
+        }
+        let site = Site {
+            function: function_at(src, call),
+            evidence: evidence(text(src, outermost(call))),
+            sink: Some(name.to_string()),
+            framework: None,
+            ..file.site_at(&self.index, call.start_byte())
+        };
+        for table in tables {
+            let reason =
+                format!("the table name is handed to `{name}`, which cutover does not know");
+            out.findings
+                .push(site.unresolved(table, crate::model::Kind::QueryBuilder, reason));
+        }
+    }
+
+    /// Whether `.on(…)` follows `createIndex(…)` / `dropIndex(…)` in its chain (Kysely),
+    /// rather than a join condition or an event listener.
+    fn after_index_builder(&self, callee: Node<'_>) -> bool {
+        let src = self.file.text;
+        let mut node = callee.child_by_field_name("object");
+        for _ in 0..super::MAX_CHAIN {
+            let Some(n) = node else {
+                return false;
+            };
+            match n.kind() {
+                "call_expression" => node = n.child_by_field_name("function"),
+                "member_expression" => {
+                    let method = n.child_by_field_name("property").map(|p| text(src, p));
+                    if matches!(method, Some("createIndex" | "dropIndex")) {
+                        return true;
+                    }
+                    node = n.child_by_field_name("object");
+                }
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// The catalog row of a builder's callee: a bare call (`knex("t")`, through an import
@@ -194,6 +316,83 @@ impl<'a> Calls<'a> {
         }
     }
 
+    /// The table names the rule's table argument writes: one, or, for the parameter of a
+    /// callback iterating a list of them, each (`[tables.a, tables.b].map((t) =>
+    /// knex.schema.dropTable(t))`, `Object.keys(tableNames).map((name) => knex(name).del())`).
+    fn table_arguments(&self, call: Node<'_>, rule: &OrmRule) -> Vec<String> {
+        let arg = call
+            .child_by_field_name("arguments")
+            .and_then(|a| children_with_comments(a).into_iter().nth(rule.table_arg?));
+        if let Some(arg) = arg.filter(|a| a.kind() == "identifier")
+            && !self.consts.contains_key(text(self.file.text, arg))
+            && let Some(names) = self.iterated_strings(arg)
+        {
+            return names;
+        }
+        self.table_argument(call, rule).into_iter().collect()
+    }
+
+    /// The strings a callback parameter takes: the callback is handed to `.map` /
+    /// `.forEach` / … of an array of strings or constants, or of `Object.keys(M)` /
+    /// `Object.values(M)` of an imported constants module `M`.
+    fn iterated_strings(&self, param: Node<'_>) -> Option<Vec<String>> {
+        let src = self.file.text;
+        let name = text(src, param);
+        let mut at = param.parent();
+        let callback = loop {
+            let n = at?;
+            if matches!(
+                n.kind(),
+                "arrow_function" | "function_expression" | "function"
+            ) {
+                break n;
+            }
+            at = n.parent();
+        };
+        let first_param = callback.child_by_field_name("parameter").or_else(|| {
+            callback
+                .child_by_field_name("parameters")
+                .and_then(|p| children_with_comments(p).into_iter().next())
+        })?;
+        let first_name = match first_param.kind() {
+            "identifier" => first_param,
+            _ => first_param.child_by_field_name("pattern")?,
+        };
+        if text(src, first_name) != name {
+            return None;
+        }
+        let iteration = callback.parent()?.parent()?;
+        let callee = iteration.child_by_field_name("function")?;
+        let method = text(src, callee.child_by_field_name("property")?);
+        if !ITERATIONS.contains(&method) {
+            return None;
+        }
+        let list = callee.child_by_field_name("object")?;
+        match list.kind() {
+            "array" => Some(
+                children_with_comments(list)
+                    .into_iter()
+                    .filter_map(|e| self.string_of(e))
+                    .collect(),
+            ),
+            "call_expression" => {
+                let f = text(src, list.child_by_field_name("function")?);
+                let module = list
+                    .child_by_field_name("arguments")
+                    .and_then(|a| children_with_comments(a).into_iter().next())
+                    .map(|m| text(src, m))?;
+                let (_, path) = self.modules.iter().find(|(n, _)| n == module)?;
+                let entries = self.file.ctx.models.module_entries(path);
+                match f {
+                    "Object.keys" => Some(entries.into_iter().map(|(k, _)| k).collect()),
+                    "Object.values" => Some(entries.into_iter().map(|(_, v)| v).collect()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// The table name the rule's table argument writes (`"orders_legacy as o"` →
     /// `orders_legacy`, which Knex and Kysely both accept), from a literal or a const.
     fn table_argument(&self, call: Node<'_>, rule: &OrmRule) -> Option<String> {
@@ -201,13 +400,79 @@ impl<'a> Calls<'a> {
         let arg = call
             .child_by_field_name("arguments")
             .and_then(|a| children_with_comments(a).into_iter().nth(rule.table_arg?))?;
-        let written = match arg.kind() {
-            "identifier" => self.consts.get(text(src, arg)).cloned().flatten(),
-            _ => string_value(src, arg),
-        }?;
+        let written = self.string_of(table_object_name(src, arg).unwrap_or(arg))?;
         let name = written.split_whitespace().next().unwrap_or("");
+        let name = match rule.method.as_str() {
+            // `.references("users.id")`: the table before the column.
+            "references" => name.rsplit_once('.').map(|(t, _)| t)?,
+            _ => name,
+        };
         (!name.is_empty()).then(|| name.to_string())
     }
+
+    /// The string an expression writes: a literal, or a `const` of this file bound to one.
+    fn string_of(&self, node: Node<'_>) -> Option<String> {
+        let src = self.file.text;
+        match node.kind() {
+            "identifier" => self.consts.get(text(src, node)).cloned().flatten(),
+            // `tableNames.user`, `tableNames["user"]`: a string an imported module exports.
+            "member_expression" | "subscript_expression" => {
+                let object = text(src, node.child_by_field_name("object")?);
+                let key = match node.kind() {
+                    "member_expression" => {
+                        text(src, node.child_by_field_name("property")?).to_string()
+                    }
+                    _ => string_value(src, node.child_by_field_name("index")?)?,
+                };
+                let (_, module) = self.modules.iter().find(|(name, _)| name == object)?;
+                self.file.ctx.models.module_string(module, &key)
+            }
+            _ => string_value(src, node),
+        }
+    }
+
+    /// TypeORM schema calls: the legacy tables a foreign key among the arguments points at
+    /// (`new TableForeignKey({ referencedTableName: "users" })`, `foreignKeys: [{ … }]`).
+    fn referenced_tables(&self, call: Node<'_>) -> Vec<String> {
+        let src = self.file.text;
+        let Some(args) = call.child_by_field_name("arguments") else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = all_nodes_within(args, MAX_NODES)
+            .into_iter()
+            .filter(|n| n.kind() == "pair")
+            .filter(|p| {
+                p.child_by_field_name("key").is_some_and(|k| {
+                    text(src, k).trim_matches(['"', '\'']) == "referencedTableName"
+                })
+            })
+            .filter_map(|p| p.child_by_field_name("value"))
+            .filter_map(|v| self.string_of(v))
+            .filter_map(|name| {
+                let file = self.file;
+                file.ctx
+                    .models
+                    .table_for_identifier(&file.ctx.tables, file.language, &name)
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// TypeORM's `new Table({ name: "t", … })`: the node of its name.
+fn table_object_name<'t>(src: &str, arg: Node<'t>) -> Option<Node<'t>> {
+    if arg.kind() != "new_expression"
+        || arg.child_by_field_name("constructor").map(|c| text(src, c)) != Some("Table")
+    {
+        return None;
+    }
+    let options = arg
+        .child_by_field_name("arguments")
+        .and_then(|a| children_with_comments(a).into_iter().next())
+        .filter(|o| o.kind() == "object")?;
+    object_value(src, options, "name")
 }
 
 /// `const T = "orders_legacy"` anywhere in the file; a name bound twice to different
