@@ -1,18 +1,32 @@
 //! `.sql` files (migrations, views, functions, triggers): every statement is classified, and
 //! statements inside function and trigger bodies are attributed to their routine.
+//! Named-query files (sqlc `-- name: GetX :one`, yesql / goyesql / aiosql `-- name: get-x!`,
+//! PugSQL / HugSQL `-- :name get_x :one`) name each statement after its query: that name
+//! is the finding's `function` and its framework the library, so that the code calling
+//! the query by name can be listed as its callers (`scan::callers`).
 
 use super::{FileInput, FileScan, LineIndex, evidence, sql_text};
 use crate::model::{Confidence, Kind, Problem, Site, SkipReason};
 use crate::sql;
+use std::sync::LazyLock;
 
 pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
     let text = file.text;
     let index = LineIndex::new(text);
+    let names = named_queries(text);
     for stmt in sql::classify(text, file.ctx.dialect) {
         let body = &text[stmt.start..stmt.end.max(stmt.start)];
+        let named = names
+            .iter()
+            .rev()
+            .find(|q| q.at < stmt.end.max(stmt.start + 1));
         let at = Site {
-            function: stmt.routine.clone(),
+            function: stmt
+                .routine
+                .clone()
+                .or_else(|| named.map(|q| q.name.clone())),
             evidence: evidence(body),
+            framework: named.map(|q| q.framework.to_string()),
             ..file.site_at(&index, stmt.start)
         };
         let mut matched = false;
@@ -69,5 +83,84 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
                 });
             }
         }
+    }
+}
+
+/// A query name declared in a comment of a named-query file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedQuery {
+    /// Byte offset of the comment: the statements after it, up to the next name, are it.
+    pub at: usize,
+    /// The name code calls it by (`GetAccount`; yesql's `get-user!` becomes `get_user`, as
+    /// aiosql exposes it).
+    pub name: String,
+    /// `sqlc`, `yesql` (yesql, goyesql, aiosql) or `pugsql` (PugSQL, HugSQL).
+    pub framework: &'static str,
+}
+
+/// `-- name: GetX :one` (sqlc), `-- name: get-x<!` (yesql family), `-- :name x :one` (PugSQL).
+static NAME_MARKER: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?m)^[ \t]*--[ \t]*(?:name:[ \t]*([A-Za-z_][\w-]*)[ \t]*(<!|\*!|!|#|\^|\$)?[ \t]*(:[a-z]+)?|:name[ \t]+([A-Za-z_][\w-]*))",
+    )
+    .ok()
+});
+
+/// The query names a `.sql` file declares, in file order.
+pub fn named_queries(text: &str) -> Vec<NamedQuery> {
+    let Some(re) = NAME_MARKER.as_ref() else {
+        return Vec::new();
+    };
+    re.captures_iter(text)
+        .filter_map(|c| {
+            let at = c.get(0)?.start();
+            if let Some(n) = c.get(4) {
+                return Some(NamedQuery {
+                    at,
+                    name: n.as_str().replace('-', "_"),
+                    framework: "pugsql",
+                });
+            }
+            let name = c.get(1)?.as_str();
+            let sqlc = c.get(3).is_some() && c.get(2).is_none();
+            Some(NamedQuery {
+                at,
+                name: if sqlc {
+                    name.to_string()
+                } else {
+                    name.replace('-', "_")
+                },
+                framework: if sqlc { "sqlc" } else { "yesql" },
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_names_of_each_library() {
+        let text = "-- name: GetAccount :one\nSELECT 1;\n\
+                    -- name: get-user-by-email^\nSELECT 2;\n\
+                    -- name: add-favorite<!\nINSERT INTO f VALUES (1);\n\
+                    -- name: list\nSELECT 3;\n\
+                    -- :name find_order :one\nSELECT 4;\n\
+                    -- names: not a marker\n";
+        let got: Vec<(String, &str)> = named_queries(text)
+            .into_iter()
+            .map(|q| (q.name, q.framework))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("GetAccount".to_string(), "sqlc"),
+                ("get_user_by_email".to_string(), "yesql"),
+                ("add_favorite".to_string(), "yesql"),
+                ("list".to_string(), "yesql"),
+                ("find_order".to_string(), "pugsql"),
+            ]
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! commit's blobs.
 
 pub mod cache;
+pub mod callers;
 pub mod discover;
 pub mod git;
 mod models;
@@ -116,6 +117,7 @@ pub fn scan_with(config: Config, root_display: String, wants: Wants) -> Result<I
     sort_findings(&mut scan.findings);
     let (findings, replacement_findings) = split_by_role(&config.tables, scan.findings);
     scan.findings = findings;
+    scan.callers = callers::callers(&config, &found.files, &scan.findings);
     let mut sources = Sources::default();
     let mut plan_texts = pass1.plan_texts;
     let mut plan_problems = Vec::new();
