@@ -1,8 +1,9 @@
-//! GORM, pass 1: the declarations of one Go file that mentions GORM. Structs (their
-//! embedded types and the fields that hold other structs, for `Preload`), `func (T)
-//! TableName() string { return "t" }`, and a `schema.NamingStrategy{TablePrefix,
-//! SingularTable}`; `resolve` gives a struct without `TableName()` GORM's default name
-//! (snake_case plural, with the strategy applied).
+//! GORM and bun, pass 1: the declarations of one Go file that mentions GORM or bun.
+//! Structs (their embedded types and the fields that hold other structs, for `Preload` and
+//! bun's `Relation`), `func (T) TableName() string { return "t" }`, bun's
+//! `bun.BaseModel `bun:"table:t"``, and a `schema.NamingStrategy{TablePrefix,
+//! SingularTable}`; `resolve` gives a struct without an explicit table the default name
+//! both share (snake_case plural, with the strategy applied).
 
 use super::{string_value, type_name};
 use crate::extract::LineIndex;
@@ -21,6 +22,7 @@ pub fn declarations(rel: &str, src: &str) -> FileDecls {
     };
     let module = package_of(rel);
     let index = LineIndex::new(src);
+    let framework = if is_bun_file(src) { "bun" } else { "gorm" };
     for node in all_nodes(tree.root_node()) {
         match node.kind() {
             "type_spec" => {
@@ -33,13 +35,17 @@ pub fn declarations(rel: &str, src: &str) -> FileDecls {
                 if ty.kind() != "struct_type" {
                     continue;
                 }
-                let mut decl = ModelDecl::new(Language::Go, "gorm", text(src, name), rel);
+                let mut decl = ModelDecl::new(Language::Go, framework, text(src, name), rel);
                 decl.module = module.clone();
                 let (line, column) = index.position(src, node.start_byte());
                 decl.line = line;
                 decl.column = column;
                 decl.evidence = first_line(&format!("type {}", text(src, node)));
                 struct_fields(src, ty, &mut decl);
+                if let Some(table) = bun_table_tag(src, ty) {
+                    out.table_names
+                        .push((module.clone(), decl.name.clone(), table));
+                }
                 out.models.push(decl);
             }
             "method_declaration" => {
@@ -86,6 +92,29 @@ fn struct_fields(src: &str, ty: Node<'_>, decl: &mut ModelDecl) {
             }
         }
     }
+}
+
+/// A file of bun models: it imports bun or tags fields with `bun:"…"`.
+pub fn is_bun_file(src: &str) -> bool {
+    src.contains("uptrace/bun") || src.contains("bun:\"")
+}
+
+/// `bun.BaseModel `bun:"table:orders_legacy,alias:o"``: the table a bun struct names.
+fn bun_table_tag(src: &str, ty: Node<'_>) -> Option<String> {
+    all_nodes(ty)
+        .into_iter()
+        .filter(|n| n.kind() == "field_declaration")
+        .filter_map(|f| f.child_by_field_name("tag"))
+        .find_map(|tag| {
+            let t = text(src, tag);
+            let rest = &t[t.find("bun:\"")? + 5..];
+            let value = &rest[..rest.find('"')?];
+            value
+                .split(',')
+                .find_map(|part| part.trim().strip_prefix("table:"))
+                .map(|name| name.trim().to_string())
+                .filter(|name| !name.is_empty())
+        })
 }
 
 /// `func (LegacyOrder) TableName() string { return "orders_legacy" }`.
