@@ -13,13 +13,9 @@ use std::sync::LazyLock;
 pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
     let text = file.text;
     let index = LineIndex::new(text);
-    let names = named_queries(text);
-    for stmt in sql::classify(text, file.ctx.dialect) {
+    for (named, stmt) in statements(text, file.ctx.dialect) {
         let body = &text[stmt.start..stmt.end.max(stmt.start)];
-        let named = names
-            .iter()
-            .rev()
-            .find(|q| q.at < stmt.end.max(stmt.start + 1));
+        let named = named.as_ref();
         let at = Site {
             function: stmt
                 .routine
@@ -84,6 +80,33 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
             }
         }
     }
+}
+
+/// The statements of a `.sql` file, each with the named query it belongs to. A name marker
+/// ends the query before it, semicolon or not (aiosql and yesql split on the markers), so
+/// each query is classified on its own.
+fn statements(text: &str, dialect: sql::Dialect) -> Vec<(Option<NamedQuery>, sql::Statement)> {
+    let names = named_queries(text);
+    let Some(first) = names.first() else {
+        return sql::classify(text, dialect)
+            .into_iter()
+            .map(|s| (None, s))
+            .collect();
+    };
+    let mut pieces: Vec<(Option<&NamedQuery>, usize, usize)> = vec![(None, 0, first.at)];
+    for (i, q) in names.iter().enumerate() {
+        let end = names.get(i + 1).map_or(text.len(), |n| n.at);
+        pieces.push((Some(q), q.at, end));
+    }
+    let mut out = Vec::new();
+    for (named, start, end) in pieces {
+        for mut stmt in sql::classify(&text[start..end], dialect) {
+            stmt.start += start;
+            stmt.end += start;
+            out.push((named.cloned(), stmt));
+        }
+    }
+    out
 }
 
 /// A query name declared in a comment of a named-query file.
