@@ -87,24 +87,55 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
 /// each query is classified on its own.
 fn statements(text: &str, dialect: sql::Dialect) -> Vec<(Option<NamedQuery>, sql::Statement)> {
     let names = named_queries(text);
-    let Some(first) = names.first() else {
-        return sql::classify(text, dialect)
-            .into_iter()
-            .map(|s| (None, s))
-            .collect();
-    };
-    let mut pieces: Vec<(Option<&NamedQuery>, usize, usize)> = vec![(None, 0, first.at)];
+    let first = names.first().map_or(text.len(), |q| q.at);
+    let mut pieces: Vec<(Option<&NamedQuery>, usize, usize)> = vec![(None, 0, first)];
     for (i, q) in names.iter().enumerate() {
         let end = names.get(i + 1).map_or(text.len(), |n| n.at);
         pieces.push((Some(q), q.at, end));
     }
+    let cuts = meta_commands(text);
     let mut out = Vec::new();
     for (named, start, end) in pieces {
-        for mut stmt in sql::classify(&text[start..end], dialect) {
-            stmt.start += start;
-            stmt.end += start;
-            out.push((named.cloned(), stmt));
+        for (a, b) in between(start, end, &cuts) {
+            for mut stmt in sql::classify(&text[a..b], dialect) {
+                stmt.start += a;
+                stmt.end += a;
+                out.push((named.cloned(), stmt));
+            }
         }
+    }
+    out
+}
+
+/// psql meta-commands, as byte ranges to leave out: a line that starts with `\` (`\set`,
+/// `\if :x`, `\endif`, `\i file`) and a `\g`, `\gexec`, `\gset`, `\gx` that ends a
+/// statement on its line. Each ends the statement before it, semicolon or not.
+static META_COMMAND: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(r"(?m)^[ \t]*\\[A-Za-z!?][^\n]*|\\g(?:exec|set|x|desc)?\b[^\n]*").ok()
+});
+
+fn meta_commands(text: &str) -> Vec<(usize, usize)> {
+    if !text.contains('\\') {
+        return Vec::new();
+    }
+    let Some(re) = META_COMMAND.as_ref() else {
+        return Vec::new();
+    };
+    re.find_iter(text).map(|m| (m.start(), m.end())).collect()
+}
+
+/// The parts of `start..end` outside the `cuts` (sorted, non-overlapping).
+fn between(start: usize, end: usize, cuts: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = start;
+    for &(a, b) in cuts.iter().filter(|(a, b)| *b > start && *a < end) {
+        if a > at {
+            out.push((at, a));
+        }
+        at = at.max(b);
+    }
+    if at < end {
+        out.push((at, end));
     }
     out
 }
@@ -162,6 +193,38 @@ pub fn named_queries(text: &str) -> Vec<NamedQuery> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn psql_meta_commands_end_statements() {
+        let text = "\\set ON_ERROR_STOP on\n\
+                    SELECT id FROM orders_legacy WHERE id = 1 \\gset\n\
+                    \\if :dry_run\n\
+                    UPDATE orders_legacy SET status = 'x'\n\
+                    \\else\n\
+                    DELETE FROM orders_legacy WHERE id = 2\n\
+                    \\endif\n\
+                    INSERT INTO orders_legacy (id) VALUES (3)\n\
+                    \\g\n";
+        let got: Vec<(crate::model::Operation, String)> = statements(text, sql::Dialect::Postgres)
+            .into_iter()
+            .flat_map(|(_, s)| {
+                let body = text[s.start..s.end].trim().to_string();
+                s.uses.into_iter().map(move |u| (u.operation, body.clone()))
+            })
+            .collect();
+        let ops: Vec<crate::model::Operation> = got.iter().map(|(o, _)| *o).collect();
+        assert_eq!(
+            ops,
+            vec![
+                crate::model::Operation::Select,
+                crate::model::Operation::Update,
+                crate::model::Operation::Delete,
+                crate::model::Operation::Insert
+            ],
+            "{got:?}"
+        );
+        assert!(got.iter().all(|(_, b)| !b.contains('\\')), "{got:?}");
+    }
 
     #[test]
     fn query_names_of_each_library() {
