@@ -182,6 +182,12 @@ fn bun_project() {
 }
 
 #[test]
+fn ent_project() {
+    let found = check("ent");
+    insta::assert_snapshot!("ent", render(&found));
+}
+
+#[test]
 fn knex_project() {
     let found = check("knex");
     insta::assert_snapshot!("knex", render(&found));

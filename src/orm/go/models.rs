@@ -22,7 +22,13 @@ pub fn declarations(rel: &str, src: &str) -> FileDecls {
     };
     let module = package_of(rel);
     let index = LineIndex::new(src);
-    let framework = if is_bun_file(src) { "bun" } else { "gorm" };
+    let framework = if src.contains("ent.Schema") {
+        "ent"
+    } else if is_bun_file(src) {
+        "bun"
+    } else {
+        "gorm"
+    };
     for node in all_nodes(tree.root_node()) {
         match node.kind() {
             "type_spec" => {
@@ -49,7 +55,9 @@ pub fn declarations(rel: &str, src: &str) -> FileDecls {
                 out.models.push(decl);
             }
             "method_declaration" => {
-                if let Some((ty, table)) = table_name_method(src, node) {
+                if let Some((ty, table)) =
+                    table_name_method(src, node).or_else(|| ent_annotation(src, node))
+                {
                     out.table_names.push((module.clone(), ty, table));
                 }
             }
@@ -135,6 +143,34 @@ fn table_name_method(src: &str, node: Node<'_>) -> Option<(String, String)> {
         .into_iter()
         .find_map(|n| string_value(src, n))?;
     Some((ty, value))
+}
+
+/// ent: `func (User) Annotations() []schema.Annotation { return …{entsql.Annotation{Table:
+/// "users_legacy"}} }`.
+fn ent_annotation(src: &str, node: Node<'_>) -> Option<(String, String)> {
+    if text(src, node.child_by_field_name("name")?) != "Annotations" {
+        return None;
+    }
+    let receiver = node.child_by_field_name("receiver")?;
+    let param = named_children(receiver).into_iter().next()?;
+    let ty = type_name(text(src, param.child_by_field_name("type")?))
+        .1
+        .to_string();
+    let body = node.child_by_field_name("body")?;
+    all_nodes(body)
+        .into_iter()
+        .filter(|n| n.kind() == "keyed_element")
+        .find_map(|el| {
+            let parts = named_children(el);
+            let (k, v) = (parts.first()?, parts.get(1)?);
+            if text(src, *k) != "Table" {
+                return None;
+            }
+            let value = all_nodes(*v)
+                .into_iter()
+                .find_map(|x| string_value(src, x))?;
+            Some((ty.clone(), value))
+        })
 }
 
 /// `schema.NamingStrategy{TablePrefix: "t_", SingularTable: true}`.

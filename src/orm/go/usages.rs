@@ -428,7 +428,60 @@ impl<'a, 's> Usages<'a, 's> {
             .any(|(f, at, name)| *f == h.function && *at >= h.at && *name == h.name)
     }
 
+    /// ent's generated client: `client.User.Create().SetName(n).Save(ctx)`,
+    /// `tx.User.Query().Where(…).All(ctx)`: the method right after the entity field says
+    /// what the query does.
+    fn ent_call(&self, call: Node<'_>, out: &mut FileScan) -> bool {
+        let src = self.src;
+        let mut cur = call;
+        let (entity, method) = loop {
+            let Some(f) = cur
+                .child_by_field_name("function")
+                .filter(|f| f.kind() == "selector_expression")
+            else {
+                return false;
+            };
+            let (Some(operand), Some(field)) = (
+                f.child_by_field_name("operand"),
+                f.child_by_field_name("field"),
+            ) else {
+                return false;
+            };
+            match operand.kind() {
+                "call_expression" => cur = operand,
+                "selector_expression" => match operand.child_by_field_name("field") {
+                    Some(e) => break (text(src, e), text(src, field)),
+                    None => return false,
+                },
+                _ => return false,
+            }
+        };
+        let Some(model) = self
+            .models()
+            .find(Language::Go, entity)
+            .into_iter()
+            .find(|m| m.framework == "ent")
+        else {
+            return false;
+        };
+        let catalog = self.file.ctx.orm_catalog(Language::Go);
+        let Some(rule) = catalog.lookup(&["ent"], OrmReceiver::Db, method) else {
+            return false;
+        };
+        out.findings.extend(self.finding(
+            call,
+            model.legacy.clone(),
+            rule,
+            method,
+            Confidence::Inferred,
+        ));
+        true
+    }
+
     fn call(&self, call: Node<'_>, out: &mut FileScan) {
+        if self.ent_call(call, out) {
+            return;
+        }
         let src = self.src;
         let catalog = self.file.ctx.orm_catalog(Language::Go);
         let Some((links, root)) = self.chain(call) else {
