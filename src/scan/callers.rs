@@ -18,6 +18,7 @@ use crate::dualwrite::callgraph::{self, CallGraph, FnId};
 use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
 use crate::scan::discover::SourceFile;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 /// What a caller inherits from one callee.
 #[derive(Debug, Clone)]
@@ -60,9 +61,12 @@ pub fn callers(config: &Config, files: &[SourceFile], findings: &[Finding]) -> V
     if by_name.is_empty() && resolved.is_empty() {
         return Vec::new();
     }
+    // `getattr(queries, f"get_user_by_{kind}")(conn, …)` names queries at run time.
+    let dynamic = by_name.values().any(|c| c.matching == Matching::QueryName);
     let wanted: BTreeSet<&str> = by_name
         .values()
         .map(|c| c.name.as_str())
+        .chain(dynamic.then_some("getattr("))
         .chain(
             resolved
                 .keys()
@@ -84,7 +88,12 @@ pub fn callers(config: &Config, files: &[SourceFile], findings: &[Finding]) -> V
         };
         let me: FnId = (file.clone(), function.clone());
         for call in calls {
-            for callee in matching_callees(call, &me, &by_name, &resolved, &ambiguous) {
+            let mut callees = matching_callees(call, &me, &by_name, &resolved, &ambiguous);
+            if call.callee == "getattr" {
+                let line = texts.line(file, call.line).unwrap_or_default();
+                callees.extend(queries_named_at_run_time(&line, &by_name));
+            }
+            for callee in callees {
                 let site = Site {
                     file: file.clone(),
                     line: call.line,
@@ -165,6 +174,40 @@ fn matching_callees<'c>(
         }
     }
     found
+}
+
+/// `getattr(queries, "get_user")` and `getattr(queries, f"get_user_by_{kind}")`: the named
+/// queries a name computed at run time may be (every query that starts with the literal
+/// prefix), on an object named like a query set.
+static GETATTR_QUERY: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(r#"getattr\(\s*([\w.]+)\s*,\s*f?["']([A-Za-z_]\w*)(\{)?"#).ok()
+});
+
+fn queries_named_at_run_time<'c>(
+    line: &str,
+    by_name: &'c BTreeMap<String, Callee>,
+) -> Vec<&'c Callee> {
+    let Some(c) = GETATTR_QUERY.as_ref().and_then(|re| re.captures(line)) else {
+        return Vec::new();
+    };
+    let (Some(object), Some(name)) = (c.get(1), c.get(2)) else {
+        return Vec::new();
+    };
+    if !is_query_object(last_segment(object.as_str())) {
+        return Vec::new();
+    }
+    let prefix = c.get(3).is_some();
+    by_name
+        .values()
+        .filter(|q| q.matching == Matching::QueryName)
+        .filter(|q| {
+            if prefix {
+                q.name.starts_with(name.as_str())
+            } else {
+                q.name == name.as_str()
+            }
+        })
+        .collect()
 }
 
 /// Named queries: `.sql` statements under a name marker, and sqlc's generated constants
