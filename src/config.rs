@@ -408,6 +408,67 @@ impl TryFrom<RawOrm> for OrmConfig {
     }
 }
 
+/// A user-declared wrapper (`[[wrappers]]`): a project function that reads or writes
+/// legacy tables on behalf of its callers (`billing.charge_customer` writes
+/// `payments_legacy`). Its call sites are listed as callers of those tables, apart from the
+/// direct findings.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "RawWrapper")]
+pub struct WrapperConfig {
+    /// `module.function`, `Type.method` or a bare name; calls match on the last segment
+    /// and, when the call is qualified, on the qualifier's last name too.
+    pub function: String,
+    pub writes: Vec<String>,
+    pub reads: Vec<String>,
+}
+
+/// `[[wrappers]]` as written, before its checks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWrapper {
+    function: String,
+    #[serde(default)]
+    writes: Vec<String>,
+    #[serde(default)]
+    reads: Vec<String>,
+}
+
+impl TryFrom<RawWrapper> for WrapperConfig {
+    type Error = String;
+
+    fn try_from(r: RawWrapper) -> Result<WrapperConfig, String> {
+        if !is_call_pattern(&r.function) {
+            return Err(format!(
+                "wrapper function `{}` is not a function name or `module.function` (names of \
+                 letters, digits, `_` or `$`, joined by dots)",
+                r.function
+            ));
+        }
+        if r.writes.is_empty() && r.reads.is_empty() {
+            return Err(format!(
+                "wrapper `{}` needs `writes` or `reads` (the legacy tables it touches)",
+                r.function
+            ));
+        }
+        if let Some(t) = r
+            .writes
+            .iter()
+            .chain(&r.reads)
+            .find(|t| t.trim().is_empty())
+        {
+            return Err(format!(
+                "wrapper `{}` names an empty table `{t}`",
+                r.function
+            ));
+        }
+        Ok(WrapperConfig {
+            function: r.function,
+            writes: r.writes,
+            reads: r.reads,
+        })
+    }
+}
+
 /// A user-declared model (`[[models]]`): a model whose table the resolver cannot see (a
 /// computed `db_table`, a table name from settings).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -479,6 +540,8 @@ pub struct FileConfig {
     pub scan: ScanConfig,
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
+    #[serde(default)]
+    pub wrappers: Vec<WrapperConfig>,
     #[serde(default)]
     pub orm: Vec<OrmConfig>,
     #[serde(default)]
@@ -616,6 +679,8 @@ pub struct Config {
     pub tables: TableMatcher,
     pub scan: ScanConfig,
     pub sinks: Vec<SinkConfig>,
+    /// `[[wrappers]]`: project functions whose call sites are callers of legacy tables.
+    pub wrappers: Vec<WrapperConfig>,
     pub orm: Vec<OrmConfig>,
     pub models: Vec<ModelConfig>,
     pub components: Vec<ComponentConfig>,
@@ -702,6 +767,7 @@ impl Config {
             tables: TableMatcher::new(tables),
             scan: file.scan,
             sinks: file.sinks,
+            wrappers: file.wrappers,
             orm: file.orm,
             models: file.models,
             components: file.components,
@@ -884,6 +950,16 @@ framework = "django"
             "needs `sql_arg` or `table_arg`",
         );
         rejected("[[tables]]\nname = \" \"\n", 2, "empty");
+        rejected(
+            "[[tables]]\nname = \"p\"\n[[wrappers]]\nfunction = \"billing.charge\"\n",
+            3,
+            "needs `writes` or `reads`",
+        );
+        rejected(
+            "[[wrappers]]\nfunction = \"a b\"\nwrites = [\"p\"]\n",
+            1,
+            "wrapper function `a b`",
+        );
         rejected("[logs]\nlog_line_prefix = \"%m %\"\n", 2, "lone `%`");
         let ok = parse(
             "[[sinks]]\nlanguage = \"typescript\"\ncall = \"this.db.$run\"\nsql_arg = 0\n\

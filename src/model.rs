@@ -141,7 +141,9 @@ impl Confidence {
 /// Where the reference was found: SQL text in code, a `.sql` file, a bulk-copy API that
 /// names the table as an argument, an ORM or query-builder call, the declaration of a
 /// model mapped to the table, or an object of the live database (`--db`: a trigger, view,
-/// function, foreign key…, named in `file`).
+/// function, foreign key…, named in `file`). `Caller`: a call site of a function that reads
+/// or writes the table (a named query, a `[[wrappers]]` function, a function found writing
+/// it): listed apart from the direct findings, with the callee in `via`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -152,6 +154,7 @@ pub enum Kind {
     QueryBuilder,
     ModelDeclaration,
     DbObject,
+    Caller,
 }
 
 impl Kind {
@@ -164,6 +167,7 @@ impl Kind {
             Kind::QueryBuilder => "query_builder",
             Kind::ModelDeclaration => "model_declaration",
             Kind::DbObject => "db_object",
+            Kind::Caller => "caller",
         }
     }
 }
@@ -223,7 +227,9 @@ pub struct Finding {
     /// Framework or library that produced an ORM / query-builder finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
-    /// For implicit writes (cascades, nested writes): the chain that causes them.
+    /// For implicit writes (cascades, nested writes): the chain that causes them. For a
+    /// caller (kind `caller`): the functions it calls that touch the table, each as
+    /// `name @ file:line` (the callee's direct finding).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
     /// For unresolved findings (access `unknown`): why the engine could not classify it.

@@ -196,6 +196,7 @@ fn audited(update: bool) -> (tempfile::TempDir, Audit) {
     let config = Config::from_file(root.clone(), None, file, &Overrides::default()).unwrap();
     let scan = ScanOutput {
         findings: findings(),
+        callers: Vec::new(),
         problems: Vec::new(),
         stats: Default::default(),
     };

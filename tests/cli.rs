@@ -68,7 +68,7 @@ fn json_is_identical_whatever_the_thread_count() {
     assert_eq!(one.1, two.1);
     assert_eq!(one.1, four.1);
     let doc: serde_json::Value = serde_json::from_str(&one.1).unwrap();
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], 2);
     assert!(doc["findings"].as_array().unwrap().len() > 5);
     assert!(doc["stats"]["files_scanned"].as_u64().unwrap() >= 15);
 }

@@ -5,7 +5,7 @@
 //! on another table never matched.
 
 use cutover::config::{Config, Overrides};
-use cutover::model::{Finding, Kind};
+use cutover::model::{Access, Finding, Kind};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -118,7 +118,10 @@ fn check(framework: &str) -> Vec<Finding> {
             render(&found)
         );
     }
-    for f in found.iter().filter(|f| f.kind != Kind::ModelDeclaration) {
+    for f in found
+        .iter()
+        .filter(|f| f.kind != Kind::ModelDeclaration && f.access != Access::Unknown)
+    {
         assert!(
             expected
                 .iter()
@@ -175,6 +178,32 @@ fn peewee_project() {
 fn gorm_project() {
     let found = check("gorm");
     insta::assert_snapshot!("gorm", render(&found));
+}
+
+#[test]
+fn bun_project() {
+    let found = check("bun");
+    // The one use nothing classifies is unresolved, with its reason.
+    let unresolved: Vec<&Finding> = found
+        .iter()
+        .filter(|f| f.access == Access::Unknown)
+        .collect();
+    assert_eq!(unresolved.len(), 1, "{}", render(&found));
+    assert!(unresolved[0].evidence.contains("Frobnicate"));
+    assert!(
+        unresolved[0]
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("Frobnicate")
+    );
+    insta::assert_snapshot!("bun", render(&found));
+}
+
+#[test]
+fn ent_project() {
+    let found = check("ent");
+    insta::assert_snapshot!("ent", render(&found));
 }
 
 #[test]

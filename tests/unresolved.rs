@@ -38,6 +38,7 @@ fn inventory() -> Inventory {
     ];
     let scan = ScanOutput {
         findings,
+        callers: Vec::new(),
         problems: Vec::new(),
         stats: Default::default(),
     };

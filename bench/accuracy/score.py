@@ -6,7 +6,11 @@ and `labels.tsv`: every access to its tables, written by reading the code before
 tool. A label matches a finding of the same file, table and access whose line is within
 +-3 lines; matching is one-to-one, closest lines first. A label of access `declare` (an ORM
 model mapped to the table) matches any `model_declaration` finding. Findings of access
-`unknown` (unresolved) are neither right nor wrong: they are counted apart. A label whose
+`unknown` (unresolved) are neither right nor wrong: they are counted apart. Callers (findings
+of kind `caller`: call sites of a named query, a declared wrapper or a function found writing)
+match only the labels of caller sites (idiom `*_caller`, or `named_query`: a call of a named
+query by name), and those labels match only callers; a caller no label asks for is neither
+right nor wrong (labels leave project wrappers' callers out), counted apart. A label whose
 idiom starts with `?` is optional (an arguable site): found, it counts as right; missed, it
 counts nowhere.
 
@@ -105,12 +109,30 @@ def fmt(x):
     return "  -  " if x != x else f"{x:.3f}"
 
 
+def is_caller_label(label):
+    return label["idiom"].endswith("_caller") or label["idiom"] == "named_query"
+
+
+def match_split(labels, findings, label_ok, finding_ok):
+    """`match` over the labels and findings the predicates keep, in the original indices."""
+    li = [i for i, l in enumerate(labels) if label_ok(l)]
+    fi = [i for i, f in enumerate(findings) if finding_ok(f)]
+    sub = match([labels[i] for i in li], [findings[i] for i in fi])
+    return [(li[a], fi[b]) for a, b in sub]
+
+
 def score(name, labels, findings, verbose, out):
     unresolved = [f for f in findings if f["access"] == "unknown"]
     classified = [f for f in findings if f["access"] != "unknown"]
-    pairs = match(labels, classified)
+    is_caller = lambda f: f["kind"] == "caller"
+    pairs = match_split(labels, classified, lambda l: not is_caller_label(l), lambda f: not is_caller(f))
+    pairs += match_split(labels, classified, is_caller_label, is_caller)
     hit_l = {li for li, _ in pairs}
     hit_f = {fi for _, fi in pairs}
+    callers = [i for i, f in enumerate(classified) if is_caller(f)]
+    callers_right = sum(1 for i in callers if i in hit_f)
+    # Unmatched callers count nowhere: found = direct findings + callers a label asked for.
+    found = len(classified) - len(callers) + callers_right
     # An optional label missed is no miss: only the labels that count, and every match.
     labels_counted = [i for i, l in enumerate(labels) if not l["optional"] or i in hit_l]
     tp = len(pairs)
@@ -119,9 +141,11 @@ def score(name, labels, findings, verbose, out):
     row = {
         "repo": name,
         "labels": len(labels_counted),
-        "findings": len(classified),
+        "findings": found,
         "correct": tp,
-        "precision": ratio(tp, len(classified)),
+        "precision": ratio(tp, found),
+        "callers": len(callers),
+        "callers_right": callers_right,
         "recall": ratio(tp, len(labels_counted)),
         "write_labels": len(writes),
         "write_recall": ratio(write_tp, len(writes)),
@@ -143,7 +167,12 @@ def score(name, labels, findings, verbose, out):
                     file=out,
                 )
         for i, f in enumerate(classified):
-            if i not in hit_f:
+            if i not in hit_f and is_caller(f):
+                print(
+                    f"  caller (not labeled) {f['file']}:{f['line']} {f['table']} {f['access']}: {f['evidence'][:90]}",
+                    file=out,
+                )
+            elif i not in hit_f:
                 print(
                     f"  extra {f['file']}:{f['line']} {f['table']} {f['access']} {f['operation']} {f['kind']}: {f['evidence'][:90]}",
                     file=out,
@@ -196,21 +225,22 @@ def main():
         print(json.dumps(rows, indent=2, sort_keys=True))
         return
     total = collections.Counter()
-    print(f"{'repository':<28} {'labels':>6} {'found':>6} {'right':>6} {'precision':>9} {'recall':>7} {'writes':>6} {'w.recall':>8} {'unres.':>6}")
+    print(f"{'repository':<28} {'labels':>6} {'found':>6} {'right':>6} {'precision':>9} {'recall':>7} {'writes':>6} {'w.recall':>8} {'unres.':>6} {'callers':>9}")
     for r in rows:
         print(
             f"{r['repo']:<28} {r['labels']:>6} {r['findings']:>6} {r['correct']:>6} {fmt(r['precision']):>9} "
-            f"{fmt(r['recall']):>7} {r['write_labels']:>6} {fmt(r['write_recall']):>8} {r['unresolved']:>6}"
+            f"{fmt(r['recall']):>7} {r['write_labels']:>6} {fmt(r['write_recall']):>8} {r['unresolved']:>6} {str(r['callers_right']) + '/' + str(r['callers']):>9}"
         )
         for idiom, s in r["by_idiom"].items():
             print(f"  {idiom:<26} {s['labels']:>6} {'':>6} {s['found']:>6} {'':>9} {fmt(s['recall']):>7}")
-        for k in ("labels", "findings", "correct", "write_labels", "unresolved"):
+        for k in ("labels", "findings", "correct", "write_labels", "unresolved", "callers", "callers_right"):
             total[k] += r[k]
         total["write_correct"] += round(r["write_recall"] * r["write_labels"]) if r["write_labels"] else 0
     print(
         f"{'all':<28} {total['labels']:>6} {total['findings']:>6} {total['correct']:>6} "
         f"{fmt(ratio(total['correct'], total['findings'])):>9} {fmt(ratio(total['correct'], total['labels'])):>7} "
-        f"{total['write_labels']:>6} {fmt(ratio(total['write_correct'], total['write_labels'])):>8} {total['unresolved']:>6}"
+        f"{total['write_labels']:>6} {fmt(ratio(total['write_correct'], total['write_labels'])):>8} {total['unresolved']:>6} "
+        f"{str(total['callers_right']) + '/' + str(total['callers']):>9}"
     )
 
 

@@ -192,6 +192,9 @@ pub struct ScanStats {
 #[derive(Debug, Default)]
 pub struct ScanOutput {
     pub findings: Vec<Finding>,
+    /// Call sites of functions that touch a legacy table (kind `caller`): never among
+    /// `findings` nor counted with them (`scan::callers`).
+    pub callers: Vec<Finding>,
     pub problems: Vec<Problem>,
     pub stats: ScanStats,
 }
@@ -570,7 +573,7 @@ fn parser_failed(file: &FileInput<'_>) -> Problem {
 }
 
 /// The first line longer than `max` bytes: its 1-based number and length.
-fn line_over(text: &[u8], max: u64) -> Option<(u32, u64)> {
+pub(crate) fn line_over(text: &[u8], max: u64) -> Option<(u32, u64)> {
     // No line can be longer than the file: the common case costs nothing.
     if text.len() as u64 <= max {
         return None;

@@ -220,12 +220,17 @@ fn used_at(text: &[u8], start: usize, end: usize, language: Language) -> bool {
             }
             b'[' => i -= 1,
             // A qualifier: `schema.orders`, `"schema".orders`, `{schema}.orders`.
+            // A whole qualified literal (`"public.orders"`, `` `sales.orders` ``) is a table
+            // name like an unqualified one.
             b'.' => {
                 i -= 1;
                 while i > 0
                     && (is_word_byte(text[i - 1])
                         || matches!(text[i - 1], b'"' | b'`' | b']' | b'[' | b'{' | b'}' | b'$'))
                 {
+                    if matches!(text[i - 1], b'"' | b'`') && is_table_literal(text, i - 1, end) {
+                        return !is_key_or_label(text, i - 1, end);
+                    }
                     i -= 1;
                 }
             }
@@ -509,6 +514,20 @@ mod tests {
             "q = 'SELECT * FROM ORDER_ITEMS'",
         ] {
             assert!(used(text, Language::Python), "{text}");
+        }
+    }
+
+    /// Issue 21: a qualified constant makes the file worth parsing, in every language.
+    #[test]
+    fn qualified_constants_count() {
+        for language in [Language::Go, Language::Python, Language::TypeScript] {
+            for text in [
+                "const ordersTable = \"public.orders\"",
+                "ORDERS = 'public.orders'",
+                "var t = `sales.order_items`",
+            ] {
+                assert!(used(text, language), "{language:?}: {text}");
+            }
         }
     }
 

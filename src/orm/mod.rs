@@ -801,7 +801,13 @@ pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
                 || rel.contains("/models/");
             model_module && (has(b"Model") || has(b"Manager") || has(b"QuerySet"))
         }
-        Language::Go => has(b"gorm") || has(b"TableName()"),
+        Language::Go => {
+            has(b"gorm")
+                || has(b"TableName()")
+                || has(b"uptrace/bun")
+                || has(b"bun:\"")
+                || has(b"ent.Schema")
+        }
         Language::TypeScript | Language::JavaScript => {
             rel.ends_with(".prisma")
                 || typescript::may_declare(text)

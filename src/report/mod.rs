@@ -221,7 +221,8 @@ fn render(doc: &Document<'_>, format: Format, style: Style, out: &mut dyn Write)
             F::Json,
         ) => json::write_inventory(inventory, *runtime, *database, out),
         (Document::Inventory { inventory, .. }, F::Jsonl) => {
-            json::write_findings_jsonl(&inventory.scan.findings, out)
+            json::write_findings_jsonl(&inventory.scan.findings, out)?;
+            json::write_findings_jsonl(&inventory.scan.callers, out)
         }
         (Document::Logs(r), F::Text) => logs::write_text(r, style, out),
         (Document::Logs(r), F::Json) => logs::write_json(r, out),

@@ -44,6 +44,39 @@ pub fn location(f: &Finding) -> String {
     }
 }
 
+/// How a caller names a `[[wrappers]]` callee in its `via`.
+const WRAPPER_VIA: &str = "@ cutover.toml [[wrappers]]";
+
+/// The callers of a direct finding: same table and access, and the finding among the
+/// callees their `via` names (`name @ file:line`).
+fn callers_of<'a>(inv: &'a Inventory, f: &Finding) -> impl Iterator<Item = &'a Finding> {
+    let at = format!("@ {}:{}", f.file, f.line);
+    let (table, access) = (f.table.clone(), f.access);
+    inv.scan.callers.iter().filter(move |c| {
+        c.table == table && c.access == access && c.via.iter().any(|v| v.ends_with(&at))
+    })
+}
+
+/// A caller on one line: where, in which function, the call, and what it calls.
+fn caller_cell(c: &Finding) -> String {
+    use crate::report::escape::control;
+    let callees: Vec<&str> = c
+        .via
+        .iter()
+        .map(|v| v.split(" @ ").next().unwrap_or(v))
+        .collect();
+    let mut callees = callees;
+    callees.dedup();
+    control(&format!(
+        "{}  {}  {}  (calls {})",
+        location(c),
+        c.function.as_deref().unwrap_or("-"),
+        c.evidence,
+        callees.join(", ")
+    ))
+    .into_owned()
+}
+
 /// One finding on one line (unaligned; the inventory aligns its own).
 pub fn finding_line(f: &Finding) -> String {
     format!(
@@ -95,8 +128,29 @@ pub fn write_inventory(inv: &Inventory, style: Style, out: &mut dyn Write) -> Re
             writeln!(out, "  {} ({})", heading(access).1, group.len())?;
             let rows: Vec<Vec<Cow<'_, str>>> = group.iter().map(|f| cells(f)).collect();
             let role = Role::of_access(access);
-            for line in columns(&rows, |c, cell| paint_cell(style, role, c, cell)) {
+            let lines = columns(&rows, |c, cell| paint_cell(style, role, c, cell));
+            for (line, f) in lines.into_iter().zip(&group) {
                 writeln!(out, "    {line}")?;
+                for c in callers_of(inv, f) {
+                    writeln!(
+                        out,
+                        "      {} {}",
+                        style.paint(Role::Dim, "called from"),
+                        caller_cell(c)
+                    )?;
+                }
+            }
+        }
+        let declared: Vec<&Finding> = inv
+            .scan
+            .callers
+            .iter()
+            .filter(|c| c.table == table.display && c.via.iter().any(|v| v.ends_with(WRAPPER_VIA)))
+            .collect();
+        if !declared.is_empty() {
+            writeln!(out, "  callers of declared wrappers ({})", declared.len())?;
+            for c in declared {
+                writeln!(out, "    {} {}", c.access, caller_cell(c))?;
             }
         }
         writeln!(out)?;
@@ -154,6 +208,13 @@ pub fn write_inventory(inv: &Inventory, style: Style, out: &mut dyn Write) -> Re
             })
             .collect();
         writeln!(out, "  {table}: {}", parts.join(", "))?;
+    }
+    if !inv.scan.callers.is_empty() {
+        writeln!(
+            out,
+            "  {} (one level up, listed under what they call, not counted above)",
+            count(inv.scan.callers.len() as u64, "caller", "callers")
+        )?;
     }
     writeln!(out, "  time: {:.2} s", inv.elapsed.as_secs_f64())?;
     Ok(())

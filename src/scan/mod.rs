@@ -10,6 +10,7 @@
 //! commit's blobs.
 
 pub mod cache;
+pub mod callers;
 pub mod discover;
 pub mod git;
 mod models;
@@ -130,6 +131,7 @@ pub fn scan_observed(
     sort_findings(&mut scan.findings);
     let (findings, replacement_findings) = split_by_role(&config.tables, scan.findings);
     scan.findings = findings;
+    scan.callers = callers::callers(&config, &found.files, &scan.findings);
     let mut sources = Sources::default();
     let mut plan_texts = pass1.plan_texts;
     let mut plan_problems = Vec::new();

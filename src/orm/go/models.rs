@@ -1,8 +1,9 @@
-//! GORM, pass 1: the declarations of one Go file that mentions GORM. Structs (their
-//! embedded types and the fields that hold other structs, for `Preload`), `func (T)
-//! TableName() string { return "t" }`, and a `schema.NamingStrategy{TablePrefix,
-//! SingularTable}`; `resolve` gives a struct without `TableName()` GORM's default name
-//! (snake_case plural, with the strategy applied).
+//! GORM and bun, pass 1: the declarations of one Go file that mentions GORM or bun.
+//! Structs (their embedded types and the fields that hold other structs, for `Preload` and
+//! bun's `Relation`), `func (T) TableName() string { return "t" }`, bun's
+//! `bun.BaseModel `bun:"table:t"``, and a `schema.NamingStrategy{TablePrefix,
+//! SingularTable}`; `resolve` gives a struct without an explicit table the default name
+//! both share (snake_case plural, with the strategy applied).
 
 use super::{string_value, type_name};
 use crate::extract::LineIndex;
@@ -21,6 +22,13 @@ pub fn declarations(rel: &str, src: &str) -> FileDecls {
     };
     let module = package_of(rel);
     let index = LineIndex::new(src);
+    let framework = if src.contains("ent.Schema") {
+        "ent"
+    } else if is_bun_file(src) {
+        "bun"
+    } else {
+        "gorm"
+    };
     for node in all_nodes(tree.root_node()) {
         match node.kind() {
             "type_spec" => {
@@ -33,17 +41,23 @@ pub fn declarations(rel: &str, src: &str) -> FileDecls {
                 if ty.kind() != "struct_type" {
                     continue;
                 }
-                let mut decl = ModelDecl::new(Language::Go, "gorm", text(src, name), rel);
+                let mut decl = ModelDecl::new(Language::Go, framework, text(src, name), rel);
                 decl.module = module.clone();
                 let (line, column) = index.position(src, node.start_byte());
                 decl.line = line;
                 decl.column = column;
                 decl.evidence = first_line(&format!("type {}", text(src, node)));
                 struct_fields(src, ty, &mut decl);
+                if let Some(table) = bun_table_tag(src, ty) {
+                    out.table_names
+                        .push((module.clone(), decl.name.clone(), table));
+                }
                 out.models.push(decl);
             }
             "method_declaration" => {
-                if let Some((ty, table)) = table_name_method(src, node) {
+                if let Some((ty, table)) =
+                    table_name_method(src, node).or_else(|| ent_annotation(src, node))
+                {
                     out.table_names.push((module.clone(), ty, table));
                 }
             }
@@ -88,6 +102,29 @@ fn struct_fields(src: &str, ty: Node<'_>, decl: &mut ModelDecl) {
     }
 }
 
+/// A file of bun models: it imports bun or tags fields with `bun:"…"`.
+pub fn is_bun_file(src: &str) -> bool {
+    src.contains("uptrace/bun") || src.contains("bun:\"")
+}
+
+/// `bun.BaseModel `bun:"table:orders_legacy,alias:o"``: the table a bun struct names.
+fn bun_table_tag(src: &str, ty: Node<'_>) -> Option<String> {
+    all_nodes(ty)
+        .into_iter()
+        .filter(|n| n.kind() == "field_declaration")
+        .filter_map(|f| f.child_by_field_name("tag"))
+        .find_map(|tag| {
+            let t = text(src, tag);
+            let rest = &t[t.find("bun:\"")? + 5..];
+            let value = &rest[..rest.find('"')?];
+            value
+                .split(',')
+                .find_map(|part| part.trim().strip_prefix("table:"))
+                .map(|name| name.trim().to_string())
+                .filter(|name| !name.is_empty())
+        })
+}
+
 /// `func (LegacyOrder) TableName() string { return "orders_legacy" }`.
 fn table_name_method(src: &str, node: Node<'_>) -> Option<(String, String)> {
     if text(src, node.child_by_field_name("name")?) != "TableName" {
@@ -106,6 +143,34 @@ fn table_name_method(src: &str, node: Node<'_>) -> Option<(String, String)> {
         .into_iter()
         .find_map(|n| string_value(src, n))?;
     Some((ty, value))
+}
+
+/// ent: `func (User) Annotations() []schema.Annotation { return …{entsql.Annotation{Table:
+/// "users_legacy"}} }`.
+fn ent_annotation(src: &str, node: Node<'_>) -> Option<(String, String)> {
+    if text(src, node.child_by_field_name("name")?) != "Annotations" {
+        return None;
+    }
+    let receiver = node.child_by_field_name("receiver")?;
+    let param = named_children(receiver).into_iter().next()?;
+    let ty = type_name(text(src, param.child_by_field_name("type")?))
+        .1
+        .to_string();
+    let body = node.child_by_field_name("body")?;
+    all_nodes(body)
+        .into_iter()
+        .filter(|n| n.kind() == "keyed_element")
+        .find_map(|el| {
+            let parts = named_children(el);
+            let (k, v) = (parts.first()?, parts.get(1)?);
+            if text(src, *k) != "Table" {
+                return None;
+            }
+            let value = all_nodes(*v)
+                .into_iter()
+                .find_map(|x| string_value(src, x))?;
+            Some((ty.clone(), value))
+        })
 }
 
 /// `schema.NamingStrategy{TablePrefix: "t_", SingularTable: true}`.

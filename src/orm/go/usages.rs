@@ -117,7 +117,7 @@ impl<'a, 's> Usages<'a, 's> {
     fn collect_bindings(&mut self, nodes: &[Node<'_>]) {
         let src = self.src;
         for &n in nodes {
-            if let ("function_declaration", Some(name), Some(result)) = (
+            if let ("function_declaration" | "method_declaration", Some(name), Some(result)) = (
                 n.kind(),
                 n.child_by_field_name("name"),
                 n.child_by_field_name("result"),
@@ -209,16 +209,20 @@ impl<'a, 's> Usages<'a, 's> {
         }
     }
 
-    /// The result type of a call to a function of this file (`GetUser(…)`, `pkg.GetUser(…)`
-    /// is not followed: another file).
+    /// The result type of a call to a function or method of this file (`GetUser(…)`,
+    /// `r.Get(…)` with `func (r *Repo) Get(…) (*User, error)`; `pkg.GetUser(…)` is not
+    /// followed: another file).
     fn call_result(&self, node: Node<'_>) -> Option<String> {
         if node.kind() != "call_expression" {
             return None;
         }
         let f = node.child_by_field_name("function")?;
-        (f.kind() == "identifier")
-            .then(|| self.returns.get(text(self.src, f)).cloned())
-            .flatten()
+        let name = match f.kind() {
+            "identifier" => f,
+            "selector_expression" => f.child_by_field_name("field")?,
+            _ => return None,
+        };
+        self.returns.get(text(self.src, name)).cloned()
     }
 
     /// The model an argument is or points to.
@@ -311,7 +315,7 @@ impl<'a, 's> Usages<'a, 's> {
                         .map(named_children)
                         .and_then(|a| a.first().copied())
                         .and_then(|a| self.arg_model(a))
-                        .is_some_and(|m| m.framework == "gorm")
+                        .is_some_and(|m| matches!(m.framework.as_str(), "gorm" | "bun"))
             })
         };
         if !(self.gorm_file || db_like || names_model()) {
@@ -424,7 +428,60 @@ impl<'a, 's> Usages<'a, 's> {
             .any(|(f, at, name)| *f == h.function && *at >= h.at && *name == h.name)
     }
 
+    /// ent's generated client: `client.User.Create().SetName(n).Save(ctx)`,
+    /// `tx.User.Query().Where(…).All(ctx)`: the method right after the entity field says
+    /// what the query does.
+    fn ent_call(&self, call: Node<'_>, out: &mut FileScan) -> bool {
+        let src = self.src;
+        let mut cur = call;
+        let (entity, method) = loop {
+            let Some(f) = cur
+                .child_by_field_name("function")
+                .filter(|f| f.kind() == "selector_expression")
+            else {
+                return false;
+            };
+            let (Some(operand), Some(field)) = (
+                f.child_by_field_name("operand"),
+                f.child_by_field_name("field"),
+            ) else {
+                return false;
+            };
+            match operand.kind() {
+                "call_expression" => cur = operand,
+                "selector_expression" => match operand.child_by_field_name("field") {
+                    Some(e) => break (text(src, e), text(src, field)),
+                    None => return false,
+                },
+                _ => return false,
+            }
+        };
+        let Some(model) = self
+            .models()
+            .find(Language::Go, entity)
+            .into_iter()
+            .find(|m| m.framework == "ent")
+        else {
+            return false;
+        };
+        let catalog = self.file.ctx.orm_catalog(Language::Go);
+        let Some(rule) = catalog.lookup(&["ent"], OrmReceiver::Db, method) else {
+            return false;
+        };
+        out.findings.extend(self.finding(
+            call,
+            model.legacy.clone(),
+            rule,
+            method,
+            Confidence::Inferred,
+        ));
+        true
+    }
+
     fn call(&self, call: Node<'_>, out: &mut FileScan) {
+        if self.ent_call(call, out) {
+            return;
+        }
         let src = self.src;
         let catalog = self.file.ctx.orm_catalog(Language::Go);
         let Some((links, root)) = self.chain(call) else {
@@ -450,18 +507,28 @@ impl<'a, 's> Usages<'a, 's> {
             })
         });
         self.joins(call, &links, join_subject.as_ref(), out);
+        // A bun query says what it does where it starts (`NewUpdate()`), whatever ends it
+        // (`Exec`, `Scan`); a GORM chain, by its last write, else its last access.
         let accessing = rules
             .iter()
-            .rev()
-            .find(|(_, r)| r.access == Some(Access::Write))
+            .find(|(_, r)| r.framework == "bun" && r.method.starts_with("New"))
+            .or_else(|| {
+                rules
+                    .iter()
+                    .rev()
+                    .find(|(_, r)| r.access == Some(Access::Write))
+            })
             .or_else(|| rules.iter().rev().find(|(_, r)| r.access.is_some()));
         let Some(&(at, rule)) = accessing else {
+            let Some(subject) = self.named_subject(&links, &rules) else {
+                return;
+            };
             // A builder with a model and no method that runs it, handed to another call:
             // a subquery (`db.Where("p = (?)", db.Model(&X{}).Select("max(p)"))`).
-            if let Some(subject) = self.named_subject(&links, &rules)
-                && self.used_as_argument(call)
-            {
+            if self.used_as_argument(call) {
                 self.report_subject(call, &subject, &read_rule("subquery"), "subquery", out);
+            } else if !self.held_at_end.contains_key(&call.end_byte()) {
+                self.generic_call(call, &links, &subject, out);
             }
             return;
         };
@@ -499,7 +566,11 @@ impl<'a, 's> Usages<'a, 's> {
         };
         // `Preload("Orders")` reads the association's table, whatever the chain does.
         if let Subject::Model(m) = &subject {
-            for &(i, preload) in rules.iter().filter(|(_, r)| r.method == "Preload") {
+            // bun's `Relation("Token")` is the same read of the field's model.
+            for &(i, preload) in rules
+                .iter()
+                .filter(|(_, r)| matches!(r.method.as_str(), "Preload" | "Relation"))
+            {
                 let Some(field) = arg(i, 0).and_then(|a| string_value(src, a)) else {
                     continue;
                 };
@@ -514,7 +585,7 @@ impl<'a, 's> Usages<'a, 's> {
                             call,
                             t.legacy.clone(),
                             preload,
-                            "Preload",
+                            &preload.method,
                             Confidence::Inferred,
                         )
                         .map(|f| f.via(via)),
@@ -523,7 +594,7 @@ impl<'a, 's> Usages<'a, 's> {
             }
         }
         let method = links[at].0;
-        if method == "Preload" {
+        if matches!(method, "Preload" | "Relation") {
             return;
         }
         // `db.Model(&u).Association("Orders").Count()`: the methods after `Association`
@@ -602,6 +673,57 @@ impl<'a, 's> Usages<'a, 's> {
                 );
             }
         }
+    }
+
+    /// A chain on a model that ends in a method no catalog row knows
+    /// (`db.NewRaw(q).Model(&o).UpsertAll(ctx)`): the shared vocabulary classifies its name,
+    /// else the use is reported unresolved, never dropped.
+    fn generic_call(
+        &self,
+        call: Node<'_>,
+        links: &[Link<'s, '_>],
+        subject: &Subject<'a>,
+        out: &mut FileScan,
+    ) {
+        let Some((method, _)) = links.last() else {
+            return;
+        };
+        let framework = match subject {
+            Subject::Model(m) => m.framework.clone(),
+            Subject::Table(_) => "gorm".to_string(),
+        };
+        if let Some((access, operation)) = crate::catalog::Vocabulary::builtin().classify(method) {
+            let rule = OrmRule {
+                framework,
+                access: Some(access),
+                operation: Some(operation),
+                ..read_rule(method)
+            };
+            self.report_subject(call, subject, &rule, method, out);
+            return;
+        }
+        let table = match subject {
+            Subject::Model(m) => m.legacy.clone(),
+            Subject::Table(t) => self
+                .file
+                .ctx
+                .tables
+                .resolve(&TableName::parse_config(t))
+                .map(|l| l.display.clone()),
+        };
+        let Some(table) = table else { return };
+        let site = Site {
+            function: self.scopes.qualified(call.start_byte()),
+            evidence: evidence(text(self.src, call)),
+            sink: Some(method.to_string()),
+            framework: Some(framework),
+            ..self.file.site_at(&self.index, call.start_byte())
+        };
+        out.findings.push(site.unresolved(
+            table,
+            Kind::Orm,
+            format!("the query on this model ends in `{method}`, a method cutover does not know"),
+        ));
     }
 
     fn report_subject(
@@ -725,6 +847,19 @@ fn expr_type(src: &str, node: Node<'_>) -> Option<String> {
         // `v.([]models.X)`
         "type_assertion_expression" => {
             Some(text(src, node.child_by_field_name("type")?).to_string())
+        }
+        // `(*models.X)(nil)`: a typed nil names the model (bun, GORM's `Model`).
+        "type_conversion_expression" => {
+            Some(text(src, node.child_by_field_name("type")?).to_string())
+        }
+        "call_expression"
+            if node
+                .child_by_field_name("function")
+                .is_some_and(|f| f.kind() == "parenthesized_expression") =>
+        {
+            let f = text(src, node.child_by_field_name("function")?);
+            let inner = f.trim_start_matches('(').trim_end_matches(')').trim();
+            inner.starts_with('*').then(|| inner.to_string())
         }
         "call_expression" => {
             let f = text(src, node.child_by_field_name("function")?);
