@@ -17,7 +17,9 @@ use super::{FileInput, FileScan, LineIndex, evidence};
 use crate::catalog::{Catalog, Sink};
 use crate::lang::Grammar;
 use crate::model::{Access, Operation, Problem, SkipReason};
+use regex::Regex;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::LazyLock;
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 /// Capture names read from `queries/typescript.scm`. Names starting with `_` are helpers.
@@ -218,6 +220,43 @@ struct Field<'t> {
     value: Node<'t>,
 }
 
+/// Where the file mentions a SQL keyword followed by a non-word character (the test the
+/// query applies to string literals), found in one scan of the file, so that nested
+/// template literals are tested without rescanning each one's text.
+struct KeywordSpans {
+    /// (start, end) of every match, sorted by start (overlapping ones included).
+    spans: Vec<(usize, usize)>,
+}
+
+impl KeywordSpans {
+    fn find(src: &str) -> KeywordSpans {
+        static KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(
+                "(?i)(select|insert|update|delete|merge|replace|upsert|truncate|copy|create|alter|drop|with|call)[^a-z0-9_]",
+            )
+            .expect("valid keyword pattern")
+        });
+        let mut spans = Vec::new();
+        let mut at = 0;
+        while let Some(m) = KEYWORD.find_at(src, at) {
+            spans.push((m.start(), m.end()));
+            // The next match may start inside this one.
+            at = m.start() + src[m.start()..].chars().next().map_or(1, char::len_utf8);
+        }
+        KeywordSpans { spans }
+    }
+
+    /// Whether a match lies wholly inside `start..end` (as the predicate on that text would
+    /// find it). Matches are a few bytes long, so only those starting near `end` are skipped.
+    fn any_within(&self, start: usize, end: usize) -> bool {
+        let first = self.spans.partition_point(|&(s, _)| s < start);
+        self.spans[first..]
+            .iter()
+            .take_while(|&&(s, _)| s < end)
+            .any(|&(_, e)| e <= end)
+    }
+}
+
 /// Parents of the nodes the bare-literal pass climbs through. `Node::parent` searches down
 /// from the root (its cost grows with the depth), so one walk records them instead.
 struct Parents<'t> {
@@ -290,6 +329,7 @@ impl<'t> Shapes<'t> {
         let mut defs: BTreeMap<(usize, usize), (String, bool)> = BTreeMap::new();
         let text = |n: Node<'_>| src.get(n.byte_range()).unwrap_or("");
 
+        let mut keywords: Option<KeywordSpans> = None;
         let mut cursor = QueryCursor::new();
         let mut matches = cursor.matches(query, root, src.as_bytes());
         while let Some(m) = matches.next() {
@@ -312,7 +352,13 @@ impl<'t> Shapes<'t> {
                     template,
                 });
             } else if let Some(lit) = get("literal") {
-                literals.push(lit);
+                if lit.kind() != "template_string"
+                    || keywords
+                        .get_or_insert_with(|| KeywordSpans::find(src))
+                        .any_within(lit.start_byte(), lit.end_byte())
+                {
+                    literals.push(lit);
+                }
             } else if let (Some(stmt), Some(name), Some(value)) =
                 (get("var"), get("var.name"), get("var.value"))
             {
