@@ -168,7 +168,7 @@ impl Session {
     /// The outcome of a run that found nothing failing: `Incomplete` under `--strict` when a
     /// file was left out.
     pub fn outcome(&self, problems: &[Problem]) -> Outcome {
-        if self.strict && problems.iter().any(|p| p.reason.is_skip()) {
+        if self.strict && problems.iter().any(|p| p.reason.is_incomplete()) {
             Outcome::Incomplete
         } else {
             Outcome::Clean

@@ -344,7 +344,27 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, String> {
     if memchr::memchr(0, head).is_some() {
         return Err("binary content (NUL bytes)".to_string());
     }
-    Ok(decode_utf8(bytes))
+    Ok(blank_nul_bytes(decode_utf8(bytes)))
+}
+
+/// A NUL byte past the first 8 KiB (which binary detection reads) would end the parse
+/// there, losing what follows: NULs become spaces (offsets unchanged) and are reported.
+fn blank_nul_bytes(decoded: Decoded<'_>) -> Decoded<'_> {
+    let Some(first) = memchr::memchr(0, decoded.text.as_bytes()) else {
+        return decoded;
+    };
+    let detail = format!(
+        "NUL byte at byte {first} (past the first 8 KiB, so not binary): NUL bytes read as \
+         spaces, the rest analysed"
+    );
+    let problem = match decoded.problem {
+        Some((reason, earlier)) => Some((reason, format!("{earlier}; {detail}"))),
+        None => Some((SkipReason::NulBytes, detail)),
+    };
+    Decoded {
+        text: std::borrow::Cow::Owned(decoded.text.replace('\0', " ")),
+        problem,
+    }
 }
 
 fn decode_utf8(bytes: &[u8]) -> Decoded<'_> {
@@ -423,6 +443,20 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         }
         return out;
     };
+    if grammar == Grammar::Python
+        && let Some(line) = lang::python_indent_over(file.text, lang::MAX_PYTHON_INDENT)
+    {
+        out.problems.push(Problem {
+            file: rel.to_string(),
+            line: Some(line),
+            reason: SkipReason::TooDeep,
+            detail: format!(
+                "indented more than {} levels deep: the Python parser cannot take it, not parsed",
+                lang::MAX_PYTHON_INDENT
+            ),
+        });
+        return out;
+    }
     // One parse feeds every extractor below (under a `lang::Reuse`, incrementally).
     let Some(tree) = lang::parse(grammar, file.text) else {
         if names_table {
