@@ -109,6 +109,7 @@ impl Session {
                 config: args.config.clone(),
                 tables: args.tables.clone(),
                 threads: args.threads,
+                include_generated: args.include_generated,
             },
         )?;
         config.require_tables()?;
@@ -130,6 +131,7 @@ impl Session {
                 config,
                 tables: tables.to_vec(),
                 threads,
+                include_generated: false,
             },
         )?;
         Session::new(config, ".".to_string(), strict, output)

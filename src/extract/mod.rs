@@ -6,6 +6,7 @@
 //! depend on the thread count.
 
 pub mod flow;
+pub mod generated;
 pub mod go;
 pub mod prefilter;
 pub mod python;
@@ -34,6 +35,8 @@ pub struct ScanContext {
     pub dialect: Dialect,
     pub max_file_size: u64,
     pub max_line_length: u64,
+    /// Which files are generated code, left out unless included.
+    pub generated: generated::GeneratedCode,
     /// The repository's ORM models (pass 1); empty when built with `new`.
     pub models: ModelIndex,
     catalogs: [Catalog; 3],
@@ -89,6 +92,7 @@ impl ScanContext {
             dialect: config.dialect,
             max_file_size: config.scan.max_file_size,
             max_line_length: config.scan.max_line_length,
+            generated: generated::GeneratedCode::new(&config.root, config.scan.include_generated),
             models,
             catalogs: [
                 Catalog::for_language(Language::Python, &config.sinks),
@@ -137,6 +141,23 @@ impl ScanContext {
     /// deletion cascades into it).
     pub fn may_name_model(&self, text: &[u8]) -> bool {
         self.model_names.as_ref().is_some_and(|a| a.is_match(text))
+    }
+
+    /// Whether `text` names a model of a legacy table where code can use it: as a whole
+    /// word (`Order`, not `OrderForm`), outside line comments. Only such files are given
+    /// to the ORM passes, whose tree walks are a burndown's main cost.
+    pub fn names_model_where_used(&self, text: &[u8], language: Language) -> bool {
+        let Some(names) = &self.model_names else {
+            return false;
+        };
+        names.find_overlapping_iter(text).any(|m| {
+            let word = |i: usize| {
+                text.get(i)
+                    .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+            };
+            let whole = (m.start() == 0 || !word(m.start() - 1)) && !word(m.end());
+            whole && !prefilter::in_line_comment(text, m.start(), language)
+        })
     }
 
     /// Whether `text` names a configured table where SQL or a query builder can use it
@@ -404,8 +425,20 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
     // Most files never mention a legacy table: they are read once and never parsed. A
     // file that only names a model is left to the ORM pass.
     let names_table = ctx.names_table_where_used(decoded.text.as_bytes(), language);
-    let names_model = ctx.may_name_model(decoded.text.as_bytes());
+    let names_model = ctx.names_model_where_used(decoded.text.as_bytes(), language);
     if !names_table && !names_model {
+        return out;
+    }
+    if let Some(why) = ctx.generated.reason(rel, language, &decoded.text) {
+        out.problems.push(Problem {
+            file: rel.to_string(),
+            line: None,
+            reason: SkipReason::Generated,
+            detail: format!(
+                "{why} ({} bytes): not scanned (--include-generated scans it)",
+                decoded.text.len()
+            ),
+        });
         return out;
     }
     if let Some((line, len)) = line_over(decoded.text.as_bytes(), ctx.max_line_length) {
