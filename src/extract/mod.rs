@@ -150,6 +150,10 @@ impl ScanContext {
         let Some(names) = &self.model_names else {
             return false;
         };
+        // The fast search first: most files name no model at all.
+        if !names.is_match(text) {
+            return false;
+        }
         names.find_overlapping_iter(text).any(|m| {
             let word = |i: usize| {
                 text.get(i)
