@@ -143,27 +143,6 @@ impl ScanContext {
         self.model_names.as_ref().is_some_and(|a| a.is_match(text))
     }
 
-    /// Whether `text` names a model of a legacy table where code can use it: as a whole
-    /// word (`Order`, not `OrderForm`), outside line comments. Only such files are given
-    /// to the ORM passes, whose tree walks are a burndown's main cost.
-    pub fn names_model_where_used(&self, text: &[u8], language: Language) -> bool {
-        let Some(names) = &self.model_names else {
-            return false;
-        };
-        // The fast search first: most files name no model at all.
-        if !names.is_match(text) {
-            return false;
-        }
-        names.find_overlapping_iter(text).any(|m| {
-            let word = |i: usize| {
-                text.get(i)
-                    .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
-            };
-            let whole = (m.start() == 0 || !word(m.start() - 1)) && !word(m.end());
-            whole && !prefilter::in_line_comment(text, m.start(), language)
-        })
-    }
-
     /// Whether `text` names a configured table where SQL or a query builder can use it
     /// (see `prefilter`): files that only name it elsewhere cannot produce a finding by
     /// name and are not parsed.
@@ -429,7 +408,7 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
     // Most files never mention a legacy table: they are read once and never parsed. A
     // file that only names a model is left to the ORM pass.
     let names_table = ctx.names_table_where_used(decoded.text.as_bytes(), language);
-    let names_model = ctx.names_model_where_used(decoded.text.as_bytes(), language);
+    let names_model = ctx.may_name_model(decoded.text.as_bytes());
     if !names_table && !names_model {
         return out;
     }

@@ -448,7 +448,7 @@ fn is_python_import(text: &[u8], from_end: usize) -> bool {
 /// Whether `at` is inside a line comment: the line before it holds the language's comment
 /// marker with no quote before it (`# update orders`, `// from orders`). A marker after a
 /// quote may sit in a string (`"http://…"`), so that line is not a comment.
-pub(crate) fn in_line_comment(text: &[u8], at: usize, language: Language) -> bool {
+fn in_line_comment(text: &[u8], at: usize, language: Language) -> bool {
     let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
     let line = &text[line_start..at];
     let marker: &[u8] = match language {

@@ -1264,7 +1264,7 @@ fn gated(bytes: &[u8], language: Language, ctx: &ScanContext) -> bool {
         return false;
     };
     let text = decoded.text.as_bytes();
-    ctx.names_table_where_used(text, language) || ctx.names_model_where_used(text, language)
+    ctx.names_table_where_used(text, language) || ctx.may_name_model(text)
 }
 
 fn join(path: &str, name: &str) -> String {
