@@ -61,8 +61,6 @@ struct Usages<'a, 's> {
 pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     let src = file.text;
     let nodes = all_nodes(tree.root_node());
-    // `Node::kind` measures and checks a C string on every call: once per node, not three.
-    let kinds: Vec<&str> = nodes.iter().map(|n| n.kind()).collect();
     let mut scopes = Vec::new();
     let mut u = Usages {
         file,
@@ -74,15 +72,15 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     };
     // Bindings of names to model types, per function, in source order.
     let mut bindings: Vec<(usize, Option<usize>, String, VarType)> = Vec::new();
-    for (&n, &kind) in nodes.iter().zip(&kinds) {
-        match kind {
+    for &n in &nodes {
+        match n.kind() {
             "function_definition" | "class_definition" => scopes.push(Scope {
                 start: n.start_byte(),
                 end: n.end_byte(),
                 name: n
                     .child_by_field_name("name")
                     .map(|x| text(src, x).to_string()),
-                is_class: kind == "class_definition",
+                is_class: n.kind() == "class_definition",
             }),
             "import_from_statement" => u.import_from(n),
             "import_statement" => u.import_module(n),
@@ -90,8 +88,8 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         }
     }
     u.scopes = Scopes::new(scopes);
-    for (&n, &kind) in nodes.iter().zip(&kinds) {
-        match kind {
+    for &n in &nodes {
+        match n.kind() {
             "assignment" => {
                 let (Some(left), Some(right)) = (
                     n.child_by_field_name("left"),
@@ -182,8 +180,8 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
             _ => {}
         }
     }
-    for (&n, &kind) in nodes.iter().zip(&kinds) {
-        if kind == "call" && !is_chain_link(n) {
+    for &n in &nodes {
+        if n.kind() == "call" && !is_chain_link(n) {
             u.call(n, &bindings, out);
         }
     }
