@@ -86,7 +86,8 @@ trap 'rm -rf "$work"' EXIT
 # median wall seconds of a command over $runs warm runs (hyperfine), then peak RSS (MB).
 measure() {
   local name="$1"; shift
-  hyperfine --style none --warmup 1 --runs "$runs" --export-json "$work/h.json" \
+  # -i: rg exits 1 when nothing matches (a table a repository never names).
+  hyperfine -i --style none --warmup 1 --runs "$runs" --export-json "$work/h.json" \
     --command-name "$name" -- "$*" >/dev/null 2>&1 || { echo "$name failed: $*" >&2; return 1; }
   local median
   median="$(python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$work/h.json")"
