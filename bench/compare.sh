@@ -92,7 +92,7 @@ measure() {
   local median
   median="$(python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$work/h.json")"
   local rss
-  rss="$( { /usr/bin/time -f '%M' bash -c "$* >/dev/null 2>&1" ; } 2>&1 | tail -1 )"
+  rss="$( { /usr/bin/time -f '%M' bash -c "$* >/dev/null 2>&1" ; } 2>&1 | tail -1 )" || true
   echo "$name|$median|$((rss / 1024))"
 }
 
