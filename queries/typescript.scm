@@ -46,8 +46,10 @@
 (((string) @literal)
   (#match? @literal "(?i)(select|insert|update|delete|merge|replace|upsert|truncate|copy|create|alter|drop|with|call)[^a-z0-9_]"))
 
-(((template_string) @literal)
-  (#match? @literal "(?i)(select|insert|update|delete|merge|replace|upsert|truncate|copy|create|alter|drop|with|call)[^a-z0-9_]"))
+;; Template literals nest (`${`…`}`), and a predicate runs on each one's whole text, which
+;; costs quadratic time on deep nesting: Rust applies the same keyword test to them from one
+;; scan of the file (`KeywordSpans`).
+(template_string) @literal
 
 ;; --- variables: const q = ...; q = ...; q += ... ------------------------------------
 (variable_declarator
@@ -72,10 +74,18 @@
  (method_definition)] @scope
 
 ;; --- named functions, for the enclosing function of a finding -----------------------
-;; Methods and arrow-function fields of classes: `OrderService.create`. (One pattern for
-;; `class`, `abstract class` and class expressions: the wildcard keeps the query cheap to
-;; compile, and only class nodes have a `class_body`.)
-(_ name: (_) @def.class body: (class_body [
+;; Methods and arrow-function fields of classes: `OrderService.create`. (The class kinds
+;; are named: a pattern rooted at a wildcard starts at every node and stays in progress down
+;; the whole subtree, which costs quadratic time on deep nesting.)
+(class_declaration name: (_) @def.class body: (class_body [
+    (method_definition name: (_) @def.name)
+    (public_field_definition name: (_) @def.name value: [(arrow_function) (function_expression)])
+  ] @def.function))
+(abstract_class_declaration name: (_) @def.class body: (class_body [
+    (method_definition name: (_) @def.name)
+    (public_field_definition name: (_) @def.name value: [(arrow_function) (function_expression)])
+  ] @def.function))
+(class name: (_) @def.class body: (class_body [
     (method_definition name: (_) @def.name)
     (public_field_definition name: (_) @def.name value: [(arrow_function) (function_expression)])
   ] @def.function))
@@ -134,6 +144,10 @@
 
 ;; --- class fields holding SQL: `private readonly findSql = "…"` read as `this.findSql`,
 ;; `static SQL = "…"` read as `OrderRepo.SQL` -------------------------------------------
-(_ name: (_) @field.class body: (class_body
-    (public_field_definition name: (property_identifier) @field.name value: (_) @field.value)))
- @field.owner
+;; (Class kinds named, not a wildcard: see the methods above.)
+(class_declaration name: (_) @field.class body: (class_body
+    (public_field_definition name: (property_identifier) @field.name value: (_) @field.value))) @field.owner
+(abstract_class_declaration name: (_) @field.class body: (class_body
+    (public_field_definition name: (property_identifier) @field.name value: (_) @field.value))) @field.owner
+(class name: (_) @field.class body: (class_body
+    (public_field_definition name: (property_identifier) @field.name value: (_) @field.value))) @field.owner

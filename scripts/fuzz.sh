@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# Run cutover's cargo-fuzz targets (fuzz/fuzz_targets/) one after the other, each for a given
-# time, and print the executions per target. Works with the stable toolchain: cargo-fuzz
-# needs unstable rustc flags, which RUSTC_BOOTSTRAP=1 allows, and no sanitizer (`-s none`),
-# since AddressSanitizer needs a nightly standard library. Debug assertions are on (`-a`), so
-# an integer overflow panics as it would in a debug build.
+# Run cutover's fuzz targets (fuzz/fuzz_targets/), each for a given time, and print the
+# executions per target. The targets are libFuzzer binaries (libfuzzer-sys) built with the
+# same instrumentation `cargo fuzz build` would add (SanitizerCoverage, `--cfg fuzzing`),
+# but by cargo directly: no cargo-fuzz to install, and the crates compile with the
+# profile's codegen units instead of cargo-fuzz's forced single unit (cold builds on two
+# cores took minutes longer). Works with the stable toolchain and no sanitizer; debug
+# assertions are on, so an integer overflow panics as it would in a debug build.
 #
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #   SECONDS_PER_TARGET  default 30
-#   TARGET              default: every target (`cargo fuzz list`)
+#   TARGET              default: every target (fuzz/fuzz_targets/*.rs)
 # Environment:
+#   FUZZ_PARALLEL=N     targets run at once (default: the number of cores)
 #   FUZZ_JOBS=N         libFuzzer workers per target (default 1)
-#   FUZZ_SANITIZER=x    cargo-fuzz sanitizer (default none; `address` needs nightly)
 #   FUZZ_MAX_LEN=N      largest input in bytes (default 4096): the cost of an execution grows
 #                       with its input, and 64 KiB log seeds made each one cost 40 ms. Large
 #                       shapes (long chains, deep nesting) come from the gen_* targets, whose
 #                       few input bytes generate them.
+#   FUZZ_SANITIZER=x    build with `cargo fuzz -s x` instead (e.g. `address`, needs nightly
+#                       and cargo-fuzz)
 #
 # Seeds: fuzz/corpus/<target>/ (not committed) is filled from fixtures/ before each run, so
 # corpora grow across local runs and start from the fixtures in CI. A crash leaves its input
 # in fuzz/artifacts/<target>/ and makes the script exit 1 after all targets have run; replay
-# it with `cargo fuzz run -s none <target> <file>`, then add it to tests/robustness.rs.
+# it with `fuzz/target/*/release/<target> <file>`, then add it to tests/robustness.rs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,19 +36,16 @@ fi
 sanitizer="${FUZZ_SANITIZER:-none}"
 jobs="${FUZZ_JOBS:-1}"
 max_len="${FUZZ_MAX_LEN:-4096}"
-
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    echo "cargo-fuzz is not installed: cargo install cargo-fuzz --locked" >&2
-    exit 2
-fi
-if [ "$sanitizer" = none ]; then
-    export RUSTC_BOOTSTRAP=1
-fi
+parallel_targets="${FUZZ_PARALLEL:-$(nproc 2>/dev/null || echo 1)}"
+triple="$(rustc -vV | sed -n 's/^host: //p')"
+bin_dir="fuzz/target/$triple/release"
+# Some of these flags are unstable on older toolchains; RUSTC_BOOTSTRAP=1 allows them on stable.
+export RUSTC_BOOTSTRAP=1
 
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
-    mapfile -t targets < <(cd fuzz && cargo fuzz list 2>/dev/null)
+    mapfile -t targets < <(ls fuzz/fuzz_targets/*.rs | xargs -n1 basename | sed 's/\.rs$//' | sort)
 fi
 if [ "${#targets[@]}" -eq 0 ]; then
     echo "no fuzz targets found" >&2
@@ -94,45 +95,82 @@ seed() {
     fi
 }
 
-echo "== cargo fuzz build (sanitizer: $sanitizer, debug assertions on)"
+# The instrumentation `cargo fuzz build -s none -a` adds (cargo-fuzz 0.13), minus its
+# `-Ccodegen-units=1`.
+build() {
+    if [ "$sanitizer" != none ]; then
+        (cd fuzz && cargo fuzz build -s "$sanitizer" -a)
+        return
+    fi
+    local flags="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"
+    flags+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters"
+    flags+=" -Cllvm-args=-sanitizer-coverage-pc-table"
+    flags+=" -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing"
+    flags+=" -Cllvm-args=-simplifycfg-branch-fold-threshold=0 -Cdebug-assertions"
+    case "$triple" in *-linux-*) flags+=" -Cllvm-args=-sanitizer-coverage-stack-depth" ;; esac
+    RUSTFLAGS="$flags ${RUSTFLAGS:-}" cargo build --manifest-path fuzz/Cargo.toml \
+        --target "$triple" --release --bins
+}
+
+echo "== fuzz build (sanitizer: $sanitizer, debug assertions on)"
 build_start=$(date +%s)
-if ! (cd fuzz && cargo fuzz build -s "$sanitizer" -a); then
+if ! build; then
     echo "fuzz build failed" >&2
     exit 1
 fi
 echo "build: $(( $(date +%s) - build_start )) s"
 
-failed=0
-summary=()
-for target in "${targets[@]}"; do
+# One target: seed, run, and write its summary line to fuzz/artifacts/<target>.result.
+run_target() {
+    local target="$1" log="fuzz/artifacts/$1.log" start status took execs result
     seed "$target"
-    log="fuzz/artifacts/$target.log"
     mkdir -p "fuzz/artifacts/$target"
-    echo "== $target (${seconds} s)"
     start=$(date +%s)
-    parallel=()
+    local workers=()
     if [ "$jobs" -gt 1 ]; then
-        parallel=(-jobs="$jobs" -workers="$jobs")
+        workers=(-jobs="$jobs" -workers="$jobs")
     fi
-    (cd fuzz && cargo fuzz run -s "$sanitizer" -a "$target" -- \
+    (cd fuzz && "../$bin_dir/$target" -artifact_prefix="artifacts/$target/" \
         -max_total_time="$seconds" -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 \
-        "${parallel[@]}" -print_final_stats=1) >"$log" 2>&1
+        "${workers[@]}" -print_final_stats=1 "corpus/$target") >"$log" 2>&1
     status=$?
     took=$(( $(date +%s) - start ))
     # libFuzzer's final stats: executions (summed over workers).
     execs=$(grep -h '^stat::number_of_executed_units' "$log" fuzz/fuzz-*.log 2>/dev/null \
         | awk '{ s += $2 } END { print s + 0 }')
-    rm -f fuzz/fuzz-*.log
     if [ "$status" -eq 0 ]; then
         result=ok
     else
         result="FAILED (exit $status, see $log)"
-        failed=1
         grep -E 'panicked|ERROR: libFuzzer|SUMMARY|Test unit written' "$log" | head -n 8
     fi
-    summary+=("$(printf '%-26s %10s execs %4s s  %s' "$target" "$execs" "$took" "$result")")
+    printf '%-26s %10s execs %4s s  %s\n' "$target" "$execs" "$took" "$result" \
+        >"fuzz/artifacts/$target.result"
+}
+
+echo "== fuzz run (${seconds} s per target, ${parallel_targets} at once)"
+running=0
+for target in "${targets[@]}"; do
+    rm -f "fuzz/artifacts/$target.result"
+    run_target "$target" &
+    running=$((running + 1))
+    if [ "$running" -ge "$parallel_targets" ]; then
+        wait -n
+        running=$((running - 1))
+    fi
 done
+wait
+rm -f fuzz/fuzz-*.log
 
 echo "== fuzz summary (${seconds} s per target)"
-printf '%s\n' "${summary[@]}"
+failed=0
+for target in "${targets[@]}"; do
+    if [ -f "fuzz/artifacts/$target.result" ]; then
+        cat "fuzz/artifacts/$target.result"
+        grep -q ' ok$' "fuzz/artifacts/$target.result" || failed=1
+    else
+        printf '%-26s did not finish\n' "$target"
+        failed=1
+    fi
+done
 exit "$failed"

@@ -169,6 +169,10 @@ pub struct ScanArgs {
     /// Exit with code 3 when some files could not be analysed.
     #[arg(long)]
     pub strict: bool,
+    /// Also scan vendored, minified and generated code (skipped by default and counted
+    /// under problems as `generated`; see docs/guarantees.md).
+    #[arg(long)]
+    pub include_generated: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

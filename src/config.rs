@@ -119,6 +119,9 @@ pub struct ScanConfig {
     /// Scan hidden files and directories too.
     #[serde(default)]
     pub hidden: bool,
+    /// Scan vendored, minified and generated code too (`--include-generated`).
+    #[serde(default)]
+    pub include_generated: bool,
 }
 
 impl Default for ScanConfig {
@@ -129,6 +132,7 @@ impl Default for ScanConfig {
             max_line_length: DEFAULT_MAX_LINE_LENGTH,
             follow_symlinks: false,
             hidden: false,
+            include_generated: false,
         }
     }
 }
@@ -697,6 +701,8 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     pub tables: Vec<String>,
     pub threads: Option<usize>,
+    /// `--include-generated`.
+    pub include_generated: bool,
 }
 
 impl Config {
@@ -765,7 +771,10 @@ impl Config {
             config_path,
             dialect: file.dialect.unwrap_or_default(),
             tables: TableMatcher::new(tables),
-            scan: file.scan,
+            scan: ScanConfig {
+                include_generated: file.scan.include_generated || overrides.include_generated,
+                ..file.scan
+            },
             sinks: file.sinks,
             wrappers: file.wrappers,
             orm: file.orm,

@@ -110,9 +110,54 @@ impl Drop for Reuse {
     }
 }
 
+/// Most indentation levels a Python file may have. tree-sitter-python's scanner keeps one
+/// byte per level in a 1 KiB state and aborts the whole process (a C assertion) past about
+/// 511 levels; real code stays under 30.
+pub const MAX_PYTHON_INDENT: usize = 400;
+
+/// The first line (1-based) where a Python text is indented more than `limit` levels deep,
+/// counting levels as tree-sitter-python's scanner does (a new level per deeper line, a
+/// tab counts 8, blank and comment lines ignored). Lines inside strings and brackets are
+/// counted too, which only makes the guard stricter.
+pub fn python_indent_over(text: &str, limit: usize) -> Option<u32> {
+    let mut levels: Vec<usize> = vec![0];
+    for (i, line) in text.lines().enumerate() {
+        let mut width = 0usize;
+        let mut rest = "";
+        for (at, c) in line.char_indices() {
+            match c {
+                ' ' => width += 1,
+                '\t' => width += 8,
+                '\x0c' => width = 0,
+                _ => {
+                    rest = &line[at..];
+                    break;
+                }
+            }
+        }
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        while levels.last().is_some_and(|&top| top > width) {
+            levels.pop();
+        }
+        if levels.last().is_none_or(|&top| top < width) {
+            levels.push(width);
+        }
+        if levels.len() > limit + 1 {
+            return Some(u32::try_from(i + 1).unwrap_or(u32::MAX));
+        }
+    }
+    None
+}
+
 /// Parse `text` with this thread's parser. `None` when tree-sitter gives up (it does not
-/// on malformed input: errors become ERROR nodes; only a grammar/ABI mismatch fails).
+/// on malformed input: errors become ERROR nodes; only a grammar/ABI mismatch fails), and
+/// for Python nested deeper than `MAX_PYTHON_INDENT` (the parse would abort the process).
 pub fn parse(grammar: Grammar, text: &str) -> Option<Tree> {
+    if grammar == Grammar::Python && python_indent_over(text, MAX_PYTHON_INDENT).is_some() {
+        return None;
+    }
     PARSER.with(|p| {
         let mut parser = p.borrow_mut();
         parser.set_language(&grammar.language()).ok()?;

@@ -365,6 +365,18 @@ pub enum SkipReason {
     UnparsedSql,
     /// Walking the directory failed here.
     WalkError,
+    /// Nested deeper than its parser can take (Python past 400 indentation levels would
+    /// abort the process in tree-sitter's scanner): not parsed.
+    TooDeep,
+    /// The syntax-tree search ran out of its work budget: what it found before was
+    /// analysed, the rest of the file was not.
+    TooComplex,
+    /// NUL bytes past the first 8 KiB (binary detection reads only those): replaced by
+    /// spaces, the rest analysed.
+    NulBytes,
+    /// Vendored, minified, bundled or generated code (`.gitattributes`, file name, header,
+    /// line length): not scanned unless `--include-generated`.
+    Generated,
 }
 
 impl SkipReason {
@@ -379,7 +391,17 @@ impl SkipReason {
             SkipReason::SyntaxError => "syntax_error",
             SkipReason::UnparsedSql => "unparsed_sql",
             SkipReason::WalkError => "walk_error",
+            SkipReason::TooDeep => "too_deep",
+            SkipReason::TooComplex => "too_complex",
+            SkipReason::NulBytes => "nul_bytes",
+            SkipReason::Generated => "generated",
         }
+    }
+
+    /// Whether `--strict` fails the run for it (exit 3): a file left out or only partly
+    /// analysed, except generated code, which is left out by choice (`--include-generated`).
+    pub fn is_incomplete(self) -> bool {
+        (self.is_skip() && self != SkipReason::Generated) || self == SkipReason::TooComplex
     }
 
     /// Whether the file was left out entirely (as opposed to analysed with a warning).
@@ -392,6 +414,8 @@ impl SkipReason {
                 | SkipReason::NotAFile
                 | SkipReason::Symlink
                 | SkipReason::WalkError
+                | SkipReason::TooDeep
+                | SkipReason::Generated
         )
     }
 }

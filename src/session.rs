@@ -109,6 +109,7 @@ impl Session {
                 config: args.config.clone(),
                 tables: args.tables.clone(),
                 threads: args.threads,
+                include_generated: args.include_generated,
             },
         )?;
         config.require_tables()?;
@@ -130,6 +131,7 @@ impl Session {
                 config,
                 tables: tables.to_vec(),
                 threads,
+                include_generated: false,
             },
         )?;
         Session::new(config, ".".to_string(), strict, output)
@@ -181,7 +183,7 @@ impl Session {
     /// The outcome of a run that found nothing failing: `Incomplete` under `--strict` when a
     /// file was left out.
     pub fn outcome(&self, problems: &[Problem]) -> Outcome {
-        if self.strict && problems.iter().any(|p| p.reason.is_skip()) {
+        if self.strict && problems.iter().any(|p| p.reason.is_incomplete()) {
             Outcome::Incomplete
         } else {
             Outcome::Clean

@@ -328,7 +328,8 @@ fn deep_nesting_and_syntax_errors_do_not_stop_the_scan() {
 /// raised so that the size limit does not hide it, `scan.max_line_length` (1 MiB by default)
 /// reports it as too large with its line instead of parsing it (measured: a debug build spent
 /// 15 minutes and 5.5 GB on it before being stopped). A 200 KB minified file under the limit
-/// is parsed and both its statements are found.
+/// is parsed and both its statements are found. (Both are `*.min.js`: by default they are
+/// generated code, left out; `--include-generated` scans them.)
 #[test]
 fn minified_50_mb_line_is_reported_not_parsed() {
     let dir = tempfile::tempdir().unwrap();
@@ -350,8 +351,33 @@ fn minified_50_mb_line_is_reported_not_parsed() {
     write(root, "dist/app.min.js", big.as_bytes());
     write(root, "dist/small.min.js", bundle(200_000).as_bytes());
 
+    // By default both are minified code, left out and reported as generated.
     let out = cutover()
         .args(["inventory", "--format", "json"])
+        .arg(root)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+    let reasons: Vec<(&str, &str)> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["file"].as_str().unwrap(), p["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("dist/app.min.js", "generated"),
+            ("dist/small.min.js", "generated")
+        ]
+    );
+
+    // Included, the small one is parsed and the big one's line is too long.
+    let out = cutover()
+        .args(["inventory", "--include-generated", "--format", "json"])
         .arg(root)
         .timeout(std::time::Duration::from_secs(120))
         .output()

@@ -680,3 +680,159 @@ fn issue_19_git_errors_are_sentences() {
         );
     }
 }
+
+/// Issue 19, "aborts and cliffs" and "nothing vanishes": each hostile file, generated here,
+/// is reported with its file and reason, the run goes on to find the write in the ordinary
+/// file, and `--strict` exits 3.
+#[test]
+fn issue_19_hostile_files_are_reported_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "cutover.toml", CONFIG);
+    write(
+        dir.path(),
+        "app/ok.py",
+        "def f(cur):\n    cur.execute(\"DELETE FROM orders_legacy WHERE id = 0\")\n",
+    );
+    // 600 indentation levels: tree-sitter's Python scanner aborts the process past 511.
+    let mut deep = String::from("def purge(cur):\n");
+    for level in 1..=600 {
+        deep.push_str(&format!("{}if cur:\n", " ".repeat(level)));
+    }
+    deep.push_str(&format!(
+        "{}cur.execute(\"DELETE FROM orders_legacy\")\n",
+        " ".repeat(601)
+    ));
+    write(dir.path(), "app/deep.py", &deep);
+    // A NUL byte past the first 8 KiB ended the parse there.
+    write(
+        dir.path(),
+        "app/nul.py",
+        &format!(
+            "# {}\0\ndef f(cur):\n    cur.execute(\"DELETE FROM orders_legacy WHERE id = 3\")\n",
+            "x".repeat(9000)
+        ),
+    );
+    // A parenthesised concatenation 40 deep, in each language.
+    let mut concat = String::from("\"DELETE FROM orders_legacy WHERE id = 1\"");
+    for _ in 0..40 {
+        concat = format!("({concat} + \" \")");
+    }
+    write(
+        dir.path(),
+        "app/concat.py",
+        &format!("def f(cur):\n    cur.execute({concat})\n"),
+    );
+    write(
+        dir.path(),
+        "web/concat.ts",
+        &format!("export function f(db) {{\n  db.query({concat});\n}}\n"),
+    );
+    write(
+        dir.path(),
+        "svc/concat.go",
+        &format!("package svc\n\nfunc f(db *sql.DB) {{\n\tdb.Exec({concat})\n}}\n"),
+    );
+    // An unterminated comment and an unterminated quote in .sql files hid what follows.
+    write(
+        dir.path(),
+        "db/comment.sql",
+        "SELECT 1; /* never closed\nDELETE FROM orders_legacy WHERE id = 4;\n",
+    );
+    write(
+        dir.path(),
+        "db/quote.sql",
+        "SELECT 'never closed;\nUPDATE orders_legacy SET a = 5;\n",
+    );
+    // One 900 KB line of minified JavaScript that mentions the table: skipped as generated.
+    let filler = "var a=function(b,c){return b+c*2};".repeat(1_350);
+    let line: Vec<String> = (0..20)
+        .map(|i| format!("db.query(\"SELECT * FROM orders_legacy WHERE id={i}\");{filler}"))
+        .collect();
+    let bundle = format!("{}\n", line.join(""));
+    assert!(bundle.len() > 900_000);
+    write(dir.path(), "web/app.js", &bundle);
+
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) =
+        run(cutover()
+            .current_dir(dir.path())
+            .args(["inventory", ".", "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let problems: Vec<(String, String)> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["file"].as_str().unwrap().to_string(),
+                p["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (file, reason) in [
+        ("app/deep.py", "too_deep"),
+        ("app/nul.py", "nul_bytes"),
+        ("app/concat.py", "too_complex"),
+        ("web/concat.ts", "too_complex"),
+        ("svc/concat.go", "too_complex"),
+        ("db/comment.sql", "syntax_error"),
+        ("db/quote.sql", "syntax_error"),
+        ("web/app.js", "generated"),
+    ] {
+        assert!(
+            problems.contains(&(file.to_string(), reason.to_string())),
+            "{file}: {reason} missing from {problems:?}"
+        );
+    }
+    let found: Vec<(String, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for site in [
+        ("app/ok.py", 2),
+        ("app/nul.py", 3),
+        ("db/comment.sql", 2),
+        ("db/quote.sql", 2),
+    ] {
+        assert!(
+            found.contains(&(site.0.to_string(), site.1)),
+            "{site:?} missing from {found:?}"
+        );
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "no cliff: {:?}",
+        started.elapsed()
+    );
+
+    let (code, _, _) = run(cutover()
+        .current_dir(dir.path())
+        .args(["inventory", ".", "--strict"]));
+    assert_eq!(code, 3);
+
+    // `--include-generated` scans the bundle.
+    let (code, stdout, stderr) = run(cutover().current_dir(dir.path()).args([
+        "inventory",
+        ".",
+        "--include-generated",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let bundle = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"] == "web/app.js")
+        .count();
+    assert_eq!(bundle, 20);
+}

@@ -162,7 +162,7 @@ impl Audit {
 
     /// Whether some files could not be analysed (for `--strict`).
     pub fn incomplete(&self) -> bool {
-        self.problems.iter().any(|p| p.reason.is_skip())
+        self.problems.iter().any(|p| p.reason.is_incomplete())
     }
 
     pub fn counts(&self) -> Counts {

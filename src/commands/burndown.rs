@@ -54,7 +54,7 @@ pub fn run(args: &BurndownArgs, out: &mut dyn Write) -> Result<Outcome> {
     output.write(&Document::Burndown(&chart), format, out)?;
     Ok(match session {
         Some(s) => s.outcome(&chart.problems),
-        None if args.scan.strict && chart.problems.iter().any(|p| p.reason.is_skip()) => {
+        None if args.scan.strict && chart.problems.iter().any(|p| p.reason.is_incomplete()) => {
             Outcome::Incomplete
         }
         None => Outcome::Clean,

@@ -8,6 +8,8 @@
 //! sequences. Output: `Value`s that `sql_text::sql_findings` turns into findings.
 
 use super::sql_text::Assembled;
+use super::{FileInput, FileScan, LineIndex};
+use crate::model::{Problem, SkipReason};
 use tree_sitter::Node;
 
 /// A string computed from source: SQL text with its map back to the file, and the start
@@ -50,6 +52,9 @@ pub struct Budget {
     steps: usize,
     /// Offset of the expression at which the budget ran out, reported once.
     pub exhausted_at: Option<usize>,
+    /// Offset of the first expression nested deeper than `MAX_DEPTH` (not evaluated),
+    /// reported once (`too_complex`): a deep concatenation must not vanish silently.
+    pub deep_at: Option<usize>,
 }
 
 /// Deeper nesting than this is not evaluated (the stack stays small).
@@ -66,6 +71,7 @@ impl Budget {
         Budget {
             steps: MAX_STEPS.saturating_add(len.saturating_mul(4)),
             exhausted_at: None,
+            deep_at: None,
         }
     }
 
@@ -74,12 +80,14 @@ impl Budget {
         Budget {
             steps,
             exhausted_at: None,
+            deep_at: None,
         }
     }
 
     /// Take one step at `offset`; `false` when nothing may be evaluated any more.
     pub fn step(&mut self, depth: usize, offset: usize) -> bool {
         if depth > MAX_DEPTH {
+            self.deep_at.get_or_insert(offset);
             return false;
         }
         if self.steps == 0 {
@@ -89,6 +97,37 @@ impl Budget {
         self.steps -= 1;
         true
     }
+}
+
+/// The problem for an expression nested deeper than `MAX_DEPTH` at `at`, when its line
+/// names a legacy table and no SQL on that line was found all the same (a literal inside
+/// it, read on its own).
+pub fn too_deep_problem(
+    file: &FileInput<'_>,
+    index: &LineIndex,
+    at: usize,
+    out: &FileScan,
+) -> Option<Problem> {
+    let line = index.position(file.text, at).0;
+    if out.findings.iter().any(|f| f.line == line) {
+        return None;
+    }
+    // Only where SQL of a legacy table may be lost: its line names one.
+    let bytes = file.text.as_bytes();
+    let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+    if !file.ctx.may_match(&bytes[start..end]) {
+        return None;
+    }
+    Some(Problem {
+        file: file.rel.to_string(),
+        line: Some(line),
+        reason: SkipReason::TooComplex,
+        detail: format!(
+            "an expression nested more than {MAX_DEPTH} levels deep (parentheses, \
+             concatenations) was not evaluated: SQL built inside it is not reported"
+        ),
+    })
 }
 
 /// Which argument fills a placeholder of a template.

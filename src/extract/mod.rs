@@ -6,6 +6,7 @@
 //! depend on the thread count.
 
 pub mod flow;
+pub mod generated;
 pub mod go;
 pub mod model_names;
 pub mod prefilter;
@@ -35,6 +36,8 @@ pub struct ScanContext {
     pub dialect: Dialect,
     pub max_file_size: u64,
     pub max_line_length: u64,
+    /// Which files are generated code, left out unless included.
+    pub generated: generated::GeneratedCode,
     /// The repository's ORM models (pass 1); empty when built with `new`.
     pub models: ModelIndex,
     catalogs: [Catalog; 3],
@@ -88,6 +91,7 @@ impl ScanContext {
             dialect: config.dialect,
             max_file_size: config.scan.max_file_size,
             max_line_length: config.scan.max_line_length,
+            generated: generated::GeneratedCode::new(&config.root, config.scan.include_generated),
             models,
             catalogs: [
                 Catalog::for_language(Language::Python, &config.sinks),
@@ -350,7 +354,27 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, String> {
     if memchr::memchr(0, head).is_some() {
         return Err("binary content (NUL bytes)".to_string());
     }
-    Ok(decode_utf8(bytes))
+    Ok(blank_nul_bytes(decode_utf8(bytes)))
+}
+
+/// A NUL byte past the first 8 KiB (which binary detection reads) would end the parse
+/// there, losing what follows: NULs become spaces (offsets unchanged) and are reported.
+fn blank_nul_bytes(decoded: Decoded<'_>) -> Decoded<'_> {
+    let Some(first) = memchr::memchr(0, decoded.text.as_bytes()) else {
+        return decoded;
+    };
+    let detail = format!(
+        "NUL byte at byte {first} (past the first 8 KiB, so not binary): NUL bytes read as \
+         spaces, the rest analysed"
+    );
+    let problem = match decoded.problem {
+        Some((reason, earlier)) => Some((reason, format!("{earlier}; {detail}"))),
+        None => Some((SkipReason::NulBytes, detail)),
+    };
+    Decoded {
+        text: std::borrow::Cow::Owned(decoded.text.replace('\0', " ")),
+        problem,
+    }
 }
 
 fn decode_utf8(bytes: &[u8]) -> Decoded<'_> {
@@ -402,6 +426,18 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
     if !names_table && !names_model {
         return out;
     }
+    if let Some(why) = ctx.generated.reason(rel, language, &decoded.text) {
+        out.problems.push(Problem {
+            file: rel.to_string(),
+            line: None,
+            reason: SkipReason::Generated,
+            detail: format!(
+                "{why} ({} bytes): not scanned (--include-generated scans it)",
+                decoded.text.len()
+            ),
+        });
+        return out;
+    }
     if let Some((line, len)) = line_over(decoded.text.as_bytes(), ctx.max_line_length) {
         out.problems.push(Problem {
             file: rel.to_string(),
@@ -437,6 +473,20 @@ pub fn scan_bytes(rel: &str, language: Language, bytes: &[u8], ctx: &ScanContext
         }
         return out;
     };
+    if grammar == Grammar::Python
+        && let Some(line) = lang::python_indent_over(file.text, lang::MAX_PYTHON_INDENT)
+    {
+        out.problems.push(Problem {
+            file: rel.to_string(),
+            line: Some(line),
+            reason: SkipReason::TooDeep,
+            detail: format!(
+                "indented more than {} levels deep: the Python parser cannot take it, not parsed",
+                lang::MAX_PYTHON_INDENT
+            ),
+        });
+        return out;
+    }
     // One parse feeds every extractor below (under a `lang::Reuse`, incrementally).
     let Some(tree) = lang::parse(grammar, file.text) else {
         if names_table {

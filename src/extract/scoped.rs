@@ -8,7 +8,7 @@
 //! calls and string expressions read (`Scoped`); TypeScript resolves names its own way
 //! (hoisting, class fields, object members) and has its own passes.
 
-use super::flow::{Call, Evaluator, Syntax, Value};
+use super::flow::{self, Call, Evaluator, Syntax, Value};
 use super::sql_text::{self, SqlSite};
 use super::{FileInput, FileScan, LineIndex, evidence};
 use crate::model::{Access, Operation, Problem, SkipReason};
@@ -327,6 +327,11 @@ impl<'t, S: Scoped<'t>> Evaluator<'t, S> {
             }
         }
         self.report_bindings(file, &index, &mut consumed, out);
+        if let Some(at) = self.budget.deep_at
+            && let Some(problem) = flow::too_deep_problem(file, &index, at, out)
+        {
+            out.problems.push(problem);
+        }
         if let Some(at) = self.budget.exhausted_at {
             out.problems.push(Problem {
                 file: file.rel.to_string(),

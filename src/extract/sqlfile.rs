@@ -11,9 +11,64 @@ use crate::sql;
 use std::sync::LazyLock;
 
 pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
-    let text = file.text;
-    let index = LineIndex::new(text);
-    for (named, stmt) in statements(text, file.ctx.dialect) {
+    let index = LineIndex::new(file.text);
+    classify_from(file, &index, 0, false, out);
+    if let Some((start, open)) = sql::unterminated_tail(file.text, file.ctx.dialect) {
+        unterminated(file, &index, start, open, out);
+    }
+}
+
+/// A comment or quote opened at `start` never closes: what follows it would be invisible.
+/// It is read again as SQL from after the opener (findings not already made are added as
+/// heuristic), and the file is reported.
+fn unterminated(
+    file: &FileInput<'_>,
+    index: &LineIndex,
+    start: usize,
+    open: usize,
+    out: &mut FileScan,
+) {
+    let before = out.findings.len();
+    let mut tail = FileScan::default();
+    // From the next line: the rest of the opener's line is the comment's or string's text.
+    let after = start + open;
+    let from =
+        memchr::memchr(b'\n', &file.text.as_bytes()[after..]).map_or(after, |k| after + k + 1);
+    classify_from(file, index, from, true, &mut tail);
+    for f in tail.findings {
+        let known = out.findings[..before]
+            .iter()
+            .any(|g| g.table == f.table && g.access == f.access && g.operation == f.operation);
+        if !known {
+            out.findings.push(f);
+        }
+    }
+    out.problems.extend(tail.problems);
+    let (line, _) = index.position(file.text, start);
+    out.problems.push(Problem {
+        file: file.rel.to_string(),
+        line: Some(line),
+        reason: SkipReason::SyntaxError,
+        detail: format!(
+            "`{}` never closes: the rest of the file was also read as SQL (heuristic)",
+            &file.text[start..start + open]
+        ),
+    });
+}
+
+/// Classify the statements of `file.text[from..]`; `heuristic` marks every finding so.
+fn classify_from(
+    file: &FileInput<'_>,
+    index: &LineIndex,
+    from: usize,
+    heuristic: bool,
+    out: &mut FileScan,
+) {
+    let text = &file.text[from..];
+    for (named, mut stmt) in statements(text, file.ctx.dialect) {
+        if heuristic {
+            stmt.confidence = Confidence::Heuristic;
+        }
         let body = &text[stmt.start..stmt.end.max(stmt.start)];
         let named = named.as_ref();
         let at = Site {
@@ -23,7 +78,7 @@ pub fn extract(file: &FileInput<'_>, out: &mut FileScan) {
                 .or_else(|| named.map(|q| q.name.clone())),
             evidence: evidence(body),
             framework: named.map(|q| q.framework.to_string()),
-            ..file.site_at(&index, stmt.start)
+            ..file.site_at(index, from + stmt.start)
         };
         let mut matched = false;
         let mut dynamic = Vec::new();

@@ -17,8 +17,11 @@ use super::{FileInput, FileScan, LineIndex, evidence};
 use crate::catalog::{Catalog, Sink};
 use crate::lang::Grammar;
 use crate::model::{Access, Operation, Problem, SkipReason};
+use regex::Regex;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
+use std::ops::ControlFlow;
+use std::sync::LazyLock;
+use tree_sitter::{Node, QueryCursor, QueryCursorOptions, StreamingIterator, Tree};
 
 /// Capture names read from `queries/typescript.scm`. Names starting with `_` are helpers.
 pub const CAPTURES: &[&str] = &[
@@ -60,6 +63,11 @@ const MAX_CLIMB: usize = 64;
 const MAX_VARIANTS: usize = 4;
 /// Most operands of one `+` chain.
 const MAX_CONCAT: usize = 20_000;
+/// The query's work budget, in tree-sitter's progress checks (1,000 units of work each):
+/// this many, plus one per this many bytes of the file. Real code costs a few units per
+/// byte; the budget is far above that and still bounds a pathological file to seconds.
+const WORK_CHECKS_BASE: usize = 1_000;
+const WORK_BYTES_PER_CHECK: usize = 8;
 
 /// Words a SQL statement may start with. Built-in sinks with generic names (`get`, `run`)
 /// are only reported when their text starts with one of these (bare literals need the
@@ -96,9 +104,31 @@ const IDENT_HELPERS: &[&str] = &["id", "ident", "identifier", "ref", "table"];
 
 /// Extract findings from one TypeScript or JavaScript file, parsed with `grammar`.
 pub fn extract(file: &FileInput<'_>, grammar: Grammar, tree: &Tree, out: &mut FileScan) {
+    let allowed = WORK_CHECKS_BASE + file.text.len() / WORK_BYTES_PER_CHECK;
+    extract_within(file, grammar, tree, allowed, out);
+}
+
+/// `extract` with a work budget of `allowed` query checks.
+fn extract_within(
+    file: &FileInput<'_>,
+    grammar: Grammar,
+    tree: &Tree,
+    allowed: usize,
+    out: &mut FileScan,
+) {
     let root = tree.root_node();
     let index = LineIndex::new(file.text);
-    let shapes = Shapes::collect(grammar, root, file.text);
+    let shapes = Shapes::collect(grammar, root, file.text, allowed);
+    if shapes.too_complex {
+        out.problems.push(Problem {
+            file: file.rel.to_string(),
+            line: None,
+            reason: SkipReason::TooComplex,
+            detail: "the syntax-tree search ran out of its work budget (nesting too deep or \
+                     too wide): what it found before was analysed, the rest was not"
+                .to_string(),
+        });
+    }
     let syntax = Ts {
         shapes: &shapes,
         catalog: file.ctx.catalog(file.language),
@@ -207,6 +237,8 @@ struct Shapes<'t> {
     parents: Parents<'t>,
     /// Class fields with an initializer, for `this.field` and `Class.field`.
     fields: Vec<Field<'t>>,
+    /// The query stopped at its work budget: shapes past that point are missing.
+    too_complex: bool,
 }
 
 /// `class C { f = value }`.
@@ -216,6 +248,43 @@ struct Field<'t> {
     range: (usize, usize),
     name: &'t str,
     value: Node<'t>,
+}
+
+/// Where the file mentions a SQL keyword followed by a non-word character (the test the
+/// query applies to string literals), found in one scan of the file, so that nested
+/// template literals are tested without rescanning each one's text.
+struct KeywordSpans {
+    /// (start, end) of every match, sorted by start (overlapping ones included).
+    spans: Vec<(usize, usize)>,
+}
+
+impl KeywordSpans {
+    fn find(src: &str) -> KeywordSpans {
+        static KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(
+                "(?i)(select|insert|update|delete|merge|replace|upsert|truncate|copy|create|alter|drop|with|call)[^a-z0-9_]",
+            )
+            .expect("valid keyword pattern")
+        });
+        let mut spans = Vec::new();
+        let mut at = 0;
+        while let Some(m) = KEYWORD.find_at(src, at) {
+            spans.push((m.start(), m.end()));
+            // The next match may start inside this one.
+            at = m.start() + src[m.start()..].chars().next().map_or(1, char::len_utf8);
+        }
+        KeywordSpans { spans }
+    }
+
+    /// Whether a match lies wholly inside `start..end` (as the predicate on that text would
+    /// find it). Matches are a few bytes long, so only those starting near `end` are skipped.
+    fn any_within(&self, start: usize, end: usize) -> bool {
+        let first = self.spans.partition_point(|&(s, _)| s < start);
+        self.spans[first..]
+            .iter()
+            .take_while(|&&(s, _)| s < end)
+            .any(|&(_, e)| e <= end)
+    }
 }
 
 /// Parents of the nodes the bare-literal pass climbs through. `Node::parent` searches down
@@ -274,7 +343,8 @@ impl<'t> Parents<'t> {
 }
 
 impl<'t> Shapes<'t> {
-    fn collect(grammar: Grammar, root: Node<'t>, src: &'t str) -> Shapes<'t> {
+    /// The shapes of one file, from at most `allowed` work checks of the query.
+    fn collect(grammar: Grammar, root: Node<'t>, src: &'t str, allowed: usize) -> Shapes<'t> {
         let query = grammar.query();
         let names = query.capture_names();
         let mut calls = Vec::new();
@@ -290,8 +360,24 @@ impl<'t> Shapes<'t> {
         let mut defs: BTreeMap<(usize, usize), (String, bool)> = BTreeMap::new();
         let text = |n: Node<'_>| src.get(n.byte_range()).unwrap_or("");
 
+        let mut keywords: Option<KeywordSpans> = None;
         let mut cursor = QueryCursor::new();
-        let mut matches = cursor.matches(query, root, src.as_bytes());
+        // The work budget: tree-sitter calls back after each 1,000 units of work (a node
+        // visited, plus one per match in progress); past the budget it stops, keeping the
+        // matches it finished, and the file is reported `too_complex`.
+        let mut checks = 0usize;
+        let mut over_budget = false;
+        let mut callback = |_: &tree_sitter::QueryCursorState| {
+            checks += 1;
+            if checks > allowed {
+                over_budget = true;
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let options = QueryCursorOptions::new().progress_callback(&mut callback);
+        let mut matches = cursor.matches_with_options(query, root, src.as_bytes(), options);
         while let Some(m) = matches.next() {
             let get = |name: &str| {
                 m.captures()
@@ -312,7 +398,13 @@ impl<'t> Shapes<'t> {
                     template,
                 });
             } else if let Some(lit) = get("literal") {
-                literals.push(lit);
+                if lit.kind() != "template_string"
+                    || keywords
+                        .get_or_insert_with(|| KeywordSpans::find(src))
+                        .any_within(lit.start_byte(), lit.end_byte())
+                {
+                    literals.push(lit);
+                }
             } else if let (Some(stmt), Some(name), Some(value)) =
                 (get("var"), get("var.name"), get("var.value"))
             {
@@ -358,6 +450,7 @@ impl<'t> Shapes<'t> {
                     .or_insert(("default".to_string(), false));
             }
         }
+        drop(matches);
         // Only the literal passes climb; most parsed files have no SQL-looking literal.
         let parents = if literals.is_empty() {
             Parents {
@@ -399,6 +492,7 @@ impl<'t> Shapes<'t> {
             factories,
             parents,
             fields,
+            too_complex: over_budget,
         };
         bindings.sort_by_key(|b| b.1);
         for (name, offset, append, value) in bindings {
@@ -673,6 +767,18 @@ fn report(ev: &mut Eval<'_, '_>, file: &FileInput<'_>, index: &LineIndex, out: &
         }
     }
     bare_literals(ev, file, index, &mut touched, out);
+    if let Some(at) = ev.budget.deep_at
+        && let Some(problem) = super::flow::too_deep_problem(file, index, at, out)
+    {
+        out.problems.push(problem);
+    }
+}
+
+/// A new budget for one root, remembering where an earlier one met too deep an expression.
+fn fresh_budget(old: &Budget) -> Budget {
+    let mut budget = Budget::steps(BUDGET);
+    budget.deep_at = old.deep_at;
+    budget
 }
 
 /// Evaluate a root, then again with each ternary it met flipped (bounded): every reading
@@ -705,7 +811,7 @@ fn reading<'t>(
     ev: &mut Eval<'_, 't>,
     eval: &mut dyn FnMut(&mut Eval<'_, 't>) -> Option<Value>,
 ) -> Option<(Value, Vec<usize>)> {
-    ev.budget = Budget::steps(BUDGET);
+    ev.budget = fresh_budget(&ev.budget);
     ev.take_read();
     let value = eval(ev);
     let read = ev.take_read();
@@ -760,7 +866,7 @@ fn sink_call<'t>(
         let Some(arg) = argument(call.args, n) else {
             return;
         };
-        ev.budget = Budget::steps(BUDGET);
+        ev.budget = fresh_budget(&ev.budget);
         let value = ev.eval(arg, 0);
         ev.take_read();
         if let Some(v) = value
@@ -1928,12 +2034,43 @@ export async function run() {
             format!("const a = {}{sql}{};", "[".repeat(N), "]".repeat(N)),
             format!("db.query({sql}{});", " - 1".repeat(N)),
         ];
+        // Each case is one long line: a bundle to the generated-code filter, which is not
+        // what this test is about.
+        let mut ctx = context();
+        ctx.generated = crate::extract::generated::GeneratedCode::included();
         for (i, src) in cases.iter().enumerate() {
             // Must return (not blow the 2 MiB test-thread stack) and still find the SQL
             // (the `-` chain is not text: found as a bare literal).
-            let out = scan_bytes("deep.ts", Language::TypeScript, src.as_bytes(), &context());
+            let out = scan_bytes("deep.ts", Language::TypeScript, src.as_bytes(), &ctx);
             assert_eq!(out.findings.len(), 1, "case {i}: {:?}", out.findings);
         }
+    }
+
+    #[test]
+    fn a_file_past_the_work_budget_is_reported_too_complex() {
+        let src = "db.query('DELETE FROM orders_legacy');\n".repeat(50);
+        let ctx = context();
+        let file = FileInput {
+            rel: "wide.ts",
+            language: Language::TypeScript,
+            text: &src,
+            ctx: &ctx,
+            mentioned: std::cell::OnceCell::new(),
+        };
+        let tree = crate::lang::parse(Grammar::TypeScript, &src).unwrap();
+        let mut out = FileScan::default();
+        extract_within(&file, Grammar::TypeScript, &tree, 0, &mut out);
+        assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+        assert_eq!(out.problems[0].reason, SkipReason::TooComplex);
+        assert!(
+            out.findings.len() < 50,
+            "the budget stopped the search early"
+        );
+        // Within the default budget, every call is found and nothing is reported.
+        let mut out = FileScan::default();
+        extract(&file, Grammar::TypeScript, &tree, &mut out);
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert_eq!(out.findings.len(), 50);
     }
 
     #[test]

@@ -25,16 +25,23 @@ pub fn all_nodes(root: Node<'_>) -> Vec<Node<'_>> {
 
 /// `all_nodes`, stopping after `limit` nodes.
 pub fn all_nodes_within(root: Node<'_>, limit: usize) -> Vec<Node<'_>> {
+    // One cursor walks the tree in pre-order (a node, then its children in order): no
+    // cursor nor vector per node, which made this walk a quarter of a burndown's time.
     let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(n) = stack.pop() {
-        if out.len() >= limit {
-            break;
+    let mut cursor = root.walk();
+    while out.len() < limit {
+        out.push(cursor.node());
+        if cursor.goto_first_child() {
+            continue;
         }
-        out.push(n);
-        let mut cursor = n.walk();
-        let kids: Vec<Node<'_>> = n.children(&mut cursor).collect();
-        stack.extend(kids.into_iter().rev());
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
     }
     out
 }

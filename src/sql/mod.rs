@@ -28,7 +28,7 @@ mod split;
 pub use fingerprint::{comment_tags, fingerprint, fingerprint_dialect};
 
 use crate::model::{Access, Confidence, Operation};
-use lex::LexOptions;
+use lex::{LexOptions, Tok};
 use serde::{Deserialize, Serialize};
 use sqlparser::dialect::{
     Dialect as SqlDialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect,
@@ -203,6 +203,31 @@ fn classify_now(sql: &str, dialect: Dialect) -> Vec<Statement> {
 /// Byte ranges of the statements of a script, split as the classifier splits them.
 pub fn statements(sql: &str, dialect: Dialect) -> Vec<(usize, usize)> {
     split::split(sql, lex_options(dialect))
+}
+
+/// Where `sql` ends inside a comment or quote that never closes (`/* …`, `'…`, `"…`):
+/// the opener's offset and its length. Everything after it would otherwise be invisible.
+pub fn unterminated_tail(sql: &str, dialect: Dialect) -> Option<(usize, usize)> {
+    let last = lex::Lexer::without_spaces(sql, lex_options(dialect)).last()?;
+    let text = &sql[last.start..last.end];
+    let open = match last.kind {
+        Tok::Comment if text.starts_with("/*") => {
+            (!text.ends_with("*/") || text.len() < 4).then_some(2)
+        }
+        Tok::Str | Tok::QuotedIdent => {
+            let quote = text.chars().find(|c| matches!(c, '\'' | '"' | '`'))?;
+            let at = text.find(quote)?;
+            let closed = text.len() > at + 1 && text.ends_with(quote);
+            (!closed).then_some(at + 1)
+        }
+        Tok::Dollar => {
+            let tag_end = text[1..].find('$')? + 2;
+            let closed = text.len() >= 2 * tag_end && text.ends_with(&text[..tag_end]);
+            (!closed).then_some(tag_end)
+        }
+        _ => None,
+    }?;
+    Some((last.start, open))
 }
 
 fn lex_options(dialect: Dialect) -> LexOptions {
