@@ -541,6 +541,34 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                         child_file: String::new(),
                     });
                 }
+            } else if method == "GenericRelation" {
+                // Django deletes the related objects of a generic relation with the object:
+                // `files = GenericRelation(File)` on `Gazette` makes `gazette.delete()` (and
+                // a queryset's `delete()`) delete rows of `File`'s table; `gazette.files` is
+                // a manager of `File`.
+                let Some(child) = kw("to")
+                    .or_else(|| positional.first().copied())
+                    .and_then(|t| model_ref(src, t))
+                else {
+                    return;
+                };
+                out.related.push(crate::orm::Related {
+                    language: Language::Python,
+                    parent: class.to_string(),
+                    accessor: attr.to_string(),
+                    child: child.clone(),
+                    secondary: false,
+                    joined: false,
+                });
+                out.cascades.push(Cascade {
+                    language: Language::Python,
+                    framework: "django".into(),
+                    parent: class.to_string(),
+                    child,
+                    operation: Operation::Delete,
+                    via: format!("{class}.{attr} GenericRelation"),
+                    child_file: String::new(),
+                });
             } else if matches!(method, "relationship" | "Relationship") {
                 let cascade = kw("cascade").and_then(|c| string_value(src, c));
                 // SQLModel spells it `Relationship(cascade_delete=True)`.
