@@ -65,6 +65,11 @@ enum VarType {
         model: String,
         module: Option<String>,
     },
+    /// The model's `Table` (`t = Model.__table__`): `t.update()` writes its table.
+    Table {
+        model: String,
+        module: Option<String>,
+    },
 }
 
 impl VarType {
@@ -190,7 +195,8 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
                             _,
                             VarType::QuerySet { .. }
                             | VarType::Collection { .. }
-                            | VarType::Select { .. },
+                            | VarType::Select { .. }
+                            | VarType::Table { .. },
                         ) => continue,
                     };
                     // A class attribute (`queryset = LO.objects.all()` in a DRF view) is
@@ -569,6 +575,17 @@ impl<'a, 's> Usages<'a, 's> {
             "attribute" if is_self_attribute(src, node) => {
                 self.var_type(text(src, node), pos, bindings)
             }
+            "attribute"
+                if node
+                    .child_by_field_name("attribute")
+                    .is_some_and(|a| text(src, a) == "__table__") =>
+            {
+                let m = self.model(node.child_by_field_name("object")?)?;
+                Some(VarType::Table {
+                    model: m.name.clone(),
+                    module: Some(m.module.clone()),
+                })
+            }
             "await" => node
                 .named_child(0)
                 .and_then(|n| self.type_of_at(n, bindings, pos, depth + 1)),
@@ -584,7 +601,7 @@ impl<'a, 's> Usages<'a, 's> {
                             new: false,
                         })
                     }
-                    VarType::Select { .. } => None,
+                    VarType::Select { .. } | VarType::Table { .. } => None,
                 }
             }
             "call" => {
@@ -795,6 +812,18 @@ impl<'a, 's> Usages<'a, 's> {
                 Some(VarType::QuerySet { model, module }) => {
                     if let Some(m) = self.lookup(&model, module.as_deref()) {
                         self.django_chain(call, m, None, &methods, out);
+                    }
+                    return;
+                }
+                // `t = LegacyOrder.__table__` then `t.update()`: the table's own methods.
+                Some(VarType::Table { model, module }) => {
+                    if let (Some(m), Some(first)) =
+                        (self.lookup(&model, module.as_deref()), methods.first())
+                        && let Some(rule) =
+                            self.catalog()
+                                .lookup(&[&m.framework], OrmReceiver::Table, first)
+                    {
+                        self.report(call, m, rule, first, Vec::new(), out);
                     }
                     return;
                 }
@@ -1082,7 +1111,7 @@ impl<'a, 's> Usages<'a, 's> {
             VarType::Instance { model, module, .. } | VarType::Collection { model, module } => {
                 self.lookup(&model, module.as_deref())
             }
-            VarType::QuerySet { .. } | VarType::Select { .. } => None,
+            VarType::QuerySet { .. } | VarType::Select { .. } | VarType::Table { .. } => None,
         }
     }
 
