@@ -762,10 +762,12 @@ impl ModelIndex {
 }
 
 /// Bytes that make any Python file a model file (sorted).
-const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
-    // A return annotation or an `Annotated` alias: pass 2 types calls and names by them.
-    b") ->",
-    b"Annotated[",
+/// A return annotation or an `Annotated` alias: pass 2 types calls and names by them. A
+/// file with only these is read by a byte scan (`python::models::typed_names_by_text`),
+/// not parsed: nearly every file of a typed code base has one.
+pub(crate) const PYTHON_TYPED_MARKERS: &[&[u8]] = &[b") ->", b"Annotated["];
+
+pub(crate) const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
     b"AutoSchema",
     b"DeclarativeBase",
     b"__table__",
@@ -789,17 +791,8 @@ pub fn may_declare(language: Language, rel: &str, text: &[u8]) -> bool {
     let has = |n: &[u8]| memchr::memmem::find(text, n).is_some();
     match language {
         Language::Python => {
-            if PYTHON_MODEL_MARKERS.iter().any(|n| has(n)) {
-                return true;
-            }
-            if has(b"Table(") && (has(b"MetaData") || has(b"metadata")) {
-                return true;
-            }
-            let file = rel.rsplit('/').next().unwrap_or(rel);
-            let model_module = matches!(file, "models.py" | "managers.py" | "querysets.py")
-                || rel.starts_with("models/")
-                || rel.contains("/models/");
-            model_module && (has(b"Model") || has(b"Manager") || has(b"QuerySet"))
+            PYTHON_TYPED_MARKERS.iter().any(|n| has(n))
+                || python::models::declares_models(rel, text)
         }
         Language::Go => {
             has(b"gorm")

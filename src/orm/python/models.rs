@@ -16,7 +16,9 @@ use crate::orm::nodes::{all_nodes, named_children, text};
 use crate::orm::{
     Cascade, FileDecls, ManagerMethod, ModelDecl, TableSource, TypedName, first_line,
 };
+use regex::Regex;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 use tree_sitter::Node;
 
 /// The declarations of one Python file.
@@ -25,6 +27,10 @@ pub fn declarations(rel: &str, src: &str, catalog: &OrmCatalog) -> FileDecls {
         sqlalchemy_creates_schema: src.contains("create_all("),
         ..FileDecls::default()
     };
+    if !declares_models(rel, src.as_bytes()) {
+        out.typed_names = typed_names_by_text(&module_of(rel), src);
+        return out;
+    }
     let Some(tree) = lang::parse(Grammar::Python, src) else {
         return out;
     };
@@ -70,6 +76,107 @@ pub fn declarations(rel: &str, src: &str, catalog: &OrmCatalog) -> FileDecls {
         }
     }
     out
+}
+
+/// Whether a Python file may declare a model, a table, a schema or a login loader: the
+/// byte and path check before parsing (Django requires models to be importable from the
+/// app's `models` module, so apart from a direct `models.Model` subclass only `models.py`,
+/// `models/…`, `managers.py` and `querysets.py` are looked at).
+pub fn declares_models(rel: &str, text: &[u8]) -> bool {
+    let has = |n: &[u8]| memchr::memmem::find(text, n).is_some();
+    if crate::orm::PYTHON_MODEL_MARKERS.iter().any(|n| has(n)) {
+        return true;
+    }
+    if has(b"Table(") && (has(b"MetaData") || has(b"metadata")) {
+        return true;
+    }
+    let file = rel.rsplit('/').next().unwrap_or(rel);
+    let model_module = matches!(file, "models.py" | "managers.py" | "querysets.py")
+        || rel.starts_with("models/")
+        || rel.contains("/models/");
+    model_module && (has(b"Model") || has(b"Manager") || has(b"QuerySet"))
+}
+
+/// The typed names of a file that declares no model, by a byte scan instead of a parse:
+/// `def get_user(…) -> User:` (the parameters may span lines) and `CurrentUser =
+/// Annotated[User, …]`. Same results as the tree walk for the usual layouts.
+pub fn typed_names_by_text(module: &str, src: &str) -> Vec<TypedName> {
+    static DEF: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(").unwrap());
+    static ALIAS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?m)^(\w+)[ \t]*(?::[^=\n]*)?=[ \t]*((?:\w+\.)?Annotated\[[^\n]*)$").unwrap()
+    });
+    let mut out = Vec::new();
+    for c in DEF.captures_iter(src) {
+        let (Some(name), Some(open)) = (c.get(1), c.get(0)) else {
+            continue;
+        };
+        let Some(hint) = return_hint(&src[open.end()..]) else {
+            continue;
+        };
+        if let Some((model, collection)) = hint_class(hint) {
+            out.push(TypedName {
+                module: module.to_string(),
+                name: name.as_str().to_string(),
+                model,
+                collection,
+            });
+        }
+    }
+    for c in ALIAS.captures_iter(src) {
+        if let (Some(name), Some(value)) = (c.get(1), c.get(2))
+            && let Some((model, collection)) = hint_class(value.as_str().trim())
+        {
+            out.push(TypedName {
+                module: module.to_string(),
+                name: name.as_str().to_string(),
+                model,
+                collection,
+            });
+        }
+    }
+    out
+}
+
+/// After a `def name(`, the return annotation's text: past the parameters (brackets
+/// balanced, strings skipped), `->`, up to the `:` that ends the signature. Bounded.
+fn return_hint(after_open: &str) -> Option<&str> {
+    let bytes = after_open.as_bytes();
+    let mut depth = 1usize;
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() && i < 4096 {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'"' | b'\'' => quote = Some(b),
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    let rest = after_open.get(i + 1..)?.trim_start();
+    let rest = rest.strip_prefix("->")?;
+    let mut depth = 0usize;
+    for (k, b) in rest.bytes().enumerate().take(1024) {
+        match b {
+            b'[' | b'(' => depth += 1,
+            b']' | b')' => depth = depth.saturating_sub(1),
+            b':' if depth == 0 => return Some(rest[..k].trim()),
+            b'\n' if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// playhouse's model classes (full-text search tables), sorted.
@@ -922,6 +1029,33 @@ fn app_label_of(rel: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_names_by_text_match_the_tree_walk() {
+        let src = "from app.models import User\n\nCurrentUser = Annotated[User, Depends(get_user)]\n\n\
+                   def get_user(\n    db: Session,\n    token: str = Depends(x),\n) -> User:\n    pass\n\n\
+                   async def users(db) -> list[User]:\n    pass\n\n\
+                   class Repo:\n    def first(self, q: dict[str, int]) -> Optional[\"User\"]:\n        pass\n\n\
+                   def count(db) -> int:\n    pass\n";
+        let by_text = typed_names_by_text("app.deps", src);
+        // The tree walk of the same file, as pass 1 does for files that declare models.
+        let tree = lang::parse(Grammar::Python, src).unwrap();
+        let mut by_tree = Vec::new();
+        for n in all_nodes(tree.root_node()) {
+            match n.kind() {
+                "function_definition" => by_tree.extend(returned_model(src, "app.deps", n)),
+                "assignment" => by_tree.extend(annotated_alias(src, "app.deps", n)),
+                _ => {}
+            }
+        }
+        let key = |t: &TypedName| (t.name.clone(), t.model.clone(), t.collection);
+        let mut a: Vec<_> = by_text.iter().map(key).collect();
+        let mut b: Vec<_> = by_tree.iter().map(key).collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        assert!(a.len() >= 3, "{a:?}");
+    }
 
     #[test]
     fn modules_and_app_labels() {
