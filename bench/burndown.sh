@@ -8,7 +8,7 @@
 # Goals (issue 7): cached <= 15% of naive, and cached <= 3x one inventory.
 #
 # usage: bench/burndown.sh REPO [N] [--table NAME]...
-#   REPO  a git work tree or bare repository (e.g. a mirror from the `fetch` tool)
+#   REPO  a git work tree or bare repository (e.g. a `git clone --mirror`)
 #   N     commits to walk (default 500)
 # Builds nothing: run `cargo build --release` first (or set CUTOVER_BIN to another binary,
 # e.g. a copy of an older build to compare).
