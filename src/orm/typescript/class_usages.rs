@@ -193,6 +193,32 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         self.parents.get(&node.id()).copied()
     }
 
+    /// The calls chained after `call` (`call.a(…).b(…)`), each with its method name, at most
+    /// `MAX_CHAIN`.
+    fn chained_calls(&self, call: Node<'t>) -> Vec<(Node<'t>, &'s str)> {
+        let mut out = Vec::new();
+        let mut at = call;
+        while out.len() < MAX_CHAIN {
+            let Some(member) = self.parent(at).filter(|p| {
+                p.kind() == "member_expression" && p.child_by_field_name("object") == Some(at)
+            }) else {
+                break;
+            };
+            let Some(next) = self
+                .parent(member)
+                .filter(|c| c.kind() == "call_expression")
+            else {
+                break;
+            };
+            let method = member
+                .child_by_field_name("property")
+                .map_or("", |p| self.text(p));
+            out.push((next, method));
+            at = next;
+        }
+        out
+    }
+
     /// The scope a binding made at `node` belongs to: the nearest function, class body or
     /// the program.
     fn scope_of(&self, node: Node<'_>) -> usize {
@@ -1216,24 +1242,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             return out;
         };
         let mut aliases: Vec<(String, &'a ModelDecl)> = vec![(alias, model)];
-        let mut at = call;
-        for _ in 0..MAX_CHAIN {
-            let Some(member) = self.parent(at).filter(|p| {
-                p.kind() == "member_expression" && p.child_by_field_name("object") == Some(at)
-            }) else {
-                break;
-            };
-            let Some(next) = self
-                .parent(member)
-                .filter(|c| c.kind() == "call_expression")
-            else {
-                break;
-            };
-            at = next;
-            let join = member
-                .child_by_field_name("property")
-                .map(|p| self.text(p))
-                .unwrap_or("");
+        for (next, join) in self.chained_calls(call) {
             // `leftJoinAndMapOne("o.first", "o.items", "i")`: the relation comes second.
             let skip = match join {
                 "innerJoin" | "innerJoinAndSelect" | "leftJoin" | "leftJoinAndSelect" => 0,
@@ -1294,24 +1303,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         model: &'a ModelDecl,
     ) -> Vec<(&'a ModelDecl, Vec<String>)> {
         let mut out = Vec::new();
-        let mut at = call;
-        for _ in 0..MAX_CHAIN {
-            let Some(member) = self.parent(at).filter(|p| {
-                p.kind() == "member_expression" && p.child_by_field_name("object") == Some(at)
-            }) else {
-                break;
-            };
-            let Some(next) = self
-                .parent(member)
-                .filter(|c| c.kind() == "call_expression")
-            else {
-                break;
-            };
-            at = next;
-            let method = member
-                .child_by_field_name("property")
-                .map(|p| self.text(p))
-                .unwrap_or("");
+        for (next, method) in self.chained_calls(call) {
             if !GRAPH_METHODS.contains(&method) {
                 continue;
             }
