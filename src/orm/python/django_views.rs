@@ -204,20 +204,7 @@ impl<'s> Views<'_, 's> {
         if !bases(src, class).iter().any(|b| b.ends_with("Serializer")) {
             return None;
         }
-        let body = class.child_by_field_name("body")?;
-        let meta = named_children(body).into_iter().find(|c| {
-            c.kind() == "class_definition"
-                && c.child_by_field_name("name")
-                    .is_some_and(|n| text(src, n) == "Meta")
-        })?;
-        let model = all_nodes(meta.child_by_field_name("body")?)
-            .into_iter()
-            .filter(|a| a.kind() == "assignment")
-            .find(|a| {
-                a.child_by_field_name("left")
-                    .is_some_and(|l| text(src, l) == "model")
-            })?
-            .child_by_field_name("right")?;
+        let model = super::models::meta_model(src, class)?;
         Some((name, self.legacy_model(model)?))
     }
 

@@ -215,27 +215,33 @@ fn schema_model(src: &str, module: &str, class: Node<'_>) -> Option<TypedName> {
     if !bases.contains("Schema") {
         return None;
     }
-    let body = class.child_by_field_name("body")?;
-    let meta = named_children(body).into_iter().find(|c| {
-        c.kind() == "class_definition"
-            && c.child_by_field_name("name")
-                .is_some_and(|n| text(src, n) == "Meta")
-    })?;
-    let model = all_nodes(meta.child_by_field_name("body")?)
-        .into_iter()
-        .filter(|a| a.kind() == "assignment")
-        .find(|a| {
-            a.child_by_field_name("left")
-                .is_some_and(|l| text(src, l) == "model")
-        })
-        .and_then(|a| a.child_by_field_name("right"))
-        .filter(|r| matches!(r.kind(), "identifier" | "attribute"))?;
+    let model =
+        meta_model(src, class).filter(|r| matches!(r.kind(), "identifier" | "attribute"))?;
     Some(TypedName {
         module: module.to_string(),
         name: format!("{name}.load"),
         model: last_segment(text(src, model)).to_string(),
         collection: false,
     })
+}
+
+/// The value of `model = …` in a class's inner `class Meta:` (serializers, schemas,
+/// forms name their model there).
+pub(crate) fn meta_model<'t>(src: &str, class: Node<'t>) -> Option<Node<'t>> {
+    let body = class.child_by_field_name("body")?;
+    let meta = named_children(body).into_iter().find(|c| {
+        c.kind() == "class_definition"
+            && c.child_by_field_name("name")
+                .is_some_and(|n| text(src, n) == "Meta")
+    })?;
+    all_nodes(meta.child_by_field_name("body")?)
+        .into_iter()
+        .filter(|a| a.kind() == "assignment")
+        .find(|a| {
+            a.child_by_field_name("left")
+                .is_some_and(|l| text(src, l) == "model")
+        })?
+        .child_by_field_name("right")
 }
 
 /// Flask-Login's `current_user` is what the `@login.user_loader` function returns:
