@@ -450,19 +450,15 @@ mod tests {
         assert_eq!(head.display(&head.text).matches("${").count(), 24);
     }
 
-    #[test]
-    fn dynamic_execute_in_a_routine_held_in_code_is_dynamic() {
+    /// The findings and problems of `sql`, found in a TypeScript file `text` under `config`,
+    /// at each of `sites`.
+    fn scan_sql(config: &str, text: &str, sql: &str, sites: &[SqlSite]) -> FileScan {
         use crate::config::{Config, FileConfig, Overrides};
         use crate::extract::ScanContext;
         use crate::model::Language;
-        let file_cfg = FileConfig::parse(
-            "dialect = \"postgres\"\n[[tables]]\nname = \"orders_legacy\"\n",
-            std::path::Path::new("cutover.toml"),
-        )
-        .unwrap();
+        let file_cfg = FileConfig::parse(config, std::path::Path::new("cutover.toml")).unwrap();
         let config = Config::from_file(".".into(), None, file_cfg, &Overrides::default()).unwrap();
         let ctx = ScanContext::new(&config);
-        let text = "const t = 'orders_legacy';";
         let input = FileInput {
             rel: "a.ts",
             language: Language::TypeScript,
@@ -471,15 +467,24 @@ mod tests {
             mentioned: std::cell::OnceCell::new(),
         };
         let index = LineIndex::new(text);
-        let mut sql = Assembled::new();
-        sql.push_literal(
+        let mut assembled = Assembled::new();
+        assembled.push_literal(sql, 0, 1);
+        let mut out = FileScan::default();
+        for site in sites {
+            sql_findings(&input, &index, &assembled, site, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn dynamic_execute_in_a_routine_held_in_code_is_dynamic() {
+        let out = scan_sql(
+            "dialect = \"postgres\"\n[[tables]]\nname = \"orders_legacy\"\n",
+            "const t = 'orders_legacy';",
             "CREATE FUNCTION purge(t text) RETURNS void AS $$ BEGIN \
              EXECUTE format('DELETE FROM %I WHERE id = $1', t); END $$ LANGUAGE plpgsql",
-            0,
-            1,
+            &[SqlSite::default()],
         );
-        let mut out = FileScan::default();
-        sql_findings(&input, &index, &sql, &SqlSite::default(), &mut out);
         assert!(
             out.findings
                 .iter()
@@ -491,40 +496,17 @@ mod tests {
 
     #[test]
     fn unclassifiable_sink_sql_naming_a_legacy_table_is_a_problem() {
-        use crate::config::{Config, FileConfig, Overrides};
-        use crate::extract::ScanContext;
-        use crate::model::Language;
-        let file_cfg = FileConfig::parse(
-            "[[tables]]\nname = \"_private_jobs\"\n",
-            std::path::Path::new("cutover.toml"),
-        )
-        .unwrap();
-        let config = Config::from_file(".".into(), None, file_cfg, &Overrides::default()).unwrap();
-        let ctx = ScanContext::new(&config);
-        let text = "x";
-        let input = FileInput {
-            rel: "a.ts",
-            language: Language::TypeScript,
-            text,
-            ctx: &ctx,
-            mentioned: std::cell::OnceCell::new(),
-        };
-        let index = LineIndex::new(text);
-        let mut sql = Assembled::new();
-        // psql variables as schema: no parser and no fallback reads this.
-        sql.push_literal(
-            "delete from :WORKER_SCHEMA._private_jobs where id = 1",
-            0,
-            1,
-        );
-        let mut out = FileScan::default();
         let sink = SqlSite {
             sink: Some("db.query".into()),
             ..SqlSite::default()
         };
-        sql_findings(&input, &index, &sql, &sink, &mut out);
-        let bare = SqlSite::default();
-        sql_findings(&input, &index, &sql, &bare, &mut out);
+        // psql variables as schema: no parser and no fallback reads this.
+        let out = scan_sql(
+            "[[tables]]\nname = \"_private_jobs\"\n",
+            "x",
+            "delete from :WORKER_SCHEMA._private_jobs where id = 1",
+            &[sink, SqlSite::default()],
+        );
         assert!(out.findings.is_empty(), "{:?}", out.findings);
         assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
         assert_eq!(out.problems[0].reason, SkipReason::UnparsedSql);

@@ -170,15 +170,7 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
             u.statements,
             u.executions
         )?;
-        for e in &u.examples {
-            writeln!(
-                out,
-                "      {}:{}: {}",
-                control(&e.file),
-                e.line,
-                control(&e.text)
-            )?;
-        }
+        write_examples(out, "      ", &u.examples)?;
     }
     writeln!(
         out,
@@ -192,30 +184,14 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
              (--log-format, --doctor)"
         )?;
     }
-    for e in &report.unmatched_examples {
-        writeln!(
-            out,
-            "    {}:{}: {}",
-            control(&e.file),
-            e.line,
-            control(&e.text)
-        )?;
-    }
+    write_examples(out, "    ", &report.unmatched_examples)?;
     if a.prefix_mismatches > 0 {
         writeln!(
             out,
             "  records whose log_line_prefix did not match (client unknown): {}; run --doctor",
             a.prefix_mismatches
         )?;
-        for e in &report.prefix_mismatch_examples {
-            writeln!(
-                out,
-                "    {}:{}: {}",
-                control(&e.file),
-                e.line,
-                control(&e.text)
-            )?;
-        }
+        write_examples(out, "    ", &report.prefix_mismatch_examples)?;
     }
     if a.invalid_utf8_lines > 0 {
         writeln!(
@@ -223,15 +199,7 @@ pub fn write_accounting(report: &LogReport, out: &mut dyn Write) -> Result<()> {
             "  lines that are not UTF-8 (read with U+FFFD in their place): {}",
             a.invalid_utf8_lines
         )?;
-        for e in &report.invalid_utf8_examples {
-            writeln!(
-                out,
-                "    {}:{}: {}",
-                control(&e.file),
-                e.line,
-                control(&e.text)
-            )?;
-        }
+        write_examples(out, "    ", &report.invalid_utf8_examples)?;
     }
     if a.audit_repeats > 0 {
         writeln!(
@@ -392,5 +360,23 @@ pub fn write_reconciliation_text(
         "  logs: {} lines, {} records, {} statements ({} failed), {} unmatched lines",
         a.lines, a.records, a.statements, a.failed, a.unmatched_lines
     )?;
+    Ok(())
+}
+
+/// Example records, one per line under `indent`: `file:line: text`, terminal-safe.
+fn write_examples<'e>(
+    out: &mut dyn Write,
+    indent: &str,
+    examples: impl IntoIterator<Item = &'e crate::logs::Example>,
+) -> Result<()> {
+    for e in examples {
+        writeln!(
+            out,
+            "{indent}{}:{}: {}",
+            control(&e.file),
+            e.line,
+            control(&e.text)
+        )?;
+    }
     Ok(())
 }
