@@ -106,7 +106,7 @@ struct FileFacts {
 }
 
 /// Languages whose calls can resolve to each other (TS and JS import each other).
-fn family(language: Language) -> u8 {
+pub(crate) fn family(language: Language) -> u8 {
     match language {
         Language::Python => 0,
         Language::Go => 1,
@@ -434,7 +434,6 @@ fn read_facts(file: &SourceFile, max: u64) -> Result<FileFacts, (String, String)
     }
     defs.sort_by_key(|(n, _)| (n.start_byte(), std::cmp::Reverse(n.end_byte())));
     defs.dedup_by_key(|(n, _)| (n.start_byte(), n.end_byte()));
-    // Qualify by the enclosing classes and functions (Python, TS) the way the extractors do.
     // Qualify by the enclosing classes and functions (Python, TS) the way the extractors do.
     // Defs are sorted outer first, so an enclosing def is qualified before what it holds.
     let index: HashMap<usize, usize> = defs

@@ -16,6 +16,7 @@
 use crate::config::Config;
 use crate::dualwrite::callgraph::{self, CallGraph, FnId};
 use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
+use crate::scan::caller_files::{Reach, Wanted, files_calling};
 use crate::scan::discover::SourceFile;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -63,17 +64,27 @@ pub fn callers(config: &Config, files: &[SourceFile], findings: &[Finding]) -> V
     }
     // `getattr(queries, f"get_user_by_{kind}")(conn, …)` names queries at run time.
     let dynamic = by_name.values().any(|c| c.matching == Matching::QueryName);
-    let wanted: BTreeSet<&str> = by_name
+    let mut wanted: Vec<Wanted<'_>> = by_name
         .values()
         .map(|c| c.name.as_str())
         .chain(dynamic.then_some("getattr("))
-        .chain(
-            resolved
-                .keys()
-                .filter_map(|(_, f)| f.as_deref().map(last_segment)),
-        )
+        .map(|name| Wanted {
+            name,
+            reach: Reach::Anywhere,
+        })
         .collect();
-    let candidates = files_naming(files, &wanted, &config.scan);
+    let language_of: BTreeMap<&str, Language> =
+        files.iter().map(|f| (f.rel.as_str(), f.language)).collect();
+    for (id, callee) in &resolved {
+        let Some(&language) = language_of.get(id.0.as_str()) else {
+            continue;
+        };
+        wanted.push(Wanted {
+            name: callee.name.as_str(),
+            reach: Reach::Writer { id, language },
+        });
+    }
+    let candidates = files_calling(files, &wanted, &config.scan);
     let graph = callgraph::build(&candidates, config.scan.max_file_size);
     let languages: BTreeMap<&str, Language> = candidates
         .iter()
@@ -370,34 +381,6 @@ fn is_query_object(qualifier: &str) -> bool {
 
 fn last_segment(name: &str) -> &str {
     name.rsplit('.').next().unwrap_or(name)
-}
-
-/// The code files that spell one of `names` (a byte search before any parsing: the call
-/// graph parses only these).
-/// Files the scan does not parse (too large, a minified line) are not parsed here either.
-fn files_naming(
-    files: &[SourceFile],
-    names: &BTreeSet<&str>,
-    scan: &crate::config::ScanConfig,
-) -> Vec<SourceFile> {
-    use rayon::prelude::*;
-    let finders: Vec<memchr::memmem::Finder<'_>> = names
-        .iter()
-        .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
-        .collect();
-    let mut kept: Vec<SourceFile> = files
-        .par_iter()
-        .filter(|f| f.language != Language::Sql && f.size <= scan.max_file_size)
-        .filter(|f| {
-            std::fs::read(&f.path).is_ok_and(|bytes| {
-                finders.iter().any(|x| x.find(&bytes).is_some())
-                    && crate::extract::line_over(&bytes, scan.max_line_length).is_none()
-            })
-        })
-        .cloned()
-        .collect();
-    kept.sort_by(|a, b| a.rel.cmp(&b.rel));
-    kept
 }
 
 /// The lines of the files with calls, for evidence, read once each.

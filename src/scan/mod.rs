@@ -10,6 +10,7 @@
 //! commit's blobs.
 
 pub mod cache;
+mod caller_files;
 pub mod callers;
 pub mod discover;
 pub mod git;
