@@ -84,7 +84,7 @@ impl ScanContext {
         };
         names.extend(camel);
         names.extend(extra_names);
-        let model_names = models.prefilter_names();
+        let model_names = models.prefilter_words();
         let model_names = model_names::ModelNames::new(&model_names);
         ScanContext {
             tables: config.tables.clone(),

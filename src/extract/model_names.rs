@@ -9,14 +9,22 @@
 //! or one of the few words that may follow a type in code (`Order as O`, `T extends Order`).
 //! Anything else — `Order history is kept` — is prose. The check errs towards parsing: a
 //! docstring saying `the Order.` still counts.
+//!
+//! Some words count only with a companion word elsewhere in the file (`ModelWord`): a
+//! Python parent model reaches a legacy table only where the file follows the relation or
+//! deletes.
 
 use crate::model::Language;
+use crate::orm::ModelWord;
 use aho_corasick::{AhoCorasick, MatchKind};
+use memchr::memmem;
 
 /// The names of legacy models, matched where code can use them.
 #[derive(Debug, Clone)]
 pub struct ModelNames {
     matcher: AhoCorasick,
+    /// Per pattern: the words one of which must also be in the file (none: always).
+    companions: Vec<Vec<memmem::Finder<'static>>>,
 }
 
 /// Words that may follow a type name in code.
@@ -25,15 +33,27 @@ const CODE_WORDS: [&[u8]; 4] = [b"as", b"extends", b"implements", b"satisfies"];
 impl ModelNames {
     /// `None` when there are no names (or they cannot be compiled, which makes every file a
     /// candidate through the caller's fallback).
-    pub fn new(names: &[String]) -> Option<ModelNames> {
-        if names.is_empty() {
+    pub fn new(words: &[ModelWord]) -> Option<ModelNames> {
+        if words.is_empty() {
             return None;
         }
         let matcher = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
-            .build(names)
+            .build(words.iter().map(|w| &w.word))
             .ok()?;
-        Some(ModelNames { matcher })
+        let companions = words
+            .iter()
+            .map(|w| {
+                w.companions
+                    .iter()
+                    .map(|c| memmem::Finder::new(c.as_bytes()).into_owned())
+                    .collect()
+            })
+            .collect();
+        Some(ModelNames {
+            matcher,
+            companions,
+        })
     }
 
     /// Whether `text` mentions a name anywhere, as a substring (for SQL text and other
@@ -44,9 +64,16 @@ impl ModelNames {
 
     /// Whether `text`, written in `language`, uses a name as code.
     pub fn used(&self, text: &[u8], language: Language) -> bool {
-        self.matcher
-            .find_iter(text)
-            .any(|m| is_code_use(text, m.start(), m.end(), language))
+        // Whether each pattern's companions are in the text, searched once per pattern.
+        let mut companion: Vec<Option<bool>> = vec![None; self.companions.len()];
+        self.matcher.find_iter(text).any(|m| {
+            let i = m.pattern().as_usize();
+            is_code_use(text, m.start(), m.end(), language)
+                && *companion[i].get_or_insert_with(|| {
+                    let words = &self.companions[i];
+                    words.is_empty() || words.iter().any(|c| c.find(text).is_some())
+                })
+        })
     }
 }
 
@@ -103,7 +130,13 @@ mod tests {
     use super::*;
 
     fn used(names: &[&str], text: &str, language: Language) -> bool {
-        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let names: Vec<ModelWord> = names
+            .iter()
+            .map(|s| ModelWord {
+                word: s.to_string(),
+                companions: Vec::new(),
+            })
+            .collect();
         ModelNames::new(&names)
             .unwrap()
             .used(text.as_bytes(), language)
@@ -174,5 +207,29 @@ mod tests {
             "OrderLine.objects.all()",
             Language::Python
         ));
+    }
+
+    #[test]
+    fn a_parent_counts_only_with_a_companion() {
+        let words = [
+            ModelWord {
+                word: "Order".into(),
+                companions: Vec::new(),
+            },
+            ModelWord {
+                word: "User".into(),
+                companions: vec!["orders".into(), "delete".into()],
+            },
+        ];
+        let names = ModelNames::new(&words).unwrap();
+        let used = |text: &str| names.used(text.as_bytes(), Language::Python);
+        assert!(!used("def profile(user: User):\n    return user.email\n"));
+        assert!(used(
+            "def history(user: User):\n    return user.orders.all()\n"
+        ));
+        assert!(used("User.objects.filter(pk=1).delete()\n"));
+        // The companion does not make a mention in a comment a use.
+        assert!(!used("# User orders\nx = 1\n"));
+        assert!(used("# see the User\nOrder.objects.all()\n"));
     }
 }

@@ -156,6 +156,54 @@ pub struct Cascade {
     pub child_file: String,
 }
 
+/// A word of pass 2's model prefilter, and the words one of which must also be in a file
+/// for it to count (none: the word alone counts).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ModelWord {
+    pub word: String,
+    pub companions: Vec<String>,
+}
+
+/// What a Python file that deletes says: `delete()`, `session.delete`, `DeleteView`,
+/// DRF's `destroy`/`DestroyAPIView`, the vocabulary's `remove`.
+const DELETE_WORDS: [&str; 5] = ["delete", "Delete", "destroy", "Destroy", "remove"];
+
+impl ModelWord {
+    fn alone(word: String) -> ModelWord {
+        ModelWord {
+            word,
+            companions: Vec::new(),
+        }
+    }
+
+    fn with(word: String, companions: Vec<String>) -> ModelWord {
+        ModelWord { word, companions }
+    }
+
+    /// One entry per word, sorted: a word that counts alone for one reason counts alone;
+    /// otherwise any companion of any reason will do. Words under 3 bytes are dropped.
+    fn merge(mut words: Vec<ModelWord>) -> Vec<ModelWord> {
+        words.retain(|w| w.word.len() >= 3);
+        words.sort();
+        let mut out: Vec<ModelWord> = Vec::new();
+        for w in words {
+            match out.last_mut() {
+                Some(last) if last.word == w.word => {
+                    if last.companions.is_empty() || w.companions.is_empty() {
+                        last.companions.clear();
+                    } else {
+                        last.companions.extend(w.companions);
+                        last.companions.sort();
+                        last.companions.dedup();
+                    }
+                }
+                _ => out.push(w),
+            }
+        }
+        out
+    }
+}
+
 /// A reverse relation: `parent_instance.accessor` is a manager of `child` (Django's
 /// related managers: `customer.orders.all()`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -645,18 +693,33 @@ impl ModelIndex {
         classes
     }
 
-    /// Words that make a file worth parsing in pass 2: legacy model names, their manager
-    /// classes, and the parents whose deletion cascades into a legacy table.
+    /// Words that make a file worth parsing in pass 2 (see `prefilter_words`), without
+    /// their companions.
     pub fn prefilter_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.table_name_modules.clone();
+        self.prefilter_words().into_iter().map(|w| w.word).collect()
+    }
+
+    /// Words that make a file worth parsing in pass 2: legacy model names, their manager
+    /// classes, the functions typed as returning one, and the parents that reach a legacy
+    /// table through a relation or a cascading delete. A Python parent counts only with a
+    /// companion word, since a parent is only a way in when the file follows the relation
+    /// (`customer.orders`, `filter(orders__…)`) or deletes (`user.delete()`, `DeleteView`):
+    /// a file that merely says `User` never reaches `orders` through it.
+    pub fn prefilter_words(&self) -> Vec<ModelWord> {
+        let mut words: Vec<ModelWord> = Vec::new();
+        let mut alone = |word: String| words.push(ModelWord::alone(word));
+        self.table_name_modules.iter().cloned().for_each(&mut alone);
         for m in self.models.iter().filter(|m| m.legacy.is_some()) {
-            names.push(m.name.clone());
-            names.extend(m.aliases.iter().cloned());
+            alone(m.name.clone());
+            m.aliases.iter().cloned().for_each(&mut alone);
             if m.framework == "prisma" {
                 // Code says `prisma.legacyOrder`, never the model's name.
-                names.push(prisma_models::accessor(&m.name));
+                alone(prisma_models::accessor(&m.name));
             }
-            names.extend(m.managers.iter().map(|(_, c)| c.clone()));
+            m.managers
+                .iter()
+                .map(|(_, c)| c.clone())
+                .for_each(&mut alone);
         }
         // A Prisma model whose relation field holds a legacy model: nested writes through
         // `prisma.customer.create({ data: { orders: { create: … } } })`.
@@ -665,7 +728,7 @@ impl ModelIndex {
                 .iter()
                 .any(|(_, child)| self.legacy(Language::TypeScript, child, None).is_some())
             {
-                names.push(prisma_models::accessor(&m.name));
+                alone(prisma_models::accessor(&m.name));
             }
         }
         // A TypeORM entity with a relation to a legacy entity: `relations: ["orders"]`.
@@ -674,7 +737,7 @@ impl ModelIndex {
                 .iter()
                 .any(|(_, child)| self.legacy(m.language, child, None).is_some())
             {
-                names.push(m.name.clone());
+                alone(m.name.clone());
             }
         }
         // Python: a model with a relation to a legacy model (`post.author`), and the
@@ -686,14 +749,18 @@ impl ModelIndex {
             .filter(|r| r.language == Language::Python)
         {
             if self.legacy(Language::Python, &r.child, None).is_some() {
-                names.push(r.parent.clone());
+                // Django's default accessor `order_set` is `order__` in lookups.
+                let accessor = r.accessor.trim_end_matches("_set").to_string();
+                words.push(ModelWord::with(r.parent.clone(), vec![accessor]));
             }
         }
         for t in &self.typed_names {
             let model = python::models::hint_class(&t.model).map(|(m, _)| m);
             if model.is_some_and(|m| self.legacy(Language::Python, &m, None).is_some()) {
                 // `InvoiceSchema.load`: files name the schema class.
-                names.push(t.name.trim_end_matches(".load").to_string());
+                words.push(ModelWord::alone(
+                    t.name.trim_end_matches(".load").to_string(),
+                ));
             }
         }
         // Parents whose deletion reaches a legacy table, through chains of cascading
@@ -718,14 +785,18 @@ impl ModelIndex {
         }
         for c in &self.cascades {
             if c.framework == "prisma" && reaching.iter().any(|(_, n)| *n == c.parent) {
-                names.push(prisma_models::accessor(&c.parent));
+                words.push(ModelWord::alone(prisma_models::accessor(&c.parent)));
             }
         }
-        names.extend(reaching.into_iter().map(|(_, n)| n));
-        names.retain(|n| n.len() >= 3);
-        names.sort();
-        names.dedup();
-        names
+        for (language, parent) in reaching {
+            words.push(match language {
+                Language::Python => {
+                    ModelWord::with(parent, DELETE_WORDS.map(String::from).to_vec())
+                }
+                _ => ModelWord::alone(parent),
+            });
+        }
+        ModelWord::merge(words)
     }
 
     /// One finding per declaration of a model mapped to a legacy table: `ddl create` when
@@ -884,6 +955,27 @@ pub(crate) fn first_line(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::config::{LegacyTable, Phase, TableMatcher};
+
+    #[test]
+    fn a_word_that_counts_alone_for_one_reason_counts_alone() {
+        let w = |word: &str, companions: &[&str]| {
+            ModelWord::with(
+                word.into(),
+                companions.iter().map(|c| c.to_string()).collect(),
+            )
+        };
+        let merged = ModelWord::merge(vec![
+            w("User", &["orders"]),
+            w("Team", &["delete"]),
+            w("User", &[]),
+            w("Team", &["members", "delete"]),
+            w("ab", &[]),
+        ]);
+        assert_eq!(
+            merged,
+            vec![w("Team", &["delete", "members"]), w("User", &[])]
+        );
+    }
 
     fn tables(names: &[&str]) -> TableMatcher {
         TableMatcher::new(

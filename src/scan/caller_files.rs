@@ -125,11 +125,12 @@ pub fn files_calling(
     kept
 }
 
-/// Whether the name at `start..end` is spelled as a callee: not the tail of a longer
-/// identifier, and followed (past blanks) by the arguments or type arguments (`f(`,
-/// `f<T>(`, Go's `F[T](`, a tagged template `` f`…` ``, `f?.(`), or renamed by an import
-/// (`f as g`, whose calls spell `g`). A pattern that ends in `(` is a call already.
-fn spelled_as_call(bytes: &[u8], start: usize, end: usize) -> bool {
+/// Whether the name at `start..end` is spelled as a callee in a file of `language`: not
+/// the tail of a longer identifier, and followed (past blanks) by the arguments, or by what
+/// may stand between the name and them (type arguments `f<T>(` in TS, `F[T](` in Go, a
+/// tagged template `` f`…` ``, `f?.(`), or renamed by an import (`f as g`, whose calls
+/// spell `g`). A pattern that ends in `(` is a call already.
+fn spelled_as_call(bytes: &[u8], start: usize, end: usize, language: Language) -> bool {
     let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
     if start > 0 && ident(bytes[start - 1]) {
         return false;
@@ -143,11 +144,15 @@ fn spelled_as_call(bytes: &[u8], start: usize, end: usize) -> bool {
         .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\\'))
         .count();
     let rest = &rest[blanks..];
-    match rest.first() {
-        Some(b'(' | b'<' | b'[' | b'`' | b'?') => true,
-        Some(b'a') => {
-            blanks > 0 && rest.starts_with(b"as") && rest.get(2).is_some_and(|b| !ident(*b))
-        }
+    let Some(&next) = rest.first() else {
+        return false;
+    };
+    let typescript = matches!(language, Language::TypeScript | Language::JavaScript);
+    match next {
+        b'(' => true,
+        b'[' => language == Language::Go,
+        b'<' | b'`' | b'?' => typescript,
+        b'a' => blanks > 0 && rest.starts_with(b"as") && rest.get(2).is_some_and(|b| !ident(*b)),
         _ => false,
     }
 }
@@ -162,7 +167,7 @@ fn spells_reachable(
     let mut seen = vec![false; scopes.len()];
     for m in names.find_overlapping_iter(bytes) {
         let i = m.pattern().as_usize();
-        if seen[i] || !spelled_as_call(bytes, m.start(), m.end()) {
+        if seen[i] || !spelled_as_call(bytes, m.start(), m.end(), file.language) {
             continue;
         }
         seen[i] = true;
@@ -182,8 +187,15 @@ mod tests {
     use super::*;
 
     fn at(text: &str, name: &str) -> bool {
+        let language = if text.contains("await") || text.contains("import {") {
+            Language::TypeScript
+        } else if text.contains("ctx") {
+            Language::Go
+        } else {
+            Language::Python
+        };
         let start = text.find(name).unwrap_or(0);
-        spelled_as_call(text.as_bytes(), start, start + name.len())
+        spelled_as_call(text.as_bytes(), start, start + name.len(), language)
     }
 
     #[test]
@@ -204,6 +216,8 @@ mod tests {
         assert!(!at("x = update_product(p)", "product"));
         assert!(!at("from .fixtures import product_assigned", "product"));
         assert!(!at("cancel_order = None", "cancel_order"));
+        assert!(!at("first = orders[0]", "orders"));
+        assert!(!at("if orders < 3: pass", "orders"));
     }
 
     fn file(rel: &str, language: Language) -> SourceFile {

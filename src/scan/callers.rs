@@ -338,6 +338,9 @@ fn collect_writers(findings: &[Finding], resolved: &mut BTreeMap<FnId, Callee>) 
         let Some(function) = &f.function else {
             continue;
         };
+        if is_test_function(function, f.language) {
+            continue;
+        }
         let c = resolved
             .entry((f.file.clone(), Some(function.clone())))
             .or_insert_with(|| Callee {
@@ -350,6 +353,21 @@ fn collect_writers(findings: &[Finding], resolved: &mut BTreeMap<FnId, Callee>) 
             });
         c.via.insert(format!("{function} @ {}:{}", f.file, f.line));
         c.accesses.insert((f.table.clone(), f.access, f.operation));
+    }
+}
+
+/// A test (`test_…` for pytest and unittest, `Test…`/`Benchmark…` in Go) is run by its
+/// runner, never called by the code: its writes have no callers to list.
+fn is_test_function(function: &str, language: Language) -> bool {
+    let name = last_segment(function);
+    match language {
+        Language::Python => name.starts_with("test_"),
+        Language::Go => ["Test", "Benchmark", "Fuzz"].iter().any(|p| {
+            name.strip_prefix(p).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(|c: char| c.is_uppercase() || c == '_')
+            })
+        }),
+        _ => false,
     }
 }
 

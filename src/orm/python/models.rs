@@ -619,7 +619,7 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                 decl.file_fields.push(attr.to_string());
             } else if matches!(method, "ForeignKey" | "OneToOneField") {
                 let target = kw("to").or_else(|| positional.first().copied());
-                let target = target.and_then(|t| model_ref(src, t));
+                let target = target.and_then(|t| model_ref(src, t, class));
                 let on_delete = kw("on_delete").or_else(|| positional.get(1).copied());
                 let operation = on_delete.and_then(|d| match last_segment(text(src, d)) {
                     "CASCADE" => Some(Operation::Delete),
@@ -661,7 +661,7 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                 // a manager of `File`.
                 let Some(child) = kw("to")
                     .or_else(|| positional.first().copied())
-                    .and_then(|t| model_ref(src, t))
+                    .and_then(|t| model_ref(src, t, class))
                 else {
                     return;
                 };
@@ -691,7 +691,7 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                 }) || kw("cascade_delete").is_some_and(|v| v.kind() == "true");
                 let target = positional
                     .first()
-                    .and_then(|t| model_ref(src, *t))
+                    .and_then(|t| model_ref(src, *t, class))
                     .or_else(|| {
                         a.child_by_field_name("type")
                             .and_then(|t| annotated_model(src, t))
@@ -793,9 +793,13 @@ fn manager_class(src: &str, function: Node<'_>) -> Option<String> {
 
 /// A model named by a `ForeignKey`/`relationship` target: `Customer`, `"Customer"`,
 /// `"sales.Customer"`, `models.Customer`.
-fn model_ref(src: &str, node: Node<'_>) -> Option<String> {
+/// The model a relation field points to; Django's `"self"` is the declaring class.
+fn model_ref(src: &str, node: Node<'_>, class: &str) -> Option<String> {
     match node.kind() {
-        "string" => string_value(src, node).map(|s| last_segment(&s).to_string()),
+        "string" => string_value(src, node).map(|s| match s.as_str() {
+            "self" => class.to_string(),
+            s => last_segment(s).to_string(),
+        }),
         "identifier" | "attribute" => Some(last_segment(text(src, node)).to_string()),
         _ => None,
     }
@@ -1093,6 +1097,12 @@ mod tests {
         assert_eq!(d.cascades[0].parent, "P");
         assert_eq!(d.cascades[0].operation, Operation::Update);
         assert_eq!(d.manager_methods[0].method, "gone");
+        // Django's "self" is the declaring model (a cascade within one table).
+        let src = "class Order(models.Model):\n    original = models.ForeignKey(\"self\", on_delete=models.SET_NULL, null=True)\n";
+        let own = declarations("shop/models.py", src, &catalog);
+        assert_eq!(own.cascades[0].parent, "Order");
+        assert_eq!(own.cascades[0].child, "Order");
+        assert_eq!(own.related[0].parent, "Order");
         assert_eq!(d.manager_methods[0].operation, Operation::Delete);
         let mut models = d.models;
         resolve(&mut models, false);
