@@ -12,7 +12,7 @@ use super::last_segment;
 use super::migration_ops::enclosing_function;
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
 use crate::model::{Access, Confidence, Kind, Language, Operation, Site};
-use crate::orm::nodes::{all_nodes, named_children, text};
+use crate::orm::nodes::{named_children, nodes_of_kinds, text};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -104,7 +104,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     if !(src.contains("model") || src.contains("queryset") || src.contains("register(")) {
         return;
     }
-    let nodes = all_nodes(tree.root_node());
+    let nodes = nodes_of_kinds(tree.root_node(), &["call", "class_definition"]);
     let mut pass = Views {
         file,
         src,

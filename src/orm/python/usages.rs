@@ -12,7 +12,7 @@ use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::scoped::{Scope, Scopes};
 use crate::extract::{FileInput, FileScan, LineIndex};
 use crate::model::{Access, Confidence, Kind, Language, Operation};
-use crate::orm::nodes::{all_nodes, named_children, text};
+use crate::orm::nodes::{all_nodes, named_children, nodes_of_kinds, text};
 use crate::orm::{ManagerMethod, ModelDecl, ModelIndex};
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
@@ -110,9 +110,23 @@ struct Usages<'a, 's> {
 }
 
 /// ORM findings of one Python file.
+/// The kinds of node the usage pass looks at (its loops and `unit_of_work`).
+const USAGE_KINDS: &[&str] = &[
+    "assignment",
+    "attribute",
+    "call",
+    "class_definition",
+    "for_statement",
+    "function_definition",
+    "import_from_statement",
+    "import_statement",
+    "typed_default_parameter",
+    "typed_parameter",
+];
+
 pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     let src = file.text;
-    let nodes = all_nodes(tree.root_node());
+    let nodes = nodes_of_kinds(tree.root_node(), USAGE_KINDS);
     let mut scopes = Vec::new();
     let mut u = Usages {
         file,
