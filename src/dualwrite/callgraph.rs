@@ -9,6 +9,7 @@
 //! still match it.
 
 use crate::discover::SourceFile;
+use crate::lang::Field as _;
 use crate::lang::{self, Grammar};
 use crate::model::Language;
 use rayon::prelude::*;
@@ -497,7 +498,7 @@ fn qualify(
     while let Some(n) = cur {
         match n.kind() {
             "class_definition" | "class_declaration" | "abstract_class_declaration" | "class" => {
-                if let Some(c) = n.child_by_field_name("name")
+                if let Some(c) = n.field("name")
                     && let Ok(t) = c.utf8_text(src)
                 {
                     parts.push(t.to_string());

@@ -11,6 +11,7 @@
 //! `if err != nil {…}`. What is not one of these shapes is taken as unconditional and
 //! unguarded: the error then propagates.
 
+use crate::lang::Field as _;
 use crate::lang::{self, Grammar};
 use crate::model::Language;
 use regex::Regex;
@@ -198,18 +199,16 @@ fn step(
                 && !covers(parent, legacy) =>
         {
             let cond = parent
-                .child_by_field_name("condition")
+                .field("condition")
                 .map_or_else(|| squash(text(parent, src)), |c| squash(text(c, src)));
             facts.condition = Some(format!("{cond} ({})", at(parent)));
         }
         "binary_expression" | "boolean_operator"
             if in_field(parent, "right", node) && !covers(parent, legacy) =>
         {
-            let op = parent.child_by_field_name("operator").map(|o| text(o, src));
+            let op = parent.field("operator").map(|o| text(o, src));
             if matches!(op, Some("&&" | "and")) && facts.condition.is_none() {
-                let left = parent
-                    .child_by_field_name("left")
-                    .map_or("", |l| text(l, src));
+                let left = parent.field("left").map_or("", |l| text(l, src));
                 facts.condition = Some(format!("{} ({})", squash(left), at(parent)));
             }
         }
@@ -220,14 +219,12 @@ fn step(
         // `mirror().catch(e => …)`: a promise whose rejection is handled.
         "member_expression"
             if parent
-                .child_by_field_name("property")
+                .field("property")
                 .is_some_and(|p| text(p, src) == "catch")
                 && facts.failure == Failure::Propagates =>
         {
             if let Some(call) = parent.parent().filter(|p| p.kind() == "call_expression") {
-                let args = call
-                    .child_by_field_name("arguments")
-                    .map_or("", |a| text(a, src));
+                let args = call.field("arguments").map_or("", |a| text(a, src));
                 facts.failure = caught(args, at(call));
             }
         }
@@ -274,9 +271,7 @@ fn go_error_check(call: Node<'_>, src: &str, hop: &Hop) -> Failure {
     while let Some(p) = stmt.parent() {
         match p.kind() {
             "if_statement" if in_field(p, "initializer", stmt) => {
-                let body = p
-                    .child_by_field_name("consequence")
-                    .map_or("", |b| text(b, src));
+                let body = p.field("consequence").map_or("", |b| text(b, src));
                 return caught(body, at(p));
             }
             "short_var_declaration" | "assignment_statement"
@@ -287,7 +282,7 @@ fn go_error_check(call: Node<'_>, src: &str, hop: &Hop) -> Failure {
                 stmt = p;
             }
             "short_var_declaration" | "assignment_statement" => {
-                let left = p.child_by_field_name("left").map_or("", |l| text(l, src));
+                let left = p.field("left").map_or("", |l| text(l, src));
                 if !left.split(',').any(|v| v.trim() == "err") {
                     return Failure::Caught {
                         at: at(p),
@@ -300,9 +295,7 @@ fn go_error_check(call: Node<'_>, src: &str, hop: &Hop) -> Failure {
                     .filter(|n| n.kind() == "if_statement");
                 return match next {
                     Some(check) => {
-                        let body = check
-                            .child_by_field_name("consequence")
-                            .map_or("", |b| text(b, src));
+                        let body = check.field("consequence").map_or("", |b| text(b, src));
                         caught(body, at(check))
                     }
                     // `err` goes on (returned or checked later): it propagates.

@@ -9,6 +9,7 @@
 
 use super::sql_text::Assembled;
 use super::{FileInput, FileScan, LineIndex};
+use crate::lang::Field as _;
 use crate::model::{Problem, SkipReason};
 use tree_sitter::Node;
 
@@ -595,10 +596,10 @@ pub fn left_spine<'t>(node: Node<'t>, is_link: impl Fn(Node<'t>) -> bool) -> Vec
             operands.push(cur);
             break;
         }
-        if let Some(right) = cur.child_by_field_name("right") {
+        if let Some(right) = cur.field("right") {
             operands.push(right);
         }
-        match cur.child_by_field_name("left") {
+        match cur.field("left") {
             Some(left) => cur = left,
             None => break,
         }

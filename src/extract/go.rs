@@ -12,6 +12,7 @@
 use super::flow::{self, Budget, Call, Evaluator, Shape, Syntax, Value, left_spine};
 use super::scoped::{Args, ModuleOrder, Names, RawBinding, Scope, Scoped};
 use super::{FileInput, FileScan};
+use crate::lang::Field as _;
 use crate::lang::Grammar;
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
@@ -136,8 +137,8 @@ fn children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
 fn callee_parts<'s>(src: &'s str, callee: Node<'_>) -> Option<(Option<&'s str>, &'s str)> {
     match callee.kind() {
         "selector_expression" => Some((
-            Some(text(src, callee.child_by_field_name("operand")?)),
-            text(src, callee.child_by_field_name("field")?),
+            Some(text(src, callee.field("operand")?)),
+            text(src, callee.field("field")?),
         )),
         "identifier" => Some((None, text(src, callee))),
         _ => None,
@@ -245,7 +246,7 @@ impl<'t> Scoped<'t> for Go<'t> {
                 matches!(
                     g.kind(),
                     "short_var_declaration" | "assignment_statement" | "var_spec" | "const_spec"
-                ) && g.child_by_field_name("left").map(|l| l.id()) != Some(parent.id())
+                ) && g.field("left").map(|l| l.id()) != Some(parent.id())
             }),
             _ => false,
         }
@@ -254,8 +255,8 @@ impl<'t> Scoped<'t> for Go<'t> {
 
 /// `fmt.Sprintf`, `strings.TrimSpace`, `strings.Join`.
 fn call_value<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
-    let callee = node.child_by_field_name("function")?;
-    let args = children(node.child_by_field_name("arguments")?);
+    let callee = node.field("function")?;
+    let args = children(node.field("arguments")?);
     match callee_parts(ev.src, callee)? {
         (Some("fmt"), "Sprintf") => {
             let (&format, rest) = args.split_first()?;
@@ -283,7 +284,7 @@ fn list_items<'t>(ev: &Eval<'t>, node: Node<'t>, depth: usize) -> Option<Vec<Nod
     }
     match node.kind() {
         "composite_literal" => {
-            let body = node.child_by_field_name("body")?;
+            let body = node.field("body")?;
             Some(
                 children(body)
                     .into_iter()
@@ -296,11 +297,11 @@ fn list_items<'t>(ev: &Eval<'t>, node: Node<'t>, depth: usize) -> Option<Vec<Nod
             )
         }
         "call_expression" => {
-            let callee = node.child_by_field_name("function")?;
+            let callee = node.field("function")?;
             if ev.text(callee) != "append" {
                 return None;
             }
-            let args = children(node.child_by_field_name("arguments")?);
+            let args = children(node.field("arguments")?);
             let (&first, rest) = args.split_first()?;
             let mut items = list_items(ev, first, depth + 1)?;
             for arg in rest {
@@ -325,7 +326,7 @@ fn list_items<'t>(ev: &Eval<'t>, node: Node<'t>, depth: usize) -> Option<Vec<Nod
 
 /// `pgx.Identifier{"schema", "table"}` → `schema.table`.
 fn identifier_literal<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
-    let ty = ev.text(node.child_by_field_name("type")?);
+    let ty = ev.text(node.field("type")?);
     if !ty.ends_with("Identifier") {
         return None;
     }
@@ -334,7 +335,7 @@ fn identifier_literal<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Op
 }
 
 fn is_plus(node: Node<'_>) -> bool {
-    node.child_by_field_name("operator").map(|o| o.kind()) == Some("+")
+    node.field("operator").map(|o| o.kind()) == Some("+")
 }
 
 fn is_literal(node: Node<'_>) -> bool {
@@ -362,10 +363,10 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
             let mut cur = node;
             for _ in 0..4096 {
                 if cur.kind() == "binary_expression" && is_plus(cur) {
-                    if cur.child_by_field_name("right").is_some_and(is_literal) {
+                    if cur.field("right").is_some_and(is_literal) {
                         return true;
                     }
-                    match cur.child_by_field_name("left") {
+                    match cur.field("left") {
                         Some(left) => cur = left,
                         None => return false,
                     }
@@ -376,12 +377,10 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
             false
         }
         "call_expression" => {
-            let Some(callee) = node.child_by_field_name("function") else {
+            let Some(callee) = node.field("function") else {
                 return false;
             };
-            let first = node
-                .child_by_field_name("arguments")
-                .and_then(|a| a.named_child(0));
+            let first = node.field("arguments").and_then(|a| a.named_child(0));
             match callee_parts(src, callee) {
                 // `fmt.Sprintf(query, table)` too: the evaluation decides.
                 Some((Some("fmt"), "Sprintf")) => {
@@ -389,7 +388,7 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
                 }
                 Some((Some("strings"), "Join")) => first.is_some_and(|c| {
                     c.kind() == "composite_literal"
-                        && c.child_by_field_name("body")
+                        && c.field("body")
                             .and_then(|b| b.named_child(0))
                             .and_then(|e| e.named_child(0))
                             .is_some_and(is_literal)

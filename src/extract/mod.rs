@@ -518,7 +518,6 @@ fn extract_parsed(
             }
             if models {
                 crate::orm::python::usages(file, tree, out);
-                crate::orm::python::django_views::usages(file, tree, out);
             }
             // Migrations name their tables as data (`op.add_column("t", …)`) or by model
             // (`AddField(model_name="order")`): their own passes.

@@ -13,6 +13,7 @@
 use super::flow::{self, Budget, Call, Evaluator, Shape, Syntax, Value, left_spine};
 use super::scoped::{Args, ModuleOrder, Names, RawBinding, Scope, Scoped};
 use super::{FileInput, FileScan};
+use crate::lang::Field as _;
 use crate::lang::Grammar;
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
@@ -102,8 +103,8 @@ fn children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
 fn callee_parts<'s>(src: &'s str, callee: Node<'_>) -> Option<(Option<&'s str>, &'s str)> {
     match callee.kind() {
         "attribute" => Some((
-            Some(text(src, callee.child_by_field_name("object")?)),
-            text(src, callee.child_by_field_name("attribute")?),
+            Some(text(src, callee.field("object")?)),
+            text(src, callee.field("attribute")?),
         )),
         "identifier" => Some((None, text(src, callee))),
         _ => None,
@@ -116,10 +117,7 @@ fn split_args<'t>(src: &'t str, args: Node<'t>) -> Args<'t> {
     for arg in children(args) {
         match arg.kind() {
             "keyword_argument" => {
-                if let (Some(name), Some(value)) = (
-                    arg.child_by_field_name("name"),
-                    arg.child_by_field_name("value"),
-                ) {
+                if let (Some(name), Some(value)) = (arg.field("name"), arg.field("value")) {
                     out.keywords.push((text(src, name), value));
                 }
             }
@@ -229,9 +227,9 @@ impl<'t> Scoped<'t> for Py<'t> {
         match parent.kind() {
             "expression_statement" => true,
             "assignment" | "augmented_assignment" => {
-                parent.child_by_field_name("right").map(|n| n.id()) == Some(node.id())
+                parent.field("right").map(|n| n.id()) == Some(node.id())
                     && parent
-                        .child_by_field_name("left")
+                        .field("left")
                         .is_some_and(|l| l.kind() == "identifier")
             }
             _ => false,
@@ -240,7 +238,7 @@ impl<'t> Scoped<'t> for Py<'t> {
 }
 
 fn operator<'t>(node: Node<'t>) -> Option<&'t str> {
-    node.child_by_field_name("operator").map(|o| o.kind())
+    node.field("operator").map(|o| o.kind())
 }
 
 /// A string literal: escapes decoded (unless raw), f-string interpolations filled with
@@ -259,7 +257,7 @@ fn string<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Value {
             }
             "string_content" => content(ev.src, part, raw, &mut value),
             "interpolation" => {
-                let expr = part.child_by_field_name("expression").unwrap_or(part);
+                let expr = part.field("expression").unwrap_or(part);
                 ev.fill(&mut value, Some(expr), ("", part.start_byte()), depth);
             }
             _ => {}
@@ -297,18 +295,15 @@ fn content(src: &str, node: Node<'_>, raw: bool, value: &mut Value) {
 
 /// `template % args`: every conversion is filled at run time.
 fn percent<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
-    let template = ev.eval(node.child_by_field_name("left")?, depth + 1)?;
-    let right = node.child_by_field_name("right")?;
+    let template = ev.eval(node.field("left")?, depth + 1)?;
+    let right = node.field("right")?;
     let specs = flow::percent_specs(&template.sql.text);
     let (positional, keywords) = match right.kind() {
         "tuple" => (children(right), Vec::new()),
         "dictionary" => {
             let mut keywords = Vec::new();
             for pair in children(right) {
-                let (Some(k), Some(v)) = (
-                    pair.child_by_field_name("key"),
-                    pair.child_by_field_name("value"),
-                ) else {
+                let (Some(k), Some(v)) = (pair.field("key"), pair.field("value")) else {
                     continue;
                 };
                 if let Some(key) = ev.eval(k, depth + 1).filter(Value::is_constant) {
@@ -325,8 +320,8 @@ fn percent<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value>
 /// Calls that build strings: `.format`, `.join`, psycopg's `sql.SQL` and
 /// `sql.Identifier`, `textwrap.dedent`, `.strip()`.
 fn call_value<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
-    let callee = node.child_by_field_name("function")?;
-    let args = node.child_by_field_name("arguments")?;
+    let callee = node.field("function")?;
+    let args = node.field("arguments")?;
     if args.kind() != "argument_list" {
         return None;
     }
@@ -339,7 +334,7 @@ fn call_value<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Val
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-    let object = callee.child_by_field_name("object");
+    let object = callee.field("object");
     match (name, object) {
         ("format", Some(object)) => {
             let template = ev.eval(object, depth + 1)?;
@@ -385,8 +380,8 @@ fn list_items<'t>(ev: &Eval<'t>, node: Node<'t>, depth: usize) -> Option<Vec<Nod
 /// `self.SQL` / `cls.SQL`: a class attribute of the enclosing class; `Queries.SQL`: a
 /// class attribute of a class of this file.
 fn attribute_value<'t>(ev: &mut Eval<'t>, node: Node<'t>, depth: usize) -> Option<Value> {
-    let object = node.child_by_field_name("object")?;
-    let attr = ev.text(node.child_by_field_name("attribute")?);
+    let object = node.field("object")?;
+    let attr = ev.text(node.field("attribute")?);
     let scopes = &ev.syntax.names.scopes;
     let class = match (object.kind(), ev.text(object)) {
         (_, "self" | "cls") => scopes
@@ -428,21 +423,21 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
         "string" | "concatenated_string" => true,
         "parenthesized_expression" => node.named_child(0).is_some_and(is_literal),
         "binary_operator" => {
-            let op = node.child_by_field_name("operator").map(|o| o.kind());
+            let op = node.field("operator").map(|o| o.kind());
             match op {
                 // `QUERY % args` too: the evaluation decides whether QUERY is a string.
                 Some("%") => node
-                    .child_by_field_name("left")
+                    .field("left")
                     .is_some_and(|l| is_literal(l) || l.kind() == "identifier"),
                 Some("+") => {
                     // Walk the left spine (bounded) looking for a literal operand.
                     let mut cur = node;
                     for _ in 0..4096 {
                         if node_is_plus(cur) {
-                            if cur.child_by_field_name("right").is_some_and(is_literal) {
+                            if cur.field("right").is_some_and(is_literal) {
                                 return true;
                             }
-                            match cur.child_by_field_name("left") {
+                            match cur.field("left") {
                                 Some(left) => cur = left,
                                 None => return false,
                             }
@@ -456,25 +451,21 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
             }
         }
         "call" => {
-            let Some(callee) = node.child_by_field_name("function") else {
+            let Some(callee) = node.field("function") else {
                 return false;
             };
             match callee_parts(src, callee) {
-                Some((Some(_), "join")) => {
-                    callee.child_by_field_name("object").is_some_and(is_literal)
-                }
+                Some((Some(_), "join")) => callee.field("object").is_some_and(is_literal),
                 // `"…".format(…)`, `QUERY.format(…)`, `sql.SQL("…").format(…)`.
-                Some((Some(_), "format")) => {
-                    callee.child_by_field_name("object").is_some_and(|o| {
-                        is_literal(o) || o.kind() == "identifier" || is_sql_call(src, o)
-                    })
-                }
+                Some((Some(_), "format")) => callee.field("object").is_some_and(|o| {
+                    is_literal(o) || o.kind() == "identifier" || is_sql_call(src, o)
+                }),
                 Some((_, "SQL" | "dedent")) => node
-                    .child_by_field_name("arguments")
+                    .field("arguments")
                     .and_then(|a| a.named_child(0))
                     .is_some_and(is_literal),
                 Some((Some(_), "strip" | "lstrip" | "rstrip")) => {
-                    callee.child_by_field_name("object").is_some_and(is_literal)
+                    callee.field("object").is_some_and(is_literal)
                 }
                 _ => false,
             }
@@ -487,14 +478,13 @@ fn is_string_expr(src: &str, node: Node<'_>) -> bool {
 fn is_sql_call(src: &str, node: Node<'_>) -> bool {
     node.kind() == "call"
         && node
-            .child_by_field_name("function")
+            .field("function")
             .and_then(|f| callee_parts(src, f))
             .is_some_and(|(_, name)| name == "SQL")
 }
 
 fn node_is_plus(node: Node<'_>) -> bool {
-    node.kind() == "binary_operator"
-        && node.child_by_field_name("operator").map(|o| o.kind()) == Some("+")
+    node.kind() == "binary_operator" && node.field("operator").map(|o| o.kind()) == Some("+")
 }
 
 #[cfg(test)]

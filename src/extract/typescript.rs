@@ -15,6 +15,7 @@ use super::flow::{Budget, Call, Evaluator, Shape, Syntax, Value};
 use super::sql_text::{self, Assembled, SqlSite, sql_findings, table_finding};
 use super::{FileInput, FileScan, LineIndex, evidence};
 use crate::catalog::{Catalog, Sink};
+use crate::lang::Field as _;
 use crate::lang::Grammar;
 use crate::model::{Access, Operation, Problem, SkipReason};
 use regex::Regex;
@@ -670,13 +671,9 @@ impl<'t> Syntax<'t> for Ts<'_, 't> {
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
             let is_plus = n.kind() == "binary_expression"
-                && n.child_by_field_name("operator")
-                    .is_some_and(|op| op.kind() == "+");
+                && n.field("operator").is_some_and(|op| op.kind() == "+");
             if is_plus {
-                let (Some(l), Some(r)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
-                ) else {
+                let (Some(l), Some(r)) = (n.field("left"), n.field("right")) else {
                     return None;
                 };
                 stack.push(r);
@@ -887,10 +884,8 @@ fn call_sink<'a>(ev: &Eval<'a, '_>, call: &Call<'_>) -> Option<&'a Sink> {
     let callee = unwrap_expression(call.callee);
     let (receiver, method) = match callee.kind() {
         "member_expression" => {
-            let prop = callee.child_by_field_name("property")?;
-            let object = callee
-                .child_by_field_name("object")
-                .map(|o| compact(ev.src, o));
+            let prop = callee.field("property")?;
+            let object = callee.field("object").map(|o| compact(ev.src, o));
             (object, ev.text(prop))
         }
         "identifier" => (None, ev.text(callee)),
@@ -933,7 +928,7 @@ fn sink_tagged<'t>(ev: &mut Eval<'_, 't>, tagged: &Tagged<'t>, pending: &mut Vec
 fn sql_tag<'a>(ev: &Eval<'a, '_>, tag: Node<'_>) -> Option<&'a Sink> {
     let mut tag = tag_name_node(tag);
     if tag.kind() == "call_expression" {
-        tag = unwrap_expression(tag.child_by_field_name("function")?);
+        tag = unwrap_expression(tag.field("function")?);
     }
     let written = compact(ev.src, tag);
     let last = written.rsplit('.').next().unwrap_or(&written);
@@ -1013,8 +1008,8 @@ fn is_message(ev: &Eval<'_, '_>, root: Node<'_>) -> bool {
         return false;
     }
     let callee = parents.of(parent).and_then(|call| match call.kind() {
-        "call_expression" => call.child_by_field_name("function"),
-        "new_expression" => call.child_by_field_name("constructor"),
+        "call_expression" => call.field("function"),
+        "new_expression" => call.field("constructor"),
         _ => None,
     });
     callee.is_some_and(|c| {
@@ -1093,8 +1088,8 @@ fn variable<'t>(ev: &mut Eval<'_, 't>, name: &str, at: usize, depth: usize) -> O
 /// `QUERIES.insertOrder`, where `const QUERIES = { insertOrder: "…" }`; `this.findSql`
 /// and `OrderRepo.SQL`, class fields.
 fn member<'t>(ev: &mut Eval<'_, 't>, node: Node<'t>, depth: usize) -> Option<Value> {
-    let object = node.child_by_field_name("object")?;
-    let prop = node.child_by_field_name("property")?;
+    let object = node.field("object")?;
+    let prop = node.field("property")?;
     let shapes = ev.syntax.shapes;
     if let Some(value) = shapes.field(object, ev.text(object), ev.text(prop), node.start_byte()) {
         return ev.eval(value, depth + 1);
@@ -1150,8 +1145,8 @@ fn tagged_fragment<'t>(ev: &mut Eval<'_, 't>, node: Node<'t>, depth: usize) -> O
 /// Calls that build SQL text: tagged templates, `[…].join(sep)`, `.trim()`,
 /// `.concat(…)`, and the raw / identifier helpers of SQL tags.
 fn eval_call<'t>(ev: &mut Eval<'_, 't>, node: Node<'t>, depth: usize) -> Option<Value> {
-    let function = node.child_by_field_name("function")?;
-    let args = node.child_by_field_name("arguments")?;
+    let function = node.field("function")?;
+    let args = node.field("arguments")?;
     if args.kind() == "template_string" {
         if sql_tag(ev, function).is_some() {
             let mut v = template(ev, args, true, false, depth)?;
@@ -1166,8 +1161,8 @@ fn eval_call<'t>(ev: &mut Eval<'_, 't>, node: Node<'t>, depth: usize) -> Option<
     }
     match function.kind() {
         "member_expression" => {
-            let object = function.child_by_field_name("object")?;
-            let method = ev.text(function.child_by_field_name("property")?);
+            let object = function.field("object")?;
+            let method = ev.text(function.field("property")?);
             match method {
                 "join" => join(ev, object, args, depth),
                 "trim" | "trimStart" | "trimEnd" | "toString" => ev.eval(object, depth + 1),
@@ -1494,11 +1489,7 @@ fn climb<'t>(lit: Node<'t>, src: &str, parents: &Parents<'t>) -> Node<'t> {
             break;
         };
         let next = match parent.kind() {
-            "binary_expression"
-                if parent
-                    .child_by_field_name("operator")
-                    .is_some_and(|op| op.kind() == "+") =>
-            {
+            "binary_expression" if parent.field("operator").is_some_and(|op| op.kind() == "+") => {
                 Some(parent)
             }
             "parenthesized_expression"
@@ -1510,7 +1501,7 @@ fn climb<'t>(lit: Node<'t>, src: &str, parents: &Parents<'t>) -> Node<'t> {
             "call_expression"
                 if node.kind() == "template_string"
                     && parent
-                        .child_by_field_name("function")
+                        .field("function")
                         .and_then(|f| src.get(f.byte_range()))
                         == Some("String.raw") =>
             {
@@ -1530,9 +1521,7 @@ fn climb<'t>(lit: Node<'t>, src: &str, parents: &Parents<'t>) -> Node<'t> {
                 .of(parent)
                 .filter(|m| {
                     m.kind() == "member_expression"
-                        && m.child_by_field_name("property")
-                            .and_then(|p| src.get(p.byte_range()))
-                            == Some("join")
+                        && m.field("property").and_then(|p| src.get(p.byte_range())) == Some("join")
                 })
                 .and_then(|m| parents.of(m))
                 .filter(|c| c.kind() == "call_expression"),
@@ -1553,7 +1542,7 @@ fn tag_name_node(tag: Node<'_>) -> Node<'_> {
     let mut node = tag;
     for _ in 0..MAX_CLIMB {
         let next = match node.kind() {
-            "assignment_expression" => node.child_by_field_name("right"),
+            "assignment_expression" => node.field("right"),
             "instantiation_expression" => named_children(node).next(),
             "parenthesized_expression"
             | "as_expression"
@@ -1572,14 +1561,14 @@ fn tag_name_node(tag: Node<'_>) -> Node<'_> {
 
 /// `sql<Row>`…``, which the grammars read as `(sql < Row) > `…``: (tag, template).
 fn tagged_parts(node: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
-    let op = node.child_by_field_name("operator")?;
-    let right = node.child_by_field_name("right")?;
-    let left = node.child_by_field_name("left")?;
+    let op = node.field("operator")?;
+    let right = node.field("right")?;
+    let left = node.field("left")?;
     if op.kind() != ">" || right.kind() != "template_string" || left.kind() != "binary_expression" {
         return None;
     }
-    let inner_op = left.child_by_field_name("operator")?;
-    (inner_op.kind() == "<").then_some((left.child_by_field_name("left")?, right))
+    let inner_op = left.field("operator")?;
+    (inner_op.kind() == "<").then_some((left.field("left")?, right))
 }
 
 /// Strip parentheses, `await` and type assertions around an expression (a loop, so
@@ -1626,10 +1615,7 @@ fn argument(args: Node<'_>, n: usize) -> Option<Node<'_>> {
 fn object_property<'t>(src: &str, object: Node<'t>, keys: &[&str]) -> Option<Node<'t>> {
     named_children(object).find_map(|c| {
         let (key, value) = match c.kind() {
-            "pair" => (
-                c.child_by_field_name("key")?,
-                c.child_by_field_name("value")?,
-            ),
+            "pair" => (c.field("key")?, c.field("value")?),
             "shorthand_property_identifier" => (c, c),
             _ => return None,
         };

@@ -7,6 +7,7 @@
 
 use super::{string_value, type_name};
 use crate::extract::LineIndex;
+use crate::lang::Field as _;
 use crate::lang::{self, Grammar};
 use crate::model::Language;
 use crate::orm::naming::GormNaming;
@@ -32,10 +33,7 @@ pub fn declarations(rel: &str, src: &str) -> FileDecls {
     for node in all_nodes(tree.root_node()) {
         match node.kind() {
             "type_spec" => {
-                let (Some(name), Some(ty)) = (
-                    node.child_by_field_name("name"),
-                    node.child_by_field_name("type"),
-                ) else {
+                let (Some(name), Some(ty)) = (node.field("name"), node.field("type")) else {
                     continue;
                 };
                 if ty.kind() != "struct_type" {
@@ -78,7 +76,7 @@ fn struct_fields(src: &str, ty: Node<'_>, decl: &mut ModelDecl) {
             if field.kind() != "field_declaration" {
                 continue;
             }
-            let Some(field_type) = field.child_by_field_name("type") else {
+            let Some(field_type) = field.field("type") else {
                 continue;
             };
             let mut cursor = field.walk();
@@ -112,7 +110,7 @@ fn bun_table_tag(src: &str, ty: Node<'_>) -> Option<String> {
     all_nodes(ty)
         .into_iter()
         .filter(|n| n.kind() == "field_declaration")
-        .filter_map(|f| f.child_by_field_name("tag"))
+        .filter_map(|f| f.field("tag"))
         .find_map(|tag| {
             let t = text(src, tag);
             let rest = &t[t.find("bun:\"")? + 5..];
@@ -127,15 +125,13 @@ fn bun_table_tag(src: &str, ty: Node<'_>) -> Option<String> {
 
 /// `func (LegacyOrder) TableName() string { return "orders_legacy" }`.
 fn table_name_method(src: &str, node: Node<'_>) -> Option<(String, String)> {
-    if text(src, node.child_by_field_name("name")?) != "TableName" {
+    if text(src, node.field("name")?) != "TableName" {
         return None;
     }
-    let receiver = node.child_by_field_name("receiver")?;
+    let receiver = node.field("receiver")?;
     let param = named_children(receiver).into_iter().next()?;
-    let ty = type_name(text(src, param.child_by_field_name("type")?))
-        .1
-        .to_string();
-    let body = node.child_by_field_name("body")?;
+    let ty = type_name(text(src, param.field("type")?)).1.to_string();
+    let body = node.field("body")?;
     let ret = all_nodes(body)
         .into_iter()
         .find(|n| n.kind() == "return_statement")?;
@@ -148,15 +144,13 @@ fn table_name_method(src: &str, node: Node<'_>) -> Option<(String, String)> {
 /// ent: `func (User) Annotations() []schema.Annotation { return …{entsql.Annotation{Table:
 /// "users_legacy"}} }`.
 fn ent_annotation(src: &str, node: Node<'_>) -> Option<(String, String)> {
-    if text(src, node.child_by_field_name("name")?) != "Annotations" {
+    if text(src, node.field("name")?) != "Annotations" {
         return None;
     }
-    let receiver = node.child_by_field_name("receiver")?;
+    let receiver = node.field("receiver")?;
     let param = named_children(receiver).into_iter().next()?;
-    let ty = type_name(text(src, param.child_by_field_name("type")?))
-        .1
-        .to_string();
-    let body = node.child_by_field_name("body")?;
+    let ty = type_name(text(src, param.field("type")?)).1.to_string();
+    let body = node.field("body")?;
     all_nodes(body)
         .into_iter()
         .filter(|n| n.kind() == "keyed_element")
@@ -175,11 +169,11 @@ fn ent_annotation(src: &str, node: Node<'_>) -> Option<(String, String)> {
 
 /// `schema.NamingStrategy{TablePrefix: "t_", SingularTable: true}`.
 fn naming_strategy(src: &str, node: Node<'_>) -> Option<GormNaming> {
-    let ty = node.child_by_field_name("type")?;
+    let ty = node.field("type")?;
     if !text(src, ty).ends_with("NamingStrategy") {
         return None;
     }
-    let body = node.child_by_field_name("body")?;
+    let body = node.field("body")?;
     let mut n = GormNaming::default();
     for el in named_children(body) {
         if el.kind() != "keyed_element" {

@@ -12,6 +12,7 @@ use super::{string_value, type_name};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::scoped::{Scope, Scopes};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
+use crate::lang::Field as _;
 use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
 use crate::orm::nodes::{all_nodes, named_children, text};
 use crate::orm::{ModelDecl, ModelIndex};
@@ -47,18 +48,14 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     let mut scopes = Vec::new();
     for &n in &nodes {
         let name = match n.kind() {
-            "function_declaration" => n
-                .child_by_field_name("name")
-                .map(|x| text(src, x).to_string()),
+            "function_declaration" => n.field("name").map(|x| text(src, x).to_string()),
             "method_declaration" => {
                 let recv = n
-                    .child_by_field_name("receiver")
+                    .field("receiver")
                     .and_then(|r| named_children(r).into_iter().next())
-                    .and_then(|p| p.child_by_field_name("type"))
+                    .and_then(|p| p.field("type"))
                     .map(|t| type_name(text(src, t)).1.to_string());
-                let name = n
-                    .child_by_field_name("name")
-                    .map(|x| text(src, x).to_string());
+                let name = n.field("name").map(|x| text(src, x).to_string());
                 match (recv, name) {
                     (Some(r), Some(m)) => Some(format!("{r}.{m}")),
                     (_, m) => m,
@@ -98,8 +95,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
 fn is_chain_link(call: Node<'_>) -> bool {
     call.parent().is_some_and(|p| {
         p.kind() == "selector_expression"
-            && p.child_by_field_name("operand")
-                .is_some_and(|o| o.id() == call.id())
+            && p.field("operand").is_some_and(|o| o.id() == call.id())
             && p.parent().is_some_and(|pp| pp.kind() == "call_expression")
     })
 }
@@ -117,16 +113,14 @@ impl<'a, 's> Usages<'a, 's> {
     fn collect_bindings(&mut self, nodes: &[Node<'_>]) {
         let src = self.src;
         for &n in nodes {
-            if let ("function_declaration" | "method_declaration", Some(name), Some(result)) = (
-                n.kind(),
-                n.child_by_field_name("name"),
-                n.child_by_field_name("result"),
-            ) {
+            if let ("function_declaration" | "method_declaration", Some(name), Some(result)) =
+                (n.kind(), n.field("name"), n.field("result"))
+            {
                 // One result, or the first of `(T, error)`.
                 let ty = if result.kind() == "parameter_list" {
                     named_children(result)
                         .first()
-                        .and_then(|p| p.child_by_field_name("type"))
+                        .and_then(|p| p.field("type"))
                         .map(|t| text(src, t))
                 } else {
                     Some(text(src, result))
@@ -140,7 +134,7 @@ impl<'a, 's> Usages<'a, 's> {
         for &n in nodes {
             match n.kind() {
                 "var_spec" | "parameter_declaration" => {
-                    let Some(ty) = n.child_by_field_name("type") else {
+                    let Some(ty) = n.field("type") else {
                         continue;
                     };
                     let mut cursor = n.walk();
@@ -158,10 +152,7 @@ impl<'a, 's> Usages<'a, 's> {
                     }
                 }
                 "short_var_declaration" => {
-                    let (Some(left), Some(right)) = (
-                        n.child_by_field_name("left"),
-                        n.child_by_field_name("right"),
-                    ) else {
+                    let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else {
                         continue;
                     };
                     for (l, r) in named_children(left).into_iter().zip(named_children(right)) {
@@ -178,10 +169,7 @@ impl<'a, 's> Usages<'a, 's> {
                 // `for _, o := range orders`: `o` has the element type of `orders`
                 // (`type_name` reads `[]T` and `T` alike).
                 "range_clause" => {
-                    let (Some(left), Some(right)) = (
-                        n.child_by_field_name("left"),
-                        n.child_by_field_name("right"),
-                    ) else {
+                    let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else {
                         continue;
                     };
                     let names = named_children(left);
@@ -216,10 +204,10 @@ impl<'a, 's> Usages<'a, 's> {
         if node.kind() != "call_expression" {
             return None;
         }
-        let f = node.child_by_field_name("function")?;
+        let f = node.field("function")?;
         let name = match f.kind() {
             "identifier" => f,
-            "selector_expression" => f.child_by_field_name("field")?,
+            "selector_expression" => f.field("field")?,
             _ => return None,
         };
         self.returns.get(text(self.src, name)).cloned()
@@ -232,7 +220,7 @@ impl<'a, 's> Usages<'a, 's> {
             Some(t) => t,
             None => {
                 let inner = if node.kind() == "unary_expression" {
-                    node.child_by_field_name("operand")?
+                    node.field("operand")?
                 } else {
                     node
                 };
@@ -243,9 +231,9 @@ impl<'a, 's> Usages<'a, 's> {
                     "selector_expression" => {
                         // One level only: the owner is a name, so no recursion.
                         let operand = inner
-                            .child_by_field_name("operand")
+                            .field("operand")
                             .filter(|o| o.kind() == "identifier")?;
-                        let field = text(src, inner.child_by_field_name("field")?);
+                        let field = text(src, inner.field("field")?);
                         let owner = self.arg_model(operand)?;
                         let (_, target) = owner.associations.iter().find(|(f, _)| f == field)?;
                         return self.models().find(Language::Go, target).into_iter().next();
@@ -284,17 +272,14 @@ impl<'a, 's> Usages<'a, 's> {
                 root = Some(cur);
                 break;
             }
-            let f = cur.child_by_field_name("function")?;
+            let f = cur.field("function")?;
             if f.kind() != "selector_expression" {
                 return None;
             }
-            let (Some(operand), Some(field)) = (
-                f.child_by_field_name("operand"),
-                f.child_by_field_name("field"),
-            ) else {
+            let (Some(operand), Some(field)) = (f.field("operand"), f.field("field")) else {
                 return None;
             };
-            links.push((text(src, field), cur.child_by_field_name("arguments")));
+            links.push((text(src, field), cur.field("arguments")));
             cur = operand;
         }
         let root = root?;
@@ -354,10 +339,7 @@ impl<'a, 's> Usages<'a, 's> {
             if !matches!(n.kind(), "short_var_declaration" | "assignment_statement") {
                 continue;
             }
-            let (Some(left), Some(right)) = (
-                n.child_by_field_name("left"),
-                n.child_by_field_name("right"),
-            ) else {
+            let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else {
                 continue;
             };
             let (lefts, rights) = (named_children(left), named_children(right));
@@ -436,20 +418,17 @@ impl<'a, 's> Usages<'a, 's> {
         let mut cur = call;
         let (entity, method) = loop {
             let Some(f) = cur
-                .child_by_field_name("function")
+                .field("function")
                 .filter(|f| f.kind() == "selector_expression")
             else {
                 return false;
             };
-            let (Some(operand), Some(field)) = (
-                f.child_by_field_name("operand"),
-                f.child_by_field_name("field"),
-            ) else {
+            let (Some(operand), Some(field)) = (f.field("operand"), f.field("field")) else {
                 return false;
             };
             match operand.kind() {
                 "call_expression" => cur = operand,
-                "selector_expression" => match operand.child_by_field_name("field") {
+                "selector_expression" => match operand.field("field") {
                     Some(e) => break (text(src, e), text(src, field)),
                     None => return false,
                 },
@@ -840,31 +819,27 @@ fn expr_type(src: &str, node: Node<'_>) -> Option<String> {
     // `&&&…x` nests: unwrap iteratively, never recursively.
     let mut node = node;
     while node.kind() == "unary_expression" {
-        node = node.child_by_field_name("operand")?;
+        node = node.field("operand")?;
     }
     match node.kind() {
-        "composite_literal" => Some(text(src, node.child_by_field_name("type")?).to_string()),
+        "composite_literal" => Some(text(src, node.field("type")?).to_string()),
         // `v.([]models.X)`
-        "type_assertion_expression" => {
-            Some(text(src, node.child_by_field_name("type")?).to_string())
-        }
+        "type_assertion_expression" => Some(text(src, node.field("type")?).to_string()),
         // `(*models.X)(nil)`: a typed nil names the model (bun, GORM's `Model`).
-        "type_conversion_expression" => {
-            Some(text(src, node.child_by_field_name("type")?).to_string())
-        }
+        "type_conversion_expression" => Some(text(src, node.field("type")?).to_string()),
         "call_expression"
             if node
-                .child_by_field_name("function")
+                .field("function")
                 .is_some_and(|f| f.kind() == "parenthesized_expression") =>
         {
-            let f = text(src, node.child_by_field_name("function")?);
+            let f = text(src, node.field("function")?);
             let inner = f.trim_start_matches('(').trim_end_matches(')').trim();
             inner.starts_with('*').then(|| inner.to_string())
         }
         "call_expression" => {
-            let f = text(src, node.child_by_field_name("function")?);
+            let f = text(src, node.field("function")?);
             if matches!(f, "new" | "make") {
-                let args = node.child_by_field_name("arguments")?;
+                let args = node.field("arguments")?;
                 let first = named_children(args).into_iter().next()?;
                 Some(text(src, first).to_string())
             } else {

@@ -17,6 +17,7 @@ use super::migration_ops::{
 };
 use crate::catalog::OrmReceiver;
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
+use crate::lang::Field as _;
 use crate::model::{Access, Confidence, Kind, Language, Operation, Site};
 use crate::orm::nodes::{all_nodes, named_children, text};
 use crate::sql::TableName;
@@ -97,10 +98,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
 impl<'a, 's> Alembic<'a, 's> {
     /// `t = sa.table("t", …)` / `sa.Table("t", …)` / `op.create_table("t", …)`.
     fn table_object(&mut self, n: Node<'_>) {
-        let (Some(left), Some(right)) = (
-            n.child_by_field_name("left"),
-            n.child_by_field_name("right"),
-        ) else {
+        let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else {
             return;
         };
         if left.kind() != "identifier" {
@@ -116,7 +114,7 @@ impl<'a, 's> Alembic<'a, 's> {
         if node.kind() != "call" {
             return None;
         }
-        let function = node.child_by_field_name("function")?;
+        let function = node.field("function")?;
         if !matches!(
             last_segment(text(self.src, function)),
             "table" | "Table" | "create_table"
@@ -134,7 +132,7 @@ impl<'a, 's> Alembic<'a, 's> {
     /// argument, a constant, on the next line).
     fn batch_block(&mut self, n: Node<'_>) {
         let src = self.src;
-        let Some(body) = n.child_by_field_name("body") else {
+        let Some(body) = n.field("body") else {
             return;
         };
         for item in all_nodes(n)
@@ -143,7 +141,7 @@ impl<'a, 's> Alembic<'a, 's> {
         {
             let call = all_nodes(item).into_iter().find(|c| {
                 c.kind() == "call"
-                    && c.child_by_field_name("function")
+                    && c.field("function")
                         .is_some_and(|f| last_segment(text(src, f)) == "batch_alter_table")
             });
             let alias = all_nodes(item)
@@ -176,7 +174,7 @@ impl<'a, 's> Alembic<'a, 's> {
 
     fn call(&self, call: Node<'_>, out: &mut FileScan) {
         let src = self.src;
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             return;
         };
         if function.kind() == "identifier" || function.kind() == "attribute" {
@@ -189,10 +187,8 @@ impl<'a, 's> Alembic<'a, 's> {
         if function.kind() != "attribute" {
             return;
         }
-        let (Some(object), Some(method)) = (
-            function.child_by_field_name("object"),
-            function.child_by_field_name("attribute"),
-        ) else {
+        let (Some(object), Some(method)) = (function.field("object"), function.field("attribute"))
+        else {
             return;
         };
         let (object, method) = (text(src, object), text(src, method));
@@ -302,9 +298,9 @@ impl<'a, 's> Alembic<'a, 's> {
         for _ in 0..64 {
             match at.kind() {
                 "call" => {
-                    let function = at.child_by_field_name("function")?;
+                    let function = at.field("function")?;
                     let object = match function.kind() {
-                        "attribute" => function.child_by_field_name("object"),
+                        "attribute" => function.field("object"),
                         _ => None,
                     };
                     match object {
@@ -315,7 +311,7 @@ impl<'a, 's> Alembic<'a, 's> {
                         }
                         Some(o) => {
                             if let Some(table) = self.object_of_name(text(src, o)) {
-                                let method = function.child_by_field_name("attribute")?;
+                                let method = function.field("attribute")?;
                                 return Some((table, text(src, method)));
                             }
                         }
@@ -327,7 +323,7 @@ impl<'a, 's> Alembic<'a, 's> {
                     let table = self.object_of_name(text(src, arg))?;
                     return Some((table, method));
                 }
-                "attribute" => at = at.child_by_field_name("object")?,
+                "attribute" => at = at.field("object")?,
                 _ => return None,
             }
         }
@@ -381,9 +377,9 @@ impl<'a, 's> Alembic<'a, 's> {
         let mut at = node.parent();
         while let Some(n) = at {
             if n.kind() == "call"
-                && let Some(f) = n.child_by_field_name("function")
+                && let Some(f) = n.field("function")
                 && f.kind() == "attribute"
-                && let Some(o) = f.child_by_field_name("object")
+                && let Some(o) = f.field("object")
             {
                 let o = text(self.src, o);
                 if o == "op" || self.batches.iter().any(|b| b.alias == o) {

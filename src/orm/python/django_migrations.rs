@@ -14,6 +14,7 @@ use super::migration_ops::{
 };
 use super::string_value;
 use crate::extract::{FileInput, FileScan, LineIndex, ScanContext, evidence};
+use crate::lang::Field as _;
 use crate::model::{Confidence, Kind, Language, Site};
 use crate::orm::ModelIndex;
 use crate::orm::naming;
@@ -95,7 +96,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     }
     let catalog = MigrationCatalog::builtin();
     for &call in &calls {
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             continue;
         };
         if !matches!(function.kind(), "identifier" | "attribute") {
@@ -120,7 +121,7 @@ fn is_operation(src: &str, call: Node<'_>) -> bool {
     };
     list.parent().is_some_and(|a| {
         a.kind() == "assignment"
-            && a.child_by_field_name("left")
+            && a.field("left")
                 .is_some_and(|l| text(src, l) == "operations")
     })
 }
@@ -130,7 +131,7 @@ impl Migration<'_, '_> {
     fn declared_table(&mut self, call: Node<'_>) {
         let src = self.src;
         let is_create = call
-            .child_by_field_name("function")
+            .field("function")
             .is_some_and(|f| last_segment(text(src, f)) == "CreateModel");
         if !is_create {
             return;
@@ -255,11 +256,11 @@ fn dict_string(src: &str, dict: Node<'_>, key: &str) -> Option<String> {
         .into_iter()
         .filter(|p| p.kind() == "pair")
         .find(|p| {
-            p.child_by_field_name("key")
+            p.field("key")
                 .and_then(|k| string_value(src, k))
                 .is_some_and(|k| k == key)
         })
-        .and_then(|p| p.child_by_field_name("value"))
+        .and_then(|p| p.field("value"))
         .and_then(|v| string_value(src, v))
 }
 
@@ -272,12 +273,12 @@ pub fn get_model_binding(
     node: Node<'_>,
     models: &ModelIndex,
 ) -> Option<(String, String)> {
-    let left = node.child_by_field_name("left")?;
-    let right = node.child_by_field_name("right")?;
+    let left = node.field("left")?;
+    let right = node.field("right")?;
     if left.kind() != "identifier" || right.kind() != "call" {
         return None;
     }
-    let function = right.child_by_field_name("function")?;
+    let function = right.field("function")?;
     if function.kind() != "attribute" || last_segment(text(src, function)) != "get_model" {
         return None;
     }
@@ -319,11 +320,8 @@ fn loop_strings(src: &str, ident: Node<'_>) -> Option<Vec<String>> {
     let name = text(src, ident);
     let mut at = ident.parent();
     while let Some(n) = at {
-        if n.kind() == "for_statement"
-            && n.child_by_field_name("left")
-                .is_some_and(|l| text(src, l) == name)
-        {
-            let right = n.child_by_field_name("right")?;
+        if n.kind() == "for_statement" && n.field("left").is_some_and(|l| text(src, l) == name) {
+            let right = n.field("right")?;
             let strings: Vec<String> = named_children(right)
                 .into_iter()
                 .filter_map(|s| string_value(src, s))

@@ -11,12 +11,13 @@
 use super::last_segment;
 use super::migration_ops::enclosing_function;
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
+use crate::lang::Field as _;
 use crate::model::{Access, Confidence, Kind, Language, Operation, Site};
-use crate::orm::nodes::{named_children, nodes_of_kinds, text};
+use crate::orm::nodes::{named_children, text};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::LazyLock;
-use tree_sitter::{Node, Tree};
+use tree_sitter::Node;
 
 /// One view base class and what a class deriving from it does to its model's table.
 #[derive(Debug, Clone, Deserialize)]
@@ -99,12 +100,13 @@ struct Views<'a, 's> {
 }
 
 /// The findings of one Python file's views, viewsets, inlines and admin registrations.
-pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
+/// The views, serializers and admin registrations of a file, from the nodes of the usage
+/// pass (its calls and classes).
+pub fn usages(file: &FileInput<'_>, nodes: &[Node<'_>], out: &mut FileScan) {
     let src = file.text;
     if !(src.contains("model") || src.contains("queryset") || src.contains("register(")) {
         return;
     }
-    let nodes = nodes_of_kinds(tree.root_node(), &["call", "class_definition"]);
     let mut pass = Views {
         file,
         src,
@@ -112,21 +114,21 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         classes: HashMap::new(),
         serializers: HashMap::new(),
     };
-    for &n in &nodes {
+    for &n in nodes {
         if n.kind() == "class_definition"
-            && let Some(name) = n.child_by_field_name("name")
+            && let Some(name) = n.field("name")
         {
             pass.classes.insert(text(src, name), bases(src, n));
         }
     }
-    for &n in &nodes {
+    for &n in nodes {
         if n.kind() == "class_definition"
             && let Some((name, table)) = pass.model_serializer(n)
         {
             pass.serializers.insert(name, table);
         }
     }
-    for &n in &nodes {
+    for &n in nodes {
         match n.kind() {
             "class_definition" => pass.class(n, out),
             "call" => pass.admin_register(n, out),
@@ -137,7 +139,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
 
 fn bases<'s>(src: &'s str, class: Node<'_>) -> Vec<&'s str> {
     class
-        .child_by_field_name("superclasses")
+        .field("superclasses")
         .map(named_children)
         .unwrap_or_default()
         .into_iter()
@@ -167,10 +169,7 @@ impl<'s> Views<'_, 's> {
     /// `model = X` / `queryset = X.objects…` in a class body.
     fn class(&self, class: Node<'_>, out: &mut FileScan) {
         let src = self.src;
-        let (Some(name), Some(body)) = (
-            class.child_by_field_name("name"),
-            class.child_by_field_name("body"),
-        ) else {
+        let (Some(name), Some(body)) = (class.field("name"), class.field("body")) else {
             return;
         };
         if text(src, name) == "Meta" {
@@ -182,10 +181,7 @@ impl<'s> Views<'_, 's> {
                 .into_iter()
                 .filter(|a| a.kind() == "assignment")
             {
-                let (Some(left), Some(right)) = (
-                    a.child_by_field_name("left"),
-                    a.child_by_field_name("right"),
-                ) else {
+                let (Some(left), Some(right)) = (a.field("left"), a.field("right")) else {
                     continue;
                 };
                 match text(src, left) {
@@ -200,7 +196,7 @@ impl<'s> Views<'_, 's> {
     /// `class FileSerializer(serializers.ModelSerializer): class Meta: model = File`.
     fn model_serializer(&self, class: Node<'_>) -> Option<(&'s str, String)> {
         let src = self.src;
-        let name = text(src, class.child_by_field_name("name")?);
+        let name = text(src, class.field("name")?);
         if !bases(src, class).iter().any(|b| b.ends_with("Serializer")) {
             return None;
         }
@@ -215,7 +211,7 @@ impl<'s> Views<'_, 's> {
             return;
         }
         let Some(table) = value
-            .child_by_field_name("function")
+            .field("function")
             .and_then(|f| self.serializers.get(last_segment(text(self.src, f))))
         else {
             return;
@@ -264,15 +260,14 @@ impl<'s> Views<'_, 's> {
         let mut model = None;
         for _ in 0..64 {
             match node.kind() {
-                "call" => match node.child_by_field_name("function") {
+                "call" => match node.field("function") {
                     Some(f) => node = f,
                     None => return,
                 },
                 "attribute" => {
-                    let (Some(object), Some(attr)) = (
-                        node.child_by_field_name("object"),
-                        node.child_by_field_name("attribute"),
-                    ) else {
+                    let (Some(object), Some(attr)) =
+                        (node.field("object"), node.field("attribute"))
+                    else {
                         return;
                     };
                     if text(self.src, attr) == "objects" {
@@ -296,14 +291,14 @@ impl<'s> Views<'_, 's> {
     /// changes the rows of each model.
     fn admin_register(&self, call: Node<'_>, out: &mut FileScan) {
         let src = self.src;
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             return;
         };
         let callee = text(src, function);
         if !is_admin_register(callee) {
             return;
         }
-        let Some(args) = call.child_by_field_name("arguments") else {
+        let Some(args) = call.field("arguments") else {
             return;
         };
         let mut positional = named_children(args)

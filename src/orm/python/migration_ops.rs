@@ -4,6 +4,7 @@
 //! `django_migrations`, with the argument readers both use.
 
 use super::string_value;
+use crate::lang::Field as _;
 use crate::model::{Access, Operation};
 use crate::orm::nodes::{named_children, text};
 use serde::Deserialize;
@@ -110,16 +111,13 @@ impl<'t> CallArgs<'t> {
             positional: Vec::new(),
             keywords: Vec::new(),
         };
-        let Some(args) = call.child_by_field_name("arguments") else {
+        let Some(args) = call.field("arguments") else {
             return out;
         };
         for a in named_children(args) {
             match a.kind() {
                 "keyword_argument" => {
-                    if let (Some(k), Some(v)) = (
-                        a.child_by_field_name("name"),
-                        a.child_by_field_name("value"),
-                    ) {
+                    if let (Some(k), Some(v)) = (a.field("name"), a.field("value")) {
                         out.keywords.push((text(src, k).to_string(), v));
                     }
                 }
@@ -160,10 +158,7 @@ pub fn string_consts(
         if n.kind() != "assignment" {
             continue;
         }
-        let (Some(left), Some(right)) = (
-            n.child_by_field_name("left"),
-            n.child_by_field_name("right"),
-        ) else {
+        let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else {
             continue;
         };
         if left.kind() != "identifier" {
@@ -187,9 +182,7 @@ pub fn enclosing_function(src: &str, node: Node<'_>) -> Option<String> {
     let mut at = node.parent();
     while let Some(n) = at {
         if matches!(n.kind(), "function_definition" | "class_definition") {
-            return n
-                .child_by_field_name("name")
-                .map(|x| text(src, x).to_string());
+            return n.field("name").map(|x| text(src, x).to_string());
         }
         at = n.parent();
     }

@@ -14,6 +14,7 @@ pub use models::{declarations, resolve};
 pub use usages::usages;
 
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
+use crate::lang::Field as _;
 use crate::model::Access;
 use crate::orm::nodes::text;
 use tree_sitter::Node;
@@ -94,13 +95,9 @@ struct Link<'t> {
 fn is_chain_link(call: Node<'_>) -> bool {
     call.parent().is_some_and(|p| {
         p.kind() == "attribute"
-            && p.child_by_field_name("object")
-                .is_some_and(|o| o.id() == call.id())
+            && p.field("object").is_some_and(|o| o.id() == call.id())
             && p.parent().is_some_and(|pp| {
-                pp.kind() == "call"
-                    && pp
-                        .child_by_field_name("function")
-                        .is_some_and(|f| f.id() == p.id())
+                pp.kind() == "call" && pp.field("function").is_some_and(|f| f.id() == p.id())
             })
     })
 }
@@ -115,16 +112,15 @@ impl<'t> Chain<'t> {
                 root = Some(cur);
                 break;
             }
-            let Some(function) = cur.child_by_field_name("function") else {
+            let Some(function) = cur.field("function") else {
                 break;
             };
-            let args = cur.child_by_field_name("arguments");
+            let args = cur.field("arguments");
             match function.kind() {
                 "attribute" => {
-                    let (Some(object), Some(attr)) = (
-                        function.child_by_field_name("object"),
-                        function.child_by_field_name("attribute"),
-                    ) else {
+                    let (Some(object), Some(attr)) =
+                        (function.field("object"), function.field("attribute"))
+                    else {
                         break;
                     };
                     links.push(Link {

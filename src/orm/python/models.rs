@@ -9,6 +9,7 @@
 use super::{Chain, chain_access, is_chain_link, last_segment, string_value};
 use crate::catalog::{OrmCatalog, OrmReceiver};
 use crate::extract::LineIndex;
+use crate::lang::Field as _;
 use crate::lang::{self, Grammar};
 use crate::model::{Language, Operation};
 use crate::orm::naming;
@@ -195,8 +196,8 @@ struct PyFile<'a> {
 /// `def get_user(…) -> User` / `-> Optional[User]` / `-> list[User]`: calls of it give
 /// instances of the class the annotation names (a model or not: pass 2 looks it up).
 fn returned_model(src: &str, module: &str, def: Node<'_>) -> Option<TypedName> {
-    let name = text(src, def.child_by_field_name("name")?);
-    let hint = text(src, def.child_by_field_name("return_type")?);
+    let name = text(src, def.field("name")?);
+    let hint = text(src, def.field("return_type")?);
     let (model, collection) = hint_class(hint)?;
     Some(TypedName {
         module: module.to_string(),
@@ -210,8 +211,8 @@ fn returned_model(src: &str, module: &str, def: Node<'_>) -> Option<TypedName> {
 /// `class Meta: model = Invoice`): its `load(…)` builds instances of the model. Recorded
 /// as `InvoiceSchema.load`.
 fn schema_model(src: &str, module: &str, class: Node<'_>) -> Option<TypedName> {
-    let name = text(src, class.child_by_field_name("name")?);
-    let bases = text(src, class.child_by_field_name("superclasses")?);
+    let name = text(src, class.field("name")?);
+    let bases = text(src, class.field("superclasses")?);
     if !bases.contains("Schema") {
         return None;
     }
@@ -228,27 +229,22 @@ fn schema_model(src: &str, module: &str, class: Node<'_>) -> Option<TypedName> {
 /// The value of `model = …` in a class's inner `class Meta:` (serializers, schemas,
 /// forms name their model there).
 pub(crate) fn meta_model<'t>(src: &str, class: Node<'t>) -> Option<Node<'t>> {
-    let body = class.child_by_field_name("body")?;
+    let body = class.field("body")?;
     let meta = named_children(body).into_iter().find(|c| {
-        c.kind() == "class_definition"
-            && c.child_by_field_name("name")
-                .is_some_and(|n| text(src, n) == "Meta")
+        c.kind() == "class_definition" && c.field("name").is_some_and(|n| text(src, n) == "Meta")
     })?;
-    all_nodes(meta.child_by_field_name("body")?)
+    all_nodes(meta.field("body")?)
         .into_iter()
         .filter(|a| a.kind() == "assignment")
-        .find(|a| {
-            a.child_by_field_name("left")
-                .is_some_and(|l| text(src, l) == "model")
-        })?
-        .child_by_field_name("right")
+        .find(|a| a.field("left").is_some_and(|l| text(src, l) == "model"))?
+        .field("right")
 }
 
 /// Flask-Login's `current_user` is what the `@login.user_loader` function returns:
 /// `return User.query.get(int(id))` / `return db.session.get(User, int(id))` names the
 /// class (the first capitalized name of the returned expression).
 fn login_user_model(src: &str, node: Node<'_>) -> Option<TypedName> {
-    let def = node.child_by_field_name("definition")?;
+    let def = node.field("definition")?;
     let loader = named_children(node)
         .into_iter()
         .filter(|d| d.kind() == "decorator")
@@ -274,12 +270,12 @@ fn login_user_model(src: &str, node: Node<'_>) -> Option<TypedName> {
 
 /// `CurrentUser = Annotated[User, Depends(get_current_user)]`: a type alias of a class.
 fn annotated_alias(src: &str, module: &str, node: Node<'_>) -> Option<TypedName> {
-    let left = node.child_by_field_name("left")?;
-    let right = node.child_by_field_name("right")?;
+    let left = node.field("left")?;
+    let right = node.field("right")?;
     if left.kind() != "identifier" || right.kind() != "subscript" {
         return None;
     }
-    let value = right.child_by_field_name("value")?;
+    let value = right.field("value")?;
     if last_segment(text(src, value)) != "Annotated" {
         return None;
     }
@@ -385,16 +381,16 @@ fn top_level_split(s: &str, sep: char) -> Option<Vec<&str>> {
 /// `OrderManager = models.Manager.from_queryset(OrderQuerySet)`: a manager class whose
 /// methods are the QuerySet's, as `(name, [QuerySet])`.
 fn queryset_manager(src: &str, node: Node<'_>) -> Option<(String, Vec<String>)> {
-    let left = node.child_by_field_name("left")?;
-    let right = node.child_by_field_name("right")?;
+    let left = node.field("left")?;
+    let right = node.field("right")?;
     if left.kind() != "identifier" || right.kind() != "call" {
         return None;
     }
-    let function = right.child_by_field_name("function")?;
+    let function = right.field("function")?;
     if last_segment(text(src, function)) != "from_queryset" {
         return None;
     }
-    let args = named_children(right.child_by_field_name("arguments")?);
+    let args = named_children(right.field("arguments")?);
     let qs = args.first()?;
     Some((
         text(src, left).to_string(),
@@ -410,8 +406,8 @@ fn table_object(
     index: &LineIndex,
     node: Node<'_>,
 ) -> Option<ModelDecl> {
-    let left = node.child_by_field_name("left")?;
-    let right = node.child_by_field_name("right")?;
+    let left = node.field("left")?;
+    let right = node.field("right")?;
     if left.kind() != "identifier" || right.kind() != "call" {
         return None;
     }
@@ -428,11 +424,11 @@ fn table_object(
 
 /// The table of `Table("t", metadata, …)` (also `sa.Table`, `db.Table`).
 fn table_call(src: &str, call: Node<'_>) -> Option<String> {
-    let function = call.child_by_field_name("function")?;
+    let function = call.field("function")?;
     if last_segment(text(src, function)) != "Table" {
         return None;
     }
-    let args = named_children(call.child_by_field_name("arguments")?);
+    let args = named_children(call.field("arguments")?);
     if args.len() < 2 {
         return None;
     }
@@ -441,10 +437,7 @@ fn table_call(src: &str, call: Node<'_>) -> Option<String> {
 
 fn class_declaration(file: &PyFile<'_>, node: Node<'_>, catalog: &OrmCatalog, out: &mut FileDecls) {
     let (rel, src, module, index) = (file.rel, file.src, file.module, file.index);
-    let (Some(name), Some(body)) = (
-        node.child_by_field_name("name"),
-        node.child_by_field_name("body"),
-    ) else {
+    let (Some(name), Some(body)) = (node.field("name"), node.field("body")) else {
         return;
     };
     let name = text(src, name).to_string();
@@ -455,16 +448,12 @@ fn class_declaration(file: &PyFile<'_>, node: Node<'_>, catalog: &OrmCatalog, ou
     decl.line = line;
     decl.column = column;
     decl.evidence = first_line(text(src, node));
-    if let Some(supers) = node.child_by_field_name("superclasses") {
+    if let Some(supers) = node.field("superclasses") {
         for base in named_children(supers) {
             // SQLModel: `class User(UserBase, table=True)` is a table, named `user`.
             if base.kind() == "keyword_argument"
-                && base
-                    .child_by_field_name("name")
-                    .is_some_and(|n| text(src, n) == "table")
-                && base
-                    .child_by_field_name("value")
-                    .is_some_and(|v| v.kind() == "true")
+                && base.field("name").is_some_and(|n| text(src, n) == "table")
+                && base.field("value").is_some_and(|v| v.kind() == "true")
             {
                 decl.framework = "sqlalchemy".into();
                 decl.source = TableSource::Convention;
@@ -473,7 +462,7 @@ fn class_declaration(file: &PyFile<'_>, node: Node<'_>, catalog: &OrmCatalog, ou
             }
             // `models.QuerySet["Order"]`: the generic's value is the base.
             let base = match base.kind() {
-                "subscript" => match base.child_by_field_name("value") {
+                "subscript" => match base.field("value") {
                     Some(v) => v,
                     None => continue,
                 },
@@ -504,7 +493,7 @@ fn class_declaration(file: &PyFile<'_>, node: Node<'_>, catalog: &OrmCatalog, ou
     }
     for stmt in named_children(body) {
         let stmt = if stmt.kind() == "decorated_definition" {
-            match stmt.child_by_field_name("definition") {
+            match stmt.field("definition") {
                 Some(d) => d,
                 None => continue,
             }
@@ -513,10 +502,8 @@ fn class_declaration(file: &PyFile<'_>, node: Node<'_>, catalog: &OrmCatalog, ou
         };
         match stmt.kind() {
             "class_definition" => {
-                let is_meta = stmt
-                    .child_by_field_name("name")
-                    .is_some_and(|n| text(src, n) == "Meta");
-                if let (true, Some(meta_body)) = (is_meta, stmt.child_by_field_name("body")) {
+                let is_meta = stmt.field("name").is_some_and(|n| text(src, n) == "Meta");
+                if let (true, Some(meta_body)) = (is_meta, stmt.field("body")) {
                     meta_options(src, meta_body, &mut decl);
                 }
             }
@@ -544,10 +531,7 @@ fn meta_options(src: &str, body: Node<'_>, decl: &mut ModelDecl) {
             if a.kind() != "assignment" {
                 continue;
             }
-            let (Some(left), Some(right)) = (
-                a.child_by_field_name("left"),
-                a.child_by_field_name("right"),
-            ) else {
+            let (Some(left), Some(right)) = (a.field("left"), a.field("right")) else {
                 continue;
             };
             match text(src, left) {
@@ -564,11 +548,11 @@ fn meta_options(src: &str, body: Node<'_>, decl: &mut ModelDecl) {
 }
 
 fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, out: &mut FileDecls) {
-    let Some(left) = a.child_by_field_name("left") else {
+    let Some(left) = a.field("left") else {
         return;
     };
     let attr = text(src, left);
-    let Some(right) = a.child_by_field_name("right") else {
+    let Some(right) = a.field("right") else {
         return;
     };
     match (attr, right.kind()) {
@@ -590,22 +574,19 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
             decl.explicit_table = table_call(src, right);
         }
         (_, "call") => {
-            let Some(function) = right.child_by_field_name("function") else {
+            let Some(function) = right.field("function") else {
                 return;
             };
             let callee = text(src, function);
             let args = right
-                .child_by_field_name("arguments")
+                .field("arguments")
                 .map(named_children)
                 .unwrap_or_default();
             let kw = |k: &str| {
                 args.iter()
                     .filter(|n| n.kind() == "keyword_argument")
-                    .find(|n| {
-                        n.child_by_field_name("name")
-                            .is_some_and(|x| text(src, x) == k)
-                    })
-                    .and_then(|n| n.child_by_field_name("value"))
+                    .find(|n| n.field("name").is_some_and(|x| text(src, x) == k))
+                    .and_then(|n| n.field("value"))
             };
             let positional: Vec<Node<'_>> = args
                 .iter()
@@ -692,10 +673,7 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                 let target = positional
                     .first()
                     .and_then(|t| model_ref(src, *t, class))
-                    .or_else(|| {
-                        a.child_by_field_name("type")
-                            .and_then(|t| annotated_model(src, t))
-                    });
+                    .or_else(|| a.field("type").and_then(|t| annotated_model(src, t)));
                 relationship_accessors(src, class, attr, target.as_deref(), &kw, out);
                 if let (true, Some(child)) = (deletes, target) {
                     out.cascades.push(Cascade {
@@ -744,15 +722,12 @@ fn relationship_accessors<'t>(
     // `backref="x"` or `backref=db.backref("x", lazy="joined")`.
     let backref = kw("backref").and_then(|b| match b.kind() {
         "call" => {
-            let args = named_children(b.child_by_field_name("arguments")?);
+            let args = named_children(b.field("arguments")?);
             let lazy = args
                 .iter()
                 .filter(|a| a.kind() == "keyword_argument")
-                .find(|a| {
-                    a.child_by_field_name("name")
-                        .is_some_and(|n| text(src, n) == "lazy")
-                })
-                .and_then(|a| a.child_by_field_name("value"));
+                .find(|a| a.field("name").is_some_and(|n| text(src, n) == "lazy"))
+                .and_then(|a| a.field("value"));
             let name = args.first().and_then(|n| string_value(src, *n))?;
             Some((name, joined(lazy)))
         }
@@ -775,9 +750,9 @@ fn manager_class(src: &str, function: Node<'_>) -> Option<String> {
     let callee = text(src, function);
     if function.kind() == "call" {
         // `Manager.from_queryset(QS)()`
-        let inner = function.child_by_field_name("function")?;
+        let inner = function.field("function")?;
         if last_segment(text(src, inner)) == "from_queryset" {
-            let args = named_children(function.child_by_field_name("arguments")?);
+            let args = named_children(function.field("arguments")?);
             return args
                 .first()
                 .map(|a| last_segment(text(src, *a)).to_string());
@@ -834,7 +809,7 @@ fn manager_method(
     catalog: &OrmCatalog,
     out: &mut FileDecls,
 ) {
-    let Some(name) = def.child_by_field_name("name") else {
+    let Some(name) = def.field("name") else {
         return;
     };
     let method = text(src, name);

@@ -11,8 +11,9 @@ use super::{Chain, chain_access, is_chain_link, last_segment};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::scoped::{Scope, Scopes};
 use crate::extract::{FileInput, FileScan, LineIndex};
+use crate::lang::Field as _;
 use crate::model::{Access, Confidence, Kind, Language, Operation};
-use crate::orm::nodes::{all_nodes, named_children, nodes_of_kinds, text};
+use crate::orm::nodes::{all_nodes, named_children, text};
 use crate::orm::{ManagerMethod, ModelDecl, ModelIndex};
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
@@ -34,10 +35,7 @@ fn class_key(class: usize) -> Option<usize> {
 
 /// `self.queryset`: one attribute of `self`.
 fn is_self_attribute(src: &str, node: Node<'_>) -> bool {
-    node.kind() == "attribute"
-        && node
-            .child_by_field_name("object")
-            .is_some_and(|o| text(src, o) == "self")
+    node.kind() == "attribute" && node.field("object").is_some_and(|o| text(src, o) == "self")
 }
 
 /// What a name holds in a function, as far as the function shows.
@@ -110,7 +108,8 @@ struct Usages<'a, 's> {
 }
 
 /// ORM findings of one Python file.
-/// The kinds of node the usage pass looks at (its loops and `unit_of_work`).
+/// The kinds of node the usage and view passes look at (their loops and `unit_of_work`):
+/// the tree is walked once for both (`nodes_of_kinds`).
 const USAGE_KINDS: &[&str] = &[
     "assignment",
     "attribute",
@@ -124,9 +123,17 @@ const USAGE_KINDS: &[&str] = &[
     "typed_parameter",
 ];
 
+/// The ORM usages of a parsed file: model and query calls (this pass), then views,
+/// serializers and admin registrations (`django_views`), over one walk of the tree.
 pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
+    let nodes = crate::orm::nodes::nodes_of_kinds(tree.root_node(), USAGE_KINDS);
+    model_usages(file, &nodes, out);
+    super::django_views::usages(file, &nodes, out);
+}
+
+/// Model and query calls, from the nodes of `USAGE_KINDS`.
+fn model_usages(file: &FileInput<'_>, nodes: &[Node<'_>], out: &mut FileScan) {
     let src = file.text;
-    let nodes = nodes_of_kinds(tree.root_node(), USAGE_KINDS);
     let mut scopes = Vec::new();
     let mut u = Usages {
         file,
@@ -141,20 +148,18 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     };
     // Bindings of names to model types, per function, in source order.
     let mut bindings: Vec<Binding> = Vec::new();
-    for &n in &nodes {
+    for &n in nodes {
         match n.kind() {
             "function_definition" | "class_definition" => {
                 if n.kind() == "function_definition"
-                    && let Some(name) = n.child_by_field_name("name")
+                    && let Some(name) = n.field("name")
                 {
                     u.local_functions.insert(text(src, name).to_string());
                 }
                 scopes.push(Scope {
                     start: n.start_byte(),
                     end: n.end_byte(),
-                    name: n
-                        .child_by_field_name("name")
-                        .map(|x| text(src, x).to_string()),
+                    name: n.field("name").map(|x| text(src, x).to_string()),
                     is_class: n.kind() == "class_definition",
                 });
             }
@@ -172,13 +177,12 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         }
     }
     u.scopes = Scopes::new(scopes);
-    u.schema_instances(&nodes);
-    for &n in &nodes {
+    u.schema_instances(nodes);
+    for &n in nodes {
         match n.kind() {
             "assignment" => {
                 // `user: User = …`, `users: list[User] = …`: the hint decides.
-                if let (Some(left), Some(hint)) =
-                    (n.child_by_field_name("left"), n.child_by_field_name("type"))
+                if let (Some(left), Some(hint)) = (n.field("left"), n.field("type"))
                     && left.kind() == "identifier"
                     && u.class_body_at(n.start_byte()).is_none()
                     && let Some(ty) = u.hint_type(text(src, hint))
@@ -187,10 +191,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
                     bindings.push((n.end_byte(), scope, text(src, left).to_string(), ty));
                     continue;
                 }
-                let (Some(left), Some(right)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
-                ) else {
+                let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else {
                     continue;
                 };
                 let target = match left.kind() {
@@ -224,12 +225,12 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
             }
             // `def cancel(order: LegacyOrder)`: the annotation types the parameter.
             "typed_parameter" | "typed_default_parameter" => {
-                let name = n.child_by_field_name("name").or_else(|| {
+                let name = n.field("name").or_else(|| {
                     named_children(n)
                         .into_iter()
                         .find(|c| c.kind() == "identifier")
                 });
-                let ty = n.child_by_field_name("type");
+                let ty = n.field("type");
                 let (Some(name), Some(ty)) = (name, ty) else {
                     continue;
                 };
@@ -243,10 +244,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
                 }
             }
             "for_statement" => {
-                let (Some(left), Some(right)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
-                ) else {
+                let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else {
                     continue;
                 };
                 if left.kind() != "identifier" {
@@ -272,7 +270,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
             _ => {}
         }
     }
-    for &n in &nodes {
+    for &n in nodes {
         if n.kind() == "call" && !is_chain_link(n) {
             let before = out.findings.len();
             u.call(n, &bindings, out);
@@ -281,12 +279,12 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
             }
         }
     }
-    for &n in &nodes {
+    for &n in nodes {
         if n.kind() == "attribute" {
             u.relation_attribute(n, &bindings, out);
         }
     }
-    u.unit_of_work(&nodes, &bindings, out);
+    u.unit_of_work(nodes, &bindings, out);
 }
 
 /// `app/crud.py` → `app.crud`; `app/models/__init__.py` → `app.models`.
@@ -324,14 +322,14 @@ impl<'a, 's> Usages<'a, 's> {
     fn import_from(&mut self, n: Node<'_>) {
         let src = self.src;
         let module = n
-            .child_by_field_name("module_name")
+            .field("module_name")
             .map(|m| text(src, m).trim_start_matches('.').to_string());
         let mut cursor = n.walk();
         for name in n.children_by_field_name("name", &mut cursor) {
             let (orig, alias) = match name.kind() {
                 "aliased_import" => (
-                    name.child_by_field_name("name").map(|x| text(src, x)),
-                    name.child_by_field_name("alias").map(|x| text(src, x)),
+                    name.field("name").map(|x| text(src, x)),
+                    name.field("alias").map(|x| text(src, x)),
                 ),
                 _ => (Some(text(src, name)), None),
             };
@@ -355,10 +353,7 @@ impl<'a, 's> Usages<'a, 's> {
         let mut cursor = n.walk();
         for name in n.children_by_field_name("name", &mut cursor) {
             if name.kind() == "aliased_import" {
-                if let (Some(m), Some(a)) = (
-                    name.child_by_field_name("name"),
-                    name.child_by_field_name("alias"),
-                ) {
+                if let (Some(m), Some(a)) = (name.field("name"), name.field("alias")) {
                     self.modules
                         .insert(text(src, a).to_string(), text(src, m).to_string());
                 }
@@ -381,8 +376,8 @@ impl<'a, 's> Usages<'a, 's> {
                 })
             }
             "attribute" => {
-                let object = node.child_by_field_name("object")?;
-                let attr = node.child_by_field_name("attribute")?;
+                let object = node.field("object")?;
+                let attr = node.field("attribute")?;
                 let object_text = text(src, object);
                 let module =
                     self.modules.get(object_text).cloned().or_else(|| {
@@ -591,10 +586,10 @@ impl<'a, 's> Usages<'a, 's> {
             }
             "attribute"
                 if node
-                    .child_by_field_name("attribute")
+                    .field("attribute")
                     .is_some_and(|a| text(src, a) == "__table__") =>
             {
-                let m = self.model(node.child_by_field_name("object")?)?;
+                let m = self.model(node.field("object")?)?;
                 Some(VarType::Table {
                     model: m.name.clone(),
                     module: Some(m.module.clone()),
@@ -605,7 +600,7 @@ impl<'a, 's> Usages<'a, 's> {
                 .and_then(|n| self.type_of_at(n, bindings, pos, depth + 1)),
             "subscript" => {
                 // `LegacyOrder.objects.get_or_create(…)[0]`
-                let value = node.child_by_field_name("value")?;
+                let value = node.field("value")?;
                 match self.type_of_at(value, bindings, pos, depth + 1)? {
                     t @ VarType::Instance { .. } => Some(t),
                     VarType::QuerySet { model, module } | VarType::Collection { model, module } => {
@@ -619,7 +614,7 @@ impl<'a, 's> Usages<'a, 's> {
                 }
             }
             "call" => {
-                let function = node.child_by_field_name("function")?;
+                let function = node.field("function")?;
                 if let Some(m) = self.model(function) {
                     return Some(VarType::Instance {
                         model: m.name.clone(),
@@ -630,7 +625,7 @@ impl<'a, 's> Usages<'a, 's> {
                 // `typing.cast(LegacyOrder, value)`: the value is an instance of the model.
                 if matches!(text(src, function), "cast" | "typing.cast")
                     && let Some(m) = node
-                        .child_by_field_name("arguments")
+                        .field("arguments")
                         .and_then(|a| named_children(a).into_iter().next())
                         .and_then(|a| self.model(a))
                 {
@@ -743,8 +738,8 @@ impl<'a, 's> Usages<'a, 's> {
         if root.kind() != "attribute" {
             return None;
         }
-        let object = root.child_by_field_name("object")?;
-        let attr = text(self.src, root.child_by_field_name("attribute")?);
+        let object = root.field("object")?;
+        let attr = text(self.src, root.field("attribute")?);
         // A related manager: `customer.orders` where `customer` is a model instance.
         if (object.kind() == "identifier" || is_self_attribute(self.src, object))
             && let Some(VarType::Instance { model, module, .. }) =
@@ -780,7 +775,7 @@ impl<'a, 's> Usages<'a, 's> {
         if let Some(model) = self.manager_root(&chain, bindings, pos) {
             let attr = chain
                 .root
-                .and_then(|r| r.child_by_field_name("attribute"))
+                .and_then(|r| r.field("attribute"))
                 .map(|a| text(src, a))
                 .unwrap_or("objects");
             let manager = model
@@ -848,10 +843,7 @@ impl<'a, 's> Usages<'a, 's> {
         // 4. Django: `o.photo.save(name, content)` / `o.photo.delete()` on a file field
         // save the instance as well (unless `save=False`).
         if let Some(root) = chain.root.filter(|r| r.kind() == "attribute")
-            && let (Some(object), Some(field)) = (
-                root.child_by_field_name("object"),
-                root.child_by_field_name("attribute"),
-            )
+            && let (Some(object), Some(field)) = (root.field("object"), root.field("attribute"))
             && (object.kind() == "identifier" || is_self_attribute(src, object))
             && let [method @ ("save" | "delete")] = methods.as_slice()
             && let Some(VarType::Instance { model, module, .. }) =
@@ -862,10 +854,8 @@ impl<'a, 's> Usages<'a, 's> {
                 named_children(a).into_iter().any(|k| {
                     k.kind() == "false"
                         || k.kind() == "keyword_argument"
-                            && k.child_by_field_name("name")
-                                .is_some_and(|n| text(src, n) == "save")
-                            && k.child_by_field_name("value")
-                                .is_some_and(|v| v.kind() == "false")
+                            && k.field("name").is_some_and(|n| text(src, n) == "save")
+                            && k.field("value").is_some_and(|v| v.kind() == "false")
                 })
             })
             && let Some(rule) =
@@ -994,11 +984,10 @@ impl<'a, 's> Usages<'a, 's> {
             let root_model = match root.kind() {
                 "attribute"
                     if root
-                        .child_by_field_name("attribute")
+                        .field("attribute")
                         .is_some_and(|a| text(src, a) == "__table__") =>
                 {
-                    root.child_by_field_name("object")
-                        .and_then(|o| self.model(o))
+                    root.field("object").and_then(|o| self.model(o))
                 }
                 "identifier" | "attribute" => self
                     .model(root)
@@ -1109,12 +1098,7 @@ impl<'a, 's> Usages<'a, 's> {
             node.kind(),
             "list_comprehension" | "set_comprehension" | "generator_expression"
         ) {
-            return self.instance_model_at(
-                node.child_by_field_name("body")?,
-                bindings,
-                pos,
-                depth + 1,
-            );
+            return self.instance_model_at(node.field("body")?, bindings, pos, depth + 1);
         }
         if matches!(node.kind(), "list" | "tuple" | "set") {
             return named_children(node)

@@ -33,6 +33,7 @@ use super::{
 };
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
+use crate::lang::Field as _;
 use crate::model::{Access, Confidence, Language, Operation, Site};
 use crate::orm::nodes::{all_nodes_within, named_children, text};
 use crate::orm::{ModelDecl, ModelIndex};
@@ -199,9 +200,10 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         let mut out = Vec::new();
         let mut at = call;
         while out.len() < MAX_CHAIN {
-            let Some(member) = self.parent(at).filter(|p| {
-                p.kind() == "member_expression" && p.child_by_field_name("object") == Some(at)
-            }) else {
+            let Some(member) = self
+                .parent(at)
+                .filter(|p| p.kind() == "member_expression" && p.field("object") == Some(at))
+            else {
                 break;
             };
             let Some(next) = self
@@ -210,9 +212,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             else {
                 break;
             };
-            let method = member
-                .child_by_field_name("property")
-                .map_or("", |p| self.text(p));
+            let method = member.field("property").map_or("", |p| self.text(p));
             out.push((next, method));
             at = next;
         }
@@ -250,17 +250,13 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         for &n in nodes {
             match n.kind() {
                 "import_specifier" => {
-                    if let (Some(name), Some(alias)) = (
-                        n.child_by_field_name("name"),
-                        n.child_by_field_name("alias"),
-                    ) {
+                    if let (Some(name), Some(alias)) = (n.field("name"), n.field("alias")) {
                         self.aliases
                             .insert(self.text(alias), self.text(name).to_string());
                     }
                 }
                 "pair_pattern" => {
-                    if let (Some(key), Some(value)) =
-                        (n.child_by_field_name("key"), n.child_by_field_name("value"))
+                    if let (Some(key), Some(value)) = (n.field("key"), n.field("value"))
                         && value.kind() == "identifier"
                     {
                         self.aliases
@@ -269,7 +265,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 }
                 "import_statement" => {
                     let Some(source) = n
-                        .child_by_field_name("source")
+                        .field("source")
                         .and_then(|s| super::string_value(self.src, s))
                     else {
                         continue;
@@ -283,10 +279,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                         .flat_map(named_children)
                         .filter(|c| c.kind() == "import_specifier")
                     {
-                        if let Some(local) = spec
-                            .child_by_field_name("alias")
-                            .or_else(|| spec.child_by_field_name("name"))
-                        {
+                        if let Some(local) = spec.field("alias").or_else(|| spec.field("name")) {
                             self.sources.insert(self.text(local), source.clone());
                         }
                     }
@@ -305,20 +298,17 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 }
                 // `const { Post } = require("./entity/Post")`.
                 "variable_declarator" => {
-                    let (Some(pattern), Some(value)) = (
-                        n.child_by_field_name("name"),
-                        n.child_by_field_name("value"),
-                    ) else {
+                    let (Some(pattern), Some(value)) = (n.field("name"), n.field("value")) else {
                         continue;
                     };
                     if pattern.kind() != "object_pattern" || value.kind() != "call_expression" {
                         continue;
                     }
                     let is_require = value
-                        .child_by_field_name("function")
+                        .field("function")
                         .is_some_and(|f| self.text(f) == "require");
                     let Some(source) = value
-                        .child_by_field_name("arguments")
+                        .field("arguments")
                         .and_then(|a| named_children(a).into_iter().next())
                         .and_then(|a| super::string_value(self.src, a))
                         .filter(|_| is_require)
@@ -328,7 +318,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     for p in named_children(pattern) {
                         let local = match p.kind() {
                             "shorthand_property_identifier_pattern" => Some(p),
-                            "pair_pattern" => p.child_by_field_name("value"),
+                            "pair_pattern" => p.field("value"),
                             _ => None,
                         };
                         if let Some(local) = local {
@@ -407,16 +397,13 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         for &n in nodes {
             match n.kind() {
                 "variable_declarator" => {
-                    let Some(name) = n.child_by_field_name("name") else {
+                    let Some(name) = n.field("name") else {
                         continue;
                     };
                     let value = n
-                        .child_by_field_name("value")
+                        .field("value")
                         .and_then(|v| self.value_of(v, 0))
-                        .or_else(|| {
-                            n.child_by_field_name("type")
-                                .and_then(|t| self.value_of_type(t))
-                        });
+                        .or_else(|| n.field("type").and_then(|t| self.value_of_type(t)));
                     match name.kind() {
                         "identifier" => {
                             if let Some(v) = value {
@@ -428,11 +415,11 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                             for p in named_children(name) {
                                 let local = match p.kind() {
                                     "shorthand_property_identifier_pattern" => Some(p),
-                                    "pair_pattern" => p.child_by_field_name("value"),
+                                    "pair_pattern" => p.field("value"),
                                     _ => None,
                                 };
                                 let key = match p.kind() {
-                                    "pair_pattern" => p.child_by_field_name("key"),
+                                    "pair_pattern" => p.field("key"),
                                     _ => Some(p),
                                 };
                                 if let (Some(local), Some(key)) = (local, key)
@@ -450,10 +437,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     }
                 }
                 "assignment_expression" => {
-                    let (Some(left), Some(right)) = (
-                        n.child_by_field_name("left"),
-                        n.child_by_field_name("right"),
-                    ) else {
+                    let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else {
                         continue;
                     };
                     let Some(v) = self.value_of(right, 0) else {
@@ -463,8 +447,8 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                         "identifier" => self.bind(self.scope_of(n), self.text(left).to_string(), v),
                         "member_expression" => {
                             if let (Some(obj), Some(prop), Some(class)) = (
-                                left.child_by_field_name("object"),
-                                left.child_by_field_name("property"),
+                                left.field("object"),
+                                left.field("property"),
                                 self.class_body_of(n),
                             ) && obj.kind() == "this"
                             {
@@ -475,8 +459,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     }
                 }
                 "public_field_definition" => {
-                    let (Some(name), Some(class)) = (n.child_by_field_name("name"), self.parent(n))
-                    else {
+                    let (Some(name), Some(class)) = (n.field("name"), self.parent(n)) else {
                         continue;
                     };
                     if let Some(v) = self.declared_value(n) {
@@ -484,10 +467,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     }
                 }
                 "required_parameter" | "optional_parameter" => {
-                    let Some(name) = n
-                        .child_by_field_name("pattern")
-                        .filter(|p| p.kind() == "identifier")
-                    else {
+                    let Some(name) = n.field("pattern").filter(|p| p.kind() == "identifier") else {
                         continue;
                     };
                     let Some(v) = self.declared_value(n) else {
@@ -525,29 +505,25 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 return Some(Value::Repository(m));
             }
         }
-        n.child_by_field_name("type")
+        n.field("type")
             .and_then(|t| self.value_of_type(t))
-            .or_else(|| {
-                n.child_by_field_name("value")
-                    .and_then(|v| self.value_of(v, 0))
-            })
+            .or_else(|| n.field("value").and_then(|v| self.value_of(v, 0)))
     }
 
     /// The declared return types of this file's functions and methods, by name.
     fn collect_returns(&mut self, nodes: &[Node<'_>]) {
         for &n in nodes {
             let (name, function) = match n.kind() {
-                "function_declaration" | "method_definition" => (n.child_by_field_name("name"), n),
-                "variable_declarator" => match n.child_by_field_name("value") {
+                "function_declaration" | "method_definition" => (n.field("name"), n),
+                "variable_declarator" => match n.field("value") {
                     Some(v) if matches!(v.kind(), "arrow_function" | "function_expression") => {
-                        (n.child_by_field_name("name"), v)
+                        (n.field("name"), v)
                     }
                     _ => continue,
                 },
                 _ => continue,
             };
-            let (Some(name), Some(returns)) = (name, function.child_by_field_name("return_type"))
-            else {
+            let (Some(name), Some(returns)) = (name, function.field("return_type")) else {
                 continue;
             };
             let value = self.value_of_type(returns);
@@ -588,10 +564,8 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     _ => None,
                 }
             }
-            "generic_type"
-                if TYPE_WRAPPERS.contains(&self.text(t.child_by_field_name("name")?)) =>
-            {
-                let arg = named_children(t.child_by_field_name("type_arguments")?)
+            "generic_type" if TYPE_WRAPPERS.contains(&self.text(t.field("name")?)) => {
+                let arg = named_children(t.field("type_arguments")?)
                     .into_iter()
                     .next()?;
                 self.value_of_type_at(arg, depth + 1)
@@ -603,11 +577,11 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     .or_else(|| self.repository_class(name).map(Value::Repository))
             }
             "generic_type" => {
-                let name = self.text(t.child_by_field_name("name")?);
+                let name = self.text(t.field("name")?);
                 if !REPOSITORY_TYPES.contains(&name) {
                     return None;
                 }
-                let arg = named_children(t.child_by_field_name("type_arguments")?)
+                let arg = named_children(t.field("type_arguments")?)
                     .into_iter()
                     .next()?;
                 self.model_named(self.text(arg)).map(Value::Repository)
@@ -680,8 +654,8 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             "identifier" => self.lookup(self.text(node), node),
             "this" => self.this_value(node),
             "member_expression" => {
-                let object = node.child_by_field_name("object")?;
-                let property = self.text(node.child_by_field_name("property")?);
+                let object = node.field("object")?;
+                let property = self.text(node.field("property")?);
                 if object.kind() == "this"
                     && let Some(class) = self.class_body_of(node)
                     && let Some(v) = self
@@ -696,7 +670,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     .then_some(Value::Model(m))
             }
             "new_expression" => {
-                let ctor = node.child_by_field_name("constructor")?;
+                let ctor = node.field("constructor")?;
                 self.model_of(ctor, depth + 1).map(Value::Instance)
             }
             "call_expression" => self.call_value(node, depth),
@@ -706,13 +680,10 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
 
     /// What a call returns: a repository, an instance, or the model itself.
     fn call_value(&self, call: Node<'_>, depth: usize) -> Option<Value<'a>> {
-        let callee = call.child_by_field_name("function")?;
-        let args = named_children(call.child_by_field_name("arguments")?);
+        let callee = call.field("function")?;
+        let args = named_children(call.field("arguments")?);
         let (object, method) = match callee.kind() {
-            "member_expression" => (
-                callee.child_by_field_name("object"),
-                self.text(callee.child_by_field_name("property")?),
-            ),
+            "member_expression" => (callee.field("object"), self.text(callee.field("property")?)),
             "identifier" => (None, self.text(callee)),
             _ => return None,
         };
@@ -769,12 +740,11 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                             .parent(object)
                             .filter(|a| a.kind() == "arguments")
                             .and_then(|a| self.parent(a))?;
-                        let callee = call.child_by_field_name("function")?;
+                        let callee = call.field("function")?;
                         if callee.kind() == "member_expression"
-                            && callee.child_by_field_name("property").map(|p| self.text(p))
-                                == Some("extend")
+                            && callee.field("property").map(|p| self.text(p)) == Some("extend")
                         {
-                            return match self.value_of(callee.child_by_field_name("object")?, 1) {
+                            return match self.value_of(callee.field("object")?, 1) {
                                 Some(Value::Repository(m)) => Some(Value::Repository(m)),
                                 _ => None,
                             };
@@ -792,7 +762,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
     }
 
     fn class_this(&self, class: Node<'_>, is_static: bool) -> Option<Value<'a>> {
-        let name = self.text(class.child_by_field_name("name")?);
+        let name = self.text(class.field("name")?);
         if let Some(m) = self
             .model_named(name)
             .filter(|m| m.name == name && m.file == self.file.rel)
@@ -816,10 +786,8 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             .into_iter()
             .find(|c| c.kind() == "class_heritage")?;
         for clause in named_children(heritage_node) {
-            let (Some(value), Some(args)) = (
-                clause.child_by_field_name("value"),
-                clause.child_by_field_name("type_arguments"),
-            ) else {
+            let (Some(value), Some(args)) = (clause.field("value"), clause.field("type_arguments"))
+            else {
                 continue;
             };
             if REPOSITORY_TYPES.contains(&self.text(value))
@@ -853,13 +821,13 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
 
     /// Resolve one call and report it.
     fn call(&self, call: Node<'_>, out: &mut FileScan) {
-        let Some(callee) = call.child_by_field_name("function") else {
+        let Some(callee) = call.field("function") else {
             return;
         };
         if callee.kind() == "identifier" {
             // `fetchOrThrow(ctx, Invoice, id)`.
             let args = call
-                .child_by_field_name("arguments")
+                .field("arguments")
                 .map(named_children)
                 .unwrap_or_default();
             self.generic_call(call, self.text(callee), &args, out);
@@ -869,13 +837,13 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             return;
         }
         let (Some(object), Some(method)) = (
-            callee.child_by_field_name("object"),
-            callee.child_by_field_name("property").map(|p| self.text(p)),
+            callee.field("object"),
+            callee.field("property").map(|p| self.text(p)),
         ) else {
             return;
         };
         let args = call
-            .child_by_field_name("arguments")
+            .field("arguments")
             .map(named_children)
             .unwrap_or_default();
         let found = match self.value_of(object, 0) {
@@ -1059,10 +1027,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             return Some(m);
         }
         let receiver = match object.kind() {
-            "member_expression" => object
-                .child_by_field_name("property")
-                .map(|p| self.text(p))
-                .unwrap_or(""),
+            "member_expression" => object.field("property").map(|p| self.text(p)).unwrap_or(""),
             _ => self.text(object),
         };
         let manager = receiver.to_ascii_lowercase().contains("manager") || receiver == "em";
@@ -1253,7 +1218,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 _ => continue,
             };
             let args = next
-                .child_by_field_name("arguments")
+                .field("arguments")
                 .map(named_children)
                 .unwrap_or_default();
             let strings: Vec<Option<String>> = args
@@ -1308,7 +1273,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 continue;
             }
             let Some(expression) = next
-                .child_by_field_name("arguments")
+                .field("arguments")
                 .and_then(|a| named_children(a).into_iter().next())
                 .and_then(|a| super::string_value(self.src, a))
             else {
@@ -1422,10 +1387,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                     .into_iter()
                     .filter(|p| p.kind() == "pair")
                 {
-                    let (Some(key), Some(value)) = (
-                        pair.child_by_field_name("key"),
-                        pair.child_by_field_name("value"),
-                    ) else {
+                    let (Some(key), Some(value)) = (pair.field("key"), pair.field("value")) else {
                         continue;
                     };
                     if value.kind() == "false" {
@@ -1472,7 +1434,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             push(table.clone(), access, operation, via.to_vec());
         }
         let args = call
-            .child_by_field_name("arguments")
+            .field("arguments")
             .map(named_children)
             .unwrap_or_default();
         for (child, access, operation, via) in self.related(model, &args, access, method) {

@@ -21,6 +21,7 @@ pub use models::{declarations, may_declare};
 pub use usages::usages;
 
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
+use crate::lang::Field as _;
 use crate::model::{Access, Operation};
 use crate::orm::nodes::{named_children, text};
 use tree_sitter::Node;
@@ -42,20 +43,18 @@ pub(crate) fn chain_access(
 ) -> (Access, Operation, String) {
     let mut methods = Vec::new();
     // Earlier links: down the callee's object.
-    let mut node = call
-        .child_by_field_name("function")
-        .and_then(|f| f.child_by_field_name("object"));
+    let mut node = call.field("function").and_then(|f| f.field("object"));
     while let Some(n) = node {
         if methods.len() >= MAX_CHAIN {
             break;
         }
         match n.kind() {
-            "call_expression" => node = n.child_by_field_name("function"),
+            "call_expression" => node = n.field("function"),
             "member_expression" => {
-                if let Some(p) = n.child_by_field_name("property") {
+                if let Some(p) = n.field("property") {
                     methods.push(text(src, p).to_string());
                 }
-                node = n.child_by_field_name("object");
+                node = n.field("object");
             }
             _ => break,
         }
@@ -63,12 +62,13 @@ pub(crate) fn chain_access(
     // Later links: up through `.method(…)`.
     let mut at = call;
     while methods.len() < MAX_CHAIN {
-        let Some(member) = at.parent().filter(|p| {
-            p.kind() == "member_expression" && p.child_by_field_name("object") == Some(at)
-        }) else {
+        let Some(member) = at
+            .parent()
+            .filter(|p| p.kind() == "member_expression" && p.field("object") == Some(at))
+        else {
             break;
         };
-        if let Some(p) = member.child_by_field_name("property") {
+        if let Some(p) = member.field("property") {
             methods.push(text(src, p).to_string());
         }
         match member.parent().filter(|c| c.kind() == "call_expression") {
@@ -117,7 +117,7 @@ pub(crate) fn outermost(call: Node<'_>) -> Node<'_> {
     let mut at = call;
     for _ in 0..MAX_CHAIN {
         let Some(up) = at.parent().and_then(|p| {
-            (p.kind() == "member_expression" && p.child_by_field_name("object") == Some(at))
+            (p.kind() == "member_expression" && p.field("object") == Some(at))
                 .then(|| p.parent())
                 .flatten()
                 .filter(|c| c.kind() == "call_expression")
@@ -147,26 +147,19 @@ pub(crate) fn function_at_with<'t>(
     while let Some(n) = at {
         match n.kind() {
             "function_declaration" | "generator_function_declaration" if name.is_none() => {
-                name = n
-                    .child_by_field_name("name")
-                    .map(|x| text(src, x).to_string());
+                name = n.field("name").map(|x| text(src, x).to_string());
             }
             "method_definition" if name.is_none() => {
-                name = n
-                    .child_by_field_name("name")
-                    .map(|x| text(src, x).to_string());
+                name = n.field("name").map(|x| text(src, x).to_string());
             }
             "arrow_function" | "function_expression" | "function" if name.is_none() => {
                 name = parent(n)
                     .filter(|p| p.kind() == "variable_declarator")
-                    .and_then(|p| p.child_by_field_name("name"))
+                    .and_then(|p| p.field("name"))
                     .map(|x| text(src, x).to_string());
             }
             "class_declaration" | "class" => {
-                if let (Some(m), Some(c)) = (
-                    name.as_ref(),
-                    n.child_by_field_name("name").map(|x| text(src, x)),
-                ) {
+                if let (Some(m), Some(c)) = (name.as_ref(), n.field("name").map(|x| text(src, x))) {
                     return Some(format!("{c}.{m}"));
                 }
             }
@@ -239,15 +232,15 @@ pub(crate) fn decorator_call<'s, 't>(
     let inner = named_children(decorator).into_iter().next()?;
     let (callee, args) = match inner.kind() {
         "call_expression" => (
-            inner.child_by_field_name("function")?,
-            named_children(inner.child_by_field_name("arguments")?),
+            inner.field("function")?,
+            named_children(inner.field("arguments")?),
         ),
         "identifier" | "member_expression" => (inner, Vec::new()),
         _ => return None,
     };
     let name = match callee.kind() {
         "identifier" => text(src, callee),
-        "member_expression" => text(src, callee.child_by_field_name("property")?),
+        "member_expression" => text(src, callee.field("property")?),
         _ => return None,
     };
     Some((name, args))
@@ -264,12 +257,9 @@ pub(crate) fn heritage(src: &str, class: Node<'_>) -> Vec<String> {
             .into_iter()
             .filter(|c| c.kind() == "extends_clause")
         {
-            if let Some(v) = clause.child_by_field_name("value") {
+            if let Some(v) = clause.field("value") {
                 let name = match v.kind() {
-                    "member_expression" => v
-                        .child_by_field_name("property")
-                        .map(|p| text(src, p))
-                        .unwrap_or(""),
+                    "member_expression" => v.field("property").map(|p| text(src, p)).unwrap_or(""),
                     _ => text(src, v),
                 };
                 if !name.is_empty() {
@@ -292,9 +282,9 @@ pub(crate) fn object_value<'t>(src: &str, object: Node<'t>, key: &str) -> Option
         .into_iter()
         .filter(|p| p.kind() == "pair")
         .find(|p| {
-            p.child_by_field_name("key")
+            p.field("key")
                 .map(|k| text(src, k).trim_matches(['"', '\'']))
                 == Some(key)
         })
-        .and_then(|p| p.child_by_field_name("value"))
+        .and_then(|p| p.field("value"))
 }

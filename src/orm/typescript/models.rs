@@ -8,6 +8,7 @@ use super::{
     MAX_NODES, children_with_comments, objection_models, sequelize_models, string_value,
     typeorm_models,
 };
+use crate::lang::Field as _;
 use crate::lang::{self, Grammar};
 use crate::model::Language;
 use crate::orm::naming::Convention;
@@ -78,17 +79,17 @@ fn drizzle_table(src: &str, rel: &str, n: Node<'_>) -> Option<ModelDecl> {
     if n.kind() != "variable_declarator" {
         return None;
     }
-    let name = n.child_by_field_name("name")?;
-    let value = n.child_by_field_name("value")?;
+    let name = n.field("name")?;
+    let value = n.field("value")?;
     if name.kind() != "identifier" || value.kind() != "call_expression" {
         return None;
     }
-    let constructor = value.child_by_field_name("function").map(|f| text(src, f));
+    let constructor = value.field("function").map(|f| text(src, f));
     if !constructor.is_some_and(|c| DRIZZLE_TABLES.contains(&c)) {
         return None;
     }
     let table = value
-        .child_by_field_name("arguments")
+        .field("arguments")
         .and_then(|a| children_with_comments(a).into_iter().next())
         .and_then(|a| string_value(src, a))?;
     let mut decl = ModelDecl::new(Language::TypeScript, "drizzle", text(src, name), rel);

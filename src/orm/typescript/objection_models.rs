@@ -11,6 +11,7 @@
 
 use super::class_usages::join;
 use super::{decorators, is_class, object_value, string_value};
+use crate::lang::Field as _;
 use crate::model::Language;
 use crate::orm::nodes::{named_children, text};
 use crate::orm::{FileDecls, ModelDecl, TableSource, first_line};
@@ -50,18 +51,16 @@ pub(crate) fn module_imports(src: &str, rel: &str, nodes: &[Node<'_>]) -> Vec<(S
         match n.kind() {
             "variable_declarator" => {
                 let (Some(name), Some(value)) = (
-                    n.child_by_field_name("name")
-                        .filter(|x| x.kind() == "identifier"),
-                    n.child_by_field_name("value")
-                        .filter(|v| v.kind() == "call_expression"),
+                    n.field("name").filter(|x| x.kind() == "identifier"),
+                    n.field("value").filter(|v| v.kind() == "call_expression"),
                 ) else {
                     continue;
                 };
-                if value.child_by_field_name("function").map(|f| text(src, f)) != Some("require") {
+                if value.field("function").map(|f| text(src, f)) != Some("require") {
                     continue;
                 }
                 if let Some(path) = value
-                    .child_by_field_name("arguments")
+                    .field("arguments")
                     .and_then(|a| named_children(a).into_iter().next())
                     .and_then(|a| string_value(src, a))
                     .filter(|p| p.starts_with('.'))
@@ -71,7 +70,7 @@ pub(crate) fn module_imports(src: &str, rel: &str, nodes: &[Node<'_>]) -> Vec<(S
             }
             "import_statement" => {
                 let Some(path) = n
-                    .child_by_field_name("source")
+                    .field("source")
                     .and_then(|s| string_value(src, s))
                     .filter(|p| p.starts_with('.'))
                 else {
@@ -107,8 +106,8 @@ fn model(
     class: Node<'_>,
     imports: &[(String, String)],
 ) -> Option<ModelDecl> {
-    let name = text(src, class.child_by_field_name("name")?);
-    let body = class.child_by_field_name("body")?;
+    let name = text(src, class.field("name")?);
+    let body = class.field("body")?;
     let value = named_children(body)
         .into_iter()
         .filter(|m| is_static(m))
@@ -122,8 +121,8 @@ fn model(
         }
         _ if value.kind() == "member_expression" => {
             // `tableNames.user`: resolved against the constants modules (`module#key`).
-            let object = text(src, value.child_by_field_name("object")?);
-            let key = text(src, value.child_by_field_name("property")?);
+            let object = text(src, value.field("object")?);
+            let key = text(src, value.field("property")?);
             let (_, module) = imports.iter().find(|(name, _)| name == object)?;
             decl.table_ref = Some(format!("{module}#{key}"));
         }
@@ -154,16 +153,14 @@ fn is_static(member: &Node<'_>) -> bool {
 
 /// The value of a static member `key`: a field's initializer, or what a getter returns.
 fn static_value<'t>(src: &str, member: Node<'t>, key: &str) -> Option<Node<'t>> {
-    let name = member
-        .child_by_field_name("name")
-        .or_else(|| member.child_by_field_name("property"))?;
+    let name = member.field("name").or_else(|| member.field("property"))?;
     if text(src, name) != key {
         return None;
     }
     match member.kind() {
-        "public_field_definition" | "field_definition" => member.child_by_field_name("value"),
+        "public_field_definition" | "field_definition" => member.field("value"),
         "method_definition" => {
-            let body = member.child_by_field_name("body")?;
+            let body = member.field("body")?;
             named_children(body)
                 .into_iter()
                 .find(|s| s.kind() == "return_statement")
@@ -194,14 +191,12 @@ fn relation_mappings(src: &str, object: Node<'_>) -> Vec<(String, String)> {
         .into_iter()
         .filter(|p| p.kind() == "pair")
         .filter_map(|p| {
-            let key = text(src, p.child_by_field_name("key")?).trim_matches(['"', '\'']);
-            let value = p
-                .child_by_field_name("value")
-                .filter(|v| v.kind() == "object")?;
+            let key = text(src, p.field("key")?).trim_matches(['"', '\'']);
+            let value = p.field("value").filter(|v| v.kind() == "object")?;
             let class = object_value(src, value, "modelClass")?;
             let class = match class.kind() {
                 "identifier" => text(src, class).to_string(),
-                "member_expression" => text(src, class.child_by_field_name("property")?).into(),
+                "member_expression" => text(src, class.field("property")?).into(),
                 _ => return None,
             };
             Some((key.to_string(), class))
@@ -215,12 +210,12 @@ fn exported_strings(src: &str, rel: &str, n: Node<'_>, out: &mut FileDecls) {
     let stem = rel.rsplit_once('.').map(|(s, _)| s).unwrap_or(rel);
     let object = match n.kind() {
         "assignment_expression"
-            if n.child_by_field_name("left").map(|l| text(src, l)) == Some("module.exports") =>
+            if n.field("left").map(|l| text(src, l)) == Some("module.exports") =>
         {
-            n.child_by_field_name("right")
+            n.field("right")
         }
         "export_statement" => {
-            let value = n.child_by_field_name("value");
+            let value = n.field("value");
             if value.is_none() {
                 // `export const USER = "user"`.
                 for d in named_children(n)
@@ -230,9 +225,8 @@ fn exported_strings(src: &str, rel: &str, n: Node<'_>, out: &mut FileDecls) {
                     .filter(|c| c.kind() == "variable_declarator")
                 {
                     if let (Some(k), Some(v)) = (
-                        d.child_by_field_name("name"),
-                        d.child_by_field_name("value")
-                            .and_then(|v| string_value(src, v)),
+                        d.field("name"),
+                        d.field("value").and_then(|v| string_value(src, v)),
                     ) {
                         out.module_strings
                             .push((stem.to_string(), text(src, k).to_string(), v));
@@ -251,9 +245,8 @@ fn exported_strings(src: &str, rel: &str, n: Node<'_>, out: &mut FileDecls) {
         .filter(|p| p.kind() == "pair")
     {
         let (Some(k), Some(v)) = (
-            pair.child_by_field_name("key"),
-            pair.child_by_field_name("value")
-                .and_then(|v| string_value(src, v)),
+            pair.field("key"),
+            pair.field("value").and_then(|v| string_value(src, v)),
         ) else {
             continue;
         };

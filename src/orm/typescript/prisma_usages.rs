@@ -9,6 +9,7 @@
 use super::{function_at, outermost, prisma_models::Relation};
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
+use crate::lang::Field as _;
 use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
 use crate::orm::nodes::{named_children, text};
 use crate::orm::{ModelDecl, ModelIndex};
@@ -40,12 +41,12 @@ pub(super) fn client_call<'m, 'c>(
     if callee.kind() != "member_expression" {
         return None;
     }
-    let method = text(src, callee.child_by_field_name("property")?);
-    let object = callee.child_by_field_name("object")?;
+    let method = text(src, callee.field("property")?);
+    let object = callee.field("object")?;
     if object.kind() != "member_expression" {
         return None;
     }
-    let model = models.get(text(src, object.child_by_field_name("property")?))?;
+    let model = models.get(text(src, object.field("property")?))?;
     let rule = catalog.lookup(&["prisma"], OrmReceiver::Manager, method)?;
     Some((*model, rule))
 }
@@ -76,7 +77,7 @@ pub(super) fn report(
     out.findings
         .extend(implied(file, index, call, model, &rule.method, &function));
     if rule.access == Some(Access::Write)
-        && let Some(args) = call.child_by_field_name("arguments")
+        && let Some(args) = call.field("arguments")
     {
         let mut nested = Vec::new();
         let via = vec![format!("{}.{}", model.name, rule.method)];
@@ -141,10 +142,7 @@ fn nested_writes<'t>(
             }
             continue;
         }
-        let (Some(key), Some(value)) = (
-            child.child_by_field_name("key"),
-            child.child_by_field_name("value"),
-        ) else {
+        let (Some(key), Some(value)) = (child.field("key"), child.field("value")) else {
             continue;
         };
         let key = text(src, key).trim_matches(['"', '\'']);
@@ -162,10 +160,7 @@ fn nested_writes<'t>(
             .into_iter()
             .filter(|p| p.kind() == "pair")
         {
-            let (Some(op_key), Some(op_value)) = (
-                op.child_by_field_name("key"),
-                op.child_by_field_name("value"),
-            ) else {
+            let (Some(op_key), Some(op_value)) = (op.field("key"), op.field("value")) else {
                 continue;
             };
             let op_name = text(src, op_key);
@@ -251,7 +246,7 @@ fn implied(
             });
         }
     }
-    if let Some(args) = call.child_by_field_name("arguments") {
+    if let Some(args) = call.field("arguments") {
         let via = vec![format!("{}.{method}", model.name)];
         let mut walk = Walk { src, models, found };
         walk.objects(args, &model.name, false, &via, 0);
@@ -332,10 +327,7 @@ impl<'t> Walk<'_, 't> {
                 }
                 continue;
             }
-            let (Some(key), Some(value)) = (
-                child.child_by_field_name("key"),
-                child.child_by_field_name("value"),
-            ) else {
+            let (Some(key), Some(value)) = (child.field("key"), child.field("value")) else {
                 continue;
             };
             let key = text(self.src, key).trim_matches(['"', '\'']);
@@ -388,7 +380,7 @@ impl<'t> Walk<'_, 't> {
             .into_iter()
             .filter(|p| p.kind() == "pair")
         {
-            let Some(op_key) = op.child_by_field_name("key") else {
+            let Some(op_key) = op.field("key") else {
                 continue;
             };
             let op_name = text(self.src, op_key);

@@ -12,6 +12,7 @@
 use super::string_value;
 use super::typeorm_models::{Side, on_delete, relation_cascades};
 use super::{decorator_call, decorators, heritage, is_class, object_string, object_value};
+use crate::lang::Field as _;
 use crate::model::{Access, Language, Operation};
 use crate::orm::naming::{pluralize, snake_case};
 use crate::orm::nodes::{named_children, text};
@@ -221,9 +222,9 @@ pub(super) fn declare(
         match n.kind() {
             "call_expression" => call(src, rel, language, n, out),
             "new_expression" => {
-                let ctor = n.child_by_field_name("constructor").map(|c| text(src, c));
+                let ctor = n.field("constructor").map(|c| text(src, c));
                 if ctor.is_some_and(|c| c == "Sequelize" || c.ends_with(".Sequelize"))
-                    && let Some(args) = n.child_by_field_name("arguments")
+                    && let Some(args) = n.field("arguments")
                 {
                     for a in named_children(args)
                         .into_iter()
@@ -246,19 +247,19 @@ pub(super) fn declare(
 /// `sequelize.define(…)`, `X.init(…)`, `A.belongsTo(B, …)`, `sequelize.sync()`.
 fn call(src: &str, rel: &str, language: Language, call: Node<'_>, out: &mut FileDecls) {
     let Some(callee) = call
-        .child_by_field_name("function")
+        .field("function")
         .filter(|f| f.kind() == "member_expression")
     else {
         return;
     };
     let (Some(object), Some(method)) = (
-        callee.child_by_field_name("object"),
-        callee.child_by_field_name("property").map(|p| text(src, p)),
+        callee.field("object"),
+        callee.field("property").map(|p| text(src, p)),
     ) else {
         return;
     };
     let args = call
-        .child_by_field_name("arguments")
+        .field("arguments")
         .map(named_children)
         .unwrap_or_default();
     match method {
@@ -277,7 +278,7 @@ fn call(src: &str, rel: &str, language: Language, call: Node<'_>, out: &mut File
             let bound = call
                 .parent()
                 .filter(|p| p.kind() == "variable_declarator")
-                .and_then(|p| p.child_by_field_name("name"))
+                .and_then(|p| p.field("name"))
                 .filter(|n| n.kind() == "identifier")
                 .map(|n| text(src, n).to_string());
             let name = bound.clone().unwrap_or_else(|| model.clone());
@@ -301,7 +302,7 @@ fn call(src: &str, rel: &str, language: Language, call: Node<'_>, out: &mut File
             let has_connection = named_children(*opts).into_iter().any(|p| {
                 (p.kind() == "shorthand_property_identifier" && text(src, p) == "sequelize")
                     || (p.kind() == "pair"
-                        && p.child_by_field_name("key").map(|k| text(src, k)) == Some("sequelize"))
+                        && p.field("key").map(|k| text(src, k)) == Some("sequelize"))
             });
             if !has_connection || object.kind() != "identifier" {
                 return;
@@ -364,7 +365,7 @@ fn call(src: &str, rel: &str, language: Language, call: Node<'_>, out: &mut File
 
 /// sequelize-typescript: `@Table` / `@Table({ tableName })` on a class.
 fn decorated_class(src: &str, rel: &str, language: Language, class: Node<'_>, out: &mut FileDecls) {
-    let Some(name) = class.child_by_field_name("name").map(|c| text(src, c)) else {
+    let Some(name) = class.field("name").map(|c| text(src, c)) else {
         return;
     };
     let Some((decorator, args)) = decorators(class).into_iter().find_map(|d| {
@@ -418,18 +419,14 @@ fn model_name(src: &str, node: Node<'_>) -> Option<String> {
             let mut at = node.parent();
             while let Some(n) = at {
                 if is_class(n) {
-                    return n
-                        .child_by_field_name("name")
-                        .map(|c| text(src, c).to_string());
+                    return n.field("name").map(|c| text(src, c).to_string());
                 }
                 at = n.parent();
             }
             None
         }
         "identifier" => Some(text(src, node).to_string()),
-        "member_expression" => node
-            .child_by_field_name("property")
-            .map(|p| text(src, p).to_string()),
+        "member_expression" => node.field("property").map(|p| text(src, p).to_string()),
         _ => None,
     }
 }

@@ -14,6 +14,7 @@
 use super::{
     decorator_call, decorators, heritage, is_class, object_string, object_value, string_value,
 };
+use crate::lang::Field as _;
 use crate::model::{Language, Operation};
 use crate::orm::naming::snake_case;
 use crate::orm::nodes::{named_children, text};
@@ -57,15 +58,15 @@ pub(super) fn declare(
 ) {
     for &n in nodes {
         if n.kind() == "pair"
-            && n.child_by_field_name("key").map(|k| text(src, k)) == Some("synchronize")
-            && n.child_by_field_name("value").map(|v| v.kind()) == Some("true")
+            && n.field("key").map(|k| text(src, k)) == Some("synchronize")
+            && n.field("value").map(|v| v.kind()) == Some("true")
         {
             out.schema_sync.push("typeorm".to_string());
         }
         if !is_class(n) {
             continue;
         }
-        let Some(class) = n.child_by_field_name("name").map(|c| text(src, c)) else {
+        let Some(class) = n.field("name").map(|c| text(src, c)) else {
             continue;
         };
         let Some((decorator, view, args)) = decorators(n).into_iter().find_map(|d| {
@@ -164,7 +165,7 @@ pub(super) fn on_delete(value: &str) -> Option<Operation> {
 pub(super) fn relation_target(src: &str, arg: Node<'_>) -> Option<String> {
     match arg.kind() {
         "arrow_function" => {
-            let body = arg.child_by_field_name("body")?;
+            let body = arg.field("body")?;
             (body.kind() == "identifier").then(|| text(src, body).to_string())
         }
         "identifier" => Some(text(src, arg).to_string()),
@@ -178,7 +179,7 @@ pub(super) fn relation_fields(
     class_node: Node<'_>,
     decorators: &[&str],
 ) -> Vec<(String, String)> {
-    let Some(body) = class_node.child_by_field_name("body") else {
+    let Some(body) = class_node.field("body") else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -189,7 +190,7 @@ pub(super) fn relation_fields(
         ) {
             continue;
         }
-        let Some(name) = field.child_by_field_name("name").map(|n| text(src, n)) else {
+        let Some(name) = field.field("name").map(|n| text(src, n)) else {
             continue;
         };
         for d in named_children(field)
@@ -213,14 +214,12 @@ pub(super) fn relation_fields(
 /// MikroORM's `@ManyToOne() author!: Ref<User>`: the target is the field's type (`User`,
 /// `Ref<User>`, `LazyRef<User>`, `Rel<User>`, `Collection<User>`).
 fn typed_target(src: &str, field: Node<'_>) -> Option<String> {
-    let mut t = named_children(field.child_by_field_name("type")?)
-        .into_iter()
-        .next()?;
+    let mut t = named_children(field.field("type")?).into_iter().next()?;
     for _ in 0..4 {
         match t.kind() {
             "type_identifier" => return Some(text(src, t).to_string()),
             "generic_type" => {
-                t = named_children(t.child_by_field_name("type_arguments")?)
+                t = named_children(t.field("type_arguments")?)
                     .into_iter()
                     .next()?;
             }
@@ -232,12 +231,12 @@ fn typed_target(src: &str, field: Node<'_>) -> Option<String> {
 
 /// Relation fields whose decorator says `eager: true`.
 fn eager_fields(src: &str, class_node: Node<'_>) -> Vec<String> {
-    let Some(body) = class_node.child_by_field_name("body") else {
+    let Some(body) = class_node.field("body") else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for field in named_children(body) {
-        let Some(name) = field.child_by_field_name("name").map(|n| text(src, n)) else {
+        let Some(name) = field.field("name").map(|n| text(src, n)) else {
             continue;
         };
         let eager = named_children(field)
@@ -267,7 +266,7 @@ pub(super) fn relation_cascades(
     table: &[(&str, Side)],
 ) -> Vec<Cascade> {
     let mut out = Vec::new();
-    let Some(body) = class_node.child_by_field_name("body") else {
+    let Some(body) = class_node.field("body") else {
         return out;
     };
     for field in named_children(body) {
@@ -277,10 +276,7 @@ pub(super) fn relation_cascades(
         ) {
             continue;
         }
-        let field_name = field
-            .child_by_field_name("name")
-            .map(|n| text(src, n))
-            .unwrap_or("");
+        let field_name = field.field("name").map(|n| text(src, n)).unwrap_or("");
         for d in named_children(field)
             .into_iter()
             .filter(|c| c.kind() == "decorator")

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::catalog::{OrmCatalog, OrmReceiver, OrmRule};
 use crate::extract::{FileInput, FileScan, LineIndex, evidence};
+use crate::lang::Field as _;
 use crate::model::{Access, Confidence, Language, Operation, Site};
 use crate::orm::nodes::{all_nodes_within, text};
 use crate::orm::{ModelDecl, ModelIndex};
@@ -39,7 +40,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         if call.kind() != "call_expression" {
             continue;
         }
-        let Some(callee) = call.child_by_field_name("function") else {
+        let Some(callee) = call.field("function") else {
             continue;
         };
         if !calls.prisma.is_empty()
@@ -217,15 +218,12 @@ impl<'a> Calls<'a> {
     /// unresolved. String literals are left out: `t.string("state")` names a column.
     fn table_name_handed_on(&self, call: Node<'_>, callee: Node<'_>, out: &mut FileScan) {
         let src = self.file.text;
-        let Some(args) = call.child_by_field_name("arguments") else {
+        let Some(args) = call.field("arguments") else {
             return;
         };
         let name = match callee.kind() {
             "identifier" => text(src, callee),
-            "member_expression" => callee
-                .child_by_field_name("property")
-                .map(|p| text(src, p))
-                .unwrap_or(""),
+            "member_expression" => callee.field("property").map(|p| text(src, p)).unwrap_or(""),
             _ => return,
         };
         if name == "require" {
@@ -271,19 +269,19 @@ impl<'a> Calls<'a> {
     /// rather than a join condition or an event listener.
     fn after_index_builder(&self, callee: Node<'_>) -> bool {
         let src = self.file.text;
-        let mut node = callee.child_by_field_name("object");
+        let mut node = callee.field("object");
         for _ in 0..super::MAX_CHAIN {
             let Some(n) = node else {
                 return false;
             };
             match n.kind() {
-                "call_expression" => node = n.child_by_field_name("function"),
+                "call_expression" => node = n.field("function"),
                 "member_expression" => {
-                    let method = n.child_by_field_name("property").map(|p| text(src, p));
+                    let method = n.field("property").map(|p| text(src, p));
                     if matches!(method, Some("createIndex" | "dropIndex")) {
                         return true;
                     }
-                    node = n.child_by_field_name("object");
+                    node = n.field("object");
                 }
                 _ => return false,
             }
@@ -304,12 +302,12 @@ impl<'a> Calls<'a> {
                 )
             }
             "member_expression" => {
-                let object = callee.child_by_field_name("object");
+                let object = callee.field("object");
                 if object.is_some_and(|o| NOT_BUILDERS.contains(&text(src, o))) {
                     return None;
                 }
                 callee
-                    .child_by_field_name("property")
+                    .field("property")
                     .and_then(|p| self.lookup(OrmReceiver::Db, text(src, p)))
             }
             _ => None,
@@ -321,7 +319,7 @@ impl<'a> Calls<'a> {
     /// knex.schema.dropTable(t))`, `Object.keys(tableNames).map((name) => knex(name).del())`).
     fn table_arguments(&self, call: Node<'_>, rule: &OrmRule) -> Vec<String> {
         let arg = call
-            .child_by_field_name("arguments")
+            .field("arguments")
             .and_then(|a| children_with_comments(a).into_iter().nth(rule.table_arg?));
         if let Some(arg) = arg.filter(|a| a.kind() == "identifier")
             && !self.consts.contains_key(text(self.file.text, arg))
@@ -349,25 +347,25 @@ impl<'a> Calls<'a> {
             }
             at = n.parent();
         };
-        let first_param = callback.child_by_field_name("parameter").or_else(|| {
+        let first_param = callback.field("parameter").or_else(|| {
             callback
-                .child_by_field_name("parameters")
+                .field("parameters")
                 .and_then(|p| children_with_comments(p).into_iter().next())
         })?;
         let first_name = match first_param.kind() {
             "identifier" => first_param,
-            _ => first_param.child_by_field_name("pattern")?,
+            _ => first_param.field("pattern")?,
         };
         if text(src, first_name) != name {
             return None;
         }
         let iteration = callback.parent()?.parent()?;
-        let callee = iteration.child_by_field_name("function")?;
-        let method = text(src, callee.child_by_field_name("property")?);
+        let callee = iteration.field("function")?;
+        let method = text(src, callee.field("property")?);
         if !ITERATIONS.contains(&method) {
             return None;
         }
-        let list = callee.child_by_field_name("object")?;
+        let list = callee.field("object")?;
         match list.kind() {
             "array" => Some(
                 children_with_comments(list)
@@ -376,9 +374,9 @@ impl<'a> Calls<'a> {
                     .collect(),
             ),
             "call_expression" => {
-                let f = text(src, list.child_by_field_name("function")?);
+                let f = text(src, list.field("function")?);
                 let module = list
-                    .child_by_field_name("arguments")
+                    .field("arguments")
                     .and_then(|a| children_with_comments(a).into_iter().next())
                     .map(|m| text(src, m))?;
                 let (_, path) = self.modules.iter().find(|(n, _)| n == module)?;
@@ -398,7 +396,7 @@ impl<'a> Calls<'a> {
     fn table_argument(&self, call: Node<'_>, rule: &OrmRule) -> Option<String> {
         let src = self.file.text;
         let arg = call
-            .child_by_field_name("arguments")
+            .field("arguments")
             .and_then(|a| children_with_comments(a).into_iter().nth(rule.table_arg?))?;
         let written = self.string_of(table_object_name(src, arg).unwrap_or(arg))?;
         let name = written.split_whitespace().next().unwrap_or("");
@@ -417,12 +415,10 @@ impl<'a> Calls<'a> {
             "identifier" => self.consts.get(text(src, node)).cloned().flatten(),
             // `tableNames.user`, `tableNames["user"]`: a string an imported module exports.
             "member_expression" | "subscript_expression" => {
-                let object = text(src, node.child_by_field_name("object")?);
+                let object = text(src, node.field("object")?);
                 let key = match node.kind() {
-                    "member_expression" => {
-                        text(src, node.child_by_field_name("property")?).to_string()
-                    }
-                    _ => string_value(src, node.child_by_field_name("index")?)?,
+                    "member_expression" => text(src, node.field("property")?).to_string(),
+                    _ => string_value(src, node.field("index")?)?,
                 };
                 let (_, module) = self.modules.iter().find(|(name, _)| name == object)?;
                 self.file.ctx.models.module_string(module, &key)
@@ -435,18 +431,18 @@ impl<'a> Calls<'a> {
     /// (`new TableForeignKey({ referencedTableName: "users" })`, `foreignKeys: [{ … }]`).
     fn referenced_tables(&self, call: Node<'_>) -> Vec<String> {
         let src = self.file.text;
-        let Some(args) = call.child_by_field_name("arguments") else {
+        let Some(args) = call.field("arguments") else {
             return Vec::new();
         };
         let mut out: Vec<String> = all_nodes_within(args, MAX_NODES)
             .into_iter()
             .filter(|n| n.kind() == "pair")
             .filter(|p| {
-                p.child_by_field_name("key").is_some_and(|k| {
+                p.field("key").is_some_and(|k| {
                     text(src, k).trim_matches(['"', '\'']) == "referencedTableName"
                 })
             })
-            .filter_map(|p| p.child_by_field_name("value"))
+            .filter_map(|p| p.field("value"))
             .filter_map(|v| self.string_of(v))
             .filter_map(|name| {
                 let file = self.file;
@@ -464,12 +460,12 @@ impl<'a> Calls<'a> {
 /// TypeORM's `new Table({ name: "t", … })`: the node of its name.
 fn table_object_name<'t>(src: &str, arg: Node<'t>) -> Option<Node<'t>> {
     if arg.kind() != "new_expression"
-        || arg.child_by_field_name("constructor").map(|c| text(src, c)) != Some("Table")
+        || arg.field("constructor").map(|c| text(src, c)) != Some("Table")
     {
         return None;
     }
     let options = arg
-        .child_by_field_name("arguments")
+        .field("arguments")
         .and_then(|a| children_with_comments(a).into_iter().next())
         .filter(|o| o.kind() == "object")?;
     object_value(src, options, "name")
@@ -483,10 +479,7 @@ fn string_consts<'s>(src: &'s str, nodes: &[Node<'_>]) -> HashMap<&'s str, Optio
         if n.kind() != "variable_declarator" {
             continue;
         }
-        let (Some(name), Some(value)) = (
-            n.child_by_field_name("name"),
-            n.child_by_field_name("value"),
-        ) else {
+        let (Some(name), Some(value)) = (n.field("name"), n.field("value")) else {
             continue;
         };
         if name.kind() != "identifier" {
@@ -507,10 +500,7 @@ fn import_aliases<'s>(src: &'s str, nodes: &[Node<'_>]) -> HashMap<&'s str, &'s 
     let mut aliases = HashMap::new();
     for n in nodes {
         if n.kind() == "import_specifier"
-            && let (Some(name), Some(alias)) = (
-                n.child_by_field_name("name"),
-                n.child_by_field_name("alias"),
-            )
+            && let (Some(name), Some(alias)) = (n.field("name"), n.field("alias"))
         {
             aliases.insert(text(src, alias), text(src, name));
         }
@@ -532,24 +522,24 @@ fn drizzle_call<'s, 'c>(
     if callee.kind() != "member_expression" {
         return None;
     }
-    let method = text(src, callee.child_by_field_name("property")?);
+    let method = text(src, callee.field("property")?);
     let (rule, name) = if let Some(rule) = catalog.lookup(&["drizzle"], OrmReceiver::Table, method)
     {
         let arg = call
-            .child_by_field_name("arguments")
+            .field("arguments")
             .and_then(|a| children_with_comments(a).into_iter().nth(rule.model_arg?))?;
         (rule, text(src, arg))
     } else {
         // `db.query.orders.findMany(…)`
         let rule = catalog.lookup(&["drizzle"], OrmReceiver::Query, method)?;
-        let object = callee.child_by_field_name("object")?;
-        let query = object.child_by_field_name("object")?;
+        let object = callee.field("object")?;
+        let query = object.field("object")?;
         if query.kind() != "member_expression"
-            || query.child_by_field_name("property").map(|p| text(src, p)) != Some("query")
+            || query.field("property").map(|p| text(src, p)) != Some("query")
         {
             return None;
         }
-        (rule, text(src, object.child_by_field_name("property")?))
+        (rule, text(src, object.field("property")?))
     };
     let name = aliases.get(name).copied().unwrap_or(name);
     let model = models

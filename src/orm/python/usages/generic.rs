@@ -7,6 +7,7 @@ use super::queries::rule;
 use super::{Binding, Usages};
 use crate::catalog::{OrmReceiver, Vocabulary};
 use crate::extract::{FileScan, evidence};
+use crate::lang::Field as _;
 use crate::model::{Kind, Site};
 use crate::orm::ModelDecl;
 use crate::orm::nodes::{named_children, text};
@@ -51,12 +52,12 @@ const NOT_ACCESSES: &[&str] = &[
 
 impl<'a> Usages<'a, '_> {
     pub(super) fn generic_call(&self, call: Node<'_>, _bindings: &[Binding], out: &mut FileScan) {
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             return;
         };
         let name = match function.kind() {
             "identifier" => text(self.src, function),
-            "attribute" => match function.child_by_field_name("attribute") {
+            "attribute" => match function.field("attribute") {
                 Some(a) => text(self.src, a),
                 None => return,
             },
@@ -108,7 +109,7 @@ impl<'a> Usages<'a, '_> {
     /// Model classes among a call's positional arguments (and the elements of a list or
     /// tuple argument): `f(User)`, `create_tables([User, Post])`.
     fn classes_handed(&self, call: Node<'_>) -> Vec<&'a ModelDecl> {
-        let Some(args) = call.child_by_field_name("arguments") else {
+        let Some(args) = call.field("arguments") else {
             return Vec::new();
         };
         let mut nodes = Vec::new();

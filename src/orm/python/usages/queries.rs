@@ -7,6 +7,7 @@
 use super::{Binding, Usages, is_self_attribute};
 use crate::catalog::{OrmReceiver, OrmRule};
 use crate::extract::FileScan;
+use crate::lang::Field as _;
 use crate::model::{Access, Kind, Language, Operation};
 use crate::orm::nodes::{all_nodes, named_children, text};
 use crate::orm::python::{Chain, chain_access};
@@ -60,10 +61,10 @@ impl<'a> Usages<'a, '_> {
         pos: usize,
     ) -> Option<&'a ModelDecl> {
         let root = chain.root.filter(|r| r.kind() == "attribute")?;
-        if text(self.src, root.child_by_field_name("attribute")?) != "query" {
+        if text(self.src, root.field("attribute")?) != "query" {
             return None;
         }
-        let object = root.child_by_field_name("object")?;
+        let object = root.field("object")?;
         let m = self
             .model(object)
             .or_else(|| self.instance_of(object, bindings, pos))?;
@@ -97,11 +98,8 @@ impl<'a> Usages<'a, '_> {
         pos: usize,
     ) -> Option<(&'a Related, &'a ModelDecl)> {
         let root = chain.root.filter(|r| r.kind() == "attribute")?;
-        let parent = self.instance_of(root.child_by_field_name("object")?, bindings, pos)?;
-        self.relation(
-            parent,
-            text(self.src, root.child_by_field_name("attribute")?),
-        )
+        let parent = self.instance_of(root.field("object")?, bindings, pos)?;
+        self.relation(parent, text(self.src, root.field("attribute")?))
     }
 
     /// The relation `accessor` of a SQLAlchemy model, and its child model.
@@ -259,8 +257,8 @@ impl<'a> Usages<'a, '_> {
             .find_map(|n| match n.kind() {
                 "identifier" => self.model(n),
                 "attribute" => {
-                    let object = n.child_by_field_name("object")?;
-                    let attr = text(self.src, n.child_by_field_name("attribute")?);
+                    let object = n.field("object")?;
+                    let attr = text(self.src, n.field("attribute")?);
                     let parent = self.model(object)?;
                     self.relation(parent, attr).map(|(_, child)| child)
                 }

@@ -6,6 +6,7 @@
 use super::queries::rule;
 use super::{Binding, Usages};
 use crate::extract::FileScan;
+use crate::lang::Field as _;
 use crate::model::{Access, Operation};
 use crate::orm::nodes::text;
 use tree_sitter::Node;
@@ -29,10 +30,7 @@ impl Usages<'_, '_> {
         bindings: &[Binding],
         out: &mut FileScan,
     ) {
-        let (Some(object), Some(attr)) = (
-            node.child_by_field_name("object"),
-            node.child_by_field_name("attribute"),
-        ) else {
+        let (Some(object), Some(attr)) = (node.field("object"), node.field("attribute")) else {
             return;
         };
         let attr_name = text(self.src, attr);
@@ -85,13 +83,9 @@ fn last(s: &str) -> &str {
 fn is_chain_root(node: Node<'_>) -> bool {
     node.parent().is_some_and(|p| {
         p.kind() == "attribute"
-            && p.child_by_field_name("object")
-                .is_some_and(|o| o.id() == node.id())
+            && p.field("object").is_some_and(|o| o.id() == node.id())
             && p.parent().is_some_and(|pp| {
-                pp.kind() == "call"
-                    && pp
-                        .child_by_field_name("function")
-                        .is_some_and(|f| f.id() == p.id())
+                pp.kind() == "call" && pp.field("function").is_some_and(|f| f.id() == p.id())
             })
     })
 }
@@ -100,8 +94,7 @@ fn is_chain_root(node: Node<'_>) -> bool {
 fn is_assigned(node: Node<'_>) -> bool {
     node.parent().is_some_and(|p| {
         matches!(p.kind(), "assignment" | "augmented_assignment")
-            && p.child_by_field_name("left")
-                .is_some_and(|l| l.id() == node.id())
+            && p.field("left").is_some_and(|l| l.id() == node.id())
     })
 }
 
@@ -109,13 +102,13 @@ fn is_assigned(node: Node<'_>) -> bool {
 fn loader_of<'s>(src: &'s str, node: Node<'_>) -> Option<&'s str> {
     let args = node.parent().filter(|p| p.kind() == "argument_list")?;
     let call = args.parent().filter(|c| c.kind() == "call")?;
-    let name = last(text(src, call.child_by_field_name("function")?));
+    let name = last(text(src, call.field("function")?));
     LOADERS.contains(&name).then_some(name)
 }
 
 /// `User.posts.any(…)`: the operator called on the relation.
 fn operator_on<'s>(src: &'s str, node: Node<'_>) -> Option<&'s str> {
     let p = node.parent().filter(|p| p.kind() == "attribute")?;
-    let name = text(src, p.child_by_field_name("attribute")?);
+    let name = text(src, p.field("attribute")?);
     (is_chain_root(node) && OPERATORS.contains(&name)).then_some(name)
 }

@@ -4,6 +4,7 @@
 //! `get_object_or_404(Index, …)`-like calls handed the model class.
 
 use super::{Binding, Usages, VarType};
+use crate::lang::Field as _;
 use crate::orm::nodes::{named_children, text};
 use crate::orm::python::Chain;
 use tree_sitter::Node;
@@ -49,7 +50,7 @@ impl<'a> Usages<'a, '_> {
         pos: usize,
     ) -> Option<VarType> {
         let src = self.src;
-        let function = call.child_by_field_name("function")?;
+        let function = call.field("function")?;
         let methods = chain.methods(src);
         let last = *methods.last()?;
         // Flask-Login's proxy: `current_user._get_current_object()` is the user itself.
@@ -60,14 +61,12 @@ impl<'a> Usages<'a, '_> {
         }
         // `crud.create_user(…)`, `get_current_user(…)`: its return annotation.
         let module = function
-            .child_by_field_name("object")
+            .field("object")
             .and_then(|o| self.modules.get(text(src, o)))
             .map(String::as_str);
         let name = match function.kind() {
             "identifier" => Some(text(src, function)),
-            "attribute" => function
-                .child_by_field_name("attribute")
-                .map(|a| text(src, a)),
+            "attribute" => function.field("attribute").map(|a| text(src, a)),
             _ => None,
         };
         if let Some(t) = name.and_then(|n| self.typed_name(n, module)) {
@@ -168,14 +167,11 @@ impl<'a> Usages<'a, '_> {
     /// Remember `x = SomeSchema(…)` for schemas whose `load` builds a model.
     pub(super) fn schema_instances(&mut self, nodes: &[Node<'_>]) {
         for n in nodes.iter().filter(|n| n.kind() == "assignment") {
-            let (Some(left), Some(right)) = (
-                n.child_by_field_name("left"),
-                n.child_by_field_name("right"),
-            ) else {
+            let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else {
                 continue;
             };
             let Some(class) = right
-                .child_by_field_name("function")
+                .field("function")
                 .filter(|f| right.kind() == "call" && f.kind() == "identifier")
             else {
                 continue;
@@ -225,10 +221,8 @@ impl<'a> Usages<'a, '_> {
             .into_iter()
             .any(|a| {
                 a.kind() == "keyword_argument"
-                    && a.child_by_field_name("name")
-                        .is_some_and(|n| text(self.src, n) == "many")
-                    && a.child_by_field_name("value")
-                        .is_some_and(|v| v.kind() == "true")
+                    && a.field("name").is_some_and(|n| text(self.src, n) == "many")
+                    && a.field("value").is_some_and(|v| v.kind() == "true")
             });
         self.schema_model(&class).map(|m| VarType::of(m, many))
     }

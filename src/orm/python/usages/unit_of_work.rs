@@ -7,6 +7,7 @@
 use super::queries::rule;
 use super::{Binding, Usages, VarType};
 use crate::extract::FileScan;
+use crate::lang::Field as _;
 use crate::model::{Access, Operation};
 use crate::orm::nodes::{named_children, text};
 use tree_sitter::Node;
@@ -24,10 +25,10 @@ impl Usages<'_, '_> {
             .iter()
             .filter(|n| n.kind() == "call")
             .filter_map(|c| {
-                let f = c.child_by_field_name("function")?;
-                let method = text(src, f.child_by_field_name("attribute")?);
+                let f = c.field("function")?;
+                let method = text(src, f.field("attribute")?);
                 let arg = c
-                    .child_by_field_name("arguments")
+                    .field("arguments")
                     .and_then(|a| named_children(a).into_iter().next())
                     .map(|a| text(src, a))
                     .unwrap_or("");
@@ -36,16 +37,10 @@ impl Usages<'_, '_> {
             .collect();
         let mut done: Vec<(Option<usize>, String)> = Vec::new();
         for n in nodes.iter().filter(|n| n.kind() == "assignment") {
-            let Some(left) = n
-                .child_by_field_name("left")
-                .filter(|l| l.kind() == "attribute")
-            else {
+            let Some(left) = n.field("left").filter(|l| l.kind() == "attribute") else {
                 continue;
             };
-            let (Some(object), Some(attr)) = (
-                left.child_by_field_name("object"),
-                left.child_by_field_name("attribute"),
-            ) else {
+            let (Some(object), Some(attr)) = (left.field("object"), left.field("attribute")) else {
                 continue;
             };
             let pos = n.start_byte();
