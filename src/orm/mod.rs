@@ -692,8 +692,8 @@ impl ModelIndex {
         for t in &self.typed_names {
             let model = python::models::hint_class(&t.model).map(|(m, _)| m);
             if model.is_some_and(|m| self.legacy(Language::Python, &m, None).is_some()) {
-                // `InvoiceSchema.load`: files name the schema class.
-                names.push(t.name.trim_end_matches(".load").to_string());
+                // `InvoiceSchema.load`, `OrderForm.save`: files name the class.
+                names.push(t.name.split('.').next().unwrap_or(&t.name).to_string());
             }
         }
         // Parents whose deletion reaches a legacy table, through chains of cascading
@@ -770,6 +770,7 @@ pub(crate) const PYTHON_TYPED_MARKERS: &[&[u8]] = &[b") ->", b"Annotated["];
 pub(crate) const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
     b"AutoSchema",
     b"DeclarativeBase",
+    b"ModelForm",
     b"__table__",
     b"__tablename__",
     b"create_all(",

@@ -208,18 +208,23 @@ fn returned_model(src: &str, module: &str, def: Node<'_>) -> Option<TypedName> {
 
 /// A marshmallow-sqlalchemy schema (`class InvoiceSchema(SQLAlchemyAutoSchema)` with
 /// `class Meta: model = Invoice`): its `load(…)` builds instances of the model. Recorded
-/// as `InvoiceSchema.load`.
+/// as `InvoiceSchema.load`. A Django ModelForm (`class OrderForm(forms.ModelForm)`, same
+/// `Meta`): its `save(…)` saves an instance of the model. Recorded as `OrderForm.save`.
 fn schema_model(src: &str, module: &str, class: Node<'_>) -> Option<TypedName> {
     let name = text(src, class.child_by_field_name("name")?);
     let bases = text(src, class.child_by_field_name("superclasses")?);
-    if !bases.contains("Schema") {
+    let method = if bases.contains("Schema") {
+        "load"
+    } else if bases.contains("ModelForm") {
+        "save"
+    } else {
         return None;
-    }
+    };
     let model =
         meta_model(src, class).filter(|r| matches!(r.kind(), "identifier" | "attribute"))?;
     Some(TypedName {
         module: module.to_string(),
-        name: format!("{name}.load"),
+        name: format!("{name}.{method}"),
         model: last_segment(text(src, model)).to_string(),
         collection: false,
     })

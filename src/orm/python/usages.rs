@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
 
 mod generic;
+mod own_model;
 mod queries;
 mod relations;
 mod typed;
@@ -105,8 +106,9 @@ struct Usages<'a, 's> {
     module: String,
     /// Functions and methods defined in this file: their bodies are scanned themselves.
     local_functions: std::collections::HashSet<String>,
-    /// Names bound to a schema instance (`invoice_schema = InvoiceSchema()`) → the class.
-    schemas: HashMap<String, String>,
+    /// Names bound to a schema or form instance (`invoice_schema = InvoiceSchema()`):
+    /// (where the binding ends, its function scope, the name, the class), in source order.
+    schemas: Vec<(usize, Option<usize>, String, String)>,
 }
 
 /// ORM findings of one Python file.
@@ -123,7 +125,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
         modules: HashMap::new(),
         module: module_of(file.rel),
         local_functions: Default::default(),
-        schemas: HashMap::new(),
+        schemas: Vec::new(),
     };
     // Bindings of names to model types, per function, in source order.
     let mut bindings: Vec<Binding> = Vec::new();
@@ -161,6 +163,7 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
     u.schema_instances(&nodes);
     for &n in &nodes {
         match n.kind() {
+            "class_definition" => u.form_instance(n, &mut bindings),
             "assignment" => {
                 // `user: User = …`, `users: list[User] = …`: the hint decides.
                 if let (Some(left), Some(hint)) =
@@ -786,6 +789,10 @@ impl<'a, 's> Usages<'a, 's> {
             for model in self.models().models_managed_by(Language::Python, &class) {
                 self.django_chain(call, model, None, &methods, out);
             }
+            return;
+        }
+        // 2b. `super().delete()` in a model's override or a ModelForm's method.
+        if self.super_call(call, &chain, out) || self.form_save_call(call, &chain, out) {
             return;
         }
         // 3. A variable of a known type: `o.save()`, `qs.update(…)`.
