@@ -156,6 +156,32 @@ pub struct Cascade {
     pub child_file: String,
 }
 
+/// `Cascade::framework` of a cascade the database runs (a foreign key's `ON DELETE`), which
+/// bulk deletes trigger too, unlike the ORM's own (SQLAlchemy `relationship(cascade=…)`),
+/// which only deleting a loaded instance through the session runs.
+pub const DATABASE_CASCADE: &str = "database";
+
+/// Cascades whose parent is a table (`table:users`, from a foreign key) get the model
+/// mapped to that table as their parent; those no model maps are dropped.
+fn resolve_table_parents(cascades: &mut Vec<Cascade>, models: &[ModelDecl]) {
+    let mut out = Vec::with_capacity(cascades.len());
+    for c in cascades.drain(..) {
+        let Some(table) = c.parent.strip_prefix("table:") else {
+            out.push(c);
+            continue;
+        };
+        for m in models.iter().filter(|m| {
+            m.language == c.language && !m.is_abstract && m.table.as_deref() == Some(table)
+        }) {
+            out.push(Cascade {
+                parent: m.name.clone(),
+                ..c.clone()
+            });
+        }
+    }
+    *cascades = out;
+}
+
 /// A reverse relation: `parent_instance.accessor` is a manager of `child` (Django's
 /// related managers: `customer.orders.all()`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -322,6 +348,7 @@ impl ModelIndex {
             &sequelize_defaults,
             schema_sync.iter().any(|f| f == "sequelize"),
         );
+        resolve_table_parents(&mut index.cascades, &index.models);
         for m in &config.models {
             let table = m.table.trim().to_string();
             // A declared model overrides what the resolver found for a class of that name

@@ -230,6 +230,62 @@ fn schema_model(src: &str, module: &str, class: Node<'_>) -> Option<TypedName> {
     })
 }
 
+/// A foreign key the database itself cascades: SQLAlchemy `ForeignKey("users.id",
+/// ondelete="CASCADE")` (inside `mapped_column`/`Column`), SQLModel `Field(foreign_key=
+/// "user.id", ondelete="CASCADE")`. Deleting a `users` row deletes (or, `SET NULL`,
+/// updates) this class's rows however the delete is issued, bulk statements included. The
+/// parent is the referenced table as `table:users`, resolved to its model by the index.
+fn database_cascade(src: &str, class: &str, attr: &str, value: Node<'_>) -> Option<Cascade> {
+    let calls = all_nodes(value)
+        .into_iter()
+        .take(256)
+        .filter(|n| n.kind() == "call");
+    for call in calls {
+        let callee = call.child_by_field_name("function").map(|f| text(src, f))?;
+        let args = call
+            .child_by_field_name("arguments")
+            .map(named_children)
+            .unwrap_or_default();
+        let kw = |k: &str| {
+            args.iter()
+                .filter(|n| n.kind() == "keyword_argument")
+                .find(|n| {
+                    n.child_by_field_name("name")
+                        .is_some_and(|x| text(src, x) == k)
+                })
+                .and_then(|n| n.child_by_field_name("value"))
+                .and_then(|v| string_value(src, v))
+        };
+        let target = match last_segment(callee) {
+            "ForeignKey" => args
+                .iter()
+                .find(|n| n.kind() != "keyword_argument")
+                .and_then(|n| string_value(src, *n)),
+            "Field" => kw("foreign_key"),
+            _ => continue,
+        };
+        let (Some(target), Some(on_delete)) = (target, kw("ondelete")) else {
+            continue;
+        };
+        let operation = match on_delete.to_ascii_uppercase().as_str() {
+            "CASCADE" => Operation::Delete,
+            "SET NULL" | "SET DEFAULT" => Operation::Update,
+            _ => continue,
+        };
+        let (table, _column) = target.rsplit_once('.')?;
+        return Some(Cascade {
+            language: Language::Python,
+            framework: crate::orm::DATABASE_CASCADE.into(),
+            parent: format!("table:{table}"),
+            child: class.to_string(),
+            operation,
+            via: format!("{class}.{attr} ondelete={on_delete}"),
+            child_file: String::new(),
+        });
+    }
+    None
+}
+
 /// The value of `model = …` in a class's inner `class Meta:` (serializers, schemas,
 /// forms name their model there).
 pub(crate) fn meta_model<'t>(src: &str, class: Node<'t>) -> Option<Node<'t>> {
@@ -618,6 +674,9 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                 .filter(|n| n.kind() != "keyword_argument")
                 .collect();
             let method = last_segment(callee);
+            if let Some(c) = database_cascade(src, class, attr, right) {
+                out.cascades.push(c);
+            }
             if let Some(manager) = manager_class(src, function) {
                 decl.managers.push((attr.to_string(), manager));
             } else if matches!(method, "FileField" | "ImageField") {

@@ -176,6 +176,12 @@ pub fn usages(file: &FileInput<'_>, tree: &Tree, out: &mut FileScan) {
                     bindings.push((n.end_byte(), scope, text(src, left).to_string(), ty));
                     continue;
                 }
+                // `self.order: Order = order` in a method: the class's other methods see it.
+                if let Some((name, ty)) = u.self_attribute_binding(n, &bindings) {
+                    let class = u.enclosing_class_index(n.start_byte());
+                    bindings.push((n.end_byte(), class.and_then(class_key), name, ty));
+                    continue;
+                }
                 let (Some(left), Some(right)) = (
                     n.child_by_field_name("left"),
                     n.child_by_field_name("right"),
@@ -307,6 +313,37 @@ impl<'a, 's> Usages<'a, 's> {
             .into_iter()
             .find(|&i| self.scopes.get(i).is_class)
             .and_then(|i| self.scopes.get(i).name.clone())
+    }
+
+    /// The innermost class around `pos`.
+    fn enclosing_class_index(&self, pos: usize) -> Option<usize> {
+        self.scopes
+            .chain(pos)
+            .into_iter()
+            .find(|&i| self.scopes.get(i).is_class)
+    }
+
+    /// `self.order: Order = …` or `self.order = order` (a typed name) in a method: the
+    /// attribute's name and type, for the class's methods.
+    fn self_attribute_binding(
+        &self,
+        n: Node<'_>,
+        bindings: &[Binding],
+    ) -> Option<(String, VarType)> {
+        let left = n.child_by_field_name("left")?;
+        if !is_self_attribute(self.src, left) || self.function_at(n.start_byte()).is_none() {
+            return None;
+        }
+        let ty = match n.child_by_field_name("type") {
+            Some(hint) => self.hint_type(text(self.src, hint))?,
+            None => {
+                match self.type_of(n.child_by_field_name("right")?, bindings, n.start_byte())? {
+                    t @ VarType::Instance { .. } => t,
+                    _ => return None,
+                }
+            }
+        };
+        Some((text(self.src, left).to_string(), ty))
     }
 
     /// `from app.models import LegacyOrder as LO`.
@@ -1161,7 +1198,18 @@ impl<'a, 's> Usages<'a, 's> {
             }
         }
         if operation == Operation::Delete {
+            // A bulk SQLAlchemy delete (`query.delete()`, `delete(Model)`) skips the ORM's
+            // relationship cascades; only the database's own (`ondelete=`) follow.
+            let bulk = model.framework == "sqlalchemy"
+                && !matches!(rule.receiver, OrmReceiver::Session | OrmReceiver::Instance);
             for (path, child) in self.models().cascade_chains(Language::Python, &model.name) {
+                if bulk
+                    && path
+                        .iter()
+                        .any(|c| c.framework != crate::orm::DATABASE_CASCADE)
+                {
+                    continue;
+                }
                 if let (Some(table), Some(last)) = (&child.legacy, path.last()) {
                     let mut chain = via.clone();
                     chain.push(format!("{}.{method}", model.name));

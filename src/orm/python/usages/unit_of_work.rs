@@ -1,8 +1,9 @@
 //! SQLAlchemy's unit of work: setting a column attribute on a loaded instance of a legacy
-//! model (`current_user.last_seen = now`) and committing the session in the same function
-//! writes the row, with no `add` in sight. One finding per function and model, at the
-//! first assignment; none where the function hands the instance to `add`/`merge` (that
-//! call is the finding).
+//! model (`current_user.last_seen = now`, `setattr(config, name, value)`) and committing
+//! the session later in the same function writes the row, with no `add` in sight. One
+//! finding per function and model, at the commit that flushes the first change (where the
+//! UPDATE runs); none where the function hands the instance to `add`/`merge` (that call is
+//! the finding).
 
 use super::queries::rule;
 use super::{Binding, Usages, VarType};
@@ -19,8 +20,8 @@ impl Usages<'_, '_> {
         out: &mut FileScan,
     ) {
         let src = self.src;
-        // Method calls of the file: (position, method, first argument's text).
-        let calls: Vec<(usize, &str, &str)> = nodes
+        // Method calls of the file: (call, method, first argument's text).
+        let calls: Vec<(Node<'_>, &str, &str)> = nodes
             .iter()
             .filter(|n| n.kind() == "call")
             .filter_map(|c| {
@@ -31,21 +32,12 @@ impl Usages<'_, '_> {
                     .and_then(|a| named_children(a).into_iter().next())
                     .map(|a| text(src, a))
                     .unwrap_or("");
-                Some((c.start_byte(), method, arg))
+                Some((*c, method, arg))
             })
             .collect();
         let mut done: Vec<(Option<usize>, String)> = Vec::new();
-        for n in nodes.iter().filter(|n| n.kind() == "assignment") {
-            let Some(left) = n
-                .child_by_field_name("left")
-                .filter(|l| l.kind() == "attribute")
-            else {
-                continue;
-            };
-            let (Some(object), Some(attr)) = (
-                left.child_by_field_name("object"),
-                left.child_by_field_name("attribute"),
-            ) else {
+        for n in nodes {
+            let Some((object, attr)) = attribute_set(src, *n) else {
                 continue;
             };
             let pos = n.start_byte();
@@ -54,7 +46,7 @@ impl Usages<'_, '_> {
             };
             if m.framework != "sqlalchemy"
                 || m.legacy.is_none()
-                || self.relation(m, text(src, attr)).is_some()
+                || attr.is_some_and(|a| self.relation(m, a).is_some())
             {
                 continue;
             }
@@ -63,20 +55,27 @@ impl Usages<'_, '_> {
                 continue;
             };
             let name = text(src, object);
-            let in_function = |p: usize| p >= scope.start && p < scope.end;
-            let commits = calls
-                .iter()
-                .any(|(p, method, _)| *p > pos && in_function(*p) && *method == "commit");
-            let handed = calls.iter().any(|(p, method, arg)| {
-                in_function(*p) && matches!(*method, "add" | "merge") && arg.starts_with(name)
+            let in_function =
+                |c: &Node<'_>| c.start_byte() >= scope.start && c.end_byte() <= scope.end;
+            let commit = calls.iter().find(|(c, method, _)| {
+                c.start_byte() > pos && in_function(c) && *method == "commit"
             });
-            if !commits || handed || done.contains(&(function, m.name.clone())) {
+            let handed = calls.iter().any(|(c, method, arg)| {
+                in_function(c) && matches!(*method, "add" | "merge") && arg.starts_with(name)
+            });
+            let Some((commit, ..)) = commit else {
+                continue;
+            };
+            if handed || done.contains(&(function, m.name.clone())) {
                 continue;
             }
             done.push((function, m.name.clone()));
             let write = rule("sqlalchemy", Access::Write, Operation::Update);
-            let via = vec![format!("{name}.{} then commit()", text(src, attr))];
-            self.report(*n, m, &write, "commit", via, out);
+            let via = vec![format!(
+                "{name}.{} set, then commit()",
+                attr.unwrap_or("<attr>")
+            )];
+            self.report(*commit, m, &write, "commit", via, out);
         }
     }
 
@@ -98,5 +97,34 @@ impl Usages<'_, '_> {
             } => self.lookup(&model, module.as_deref()),
             _ => None,
         }
+    }
+}
+
+/// The object and attribute an attribute set names: `obj.attr = …` gives `(obj,
+/// Some("attr"))`; `setattr(obj, name, value)` gives `(obj, None)` when the name is
+/// computed, else the name.
+fn attribute_set<'t>(src: &'t str, n: Node<'t>) -> Option<(Node<'t>, Option<&'t str>)> {
+    match n.kind() {
+        "assignment" => {
+            let left = n
+                .child_by_field_name("left")
+                .filter(|l| l.kind() == "attribute")?;
+            let attr = left.child_by_field_name("attribute")?;
+            Some((left.child_by_field_name("object")?, Some(text(src, attr))))
+        }
+        "call" => {
+            let f = n.child_by_field_name("function")?;
+            if f.kind() != "identifier" || text(src, f) != "setattr" {
+                return None;
+            }
+            let args = named_children(n.child_by_field_name("arguments")?);
+            let [object, name, _] = args.as_slice() else {
+                return None;
+            };
+            let attr = (name.kind() == "string")
+                .then(|| text(src, *name).trim_matches(|c| c == '"' || c == '\''));
+            Some((*object, attr))
+        }
+        _ => None,
     }
 }
