@@ -102,7 +102,8 @@ impl Usages<'_, '_> {
 
 /// The object and attribute an attribute set names: `obj.attr = …` gives `(obj,
 /// Some("attr"))`; `setattr(obj, name, value)` gives `(obj, None)` when the name is
-/// computed, else the name.
+/// computed, else the name; a marshmallow `schema.load(data, instance=obj)` sets the
+/// columns of `obj` it is handed, `(obj, None)`.
 fn attribute_set<'t>(src: &'t str, n: Node<'t>) -> Option<(Node<'t>, Option<&'t str>)> {
     match n.kind() {
         "assignment" => {
@@ -114,6 +115,9 @@ fn attribute_set<'t>(src: &'t str, n: Node<'t>) -> Option<(Node<'t>, Option<&'t 
         }
         "call" => {
             let f = n.child_by_field_name("function")?;
+            if let Some(object) = loaded_into(src, n, f) {
+                return Some((object, None));
+            }
             if f.kind() != "identifier" || text(src, f) != "setattr" {
                 return None;
             }
@@ -127,4 +131,20 @@ fn attribute_set<'t>(src: &'t str, n: Node<'t>) -> Option<(Node<'t>, Option<&'t 
         }
         _ => None,
     }
+}
+
+/// `schema.load(data, instance=obj)`: the `obj` whose columns the load sets.
+fn loaded_into<'t>(src: &'t str, call: Node<'t>, function: Node<'t>) -> Option<Node<'t>> {
+    let method = function.child_by_field_name("attribute")?;
+    if text(src, method) != "load" {
+        return None;
+    }
+    named_children(call.child_by_field_name("arguments")?)
+        .into_iter()
+        .filter(|a| a.kind() == "keyword_argument")
+        .find(|a| {
+            a.child_by_field_name("name")
+                .is_some_and(|n| text(src, n) == "instance")
+        })?
+        .child_by_field_name("value")
 }
