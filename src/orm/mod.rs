@@ -94,6 +94,10 @@ pub struct ModelDecl {
     /// Django `FileField` / `ImageField` attributes: `o.photo.save(name, content)` and
     /// `o.photo.delete()` save the instance too (their `save=True` default).
     pub file_fields: Vec<String>,
+    /// Python methods of the class that set columns of `self` without saving it
+    /// (`def revoke_token(self): self.token_expiration = …`): a caller that commits the
+    /// session afterwards writes the row.
+    pub mutators: Vec<String>,
     /// A Django proxy model: the parent's table.
     pub inherits_table: bool,
     /// The declaration's first line, for evidence.
@@ -131,6 +135,7 @@ impl ModelDecl {
             managers: Vec::new(),
             associations: Vec::new(),
             file_fields: Vec::new(),
+            mutators: Vec::new(),
             inherits_table: false,
             evidence: String::new(),
             aliases: Vec::new(),
@@ -592,6 +597,16 @@ impl ModelIndex {
             .collect()
     }
 
+    /// The only Python model with a mutator method called `method`, if exactly one has.
+    pub fn mutator_owner(&self, method: &str) -> Option<&ModelDecl> {
+        let mut owners = self
+            .models
+            .iter()
+            .filter(|m| m.language == Language::Python && m.mutators.iter().any(|x| x == method));
+        let first = owners.next()?;
+        owners.next().is_none().then_some(first)
+    }
+
     /// The model `parent_instance.accessor` is a related manager of, if any.
     pub fn related(&self, language: Language, parent: &str, accessor: &str) -> Option<&ModelDecl> {
         let r = self
@@ -684,6 +699,13 @@ impl ModelIndex {
                 names.push(prisma_models::accessor(&m.name));
             }
             names.extend(m.managers.iter().map(|(_, c)| c.clone()));
+            // `anything.revoke_token()` then a commit writes the model's row.
+            names.extend(
+                m.mutators
+                    .iter()
+                    .filter(|x| x.contains('_') && self.mutator_owner(x).is_some())
+                    .cloned(),
+            );
         }
         // A Prisma model whose relation field holds a legacy model: nested writes through
         // `prisma.customer.create({ data: { orders: { create: … } } })`.

@@ -584,6 +584,11 @@ fn class_declaration(file: &PyFile<'_>, node: Node<'_>, catalog: &OrmCatalog, ou
             "function_definition" if is_manager => {
                 manager_method(src, &name, stmt, catalog, out);
             }
+            "function_definition" => {
+                if let Some(m) = mutator(src, stmt, &decl.mutators) {
+                    decl.mutators.push(m);
+                }
+            }
             "expression_statement" => {
                 for a in named_children(stmt) {
                     if a.kind() == "assignment" {
@@ -594,9 +599,83 @@ fn class_declaration(file: &PyFile<'_>, node: Node<'_>, catalog: &OrmCatalog, ou
             _ => {}
         }
     }
+    // A method that calls a mutator of `self` mutates too (`from_dict` → `set_password`),
+    // wherever it is declared in the class.
+    for _ in 0..4 {
+        let before = decl.mutators.len();
+        for stmt in named_children(body) {
+            let stmt = match stmt.kind() {
+                "decorated_definition" => match stmt.child_by_field_name("definition") {
+                    Some(d) => d,
+                    None => continue,
+                },
+                _ => stmt,
+            };
+            if stmt.kind() == "function_definition"
+                && let Some(m) = mutator(src, stmt, &decl.mutators)
+                && !decl.mutators.contains(&m)
+            {
+                decl.mutators.push(m);
+            }
+        }
+        if decl.mutators.len() == before {
+            break;
+        }
+    }
     if !decl.bases.is_empty() {
         out.models.push(decl);
     }
+}
+
+/// The name of a method that sets attributes of `self` (`self.x = …`, `setattr(self, …)`,
+/// or a call of one of `known`, the class's mutators so far) and neither saves nor commits
+/// itself (`session.add(self)`: that call is the write). `__init__` and other dunder
+/// methods, and methods without `self`, are not.
+fn mutator(src: &str, def: Node<'_>, known: &[String]) -> Option<String> {
+    let name = text(src, def.child_by_field_name("name")?);
+    let first_param = def
+        .child_by_field_name("parameters")
+        .and_then(|p| named_children(p).into_iter().next())
+        .map(|p| text(src, p));
+    if name.starts_with("__") || first_param != Some("self") || known.iter().any(|k| k == name) {
+        return None;
+    }
+    let mut sets = false;
+    for n in all_nodes(def.child_by_field_name("body")?)
+        .into_iter()
+        .take(4096)
+    {
+        match n.kind() {
+            "assignment" | "augmented_assignment" => {
+                sets |= n
+                    .child_by_field_name("left")
+                    .and_then(|l| l.child_by_field_name("object"))
+                    .is_some_and(|o| text(src, o) == "self");
+            }
+            "call" => {
+                let Some(f) = n.child_by_field_name("function") else {
+                    continue;
+                };
+                let args = n
+                    .child_by_field_name("arguments")
+                    .map(|a| text(src, a))
+                    .unwrap_or("");
+                let method = f.child_by_field_name("attribute").map(|a| text(src, a));
+                let on_self = f
+                    .child_by_field_name("object")
+                    .is_some_and(|o| text(src, o) == "self");
+                if matches!(method, Some("add" | "merge" | "commit" | "flush" | "save"))
+                    && (args.contains("self") || on_self || method == Some("commit"))
+                {
+                    return None;
+                }
+                sets |= text(src, f) == "setattr" && args.starts_with("(self,")
+                    || on_self && method.is_some_and(|m| known.iter().any(|k| k == m));
+            }
+            _ => {}
+        }
+    }
+    sets.then(|| name.to_string())
 }
 
 fn meta_options(src: &str, body: Node<'_>, decl: &mut ModelDecl) {
@@ -1125,6 +1204,36 @@ mod tests {
         b.sort();
         assert_eq!(a, b);
         assert!(a.len() >= 3, "{a:?}");
+    }
+
+    #[test]
+    fn mutators_set_columns_of_self_and_leave_the_save_to_the_caller() {
+        let src = "class User(db.Model):\n\
+                   \x20   def __init__(self, name):\n        self.name = name\n\
+                   \x20   def set_password(self, p):\n        self.password_hash = h(p)\n\
+                   \x20   def from_dict(self, data):\n        self.set_password(data['p'])\n\
+                   \x20   def update(self, data):\n        for k in data:\n            setattr(self, k, data[k])\n\
+                   \x20   def ping(self):\n        self.last_seen = now()\n        db.session.add(self)\n\
+                   \x20   def touch(self):\n        self.seen += 1\n        self.save()\n\
+                   \x20   @staticmethod\n    def check(token):\n        token.used = True\n\
+                   \x20   def avatar(self, size):\n        return url(self.email, size)\n";
+        let tree = lang::parse(Grammar::Python, src).unwrap();
+        let class = all_nodes(tree.root_node())
+            .into_iter()
+            .find(|n| n.kind() == "class_definition")
+            .unwrap();
+        let mut found: Vec<String> = Vec::new();
+        for _ in 0..2 {
+            for n in all_nodes(class) {
+                if n.kind() == "function_definition"
+                    && let Some(m) = mutator(src, n, &found)
+                {
+                    found.push(m);
+                }
+            }
+        }
+        found.sort();
+        assert_eq!(found, ["from_dict", "set_password", "update"]);
     }
 
     #[test]

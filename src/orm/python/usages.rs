@@ -1030,9 +1030,13 @@ impl<'a, 's> Usages<'a, 's> {
                     root.child_by_field_name("object")
                         .and_then(|o| self.model(o))
                 }
-                "identifier" | "attribute" => self
-                    .model(root)
-                    .filter(|m| m.bases.is_empty() && m.framework == "sqlalchemy"),
+                // A `Table` object (no bases), or a mapped class whose base gives it the
+                // table's statements (Alchemical's `User.select()`, `Token.delete()`).
+                "identifier" | "attribute" => self.model(root).filter(|m| {
+                    m.framework == "sqlalchemy"
+                        && (m.bases.is_empty()
+                            || matches!(first_method, "select" | "insert" | "update" | "delete"))
+                }),
                 _ => None,
             };
             if let Some(m) = root_model {

@@ -37,16 +37,22 @@ impl Usages<'_, '_> {
             .collect();
         let mut done: Vec<(Option<usize>, String)> = Vec::new();
         for n in nodes {
-            let Some((object, attr)) = attribute_set(src, *n) else {
-                continue;
-            };
             let pos = n.start_byte();
-            let Some(m) = self.loaded_instance(object, bindings, pos) else {
-                continue;
+            let (object, attr, m, called) = match attribute_set(src, *n) {
+                Some((object, attr)) => match self.loaded_instance(object, bindings, pos) {
+                    Some(m) => (object, attr.map(str::to_string), m, false),
+                    None => continue,
+                },
+                None => match self.mutator_call(*n, bindings) {
+                    Some((object, method, m)) => (object, Some(method), m, true),
+                    None => continue,
+                },
             };
             if m.framework != "sqlalchemy"
                 || m.legacy.is_none()
-                || attr.is_some_and(|a| self.relation(m, a).is_some())
+                || attr
+                    .as_deref()
+                    .is_some_and(|a| self.relation(m, a).is_some())
             {
                 continue;
             }
@@ -61,7 +67,9 @@ impl Usages<'_, '_> {
                 c.start_byte() > pos && in_function(c) && *method == "commit"
             });
             let handed = calls.iter().any(|(c, method, arg)| {
-                in_function(c) && matches!(*method, "add" | "merge") && arg.starts_with(name)
+                in_function(c)
+                    && (matches!(*method, "add" | "merge") && arg.starts_with(name)
+                        || *method == "add_all" && mentions(arg, name))
             });
             let Some((commit, ..)) = commit else {
                 continue;
@@ -71,12 +79,49 @@ impl Usages<'_, '_> {
             }
             done.push((function, m.name.clone()));
             let write = rule("sqlalchemy", Access::Write, Operation::Update);
-            let via = vec![format!(
-                "{name}.{} set, then commit()",
-                attr.unwrap_or("<attr>")
-            )];
+            let attr = attr.as_deref().unwrap_or("<attr>");
+            let via = match called {
+                true => vec![format!("{name}.{attr}() sets its columns, then commit()")],
+                false => vec![format!("{name}.{attr} set, then commit()")],
+            };
             self.report(*commit, m, &write, "commit", via, out);
         }
+    }
+
+    /// `user.set_password(…)`: a call of a method that sets the model's columns (a
+    /// mutator, pass 1). On a loaded instance of a model with that mutator; on a receiver
+    /// of unknown type (`token_auth.current_user().revoke_token()`), when exactly one
+    /// model of the repository has a mutator of that name and the name has a `_`. The
+    /// receiver and the method.
+    fn mutator_call<'t>(
+        &self,
+        call: Node<'t>,
+        bindings: &[Binding],
+    ) -> Option<(Node<'t>, String, &crate::orm::ModelDecl)> {
+        if call.kind() != "call" {
+            return None;
+        }
+        let f = call
+            .child_by_field_name("function")
+            .filter(|f| f.kind() == "attribute")?;
+        let (object, method) = (
+            f.child_by_field_name("object")?,
+            text(self.src, f.child_by_field_name("attribute")?),
+        );
+        if text(self.src, object) == "self" {
+            return None; // the model's own method: its caller commits, if anyone
+        }
+        let m = match self.type_of(object, bindings, call.start_byte()) {
+            Some(VarType::Instance { model, module, .. }) => self
+                .lookup(&model, module.as_deref())
+                .filter(|m| m.mutators.iter().any(|x| x == method))?,
+            Some(_) => return None,
+            // As for typed names: only a name that says what it does (`revoke_token`,
+            // not `update`), and only one model's.
+            None if method.contains('_') => self.models().mutator_owner(method)?,
+            None => return None,
+        };
+        Some((object, method.to_string(), m))
     }
 
     /// A model instance loaded from the database (not one just constructed).
@@ -147,4 +192,10 @@ fn loaded_into<'t>(src: &'t str, call: Node<'t>, function: Node<'t>) -> Option<N
                 .is_some_and(|n| text(src, n) == "instance")
         })?
         .child_by_field_name("value")
+}
+
+/// Whether `list` (`[token, new_token]`) names `name` as a whole word.
+fn mentions(list: &str, name: &str) -> bool {
+    list.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .any(|w| w == name)
 }
