@@ -281,6 +281,8 @@ pub struct ModelIndex {
     /// Base names of the modules that export a legacy table's name (`tableNames`): a file
     /// that says `tableNames.user` is worth parsing.
     table_name_modules: Vec<String>,
+    /// Foreign keys the database enforces, from DDL anywhere in the repository (sorted).
+    foreign_keys: Vec<crate::extract::foreign_keys::ForeignKey>,
 }
 
 impl ModelIndex {
@@ -417,6 +419,18 @@ impl ModelIndex {
         index.typed_names.sort();
         index.typed_names.dedup();
         index
+    }
+
+    /// Record the repository's foreign keys (pass 1 reads them from every file's text).
+    pub fn set_foreign_keys(&mut self, mut keys: Vec<crate::extract::foreign_keys::ForeignKey>) {
+        keys.sort();
+        keys.dedup();
+        self.foreign_keys = keys;
+    }
+
+    /// The repository's foreign keys, sorted.
+    pub fn foreign_keys(&self) -> &[crate::extract::foreign_keys::ForeignKey] {
+        &self.foreign_keys
     }
 
     /// Relation fields of Prisma models, sorted.
