@@ -221,11 +221,7 @@ pub type Reached = (String, Operation, Vec<(String, String)>);
 /// updated. `truncate_cascade`: `TRUNCATE parent CASCADE`, which empties every table
 /// referencing it (transitively), whatever its action. Each child once, with the shortest
 /// path, breadth first; the path is `(child, parent)` pairs.
-pub fn cascades(
-    keys: &[ForeignKey],
-    parent: &str,
-    truncate_cascade: bool,
-) -> Vec<Reached> {
+pub fn cascades(keys: &[ForeignKey], parent: &str, truncate_cascade: bool) -> Vec<Reached> {
     let mut out: Vec<Reached> = Vec::new();
     let mut frontier: Vec<(String, Vec<(String, String)>)> = vec![(parent.to_string(), Vec::new())];
     let mut seen = vec![parent.to_string()];
@@ -395,9 +391,7 @@ mod tests {
             k("comments", "users", Some(Operation::Update)),
             k("tokens", "users", None),
         ];
-        let names = |v: Vec<Reached>| {
-            v.into_iter().map(|(c, op, _)| (c, op)).collect::<Vec<_>>()
-        };
+        let names = |v: Vec<Reached>| v.into_iter().map(|(c, op, _)| (c, op)).collect::<Vec<_>>();
         assert_eq!(
             names(cascades(&all, "users", false)),
             [

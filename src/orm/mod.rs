@@ -161,6 +161,10 @@ pub struct Cascade {
     pub child_file: String,
 }
 
+/// `Related::parent` of a reverse one-to-one accessor named explicitly (`related_name=`),
+/// reachable from an instance of any model: `user.usersettings_helpdesk`.
+pub const ANY_PARENT: &str = "*";
+
 /// `Cascade::framework` of a cascade the database runs (a foreign key's `ON DELETE`), which
 /// bulk deletes trigger too, unlike the ORM's own (SQLAlchemy `relationship(cascade=…)`),
 /// which only deleting a loaded instance through the session runs.
@@ -611,6 +615,19 @@ impl ModelIndex {
             .collect()
     }
 
+    /// The model whose explicit one-to-one `related_name` is `accessor`, when exactly one
+    /// Python model declares it (`user.usersettings_helpdesk` → `UserSettings`).
+    pub fn reverse_one_to_one(&self, accessor: &str) -> Option<&ModelDecl> {
+        let mut found = self.related.iter().filter(|r| {
+            r.language == Language::Python && r.parent == ANY_PARENT && r.accessor == accessor
+        });
+        let first = found.next()?;
+        if found.next().is_some() {
+            return None;
+        }
+        self.find(Language::Python, &first.child).into_iter().next()
+    }
+
     /// The only Python model with a mutator method called `method`, if exactly one has.
     pub fn mutator_owner(&self, method: &str) -> Option<&ModelDecl> {
         let mut owners = self
@@ -749,7 +766,10 @@ impl ModelIndex {
             .filter(|r| r.language == Language::Python)
         {
             if self.legacy(Language::Python, &r.child, None).is_some() {
-                names.push(r.parent.clone());
+                match r.parent == ANY_PARENT {
+                    true => names.push(r.accessor.clone()),
+                    false => names.push(r.parent.clone()),
+                }
             }
         }
         for t in &self.typed_names {

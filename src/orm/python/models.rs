@@ -772,7 +772,22 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                 });
                 // The reverse accessor: `customer.orders` (related_name) or
                 // `customer.legacyorder_set` is a manager of this model.
-                let accessor = match kw("related_name").and_then(|r| string_value(src, r)) {
+                let explicit = kw("related_name").and_then(|r| string_value(src, r));
+                // `user.usersettings_helpdesk` on a user of any model (the auth user, a
+                // parent the resolver cannot name): the one instance of this model.
+                if let (Some(r), "OneToOneField") = (&explicit, method)
+                    && !r.ends_with('+')
+                {
+                    out.related.push(crate::orm::Related {
+                        language: Language::Python,
+                        parent: crate::orm::ANY_PARENT.into(),
+                        accessor: r.clone(),
+                        child: class.to_string(),
+                        secondary: false,
+                        joined: false,
+                    });
+                }
+                let accessor = match explicit {
                     Some(r) => r,
                     None => format!("{}_set", class.to_lowercase()),
                 };

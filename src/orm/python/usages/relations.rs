@@ -37,6 +37,9 @@ impl Usages<'_, '_> {
         };
         let attr_name = text(self.src, attr);
         let pos = node.start_byte();
+        if self.reverse_one_to_one(node, attr_name, out) {
+            return;
+        }
         // On an instance: a lazy load, or an assignment of the collection.
         if let Some(parent) = self.instance_of(object, bindings, pos) {
             let Some((rel, child)) = self.relation(parent, attr_name) else {
@@ -74,6 +77,43 @@ impl Usages<'_, '_> {
             let read = rule("sqlalchemy", Access::Read, Operation::Select);
             self.report(node, child, &read, how, via, out);
         }
+    }
+}
+
+impl Usages<'_, '_> {
+    /// `x.usersettings_helpdesk` where the name is the explicit one-to-one `related_name`
+    /// of one Django model mapped to a legacy table, whatever `x` is (the auth user is not
+    /// a model of the repository): a lazy load of that row, or, as the receiver of
+    /// `save()` / `delete()`, a write of it. `true` when the attribute was one.
+    fn reverse_one_to_one(&self, node: Node<'_>, attr: &str, out: &mut FileScan) -> bool {
+        let Some(child) = self
+            .models()
+            .reverse_one_to_one(attr)
+            .filter(|m| m.framework == "django" && m.legacy.is_some())
+        else {
+            return false;
+        };
+        let via = vec![format!("{}.{attr} (reverse one-to-one)", child.name)];
+        if is_chain_root(node) {
+            // The call pass does not see this receiver: say what its method does here.
+            let method = node
+                .parent()
+                .and_then(|p| p.child_by_field_name("attribute"))
+                .map(|m| text(self.src, m))
+                .unwrap_or("");
+            if let Some(rule) = self.catalog().lookup(
+                &[&child.framework],
+                crate::catalog::OrmReceiver::Instance,
+                method,
+            ) {
+                let call = node.parent().and_then(|p| p.parent()).unwrap_or(node);
+                self.report(call, child, rule, method, via, out);
+            }
+        } else if !is_assigned(node) {
+            let read = rule("django", Access::Read, Operation::Select);
+            self.report(node, child, &read, attr, via, out);
+        }
+        true
     }
 }
 
