@@ -110,8 +110,17 @@ impl Usages<'_, '_> {
                 self.report(call, child, rule, method, via, out);
             }
         } else if !is_assigned(node) {
-            let read = rule("django", Access::Read, Operation::Select);
-            self.report(node, child, &read, attr, via, out);
+            // One read per line and table (`a.profile … b.profile` on one line is one site).
+            let line = self.site(node, attr, child).line;
+            let seen = out.findings.iter().any(|f| {
+                f.line == line
+                    && f.access == Access::Read
+                    && Some(&f.table) == child.legacy.as_ref()
+            });
+            if !seen {
+                let read = rule("django", Access::Read, Operation::Select);
+                self.report(node, child, &read, attr, via, out);
+            }
         }
         true
     }
