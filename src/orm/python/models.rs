@@ -196,14 +196,76 @@ struct PyFile<'a> {
 /// instances of the class the annotation names (a model or not: pass 2 looks it up).
 fn returned_model(src: &str, module: &str, def: Node<'_>) -> Option<TypedName> {
     let name = text(src, def.child_by_field_name("name")?);
-    let hint = text(src, def.child_by_field_name("return_type")?);
-    let (model, collection) = hint_class(hint)?;
+    let (model, collection) = match def.child_by_field_name("return_type") {
+        Some(hint) => hint_class(text(src, hint))?,
+        None => (constructed_return(src, def)?, false),
+    };
     Some(TypedName {
         module: module.to_string(),
         name: name.to_string(),
         model,
         collection,
     })
+}
+
+/// The class an unannotated function hands back one instance of, when every `return`
+/// says so the same way: `return Token(…)`, `return token` with `token = Token(…)` in the
+/// function, `return db.session.scalar(Token.select()…)`. A capitalised name only; pass 2
+/// keeps it when the name is a model.
+fn constructed_return(src: &str, def: Node<'_>) -> Option<String> {
+    let body = def.child_by_field_name("body")?;
+    let nodes = all_nodes(body);
+    let class_of_call = |call: Node<'_>| -> Option<String> {
+        let f = call.child_by_field_name("function")?;
+        let name = text(src, f);
+        if f.kind() == "identifier" && name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return Some(name.to_string());
+        }
+        // `session.scalar(Token.select()…)`: the statement's model.
+        let method = text(src, f.child_by_field_name("attribute")?);
+        if method != "scalar" {
+            return None;
+        }
+        let stmt = named_children(call.child_by_field_name("arguments")?)
+            .into_iter()
+            .next()?;
+        let chain = Chain::of(stmt);
+        let root = chain.root?;
+        let root_name = text(src, root);
+        (chain
+            .links
+            .first()
+            .is_some_and(|l| text(src, l.method) == "select")
+            && root.kind() == "identifier"
+            && root_name.starts_with(|c: char| c.is_ascii_uppercase()))
+        .then(|| root_name.to_string())
+    };
+    let mut found: Option<String> = None;
+    for r in nodes.iter().filter(|n| n.kind() == "return_statement") {
+        let value = r.named_child(0)?;
+        let class = match value.kind() {
+            "call" => class_of_call(value)?,
+            "identifier" => {
+                let var = text(src, value);
+                nodes
+                    .iter()
+                    .filter(|a| a.kind() == "assignment" && a.start_byte() < r.start_byte())
+                    .filter(|a| {
+                        a.child_by_field_name("left")
+                            .is_some_and(|l| text(src, l) == var)
+                    })
+                    .filter_map(|a| a.child_by_field_name("right"))
+                    .rfind(|v| v.kind() == "call")
+                    .and_then(class_of_call)?
+            }
+            _ => return None,
+        };
+        if found.as_ref().is_some_and(|f| *f != class) {
+            return None;
+        }
+        found = Some(class);
+    }
+    found
 }
 
 /// A marshmallow-sqlalchemy schema (`class InvoiceSchema(SQLAlchemyAutoSchema)` with

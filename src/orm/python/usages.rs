@@ -582,7 +582,15 @@ impl<'a, 's> Usages<'a, 's> {
                 .copied()
         };
         match from {
-            Some(q) => in_module(q),
+            // `Token.from_jwt(…)`: a static method of a class imported from module `q`'s
+            // parent (the import made `Token` an alias of `api.models.Token`).
+            Some(q) => in_module(q).or_else(|| {
+                let (parent, class) = q.rsplit_once('.')?;
+                class
+                    .starts_with(|c: char| c.is_ascii_uppercase())
+                    .then(|| in_module(parent))
+                    .flatten()
+            }),
             None => in_module(&self.module).or_else(|| {
                 // A method of an object of unknown type: only a name that says what it
                 // is (`get_current_user`), and only one of it in the repository.

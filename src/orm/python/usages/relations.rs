@@ -50,7 +50,9 @@ impl Usages<'_, '_> {
             }
             let via = vec![format!("{}.{}", rel.parent, rel.accessor)];
             if is_assigned(node) {
-                if !rel.secondary {
+                // `user.posts = […]` replaces the child rows; `comment.author = user` only
+                // sets the comment's own foreign key.
+                if !rel.secondary && assigned_collection(node) {
                     let write = rule("sqlalchemy", Access::Write, Operation::Update);
                     self.report(node, child, &write, attr_name, via, out);
                 }
@@ -143,6 +145,18 @@ fn is_chain_root(node: Node<'_>) -> bool {
                         .is_some_and(|f| f.id() == p.id())
             })
     })
+}
+
+/// `x.rel = [ … ]`: a list, tuple, set or comprehension is assigned.
+fn assigned_collection(node: Node<'_>) -> bool {
+    node.parent()
+        .and_then(|p| p.child_by_field_name("right"))
+        .is_some_and(|r| {
+            matches!(
+                r.kind(),
+                "list" | "tuple" | "set" | "list_comprehension" | "set_comprehension"
+            )
+        })
 }
 
 /// `x.rel = …` (not `x.rel.y = …`).
