@@ -674,6 +674,9 @@ impl<'a, 's> Usages<'a, 's> {
                         new: false,
                     });
                 }
+                if let Some(t) = self.super_form_save_type(node) {
+                    return Some(t);
+                }
                 let chain = Chain::of(node);
                 if let Some(t) = self.returned_type(node, &chain, bindings, pos) {
                     return Some(t);

@@ -124,6 +124,24 @@ impl<'a> Usages<'a, '_> {
         true
     }
 
+    /// `super().save(commit=False)` (or any `super().save(…)`) in a ModelForm's method:
+    /// an instance of its `Meta.model`.
+    pub(super) fn super_form_save_type(&self, call: Node<'_>) -> Option<VarType> {
+        let chain = Chain::of(call);
+        let [first, link] = chain.links.as_slice() else {
+            return None;
+        };
+        if chain.root.is_some()
+            || !first.bare
+            || text(self.src, first.method) != "super"
+            || text(self.src, link.method) != "save"
+        {
+            return None;
+        }
+        let m = self.form_model(self.enclosing_class_node(call)?)?;
+        Some(VarType::instance(m))
+    }
+
     /// The class definition whose method holds `node`.
     fn enclosing_class_node<'t>(&self, node: Node<'t>) -> Option<Node<'t>> {
         let mut cur = node.parent();
