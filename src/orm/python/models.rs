@@ -209,7 +209,7 @@ fn returned_model(src: &str, module: &str, def: Node<'_>) -> Option<TypedName> {
 }
 
 /// The class an unannotated function hands back one instance of, when every `return`
-/// says so the same way: `return Token(…)`, `return token` with `token = Token(…)` in the
+/// with a value (bare ones and `return None` aside) says so the same way: `return Token(…)`, `return token` with `token = Token(…)` in the
 /// function, `return db.session.scalar(Token.select()…)`. A capitalised name only; pass 2
 /// keeps it when the name is a model.
 fn constructed_return(src: &str, def: Node<'_>) -> Option<String> {
@@ -242,7 +242,10 @@ fn constructed_return(src: &str, def: Node<'_>) -> Option<String> {
     };
     let mut found: Option<String> = None;
     for r in nodes.iter().filter(|n| n.kind() == "return_statement") {
-        let value = r.named_child(0)?;
+        // A bare `return` / `return None` hands back nothing (an Optional result).
+        let Some(value) = r.named_child(0).filter(|v| v.kind() != "none") else {
+            continue;
+        };
         let class = match value.kind() {
             "call" => class_of_call(value)?,
             "identifier" => {
