@@ -6,6 +6,7 @@
 //! depend on the thread count.
 
 pub mod flow;
+pub mod foreign_keys;
 pub mod generated;
 pub mod go;
 pub mod model_names;
@@ -84,6 +85,12 @@ impl ScanContext {
         };
         names.extend(camel);
         names.extend(extra_names);
+        // A statement deleting from a table whose foreign keys cascade into a legacy one
+        // writes it: files naming that table are worth parsing.
+        names.extend(foreign_keys::parents_reaching(
+            models.foreign_keys(),
+            &config.tables,
+        ));
         let model_names = models.prefilter_words();
         let model_names = model_names::ModelNames::new(&model_names);
         ScanContext {

@@ -249,6 +249,7 @@ pub fn sql_findings(
         let at = site.placed(file, index, source, evidence(&sql_text.display(body)));
         let mut named_configured = false;
         let mut dynamic: Vec<(Access, Operation, &str)> = Vec::new();
+        let before = out.findings.len();
         for u in &stmt.uses {
             if let Some(expr) = sql_text.interpolation_of(&u.table) {
                 dynamic.push((u.access, u.operation, expr));
@@ -272,6 +273,15 @@ pub fn sql_findings(
                 stmt.confidence,
             ));
         }
+        let written: Vec<String> = out.findings[before..]
+            .iter()
+            .filter(|f| f.access == Access::Write)
+            .map(|f| f.table.clone())
+            .collect();
+        let cascaded =
+            super::foreign_keys::statement_cascades(file, &stmt, body, &at, Kind::RawSql, &written);
+        named_configured |= !cascaded.is_empty();
+        out.findings.extend(cascaded);
         // SQL run by a sink that no parser understood and in which the fallback found no
         // table, yet it names a legacy table: say so rather than drop it. (A bare literal
         // that does not parse is more likely prose than SQL, so it stays quiet.)

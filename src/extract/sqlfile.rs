@@ -82,6 +82,7 @@ fn classify_from(
         };
         let mut matched = false;
         let mut dynamic = Vec::new();
+        let before = out.findings.len();
         for u in &stmt.uses {
             if u.table.name.starts_with(sql::DYNAMIC_MARKER_PREFIX) {
                 dynamic.push((u.access, u.operation));
@@ -99,6 +100,21 @@ fn classify_from(
                 stmt.confidence,
             ));
         }
+        let written: Vec<String> = out.findings[before..]
+            .iter()
+            .filter(|f| f.access == crate::model::Access::Write)
+            .map(|f| f.table.clone())
+            .collect();
+        let cascaded = super::foreign_keys::statement_cascades(
+            file,
+            &stmt,
+            body,
+            &at,
+            Kind::SqlFile,
+            &written,
+        );
+        matched |= !cascaded.is_empty();
+        out.findings.extend(cascaded);
         // `EXECUTE format('DELETE FROM %I …', t)` in a routine: the table is computed at run
         // time, so it may be any legacy table this file mentions (as in code: see
         // `sql_text::sql_findings`).

@@ -94,6 +94,10 @@ pub struct ModelDecl {
     /// Django `FileField` / `ImageField` attributes: `o.photo.save(name, content)` and
     /// `o.photo.delete()` save the instance too (their `save=True` default).
     pub file_fields: Vec<String>,
+    /// Python methods of the class that set columns of `self` without saving it
+    /// (`def revoke_token(self): self.token_expiration = …`): a caller that commits the
+    /// session afterwards writes the row.
+    pub mutators: Vec<String>,
     /// A Django proxy model: the parent's table.
     pub inherits_table: bool,
     /// The declaration's first line, for evidence.
@@ -131,6 +135,7 @@ impl ModelDecl {
             managers: Vec::new(),
             associations: Vec::new(),
             file_fields: Vec::new(),
+            mutators: Vec::new(),
             inherits_table: false,
             evidence: String::new(),
             aliases: Vec::new(),
@@ -202,6 +207,36 @@ impl ModelWord {
         }
         out
     }
+}
+
+/// `Related::parent` of a reverse one-to-one accessor named explicitly (`related_name=`),
+/// reachable from an instance of any model: `user.usersettings_helpdesk`.
+pub const ANY_PARENT: &str = "*";
+
+/// `Cascade::framework` of a cascade the database runs (a foreign key's `ON DELETE`), which
+/// bulk deletes trigger too, unlike the ORM's own (SQLAlchemy `relationship(cascade=…)`),
+/// which only deleting a loaded instance through the session runs.
+pub const DATABASE_CASCADE: &str = "database";
+
+/// Cascades whose parent is a table (`table:users`, from a foreign key) get the model
+/// mapped to that table as their parent; those no model maps are dropped.
+fn resolve_table_parents(cascades: &mut Vec<Cascade>, models: &[ModelDecl]) {
+    let mut out = Vec::with_capacity(cascades.len());
+    for c in cascades.drain(..) {
+        let Some(table) = c.parent.strip_prefix("table:") else {
+            out.push(c);
+            continue;
+        };
+        for m in models.iter().filter(|m| {
+            m.language == c.language && !m.is_abstract && m.table.as_deref() == Some(table)
+        }) {
+            out.push(Cascade {
+                parent: m.name.clone(),
+                ..c.clone()
+            });
+        }
+    }
+    *cascades = out;
 }
 
 /// A reverse relation: `parent_instance.accessor` is a manager of `child` (Django's
@@ -298,6 +333,8 @@ pub struct ModelIndex {
     /// Base names of the modules that export a legacy table's name (`tableNames`): a file
     /// that says `tableNames.user` is worth parsing.
     table_name_modules: Vec<String>,
+    /// Foreign keys the database enforces, from DDL anywhere in the repository (sorted).
+    foreign_keys: Vec<crate::extract::foreign_keys::ForeignKey>,
 }
 
 impl ModelIndex {
@@ -370,6 +407,7 @@ impl ModelIndex {
             &sequelize_defaults,
             schema_sync.iter().any(|f| f == "sequelize"),
         );
+        resolve_table_parents(&mut index.cascades, &index.models);
         for m in &config.models {
             let table = m.table.trim().to_string();
             // A declared model overrides what the resolver found for a class of that name
@@ -433,6 +471,18 @@ impl ModelIndex {
         index.typed_names.sort();
         index.typed_names.dedup();
         index
+    }
+
+    /// Record the repository's foreign keys (pass 1 reads them from every file's text).
+    pub fn set_foreign_keys(&mut self, mut keys: Vec<crate::extract::foreign_keys::ForeignKey>) {
+        keys.sort();
+        keys.dedup();
+        self.foreign_keys = keys;
+    }
+
+    /// The repository's foreign keys, sorted.
+    pub fn foreign_keys(&self) -> &[crate::extract::foreign_keys::ForeignKey] {
+        &self.foreign_keys
     }
 
     /// Relation fields of Prisma models, sorted.
@@ -613,6 +663,29 @@ impl ModelIndex {
             .collect()
     }
 
+    /// The model whose explicit one-to-one `related_name` is `accessor`, when exactly one
+    /// Python model declares it (`user.usersettings_helpdesk` → `UserSettings`).
+    pub fn reverse_one_to_one(&self, accessor: &str) -> Option<&ModelDecl> {
+        let mut found = self.related.iter().filter(|r| {
+            r.language == Language::Python && r.parent == ANY_PARENT && r.accessor == accessor
+        });
+        let first = found.next()?;
+        if found.next().is_some() {
+            return None;
+        }
+        self.find(Language::Python, &first.child).into_iter().next()
+    }
+
+    /// The only Python model with a mutator method called `method`, if exactly one has.
+    pub fn mutator_owner(&self, method: &str) -> Option<&ModelDecl> {
+        let mut owners = self
+            .models
+            .iter()
+            .filter(|m| m.language == Language::Python && m.mutators.iter().any(|x| x == method));
+        let first = owners.next()?;
+        owners.next().is_none().then_some(first)
+    }
+
     /// The model `parent_instance.accessor` is a related manager of, if any.
     pub fn related(&self, language: Language, parent: &str, accessor: &str) -> Option<&ModelDecl> {
         let r = self
@@ -720,6 +793,12 @@ impl ModelIndex {
                 .iter()
                 .map(|(_, c)| c.clone())
                 .for_each(&mut alone);
+            // `anything.revoke_token()` then a commit writes the model's row.
+            m.mutators
+                .iter()
+                .filter(|x| x.contains('_') && self.mutator_owner(x).is_some())
+                .cloned()
+                .for_each(&mut alone);
         }
         // A Prisma model whose relation field holds a legacy model: nested writes through
         // `prisma.customer.create({ data: { orders: { create: … } } })`.
@@ -749,17 +828,24 @@ impl ModelIndex {
             .filter(|r| r.language == Language::Python)
         {
             if self.legacy(Language::Python, &r.child, None).is_some() {
-                // Django's default accessor `order_set` is `order__` in lookups.
-                let accessor = r.accessor.trim_end_matches("_set").to_string();
-                words.push(ModelWord::with(r.parent.clone(), vec![accessor]));
+                // A reverse one-to-one named explicitly is reached from any object
+                // (`user.usersettings_helpdesk`): the accessor is the word. Otherwise the
+                // parent, with the accessor (Django's default `order_set` is `order__` in
+                // lookups).
+                if r.parent == ANY_PARENT {
+                    words.push(ModelWord::alone(r.accessor.clone()));
+                } else {
+                    let accessor = r.accessor.trim_end_matches("_set").to_string();
+                    words.push(ModelWord::with(r.parent.clone(), vec![accessor]));
+                }
             }
         }
         for t in &self.typed_names {
             let model = python::models::hint_class(&t.model).map(|(m, _)| m);
             if model.is_some_and(|m| self.legacy(Language::Python, &m, None).is_some()) {
-                // `InvoiceSchema.load`: files name the schema class.
+                // `InvoiceSchema.load`, `OrderForm.save`: files name the class.
                 words.push(ModelWord::alone(
-                    t.name.trim_end_matches(".load").to_string(),
+                    t.name.split('.').next().unwrap_or(&t.name).to_string(),
                 ));
             }
         }
@@ -841,6 +927,7 @@ pub(crate) const PYTHON_TYPED_MARKERS: &[&[u8]] = &[b") ->", b"Annotated["];
 pub(crate) const PYTHON_MODEL_MARKERS: &[&[u8]] = &[
     b"AutoSchema",
     b"DeclarativeBase",
+    b"ModelForm",
     b"__table__",
     b"__tablename__",
     b"create_all(",

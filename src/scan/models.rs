@@ -39,6 +39,7 @@ struct FilePass1 {
     /// The text of a settled file with suppressions, for audit's code frames.
     source_text: Option<String>,
     plan_text: Option<String>,
+    foreign_keys: Vec<crate::extract::foreign_keys::ForeignKey>,
 }
 
 pub fn collect(
@@ -57,6 +58,7 @@ pub fn collect(
         })
         .collect();
     let mut decls = Vec::with_capacity(per_file.len());
+    let mut foreign_keys = Vec::new();
     let mut out = Pass1 {
         models: ModelIndex::default(),
         settled: Vec::with_capacity(per_file.len()),
@@ -65,6 +67,7 @@ pub fn collect(
     };
     for (file, result) in files.iter().zip(per_file) {
         decls.push(result.decls);
+        foreign_keys.extend(result.foreign_keys);
         out.settled.push(result.settled);
         if !result.suppressions.is_empty() {
             out.sources.suppressions.extend(result.suppressions);
@@ -77,6 +80,7 @@ pub fn collect(
         }
     }
     out.models = ModelIndex::build(decls, config);
+    out.models.set_foreign_keys(foreign_keys);
     out
 }
 
@@ -92,13 +96,15 @@ fn read_once(
 ) -> FilePass1 {
     let mut out = FilePass1::default();
     if file.language == Language::Sql {
-        // Plan reads schema scripts for what the replacement must copy; nothing else here.
-        if wants.plan_texts
-            && crate::plan::wanted(&file.rel)
-            && read_file(file, config.scan.max_file_size, buf).is_ok()
+        // Plan reads schema scripts for what the replacement must copy; the foreign keys
+        // of the schema are read here too.
+        if read_file(file, config.scan.max_file_size, buf).is_ok()
             && let Ok(decoded) = decode(buf)
         {
-            out.plan_text = Some(decoded.text.into_owned());
+            out.foreign_keys = foreign_keys_of(buf, &decoded.text);
+            if wants.plan_texts && crate::plan::wanted(&file.rel) {
+                out.plan_text = Some(decoded.text.into_owned());
+            }
         }
         return out;
     }
@@ -110,6 +116,7 @@ fn read_once(
         return out;
     };
     let text = &decoded.text;
+    out.foreign_keys = foreign_keys_of(buf, text);
     if declares {
         out.decls = orm::declarations(file.language, &file.rel, text, catalog);
     }
@@ -126,4 +133,14 @@ fn read_once(
         out.plan_text = Some(text.to_string());
     }
     out
+}
+
+/// The foreign keys a file's text declares (DDL in `.sql` files, strings, migrations).
+fn foreign_keys_of(bytes: &[u8], text: &str) -> Vec<crate::extract::foreign_keys::ForeignKey> {
+    use crate::extract::foreign_keys;
+    if foreign_keys::may_hold(bytes) {
+        foreign_keys::extract(text)
+    } else {
+        Vec::new()
+    }
 }

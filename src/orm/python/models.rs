@@ -197,8 +197,10 @@ struct PyFile<'a> {
 /// instances of the class the annotation names (a model or not: pass 2 looks it up).
 fn returned_model(src: &str, module: &str, def: Node<'_>) -> Option<TypedName> {
     let name = text(src, def.field("name")?);
-    let hint = text(src, def.field("return_type")?);
-    let (model, collection) = hint_class(hint)?;
+    let (model, collection) = match def.field("return_type") {
+        Some(hint) => hint_class(text(src, hint))?,
+        None => (constructed_return(src, def)?, false),
+    };
     Some(TypedName {
         module: module.to_string(),
         name: name.to_string(),
@@ -207,23 +209,141 @@ fn returned_model(src: &str, module: &str, def: Node<'_>) -> Option<TypedName> {
     })
 }
 
+/// The class an unannotated function hands back one instance of, when every `return`
+/// with a value (bare ones and `return None` aside) says so the same way: `return Token(…)`, `return token` with `token = Token(…)` in the
+/// function, `return db.session.scalar(Token.select()…)`. A capitalised name only; pass 2
+/// keeps it when the name is a model.
+fn constructed_return(src: &str, def: Node<'_>) -> Option<String> {
+    let body = def.field("body")?;
+    let nodes = all_nodes(body);
+    let class_of_call = |call: Node<'_>| -> Option<String> {
+        let f = call.field("function")?;
+        let name = text(src, f);
+        if f.kind() == "identifier" && name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return Some(name.to_string());
+        }
+        // `session.scalar(Token.select()…)`: the statement's model.
+        let method = text(src, f.field("attribute")?);
+        if method != "scalar" {
+            return None;
+        }
+        let stmt = named_children(call.field("arguments")?)
+            .into_iter()
+            .next()?;
+        let chain = Chain::of(stmt);
+        let root = chain.root?;
+        let root_name = text(src, root);
+        (chain
+            .links
+            .first()
+            .is_some_and(|l| text(src, l.method) == "select")
+            && root.kind() == "identifier"
+            && root_name.starts_with(|c: char| c.is_ascii_uppercase()))
+        .then(|| root_name.to_string())
+    };
+    let mut found: Option<String> = None;
+    for r in nodes.iter().filter(|n| n.kind() == "return_statement") {
+        // A bare `return` / `return None` hands back nothing (an Optional result).
+        let Some(value) = r.named_child(0).filter(|v| v.kind() != "none") else {
+            continue;
+        };
+        let class = match value.kind() {
+            "call" => class_of_call(value)?,
+            "identifier" => {
+                let var = text(src, value);
+                nodes
+                    .iter()
+                    .filter(|a| a.kind() == "assignment" && a.start_byte() < r.start_byte())
+                    .filter(|a| a.field("left").is_some_and(|l| text(src, l) == var))
+                    .filter_map(|a| a.field("right"))
+                    .rfind(|v| v.kind() == "call")
+                    .and_then(class_of_call)?
+            }
+            _ => return None,
+        };
+        if found.as_ref().is_some_and(|f| *f != class) {
+            return None;
+        }
+        found = Some(class);
+    }
+    found
+}
+
 /// A marshmallow-sqlalchemy schema (`class InvoiceSchema(SQLAlchemyAutoSchema)` with
 /// `class Meta: model = Invoice`): its `load(…)` builds instances of the model. Recorded
-/// as `InvoiceSchema.load`.
+/// as `InvoiceSchema.load`. A Django ModelForm (`class OrderForm(forms.ModelForm)`, same
+/// `Meta`): its `save(…)` saves an instance of the model. Recorded as `OrderForm.save`.
 fn schema_model(src: &str, module: &str, class: Node<'_>) -> Option<TypedName> {
     let name = text(src, class.field("name")?);
     let bases = text(src, class.field("superclasses")?);
-    if !bases.contains("Schema") {
+    let method = if bases.contains("Schema") {
+        "load"
+    } else if bases.contains("ModelForm") {
+        "save"
+    } else {
         return None;
-    }
+    };
     let model =
         meta_model(src, class).filter(|r| matches!(r.kind(), "identifier" | "attribute"))?;
     Some(TypedName {
         module: module.to_string(),
-        name: format!("{name}.load"),
+        name: format!("{name}.{method}"),
         model: last_segment(text(src, model)).to_string(),
         collection: false,
     })
+}
+
+/// A foreign key the database itself cascades: SQLAlchemy `ForeignKey("users.id",
+/// ondelete="CASCADE")` (inside `mapped_column`/`Column`), SQLModel `Field(foreign_key=
+/// "user.id", ondelete="CASCADE")`. Deleting a `users` row deletes (or, `SET NULL`,
+/// updates) this class's rows however the delete is issued, bulk statements included. The
+/// parent is the referenced table as `table:users`, resolved to its model by the index.
+fn database_cascade(src: &str, class: &str, attr: &str, value: Node<'_>) -> Option<Cascade> {
+    let calls = all_nodes(value)
+        .into_iter()
+        .take(256)
+        .filter(|n| n.kind() == "call");
+    for call in calls {
+        let callee = call.field("function").map(|f| text(src, f))?;
+        let args = call
+            .field("arguments")
+            .map(named_children)
+            .unwrap_or_default();
+        let kw = |k: &str| {
+            args.iter()
+                .filter(|n| n.kind() == "keyword_argument")
+                .find(|n| n.field("name").is_some_and(|x| text(src, x) == k))
+                .and_then(|n| n.field("value"))
+                .and_then(|v| string_value(src, v))
+        };
+        let target = match last_segment(callee) {
+            "ForeignKey" => args
+                .iter()
+                .find(|n| n.kind() != "keyword_argument")
+                .and_then(|n| string_value(src, *n)),
+            "Field" => kw("foreign_key"),
+            _ => continue,
+        };
+        let (Some(target), Some(on_delete)) = (target, kw("ondelete")) else {
+            continue;
+        };
+        let operation = match on_delete.to_ascii_uppercase().as_str() {
+            "CASCADE" => Operation::Delete,
+            "SET NULL" | "SET DEFAULT" => Operation::Update,
+            _ => continue,
+        };
+        let (table, _column) = target.rsplit_once('.')?;
+        return Some(Cascade {
+            language: Language::Python,
+            framework: crate::orm::DATABASE_CASCADE.into(),
+            parent: format!("table:{table}"),
+            child: class.to_string(),
+            operation,
+            via: format!("{class}.{attr} ondelete={on_delete}"),
+            child_file: String::new(),
+        });
+    }
+    None
 }
 
 /// The value of `model = …` in a class's inner `class Meta:` (serializers, schemas,
@@ -510,6 +630,11 @@ fn class_declaration(file: &PyFile<'_>, node: Node<'_>, catalog: &OrmCatalog, ou
             "function_definition" if is_manager => {
                 manager_method(src, &name, stmt, catalog, out);
             }
+            "function_definition" => {
+                if let Some(m) = mutator(src, stmt, &decl.mutators) {
+                    decl.mutators.push(m);
+                }
+            }
             "expression_statement" => {
                 for a in named_children(stmt) {
                     if a.kind() == "assignment" {
@@ -520,9 +645,75 @@ fn class_declaration(file: &PyFile<'_>, node: Node<'_>, catalog: &OrmCatalog, ou
             _ => {}
         }
     }
+    // A method that calls a mutator of `self` mutates too (`from_dict` → `set_password`),
+    // wherever it is declared in the class.
+    for _ in 0..4 {
+        let before = decl.mutators.len();
+        for stmt in named_children(body) {
+            let stmt = match stmt.kind() {
+                "decorated_definition" => match stmt.field("definition") {
+                    Some(d) => d,
+                    None => continue,
+                },
+                _ => stmt,
+            };
+            if stmt.kind() == "function_definition"
+                && let Some(m) = mutator(src, stmt, &decl.mutators)
+                && !decl.mutators.contains(&m)
+            {
+                decl.mutators.push(m);
+            }
+        }
+        if decl.mutators.len() == before {
+            break;
+        }
+    }
     if !decl.bases.is_empty() {
         out.models.push(decl);
     }
+}
+
+/// The name of a method that sets attributes of `self` (`self.x = …`, `setattr(self, …)`,
+/// or a call of one of `known`, the class's mutators so far) and neither saves nor commits
+/// itself (`session.add(self)`: that call is the write). `__init__` and other dunder
+/// methods, and methods without `self`, are not.
+fn mutator(src: &str, def: Node<'_>, known: &[String]) -> Option<String> {
+    let name = text(src, def.field("name")?);
+    let first_param = def
+        .field("parameters")
+        .and_then(|p| named_children(p).into_iter().next())
+        .map(|p| text(src, p));
+    if name.starts_with("__") || first_param != Some("self") || known.iter().any(|k| k == name) {
+        return None;
+    }
+    let mut sets = false;
+    for n in all_nodes(def.field("body")?).into_iter().take(4096) {
+        match n.kind() {
+            "assignment" | "augmented_assignment" => {
+                sets |= n
+                    .field("left")
+                    .and_then(|l| l.field("object"))
+                    .is_some_and(|o| text(src, o) == "self");
+            }
+            "call" => {
+                let Some(f) = n.field("function") else {
+                    continue;
+                };
+                let args = n.field("arguments").map(|a| text(src, a)).unwrap_or("");
+                let method = f.field("attribute").map(|a| text(src, a));
+                let on_self = f.field("object").is_some_and(|o| text(src, o) == "self");
+                if matches!(method, Some("add" | "merge" | "commit" | "flush" | "save"))
+                    && (args.contains("self") || on_self || method == Some("commit"))
+                {
+                    return None;
+                }
+                sets |= text(src, f) == "setattr" && args.starts_with("(self,")
+                    || on_self && method.is_some_and(|m| known.iter().any(|k| k == m));
+            }
+            _ => {}
+        }
+    }
+    sets.then(|| name.to_string())
 }
 
 fn meta_options(src: &str, body: Node<'_>, decl: &mut ModelDecl) {
@@ -594,6 +785,9 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                 .filter(|n| n.kind() != "keyword_argument")
                 .collect();
             let method = last_segment(callee);
+            if let Some(c) = database_cascade(src, class, attr, right) {
+                out.cascades.push(c);
+            }
             if let Some(manager) = manager_class(src, function) {
                 decl.managers.push((attr.to_string(), manager));
             } else if matches!(method, "FileField" | "ImageField") {
@@ -610,7 +804,22 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                 });
                 // The reverse accessor: `customer.orders` (related_name) or
                 // `customer.legacyorder_set` is a manager of this model.
-                let accessor = match kw("related_name").and_then(|r| string_value(src, r)) {
+                let explicit = kw("related_name").and_then(|r| string_value(src, r));
+                // `user.usersettings_helpdesk` on a user of any model (the auth user, a
+                // parent the resolver cannot name): the one instance of this model.
+                if let (Some(r), "OneToOneField") = (&explicit, method)
+                    && !r.ends_with('+')
+                {
+                    out.related.push(crate::orm::Related {
+                        language: Language::Python,
+                        parent: crate::orm::ANY_PARENT.into(),
+                        accessor: r.clone(),
+                        child: class.to_string(),
+                        secondary: false,
+                        joined: false,
+                    });
+                }
+                let accessor = match explicit {
                     Some(r) => r,
                     None => format!("{}_set", class.to_lowercase()),
                 };
@@ -1040,6 +1249,36 @@ mod tests {
         b.sort();
         assert_eq!(a, b);
         assert!(a.len() >= 3, "{a:?}");
+    }
+
+    #[test]
+    fn mutators_set_columns_of_self_and_leave_the_save_to_the_caller() {
+        let src = "class User(db.Model):\n\
+                   \x20   def __init__(self, name):\n        self.name = name\n\
+                   \x20   def set_password(self, p):\n        self.password_hash = h(p)\n\
+                   \x20   def from_dict(self, data):\n        self.set_password(data['p'])\n\
+                   \x20   def update(self, data):\n        for k in data:\n            setattr(self, k, data[k])\n\
+                   \x20   def ping(self):\n        self.last_seen = now()\n        db.session.add(self)\n\
+                   \x20   def touch(self):\n        self.seen += 1\n        self.save()\n\
+                   \x20   @staticmethod\n    def check(token):\n        token.used = True\n\
+                   \x20   def avatar(self, size):\n        return url(self.email, size)\n";
+        let tree = lang::parse(Grammar::Python, src).unwrap();
+        let class = all_nodes(tree.root_node())
+            .into_iter()
+            .find(|n| n.kind() == "class_definition")
+            .unwrap();
+        let mut found: Vec<String> = Vec::new();
+        for _ in 0..2 {
+            for n in all_nodes(class) {
+                if n.kind() == "function_definition"
+                    && let Some(m) = mutator(src, n, &found)
+                {
+                    found.push(m);
+                }
+            }
+        }
+        found.sort();
+        assert_eq!(found, ["from_dict", "set_password", "update"]);
     }
 
     #[test]

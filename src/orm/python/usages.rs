@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
 
 mod generic;
+mod own_model;
 mod queries;
 mod relations;
 mod typed;
@@ -103,8 +104,9 @@ struct Usages<'a, 's> {
     module: String,
     /// Functions and methods defined in this file: their bodies are scanned themselves.
     local_functions: std::collections::HashSet<String>,
-    /// Names bound to a schema instance (`invoice_schema = InvoiceSchema()`) → the class.
-    schemas: HashMap<String, String>,
+    /// Names bound to a schema or form instance (`invoice_schema = InvoiceSchema()`):
+    /// (where the binding ends, its function scope, the name, the class), in source order.
+    schemas: Vec<(usize, Option<usize>, String, String)>,
 }
 
 /// ORM findings of one Python file.
@@ -144,7 +146,7 @@ fn model_usages(file: &FileInput<'_>, nodes: &[Node<'_>], out: &mut FileScan) {
         modules: HashMap::new(),
         module: module_of(file.rel),
         local_functions: Default::default(),
-        schemas: HashMap::new(),
+        schemas: Vec::new(),
     };
     // Bindings of names to model types, per function, in source order.
     let mut bindings: Vec<Binding> = Vec::new();
@@ -180,6 +182,7 @@ fn model_usages(file: &FileInput<'_>, nodes: &[Node<'_>], out: &mut FileScan) {
     u.schema_instances(nodes);
     for &n in nodes {
         match n.kind() {
+            "class_definition" => u.form_instance(n, &mut bindings),
             "assignment" => {
                 // `user: User = …`, `users: list[User] = …`: the hint decides.
                 if let (Some(left), Some(hint)) = (n.field("left"), n.field("type"))
@@ -189,6 +192,12 @@ fn model_usages(file: &FileInput<'_>, nodes: &[Node<'_>], out: &mut FileScan) {
                 {
                     let scope = u.function_at(n.start_byte());
                     bindings.push((n.end_byte(), scope, text(src, left).to_string(), ty));
+                    continue;
+                }
+                // `self.order: Order = order` in a method: the class's other methods see it.
+                if let Some((name, ty)) = u.self_attribute_binding(n, &bindings) {
+                    let class = u.enclosing_class_index(n.start_byte());
+                    bindings.push((n.end_byte(), class.and_then(class_key), name, ty));
                     continue;
                 }
                 let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else {
@@ -316,6 +325,35 @@ impl<'a, 's> Usages<'a, 's> {
             .into_iter()
             .find(|&i| self.scopes.get(i).is_class)
             .and_then(|i| self.scopes.get(i).name.clone())
+    }
+
+    /// The innermost class around `pos`.
+    fn enclosing_class_index(&self, pos: usize) -> Option<usize> {
+        self.scopes
+            .chain(pos)
+            .into_iter()
+            .find(|&i| self.scopes.get(i).is_class)
+    }
+
+    /// `self.order: Order = …` or `self.order = order` (a typed name) in a method: the
+    /// attribute's name and type, for the class's methods.
+    fn self_attribute_binding(
+        &self,
+        n: Node<'_>,
+        bindings: &[Binding],
+    ) -> Option<(String, VarType)> {
+        let left = n.field("left")?;
+        if !is_self_attribute(self.src, left) || self.function_at(n.start_byte()).is_none() {
+            return None;
+        }
+        let ty = match n.field("type") {
+            Some(hint) => self.hint_type(text(self.src, hint))?,
+            None => match self.type_of(n.field("right")?, bindings, n.start_byte())? {
+                t @ VarType::Instance { .. } => t,
+                _ => return None,
+            },
+        };
+        Some((text(self.src, left).to_string(), ty))
     }
 
     /// `from app.models import LegacyOrder as LO`.
@@ -551,7 +589,15 @@ impl<'a, 's> Usages<'a, 's> {
                 .copied()
         };
         match from {
-            Some(q) => in_module(q),
+            // `Token.from_jwt(…)`: a static method of a class imported from module `q`'s
+            // parent (the import made `Token` an alias of `api.models.Token`).
+            Some(q) => in_module(q).or_else(|| {
+                let (parent, class) = q.rsplit_once('.')?;
+                class
+                    .starts_with(|c: char| c.is_ascii_uppercase())
+                    .then(|| in_module(parent))
+                    .flatten()
+            }),
             None => in_module(&self.module).or_else(|| {
                 // A method of an object of unknown type: only a name that says what it
                 // is (`get_current_user`), and only one of it in the repository.
@@ -634,6 +680,9 @@ impl<'a, 's> Usages<'a, 's> {
                         module: Some(m.module.clone()),
                         new: false,
                     });
+                }
+                if let Some(t) = self.super_form_save_type(node) {
+                    return Some(t);
                 }
                 let chain = Chain::of(node);
                 if let Some(t) = self.returned_type(node, &chain, bindings, pos) {
@@ -795,6 +844,10 @@ impl<'a, 's> Usages<'a, 's> {
             for model in self.models().models_managed_by(Language::Python, &class) {
                 self.django_chain(call, model, None, &methods, out);
             }
+            return;
+        }
+        // 2b. `super().delete()` in a model's override or a ModelForm's method.
+        if self.super_call(call, &chain, out) || self.form_save_call(call, &chain, out) {
             return;
         }
         // 3. A variable of a known type: `o.save()`, `qs.update(…)`.
@@ -989,9 +1042,13 @@ impl<'a, 's> Usages<'a, 's> {
                 {
                     root.field("object").and_then(|o| self.model(o))
                 }
-                "identifier" | "attribute" => self
-                    .model(root)
-                    .filter(|m| m.bases.is_empty() && m.framework == "sqlalchemy"),
+                // A `Table` object (no bases), or a mapped class whose base gives it the
+                // table's statements (Alchemical's `User.select()`, `Token.delete()`).
+                "identifier" | "attribute" => self.model(root).filter(|m| {
+                    m.framework == "sqlalchemy"
+                        && (m.bases.is_empty()
+                            || matches!(first_method, "select" | "insert" | "update" | "delete"))
+                }),
                 _ => None,
             };
             if let Some(m) = root_model {
@@ -1152,7 +1209,18 @@ impl<'a, 's> Usages<'a, 's> {
             }
         }
         if operation == Operation::Delete {
+            // A bulk SQLAlchemy delete (`query.delete()`, `delete(Model)`) skips the ORM's
+            // relationship cascades; only the database's own (`ondelete=`) follow.
+            let bulk = model.framework == "sqlalchemy"
+                && !matches!(rule.receiver, OrmReceiver::Session | OrmReceiver::Instance);
             for (path, child) in self.models().cascade_chains(Language::Python, &model.name) {
+                if bulk
+                    && path
+                        .iter()
+                        .any(|c| c.framework != crate::orm::DATABASE_CASCADE)
+                {
+                    continue;
+                }
                 if let (Some(table), Some(last)) = (&child.legacy, path.last()) {
                     let mut chain = via.clone();
                     chain.push(format!("{}.{method}", model.name));

@@ -35,6 +35,9 @@ impl Usages<'_, '_> {
         };
         let attr_name = text(self.src, attr);
         let pos = node.start_byte();
+        if self.reverse_one_to_one(node, attr_name, out) {
+            return;
+        }
         // On an instance: a lazy load, or an assignment of the collection.
         if let Some(parent) = self.instance_of(object, bindings, pos) {
             let Some((rel, child)) = self.relation(parent, attr_name) else {
@@ -45,7 +48,9 @@ impl Usages<'_, '_> {
             }
             let via = vec![format!("{}.{}", rel.parent, rel.accessor)];
             if is_assigned(node) {
-                if !rel.secondary {
+                // `user.posts = […]` replaces the child rows; `comment.author = user` only
+                // sets the comment's own foreign key.
+                if !rel.secondary && assigned_collection(node) {
                     let write = rule("sqlalchemy", Access::Write, Operation::Update);
                     self.report(node, child, &write, attr_name, via, out);
                 }
@@ -75,6 +80,52 @@ impl Usages<'_, '_> {
     }
 }
 
+impl Usages<'_, '_> {
+    /// `x.usersettings_helpdesk` where the name is the explicit one-to-one `related_name`
+    /// of one Django model mapped to a legacy table, whatever `x` is (the auth user is not
+    /// a model of the repository): a lazy load of that row, or, as the receiver of
+    /// `save()` / `delete()`, a write of it. `true` when the attribute was one.
+    fn reverse_one_to_one(&self, node: Node<'_>, attr: &str, out: &mut FileScan) -> bool {
+        let Some(child) = self
+            .models()
+            .reverse_one_to_one(attr)
+            .filter(|m| m.framework == "django" && m.legacy.is_some())
+        else {
+            return false;
+        };
+        let via = vec![format!("{}.{attr} (reverse one-to-one)", child.name)];
+        if is_chain_root(node) {
+            // The call pass does not see this receiver: say what its method does here.
+            let method = node
+                .parent()
+                .and_then(|p| p.field("attribute"))
+                .map(|m| text(self.src, m))
+                .unwrap_or("");
+            if let Some(rule) = self.catalog().lookup(
+                &[&child.framework],
+                crate::catalog::OrmReceiver::Instance,
+                method,
+            ) {
+                let call = node.parent().and_then(|p| p.parent()).unwrap_or(node);
+                self.report(call, child, rule, method, via, out);
+            }
+        } else if !is_assigned(node) {
+            // One read per line and table (`a.profile … b.profile` on one line is one site).
+            let line = self.site(node, attr, child).line;
+            let seen = out.findings.iter().any(|f| {
+                f.line == line
+                    && f.access == Access::Read
+                    && Some(&f.table) == child.legacy.as_ref()
+            });
+            if !seen {
+                let read = rule("django", Access::Read, Operation::Select);
+                self.report(node, child, &read, attr, via, out);
+            }
+        }
+        true
+    }
+}
+
 fn last(s: &str) -> &str {
     s.rsplit('.').next().unwrap_or(s)
 }
@@ -88,6 +139,18 @@ fn is_chain_root(node: Node<'_>) -> bool {
                 pp.kind() == "call" && pp.field("function").is_some_and(|f| f.id() == p.id())
             })
     })
+}
+
+/// `x.rel = [ … ]`: a list, tuple, set or comprehension is assigned.
+fn assigned_collection(node: Node<'_>) -> bool {
+    node.parent()
+        .and_then(|p| p.field("right"))
+        .is_some_and(|r| {
+            matches!(
+                r.kind(),
+                "list" | "tuple" | "set" | "list_comprehension" | "set_comprehension"
+            )
+        })
 }
 
 /// `x.rel = …` (not `x.rel.y = …`).

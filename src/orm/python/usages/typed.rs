@@ -105,6 +105,12 @@ impl<'a> Usages<'a, '_> {
         {
             return Some(t);
         }
+        if last == "save"
+            && methods.len() <= 2
+            && let Some(t) = self.form_save(chain)
+        {
+            return Some(t);
+        }
         // `stmt = select(User).where(…)`: a statement, run later.
         if let Some(m) = self.select_statement(chain) {
             return Some(VarType::Select {
@@ -177,42 +183,69 @@ impl<'a> Usages<'a, '_> {
                 continue;
             };
             let class = text(self.src, class);
-            if self.schema_model(class).is_some() {
+            if self.built_model(class, "load").is_some()
+                || self.built_model(class, "save").is_some()
+            {
                 let name = text(self.src, left).to_string();
-                self.schemas.insert(name, class.to_string());
+                let scope = self.function_at(n.start_byte());
+                self.schemas
+                    .push((n.end_byte(), scope, name, class.to_string()));
             }
         }
     }
 
-    fn schema_model(&self, class: &str) -> Option<&'a crate::orm::ModelDecl> {
-        let t = self
-            .typed_name(&format!("{class}.load"), None)
-            .or_else(|| {
-                let (_, module) = self.imports.get(class)?;
-                let all: Vec<_> = self
-                    .models()
-                    .typed_names(&format!("{class}.load"))
-                    .collect();
-                all.into_iter().find(|t| {
-                    module
-                        .as_deref()
-                        .is_some_and(|q| t.module.ends_with(q) || q.ends_with(&t.module))
-                })
-            })?;
+    /// The model a schema's `load` or a ModelForm's `save` (`method`) builds.
+    pub(super) fn built_model(
+        &self,
+        class: &str,
+        method: &str,
+    ) -> Option<&'a crate::orm::ModelDecl> {
+        let key = format!("{class}.{method}");
+        let t = self.typed_name(&key, None).or_else(|| {
+            let (_, module) = self.imports.get(class)?;
+            let all: Vec<_> = self.models().typed_names(&key).collect();
+            all.into_iter().find(|t| {
+                module
+                    .as_deref()
+                    .is_some_and(|q| t.module.ends_with(q) || q.ends_with(&t.module))
+            })
+        })?;
         self.models()
             .find(crate::model::Language::Python, &t.model)
             .into_iter()
             .next()
     }
 
-    fn schema_load(&self, chain: &Chain<'_>) -> Option<VarType> {
-        let class = match (chain.root, chain.links.as_slice()) {
+    /// `form.save(…)` / `OrderForm(…).save(…)` of a ModelForm: an instance of its model
+    /// (saved or not: `commit=False` builds it only).
+    fn form_save(&self, chain: &Chain<'_>) -> Option<VarType> {
+        let class = self.built_by(chain)?;
+        self.built_model(&class, "save").map(VarType::instance)
+    }
+
+    /// The schema or form class of `X(…).m(…)` or `x.m(…)` with `x = X(…)`.
+    pub(super) fn built_by(&self, chain: &Chain<'_>) -> Option<String> {
+        Some(match (chain.root, chain.links.as_slice()) {
             (None, [ctor, _]) if ctor.bare => text(self.src, ctor.method).to_string(),
             (Some(r), [_]) if r.kind() == "identifier" => {
-                self.schemas.get(text(self.src, r))?.clone()
+                // The last binding of the name before it in the same function, else one
+                // at module level.
+                let (pos, name) = (r.start_byte(), text(self.src, r));
+                let scope = self.function_at(pos);
+                let bound = |s: Option<usize>| {
+                    self.schemas
+                        .iter()
+                        .rfind(|(at, f, n, _)| *f == s && n == name && (s.is_none() || *at <= pos))
+                };
+                let (.., class) = bound(scope).or_else(|| bound(None))?;
+                class.clone()
             }
             _ => return None,
-        };
+        })
+    }
+
+    fn schema_load(&self, chain: &Chain<'_>) -> Option<VarType> {
+        let class = self.built_by(chain)?;
         let load = chain.links.last()?;
         let many = load
             .args
@@ -224,7 +257,8 @@ impl<'a> Usages<'a, '_> {
                     && a.field("name").is_some_and(|n| text(self.src, n) == "many")
                     && a.field("value").is_some_and(|v| v.kind() == "true")
             });
-        self.schema_model(&class).map(|m| VarType::of(m, many))
+        self.built_model(&class, "load")
+            .map(|m| VarType::of(m, many))
     }
 
     /// The model of `select(Model)…` (also `sa.select`, `db.select`).
