@@ -99,7 +99,13 @@ pub fn callers(config: &Config, files: &[SourceFile], findings: &[Finding]) -> V
         };
         let me: FnId = (file.clone(), function.clone());
         for call in calls {
-            let mut callees = matching_callees(call, &me, &by_name, &resolved, &ambiguous);
+            let query_objects = texts.query_objects(file);
+            let named = NamedCallees {
+                by_name: &by_name,
+                ambiguous: &ambiguous,
+                query_objects: &query_objects,
+            };
+            let mut callees = matching_callees(call, &me, &named, &resolved);
             if call.callee == "getattr" {
                 let line = texts.line(file, call.line).unwrap_or_default();
                 callees.extend(queries_named_at_run_time(&line, &by_name));
@@ -143,14 +149,27 @@ pub fn callers(config: &Config, files: &[SourceFile], findings: &[Finding]) -> V
     list
 }
 
+/// The callees matched by name, and what tells a query object apart in the calling file.
+struct NamedCallees<'c> {
+    by_name: &'c BTreeMap<String, Callee>,
+    /// Query names the code also defines (a wrapper of the same name).
+    ambiguous: &'c BTreeSet<String>,
+    /// The names the calling file declares with sqlc's query types.
+    query_objects: &'c BTreeSet<String>,
+}
+
 /// The callees a call reaches: by resolution first, then by name.
 fn matching_callees<'c>(
     call: &callgraph::Call,
     me: &FnId,
-    by_name: &'c BTreeMap<String, Callee>,
+    named: &NamedCallees<'c>,
     resolved: &'c BTreeMap<FnId, Callee>,
-    ambiguous: &BTreeSet<String>,
 ) -> Vec<&'c Callee> {
+    let NamedCallees {
+        by_name,
+        ambiguous,
+        query_objects,
+    } = *named;
     let mut found: Vec<&Callee> = call
         .targets
         .iter()
@@ -176,10 +195,11 @@ fn matching_callees<'c>(
         };
         // A query name the code also defines (a repository method `get_user` wrapping
         // `queries.get_user`) is called on the query object only when the qualifier says
-        // so (`queries`, `q`, `querier`): the other calls reach the wrapper.
+        // so (`queries`, `q`, `querier`, or a name the file declares as sqlc's `Queries`
+        // or `Querier`: `repo *db.Queries`): the other calls reach the wrapper.
         let plain = c.matching != Matching::QueryName
             || !ambiguous.contains(name)
-            || qualifier.is_some_and(is_query_object);
+            || qualifier.is_some_and(|q| is_query_object(q) || query_objects.contains(q));
         if matches && plain {
             found.push(c);
         }
@@ -421,6 +441,22 @@ impl CallerTexts {
         CallerTexts { texts }
     }
 
+    /// The names `file` declares with sqlc's query types: struct fields, parameters and
+    /// variables typed `Queries`/`Querier` (`repo *repo.Queries`, `store db.Querier`).
+    fn query_objects(&self, file: &str) -> BTreeSet<String> {
+        static TYPED: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+            regex::Regex::new(r"\b([A-Za-z_]\w*)\s+\*?(?:[A-Za-z_]\w*\.)?(?:Queries|Querier)\b")
+                .ok()
+        });
+        let (Some(text), Some(re)) = (self.texts.get(file), TYPED.as_ref()) else {
+            return BTreeSet::new();
+        };
+        re.captures_iter(text)
+            .filter_map(|c| c.get(1))
+            .map(|m| m.as_str().to_string())
+            .collect()
+    }
+
     fn line(&self, file: &str, line: u32) -> Option<String> {
         let text = self.texts.get(file)?;
         let l = text.lines().nth(line.checked_sub(1)? as usize)?;
@@ -440,5 +476,18 @@ mod tests {
         );
         assert_eq!(sqlc_generated_name("-- a comment SELECT 1"), None);
         assert_eq!(sqlc_generated_name("-- name: x SELECT 1"), None);
+    }
+
+    #[test]
+    fn query_objects_are_the_names_typed_with_sqlc_query_types() {
+        let text = "type svc struct {\n\trepo *repo.Queries\n}\n\
+                    func New(store db.Querier, q *Queries) {}\n\
+                    var cache *lru.Cache\n";
+        let texts = CallerTexts {
+            texts: BTreeMap::from([("svc.go".to_string(), text.to_string())]),
+        };
+        let names: Vec<String> = texts.query_objects("svc.go").into_iter().collect();
+        assert_eq!(names, ["q", "repo", "store"]);
+        assert!(texts.query_objects("other.go").is_empty());
     }
 }
