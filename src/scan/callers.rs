@@ -98,13 +98,12 @@ pub fn callers(config: &Config, files: &[SourceFile], findings: &[Finding]) -> V
             continue;
         };
         let me: FnId = (file.clone(), function.clone());
+        let named = NamedCallees {
+            by_name: &by_name,
+            ambiguous: &ambiguous,
+            query_objects: texts.query_objects(file),
+        };
         for call in calls {
-            let query_objects = texts.query_objects(file);
-            let named = NamedCallees {
-                by_name: &by_name,
-                ambiguous: &ambiguous,
-                query_objects: &query_objects,
-            };
             let mut callees = matching_callees(call, &me, &named, &resolved);
             if call.callee == "getattr" {
                 let line = texts.line(file, call.line).unwrap_or_default();
@@ -155,7 +154,7 @@ struct NamedCallees<'c> {
     /// Query names the code also defines (a wrapper of the same name).
     ambiguous: &'c BTreeSet<String>,
     /// The names the calling file declares with sqlc's query types.
-    query_objects: &'c BTreeSet<String>,
+    query_objects: Option<&'c BTreeSet<String>>,
 }
 
 /// The callees a call reaches: by resolution first, then by name.
@@ -199,7 +198,9 @@ fn matching_callees<'c>(
         // or `Querier`: `repo *db.Queries`): the other calls reach the wrapper.
         let plain = c.matching != Matching::QueryName
             || !ambiguous.contains(name)
-            || qualifier.is_some_and(|q| is_query_object(q) || query_objects.contains(q));
+            || qualifier.is_some_and(|q| {
+                is_query_object(q) || query_objects.is_some_and(|o| o.contains(q))
+            });
         if matches && plain {
             found.push(c);
         }
@@ -424,6 +425,24 @@ fn last_segment(name: &str) -> &str {
 /// The lines of the files with calls, for evidence, read once each.
 struct CallerTexts {
     texts: BTreeMap<String, String>,
+    /// Per file, the names it declares with sqlc's query types.
+    query_objects: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The names `text` declares with sqlc's query types: struct fields, parameters and
+/// variables typed `Queries`/`Querier` (`repo *repo.Queries`, `store db.Querier`).
+fn query_objects_in(text: &str) -> BTreeSet<String> {
+    static TYPED: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+        regex::Regex::new(r"(?-u)\b([A-Za-z_]\w*)[ \t]+\*?(?:[A-Za-z_]\w*\.)?(?:Queries|Querier)\b")
+            .ok()
+    });
+    let Some(re) = TYPED.as_ref().filter(|_| text.contains("Quer")) else {
+        return BTreeSet::new();
+    };
+    re.captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str().to_string())
+        .collect()
 }
 
 impl CallerTexts {
@@ -437,24 +456,21 @@ impl CallerTexts {
                 let decoded = crate::extract::decode(&bytes).ok()?;
                 Some((f.clone(), decoded.text.to_string()))
             })
+            .collect::<BTreeMap<String, String>>();
+        let query_objects = texts
+            .iter()
+            .map(|(f, text)| (f.clone(), query_objects_in(text)))
+            .filter(|(_, names)| !names.is_empty())
             .collect();
-        CallerTexts { texts }
+        CallerTexts {
+            texts,
+            query_objects,
+        }
     }
 
-    /// The names `file` declares with sqlc's query types: struct fields, parameters and
-    /// variables typed `Queries`/`Querier` (`repo *repo.Queries`, `store db.Querier`).
-    fn query_objects(&self, file: &str) -> BTreeSet<String> {
-        static TYPED: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-            regex::Regex::new(r"\b([A-Za-z_]\w*)\s+\*?(?:[A-Za-z_]\w*\.)?(?:Queries|Querier)\b")
-                .ok()
-        });
-        let (Some(text), Some(re)) = (self.texts.get(file), TYPED.as_ref()) else {
-            return BTreeSet::new();
-        };
-        re.captures_iter(text)
-            .filter_map(|c| c.get(1))
-            .map(|m| m.as_str().to_string())
-            .collect()
+    /// The names `file` declares with sqlc's query types (see `query_objects_in`).
+    fn query_objects(&self, file: &str) -> Option<&BTreeSet<String>> {
+        self.query_objects.get(file)
     }
 
     fn line(&self, file: &str, line: u32) -> Option<String> {
@@ -483,11 +499,8 @@ mod tests {
         let text = "type svc struct {\n\trepo *repo.Queries\n}\n\
                     func New(store db.Querier, q *Queries) {}\n\
                     var cache *lru.Cache\n";
-        let texts = CallerTexts {
-            texts: BTreeMap::from([("svc.go".to_string(), text.to_string())]),
-        };
-        let names: Vec<String> = texts.query_objects("svc.go").into_iter().collect();
+        let names: Vec<String> = query_objects_in(text).into_iter().collect();
         assert_eq!(names, ["q", "repo", "store"]);
-        assert!(texts.query_objects("other.go").is_empty());
+        assert!(query_objects_in("var cache *lru.Cache\n").is_empty());
     }
 }
