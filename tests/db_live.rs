@@ -1052,6 +1052,19 @@ impl Mariadb {
 
 impl Drop for Mariadb {
     fn drop(&mut self) {
+        // As root the child is `runuser`, and killing it leaves the server running: stop the
+        // server by the pid it wrote, then reap the child.
+        let pid_file = self.dir.path().join("mysqld.pid");
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let _ = Process::new("kill")
+                .args(["-KILL", &pid])
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
