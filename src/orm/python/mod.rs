@@ -51,6 +51,14 @@ fn string_value(src: &str, node: Node<'_>) -> Option<String> {
     None
 }
 
+/// The value of the keyword argument `name` among a call's arguments (`on_delete=…`).
+fn keyword_value<'t>(src: &str, args: &[Node<'t>], name: &str) -> Option<Node<'t>> {
+    args.iter()
+        .filter(|a| a.kind() == "keyword_argument")
+        .find(|a| a.field("name").is_some_and(|n| text(src, n) == name))
+        .and_then(|a| a.field("value"))
+}
+
 fn last_segment(s: &str) -> &str {
     s.rsplit('.').next().unwrap_or(s)
 }

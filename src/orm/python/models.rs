@@ -6,7 +6,7 @@
 //! foreign keys with `on_delete` and `relationship(…, cascade=…)`. Which classes are models
 //! is decided across files (`resolve`: bases resolved by name).
 
-use super::{Chain, chain_access, is_chain_link, last_segment, string_value};
+use super::{Chain, chain_access, is_chain_link, keyword_value, last_segment, string_value};
 use crate::catalog::{OrmCatalog, OrmReceiver};
 use crate::extract::LineIndex;
 use crate::lang::Field as _;
@@ -309,13 +309,7 @@ fn database_cascade(src: &str, class: &str, attr: &str, value: Node<'_>) -> Opti
             .field("arguments")
             .map(named_children)
             .unwrap_or_default();
-        let kw = |k: &str| {
-            args.iter()
-                .filter(|n| n.kind() == "keyword_argument")
-                .find(|n| n.field("name").is_some_and(|x| text(src, x) == k))
-                .and_then(|n| n.field("value"))
-                .and_then(|v| string_value(src, v))
-        };
+        let kw = |k: &str| keyword_value(src, &args, k).and_then(|v| string_value(src, v));
         let target = match last_segment(callee) {
             "ForeignKey" => args
                 .iter()
@@ -773,12 +767,7 @@ fn class_attribute(src: &str, class: &str, a: Node<'_>, decl: &mut ModelDecl, ou
                 .field("arguments")
                 .map(named_children)
                 .unwrap_or_default();
-            let kw = |k: &str| {
-                args.iter()
-                    .filter(|n| n.kind() == "keyword_argument")
-                    .find(|n| n.field("name").is_some_and(|x| text(src, x) == k))
-                    .and_then(|n| n.field("value"))
-            };
+            let kw = |k: &str| keyword_value(src, &args, k);
             let positional: Vec<Node<'_>> = args
                 .iter()
                 .copied()
@@ -932,11 +921,7 @@ fn relationship_accessors<'t>(
     let backref = kw("backref").and_then(|b| match b.kind() {
         "call" => {
             let args = named_children(b.field("arguments")?);
-            let lazy = args
-                .iter()
-                .filter(|a| a.kind() == "keyword_argument")
-                .find(|a| a.field("name").is_some_and(|n| text(src, n) == "lazy"))
-                .and_then(|a| a.field("value"));
+            let lazy = keyword_value(src, &args, "lazy");
             let name = args.first().and_then(|n| string_value(src, *n))?;
             Some((name, joined(lazy)))
         }

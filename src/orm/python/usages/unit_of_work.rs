@@ -178,11 +178,7 @@ fn loaded_into<'t>(src: &'t str, call: Node<'t>, function: Node<'t>) -> Option<N
     if text(src, method) != "load" {
         return None;
     }
-    named_children(call.field("arguments")?)
-        .into_iter()
-        .filter(|a| a.kind() == "keyword_argument")
-        .find(|a| a.field("name").is_some_and(|n| text(src, n) == "instance"))?
-        .field("value")
+    crate::orm::python::keyword_value(src, &named_children(call.field("arguments")?), "instance")
 }
 
 /// Whether `list` (`[token, new_token]`) names `name` as a whole word.
