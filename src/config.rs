@@ -631,6 +631,12 @@ impl TableMatcher {
         self.tables.iter().find(|t| names_match(&t.name, found))
     }
 
+    /// The configured table a name written like a configuration entry (`billing.invoices`,
+    /// `"Orders"`) refers to: what migrations, models and declared wrappers name.
+    pub fn resolve_name(&self, name: &str) -> Option<&LegacyTable> {
+        self.resolve(&TableName::parse_config(name))
+    }
+
     /// Bare table names, for prefilters (lower-case).
     pub fn bare_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self

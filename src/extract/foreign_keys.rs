@@ -257,11 +257,7 @@ pub fn cascades(keys: &[ForeignKey], parent: &str, truncate_cascade: bool) -> Ve
 /// The tables (not legacy themselves) whose rows' deletion or `TRUNCATE … CASCADE` can
 /// reach a legacy table through foreign keys, sorted.
 pub fn parents_reaching(keys: &[ForeignKey], tables: &crate::config::TableMatcher) -> Vec<String> {
-    let legacy = |t: &str| {
-        tables
-            .resolve(&crate::sql::TableName::parse_config(t))
-            .is_some()
-    };
+    let legacy = |t: &str| tables.resolve_name(t).is_some();
     let mut out: Vec<String> = keys
         .iter()
         .map(|k| k.parent.clone())
@@ -299,11 +295,7 @@ pub fn statement_cascades(
         };
         let parent = u.table.name.to_ascii_lowercase();
         for (child, operation, path) in cascades(keys, &parent, truncate) {
-            let Some(table) = file
-                .ctx
-                .tables
-                .resolve(&crate::sql::TableName::parse_config(&child))
-            else {
+            let Some(table) = file.ctx.tables.resolve_name(&child) else {
                 continue;
             };
             let display = table.display.clone();

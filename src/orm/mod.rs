@@ -31,7 +31,6 @@ use crate::config::Config;
 use crate::discover::SourceFile;
 use crate::extract::{decode, read_file};
 use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
-use crate::sql::TableName;
 use naming::{Convention, GormNaming};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -438,7 +437,7 @@ impl ModelIndex {
         for ((module, _), value) in &index.module_strings {
             if value
                 .as_deref()
-                .is_some_and(|v| config.tables.resolve(&TableName::parse_config(v)).is_some())
+                .is_some_and(|v| config.tables.resolve_name(v).is_some())
             {
                 let base = module.rsplit('/').next().unwrap_or(module);
                 index.table_name_modules.push(base.to_string());
@@ -446,12 +445,10 @@ impl ModelIndex {
         }
         index.table_name_modules.dedup();
         for m in &mut index.models {
-            m.legacy = m.table.as_deref().and_then(|t| {
-                config
-                    .tables
-                    .resolve(&TableName::parse_config(t))
-                    .map(|l| l.display.clone())
-            });
+            m.legacy = m
+                .table
+                .as_deref()
+                .and_then(|t| config.tables.resolve_name(t).map(|l| l.display.clone()));
         }
         index.models.sort_by(|a, b| {
             (a.language, &a.name, &a.file, a.line).cmp(&(b.language, &b.name, &b.file, b.line))
@@ -545,7 +542,7 @@ impl ModelIndex {
     ) -> Option<String> {
         self.conventions(language).into_iter().find_map(|c| {
             tables
-                .resolve(&TableName::parse_config(&c.apply(identifier)))
+                .resolve_name(&c.apply(identifier))
                 .map(|t| t.display.clone())
         })
     }
@@ -1042,6 +1039,7 @@ pub(crate) fn first_line(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::config::{LegacyTable, Phase, TableMatcher};
+    use crate::sql::TableName;
 
     #[test]
     fn a_word_that_counts_alone_for_one_reason_counts_alone() {

@@ -85,8 +85,10 @@ impl Scope {
         if self.method {
             return false;
         }
-        let below =
-            self.dir.is_empty() || dir == self.dir || dir.starts_with(&format!("{}/", self.dir));
+        let below = self.dir.is_empty()
+            || dir
+                .strip_prefix(self.dir.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
         (self.package && !self.go && below) || self.module.find(bytes).is_some()
     }
 }

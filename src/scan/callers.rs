@@ -334,7 +334,7 @@ fn collect_wrappers(config: &Config, by_name: &mut BTreeMap<String, Callee>) {
                 .map(|t| {
                     let display = config
                         .tables
-                        .resolve(&crate::sql::TableName::parse_config(t))
+                        .resolve_name(t)
                         .map_or_else(|| t.trim().to_string(), |l| l.display.clone());
                     (display, access, Operation::Call)
                 })

@@ -16,7 +16,6 @@ use crate::lang::Field as _;
 use crate::model::{Access, Confidence, Finding, Kind, Language, Operation, Site};
 use crate::orm::nodes::{all_nodes, named_children, text};
 use crate::orm::{ModelDecl, ModelIndex};
-use crate::sql::TableName;
 use tree_sitter::{Node, Tree};
 
 /// A name's declared type in a function: `(function start, declared at, name, type text)`.
@@ -687,7 +686,7 @@ impl<'a, 's> Usages<'a, 's> {
                 .file
                 .ctx
                 .tables
-                .resolve(&TableName::parse_config(t))
+                .resolve_name(t)
                 .map(|l| l.display.clone()),
         };
         let Some(table) = table else { return };
@@ -726,7 +725,7 @@ impl<'a, 's> Usages<'a, 's> {
                     .file
                     .ctx
                     .tables
-                    .resolve(&TableName::parse_config(t))
+                    .resolve_name(t)
                     .map(|l| l.display.clone());
                 out.findings
                     .extend(self.finding(call, table, rule, method, Confidence::Parsed));

@@ -20,7 +20,6 @@ use crate::extract::{FileInput, FileScan, LineIndex, evidence};
 use crate::lang::Field as _;
 use crate::model::{Access, Confidence, Kind, Language, Operation, Site};
 use crate::orm::nodes::{all_nodes, named_children, text};
-use crate::sql::TableName;
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
 
@@ -168,7 +167,7 @@ impl<'a, 's> Alembic<'a, 's> {
         self.file
             .ctx
             .tables
-            .resolve(&TableName::parse_config(name))
+            .resolve_name(name)
             .map(|t| t.display.clone())
     }
 

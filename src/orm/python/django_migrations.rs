@@ -19,7 +19,6 @@ use crate::model::{Confidence, Kind, Language, Site};
 use crate::orm::ModelIndex;
 use crate::orm::naming;
 use crate::orm::nodes::{all_nodes, named_children, text};
-use crate::sql::TableName;
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
 
@@ -245,7 +244,7 @@ impl Migration<'_, '_> {
         self.file
             .ctx
             .tables
-            .resolve(&TableName::parse_config(name))
+            .resolve_name(name)
             .map(|t| t.display.clone())
     }
 }

@@ -357,6 +357,15 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
     /// When several files declare a model of that name (a monorepo, test fixtures), the
     /// one the import path names wins, then the one of this file; if they still disagree
     /// on the table, the name is left unresolved.
+    /// The model a relation field of `owner` holds (`order.customer` → `Customer`).
+    fn related_model(&self, owner: &ModelDecl, field: &str) -> Option<&'a ModelDecl> {
+        owner
+            .associations
+            .iter()
+            .find(|(f, _)| f == field)
+            .and_then(|(_, target)| self.model_named(target))
+    }
+
     fn model_named(&self, name: &str) -> Option<&'a ModelDecl> {
         let local = name;
         let name = self.aliases.get(name).map(String::as_str).unwrap_or(name);
@@ -1176,12 +1185,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
         // TypeORM's `find*` methods load `eager: true` relations (query builders do not).
         if model.framework == "typeorm" && method.starts_with("find") {
             for (_, field) in model.options.iter().filter(|(k, _)| k == "eager") {
-                if let Some(target) = model
-                    .associations
-                    .iter()
-                    .find(|(f, _)| f == field)
-                    .and_then(|(_, t)| self.model_named(t))
-                {
+                if let Some(target) = self.related_model(model, field) {
                     let mut via = root.clone();
                     via.push(format!("{}.{field} eager", model.name));
                     out.push((target, via));
@@ -1237,11 +1241,8 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             let Some((_, owner)) = aliases.iter().find(|(a, _)| a == owner_alias) else {
                 continue;
             };
-            let Some(target) = owner
-                .associations
-                .iter()
-                .find(|(f, _)| f == field)
-                .and_then(|(_, t)| self.model_named(t))
+            let Some(target) = self
+                .related_model(owner, field)
                 .filter(|m| m.framework == "typeorm")
             else {
                 continue;
@@ -1287,11 +1288,8 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
                 let mut owner = model;
                 let mut via = vec![format!("{}.{method}(\"{path}\")", model.name)];
                 for field in path.split('.').take(MAX_DEPTH) {
-                    let Some(next) = owner
-                        .associations
-                        .iter()
-                        .find(|(f, _)| f == field)
-                        .and_then(|(_, t)| self.model_named(t))
+                    let Some(next) = self
+                        .related_model(owner, field)
                         .filter(|m| m.framework == "objection")
                     else {
                         break;
@@ -1357,11 +1355,7 @@ impl<'a, 's, 't> Usages<'a, 's, 't> {
             return;
         }
         let field_model = |owner: &ModelDecl, field: &str| {
-            owner
-                .associations
-                .iter()
-                .find(|(f, _)| f == field)
-                .and_then(|(_, target)| self.model_named(target))
+            self.related_model(owner, field)
                 .filter(|m| m.framework == "typeorm")
         };
         match relations.kind() {

@@ -21,7 +21,6 @@ use crate::lang::Field as _;
 use crate::model::{Access, Confidence, Language, Operation, Site};
 use crate::orm::nodes::{all_nodes_within, text};
 use crate::orm::{ModelDecl, ModelIndex};
-use crate::sql::TableName;
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
 
@@ -164,10 +163,7 @@ impl<'a> Calls<'a> {
                     .ctx
                     .models
                     .table_for_identifier(tables, file.language, &name)?;
-                Some((
-                    table,
-                    tables.resolve(&TableName::parse_config(&name)).is_some(),
-                ))
+                Some((table, tables.resolve_name(&name).is_some()))
             })
             .collect();
         if found.is_empty() {
